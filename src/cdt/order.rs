@@ -1,0 +1,160 @@
+//! The one total order over values (cdt.md §1, VO-* rows). Every comparison in aerolite — map
+//! key order, rank, intervals, equality, sorting — goes through [`compare`].
+//!
+//! Invariant: `compare` is a total order (reflexive, antisymmetric, transitive), NaN included
+//! (CH-NAN: all NaNs are equal and greater than every other double).
+
+use crate::record::value::{Map, MapOrder, Value};
+use std::cmp::Ordering;
+
+/// Type class rank (VO-TYPES): nil < false < true < negative ints < non-negative ints < strings
+/// < lists < maps < bytes < doubles < GeoJSON.
+fn class(v: &Value) -> u8 {
+    match v {
+        Value::Nil => 0,
+        Value::Bool(false) => 1,
+        Value::Bool(true) => 2,
+        Value::Int(i) if *i < 0 => 3,
+        Value::Int(_) => 4,
+        Value::String(_) => 5,
+        Value::List(_) => 6,
+        Value::Map(_) => 7,
+        Value::Blob(_) => 8,
+        Value::Float(_) => 9,
+        Value::GeoJSON(_) => 10,
+    }
+}
+
+/// Compare two values (VO-*).
+pub fn compare(a: &Value, b: &Value) -> Ordering {
+    let (ca, cb) = (class(a), class(b));
+    if ca != cb {
+        return ca.cmp(&cb);
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => compare_doubles(*x, *y),
+        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::GeoJSON(x), Value::GeoJSON(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Blob(x), Value::Blob(y)) => x.as_slice().cmp(y.as_slice()),
+        (Value::List(x), Value::List(y)) => compare_lists(&x.items, &y.items),
+        (Value::Map(x), Value::Map(y)) => compare_maps(x, y),
+        // Same class and no payload to compare: nil, false, true.
+        _ => Ordering::Equal,
+    }
+}
+
+/// VO-DOUBLE with CH-NAN: -0.0 == 0.0; NaN == NaN and NaN > every other double.
+pub fn compare_doubles(x: f64, y: f64) -> Ordering {
+    match (x.is_nan(), y.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// VO-LIST: element by element, shorter prefix first.
+pub fn compare_lists(a: &[Value], b: &[Value]) -> Ordering {
+    for (x, y) in a.iter().zip(b.iter()) {
+        let o = compare(x, y);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// VO-MAP: entry count first, then entries in ascending key order (key, then value).
+pub fn compare_maps(a: &Map, b: &Map) -> Ordering {
+    if a.entries.len() != b.entries.len() {
+        return a.entries.len().cmp(&b.entries.len());
+    }
+    let sa = sorted_refs(a);
+    let sb = sorted_refs(b);
+    for ((ka, va), (kb, vb)) in sa.iter().zip(sb.iter()) {
+        let o = compare(ka, kb).then_with(|| compare(va, vb));
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+fn sorted_refs(m: &Map) -> Vec<(&Value, &Value)> {
+    let mut v: Vec<(&Value, &Value)> = m.entries.iter().map(|(k, v)| (k, v)).collect();
+    if m.order == MapOrder::Unordered {
+        v.sort_by(|x, y| compare(x.0, y.0));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pairs: Vec<(i64, i64)>) -> Value {
+        Value::map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Value::Int(k), Value::Int(v)))
+                .collect(),
+        )
+    }
+
+    /// VO-EX-1, VO-TYPES, VO-INT-DOUBLE, VO-STRING, VO-LIST, VO-MAP, VO-BYTES.
+    #[test]
+    fn vo_ex_1_ascending_chain() {
+        let chain = vec![
+            Value::Nil,
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Int(-5),
+            Value::Int(0),
+            Value::Int(7),
+            Value::from(""),
+            Value::from("a"),
+            Value::from("ab"),
+            Value::from("b"),
+            Value::list(vec![]),
+            Value::list(vec![1.into()]),
+            Value::list(vec![1.into(), 2.into()]),
+            Value::list(vec![2.into()]),
+            m(vec![]),
+            m(vec![(1, 1)]),
+            m(vec![(0, 1), (1, 1)]),
+            Value::Blob(vec![]),
+            Value::Blob(vec![0]),
+            Value::Float(-1.0),
+            Value::Float(0.0),
+            Value::Float(2.5),
+            Value::GeoJSON("{}".into()),
+        ];
+        for i in 0..chain.len() {
+            for j in 0..chain.len() {
+                assert_eq!(
+                    compare(&chain[i], &chain[j]),
+                    i.cmp(&j),
+                    "{} vs {}",
+                    chain[i],
+                    chain[j]
+                );
+            }
+        }
+    }
+
+    /// VO-EX-2, VO-EX-3, VO-DOUBLE, CH-NAN, V-EQUALITY.
+    #[test]
+    fn vo_ex_2_3_and_doubles() {
+        assert!(m(vec![(1, 5)]) < m(vec![(2, 0)]));
+        assert!(m(vec![(1, 2)]) < m(vec![(1, 3)]));
+        assert!(Value::list(vec![1.into(), 2.into()]) < Value::list(vec![1.into(), "a".into()]));
+        assert!(Value::Int(7) < Value::Float(0.5));
+        assert_ne!(Value::Int(1), Value::Float(1.0));
+        assert_eq!(Value::Float(-0.0), Value::Float(0.0));
+        assert_eq!(Value::Float(f64::NAN), Value::Float(-f64::NAN));
+        assert!(Value::Float(f64::INFINITY) < Value::Float(f64::NAN));
+        // Map order attribute does not take part; entry order in an unordered map neither.
+        assert_eq!(m(vec![(2, 0), (1, 0)]), m(vec![(1, 0), (2, 0)]));
+    }
+}

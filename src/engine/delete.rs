@@ -1,0 +1,95 @@
+//! The delete path (record-model.md §7.3, DP-01 … DP-11; §12).
+
+use crate::engine::namespace::Namespace;
+use crate::engine::state::{inc, State};
+use crate::engine::write::generation_passes;
+use crate::error::{err, Result, ResultCode};
+use crate::policy::write::WritePolicy;
+use crate::record::bin::BinList;
+use crate::record::key::Key;
+use crate::storage::record_image::ImageMeta;
+use std::time::Instant;
+
+impl Namespace {
+    /// Run a delete. Returns Ok(()) on success (DP-11); KeyNotFoundError 2 when there is nothing to
+    /// delete (D-MISSING, D-TOMB).
+    pub fn delete(&self, policy: &WritePolicy, key: &Key) -> Result<()> {
+        let digest = key.digest;
+        // DP-01
+        let checked = self.check_request(key)?;
+        // DP-02
+        if policy.durable_delete && self.storage.space().overloaded {
+            return err(
+                ResultCode::DeviceOverload,
+                "storage write queue over max_write_cache (DP-02)",
+            );
+        }
+        // DP-03
+        let deadline = policy.total_timeout.map(|t| Instant::now() + t);
+        let guard = self
+            .locks
+            .acquire(digest, self.config.transaction_pending_limit, deadline)?;
+        let now_ms = self.clock.now_ms();
+        let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
+        let state = State::classify(self.index.get(&digest), now_s);
+        // DP-04
+        let Some(e) = state.entry() else {
+            return err(ResultCode::KeyNotFoundError, "record missing (DP-04)");
+        };
+        // DP-05
+        if !key.set_name.is_empty() && !self.same_set(&key.set_name, &e) {
+            return err(
+                ResultCode::ParameterError,
+                "request set differs from the record's set (DP-05)",
+            );
+        }
+        // DP-06
+        if let State::Tomb(_) = state {
+            return err(
+                ResultCode::KeyNotFoundError,
+                "record is a tombstone (DP-06)",
+            );
+        }
+        // DP-07: against G (live) or G_old (expired).
+        if !generation_passes(
+            policy.generation_policy,
+            policy.generation,
+            u32::from(e.generation),
+        ) {
+            return err(
+                ResultCode::GenerationError,
+                format!(
+                    "{:?}({}) against generation {} (DP-07)",
+                    policy.generation_policy, policy.generation, e.generation
+                ),
+            );
+        }
+        let img = self.load(&digest, &e)?;
+        // DP-08
+        if let Some(f) = &policy.filter_expression {
+            if !f.matches(&Namespace::view(&img)) {
+                return err(ResultCode::FilteredOut, format!("{f:?} is false (DP-08)"));
+            }
+        }
+        // DP-09
+        Namespace::check_stored_key(&img, &checked.user_key)?;
+        // DP-10
+        if !policy.durable_delete {
+            self.remove(&digest, &e);
+            return Ok(());
+        }
+        let meta = ImageMeta {
+            digest,
+            generation: inc(e.generation),
+            lut: e.lut().max(now_ms),
+            void_time: 0,
+            tombstone: true,
+            set_name: img.meta.set_name.clone(),
+            key: img.meta.key.clone(),
+            block_seq: 0,
+        };
+        let (_, ticket) = self.commit(&meta, &BinList::new(), e.set_id, Some(e))?;
+        drop(guard);
+        self.storage.wait_durable(ticket)
+    }
+}

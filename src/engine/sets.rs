@@ -1,0 +1,88 @@
+//! The namespace's set table: set name ↔ set id (K-SET-NAME, K-SET-COUNT). Id 0 is "no set".
+//! Invariant: ids are dense 1 … n, never reused, n ≤ 4095.
+
+use crate::error::{err, Result, ResultCode};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+/// Most distinct non-empty set names per namespace.
+pub const SETS_MAX: usize = 4095;
+/// Longest set name in bytes.
+pub const SET_NAME_MAX: usize = 63;
+
+#[derive(Default)]
+struct Table {
+    names: Vec<String>,
+    ids: HashMap<String, u16>,
+}
+
+/// Set table.
+#[derive(Default)]
+pub struct Sets {
+    t: RwLock<Table>,
+}
+
+/// K-SET-NAME: 0–63 bytes, no NUL → 4.
+pub fn validate_set_name(name: &str) -> Result<()> {
+    if name.len() > SET_NAME_MAX || name.as_bytes().contains(&0) {
+        return err(
+            ResultCode::ParameterError,
+            format!("set name {name:?}: at most {SET_NAME_MAX} bytes, no NUL (K-SET-NAME)"),
+        );
+    }
+    Ok(())
+}
+
+impl Sets {
+    /// The id of an existing set ("" → 0), if known.
+    pub fn id(&self, name: &str) -> Option<u16> {
+        if name.is_empty() {
+            return Some(0);
+        }
+        self.t
+            .read()
+            .expect("set table poisoned")
+            .ids
+            .get(name)
+            .copied()
+    }
+
+    /// Whether creating a record in `name` would exceed K-SET-COUNT.
+    pub fn would_overflow(&self, name: &str) -> bool {
+        self.id(name).is_none()
+            && self.t.read().expect("set table poisoned").names.len() >= SETS_MAX
+    }
+
+    /// The id of `name`, registering it if new (→ 4 beyond K-SET-COUNT).
+    pub fn intern(&self, name: &str) -> Result<u16> {
+        if let Some(id) = self.id(name) {
+            return Ok(id);
+        }
+        let mut t = self.t.write().expect("set table poisoned");
+        if let Some(id) = t.ids.get(name) {
+            return Ok(*id);
+        }
+        if t.names.len() >= SETS_MAX {
+            return err(
+                ResultCode::ParameterError,
+                "more than 4095 sets (K-SET-COUNT)",
+            );
+        }
+        t.names.push(name.to_string());
+        let id = t.names.len() as u16;
+        t.ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    /// The name of set id `id` ("" for 0).
+    pub fn name(&self, id: u16) -> String {
+        if id == 0 {
+            return String::new();
+        }
+        let t = self.t.read().expect("set table poisoned");
+        t.names
+            .get(usize::from(id) - 1)
+            .cloned()
+            .expect("set ids come from intern")
+    }
+}

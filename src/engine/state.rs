@@ -1,0 +1,50 @@
+//! Record states (record-model.md §6) and the generation arithmetic of §10.
+
+use crate::index::IndexEntry;
+
+/// The state of a digest at request time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// S-MISSING.
+    Missing,
+    /// S-LIVE.
+    Live(IndexEntry),
+    /// S-TOMB.
+    Tomb(IndexEntry),
+    /// S-EXPIRED (not reaped).
+    Expired(IndexEntry),
+}
+
+impl State {
+    /// Classify an index entry at `now_s`.
+    pub fn classify(entry: Option<IndexEntry>, now_s: u32) -> State {
+        match entry {
+            None => State::Missing,
+            Some(e) if e.is_tombstone() => State::Tomb(e),
+            Some(e) if e.is_expired(now_s) => State::Expired(e),
+            Some(e) => State::Live(e),
+        }
+    }
+
+    /// Whether live.
+    pub fn is_live(&self) -> bool {
+        matches!(self, State::Live(_))
+    }
+
+    /// The entry, if any.
+    pub fn entry(&self) -> Option<IndexEntry> {
+        match self {
+            State::Missing => None,
+            State::Live(e) | State::Tomb(e) | State::Expired(e) => Some(*e),
+        }
+    }
+}
+
+/// `inc(x)`: x + 1, with 65535 → 1 (GC-WRAP).
+pub fn inc(g: u16) -> u16 {
+    if g == u16::MAX {
+        1
+    } else {
+        g + 1
+    }
+}

@@ -1,0 +1,228 @@
+//! The one error type: an Aerospike result code, the client-side `in_doubt` flag, and words.
+//!
+//! Invariants:
+//! - every `ResultCode` variant has its explicit Aerospike number (record-model.md §1), declared in
+//!   numeric order; `ResultCode::from_i32` is the exact inverse of `as i32` (tested);
+//! - `Error::code` is never `Ok`: success is `Result::Ok`, not an error with code 0.
+
+use std::fmt;
+
+/// Aerospike result codes, with their wire numbers (record-model.md §1, RC-* rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(i32)]
+#[non_exhaustive]
+pub enum ResultCode {
+    /// RC-NEG1: local failure after submission (engine closed, injected fault).
+    ClientError = -1,
+    /// RC-0.
+    Ok = 0,
+    /// RC-1: internal failure, bad checksum, device error.
+    ServerError = 1,
+    /// RC-2: record missing, tombstone or expired where the operation needs it.
+    KeyNotFoundError = 2,
+    /// RC-3: generation check failed.
+    GenerationError = 3,
+    /// RC-4: invalid request.
+    ParameterError = 4,
+    /// RC-5: `CreateOnly` on a live record.
+    KeyExistsError = 5,
+    /// RC-6: reserved.
+    BinExistsError = 6,
+    /// RC-8: out of space (stop-writes, no write block).
+    ServerMemError = 8,
+    /// RC-9: deadline passed.
+    Timeout = 9,
+    /// RC-11: write submitted to a node not holding the master role.
+    PartitionUnavailable = 11,
+    /// RC-12: op does not apply to the bin's type.
+    BinTypeError = 12,
+    /// RC-13: encoded record image exceeds `max_record_size`.
+    RecordTooBig = 13,
+    /// RC-14: too many requests queued on one record.
+    KeyBusy = 14,
+    /// RC-16: operation family not provided.
+    UnsupportedFeature = 16,
+    /// RC-17: reserved.
+    BinNotFound = 17,
+    /// RC-18: storage write queue over its limit.
+    DeviceOverload = 18,
+    /// RC-19: request's user key differs from the stored key.
+    KeyMismatch = 19,
+    /// RC-20: namespace does not exist.
+    InvalidNamespace = 20,
+    /// RC-21: bin name too long or contains NUL.
+    BinNameTooLong = 21,
+    /// RC-22: positive TTL while expiry sweeping is disabled.
+    FailForbidden = 22,
+    /// RC-23: CDT update-only write found no element.
+    ElementNotFound = 23,
+    /// RC-24: CDT create-only / add-unique write found an existing element.
+    ElementExists = 24,
+    /// RC-25: never returned.
+    EnterpriseOnly = 25,
+    /// RC-26: CDT operation cannot apply.
+    OpNotApplicable = 26,
+    /// RC-27: filter predicate false.
+    FilteredOut = 27,
+}
+
+impl ResultCode {
+    /// Alias named in record-model.md RC-8.
+    #[allow(non_upper_case_globals)]
+    pub const OutOfSpace: ResultCode = ResultCode::ServerMemError;
+
+    /// Every code, in numeric order (used to check the table for gaps and round trips).
+    pub const ALL: [ResultCode; 26] = [
+        ResultCode::ClientError,
+        ResultCode::Ok,
+        ResultCode::ServerError,
+        ResultCode::KeyNotFoundError,
+        ResultCode::GenerationError,
+        ResultCode::ParameterError,
+        ResultCode::KeyExistsError,
+        ResultCode::BinExistsError,
+        ResultCode::ServerMemError,
+        ResultCode::Timeout,
+        ResultCode::PartitionUnavailable,
+        ResultCode::BinTypeError,
+        ResultCode::RecordTooBig,
+        ResultCode::KeyBusy,
+        ResultCode::UnsupportedFeature,
+        ResultCode::BinNotFound,
+        ResultCode::DeviceOverload,
+        ResultCode::KeyMismatch,
+        ResultCode::InvalidNamespace,
+        ResultCode::BinNameTooLong,
+        ResultCode::FailForbidden,
+        ResultCode::ElementNotFound,
+        ResultCode::ElementExists,
+        ResultCode::EnterpriseOnly,
+        ResultCode::OpNotApplicable,
+        ResultCode::FilteredOut,
+    ];
+
+    /// The Aerospike number.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// Inverse of [`ResultCode::code`]; `None` for numbers aerolite never returns (RC-UNUSED).
+    pub fn from_i32(n: i32) -> Option<ResultCode> {
+        ResultCode::ALL.iter().copied().find(|c| c.code() == n)
+    }
+}
+
+impl fmt::Display for ResultCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ({})", self, self.code())
+    }
+}
+
+/// An operating error: result code, in-doubt flag (record-model.md ID-FORMULA) and which check
+/// failed, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    code: ResultCode,
+    in_doubt: bool,
+    detail: String,
+}
+
+impl Error {
+    /// A definitive (not in-doubt) error.
+    pub fn new(code: ResultCode, detail: impl Into<String>) -> Error {
+        assert!(code != ResultCode::Ok, "an error never carries code 0");
+        Error {
+            code,
+            in_doubt: false,
+            detail: detail.into(),
+        }
+    }
+
+    /// The result code.
+    pub fn code(&self) -> ResultCode {
+        self.code
+    }
+
+    /// Whether the write may have been applied (record-model.md §21).
+    pub fn in_doubt(&self) -> bool {
+        self.in_doubt
+    }
+
+    /// Which check failed, in words.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The same error with the in-doubt flag set as given.
+    pub fn with_in_doubt(mut self, in_doubt: bool) -> Error {
+        self.in_doubt = in_doubt;
+        self
+    }
+
+    /// ID-FORMULA: `is_write && (sent > 1 || (sent == 1 && (code == Timeout || code <= 0)))`.
+    pub fn in_doubt_formula(is_write: bool, sent: u32, code: ResultCode) -> bool {
+        is_write && (sent > 1 || (sent == 1 && (code == ResultCode::Timeout || code.code() <= 0)))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)?;
+        if self.in_doubt {
+            write!(f, " (in doubt)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias used throughout aerolite.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Shorthand for building an error: `err(ResultCode::ParameterError, "why")`.
+pub fn err<T>(code: ResultCode, detail: impl Into<String>) -> Result<T> {
+    Err(Error::new(code, detail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RC-* rows: explicit numbers, strictly increasing, round trip; RC-UNUSED numbers map to None.
+    #[test]
+    fn rc_numbers_round_trip_and_unused_codes_absent() {
+        for w in ResultCode::ALL.windows(2) {
+            assert!(w[0].code() < w[1].code(), "declared in numeric order");
+        }
+        for c in ResultCode::ALL {
+            assert_eq!(ResultCode::from_i32(c.code()), Some(c));
+        }
+        for unused in [7, 10, 15, 28, 29, 100, -2] {
+            assert_eq!(ResultCode::from_i32(unused), None);
+        }
+        assert_eq!(ResultCode::OutOfSpace.code(), 8);
+        assert_eq!(ResultCode::KeyNotFoundError.code(), 2);
+        assert_eq!(ResultCode::FilteredOut.code(), 27);
+    }
+
+    /// ID-FORMULA, ID-DEFINITIVE, ID-RETRIED, ID-READS.
+    #[test]
+    fn id_formula_table() {
+        use ResultCode::*;
+        assert!(Error::in_doubt_formula(true, 1, Timeout));
+        assert!(Error::in_doubt_formula(true, 1, ClientError));
+        for c in [
+            KeyNotFoundError,
+            GenerationError,
+            KeyExistsError,
+            ServerMemError,
+            ElementExists,
+        ] {
+            assert!(!Error::in_doubt_formula(true, 1, c));
+            assert!(Error::in_doubt_formula(true, 2, c));
+        }
+        assert!(!Error::in_doubt_formula(false, 3, Timeout));
+        assert!(!Error::in_doubt_formula(true, 0, ServerError));
+    }
+}

@@ -1,0 +1,104 @@
+//! One index entry. Fields are 4-byte aligned so that digest + entry is 48 bytes per slot
+//! (target ≤ 64, Aerospike's figure; asserted below and in tests).
+
+/// Where a record image lives. Its meaning belongs to the storage backend (for device storage:
+/// write-block number and byte offset in the block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Location {
+    /// Block (or shard) number.
+    pub block: u32,
+    /// Byte offset (or slot).
+    pub offset: u32,
+}
+
+/// Entry flag: the record is a tombstone (S-TOMB).
+pub const FLAG_TOMBSTONE: u8 = 1;
+/// Entry flag: a user key is stored with the record (SK-STORE).
+pub const FLAG_KEY_STORED: u8 = 2;
+
+/// Largest LUT value (40 bits, MD-LUT-UNIT).
+pub const LUT_MAX: u64 = (1 << 40) - 1;
+
+/// Index entry: metadata plus the location and size of the record image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexEntry {
+    /// Image location.
+    pub location: Location,
+    /// Image size in bytes (padded), for one exact device read and space accounting.
+    pub size: u32,
+    /// Void-time, seconds since 2010 (0 = never).
+    pub void_time: u32,
+    lut_lo: u32,
+    lut_hi: u8,
+    /// Flags: `FLAG_TOMBSTONE`, `FLAG_KEY_STORED`.
+    pub flags: u8,
+    /// Generation, 1 … 65535.
+    pub generation: u16,
+    /// Set id in the namespace's set table (0 = no set).
+    pub set_id: u16,
+}
+
+const _: () = assert!(std::mem::size_of::<IndexEntry>() == 28);
+const _: () = assert!(std::mem::size_of::<([u8; 20], IndexEntry)>() == 48);
+
+impl IndexEntry {
+    /// A new entry.
+    pub fn new(
+        location: Location,
+        size: u32,
+        generation: u16,
+        void_time: u32,
+        lut: u64,
+        set_id: u16,
+        flags: u8,
+    ) -> IndexEntry {
+        assert!(
+            generation != 0,
+            "stored generations are 1 … 65535 (MD-GEN-WIDTH)"
+        );
+        assert!(lut <= LUT_MAX, "LUT is 40 bits");
+        IndexEntry {
+            location,
+            size,
+            void_time,
+            lut_lo: lut as u32,
+            lut_hi: (lut >> 32) as u8,
+            flags,
+            generation,
+            set_id,
+        }
+    }
+
+    /// Last-update-time, ms since 2010.
+    pub fn lut(&self) -> u64 {
+        u64::from(self.lut_lo) | (u64::from(self.lut_hi) << 32)
+    }
+
+    /// Whether this is a tombstone.
+    pub fn is_tombstone(&self) -> bool {
+        self.flags & FLAG_TOMBSTONE != 0
+    }
+
+    /// Whether a user key is stored.
+    pub fn key_stored(&self) -> bool {
+        self.flags & FLAG_KEY_STORED != 0
+    }
+
+    /// EX-DEF: expired when `void_time ≠ 0 ∧ void_time < now_s` (S-EXPIRY-EDGE).
+    pub fn is_expired(&self, now_s: u32) -> bool {
+        self.void_time != 0 && self.void_time < now_s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lut_round_trips_40_bits() {
+        let e = IndexEntry::new(Location::default(), 16, 1, 0, LUT_MAX, 0, 0);
+        assert_eq!(e.lut(), LUT_MAX);
+        let e = IndexEntry::new(Location::default(), 16, 1, 0, 0x12_3456_789A, 0, 0);
+        assert_eq!(e.lut(), 0x12_3456_789A);
+    }
+}

@@ -1,0 +1,164 @@
+//! Apply an op list to a working copy of the record's bins, in request order (OP-ORDER, OP-RAW,
+//! WP-17), collecting result entries (OPR-ALL, OPR-DEFAULT). Errors abort; the caller discards the
+//! working copy (OP-ATOMIC).
+
+use crate::error::{err, Result, ResultCode};
+use crate::ops::operation::Operation;
+use crate::record::bin::BinList;
+use crate::record::value::Value;
+
+/// Apply `ops` to `bins`; returns the result entries.
+pub fn apply_ops(bins: &mut BinList, ops: &[Operation], respond_all_ops: bool) -> Result<BinList> {
+    let mut out = BinList::new();
+    for (i, op) in ops.iter().enumerate() {
+        apply_one(bins, op, respond_all_ops, &mut out)
+            .map_err(|e| crate::error::Error::new(e.code(), format!("op {i}: {}", e.detail())))?;
+    }
+    Ok(out)
+}
+
+fn apply_one(bins: &mut BinList, op: &Operation, all: bool, out: &mut BinList) -> Result<()> {
+    match op {
+        Operation::Read(name) => match bins.get(name) {
+            Some(v) => out.push(name, v.clone()),
+            None if all => out.push(name, Value::Nil),
+            None => {}
+        },
+        Operation::ReadAll => {
+            for (n, v) in bins.iter() {
+                out.push(n, v.clone());
+            }
+        }
+        Operation::ReadHeader | Operation::Touch | Operation::DeleteAll => {
+            if matches!(op, Operation::DeleteAll) {
+                bins.clear();
+            }
+            if all {
+                out.push("", Value::Nil);
+            }
+        }
+        Operation::Write(b) => {
+            bins.set(&b.name, b.value.clone());
+            if all {
+                out.push(&b.name, Value::Nil);
+            }
+        }
+        Operation::Add(b) => {
+            add(bins, &b.name, &b.value)?;
+            if all {
+                out.push(&b.name, Value::Nil);
+            }
+        }
+        Operation::Append(b) | Operation::Prepend(b) => {
+            concat(bins, &b.name, &b.value, matches!(op, Operation::Append(_)))?;
+            if all {
+                out.push(&b.name, Value::Nil);
+            }
+        }
+        Operation::Cdt(c) => {
+            let name = c.bin();
+            let mut slot = bins.get_mut(name).map(std::mem::take);
+            let existed = slot.is_some();
+            let result = c.apply(&mut slot)?;
+            match slot {
+                Some(v) if existed => {
+                    if let Some(dst) = bins.get_mut(name) {
+                        *dst = v;
+                    }
+                }
+                Some(v) => bins.set(name, v),
+                None if existed => {
+                    bins.remove(name);
+                }
+                None => {}
+            }
+            if all || !result.is_nil() {
+                out.push(name, result);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// O-ADD-*: Q-ADD-ANYTYPE on an absent bin; wrapping ints; IEEE doubles; 12 on type mismatch.
+fn add(bins: &mut BinList, name: &str, operand: &Value) -> Result<()> {
+    if operand.is_nil() {
+        return err(
+            ResultCode::ParameterError,
+            "add with a Nil operand (O-ADD-NIL)",
+        );
+    }
+    let Some(cur) = bins.get_mut(name) else {
+        bins.set(name, operand.clone());
+        return Ok(());
+    };
+    match (&mut *cur, operand) {
+        (Value::Int(a), Value::Int(b)) => *a = a.wrapping_add(*b),
+        (Value::Float(a), Value::Float(b)) => *a += *b,
+        (Value::Int(_), _) => {
+            return err(
+                ResultCode::BinTypeError,
+                "add of a non-integer to an integer bin (O-ADD-INT-BAD)",
+            )
+        }
+        (Value::Float(_), _) => {
+            return err(
+                ResultCode::BinTypeError,
+                "add of a non-double to a double bin (O-ADD-DBL-BAD)",
+            )
+        }
+        (other, _) => {
+            return err(
+                ResultCode::BinTypeError,
+                format!("add to a {:?} bin (O-ADD-OTHER)", other.particle_type()),
+            )
+        }
+    }
+    Ok(())
+}
+
+/// O-APP-*: append / prepend.
+fn concat(bins: &mut BinList, name: &str, operand: &Value, at_end: bool) -> Result<()> {
+    if operand.is_nil() {
+        return err(
+            ResultCode::ParameterError,
+            "append/prepend with a Nil operand (O-APP-NIL)",
+        );
+    }
+    let Some(cur) = bins.get_mut(name) else {
+        bins.set(name, operand.clone());
+        return Ok(());
+    };
+    match (&mut *cur, operand) {
+        (Value::String(a), Value::String(b)) => {
+            if at_end {
+                a.push_str(b);
+            } else {
+                a.insert_str(0, b);
+            }
+        }
+        (Value::Blob(a), Value::Blob(b)) => {
+            if at_end {
+                a.extend_from_slice(b);
+            } else {
+                a.splice(0..0, b.iter().copied());
+            }
+        }
+        (Value::String(_), _) | (Value::Blob(_), _) => {
+            return err(
+                ResultCode::BinTypeError,
+                "append/prepend operand type differs from the bin's (O-APP-MISMATCH)",
+            )
+        }
+        (other, _) => {
+            return err(
+                ResultCode::BinTypeError,
+                format!(
+                    "append/prepend to a {:?} bin (O-APP-OTHER)",
+                    other.particle_type()
+                ),
+            )
+        }
+    }
+    Ok(())
+}

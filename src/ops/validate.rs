@@ -1,0 +1,112 @@
+//! Static validation of an op list, before any record is looked at (WP-05 … WP-07A) or, on the
+//! read path, after the lookup (RP-08).
+
+use crate::error::{err, Result, ResultCode};
+use crate::ops::operation::Operation;
+use crate::policy::write::RecordExistsAction;
+use crate::record::bin::validate_bin_name;
+
+/// L-OPS: at most this many ops per request.
+pub const OPS_MAX: usize = 32768;
+
+/// WP-05 … WP-07A for a write-path request.
+pub fn validate_write_ops(
+    ops: &[Operation],
+    action: RecordExistsAction,
+    respond_all_ops: bool,
+) -> Result<()> {
+    if ops.is_empty() {
+        return err(
+            ResultCode::ParameterError,
+            "operate with no ops (WP-05, OP-EMPTY)",
+        );
+    }
+    if ops.len() > OPS_MAX {
+        return err(
+            ResultCode::ParameterError,
+            format!("{} ops; at most {OPS_MAX} (WP-05, L-OPS)", ops.len()),
+        );
+    }
+    let replace = matches!(
+        action,
+        RecordExistsAction::Replace | RecordExistsAction::ReplaceOnly
+    );
+    let mut read_alls = 0;
+    for (i, op) in ops.iter().enumerate() {
+        if replace && matches!(op, Operation::Touch) {
+            return err(
+                ResultCode::ParameterError,
+                format!("op {i}: touch with {action:?} (WP-06a)"),
+            );
+        }
+        if let Some(name) = op.bin_name() {
+            validate_bin_name(name).map_err(|e| {
+                crate::error::Error::new(e.code(), format!("op {i}: {} (WP-06b)", e.detail()))
+            })?;
+        }
+        let forbidden_with_replace = match op {
+            Operation::Write(b) => b.value.is_nil(),
+            Operation::Add(_) | Operation::Append(_) | Operation::Prepend(_) => true,
+            Operation::DeleteAll => true,
+            Operation::Cdt(c) => c.is_modify(),
+            _ => false,
+        };
+        if replace && forbidden_with_replace {
+            return err(
+                ResultCode::ParameterError,
+                format!("op {i}: bin delete/add/append/prepend/CDT modify/delete-all with {action:?} (WP-06c, W-REP-FORBIDDEN)"),
+            );
+        }
+        if matches!(op, Operation::ReadAll) {
+            if respond_all_ops {
+                return err(
+                    ResultCode::ParameterError,
+                    format!("op {i}: read-all with respond_all_ops (WP-06d, OPR-ALL-READALL)"),
+                );
+            }
+            read_alls += 1;
+            if read_alls > 1 {
+                return err(
+                    ResultCode::ParameterError,
+                    format!("op {i}: a second read-all (WP-06e)"),
+                );
+            }
+        }
+    }
+    if read_alls > 0 {
+        let entry_op = ops
+            .iter()
+            .any(|op| matches!(op, Operation::Read(_) | Operation::Cdt(_)));
+        if entry_op {
+            return err(
+                ResultCode::ParameterError,
+                "read-all together with a bin read or CDT op (WP-07)",
+            );
+        }
+        if ops.iter().any(|op| matches!(op, Operation::ReadHeader)) {
+            return err(
+                ResultCode::ParameterError,
+                "read-header together with read-all (WP-07A)",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// RP-08 (op-count and bin-name part) for a read-path request.
+pub fn validate_read_ops(ops: &[Operation]) -> Result<()> {
+    if ops.len() > OPS_MAX {
+        return err(
+            ResultCode::ParameterError,
+            format!("{} ops; at most {OPS_MAX} (RP-08, L-OPS)", ops.len()),
+        );
+    }
+    for (i, op) in ops.iter().enumerate() {
+        if let Some(name) = op.bin_name() {
+            validate_bin_name(name).map_err(|e| {
+                crate::error::Error::new(e.code(), format!("op {i}: {} (RP-08)", e.detail()))
+            })?;
+        }
+    }
+    Ok(())
+}

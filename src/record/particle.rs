@@ -1,0 +1,318 @@
+//! Particle encoding: how a value is laid out inside a record image (storage-format.md
+//! "Particle encoding"). Little-endian, explicit tag bytes.
+//!
+//! Invariants:
+//! - `decode(encode(v)) == v` for every value, doubles bit-exactly, order attributes included;
+//! - decoding arbitrary bytes never panics: every length is checked against the bytes left, and
+//!   nesting is bounded by `MAX_DEPTH`; an unknown tag is an error;
+//! - a key-ordered map decodes only if its keys are strictly ascending (its invariant), so a
+//!   corrupt image cannot smuggle in an unsorted ordered map.
+
+use crate::cdt::order::compare;
+use crate::record::value::{List, ListOrderType, Map, MapOrder, Value};
+use std::cmp::Ordering;
+
+/// Deepest nesting of lists and maps accepted when decoding (and when writing, cdt.md CTX rows).
+pub const MAX_DEPTH: usize = 64;
+
+/// Tag bytes (Aerospike particle ids).
+pub mod tag {
+    /// Nil.
+    pub const NIL: u8 = 0;
+    /// Integer, 8 bytes.
+    pub const INT: u8 = 1;
+    /// Double, 8 bytes.
+    pub const FLOAT: u8 = 2;
+    /// String, u32 length + UTF-8.
+    pub const STRING: u8 = 3;
+    /// Blob, u32 length + bytes.
+    pub const BLOB: u8 = 4;
+    /// Boolean, 1 byte.
+    pub const BOOL: u8 = 17;
+    /// Map: order byte, u32 count, entries.
+    pub const MAP: u8 = 19;
+    /// List: order byte, u32 count, elements.
+    pub const LIST: u8 = 20;
+    /// GeoJSON, u32 length + UTF-8.
+    pub const GEOJSON: u8 = 23;
+}
+
+/// Why bytes did not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub &'static str);
+
+/// Append the encoding of `v` to `out`.
+pub fn encode(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Nil => out.push(tag::NIL),
+        Value::Bool(b) => {
+            out.push(tag::BOOL);
+            out.push(u8::from(*b));
+        }
+        Value::Int(i) => {
+            out.push(tag::INT);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Value::Float(x) => {
+            out.push(tag::FLOAT);
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+        Value::String(s) => encode_bytes(tag::STRING, s.as_bytes(), out),
+        Value::GeoJSON(s) => encode_bytes(tag::GEOJSON, s.as_bytes(), out),
+        Value::Blob(b) => encode_bytes(tag::BLOB, b, out),
+        Value::List(l) => {
+            out.push(tag::LIST);
+            out.push(l.order as u8);
+            out.extend_from_slice(&len_u32(l.items.len()).to_le_bytes());
+            for item in &l.items {
+                encode(item, out);
+            }
+        }
+        Value::Map(m) => {
+            out.push(tag::MAP);
+            out.push(m.order as u8);
+            out.extend_from_slice(&len_u32(m.entries.len()).to_le_bytes());
+            for (k, val) in &m.entries {
+                encode(k, out);
+                encode(val, out);
+            }
+        }
+    }
+}
+
+/// The encoded size of `v` in bytes.
+pub fn encoded_len(v: &Value) -> usize {
+    match v {
+        Value::Nil => 1,
+        Value::Bool(_) => 2,
+        Value::Int(_) | Value::Float(_) => 9,
+        Value::String(s) | Value::GeoJSON(s) => 5 + s.len(),
+        Value::Blob(b) => 5 + b.len(),
+        Value::List(l) => 6 + l.items.iter().map(encoded_len).sum::<usize>(),
+        Value::Map(m) => {
+            6 + m
+                .entries
+                .iter()
+                .map(|(k, v)| encoded_len(k) + encoded_len(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+fn len_u32(n: usize) -> u32 {
+    // Records are bounded by max_record_size (≤ the block size), far below 4 GiB.
+    u32::try_from(n).expect("length fits u32: records are bounded by max_record_size")
+}
+
+fn encode_bytes(t: u8, b: &[u8], out: &mut Vec<u8>) {
+    out.push(t);
+    out.extend_from_slice(&len_u32(b.len()).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// A bounds-checked reader over a byte slice.
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Read from the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Reader<'a> {
+        Reader { buf, pos: 0 }
+    }
+
+    /// Bytes not yet read.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Current offset.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Take `n` bytes.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if n > self.remaining() {
+            return Err(DecodeError("truncated"));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    /// Little-endian u16.
+    pub fn u16(&mut self) -> Result<u16, DecodeError> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
+    /// Little-endian u32.
+    pub fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    /// Little-endian u64.
+    pub fn u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// A fixed-size array.
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+}
+
+/// Decode one value from the whole of `buf` (trailing bytes are an error).
+pub fn decode_all(buf: &[u8]) -> Result<Value, DecodeError> {
+    let mut r = Reader::new(buf);
+    let v = decode(&mut r, 0)?;
+    if r.remaining() != 0 {
+        return Err(DecodeError("trailing bytes after value"));
+    }
+    Ok(v)
+}
+
+/// Decode one value at the reader's position.
+pub fn decode(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
+    if depth > MAX_DEPTH {
+        return Err(DecodeError("nesting deeper than MAX_DEPTH"));
+    }
+    let t = r.u8()?;
+    Ok(match t {
+        tag::NIL => Value::Nil,
+        tag::BOOL => match r.u8()? {
+            0 => Value::Bool(false),
+            1 => Value::Bool(true),
+            _ => return Err(DecodeError("bad bool byte")),
+        },
+        tag::INT => Value::Int(i64::from_le_bytes(r.array()?)),
+        tag::FLOAT => Value::Float(f64::from_bits(u64::from_le_bytes(r.array()?))),
+        tag::STRING => Value::String(decode_utf8(r)?),
+        tag::GEOJSON => Value::GeoJSON(decode_utf8(r)?),
+        tag::BLOB => {
+            let n = r.u32()? as usize;
+            Value::Blob(r.take(n)?.to_vec())
+        }
+        tag::LIST => {
+            let order = match r.u8()? {
+                0 => ListOrderType::Unordered,
+                1 => ListOrderType::Ordered,
+                _ => return Err(DecodeError("bad list order")),
+            };
+            let n = r.u32()? as usize;
+            // Each element takes at least one byte: bound the allocation by what is left.
+            if n > r.remaining() {
+                return Err(DecodeError("list count exceeds bytes left"));
+            }
+            let mut items = Vec::with_capacity(n);
+            for _ in 0..n {
+                items.push(decode(r, depth + 1)?);
+            }
+            if order == ListOrderType::Ordered
+                && items
+                    .windows(2)
+                    .any(|w| compare(&w[0], &w[1]) == Ordering::Greater)
+            {
+                return Err(DecodeError("ordered list not sorted"));
+            }
+            Value::List(List { order, items })
+        }
+        tag::MAP => {
+            let order = match r.u8()? {
+                0 => MapOrder::Unordered,
+                1 => MapOrder::KeyOrdered,
+                3 => MapOrder::KeyValueOrdered,
+                _ => return Err(DecodeError("bad map order")),
+            };
+            let n = r.u32()? as usize;
+            if n > r.remaining() / 2 {
+                return Err(DecodeError("map count exceeds bytes left"));
+            }
+            let mut entries = Vec::with_capacity(n);
+            for _ in 0..n {
+                let k = decode(r, depth + 1)?;
+                let v = decode(r, depth + 1)?;
+                entries.push((k, v));
+            }
+            if order == MapOrder::Unordered {
+                let mut keys: Vec<&Value> = entries.iter().map(|(k, _)| k).collect();
+                keys.sort();
+                if keys.windows(2).any(|w| w[0] == w[1]) {
+                    return Err(DecodeError("duplicate map key"));
+                }
+            } else if entries
+                .windows(2)
+                .any(|w| compare(&w[0].0, &w[1].0) != Ordering::Less)
+            {
+                return Err(DecodeError("ordered map keys not strictly ascending"));
+            }
+            Value::Map(Map { order, entries })
+        }
+        _ => return Err(DecodeError("unknown particle tag")),
+    })
+}
+
+fn decode_utf8(r: &mut Reader<'_>) -> Result<String, DecodeError> {
+    let n = r.u32()? as usize;
+    let b = r.take(n)?;
+    String::from_utf8(b.to_vec()).map_err(|_| DecodeError("invalid UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(v: Value) {
+        let mut b = Vec::new();
+        encode(&v, &mut b);
+        assert_eq!(b.len(), encoded_len(&v));
+        let d = decode_all(&b).expect("decodes");
+        assert_eq!(d, v);
+        let mut b2 = Vec::new();
+        encode(&d, &mut b2);
+        assert_eq!(b, b2, "bit-exact");
+    }
+
+    #[test]
+    fn round_trips() {
+        round(Value::Nil);
+        round(Value::Bool(true));
+        round(Value::Int(-7));
+        round(Value::Float(f64::NAN));
+        round(Value::from("héllo"));
+        round(Value::Blob(vec![0, 1, 255]));
+        round(Value::GeoJSON("{\"type\":\"Point\"}".into()));
+        round(Value::list(vec![1.into(), Value::list(vec!["x".into()])]));
+        round(Value::map(vec![
+            ("a".into(), 1.into()),
+            (2.into(), Value::Nil),
+        ]));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for seed in 0u64..2000 {
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let bytes: Vec<u8> = (0..(seed % 40))
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 24) as u8
+                })
+                .collect();
+            let _ = decode_all(&bytes);
+        }
+        assert!(decode_all(&[tag::LIST, 0, 255, 255, 255, 255]).is_err());
+        assert!(decode_all(&[99]).is_err());
+    }
+}

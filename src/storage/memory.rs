@@ -1,0 +1,146 @@
+//! In-memory storage (Aerospike's `storage-engine memory`): images in sharded slabs.
+//!
+//! Invariants: a slot holds exactly the bytes appended until released; `used_bytes` is the sum of
+//! the sizes of occupied slots; with a capacity, stop-writes holds while used ≥ `stop_used_pct`.
+
+use crate::error::{err, Result, ResultCode};
+use crate::index::Location;
+use crate::storage::record_image;
+use crate::storage::{Placement, SpaceState, Storage, StorageStats};
+use bytes::Bytes;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+const SHARDS: usize = 64;
+
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<Bytes>>,
+    free: Vec<u32>,
+}
+
+/// Memory backend.
+pub struct MemoryStorage {
+    shards: Vec<Mutex<Slab>>,
+    next_shard: AtomicU64,
+    used: AtomicU64,
+    written: AtomicU64,
+    capacity: u64,
+    stop_used_pct: u64,
+}
+
+impl MemoryStorage {
+    /// A backend with an optional capacity (bytes, 0 = unbounded) and stop-writes threshold.
+    pub fn new(capacity: u64, stop_used_pct: u8) -> MemoryStorage {
+        MemoryStorage {
+            shards: (0..SHARDS).map(|_| Mutex::new(Slab::default())).collect(),
+            next_shard: AtomicU64::new(0),
+            used: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            capacity,
+            stop_used_pct: u64::from(stop_used_pct),
+        }
+    }
+
+    fn shard(&self, i: u32) -> std::sync::MutexGuard<'_, Slab> {
+        self.shards[i as usize % SHARDS]
+            .lock()
+            .expect("memory slab poisoned")
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn append(&self, mut image: Vec<u8>) -> Result<Placement> {
+        record_image::seal(&mut image, 0);
+        let size = image.len() as u32;
+        if self.capacity != 0 && self.used.load(Ordering::Relaxed) + u64::from(size) > self.capacity
+        {
+            return err(
+                ResultCode::ServerMemError,
+                "memory storage full (WP-20, L-NO-BLOCK)",
+            );
+        }
+        let shard = (self.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS as u64) as u32;
+        let mut slab = self.shard(shard);
+        let bytes = Bytes::from(image);
+        let slot = match slab.free.pop() {
+            Some(s) => {
+                slab.slots[s as usize] = Some(bytes);
+                s
+            }
+            None => {
+                slab.slots.push(Some(bytes));
+                (slab.slots.len() - 1) as u32
+            }
+        };
+        self.used.fetch_add(u64::from(size), Ordering::Relaxed);
+        self.written.fetch_add(u64::from(size), Ordering::Relaxed);
+        Ok(Placement {
+            location: Location {
+                block: shard,
+                offset: slot,
+            },
+            size,
+            ticket: 0,
+        })
+    }
+
+    fn read(&self, location: Location, size: u32) -> Result<Bytes> {
+        let slab = self.shard(location.block);
+        match slab.slots.get(location.offset as usize) {
+            Some(Some(b)) if b.len() == size as usize => Ok(b.clone()),
+            _ => err(ResultCode::ServerError, format!("no image at {location:?}")),
+        }
+    }
+
+    fn release(&self, location: Location, size: u32) {
+        let mut slab = self.shard(location.block);
+        let slot = slab.slots.get_mut(location.offset as usize);
+        let taken = slot.and_then(Option::take);
+        assert!(
+            taken.as_ref().map(Bytes::len) == Some(size as usize),
+            "release of a live slot"
+        );
+        slab.free.push(location.offset);
+        self.used.fetch_sub(u64::from(size), Ordering::Relaxed);
+    }
+
+    fn wait_durable(&self, _ticket: u64) -> Result<()> {
+        Ok(())
+    }
+
+    fn space(&self) -> SpaceState {
+        let stop_writes = self.capacity != 0
+            && self.used.load(Ordering::Relaxed) * 100 >= self.capacity * self.stop_used_pct;
+        SpaceState {
+            overloaded: false,
+            stop_writes,
+        }
+    }
+
+    fn scan(&self, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
+        for (i, s) in self.shards.iter().enumerate() {
+            let slab = s.lock().expect("memory slab poisoned");
+            for (j, b) in slab.slots.iter().enumerate() {
+                if let Some(b) = b {
+                    visit(
+                        Location {
+                            block: i as u32,
+                            offset: j as u32,
+                        },
+                        b,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stats(&self) -> StorageStats {
+        StorageStats {
+            used_bytes: self.used.load(Ordering::Relaxed),
+            capacity_bytes: self.capacity,
+            bytes_written: self.written.load(Ordering::Relaxed),
+        }
+    }
+}

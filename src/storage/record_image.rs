@@ -1,0 +1,337 @@
+//! Record image: one version of one record as stored (storage-format.md §"Record image"). The
+//! layout constants below are the document's byte table; `tests::pinned_layout` pins them.
+//!
+//! Invariants:
+//! - an image is `padded_len(image_len)` bytes, a multiple of 16, zero-padded;
+//! - the CRC32 covers every byte of `[0, image_len)` except the CRC field itself, so a sealed
+//!   image's block sequence, metadata and bins are all checked;
+//! - `decode` never panics, verifies magic, version, lengths, CRC and every particle, and
+//!   rejects trailing bytes inside `image_len`.
+
+use crate::record::bin::{BinList, BIN_NAME_MAX};
+use crate::record::key::{Digest, UserKeyBytes};
+use crate::record::particle::{self, DecodeError, Reader};
+
+/// Image magic, little-endian u16 at offset 0 (bytes `0x01 0xAE`).
+pub const MAGIC: u16 = 0xAE01;
+/// Image format version.
+pub const VERSION: u8 = 1;
+/// Alignment of images.
+pub const ALIGN: usize = 16;
+
+/// Byte offsets (storage-format.md table "Record image header").
+pub mod off {
+    /// u16 magic.
+    pub const MAGIC: usize = 0;
+    /// u8 version.
+    pub const VERSION: usize = 2;
+    /// u8 flags.
+    pub const FLAGS: usize = 3;
+    /// u32 unpadded length.
+    pub const IMAGE_LEN: usize = 4;
+    /// u32 CRC32.
+    pub const CRC: usize = 8;
+    /// u32 void-time.
+    pub const VOID_TIME: usize = 12;
+    /// u64 block sequence.
+    pub const BLOCK_SEQ: usize = 16;
+    /// 20-byte digest.
+    pub const DIGEST: usize = 24;
+    /// u16 generation.
+    pub const GENERATION: usize = 44;
+    /// u16 bin count.
+    pub const BIN_COUNT: usize = 46;
+    /// u64 LUT (40 bits used).
+    pub const LUT: usize = 48;
+    /// u8 set-name length.
+    pub const SET_LEN: usize = 56;
+    /// First variable byte.
+    pub const VARIABLE: usize = 57;
+}
+
+/// Image flag: tombstone.
+pub const FLAG_TOMBSTONE: u8 = 1;
+/// Image flag: a stored key follows the set name.
+pub const FLAG_KEY: u8 = 2;
+
+/// Everything about an image except its bins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageMeta {
+    /// Digest.
+    pub digest: Digest,
+    /// Generation, 1 … 65535.
+    pub generation: u16,
+    /// Last-update-time, ms since 2010 (40 bits).
+    pub lut: u64,
+    /// Void-time, s since 2010 (0 = never).
+    pub void_time: u32,
+    /// Tombstone flag.
+    pub tombstone: bool,
+    /// Set name ("" = none), ≤ 63 bytes.
+    pub set_name: String,
+    /// Stored user key.
+    pub key: Option<UserKeyBytes>,
+    /// Block sequence the image was sealed with (0 until sealed).
+    pub block_seq: u64,
+}
+
+/// A decoded image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// Metadata.
+    pub meta: ImageMeta,
+    /// Bins, in stored order.
+    pub bins: BinList,
+}
+
+/// Round up to the image alignment.
+pub fn padded_len(n: usize) -> usize {
+    n.div_ceil(ALIGN) * ALIGN
+}
+
+/// Exact padded size the image of `meta` + `bins` would have (for RecordTooBig before encoding).
+pub fn encoded_size(meta: &ImageMeta, bins: &BinList) -> usize {
+    let mut n = off::VARIABLE + meta.set_name.len();
+    if let Some(k) = &meta.key {
+        n += 5 + k.bytes.len();
+    }
+    for (name, v) in bins.iter() {
+        n += 1 + name.len() + particle::encoded_len(v);
+    }
+    padded_len(n)
+}
+
+/// Encode and seal with `meta.block_seq`.
+pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
+    assert!(
+        meta.set_name.len() <= 63,
+        "set names are validated before encoding (K-SET-NAME)"
+    );
+    assert!(meta.generation != 0, "stored generations are 1 … 65535");
+    assert!(
+        bins.len() <= usize::from(u16::MAX),
+        "bin count bounded by B-MAX"
+    );
+    let mut b = Vec::with_capacity(encoded_size(meta, bins));
+    b.extend_from_slice(&MAGIC.to_le_bytes());
+    b.push(VERSION);
+    let flags = (if meta.tombstone { FLAG_TOMBSTONE } else { 0 })
+        | (if meta.key.is_some() { FLAG_KEY } else { 0 });
+    b.push(flags);
+    b.extend_from_slice(&[0; 4]); // image_len, patched below
+    b.extend_from_slice(&[0; 4]); // crc, patched by seal
+    b.extend_from_slice(&meta.void_time.to_le_bytes());
+    b.extend_from_slice(&meta.block_seq.to_le_bytes());
+    b.extend_from_slice(&meta.digest.0);
+    b.extend_from_slice(&meta.generation.to_le_bytes());
+    b.extend_from_slice(&(bins.len() as u16).to_le_bytes());
+    b.extend_from_slice(&meta.lut.to_le_bytes());
+    b.push(meta.set_name.len() as u8);
+    debug_assert_eq!(b.len(), off::VARIABLE);
+    b.extend_from_slice(meta.set_name.as_bytes());
+    if let Some(k) = &meta.key {
+        b.push(k.type_byte);
+        b.extend_from_slice(&(k.bytes.len() as u32).to_le_bytes());
+        b.extend_from_slice(&k.bytes);
+    }
+    for (name, v) in bins.iter() {
+        assert!(
+            name.len() <= BIN_NAME_MAX,
+            "bin names are validated before encoding"
+        );
+        b.push(name.len() as u8);
+        b.extend_from_slice(name.as_bytes());
+        particle::encode(v, &mut b);
+    }
+    let image_len = b.len() as u32;
+    b[off::IMAGE_LEN..off::IMAGE_LEN + 4].copy_from_slice(&image_len.to_le_bytes());
+    b.resize(padded_len(b.len()), 0);
+    seal(&mut b, meta.block_seq);
+    b
+}
+
+/// CRC of an image's first `image_len` bytes, skipping the CRC field.
+fn crc_of(buf: &[u8], image_len: usize) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&buf[..off::CRC]);
+    h.update(&buf[off::CRC + 4..image_len]);
+    h.finalize()
+}
+
+/// Set the block sequence and recompute the CRC (the storage does this when it places the image).
+pub fn seal(buf: &mut [u8], block_seq: u64) {
+    assert!(
+        buf.len() >= off::VARIABLE && buf.len() % ALIGN == 0,
+        "a whole encoded image"
+    );
+    buf[off::BLOCK_SEQ..off::BLOCK_SEQ + 8].copy_from_slice(&block_seq.to_le_bytes());
+    let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
+    assert!(image_len <= buf.len(), "image_len within the buffer");
+    let crc = crc_of(buf, image_len);
+    buf[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+}
+
+fn read_u32(buf: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&buf[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+/// The padded length an image starting at `buf[0]` claims, if its header is plausible (magic,
+/// version, length within `buf`). Used by scans to step from image to image.
+pub fn peek_len(buf: &[u8]) -> Option<usize> {
+    if buf.len() < off::VARIABLE {
+        return None;
+    }
+    if u16::from_le_bytes([buf[0], buf[1]]) != MAGIC || buf[off::VERSION] != VERSION {
+        return None;
+    }
+    let n = read_u32(buf, off::IMAGE_LEN) as usize;
+    (n >= off::VARIABLE && padded_len(n) <= buf.len()).then(|| padded_len(n))
+}
+
+/// Decode and verify an image occupying the start of `buf`.
+pub fn decode(buf: &[u8]) -> Result<Image, DecodeError> {
+    let Some(_) = peek_len(buf) else {
+        return Err(DecodeError("bad image header (magic, version or length)"));
+    };
+    let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
+    if read_u32(buf, off::CRC) != crc_of(buf, image_len) {
+        return Err(DecodeError("image CRC mismatch"));
+    }
+    let mut r = Reader::new(&buf[..image_len]);
+    r.take(3)?;
+    let flags = r.u8()?;
+    if flags & !(FLAG_TOMBSTONE | FLAG_KEY) != 0 {
+        return Err(DecodeError("unknown image flags"));
+    }
+    r.take(8)?;
+    let void_time = r.u32()?;
+    let block_seq = r.u64()?;
+    let digest = Digest(r.array()?);
+    let generation = r.u16()?;
+    let bin_count = r.u16()?;
+    let lut = r.u64()?;
+    if generation == 0 || lut >> 40 != 0 {
+        return Err(DecodeError("generation 0 or LUT beyond 40 bits"));
+    }
+    let set_len = usize::from(r.u8()?);
+    if set_len > 63 {
+        return Err(DecodeError("set name longer than 63 bytes"));
+    }
+    let set_name = String::from_utf8(r.take(set_len)?.to_vec())
+        .map_err(|_| DecodeError("set name not UTF-8"))?;
+    let key = if flags & FLAG_KEY != 0 {
+        let type_byte = r.u8()?;
+        let n = r.u32()? as usize;
+        Some(UserKeyBytes {
+            type_byte,
+            bytes: r.take(n)?.to_vec(),
+        })
+    } else {
+        None
+    };
+    let tombstone = flags & FLAG_TOMBSTONE != 0;
+    if tombstone && (bin_count != 0 || void_time != 0) {
+        return Err(DecodeError("tombstone with bins or a void-time"));
+    }
+    let mut bins = BinList::new();
+    for _ in 0..bin_count {
+        let n = usize::from(r.u8()?);
+        if n > BIN_NAME_MAX {
+            return Err(DecodeError("bin name too long"));
+        }
+        let name =
+            std::str::from_utf8(r.take(n)?).map_err(|_| DecodeError("bin name not UTF-8"))?;
+        let v = particle::decode(&mut r, 0)?;
+        if v.is_nil() || bins.get(name).is_some() {
+            return Err(DecodeError("nil or duplicate bin"));
+        }
+        bins.push(name, v);
+    }
+    if r.remaining() != 0 {
+        return Err(DecodeError("trailing bytes in image"));
+    }
+    let meta = ImageMeta {
+        digest,
+        generation,
+        lut,
+        void_time,
+        tombstone,
+        set_name,
+        key,
+        block_seq,
+    };
+    Ok(Image { meta, bins })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::value::Value;
+
+    fn sample() -> (ImageMeta, BinList) {
+        let meta = ImageMeta {
+            digest: Digest([9; 20]),
+            generation: 7,
+            lut: 123_456_789,
+            void_time: 99,
+            tombstone: false,
+            set_name: "demo".into(),
+            key: Some(UserKeyBytes {
+                type_byte: 3,
+                bytes: b"k".to_vec(),
+            }),
+            block_seq: 0,
+        };
+        let mut bins = BinList::new();
+        bins.push("a", Value::Int(1));
+        bins.push("b", Value::from("x"));
+        (meta, bins)
+    }
+
+    /// Pins the header table of storage-format.md "Record image".
+    #[test]
+    fn pinned_layout() {
+        let (meta, bins) = sample();
+        let b = encode(&meta, &bins);
+        assert_eq!(b.len() % 16, 0);
+        assert_eq!(b.len(), encoded_size(&meta, &bins));
+        assert_eq!(&b[0..2], &[0x01, 0xAE]);
+        assert_eq!(b[off::VERSION], 1);
+        assert_eq!(b[off::FLAGS], FLAG_KEY);
+        assert_eq!(read_u32(&b, off::VOID_TIME), 99);
+        assert_eq!(&b[off::DIGEST..off::DIGEST + 20], &[9; 20]);
+        assert_eq!(u16::from_le_bytes([b[44], b[45]]), 7);
+        assert_eq!(u16::from_le_bytes([b[46], b[47]]), 2);
+        assert_eq!(b[off::SET_LEN], 4);
+        assert_eq!(&b[57..61], b"demo");
+        assert_eq!(b[61], 3, "key type byte");
+        assert_eq!(off::VARIABLE, 57);
+    }
+
+    #[test]
+    fn round_trip_and_seal() {
+        let (meta, bins) = sample();
+        let mut b = encode(&meta, &bins);
+        let img = decode(&b).expect("decodes");
+        assert_eq!(img.meta, meta);
+        assert_eq!(img.bins, bins);
+        seal(&mut b, 42);
+        assert_eq!(decode(&b).expect("decodes").meta.block_seq, 42);
+    }
+
+    #[test]
+    fn every_single_byte_flip_is_rejected() {
+        let (meta, bins) = sample();
+        let b = encode(&meta, &bins);
+        let image_len = read_u32(&b, off::IMAGE_LEN) as usize;
+        for i in 0..image_len {
+            for bit in 0..8 {
+                let mut c = b.clone();
+                c[i] ^= 1 << bit;
+                assert!(decode(&c).is_err(), "flip at byte {i} bit {bit} accepted");
+            }
+        }
+    }
+}
