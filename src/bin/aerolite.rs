@@ -18,6 +18,8 @@ struct Cli {
 enum Cmd {
     /// Run scenario A (record-model.md §22.1) step by step on an embedded namespace.
     Demo,
+    /// YCSB-like and ACT-like benchmarks (no options: a ~30 s mixed run).
+    Bench(aerolite::bench::BenchArgs),
     /// Reproducible experiments from the seeds.
     Scenario {
         #[command(subcommand)]
@@ -55,6 +57,7 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let result = match cli.cmd {
         Cmd::Demo => cli::demo::run(&mut out),
+        Cmd::Bench(args) => aerolite::bench::run_cli(&args, &mut out),
         Cmd::Scenario { which } => match which {
             Scenario::GenRace {
                 seed,
