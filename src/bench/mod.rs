@@ -320,14 +320,19 @@ pub fn device_backend_available() -> bool {
 }
 
 /// The database a run uses and what to report about it.
-struct Opened {
-    db: Database,
-    target: String,
-    io: String,
-    created_dir: Option<PathBuf>,
+pub struct Opened {
+    /// The open database.
+    pub db: Database,
+    /// Where the data lives, for the report.
+    pub target: String,
+    /// The I/O backend that runs, for the report.
+    pub io: String,
+    /// A data directory this run created (removed at the end unless `keep`).
+    pub created_dir: Option<PathBuf>,
 }
 
-fn open(opts: &Options) -> Result<Opened> {
+/// Open the database `opts` describe (the storage configuration of `target`, `durability`, `io`).
+pub fn open(opts: &Options) -> Result<Opened> {
     let memory = |io: &str| -> Result<Opened> {
         let ns = NamespaceConfig::new(NAMESPACE)
             .expiry_sweep_interval(0)

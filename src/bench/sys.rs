@@ -20,6 +20,14 @@ pub fn parse_vm_hwm(status: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Bytes this process caused to be sent to the storage layer (`write_bytes` of /proc/self/io),
+/// counting every thread, so it measures any engine's device writes the same way.
+pub fn process_write_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let line = io.lines().find(|l| l.starts_with("write_bytes:"))?;
+    line.trim_start_matches("write_bytes:").trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
