@@ -32,13 +32,14 @@ fn bench_smoke_every_workload_reports_sane_fields() {
         Workload::YcsbB,
         Workload::YcsbC,
         Workload::YcsbF,
+        Workload::Update,
     ]);
     opts.distribution = Distribution::Zipfian;
     let report = bench::run(&opts).expect("bench runs");
     let names: Vec<&str> = report.phases.iter().map(|p| p.workload.as_str()).collect();
     assert_eq!(
         names,
-        ["load", "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f"],
+        ["load", "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "update"],
         "load is put first"
     );
     assert_eq!(
@@ -90,6 +91,9 @@ fn bench_smoke_every_workload_reports_sane_fields() {
     let c = &report.phases[3];
     assert_eq!(c.write.count, 0, "ycsb-c is read-only");
     assert_eq!(c.device_bytes_written, Some(0), "ycsb-c writes nothing");
+    let u = &report.phases[5];
+    assert_eq!(u.read.count, 0, "update is write-only");
+    assert_eq!(u.write.count, u.ops);
     let a = &report.phases[1];
     assert!(
         a.read.count > 0 && a.write.count > 0,

@@ -470,7 +470,7 @@ pub fn run_one(
 /// Command-line arguments of `aerolite bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Workloads, comma-separated: load, ycsb-a, ycsb-b, ycsb-c, ycsb-f, act. Default: load then
+    /// Workloads, comma-separated: load, ycsb-a, ycsb-b, ycsb-c, ycsb-f, update, act. Default: load then
     /// YCSB A, B, C, F for 6 s each.
     #[arg(long, short = 'w', value_delimiter = ',')]
     pub workload: Vec<String>,

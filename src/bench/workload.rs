@@ -28,18 +28,21 @@ pub enum Workload {
     YcsbC,
     /// YCSB F: 50 % reads, 50 % read-modify-write (generation-checked, retried).
     YcsbF,
+    /// Updates only (sustained overwrites: write bandwidth, defragmentation, group commit).
+    Update,
     /// ACT: fixed-rate reads and writes of 1536-byte records (see `act.rs`).
     Act,
 }
 
 impl Workload {
     /// Every workload, in the order of the default mixed run.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 7] = [
         Workload::Load,
         Workload::YcsbA,
         Workload::YcsbB,
         Workload::YcsbC,
         Workload::YcsbF,
+        Workload::Update,
         Workload::Act,
     ];
 
@@ -51,6 +54,7 @@ impl Workload {
             Workload::YcsbB => "ycsb-b",
             Workload::YcsbC => "ycsb-c",
             Workload::YcsbF => "ycsb-f",
+            Workload::Update => "update",
             Workload::Act => "act",
         }
     }
@@ -63,7 +67,7 @@ impl Workload {
     /// Fraction of operations that are reads (the rest update or read-modify-write).
     pub fn read_fraction(self) -> f64 {
         match self {
-            Workload::Load => 0.0,
+            Workload::Load | Workload::Update => 0.0,
             Workload::YcsbA | Workload::YcsbF => 0.5,
             Workload::YcsbB => 0.95,
             Workload::YcsbC => 1.0,
@@ -264,7 +268,7 @@ fn worker(
             }
         } else {
             let k = keys.next_key();
-            let is_read = read_fraction >= 1.0 || keys.rng().chance(read_fraction);
+            let is_read = read_fraction > 0.0 && keys.rng().chance(read_fraction);
             let t0 = Instant::now();
             if is_read {
                 match target.read(k) {
