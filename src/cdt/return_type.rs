@@ -101,6 +101,11 @@ impl Base {
 }
 
 impl ReturnType {
+    /// A raw code (as it would arrive on the wire); unknown codes fail at apply time (RT-UNKNOWN).
+    pub fn from_code(code: u32) -> ReturnType {
+        ReturnType(code)
+    }
+
     /// RT-UNKNOWN: split into base and Inverted; any other code → 4.
     pub fn parse(self) -> Result<(Base, bool)> {
         let inverted = self.0 & INVERTED != 0;
