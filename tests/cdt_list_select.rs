@@ -28,7 +28,8 @@ fn l_ex_value_relative() {
             RT::Value,
         )),
     };
-    let rows: Vec<(&str, i64, i64, Option<i64>, &[i64])> = vec![
+    type Row = (&'static str, i64, i64, Option<i64>, &'static [i64]);
+    let rows: Vec<Row> = vec![
         ("L-EX-01", 5, 0, None, &[5, 9, 11, 15]),
         ("L-EX-02", 5, 1, None, &[9, 11, 15]),
         ("L-EX-03", 5, -1, None, &[4, 5, 9, 11, 15]),

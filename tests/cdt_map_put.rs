@@ -9,6 +9,9 @@ use aerolite::operations::maps;
 use aerolite::{MapOrder, MapPolicy, MapWriteFlags as F, Value};
 use cdt_support::*;
 
+/// A size, or an error code.
+type Outcome = Result<i64, i32>;
+
 fn pol(flags: F) -> MapPolicy {
     MapPolicy::new(MapOrder::KeyOrdered, flags)
 }
@@ -25,7 +28,7 @@ fn base() -> T {
 /// M-PUT-PARTIAL, M-PUT-SAME, M-FLAG-VIOLATION, M-FLAG-NOFAIL, CE-23, CE-24.
 #[test]
 fn m_put_flag_table() {
-    let cases: Vec<(F, i64, Result<i64, i32>, Option<i64>)> = vec![
+    let cases: Vec<(F, i64, Outcome, Option<i64>)> = vec![
         // flags, key, result (size or code), value of the key afterwards
         (F::Default, 3, Ok(5), Some(99)),
         (F::Default, 5, Ok(4), Some(99)),
@@ -116,7 +119,7 @@ fn m_vec_put_items_vectors() {
     let p = mi(&[(3, 3), (5, 15)]);
     let all5 = mi(&[(0, 17), (3, 3), (4, 2), (5, 15), (9, 10)]);
     let unchanged = mi(&[(0, 17), (4, 2), (5, 15), (9, 10)]);
-    let cases: Vec<(&str, F, Value, Result<i64, i32>, Value)> = vec![
+    let cases: Vec<(&str, F, Value, Outcome, Value)> = vec![
         (
             "M-VEC-01",
             F::CreateOnly | F::Partial | F::NoFail,

@@ -87,6 +87,10 @@ impl Selector {
 pub trait Elements {
     /// Element count `n`.
     fn len(&self) -> usize;
+    /// No elements.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Value of element `i`.
     fn value(&self, i: usize) -> &Value;
     /// Key of element `i` (maps), or `None` (lists).
@@ -261,9 +265,9 @@ pub fn pick<E: Elements + ?Sized>(e: &E, sel: &Selector) -> Result<Picked> {
             let mut seen = vec![false; n];
             let mut order = Vec::new();
             for v in payload(vs)? {
-                for i in 0..n {
-                    if !seen[i] && e.value(i) == v {
-                        seen[i] = true;
+                for (i, s) in seen.iter_mut().enumerate() {
+                    if !*s && e.value(i) == v {
+                        *s = true;
                         order.push(i);
                     }
                 }
