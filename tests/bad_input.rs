@@ -17,6 +17,7 @@ use common::TestDb;
 use sem::*;
 
 type Request = Box<dyn Fn(&TestDb, &Key) -> RC>;
+type KeyCase = (&'static str, fn(&Key) -> Key, RC);
 
 fn w(p: WritePolicy, ops: Vec<Operation>) -> Request {
     Box::new(move |t, k| rc(&t.db.operate(&p, k, &ops)))
@@ -63,7 +64,7 @@ fn with_key(f: fn(&Key) -> Key) -> Vec<(&'static str, Request)> {
 fn cases() -> Vec<(String, Request, RC)> {
     let long = "x".repeat(16);
     let mut v: Vec<(String, Request, RC)> = Vec::new();
-    let key_cases: [(&str, fn(&Key) -> Key, RC); 7] = [
+    let key_cases: [KeyCase; 7] = [
         (
             "unknown namespace",
             |k| Key {

@@ -20,7 +20,7 @@ fn timed(ms: u64, retries: u32) -> WritePolicy {
     }
 }
 
-/// CL-TIMEOUT-QUEUED, CL-NEVER-LATE, ID-FORMULA, ID-NO-ORACLE, RC-9: a write whose deadline
+/// CL-TIMEOUT-QUEUED, CL-NEVER-LATE, CH-NEVER-LATE, ID-FORMULA, ID-NO-ORACLE, CH-IN-DOUBT, RC-9: a write whose deadline
 /// passes while it waits for the record returns 9 in doubt (sent = 1, code 9), even though the
 /// engine knows it was not applied; it is never applied afterwards.
 #[test]

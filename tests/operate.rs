@@ -125,8 +125,9 @@ fn op_atomic() {
     assert_eq!(t.db.stats().records, 1);
 }
 
-/// OP-ISOLATION: concurrent readers never observe a partially applied operate (two bins always
-/// written together stay equal).
+/// OP-ISOLATION, WP-21 (the new version becomes visible atomically; the replica part of WP-21
+/// belongs to the replication tests): concurrent readers never observe a partially applied
+/// operate (two bins always written together stay equal).
 #[test]
 fn op_isolation() {
     let t = std::sync::Arc::new(common::open());
