@@ -18,7 +18,7 @@ pub fn flusher_loop(ns: &Namespace, stopped: &dyn Fn() -> bool) {
     };
     while !stopped() {
         // A failed flush put the store in its failed state; requests see the error.
-        let _ = ns.storage.flush_step();
+        let _ = ns.storage.flush_step(false);
         ns.storage.wait_for_work(tick);
     }
 }

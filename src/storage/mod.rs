@@ -128,9 +128,9 @@ pub trait Storage: Send + Sync {
     fn relocate(&self, _from: Location, image: Vec<u8>) -> Result<Placement> {
         self.append(image)
     }
-    /// One bounded flush step (sealed blocks and, when due, the partial buffer). Returns bytes
-    /// written.
-    fn flush_step(&self) -> Result<u64> {
+    /// One bounded flush step: every sealed block and, when `flush_max_ms` passed since the last
+    /// one or `force_partial`, the partly filled buffer. Returns bytes written.
+    fn flush_step(&self, _force_partial: bool) -> Result<u64> {
         Ok(0)
     }
     /// Block until flush work may be pending or `timeout` passes (the flusher thread's sleep).

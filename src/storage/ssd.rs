@@ -358,7 +358,7 @@ impl DeviceStorage {
 
     fn append_inner(&self, mut image: Vec<u8>, from: Option<Location>) -> Result<Placement> {
         if !self.background && !self.lock().sealed.is_empty() {
-            self.flush_step()?;
+            self.flush_step(false)?;
         }
         let size = image.len();
         if size > self.max_image() {
@@ -794,9 +794,9 @@ impl Storage for DeviceStorage {
         Ok(())
     }
 
-    fn flush_step(&self) -> Result<u64> {
+    fn flush_step(&self, force_partial: bool) -> Result<u64> {
         let _io = self.io.lock().expect("flush lock poisoned");
-        self.flush_locked(false)
+        self.flush_locked(force_partial)
     }
 
     fn wait_for_work(&self, timeout: Duration) {
