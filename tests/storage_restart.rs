@@ -32,17 +32,28 @@ fn rs_clean_fast_restart_restores_exactly() {
     let s = db.stats();
     assert!(s.fast_restart, "RS-CLEAN: restored from the snapshot");
     assert_eq!(s.scan_images, 0, "no data block was scanned");
-    assert_eq!((s.records, s.tombstones), (before.records, before.tombstones));
+    assert_eq!(
+        (s.records, s.tombstones),
+        (before.records, before.tombstones)
+    );
     assert_eq!(read(&db, &key(1)), None, "no zombie after a clean restart");
     assert_eq!(read(&db, &key(2)), None);
     assert_eq!(read(&db, &key(7)), Some((70, 2)));
     assert_eq!(read(&db, &key(299)), Some((299, 1)));
     // The tombstone survived: a write over it continues the generation (GC-DURABLE).
-    assert_eq!(db.put(&wp(false), &key(2), &bins(2, 10)).expect("put").generation, 3);
+    assert_eq!(
+        db.put(&wp(false), &key(2), &bins(2, 10))
+            .expect("put")
+            .generation,
+        3
+    );
     // The snapshot was consumed: a crash now must cold-start, not reuse it.
     db.abandon();
     let db = open_on(file_config(dir.path()), &clock).expect("reopen after crash");
-    assert!(!db.stats().fast_restart, "SN-REQ-SNAPSHOT-LOAD: a used snapshot is gone");
+    assert!(
+        !db.stats().fast_restart,
+        "SN-REQ-SNAPSHOT-LOAD: a used snapshot is gone"
+    );
 }
 
 /// Q-ZOMBIE, RS-ZOMBIE-CERTAIN, RS-UNCLEAN-NONDURABLE, RS-UNCLEAN-DURABLE, DUR-DEVICE: with
@@ -64,12 +75,21 @@ fn q_zombie_nondurable_delete_reappears_durable_does_not() {
     let db = open_on(ctd(dir.path()), &clock).expect("cold start");
     let s = db.stats();
     assert!(!s.fast_restart);
-    assert_eq!(read(&db, &key(1)), Some((11, 2)), "zombie with its newest image");
+    assert_eq!(
+        read(&db, &key(1)),
+        Some((11, 2)),
+        "zombie with its newest image"
+    );
     assert_eq!(read(&db, &key(2)), None, "the durable tombstone wins");
     assert_eq!(s.tombstones, 1, "tombstones are kept by the scan");
     assert!(s.restart_superseded >= 2, "older images lost resolution");
     // The tombstone's generation continues.
-    assert_eq!(db.put(&wp(false), &key(2), &bins(2, 10)).expect("put").generation, 3);
+    assert_eq!(
+        db.put(&wp(false), &key(2), &bins(2, 10))
+            .expect("put")
+            .generation,
+        3
+    );
 }
 
 /// RS-UNCLEAN-EXPIRED, CH-RESTART-EXPIRED, EX-RESTART: the newest image decides before expiry,
@@ -79,19 +99,26 @@ fn rs_unclean_expired_newest_image_wins_then_expires() {
     let dir = tmp();
     let clock = ManualClock::at_2026();
     let db = open_on(ctd(dir.path()), &clock).expect("open");
-    db.put(&wp(false), &key(1), &bins(1, 100)).expect("never-expiring version");
+    db.put(&wp(false), &key(1), &bins(1, 100))
+        .expect("never-expiring version");
     clock.advance_ms(10);
     let short = WritePolicy {
         expiration: Expiration::Seconds(10),
         ..WritePolicy::default()
     };
-    db.put(&short, &key(1), &bins(2, 100)).expect("expiring version");
-    db.put(&short, &key(3), &bins(3, 100)).expect("expiring record");
+    db.put(&short, &key(1), &bins(2, 100))
+        .expect("expiring version");
+    db.put(&short, &key(3), &bins(3, 100))
+        .expect("expiring record");
     db.put(&wp(false), &key(4), &bins(4, 100)).expect("stays");
     db.abandon();
     clock.advance_s(60);
     let db = open_on(ctd(dir.path()), &clock).expect("cold start");
-    assert_eq!(read(&db, &key(1)), None, "the older image never takes the expired one's place");
+    assert_eq!(
+        read(&db, &key(1)),
+        None,
+        "the older image never takes the expired one's place"
+    );
     assert_eq!(read(&db, &key(3)), None);
     assert_eq!(read(&db, &key(4)), Some((4, 1)));
     assert_eq!(db.stats().restart_expired, 2);
@@ -110,12 +137,21 @@ fn dur_buffered_loses_only_unflushed_writes() {
         .storage
         .flush_step(true)
         .expect("flush");
-    db.put(&wp(false), &key(2), &bins(2, 100)).expect("acknowledged, only in the buffer");
-    assert_eq!(read(&db, &key(2)), Some((2, 1)), "DUR-VISIBLE before durable");
+    db.put(&wp(false), &key(2), &bins(2, 100))
+        .expect("acknowledged, only in the buffer");
+    assert_eq!(
+        read(&db, &key(2)),
+        Some((2, 1)),
+        "DUR-VISIBLE before durable"
+    );
     db.abandon();
     let db = open_on(file_config(dir.path()), &clock).expect("cold start");
     assert_eq!(read(&db, &key(1)), Some((1, 1)));
-    assert_eq!(read(&db, &key(2)), None, "lost within the flush_max_ms window");
+    assert_eq!(
+        read(&db, &key(2)),
+        None,
+        "lost within the flush_max_ms window"
+    );
 }
 
 /// RS-RESOLVE via a real scan: many versions of one record across blocks; the newest survives,

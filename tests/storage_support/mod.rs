@@ -28,8 +28,8 @@ pub fn file_config(dir: &Path) -> DeviceConfig {
 
 /// Device settings on given devices (no snapshot file unless `snapshot` is given).
 pub fn device_config(devices: Vec<Arc<dyn Device>>, snapshot: Option<&Path>) -> DeviceConfig {
-    let mut d = DeviceConfig::with_devices(devices, snapshot.map(Path::to_path_buf))
-        .block_size(BLOCK);
+    let mut d =
+        DeviceConfig::with_devices(devices, snapshot.map(Path::to_path_buf)).block_size(BLOCK);
     d.post_write_cache = 4 * u64::from(BLOCK);
     d.defrag_reserve_blocks = 4;
     d
@@ -42,7 +42,10 @@ pub fn mem_device(mib: u64) -> Arc<MemoryDevice> {
 
 /// Open namespace "test" on `dev` with `clock`.
 pub fn open_on(dev: DeviceConfig, clock: &ManualClock) -> aerolite::Result<Database> {
-    open_ns(NamespaceConfig::new("test").storage(StorageConfig::Device(dev)), clock)
+    open_ns(
+        NamespaceConfig::new("test").storage(StorageConfig::Device(dev)),
+        clock,
+    )
 }
 
 /// Open a configured namespace with `clock`, no runtime threads.
