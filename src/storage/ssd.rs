@@ -453,7 +453,7 @@ impl DeviceStorage {
             for s in &st.sealed {
                 jobs.push(Job {
                     block: s.block,
-                    from: align_down(s.flushed as u64, self.flush_size as u64) as usize,
+                    from: align_down(s.flushed as u64, ALIGN as u64) as usize,
                     to: self.block_size,
                     buf: s.buf.clone(),
                     base: 0,
@@ -492,8 +492,11 @@ impl DeviceStorage {
             let (dev, block_off) = self.place_of(j.block);
             let mut at = j.from;
             while at < j.to {
+                // Full blocks go out in flush-size units (the first one may start mid-unit,
+                // after the part an earlier partial flush made durable).
                 let end = if j.base == 0 {
-                    (at + self.flush_size).min(j.to)
+                    (align_down(at as u64, self.flush_size as u64) as usize + self.flush_size)
+                        .min(j.to)
                 } else {
                     j.to
                 };
