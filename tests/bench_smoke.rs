@@ -189,3 +189,37 @@ fn bench_cli_options_parse_and_reject() {
     assert_eq!(d.workloads.len(), 5, "default: load + A, B, C, F");
     assert_eq!(d.duration, Some(Duration::from_secs(6)));
 }
+
+/// The device backend through the bench options: a file target, commit-to-device (group commit),
+/// portable I/O; device bytes are counted and the file is replaced on the next run.
+#[test]
+fn bench_smoke_device_file_commit_to_device() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.aerolite");
+    let mut opts = tiny(vec![Workload::YcsbA]);
+    opts.target = Target::Path(path.clone());
+    opts.durability = bench::Durability::CommitToDevice;
+    opts.io = bench::IoBackend::Portable;
+    opts.ops = Some(400);
+    let report = bench::run(&opts).expect("bench runs on a file");
+    assert_eq!(report.errors(), 0, "{:?}", report.phases[1].first_error);
+    assert!(
+        report.io_backend.starts_with("portable"),
+        "{}",
+        report.io_backend
+    );
+    assert_eq!(report.durability, "commit-to-device");
+    let load = &report.phases[0];
+    assert!(
+        load.device_bytes_written.is_some_and(|b| b >= 500 * 100),
+        "{:?}",
+        load.device_bytes_written
+    );
+    assert!(path.exists(), "a path target is not removed");
+    let again = bench::run(&opts).expect("second run replaces the file");
+    assert_eq!(
+        again.phases[0].records,
+        Some(500),
+        "the second run starts empty"
+    );
+}

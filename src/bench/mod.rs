@@ -24,10 +24,11 @@ use crate::bench::keys::{key_string, Distribution};
 use crate::bench::report::{PhaseReport, Report};
 use crate::bench::target::{BenchTarget, OpResult, TargetStats};
 use crate::bench::workload::{run_phase, PhaseSpec, Workload};
-use crate::config::{DatabaseConfig, NamespaceConfig, StorageConfig};
+use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig};
 use crate::error::{err, Result, ResultCode};
 use crate::record::bin::BinList;
 use crate::record::key::Digest;
+use crate::storage::device::{self, IoBackend as DeviceIo};
 use crate::storage::record_image::{self, ImageMeta};
 use crate::{Bin, Bins, Database, GenerationPolicy, Key, ReadPolicy, Value, WritePolicy};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -310,13 +311,15 @@ impl BenchTarget for AeroliteTarget {
             device_bytes_written: Some(s.bytes_written),
             index_bytes: Some(s.index_bytes),
             records: Some(s.records),
+            syncs: Some(s.syncs),
+            device_reads: Some(s.cache_misses),
         }
     }
 }
 
 /// Whether this build has the device backend (`Target::Auto` picks it when true).
 pub fn device_backend_available() -> bool {
-    false
+    true
 }
 
 /// The database a run uses and what to report about it.
@@ -325,36 +328,94 @@ pub struct Opened {
     pub db: Database,
     /// Where the data lives, for the report.
     pub target: String,
-    /// The I/O backend that runs, for the report.
+    /// The I/O backend that runs (`Device::kind`: backend and whether `O_DIRECT` is on).
     pub io: String,
     /// A data directory this run created (removed at the end unless `keep`).
     pub created_dir: Option<PathBuf>,
 }
 
-/// Open the database `opts` describe (the storage configuration of `target`, `durability`, `io`).
+/// Size of a data file for `records` images of `value_size`-byte values: four times the live
+/// data (so stop-writes at 70 % used is never near and defrag has room), at least 1 GiB.
+pub fn data_file_bytes(records: u64, value_size: usize) -> u64 {
+    let image = record_image::padded_len(value_size + 96) as u64;
+    (records.saturating_mul(image).saturating_mul(4)).max(1 << 30)
+}
+
+/// Open the database `opts` describe: the storage configuration of `target`, `durability` and
+/// `io`. A regular file target is replaced (deleted with its snapshot, then created), so every run
+/// starts empty; a block device is used as it is (the load rewrites every record).
 pub fn open(opts: &Options) -> Result<Opened> {
-    let memory = |io: &str| -> Result<Opened> {
-        let ns = NamespaceConfig::new(NAMESPACE)
-            .expiry_sweep_interval(0)
-            .storage(StorageConfig::Memory { capacity_bytes: 0 });
-        let db = Database::open(DatabaseConfig::with_namespaces(vec![ns]))?;
-        Ok(Opened {
-            db,
-            target: "memory".to_string(),
-            io: io.to_string(),
-            created_dir: None,
-        })
-    };
-    match &opts.target {
-        Target::Memory => memory("none (memory)"),
-        Target::Auto if !device_backend_available() => {
-            memory("none (memory; no device backend in this build)")
+    let ns = NamespaceConfig::new(NAMESPACE).expiry_sweep_interval(0);
+    let (path, created_dir) = match &opts.target {
+        Target::Memory => {
+            let ns = ns.storage(StorageConfig::Memory { capacity_bytes: 0 });
+            let db = Database::open(DatabaseConfig::with_namespaces(vec![ns]))?;
+            return Ok(Opened {
+                db,
+                target: "memory".to_string(),
+                io: "none (memory)".to_string(),
+                created_dir: None,
+            });
         }
-        Target::Auto | Target::Path(_) => err(
-            ResultCode::ParameterError,
-            "the device backend is not in this build yet; use --target memory",
-        ),
-    }
+        Target::Auto => {
+            let dir = std::env::current_dir()
+                .map_err(|e| {
+                    crate::Error::new(ResultCode::ClientError, format!("current directory: {e}"))
+                })?
+                .join(format!("aerolite-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                crate::Error::new(
+                    ResultCode::ClientError,
+                    format!("creating {}: {e}", dir.display()),
+                )
+            })?;
+            (dir.join("data.aerolite"), Some(dir))
+        }
+        Target::Path(p) => {
+            let is_file = std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false);
+            if is_file {
+                let mut snap = p.clone().into_os_string();
+                snap.push(".snapshot");
+                for f in [p.clone(), PathBuf::from(snap)] {
+                    if f.exists() {
+                        std::fs::remove_file(&f).map_err(|e| {
+                            crate::Error::new(
+                                ResultCode::ClientError,
+                                format!("replacing {}: {e}", f.display()),
+                            )
+                        })?;
+                    }
+                }
+            }
+            (p.clone(), None)
+        }
+    };
+    let value_size = opts.value_size.unwrap_or(1024);
+    let backend = match opts.io {
+        IoBackend::Auto => DeviceIo::Auto,
+        IoBackend::Uring => DeviceIo::Uring,
+        IoBackend::Portable => DeviceIo::Portable,
+    };
+    let mut dc = DeviceConfig::new(&path)
+        .commit_to_device(opts.durability == Durability::CommitToDevice)
+        .file_size(data_file_bytes(opts.records, value_size));
+    let device = device::open_path(&path, dc.file_size_bytes, dc.direct_io, backend)?;
+    let io = device.kind().to_string();
+    let snapshot = dc.snapshot_path.take();
+    dc = DeviceConfig {
+        commit_to_device: dc.commit_to_device,
+        file_size_bytes: dc.file_size_bytes,
+        io_backend: backend,
+        ..DeviceConfig::with_devices(vec![device], snapshot)
+    };
+    let ns = ns.storage(StorageConfig::Device(dc));
+    let db = Database::open(DatabaseConfig::with_namespaces(vec![ns]))?;
+    Ok(Opened {
+        db,
+        target: path.display().to_string(),
+        io,
+        created_dir,
+    })
 }
 
 fn progress_bar(opts: &Options) -> ProgressBar {
@@ -389,7 +450,10 @@ pub fn run(opts: &Options) -> Result<Report> {
         (None, None) => Some(Duration::from_secs(10)),
         (d, _) => d,
     };
-    let opened = open(opts)?;
+    let opened = open(&Options {
+        value_size: Some(value_size),
+        ..opts.clone()
+    })?;
     let target = AeroliteTarget::new(opened.db, &opened.target, opts.durability);
     let mut report = Report {
         engine: "aerolite".to_string(),

@@ -50,6 +50,10 @@ pub struct PhaseReport {
     pub index_bytes_per_record: Option<f64>,
     /// Live records after the phase.
     pub records: Option<u64>,
+    /// Writes per device sync during the phase (group commit size; SN-REQ-ACK-DEVICE).
+    pub writes_per_sync: Option<f64>,
+    /// Share of reads that went to the device.
+    pub device_read_fraction: Option<f64>,
     /// ACT slices and verdict (ACT phases only).
     pub act: Option<ActResult>,
 }
@@ -78,6 +82,16 @@ impl PhaseReport {
             (Some(i), Some(n)) if n > 0 => Some(i as f64 / n as f64),
             _ => None,
         };
+        let delta = |b: Option<u64>, a: Option<u64>| match (b, a) {
+            (Some(b), Some(a)) => Some(a.saturating_sub(b)),
+            _ => None,
+        };
+        let writes_per_sync = delta(before.syncs, after.syncs)
+            .filter(|&n| n > 0)
+            .map(|n| r.writes.count() as f64 / n as f64);
+        let device_read_fraction = delta(before.device_reads, after.device_reads)
+            .filter(|_| r.reads.count() > 0)
+            .map(|n| n as f64 / r.reads.count() as f64);
         PhaseReport {
             workload: workload.to_string(),
             threads,
@@ -96,6 +110,8 @@ impl PhaseReport {
             write_amplification,
             index_bytes_per_record,
             records: after.records,
+            writes_per_sync,
+            device_read_fraction,
             act: None,
         }
     }
@@ -124,7 +140,9 @@ impl PhaseReport {
             .with("device_bytes_written", self.device_bytes_written)
             .with("write_amplification", self.write_amplification)
             .with("index_bytes_per_record", self.index_bytes_per_record)
-            .with("records", self.records);
+            .with("records", self.records)
+            .with("writes_per_sync", self.writes_per_sync)
+            .with("device_read_fraction", self.device_read_fraction);
         if let Some(a) = &self.act {
             j = j.with("act", act_json(a));
         }
@@ -276,14 +294,17 @@ impl Report {
         for p in &self.phases {
             writeln!(
                 out,
-                "{:<8} {:>14} {:>9} {:>12} {:>10} {:>9.1} {:>9.1}",
+                "{:<8} {:>14} {:>9} {:>12} {:>10} {:>9.1} {:>9.1} {:>10} {:>9}",
                 p.workload,
                 opt(p.device_bytes_written.map(|b| b as f64), 0),
                 opt(p.write_amplification, 2),
                 opt(p.index_bytes_per_record, 1),
                 opt(p.records.map(|r| r as f64), 0),
                 p.read.p99_us,
-                p.write.p99_us
+                p.write.p99_us,
+                opt(p.writes_per_sync, 1),
+                p.device_read_fraction
+                    .map_or_else(|| "-".to_string(), |f| format!("{:.0}%", f * 100.0))
             )?;
             if p.rmw_retries > 0 {
                 writeln!(out, "         read-modify-write retries: {}", p.rmw_retries)?;

@@ -20,6 +20,10 @@ pub struct TargetStats {
     pub index_bytes: Option<u64>,
     /// Live records.
     pub records: Option<u64>,
+    /// Device syncs (group commits) so far.
+    pub syncs: Option<u64>,
+    /// Reads that went to the device (not served from the write buffer or post-write cache).
+    pub device_reads: Option<u64>,
 }
 
 /// One engine under test.

@@ -55,6 +55,8 @@ fn io_stats() -> TargetStats {
         device_bytes_written: process_write_bytes(),
         index_bytes: None,
         records: None,
+        syncs: None,
+        device_reads: None,
     }
 }
 
