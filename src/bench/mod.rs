@@ -30,7 +30,9 @@ use crate::record::bin::BinList;
 use crate::record::key::Digest;
 use crate::storage::device::{self, IoBackend as DeviceIo};
 use crate::storage::record_image::{self, ImageMeta};
-use crate::{Bin, Bins, Database, GenerationPolicy, Key, ReadPolicy, Value, WritePolicy};
+use crate::{
+    Bin, Bins, Database, GenerationPolicy, Key, ReadPolicy, RecordExistsAction, Value, WritePolicy,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::PathBuf;
@@ -277,8 +279,13 @@ impl BenchTarget for AeroliteTarget {
         Self::blob_len(&r)
     }
 
+    /// A whole-value overwrite, like the peers' `put`: `Replace`, so no old image is read.
     fn update(&self, k: u64, value: &[u8]) -> OpResult<()> {
-        self.write(k, value, &WritePolicy::default())
+        self.write(
+            k,
+            value,
+            &WritePolicy::with_action(RecordExistsAction::Replace),
+        )
     }
 
     fn read_modify_write(&self, k: u64, modify: &mut dyn FnMut(&mut Vec<u8>)) -> OpResult<u32> {

@@ -136,9 +136,22 @@ impl Namespace {
             }
             _ => {}
         }
+        let merge = matches!(
+            action,
+            RecordExistsAction::Update
+                | RecordExistsAction::UpdateOnly
+                | RecordExistsAction::CreateOnly
+        );
+        // The old image is needed only to merge its bins, to evaluate a filter, or to check and
+        // carry a stored key (WP-13, WP-14); otherwise (a replace of a record without a stored
+        // key, as Aerospike's replace) the write is blind and saves one device read. The set name
+        // equals the request's (WP-12 passed).
+        let needs_image = merge
+            || policy.filter_expression.is_some()
+            || state.entry().is_some_and(|e| e.key_stored());
         let image = match state.entry() {
-            Some(e) => Some(self.load(&digest, &e)?),
-            None => None,
+            Some(e) if needs_image => Some(self.load(&digest, &e)?),
+            _ => None,
         };
         // WP-13
         if let (Some(f), true, Some(img)) = (&policy.filter_expression, state.is_live(), &image) {
@@ -163,12 +176,6 @@ impl Namespace {
         };
         let generation = inc(base);
         let lut = lut_old.max(now_ms);
-        let merge = matches!(
-            action,
-            RecordExistsAction::Update
-                | RecordExistsAction::UpdateOnly
-                | RecordExistsAction::CreateOnly
-        );
         let mut working = match (&image, state.is_live() && merge) {
             (Some(img), true) => img.bins.clone(),
             _ => BinList::new(),

@@ -52,9 +52,9 @@ struct Args {
     /// aerolite's target: auto (device in the data directory when built, else memory) or memory.
     #[arg(long, default_value = "auto")]
     aerolite_target: String,
-    /// Print JSON.
+    /// Also write the results as JSON to this file.
     #[arg(long)]
-    json: bool,
+    json: Option<PathBuf>,
 }
 
 fn main() {
@@ -110,7 +110,7 @@ fn run(args: &Args) -> Result<i32, String> {
         distribution: Distribution::parse(&args.distribution).ok_or("unknown distribution")?,
         threads: args.threads,
         duration: Some(Duration::try_from_secs_f64(args.duration).map_err(|e| e.to_string())?),
-        progress: !args.json,
+        progress: true,
         ..Options::default()
     };
     let mut engines: Vec<&str> = args.engines.iter().map(String::as_str).collect();
@@ -146,7 +146,7 @@ fn run(args: &Args) -> Result<i32, String> {
             .and_then(|r| r.2.iter().find(|p| p.workload == w))
             .map(|p| p.ops_per_s)
     };
-    if args.json {
+    if let Some(path) = &args.json {
         let mut arr = Vec::new();
         for (e, label, phases) in &results {
             for p in phases {
@@ -166,8 +166,9 @@ fn run(args: &Args) -> Result<i32, String> {
             .with("threads", args.threads)
             .with("distribution", args.distribution.as_str())
             .with("results", Json::Arr(arr));
-        println!("{j}");
-    } else {
+        std::fs::write(path, format!("{j}\n")).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    {
         println!(
             "{} records × {} B · {} keys · {} threads · {} s per workload · durability {}",
             args.records, args.value_size, args.distribution, args.threads, args.duration, args.durability
