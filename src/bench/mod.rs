@@ -36,6 +36,7 @@ use crate::{
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Namespace the benchmark writes into.
@@ -220,7 +221,13 @@ pub struct AeroliteTarget {
     db: Database,
     label: String,
     durability: Durability,
+    overload_retries: AtomicU64,
 }
+
+/// Pause before resending a write refused with DeviceOverload (18).
+pub const OVERLOAD_PAUSE: Duration = Duration::from_micros(500);
+/// Resends of one write refused with DeviceOverload before it counts as failed (≈ 10 s).
+pub const OVERLOAD_MAX_RETRIES: u32 = 20_000;
 
 impl AeroliteTarget {
     /// Wrap an open database that has the [`NAMESPACE`] namespace.
@@ -229,6 +236,7 @@ impl AeroliteTarget {
             db,
             label: label.to_string(),
             durability,
+            overload_retries: AtomicU64::new(0),
         }
     }
 
@@ -248,11 +256,28 @@ impl AeroliteTarget {
         }
     }
 
+    /// Put, resending after DeviceOverload (18) as a client would (L-OVERLOAD is back-pressure,
+    /// not a failure of the write), so the measured rate is what the device sustains.
+    fn put(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> crate::Result<crate::Record> {
+        let mut retries = 0;
+        loop {
+            match self.db.put(policy, key, bins) {
+                Err(e)
+                    if e.code() == ResultCode::DeviceOverload && retries < OVERLOAD_MAX_RETRIES =>
+                {
+                    retries += 1;
+                    self.overload_retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(OVERLOAD_PAUSE);
+                }
+                r => return r,
+            }
+        }
+    }
+
     fn write(&self, k: u64, value: &[u8], policy: &WritePolicy) -> OpResult<()> {
         let key = Self::key(k)?;
         let bin = Bin::new(BIN, Value::Blob(value.to_vec()));
-        self.db
-            .put(policy, &key, &[bin])
+        self.put(policy, &key, &[bin])
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
@@ -301,7 +326,7 @@ impl BenchTarget for AeroliteTarget {
             };
             modify(&mut v);
             let wp = WritePolicy::with_generation(GenerationPolicy::ExpectGenEqual, r.generation);
-            match self.db.put(&wp, &key, &[Bin::new(BIN, Value::Blob(v))]) {
+            match self.put(&wp, &key, &[Bin::new(BIN, Value::Blob(v))]) {
                 Ok(_) => return Ok(attempt),
                 Err(e) if e.code() == ResultCode::GenerationError => continue,
                 Err(e) => return Err(e.to_string()),
@@ -320,6 +345,7 @@ impl BenchTarget for AeroliteTarget {
             records: Some(s.records),
             syncs: Some(s.syncs),
             device_reads: Some(s.cache_misses),
+            overload_retries: Some(self.overload_retries.load(Ordering::Relaxed)),
         }
     }
 }

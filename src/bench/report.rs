@@ -54,6 +54,8 @@ pub struct PhaseReport {
     pub writes_per_sync: Option<f64>,
     /// Share of reads that went to the device.
     pub device_read_fraction: Option<f64>,
+    /// Writes resent after DeviceOverload (18) during the phase.
+    pub overload_retries: Option<u64>,
     /// ACT slices and verdict (ACT phases only).
     pub act: Option<ActResult>,
 }
@@ -92,6 +94,7 @@ impl PhaseReport {
         let device_read_fraction = delta(before.device_reads, after.device_reads)
             .filter(|_| r.reads.count() > 0)
             .map(|n| n as f64 / r.reads.count() as f64);
+        let overload_retries = delta(before.overload_retries, after.overload_retries);
         PhaseReport {
             workload: workload.to_string(),
             threads,
@@ -112,6 +115,7 @@ impl PhaseReport {
             records: after.records,
             writes_per_sync,
             device_read_fraction,
+            overload_retries,
             act: None,
         }
     }
@@ -142,7 +146,8 @@ impl PhaseReport {
             .with("index_bytes_per_record", self.index_bytes_per_record)
             .with("records", self.records)
             .with("writes_per_sync", self.writes_per_sync)
-            .with("device_read_fraction", self.device_read_fraction);
+            .with("device_read_fraction", self.device_read_fraction)
+            .with("overload_retries", self.overload_retries);
         if let Some(a) = &self.act {
             j = j.with("act", act_json(a));
         }
@@ -306,6 +311,9 @@ impl Report {
                 p.device_read_fraction
                     .map_or_else(|| "-".to_string(), |f| format!("{:.0}%", f * 100.0))
             )?;
+            if let Some(n) = p.overload_retries.filter(|&n| n > 0) {
+                writeln!(out, "         writes resent after DeviceOverload (18): {n}")?;
+            }
             if p.rmw_retries > 0 {
                 writeln!(out, "         read-modify-write retries: {}", p.rmw_retries)?;
             }

@@ -5,6 +5,7 @@
 //! it is held or waited for; `waiters` counts threads blocked in `acquire` for that digest.
 
 use crate::error::{err, Result, ResultCode};
+use crate::index::digest_hash::DigestBuildHasher;
 use crate::record::key::Digest;
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
@@ -19,7 +20,7 @@ struct Slot {
 }
 
 struct Stripe {
-    table: Mutex<HashMap<Digest, Slot>>,
+    table: Mutex<HashMap<Digest, Slot, DigestBuildHasher>>,
     freed: Condvar,
 }
 
@@ -46,7 +47,7 @@ impl RecordLocks {
         RecordLocks {
             stripes: (0..STRIPES)
                 .map(|_| Stripe {
-                    table: Mutex::new(HashMap::new()),
+                    table: Mutex::new(HashMap::default()),
                     freed: Condvar::new(),
                 })
                 .collect(),

@@ -9,6 +9,7 @@
 //! - the index lock of a partition is held only for the duration of one map access; per-record
 //!   serialization is the engine's record lock, never the partition lock.
 
+pub mod digest_hash;
 pub mod entry;
 pub mod partition;
 

@@ -1,5 +1,6 @@
 //! The partitioned index map.
 
+use crate::index::digest_hash::DigestBuildHasher;
 use crate::index::entry::IndexEntry;
 use crate::record::key::{Digest, PARTITIONS};
 use std::collections::HashMap;
@@ -7,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 /// 4096 partitions of digest → entry.
 pub struct Index {
-    partitions: Vec<Mutex<HashMap<Digest, IndexEntry>>>,
+    partitions: Vec<Mutex<HashMap<Digest, IndexEntry, DigestBuildHasher>>>,
 }
 
 impl Default for Index {
@@ -21,17 +22,20 @@ impl Index {
     pub fn new() -> Index {
         Index {
             partitions: (0..PARTITIONS)
-                .map(|_| Mutex::new(HashMap::new()))
+                .map(|_| Mutex::new(HashMap::default()))
                 .collect(),
         }
     }
 
-    fn part(&self, d: &Digest) -> MutexGuard<'_, HashMap<Digest, IndexEntry>> {
+    fn part(&self, d: &Digest) -> MutexGuard<'_, HashMap<Digest, IndexEntry, DigestBuildHasher>> {
         self.partition(usize::from(d.partition_id()))
     }
 
     /// Lock one partition (by id) for scans and sweeps.
-    pub fn partition(&self, pid: usize) -> MutexGuard<'_, HashMap<Digest, IndexEntry>> {
+    pub fn partition(
+        &self,
+        pid: usize,
+    ) -> MutexGuard<'_, HashMap<Digest, IndexEntry, DigestBuildHasher>> {
         // A poisoned partition means a panic mid-update: an invariant already broke.
         self.partitions[pid]
             .lock()

@@ -57,6 +57,7 @@ fn io_stats() -> TargetStats {
         records: None,
         syncs: None,
         device_reads: None,
+        overload_retries: None,
     }
 }
 
