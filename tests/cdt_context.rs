@@ -28,7 +28,7 @@ fn mp() -> MapPolicy {
     MapPolicy::default()
 }
 
-/// CTX-EX, CTX-APPLY, CTX-OP-TYPE, CTX-NOT-FOUND, CTX-STEP-TYPE.
+/// CTX-EX, CTX-APPLY, CTX-OP-TYPE, CTX-NOT-FOUND, CTX-STEP-TYPE, CE-CTX.
 #[test]
 fn ctx_ex() {
     let t = ex();
