@@ -85,7 +85,7 @@ fn m_ex_relative_ranges() {
 }
 
 /// M-EX-15 … M-EX-28, SEL-KEY, SEL-KEY-LIST, CH-SET-SELECTION, SEL-SINGLE, SEL-RANGE, SEL-SET, SEL-INVERTED, SEL-INDEX-MAP, SEL-RANK,
-/// CH-RANK-TIES, RT-INVERTED-COUNT, CE-26.
+/// CH-RANK-TIES, RT-INVERTED-COUNT, CE-26, RC-26.
 #[test]
 fn m_ex_selectors() {
     let t = base();
