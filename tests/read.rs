@@ -346,3 +346,17 @@ fn rtt_apply_only_on_success_and_dropped_when_full() {
     assert_eq!(r.expiration, w.expiration);
     assert_eq!(must_get(&t, &k).expiration, w.expiration, "touch dropped");
 }
+
+/// RP-08, L-OPS: a named-bin get is a list of read ops (Aerospike sends one read op per name), so
+/// more than 32768 names → 4, like an operate with more than 32768 reads; 32768 names are fine.
+#[test]
+fn rp_08_bin_list_longer_than_op_limit() {
+    let t = common::open();
+    let k = key(1);
+    live(&t, &k, 1);
+    let names: Vec<String> = (0..32_769).map(|i| format!("b{}", i % 100)).collect();
+    let r = t.db.get(&rp(), &k, Bins::Some(names.clone()));
+    assert_eq!(rc(&r), RC::ParameterError);
+    let r = t.db.get(&rp(), &k, Bins::Some(names[..32_768].to_vec()));
+    assert_eq!(rc(&r), RC::Ok);
+}

@@ -3,8 +3,8 @@
 use crate::engine::namespace::Namespace;
 use crate::engine::state::State;
 use crate::error::{err, Result, ResultCode};
-use crate::ops::apply::apply_ops;
-use crate::ops::validate::validate_read_ops;
+use crate::ops::apply::apply_ops_checked;
+use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
 use crate::policy::read::ReadPolicy;
 use crate::record::bin::{validate_bin_name, BinList};
@@ -103,6 +103,7 @@ impl Namespace {
                         "explicit bin list is empty (RP-08)",
                     );
                 }
+                validate_read_op_count(names.len())?;
                 let mut out = BinList::new();
                 for n in names {
                     validate_bin_name(n)?;
@@ -113,12 +114,12 @@ impl Namespace {
                 out
             }
             ReadKind::Ops(ops, respond_all) => {
-                validate_read_ops(ops)?;
+                validate_read_op_count(ops.len())?;
                 if ops.iter().all(|o| matches!(o, Operation::ReadHeader)) {
                     BinList::new()
                 } else {
                     let mut working = img.bins.clone();
-                    apply_ops(&mut working, ops, respond_all)?
+                    apply_ops_checked(&mut working, ops, respond_all, validate_read_op)?
                 }
             }
         };
