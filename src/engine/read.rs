@@ -149,6 +149,11 @@ impl Namespace {
 
     /// RTT-WHEN / RTT-EFFECT / RTT-APPLY: renew the TTL of a record close to expiring. Runs under the
     /// record lock, after the read succeeded; a failed image write is dropped silently.
+    ///
+    /// The touch is a write of the record image, so it is dropped wherever a write would be refused
+    /// for space: storage overload (WP-02) and stop-writes (WP-04, which RC-8 counts as "out of
+    /// space"), not only when the append itself fails. Aerospike's read-touch is likewise an
+    /// internal write that stop-writes refuses.
     fn read_touch(
         &self,
         policy: &ReadPolicy,
@@ -179,6 +184,10 @@ impl Namespace {
         }
         let new_void = i64::from(now_s) + write_ttl;
         if new_void <= i64::from(e.void_time) {
+            return;
+        }
+        let space = self.storage.space();
+        if space.overloaded || space.stop_writes {
             return;
         }
         let mut meta = img.meta.clone();
