@@ -69,6 +69,9 @@ fn inc(g: u16) -> u16 {
     }
 }
 
+/// A visible record: bins in order, generation, void-time, LUT.
+type Visible = (Vec<(String, i64)>, u32, u32, u64);
+
 /// The reference model: one `Option<Entry>` per key.
 struct Model {
     keys: Vec<Option<Entry>>,
@@ -238,7 +241,7 @@ impl Model {
     }
 
     /// What a full get must return: (bins, generation, void-time, LUT) or not found.
-    fn visible(&self, k: usize, now_ms: u64) -> Option<(Vec<(String, i64)>, u32, u32, u64)> {
+    fn visible(&self, k: usize, now_ms: u64) -> Option<Visible> {
         match &self.keys[k] {
             Some(
                 e @ Entry::Live {
