@@ -116,7 +116,7 @@ impl Model {
         let live = cur.as_ref().is_some_and(|c| !c.tomb && !expired(c));
         let req_key = r.who.user_key(r.k);
         let key_ok = |c: &Rec| !matches!((c.key, req_key), (Some(s), Some(q)) if s != q);
-        let filter_ok = |c: &Rec| r.filter.is_none_or(|v| c.a == v);
+        let filter_ok = |c: &Rec| r.filter.map_or(true, |v| c.a == v);
         match r.kind {
             Kind::Get => {
                 let Some(c) = cur else {
@@ -170,7 +170,7 @@ impl Model {
                     return RC::KeyNotFoundError;
                 }
                 let mut cur = cur;
-                if cur.as_ref().is_some_and(|c| expired(c)) {
+                if cur.as_ref().is_some_and(expired) {
                     cur = None;
                     self.recs[slot] = None;
                 }
@@ -335,7 +335,7 @@ proptest! {
                 let probe = Key::from_digest(NS, "", key(k).digest.0);
                 let got = t.db.get(&rp(), &probe, Bins::All);
                 match &m.recs[k as usize] {
-                    Some(c) if !c.tomb && !(c.void != 0 && c.void < now) => {
+                    Some(c) if !(c.tomb || c.void != 0 && c.void < now) => {
                         let g = got.map_err(|e| e.code());
                         prop_assert!(g.is_ok(), "step {} key {}: {:?}", step, k, g);
                         let g = g.expect("ok");
