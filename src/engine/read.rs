@@ -1,7 +1,7 @@
 //! The read path (record-model.md §7.2, RP-01 … RP-09) and read-touch (§14.1).
 
 use crate::engine::namespace::Namespace;
-use crate::engine::state::State;
+use crate::engine::state::{next_lut, State};
 use crate::error::{err, Result, ResultCode};
 use crate::ops::apply::apply_ops_checked;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
@@ -192,7 +192,7 @@ impl Namespace {
         }
         let mut meta = img.meta.clone();
         meta.void_time = u32::try_from(new_void).unwrap_or(u32::MAX);
-        meta.lut = meta.lut.max(now_ms);
+        meta.lut = next_lut(meta.lut, now_ms);
         if let Ok((_, ticket)) = self.commit(&meta, &img.bins, e.set_id, Some(*e)) {
             // RTT-APPLY: durability follows the namespace's mode; a failure here is dropped.
             let _ = self.storage.wait_durable(ticket);
