@@ -43,7 +43,6 @@ fn rs_stale_reused_old_incarnation_never_reappears() {
         }
     }
     let reborn = key(m - 1);
-    drop(block_of);
     drop(ns);
     db.abandon();
     let db = open_on(cfg(), &clock).expect("cold start");
