@@ -36,7 +36,7 @@ fn put_range(db: &Arc<Database>, threads: u64, from: u64, to: u64, seed: u64) ->
         .map(|t| {
             let db = db.clone();
             std::thread::spawn(move || {
-                let mut x = seed ^ (t + 1) * 0x9E37_79B9_7F4A_7C15;
+                let mut x = seed ^ ((t + 1) * 0x9E37_79B9_7F4A_7C15);
                 let wp = WritePolicy::default();
                 let mut i = from + t;
                 while i < to {
