@@ -83,8 +83,7 @@ fn torn_newest_header_slot_falls_back() {
     let db = open_on(cfg(), &clock).expect("format");
     db.put(&wp(false), &key(1), &bins(1, 10)).expect("put");
     db.abandon();
-    // The open above wrote header_seq 1 (slot 1); damage it, slot 0 is blank: refuse. Reopen once
-    // more first so both slots are valid, then damage the newest.
+    // Open once more so both slots hold valid headers, then damage the newest one.
     drop(open_on(cfg(), &clock).expect("reopen"));
     let contents = mem.contents();
     let seq = |slot: usize| {
