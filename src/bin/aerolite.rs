@@ -18,6 +18,15 @@ struct Cli {
 enum Cmd {
     /// Run scenario A (record-model.md §22.1) step by step on an embedded namespace.
     Demo,
+    /// Print a device file's header and per-block summary; `--verify` checks every image and
+    /// exits 2 on corruption.
+    Inspect {
+        /// Device file or raw device.
+        path: std::path::PathBuf,
+        /// Decode every image; exit 2 when anything is corrupt.
+        #[arg(long)]
+        verify: bool,
+    },
     /// Reproducible experiments from the seeds.
     Scenario {
         #[command(subcommand)]
@@ -55,6 +64,7 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let result = match cli.cmd {
         Cmd::Demo => cli::demo::run(&mut out),
+        Cmd::Inspect { path, verify } => cli::inspect::run(&path, verify, &mut out),
         Cmd::Scenario { which } => match which {
             Scenario::GenRace {
                 seed,
