@@ -12,6 +12,7 @@ pub mod delete;
 pub mod locks;
 pub mod namespace;
 pub mod read;
+pub mod replica_apply;
 pub mod sets;
 pub mod state;
 pub mod sweep;
