@@ -23,7 +23,13 @@
 #![deny(clippy::unwrap_used)]
 #![warn(missing_docs)]
 
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod cdt;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod database;
@@ -33,6 +39,7 @@ pub mod index;
 pub mod ops;
 pub mod policy;
 pub mod record;
+pub mod rng;
 pub mod storage;
 
 /// Operation builders, as in the official client's `aerospike::operations`.

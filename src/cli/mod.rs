@@ -1,0 +1,5 @@
+//! Command-line subcommands as library functions (so tests can run them): each takes its options
+//! and a writer, and returns the process exit code. `src/bin/aerolite.rs` only parses arguments.
+
+pub mod demo;
+pub mod scenario_gen_race;
