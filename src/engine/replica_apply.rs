@@ -115,11 +115,17 @@ mod tests {
             a.namespace("test").expect("ns a"),
             b.namespace("test").expect("ns b"),
         );
-        let v = na.read_version(&key.digest).expect("read").expect("present");
+        let v = na
+            .read_version(&key.digest)
+            .expect("read")
+            .expect("present");
         assert_eq!(v.generation, 2);
         nb.apply_replica_version(key.digest, Some(&v))
             .expect("install");
-        let w = nb.read_version(&key.digest).expect("read b").expect("present");
+        let w = nb
+            .read_version(&key.digest)
+            .expect("read b")
+            .expect("present");
         assert_eq!(v, w);
         let rec = b
             .get(&Default::default(), &key, crate::Bins::All)

@@ -37,7 +37,7 @@ pub enum Timer {
 #[derive(Debug, Clone)]
 pub enum Event {
     /// Deliver a message.
-    Deliver(Message),
+    Deliver(Box<Message>),
     /// Fire a timer.
     Timer(Timer),
 }
@@ -139,7 +139,8 @@ impl Fabric {
             Endpoint::Node(n) => &self.nodes[n].0,
             Endpoint::Client(c) => &self.clients.entry(c).or_insert_with(unbounded).0,
         };
-        tx.send(msg).expect("the fabric owns both ends of every inbox");
+        tx.send(msg)
+            .expect("the fabric owns both ends of every inbox");
     }
 
     /// Take the oldest message from an endpoint's inbox.

@@ -74,8 +74,20 @@ impl Cluster {
         for ns in self.namespace_names.clone() {
             let mut recs = self.nodes[m].records(&ns);
             recs.extend(self.nodes[n].records(&ns));
-            recs.extend(self.nodes[n].held.keys().filter(|r| r.namespace == ns).cloned());
-            recs.extend(self.nodes[m].held.keys().filter(|r| r.namespace == ns).cloned());
+            recs.extend(
+                self.nodes[n]
+                    .held
+                    .keys()
+                    .filter(|r| r.namespace == ns)
+                    .cloned(),
+            );
+            recs.extend(
+                self.nodes[m]
+                    .held
+                    .keys()
+                    .filter(|r| r.namespace == ns)
+                    .cloned(),
+            );
             recs.sort();
             recs.dedup();
             for rec in recs {

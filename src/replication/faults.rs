@@ -20,8 +20,8 @@ pub enum MessageFault {
     Duplicate,
 }
 
-/// A scripted fault: the next `count` messages of `step` (after skipping `skip` of them) suffer
-/// `fault`.
+/// A scripted fault: counting from when it is added, the next `count` messages of `step` (after
+/// skipping `skip` of them) suffer `fault`. Overlapping rules: the first added wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageRule {
     /// Which step's messages.
@@ -62,7 +62,7 @@ impl FaultMix {
 /// The fault plan of a cluster.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
-    rules: Vec<MessageRule>,
+    rules: Vec<(u32, MessageRule)>,
     seen: [u32; 7],
     /// Random faults.
     pub mix: FaultMix,
@@ -86,14 +86,19 @@ impl Faults {
             rule.step != Step::Apply,
             "step 2 is local: use slow storage or a crash"
         );
-        self.rules.push(rule);
+        // Counting starts at the rule's addition: `skip` is relative to later messages.
+        let base = self.seen[rule.step as usize];
+        self.rules.push((base, rule));
     }
 
     /// Crash the master right after it completes `step` of the next write that reaches it
     /// (queued: several calls crash at successive writes).
     pub fn crash_master_after(&mut self, step: Step) {
         assert!(
-            matches!(step, Step::Apply | Step::Replicate | Step::Ack | Step::Reply),
+            matches!(
+                step,
+                Step::Apply | Step::Replicate | Step::Ack | Step::Reply
+            ),
             "the master can crash after step 2, 3, 4 or 5"
         );
         self.crash_after.push(step);
@@ -131,14 +136,12 @@ impl Faults {
         self.seen[i] += 1;
         let nth = self.seen[i];
         let mut scripted = None;
-        let mut before = 0u32;
-        for r in self.rules.iter_mut().filter(|r| r.step == step) {
-            let start = before + r.skip;
+        for (base, r) in self.rules.iter().filter(|(_, r)| r.step == step) {
+            let start = base + r.skip;
             if nth > start && nth <= start + r.count {
                 scripted = Some(r.fault);
                 break;
             }
-            before = start + r.count;
         }
         let fault = scripted.or_else(|| self.random_fault(rng));
         match fault {
@@ -182,7 +185,9 @@ mod tests {
             fault: MessageFault::Drop,
         });
         let mut rng = Rng::new(1);
-        let got: Vec<usize> = (0..5).map(|_| f.decide(Step::Ack, &mut rng).len()).collect();
+        let got: Vec<usize> = (0..5)
+            .map(|_| f.decide(Step::Ack, &mut rng).len())
+            .collect();
         assert_eq!(got, vec![1, 0, 0, 1, 1]);
         assert_eq!(f.decide(Step::Reply, &mut rng), vec![0]);
     }

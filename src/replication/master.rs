@@ -73,10 +73,12 @@ impl Cluster {
             Request::Write { .. } => true,
             Request::Read { linearize, .. } => *linearize,
         };
-        if must_wait && self.nodes[n].in_flight.get(&rec).is_some_and(|f| {
-            // A linearized read waits only while the write's outcome is unknown to its client.
-            request.is_write() || !f.replied
-        }) {
+        if must_wait
+            && self.nodes[n].in_flight.get(&rec).is_some_and(|f| {
+                // A linearized read waits only while the write's outcome is unknown to its client.
+                request.is_write() || !f.replied
+            })
+        {
             let q = self.nodes[n].waiting.entry(rec).or_default();
             if q.len() >= WAITING_MAX {
                 let e = Error::new(
@@ -197,7 +199,6 @@ impl Cluster {
                 result: record.clone(),
             },
         );
-        let mut crash_at = crash_at;
         if self.faults.take_crash(Step::Replicate, &mut crash_at) {
             self.crash(n);
             return;
@@ -294,8 +295,7 @@ impl Cluster {
             if !self.nodes[n].up || self.nodes[n].in_flight.contains_key(rec) {
                 return;
             }
-            let Some(w) = self
-                .nodes[n]
+            let Some(w) = self.nodes[n]
                 .waiting
                 .get_mut(rec)
                 .and_then(|q| q.pop_front())

@@ -19,9 +19,7 @@ use crate::engine::Namespace;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::record::bin::BinList;
 use crate::record::record::Record;
-use crate::replication::message::{
-    AttemptId, ClientId, NodeId, Payload, RecKey, Step, VersionTag,
-};
+use crate::replication::message::{AttemptId, ClientId, NodeId, Payload, RecKey, Step, VersionTag};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 

@@ -70,7 +70,10 @@ impl Cluster {
             let Ok(ns) = node.ns(&rec.namespace) else {
                 return;
             };
-            if ns.apply_replica_version(rec.digest, version.as_ref()).is_err() {
+            if ns
+                .apply_replica_version(rec.digest, version.as_ref())
+                .is_err()
+            {
                 // Storage refused: no ack, the master re-sends.
                 return;
             }
