@@ -41,6 +41,7 @@ pub struct Client {
     next_call: u64,
     label: Option<u64>,
     last: CallReport,
+    sent_total: u64,
 }
 
 struct Retry {
@@ -60,12 +61,18 @@ impl Client {
             next_call: 0,
             label: None,
             last: CallReport::default(),
+            sent_total: 0,
         }
     }
 
     /// This client's id.
     pub fn id(&self) -> ClientId {
         self.id
+    }
+
+    /// Attempts submitted by this client so far (ID-SENT summed over calls).
+    pub fn sent_total(&self) -> u64 {
+        self.sent_total
     }
 
     /// The last call's attempt counts.
@@ -250,6 +257,7 @@ impl Client {
                 ))
             } else {
                 sent += 1;
+                self.sent_total += 1;
                 let attempt = AttemptId {
                     call,
                     attempt: sent,
