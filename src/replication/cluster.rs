@@ -261,6 +261,10 @@ impl Cluster {
             _ => 0,
         };
         let base = self.now_ms() + self.cfg.latency_ms + storage;
+        let incarnation = match to {
+            Endpoint::Node(n) => self.nodes[n].incarnation,
+            Endpoint::Client(_) => 0,
+        };
         for (i, d) in delays.iter().enumerate() {
             if i > 0 {
                 self.fabric.stats.duplicated += 1;
@@ -271,6 +275,7 @@ impl Cluster {
             let msg = Message {
                 from,
                 to,
+                to_incarnation: incarnation,
                 payload: payload.clone(),
             };
             self.fabric
@@ -363,7 +368,9 @@ impl Cluster {
         // A message already on the wire arrives even if its sender crashed since; a partition
         // cuts it at either end.
         let from_cut = matches!(msg.from, Endpoint::Node(n) if self.isolated.contains(&n));
-        if from_cut || !self.link_ok(msg.to, msg.to) {
+        let stale =
+            matches!(msg.to, Endpoint::Node(n) if self.nodes[n].incarnation != msg.to_incarnation);
+        if from_cut || stale || !self.link_ok(msg.to, msg.to) {
             self.fabric.stats.dropped += 1;
             return;
         }

@@ -55,7 +55,7 @@ impl Cluster {
             return;
         };
         // Transport-level de-duplication: a duplicated request message is one request.
-        if matches!(from, Endpoint::Client(_)) && !self.nodes[n].seen_requests.insert(attempt) {
+        if matches!(from, Endpoint::Client(_)) && !self.nodes[n].first_sight(attempt) {
             return;
         }
         if self.nodes[n].role == Role::Replica {

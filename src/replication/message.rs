@@ -222,6 +222,8 @@ pub struct Message {
     pub from: Endpoint,
     /// Receiver.
     pub to: Endpoint,
+    /// The receiver's incarnation when sent (nodes; 0 for clients).
+    pub to_incarnation: u64,
     /// Body.
     pub payload: Payload,
 }

@@ -90,9 +90,17 @@ pub struct Node {
     pub in_flight: BTreeMap<RecKey, InFlight>,
     /// Master: requests waiting per record.
     pub waiting: BTreeMap<RecKey, VecDeque<Waiting>>,
-    /// Attempts whose request this node already received (transport-level de-duplication).
-    pub seen_requests: HashSet<AttemptId>,
+    /// Attempts whose request this node already received (transport-level de-duplication),
+    /// bounded by `SEEN_MAX`, oldest forgotten first.
+    seen_requests: HashSet<AttemptId>,
+    seen_order: VecDeque<AttemptId>,
+    /// Incremented at every crash: a message sent to an earlier incarnation is never delivered
+    /// (its connection died with the process).
+    pub incarnation: u64,
 }
+
+/// Most remembered request attempts per node.
+pub const SEEN_MAX: usize = 1 << 16;
 
 impl Node {
     /// Open a node's database (background threads off: the simulation drives everything).
@@ -110,6 +118,8 @@ impl Node {
             in_flight: BTreeMap::new(),
             waiting: BTreeMap::new(),
             seen_requests: HashSet::new(),
+            seen_order: VecDeque::new(),
+            incarnation: 0,
         })
     }
 
@@ -152,6 +162,22 @@ impl Node {
         self.in_flight.clear();
         self.waiting.clear();
         self.seen_requests.clear();
+        self.seen_order.clear();
+        self.incarnation += 1;
+    }
+
+    /// Record a request attempt; false if this node already received it.
+    pub fn first_sight(&mut self, attempt: AttemptId) -> bool {
+        if !self.seen_requests.insert(attempt) {
+            return false;
+        }
+        self.seen_order.push_back(attempt);
+        if self.seen_order.len() > SEEN_MAX {
+            if let Some(old) = self.seen_order.pop_front() {
+                self.seen_requests.remove(&old);
+            }
+        }
+        true
     }
 }
 
