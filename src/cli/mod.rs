@@ -3,3 +3,4 @@
 
 pub mod demo;
 pub mod scenario_gen_race;
+pub mod scenario_in_doubt;

@@ -34,7 +34,10 @@ pub fn run<W: Write>(opts: &Options, json: bool, out: &mut W) -> std::io::Result
         }
     };
     if json {
-        let body: Vec<String> = rows.iter().map(|(s, o)| format!("  {}", json_row(*s, o))).collect();
+        let body: Vec<String> = rows
+            .iter()
+            .map(|(s, o)| format!("  {}", json_row(*s, o)))
+            .collect();
         writeln!(out, "[\n{}\n]", body.join(",\n"))?;
         return Ok(0);
     }
@@ -56,7 +59,17 @@ pub fn run<W: Write>(opts: &Options, json: bool, out: &mut W) -> std::io::Result
     writeln!(
         out,
         "{:<13} {:>8} {:>8} {:>9} {:>9} {:>8} {:>6} {:>6} {:>8} {:>7} {:>9}",
-        "strategy", "attempts", "in-doubt", "resolved", "applied", "dups", "lost", "unseen", "sum", "fail-ov", "rejoin-lost"
+        "strategy",
+        "attempts",
+        "in-doubt",
+        "resolved",
+        "applied",
+        "dups",
+        "lost",
+        "unseen",
+        "sum",
+        "fail-ov",
+        "rejoin-lost"
     )?;
     for (s, o) in &rows {
         writeln!(

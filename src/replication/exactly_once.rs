@@ -154,7 +154,12 @@ impl Target for OnCluster<'_> {
 }
 
 /// The guarded op list: tag put (CreateOnly, key-ordered, no NoFail), the caller's ops, trims.
-pub fn guarded_ops(policy: &OncePolicy, txn_id: &str, now_ms: u64, ops: &[Operation]) -> Vec<Operation> {
+pub fn guarded_ops(
+    policy: &OncePolicy,
+    txn_id: &str,
+    now_ms: u64,
+    ops: &[Operation],
+) -> Vec<Operation> {
     let bin = policy.tag_bin.as_str();
     let guard = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::CreateOnly);
     let now = i64::try_from(now_ms).unwrap_or(i64::MAX);

@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod exactly_once;
 pub mod fabric;
 pub mod failover;
 pub mod faults;
@@ -25,9 +26,11 @@ pub mod master;
 pub mod message;
 pub mod node;
 pub mod replica;
+pub mod scenario;
 
 pub use client::{CallReport, Client};
 pub use cluster::{Cluster, ClusterConfig, NodeNamespaces};
+pub use exactly_once::{operate_once, txn_status, OnCluster, OnceOutcome, OncePolicy, TxnStatus};
 pub use failover::ConflictReport;
 pub use faults::{FaultMix, Faults, MessageFault, MessageRule};
 pub use ground_truth::{Application, GroundTruth};
