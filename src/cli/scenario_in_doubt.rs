@@ -8,11 +8,12 @@ use std::io::Write;
 
 fn json_row(s: Strategy, o: &Outcome) -> String {
     format!(
-        "{{\"strategy\": \"{}\", \"writes\": {}, \"attempts\": {}, \"in_doubt\": {}, \"in_doubt_resolved\": {}, \"applied\": {}, \"duplicates\": {}, \"lost\": {}, \"applied_unknowingly\": {}, \"counter_sum\": {}, \"failovers\": {}, \"rejoin_lost\": {}}}",
+        "{{\"strategy\": \"{}\", \"writes\": {}, \"attempts\": {}, \"in_doubt\": {}, \"in_doubt_writes\": {}, \"in_doubt_resolved\": {}, \"applied\": {}, \"duplicates\": {}, \"lost\": {}, \"applied_unknowingly\": {}, \"counter_sum\": {}, \"failovers\": {}, \"rejoin_lost\": {}}}",
         s.name(),
         o.writes,
         o.attempts,
         o.in_doubt,
+        o.in_doubt_writes,
         o.in_doubt_resolved,
         o.applied,
         o.duplicates,
@@ -77,7 +78,7 @@ pub fn run<W: Write>(opts: &Options, json: bool, out: &mut W) -> std::io::Result
             "{:<13} {:>8} {:>8} {:>9} {:>9} {:>8} {:>6} {:>6} {:>8} {:>7} {:>9}",
             s.name(),
             o.attempts,
-            o.in_doubt,
+            o.in_doubt_writes,
             o.in_doubt_resolved,
             o.applied,
             o.duplicates,
@@ -90,8 +91,43 @@ pub fn run<W: Write>(opts: &Options, json: bool, out: &mut W) -> std::io::Result
     }
     writeln!(
         out,
-        "applied = logical writes present at the end; dups = extra applications; lost = believed applied but absent; unseen = given up on yet applied; rejoin-lost = attempts discarded by AP resolution; sum should equal {}",
+        "in-doubt = logical writes that met an in-doubt outcome; resolved = of those, ended definitively; applied = logical writes present at the end; dups = extra applications; lost = believed applied but absent; unseen = given up on yet applied; rejoin-lost = attempts discarded by AP resolution; sum should equal {}",
         opts.writes
     )?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table and the JSON name every strategy; exactly-once sums to the number of writes.
+    #[test]
+    fn prints_table_and_json() {
+        let opts = Options {
+            writes: 150,
+            ..Options::default()
+        };
+        let mut table = Vec::new();
+        assert_eq!(run(&opts, false, &mut table).expect("write"), 0);
+        let table = String::from_utf8(table).expect("utf-8");
+        for s in Strategy::ALL {
+            assert!(table.contains(s.name()), "{table}");
+        }
+        let mut json = Vec::new();
+        assert_eq!(run(&opts, true, &mut json).expect("write"), 0);
+        let json = String::from_utf8(json).expect("utf-8");
+        assert!(
+            json.contains("\"strategy\": \"exactly-once\", \"writes\": 150"),
+            "{json}"
+        );
+        let eo = json
+            .lines()
+            .find(|l| l.contains("exactly-once"))
+            .expect("row");
+        assert!(
+            eo.contains("\"duplicates\": 0") && eo.contains("\"counter_sum\": 150"),
+            "{eo}"
+        );
+    }
 }

@@ -114,7 +114,9 @@ pub struct Outcome {
     pub attempts: u64,
     /// In-doubt outcomes the application met.
     pub in_doubt: u64,
-    /// In-doubt logical writes that ended with a definitive answer (applied / not applied).
+    /// Logical writes that met at least one in-doubt outcome.
+    pub in_doubt_writes: u64,
+    /// Of those, the ones that ended with a definitive answer (applied once / not applied).
     pub in_doubt_resolved: u64,
     /// Logical writes whose effect is in the final state at least once.
     pub applied: u64,
@@ -214,6 +216,7 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
         out.in_doubt += doubt;
         // Blind retry never resolves a doubt: a later success says nothing about the earlier
         // attempts. Exactly-once ends every doubt with "applied once" or "not applied".
+        out.in_doubt_writes += u64::from(doubt > 0);
         if doubt > 0 && resolved {
             out.in_doubt_resolved += 1;
         }
