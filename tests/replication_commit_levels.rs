@@ -18,7 +18,7 @@ fn level(l: CommitLevel, timeout_ms: u64) -> WritePolicy {
 /// the write; with acks delayed the call waits for them (and returns later).
 #[test]
 fn cl_all_returns_after_replica_ack() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     c.faults().add_rule(MessageRule {
         step: Step::Ack,
         skip: 0,
@@ -37,7 +37,7 @@ fn cl_all_returns_after_replica_ack() {
 /// replica partitioned, while CommitAll times out in doubt in the same situation.
 #[test]
 fn cl_master_returns_without_replica() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     c.partition(1);
     let k = key("a");
     let r = cl
@@ -54,7 +54,7 @@ fn cl_master_returns_without_replica() {
 /// CL-MASTER with a healthy replica: the replica still receives the copy shortly after.
 #[test]
 fn cl_master_still_replicates() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     cl.operate(&mut c, &level(CommitLevel::CommitMaster, 100), &k, &add(1))
         .expect("success");
@@ -69,7 +69,7 @@ fn cl_master_still_replicates() {
 #[test]
 fn cl_no_replica_levels_alike() {
     for l in [CommitLevel::CommitAll, CommitLevel::CommitMaster] {
-        let (mut c, mut cl) = cluster(0);
+        let (_dirs, mut c, mut cl) = cluster(0);
         let k = key("a");
         let t0 = c.now_ms();
         let r = cl

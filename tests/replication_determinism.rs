@@ -3,7 +3,7 @@
 
 mod replication_support;
 
-use aerolite::replication::{Cluster, ClusterConfig, FaultMix, MessageFault, MessageRule, Step};
+use aerolite::replication::{Cluster, FaultMix, MessageFault, MessageRule, Step};
 use replication_support::*;
 
 fn run(
@@ -13,7 +13,8 @@ fn run(
     aerolite::replication::fabric::FabricStats,
     Vec<Option<u16>>,
 ) {
-    let mut c = Cluster::new(ClusterConfig::new(2).seed(seed)).expect("cluster");
+    let (cfg, _dirs) = config(2);
+    let mut c = Cluster::new(cfg.seed(seed)).expect("cluster");
     c.faults().mix = FaultMix {
         drop_per_mille: 100,
         delay_per_mille: 100,
@@ -54,7 +55,7 @@ fn replay_from_seed_is_exact() {
 /// An update delayed past a newer one is not installed over it (versions only move forward).
 #[test]
 fn reordered_updates_never_regress_a_replica() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     c.faults().add_rule(MessageRule {
         step: Step::Replicate,

@@ -47,7 +47,7 @@ fn drop_next(c: &mut aerolite::replication::Cluster, step: Step) {
 /// re-submission with the same txn id applies it, once, generation +1.
 #[test]
 fn sb01_sb02_in_doubt_not_applied_then_applied_once() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("acct");
     drop_next(&mut c, Step::Request);
     let mut t = OnCluster {
@@ -65,7 +65,7 @@ fn sb01_sb02_in_doubt_not_applied_then_applied_once() {
 /// operate is discarded: balance debited once, generation unchanged; reported "already applied".
 #[test]
 fn sb03_retry_after_applied_is_24_already_applied() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("acct");
     drop_next(&mut c, Step::Reply);
     let mut t = OnCluster {
@@ -92,7 +92,7 @@ fn sb03_retry_after_applied_is_24_already_applied() {
 /// SB-04: resolution by read: Applied once the tag is there, NotApplied for an unknown txn.
 #[test]
 fn sb04_txn_status_resolves_by_read() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("acct");
     let p = once(100);
     let mut t = OnCluster {
@@ -118,7 +118,7 @@ fn sb04_txn_status_resolves_by_read() {
 /// SB-05 (wrong): a guard with NoFail is a silent no-op on the retry; the debit applies twice.
 #[test]
 fn sb05_nofail_guard_debits_twice() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("acct");
     let bad = MapPolicy::new(
         MapOrder::KeyOrdered,
@@ -138,7 +138,7 @@ fn sb05_nofail_guard_debits_twice() {
 /// resolves that 3 by reading the tag (SB-04) and reports "already applied".
 #[test]
 fn sb06_generation_check_hides_24_resolved_by_read() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("acct");
     cl.operate(
         &mut c,
@@ -186,7 +186,7 @@ fn sb06_generation_check_hides_24_resolved_by_read() {
 /// key-ordered.
 #[test]
 fn sb07_missing_record_created_with_both_bins() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("new");
     let mut t = OnCluster {
         client: &mut cl,

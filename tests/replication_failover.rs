@@ -4,14 +4,14 @@
 
 mod replication_support;
 
-use aerolite::replication::{ClusterConfig, Step};
+use aerolite::replication::Step;
 use aerolite::{ResultCode, WritePolicy};
 use replication_support::*;
 
 /// Promotion gives a new regime; the old master rejoins as a replica and converges.
 #[test]
 fn promote_new_regime_and_rejoin_converges() {
-    let (mut c, mut a) = cluster(1);
+    let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("write");
     c.crash(0);
@@ -40,7 +40,7 @@ fn promote_new_regime_and_rejoin_converges() {
 /// ends right (one logical +1), by luck of the rule, not by design.
 #[test]
 fn equal_generation_later_lut_wins_and_loss_is_reported() {
-    let (mut c, mut a) = cluster(1);
+    let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
     c.faults().crash_master_after(Step::Apply);
@@ -73,7 +73,7 @@ fn equal_generation_later_lut_wins_and_loss_is_reported() {
 /// regime's acknowledged writes are lost.
 #[test]
 fn higher_generation_beats_later_lut() {
-    let (mut c, mut a) = cluster(1);
+    let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("gen 1");
     c.faults().crash_master_after(Step::Apply);
@@ -100,7 +100,7 @@ fn higher_generation_beats_later_lut() {
 /// A returning replica that was partitioned catches up by the same resolution.
 #[test]
 fn partitioned_replica_rejoins_and_catches_up() {
-    let (mut c, mut a) = cluster(1);
+    let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     c.partition(1);
     let cm = WritePolicy {
@@ -120,7 +120,7 @@ fn partitioned_replica_rejoins_and_catches_up() {
 /// Without automatic failover the cluster stays unavailable while the master is down.
 #[test]
 fn no_auto_failover_stays_unavailable() {
-    let mut cfg = ClusterConfig::new(1);
+    let (mut cfg, _dirs) = config(1);
     cfg.auto_failover = false;
     let mut c = aerolite::replication::Cluster::new(cfg).expect("cluster");
     let mut a = c.new_client();

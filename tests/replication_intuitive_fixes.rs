@@ -28,7 +28,7 @@ fn drop_next(c: &mut aerolite::replication::Cluster, step: Step) {
 #[test]
 fn polling_case1_later_updates_hide_the_outcome() {
     let observe = |a_applied: bool| {
-        let (mut c, mut a) = cluster(1);
+        let (_dirs, mut c, mut a) = cluster(1);
         let mut b = c.new_client();
         let k = key("a");
         let put = |v: i64| vec![aerolite::operations::put(&aerolite::Bin::new("v", v))];
@@ -63,7 +63,7 @@ fn polling_case1_later_updates_hide_the_outcome() {
 /// touch queued behind the write times out; the write completes afterwards.
 #[test]
 fn polling_case2_in_flight_read_returns_prior_and_touch_times_out() {
-    let (mut c, mut a) = cluster(1);
+    let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
     c.faults().add_rule(MessageRule {
@@ -98,7 +98,7 @@ fn polling_case2_in_flight_read_returns_prior_and_touch_times_out() {
 fn polling_case2_new_master_answer_depends_on_unseen_replication() {
     let mut answers = Vec::new();
     for step in [Step::Apply, Step::Replicate] {
-        let (mut c, mut a) = cluster(1);
+        let (_dirs, mut c, mut a) = cluster(1);
         let k = key("a");
         a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
         c.faults().crash_master_after(step);
@@ -117,7 +117,7 @@ fn polling_case2_new_master_answer_depends_on_unseen_replication() {
 /// Solution 2: a blind retry after a lost reply applies the add twice.
 #[test]
 fn blind_retry_duplicates_after_lost_reply() {
-    let (mut c, mut a) = cluster(1);
+    let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     drop_next(&mut c, Step::Reply);
     let e = fails(a.operate(&mut c, &wp(100), &k, &add(1)));
@@ -133,7 +133,7 @@ fn blind_retry_duplicates_after_lost_reply() {
 /// before the old master crashed.
 #[test]
 fn blind_retry_duplicates_on_new_master() {
-    let (mut c, mut a) = cluster(1);
+    let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     c.faults().crash_master_after(Step::Replicate);
     let e = fails(a.operate(&mut c, &wp(100), &k, &add(1)));

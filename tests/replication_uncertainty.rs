@@ -22,7 +22,7 @@ fn rule(step: Step, count: u32, fault: MessageFault) -> MessageRule {
 /// void-time, LUT), installed — not re-executed — on the replica, and advised as replicated.
 #[test]
 fn cl_all_no_fault_success_and_identical_copies() {
-    let (mut c, mut cl) = cluster(2);
+    let (_dirs, mut c, mut cl) = cluster(2);
     let k = key("a");
     let r = cl.operate(&mut c, &wp(100), &k, &add(5)).expect("write");
     assert_eq!(r.generation, 1);
@@ -43,7 +43,7 @@ fn cl_all_no_fault_success_and_identical_copies() {
 /// applied anywhere — the client cannot know (ID-NO-ORACLE).
 #[test]
 fn id_no_oracle_request_dropped_is_in_doubt_yet_not_applied() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
         .add_rule(rule(Step::Request, 1, MessageFault::Drop));
     let k = key("a");
@@ -59,7 +59,7 @@ fn id_no_oracle_request_dropped_is_in_doubt_yet_not_applied() {
 /// applied, not even later (CL-TIMEOUT-QUEUED, CL-NEVER-LATE).
 #[test]
 fn cl_timeout_queued_slow_storage_never_applied_later() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     c.set_storage_delay(0, 250);
     let k = key("a");
     let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
@@ -78,7 +78,7 @@ fn cl_timeout_queued_slow_storage_never_applied_later() {
 /// (CL-TIMEOUT-QUEUED), while the first write stays applied on the master (CL-TIMEOUT-REPLICA).
 #[test]
 fn cl_timeout_queued_behind_in_flight_write() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     cl.operate(&mut c, &wp(100), &k, &add(1))
         .expect("first write");
@@ -104,7 +104,7 @@ fn cl_timeout_queued_behind_in_flight_write() {
 /// Step 3 lost once: the master re-sends the update; success within the timeout.
 #[test]
 fn step3_single_drop_is_repaired_by_resend() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
         .add_rule(rule(Step::Replicate, 1, MessageFault::Drop));
     let k = key("a");
@@ -116,7 +116,7 @@ fn step3_single_drop_is_repaired_by_resend() {
 /// replica does not; no rollback later (CL-TIMEOUT-REPLICA).
 #[test]
 fn cl_timeout_replica_partitioned_master_keeps_write() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     c.partition(1);
     let k = key("a");
     let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
@@ -130,7 +130,7 @@ fn cl_timeout_replica_partitioned_master_keeps_write() {
 /// Step 4 lost (every ack within the timeout): Timeout in doubt; both nodes hold the write.
 #[test]
 fn cl_timeout_replica_acks_lost_both_hold() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
         .add_rule(rule(Step::Ack, 1000, MessageFault::Drop));
     let k = key("a");
@@ -144,7 +144,7 @@ fn cl_timeout_replica_acks_lost_both_hold() {
 #[test]
 fn step5_reply_dropped_or_late_is_in_doubt_but_applied() {
     for fault in [MessageFault::Drop, MessageFault::Delay(500)] {
-        let (mut c, mut cl) = cluster(1);
+        let (_dirs, mut c, mut cl) = cluster(1);
         c.faults().add_rule(rule(Step::Reply, 1, fault));
         let k = key("a");
         let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
@@ -159,7 +159,7 @@ fn step5_reply_dropped_or_late_is_in_doubt_but_applied() {
 /// its own: with the master down its read times out, while an advised record is served locally.
 #[test]
 fn step6_advisory_lost_replica_consults_master() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let (k1, k2) = (key("advised"), key("unadvised"));
     cl.operate(&mut c, &wp(100), &k1, &add(1)).expect("write 1");
     c.faults()
@@ -185,7 +185,7 @@ fn step6_advisory_lost_replica_consults_master() {
 #[test]
 fn duplicated_messages_of_every_step_apply_once() {
     for step in MESSAGE_STEPS {
-        let (mut c, mut cl) = cluster(1);
+        let (_dirs, mut c, mut cl) = cluster(1);
         c.faults().add_rule(rule(step, 10, MessageFault::Duplicate));
         let k = key("a");
         cl.operate(&mut c, &wp(100), &k, &add(1)).expect("success");
@@ -208,7 +208,7 @@ fn master_crash_after_each_step() {
         (Step::Reply, true, true),
     ];
     for (step, success, replica_holds) in table {
-        let (mut c, mut cl) = cluster(1);
+        let (_dirs, mut c, mut cl) = cluster(1);
         c.faults().crash_master_after(step);
         let k = key("a");
         let r = cl.operate(&mut c, &wp(100), &k, &add(1));
@@ -236,7 +236,7 @@ fn master_crash_after_each_step() {
 /// applied.
 #[test]
 fn cl_replica_role_write_to_replica_is_11_not_in_doubt() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     let e = fails(cl.operate_on(&mut c, Some(1), &wp(100), &k, &add(1)));
     assert_err(&e, ResultCode::PartitionUnavailable, false);
@@ -249,7 +249,7 @@ fn cl_replica_role_write_to_replica_is_11_not_in_doubt() {
 /// attempt created the record.
 #[test]
 fn id_definitive_and_id_retried() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     let create = aerolite::WritePolicy {
         record_exists_action: aerolite::RecordExistsAction::CreateOnly,
@@ -275,7 +275,7 @@ fn id_definitive_and_id_retried() {
 /// ID-READS: a read that times out is never in doubt.
 #[test]
 fn id_reads_never_in_doubt() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     c.faults()
         .add_rule(rule(Step::Request, 1, MessageFault::Drop));
@@ -291,7 +291,7 @@ fn id_reads_never_in_doubt() {
 /// ID-SENT counts every submitted attempt.
 #[test]
 fn id_retry_policy_and_id_sent() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     assert_eq!(aerolite::WritePolicy::default().max_retries, 0);
     c.faults()
@@ -322,7 +322,7 @@ fn id_retry_policy_and_id_sent() {
 /// ClientError of a call that never submitted anything is not in doubt.
 #[test]
 fn id_sent_refused_connection_not_counted() {
-    let mut cfg = aerolite::replication::ClusterConfig::new(1);
+    let (mut cfg, _dirs) = config(1);
     cfg.auto_failover = false;
     let mut c = aerolite::replication::Cluster::new(cfg).expect("cluster");
     let mut cl = c.new_client();
@@ -336,7 +336,7 @@ fn id_sent_refused_connection_not_counted() {
 /// ID-FORMULA over a mix of outcomes: the flag always equals the formula of (sent, code).
 #[test]
 fn id_formula_holds_for_every_outcome() {
-    let (mut c, mut cl) = cluster(1);
+    let (_dirs, mut c, mut cl) = cluster(1);
     let mix = aerolite::replication::FaultMix {
         drop_per_mille: 150,
         delay_per_mille: 100,

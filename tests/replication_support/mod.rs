@@ -2,16 +2,51 @@
 //! node holds.
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use aerolite::operations;
 use aerolite::replication::{Client, Cluster, ClusterConfig, Step};
-use aerolite::{Bin, Error, Key, Operation, ResultCode, Value, WritePolicy};
+use aerolite::{Bin, Error, Key, NamespaceConfig, Operation, ResultCode, Value, WritePolicy};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A cluster of 1 master + `replicas` replicas, seed 1.
-pub fn cluster(replicas: usize) -> (Cluster, Client) {
-    let mut c = Cluster::new(ClusterConfig::new(replicas)).expect("open cluster");
+/// Device directories of a test's nodes; removed on drop.
+pub struct Dirs(Arc<Mutex<Vec<PathBuf>>>);
+
+impl Drop for Dirs {
+    fn drop(&mut self) {
+        if let Ok(d) = self.0.lock() {
+            for p in d.iter() {
+                let _ = std::fs::remove_dir_all(p);
+            }
+        }
+    }
+}
+
+/// Cluster settings whose nodes use the backend named by `AEROLITE_BACKEND` (each node its own
+/// device directory), and the guard that removes those directories.
+pub fn config(replicas: usize) -> (ClusterConfig, Dirs) {
+    let dirs = Arc::new(Mutex::new(Vec::new()));
+    let d = dirs.clone();
+    let cfg = ClusterConfig::new(replicas).namespaces(Arc::new(move |_node| {
+        let (ns, dir) = common::with_backend(NamespaceConfig::new("test"));
+        if let (Some(dir), Ok(mut all)) = (dir, d.lock()) {
+            all.push(dir);
+        }
+        vec![ns]
+    }));
+    (cfg, Dirs(dirs))
+}
+
+/// A cluster of 1 master + `replicas` replicas, seed 1, on the backend under test. The guard
+/// comes first so that, bound in a tuple pattern, it is dropped after the cluster.
+pub fn cluster(replicas: usize) -> (Dirs, Cluster, Client) {
+    let (cfg, dirs) = config(replicas);
+    let mut c = Cluster::new(cfg).expect("open cluster");
     let client = c.new_client();
-    (c, client)
+    (dirs, c, client)
 }
 
 /// Key `k` in namespace `test`, set `s`.
