@@ -14,10 +14,12 @@ fn level(l: CommitLevel, timeout_ms: u64) -> WritePolicy {
     }
 }
 
-/// CL-ALL: the call returns only after the replica acknowledged, so at return the replica holds
-/// the write; with acks delayed the call waits for them (and returns later).
+/// CL-ALL, CFG-COMMIT-LEVEL: CommitAll is the default; the call returns only after the replica
+/// acknowledged, so at return the replica holds the write; with acks delayed the call waits for
+/// them (and returns later).
 #[test]
 fn cl_all_returns_after_replica_ack() {
+    assert_eq!(WritePolicy::default().commit_level, CommitLevel::CommitAll);
     let (_dirs, mut c, mut cl) = cluster(1);
     c.faults().add_rule(MessageRule {
         step: Step::Ack,

@@ -113,7 +113,7 @@ fn step3_single_drop_is_repaired_by_resend() {
 }
 
 /// Step 3 never arrives (replica partitioned): Timeout in doubt; the master holds the write, the
-/// replica does not; no rollback later (CL-TIMEOUT-REPLICA).
+/// replica does not; no rollback later (CL-TIMEOUT-REPLICA, WP-21: 9 with the write applied).
 #[test]
 fn cl_timeout_replica_partitioned_master_keeps_write() {
     let (_dirs, mut c, mut cl) = cluster(1);
@@ -232,7 +232,7 @@ fn master_crash_after_each_step() {
     }
 }
 
-/// CL-REPLICA-ROLE, ID-DEFINITIVE: a write submitted to a replica → 11, not in doubt, not
+/// CL-REPLICA-ROLE, RC-11, ID-DEFINITIVE: a write submitted to a replica → 11, not in doubt, not
 /// applied.
 #[test]
 fn cl_replica_role_write_to_replica_is_11_not_in_doubt() {
@@ -287,8 +287,8 @@ fn id_reads_never_in_doubt() {
     assert_err(&e, ResultCode::Timeout, false);
 }
 
-/// ID-RETRY-POLICY: max_retries defaults to 0; retries follow only Timeout or a client-side error;
-/// ID-SENT counts every submitted attempt.
+/// ID-RETRY-POLICY, CFG-MAX-RETRIES: max_retries defaults to 0; retries follow only Timeout or a
+/// client-side error; ID-SENT counts every submitted attempt.
 #[test]
 fn id_retry_policy_and_id_sent() {
     let (_dirs, mut c, mut cl) = cluster(1);

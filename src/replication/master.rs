@@ -11,11 +11,11 @@
 //! - CommitAll replies once every current replica acknowledged (CL-ALL); CommitMaster replies
 //!   right after step 2 and still replicates (CL-MASTER); with no replica both reply at once
 //!   (CL-NO-REPLICA);
-//! - the master never rolls a write back (CL-TIMEOUT-REPLICA).
+//! - the master never rolls a write back (CL-TIMEOUT-REPLICA, WP-21);
+//! - reads never read-touch (RTT-APPLY's write would bypass replication in this stub).
 
 use crate::engine::read::Bins;
 use crate::error::{Error, Result, ResultCode};
-use crate::policy::read::ReadPolicy;
 use crate::policy::write::{CommitLevel, WritePolicy};
 use crate::record::key::Key;
 use crate::record::record::Record;
@@ -25,7 +25,9 @@ use crate::replication::ground_truth::Application;
 use crate::replication::message::{
     AttemptId, ClientId, Endpoint, NodeId, Payload, RecKey, Request, Step, VersionTag, WriteKind,
 };
-use crate::replication::node::{serve_version, InFlight, Role, Waiting, WAITING_MAX};
+use crate::replication::node::{
+    node_read_policy, serve_version, InFlight, Role, Waiting, WAITING_MAX,
+};
 use std::collections::BTreeSet;
 
 impl Cluster {
@@ -111,9 +113,7 @@ impl Cluster {
         let now_s = u32::try_from(self.now_ms() / 1000).unwrap_or(u32::MAX);
         let result = match self.nodes[n].in_flight.get(&rec) {
             Some(f) if !f.replied => serve_version(f.prior.as_ref(), bins, now_s),
-            _ => self.nodes[n]
-                .db
-                .get(&ReadPolicy::default(), key, bins.clone()),
+            _ => self.nodes[n].db.get(&node_read_policy(), key, bins.clone()),
         };
         self.reply(n, reply_to, attempt, result);
     }

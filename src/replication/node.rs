@@ -181,6 +181,15 @@ impl Node {
     }
 }
 
+/// The read policy nodes serve client reads with: read-touch off (RTT-SETTING −1), because a
+/// read-touch would change the node's copy outside the replicated write path.
+pub fn node_read_policy() -> crate::policy::read::ReadPolicy {
+    crate::policy::read::ReadPolicy {
+        read_touch_ttl_percent: -1,
+        ..Default::default()
+    }
+}
+
 /// Serve a read from a stored version the way the read path would (R-*): missing, tombstone or
 /// expired → 2; otherwise the selected bins and the metadata.
 pub fn serve_version(v: Option<&RecordVersion>, bins: &Bins, now_s: u32) -> Result<Record> {

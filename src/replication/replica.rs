@@ -13,9 +13,9 @@
 
 use crate::engine::replica_apply::RecordVersion;
 use crate::error::{Error, ResultCode};
-use crate::policy::read::ReadPolicy;
 use crate::replication::cluster::Cluster;
 use crate::replication::message::{Endpoint, NodeId, Payload, RecKey, Request, VersionTag};
+use crate::replication::node::node_read_policy;
 
 impl Cluster {
     /// A client request reached a replica.
@@ -43,7 +43,7 @@ impl Cluster {
                 let node = &self.nodes[n];
                 let held = node.held.get(&rec);
                 if held.is_some() && node.advised.get(&rec) == held {
-                    let result = node.db.get(&ReadPolicy::default(), key, bins.clone());
+                    let result = node.db.get(&node_read_policy(), key, bins.clone());
                     self.reply(n, reply_to, attempt, result);
                 } else if let Some(&m) = self.members.first().filter(|&&m| m != n) {
                     self.send(Endpoint::Node(n), Endpoint::Node(m), payload);
