@@ -130,3 +130,29 @@ fn no_auto_failover_stays_unavailable() {
     let e = fails(a.operate(&mut c, &wp(100), &key("a"), &add(1)));
     assert_err(&e, ResultCode::ClientError, false);
 }
+
+/// CL-MASTER's price: the master crashes right after step 2 of a CommitMaster write that the
+/// client saw succeed; the promoted replica never had it; after a later write on the new master
+/// the returning old master's copy loses (equal generation, older LUT): an acknowledged write is
+/// lost, and reported.
+#[test]
+fn commit_master_acknowledged_write_lost_in_failover() {
+    let (_dirs, mut c, mut a) = cluster(1);
+    let k = key("a");
+    a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
+    c.faults().crash_master_after(Step::Apply);
+    let cm = WritePolicy {
+        commit_level: aerolite::CommitLevel::CommitMaster,
+        ..wp(100)
+    };
+    a.operate(&mut c, &cm, &k, &add(10)).expect("acknowledged");
+    let acked = a.last_call().call.expect("call");
+    assert_eq!(gen_on(&c, 1, &k), Some(1), "the replica never got it");
+    c.run_for(300);
+    a.operate(&mut c, &wp(100), &k, &add(100))
+        .expect("write on the new master");
+    c.restart(0);
+    assert_eq!(n_on(&c, 0, &k), Some(101), "the +10 is gone everywhere");
+    let lost: Vec<_> = c.lost_writes().iter().map(|a| a.call).collect();
+    assert_eq!(lost, vec![acked]);
+}

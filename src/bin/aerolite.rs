@@ -85,6 +85,9 @@ struct InDoubtArgs {
     /// Master crash chance per applied write, per mille (after step 2, 3, 4 or 5).
     #[arg(long, default_value_t = 3)]
     crash: u32,
+    /// Write with CommitMaster instead of CommitAll.
+    #[arg(long)]
+    commit_master: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -125,6 +128,7 @@ fn main() {
                     delay_ms_max: a.delay_max_ms,
                     duplicate_per_mille: a.duplicate.min(1000),
                     crash_per_mille: a.crash.min(1000),
+                    commit_master: a.commit_master,
                     ..Default::default()
                 };
                 cli::scenario_in_doubt::run(&opts, a.json, &mut out)

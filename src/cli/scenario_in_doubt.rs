@@ -44,8 +44,13 @@ pub fn run<W: Write>(opts: &Options, json: bool, out: &mut W) -> std::io::Result
     }
     writeln!(
         out,
-        "in-doubt: {} logical add(+1) writes on {} records, {} replica(s), timeout {} ms, seed {}",
-        opts.writes, opts.keys, opts.replicas, opts.timeout_ms, opts.seed
+        "in-doubt: {} logical add(+1) writes on {} records, {} replica(s), {}, timeout {} ms, seed {}",
+        opts.writes,
+        opts.keys,
+        opts.replicas,
+        if opts.commit_master { "CommitMaster" } else { "CommitAll" },
+        opts.timeout_ms,
+        opts.seed
     )?;
     writeln!(
         out,
@@ -89,9 +94,17 @@ pub fn run<W: Write>(opts: &Options, json: bool, out: &mut W) -> std::io::Result
             o.rejoin_lost
         )?;
     }
+    for line in [
+        "in-doubt = logical writes that met an in-doubt outcome; resolved = of those, ended definitively",
+        "applied = logical writes present at the end; dups = extra applications",
+        "lost = believed applied but absent; unseen = given up on, yet applied",
+        "rejoin-lost = attempts discarded by AP conflict resolution when a node rejoined",
+    ] {
+        writeln!(out, "{line}")?;
+    }
     writeln!(
         out,
-        "in-doubt = logical writes that met an in-doubt outcome; resolved = of those, ended definitively; applied = logical writes present at the end; dups = extra applications; lost = believed applied but absent; unseen = given up on yet applied; rejoin-lost = attempts discarded by AP resolution; sum should equal {}",
+        "sum = final counter total; exactly once means sum = {}",
         opts.writes
     )?;
     Ok(0)

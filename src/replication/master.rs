@@ -156,12 +156,18 @@ impl Cluster {
             at_ms: self.now_ms(),
         };
         self.truth.applied(app, parent);
+        let replicas: BTreeSet<NodeId> = self.members.iter().copied().filter(|&m| m != n).collect();
+        // CommitMaster replies as soon as step 2 is done, before the update leaves (CL-MASTER).
+        let commit_master =
+            policy.commit_level == CommitLevel::CommitMaster && !replicas.is_empty();
+        if commit_master {
+            self.reply(n, reply_to, attempt, Ok(record.clone()));
+        }
         let mut crash_at = self.faults.draw_crash(&mut self.rng);
         if self.faults.take_crash(Step::Apply, &mut crash_at) {
             self.crash(n);
             return;
         }
-        let replicas: BTreeSet<NodeId> = self.members.iter().copied().filter(|&m| m != n).collect();
         if replicas.is_empty() {
             self.reply(n, reply_to, attempt, Ok(record));
             if self.faults.take_crash(Step::Reply, &mut crash_at) {
@@ -183,7 +189,6 @@ impl Cluster {
                 },
             );
         }
-        let commit_master = policy.commit_level == CommitLevel::CommitMaster;
         self.nodes[n].in_flight.insert(
             rec.clone(),
             InFlight {
@@ -194,7 +199,7 @@ impl Cluster {
                 prior,
                 pending: replicas,
                 acked: BTreeSet::new(),
-                replied: false,
+                replied: commit_master,
                 crash_at,
                 result: record.clone(),
             },
@@ -202,12 +207,6 @@ impl Cluster {
         if self.faults.take_crash(Step::Replicate, &mut crash_at) {
             self.crash(n);
             return;
-        }
-        if commit_master {
-            self.reply(n, reply_to, attempt, Ok(record));
-            if let Some(f) = self.nodes[n].in_flight.get_mut(&rec) {
-                f.replied = true;
-            }
         }
         if let Some(f) = self.nodes[n].in_flight.get_mut(&rec) {
             f.crash_at = crash_at;

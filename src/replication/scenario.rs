@@ -13,7 +13,7 @@
 
 use crate::error::Result;
 use crate::ops::Operation;
-use crate::policy::write::WritePolicy;
+use crate::policy::write::{CommitLevel, WritePolicy};
 use crate::record::bin::Bin;
 use crate::record::key::Key;
 use crate::record::value::Value;
@@ -54,6 +54,9 @@ pub struct Options {
     pub max_submissions: u32,
     /// Simulated ms between logical writes (the load's pacing).
     pub gap_ms: u64,
+    /// Write with CommitMaster instead of CommitAll (acknowledged writes can then be lost in a
+    /// failover, whatever the strategy).
+    pub commit_master: bool,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             restart_after_ms: 400,
             max_submissions: 30,
             gap_ms: 5,
+            commit_master: false,
         }
     }
 }
@@ -152,6 +156,11 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
         .collect::<Result<_>>()?;
     let policy = WritePolicy {
         total_timeout: Some(Duration::from_millis(opts.timeout_ms.max(1))),
+        commit_level: if opts.commit_master {
+            CommitLevel::CommitMaster
+        } else {
+            CommitLevel::CommitAll
+        },
         ..WritePolicy::default()
     };
     let once = OncePolicy {
