@@ -27,6 +27,8 @@ enum Cmd {
         #[arg(long)]
         verify: bool,
     },
+    /// YCSB-like and ACT-like benchmarks (no options: a ~30 s mixed run).
+    Bench(aerolite::bench::BenchArgs),
     /// Reproducible experiments from the seeds.
     Scenario {
         #[command(subcommand)]
@@ -108,6 +110,7 @@ fn main() {
     let result = match cli.cmd {
         Cmd::Demo => cli::demo::run(&mut out),
         Cmd::Inspect { path, verify } => cli::inspect::run(&path, verify, &mut out),
+        Cmd::Bench(args) => aerolite::bench::run_cli(&args, &mut out),
         Cmd::Scenario { which } => match which {
             Scenario::GenRace {
                 seed,
