@@ -31,7 +31,7 @@ pub const OPS_MAX: usize = 32768;
 pub const BINS_MAX: usize = 32767;
 
 /// The namespace settings the model needs (Appendix A).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cfg {
     /// CFG-DEFAULT-TTL.
     pub default_ttl: u32,

@@ -15,6 +15,18 @@ pub fn record_keys() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The records' keys (built once: the digest is RIPEMD-160, which would otherwise dominate a
+/// fuzzer's time).
+pub fn record_base_keys() -> &'static [Key] {
+    static KEYS: std::sync::OnceLock<Vec<Key>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        record_keys()
+            .into_iter()
+            .map(|(set, uk)| Key::new("test", set, uk).expect("fixed keys are valid"))
+            .collect()
+    })
+}
+
 /// How a request names its record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum KeyForm {
@@ -44,9 +56,8 @@ pub struct KeyReq {
 impl KeyReq {
     /// The aerolite key and the model's view of it.
     pub fn build(&self) -> (Key, ReqKey) {
-        let keys = record_keys();
-        let (set, uk) = keys[self.rec % keys.len()].clone();
-        let base = Key::new("test", set, uk.clone()).expect("fixed keys are valid");
+        let keys = record_base_keys();
+        let base = keys[self.rec % keys.len()].clone();
         let digest = base.digest;
         let (key, namespace_ok) = match &self.form {
             KeyForm::User => (base, true),
