@@ -4,7 +4,10 @@
 use crate::clock::{Clock, SystemClock};
 use crate::error::{err, Result, ResultCode};
 use crate::policy::write::MAX_TTL_S;
+use std::path::PathBuf;
 use std::sync::Arc;
+
+pub use crate::storage::device::IoBackend;
 
 /// Where a namespace keeps its record images.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +18,170 @@ pub enum StorageConfig {
         /// Capacity in bytes (0 = unbounded).
         capacity_bytes: u64,
     },
+    /// The log-structured device store (files or raw block devices; storage-format.md).
+    Device(DeviceConfig),
+}
+
+/// Devices handed in directly instead of opened from paths (tests, simulation). Compared by
+/// identity.
+#[derive(Clone)]
+pub struct DeviceHandles(pub Vec<Arc<dyn crate::storage::device::Device>>);
+
+impl PartialEq for DeviceHandles {
+    fn eq(&self, o: &DeviceHandles) -> bool {
+        self.0.len() == o.0.len() && self.0.iter().zip(&o.0).all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+}
+
+impl Eq for DeviceHandles {}
+
+impl std::fmt::Debug for DeviceHandles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeviceHandles({} devices)", self.0.len())
+    }
+}
+
+/// Settings of the device store. Defaults:
+///
+/// | setting | default | notes |
+/// |---|---|---|
+/// | `paths` | – | files or raw devices; one write-block stripe per device |
+/// | `file_size_bytes` | 1 GiB | size given to a file that does not exist yet (sparse) |
+/// | `block_size` | 1 MiB | write block; power of two, 16 KiB … 8 MiB |
+/// | `flush_size` | 1 MiB (capped at `block_size`) | write I/O unit of full blocks; power of two ≥ 4 KiB |
+/// | `commit_to_device` | false | CFG-COMMIT-DEVICE: ack after the image is durable (DUR-DEVICE) |
+/// | `flush_max_ms` | 1000 | CFG-FLUSH-MAX: a partly filled buffer is flushed this often (DUR-BUFFERED) |
+/// | `defrag_lwm_pct` | 50 | blocks below this share of live bytes are defragmented |
+/// | `defrag_reserve_blocks` | 8 | free blocks only defrag may take (L-NO-BLOCK) |
+/// | `max_write_cache` | 64 MiB | CFG-WRITE-CACHE: sealed blocks waiting for flush beyond this → 18 |
+/// | `post_write_cache` | 64 MiB | recently flushed blocks kept in memory for reads and defrag |
+/// | `direct_io` | true | `O_DIRECT` where the target accepts it |
+/// | `io_backend` | `Auto` | io_uring when available, else pread/pwrite |
+/// | `snapshot_path` | first path + `.snapshot` | index snapshot for fast restart (None: always cold start) |
+/// | `tomb_reclaim_period_s` | 3600 | how often the tombstone-reclaim pass starts (RS-TOMB-RECLAIM) |
+///
+/// `max_record_size` of the namespace is capped at the largest image one block holds
+/// (`block_size` − 32, the block header) when the namespace opens (L-RECORD-SIZE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// Files or raw block devices.
+    pub paths: Vec<PathBuf>,
+    /// Size of a newly created file.
+    pub file_size_bytes: u64,
+    /// Write-block size.
+    pub block_size: u32,
+    /// Flush unit of full blocks.
+    pub flush_size: u32,
+    /// DUR-DEVICE when true, DUR-BUFFERED when false.
+    pub commit_to_device: bool,
+    /// Partial-buffer flush interval.
+    pub flush_max_ms: u32,
+    /// Defrag low-water mark, 1 … 99.
+    pub defrag_lwm_pct: u8,
+    /// Blocks reserved for defrag.
+    pub defrag_reserve_blocks: u32,
+    /// Flush-queue limit in bytes.
+    pub max_write_cache: u64,
+    /// Post-write cache in bytes.
+    pub post_write_cache: u64,
+    /// Ask for `O_DIRECT`.
+    pub direct_io: bool,
+    /// I/O backend for paths.
+    pub io_backend: IoBackend,
+    /// Index snapshot file.
+    pub snapshot_path: Option<PathBuf>,
+    /// Tombstone-reclaim period in seconds (0 = never).
+    pub tomb_reclaim_period_s: u32,
+    /// Devices to use instead of `paths` (tests).
+    pub devices: Option<DeviceHandles>,
+}
+
+impl DeviceConfig {
+    /// One file or device at `path`, every default.
+    pub fn new(path: impl Into<PathBuf>) -> DeviceConfig {
+        let path = path.into();
+        let mut snap = path.clone().into_os_string();
+        snap.push(".snapshot");
+        DeviceConfig {
+            paths: vec![path],
+            file_size_bytes: 1 << 30,
+            block_size: 1 << 20,
+            flush_size: 1 << 20,
+            commit_to_device: false,
+            flush_max_ms: 1000,
+            defrag_lwm_pct: 50,
+            defrag_reserve_blocks: 8,
+            max_write_cache: 64 << 20,
+            post_write_cache: 64 << 20,
+            direct_io: true,
+            io_backend: IoBackend::Auto,
+            snapshot_path: Some(PathBuf::from(snap)),
+            tomb_reclaim_period_s: 3600,
+            devices: None,
+        }
+    }
+
+    /// Given devices (no paths) with an optional snapshot file.
+    pub fn with_devices(
+        devices: Vec<Arc<dyn crate::storage::device::Device>>,
+        snapshot_path: Option<PathBuf>,
+    ) -> DeviceConfig {
+        let mut c = DeviceConfig::new("");
+        c.paths.clear();
+        c.snapshot_path = snapshot_path;
+        c.devices = Some(DeviceHandles(devices));
+        c
+    }
+
+    /// Set the block size (and cap the flush size at it).
+    pub fn block_size(mut self, n: u32) -> Self {
+        self.block_size = n;
+        self.flush_size = self.flush_size.min(n);
+        self
+    }
+
+    /// Set `commit_to_device`.
+    pub fn commit_to_device(mut self, on: bool) -> Self {
+        self.commit_to_device = on;
+        self
+    }
+
+    /// Set the size of newly created files.
+    pub fn file_size(mut self, n: u64) -> Self {
+        self.file_size_bytes = n;
+        self
+    }
+
+    /// Number of devices.
+    pub fn device_count(&self) -> usize {
+        self.devices
+            .as_ref()
+            .map_or(self.paths.len(), |d| d.0.len())
+    }
+
+    /// Check the settings (→ 4).
+    pub fn validate(&self) -> Result<()> {
+        let pow2 = |n: u32, lo: u32, hi: u32| n.is_power_of_two() && (lo..=hi).contains(&n);
+        if self.device_count() == 0 || self.device_count() > 128 {
+            return err(ResultCode::ParameterError, "1 … 128 devices per namespace");
+        }
+        if !pow2(self.block_size, 16 << 10, 8 << 20) {
+            return err(
+                ResultCode::ParameterError,
+                "block_size must be a power of two from 16 KiB to 8 MiB",
+            );
+        }
+        if !pow2(self.flush_size, 4 << 10, self.block_size) {
+            return err(
+                ResultCode::ParameterError,
+                "flush_size must be a power of two from 4 KiB to block_size",
+            );
+        }
+        if !(1..=99).contains(&self.defrag_lwm_pct) {
+            return err(ResultCode::ParameterError, "defrag_lwm_pct must be 1 … 99");
+        }
+        Ok(())
+    }
 }
 
 /// One namespace's settings. Defaults (Appendix A):
@@ -163,6 +330,9 @@ impl NamespaceConfig {
                 ResultCode::ParameterError,
                 "stop-writes percentages out of range",
             );
+        }
+        if let StorageConfig::Device(d) = &self.storage {
+            d.validate()?;
         }
         Ok(())
     }

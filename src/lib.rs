@@ -44,12 +44,16 @@ pub mod storage;
 
 /// Operation builders, as in the official client's `aerospike::operations`.
 pub mod operations {
+    pub use crate::cdt::builders::{lists, maps};
     pub use crate::ops::operation::{
         add, append, delete, delete_bin, get, get_bin, get_header, prepend, put, touch,
     };
     pub use crate::ops::Operation;
 }
 
+pub use cdt::context::CTX;
+pub use cdt::policy::{ListPolicy, ListSortFlags, ListWriteFlags, MapPolicy, MapWriteFlags};
+pub use cdt::return_type::{ListReturnType, MapReturnType};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{DatabaseConfig, NamespaceConfig, StorageConfig};
 pub use database::{Database, Stats};

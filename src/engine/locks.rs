@@ -59,8 +59,10 @@ impl RecordLocks {
         &self.stripes[i]
     }
 
-    /// Lock `digest`. Fails with KeyBusy 14 when `pending_limit > 0` and that many requests are
-    /// already waiting (WP-03), and with Timeout 9 when `deadline` passes first.
+    /// Lock `digest`. Fails with KeyBusy 14 when `pending_limit > 0` and more than
+    /// `pending_limit` requests are already waiting (WP-03, L-KEY-BUSY: "more than the limit";
+    /// Aerospike's `wait_queue_depth > transaction_pending_limit`, so with limit L up to L + 1
+    /// requests queue), and with Timeout 9 when `deadline` passes first.
     pub fn acquire(
         &self,
         digest: Digest,
@@ -77,7 +79,7 @@ impl RecordLocks {
                 digest,
             });
         }
-        if pending_limit > 0 && slot.waiters >= pending_limit {
+        if pending_limit > 0 && slot.waiters > pending_limit {
             return err(
                 ResultCode::KeyBusy,
                 format!(

@@ -8,13 +8,17 @@
 //!   change is WP-09's discard of an expired record;
 //! - the index entry and the image it points at always agree (checked on every load).
 
+pub mod defrag;
 pub mod delete;
 pub mod locks;
 pub mod namespace;
 pub mod read;
+pub mod recovery;
+pub mod runtime;
 pub mod sets;
 pub mod state;
 pub mod sweep;
+pub mod tombstones;
 pub mod write;
 
 pub use namespace::Namespace;

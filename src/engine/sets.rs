@@ -74,6 +74,16 @@ impl Sets {
         Ok(id)
     }
 
+    /// Number of named sets (ids 1 … len).
+    pub fn len(&self) -> usize {
+        self.t.read().expect("set table poisoned").names.len()
+    }
+
+    /// Whether no named set exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The name of set id `id` ("" for 0).
     pub fn name(&self, id: u16) -> String {
         if id == 0 {

@@ -2,6 +2,7 @@
 //! WP-17), collecting result entries (OPR-ALL, OPR-DEFAULT). Errors abort; the caller discards the
 //! working copy (OP-ATOMIC).
 
+use crate::cdt::normalize::normalize;
 use crate::error::{err, Result, ResultCode};
 use crate::ops::operation::Operation;
 use crate::record::bin::BinList;
@@ -38,7 +39,11 @@ fn apply_one(bins: &mut BinList, op: &Operation, all: bool, out: &mut BinList) -
             }
         }
         Operation::Write(b) => {
-            bins.set(&b.name, b.value.clone());
+            // M-KEY-INVALID, M-KEY-DUP, M-ORDER-VALUE, L-ORDER-VALUE: stored maps and ordered
+            // lists are canonical (cdt::normalize).
+            let mut v = b.value.clone();
+            normalize(&mut v)?;
+            bins.set(&b.name, v);
             if all {
                 out.push(&b.name, Value::Nil);
             }
@@ -89,7 +94,9 @@ fn add(bins: &mut BinList, name: &str, operand: &Value) -> Result<()> {
         );
     }
     let Some(cur) = bins.get_mut(name) else {
-        bins.set(name, operand.clone());
+        let mut v = operand.clone();
+        normalize(&mut v)?;
+        bins.set(name, v);
         return Ok(());
     };
     match (&mut *cur, operand) {
@@ -126,7 +133,9 @@ fn concat(bins: &mut BinList, name: &str, operand: &Value, at_end: bool) -> Resu
         );
     }
     let Some(cur) = bins.get_mut(name) else {
-        bins.set(name, operand.clone());
+        let mut v = operand.clone();
+        normalize(&mut v)?;
+        bins.set(name, v);
         return Ok(());
     };
     match (&mut *cur, operand) {

@@ -5,9 +5,11 @@
 //! - `decode(encode(v)) == v` for every value, doubles bit-exactly, order attributes included;
 //! - decoding arbitrary bytes never panics: every length is checked against the bytes left, and
 //!   nesting is bounded by `MAX_DEPTH`; an unknown tag is an error;
-//! - a key-ordered map decodes only if its keys are strictly ascending (its invariant), so a
-//!   corrupt image cannot smuggle in an unsorted ordered map.
+//! - a decoded map holds valid key types (cdt.md M-KEY-VALID) in strictly ascending key order:
+//!   a key-ordered map must arrive that way, an unordered one is sorted (duplicates rejected), so
+//!   a corrupt image cannot smuggle an unsorted map past the map ops' binary searches.
 
+use crate::cdt::normalize::is_valid_key;
 use crate::cdt::order::compare;
 use crate::record::value::{List, ListOrderType, Map, MapOrder, Value};
 use std::cmp::Ordering;
@@ -243,17 +245,22 @@ pub fn decode(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
                 let v = decode(r, depth + 1)?;
                 entries.push((k, v));
             }
-            if order == MapOrder::Unordered {
-                let mut keys: Vec<&Value> = entries.iter().map(|(k, _)| k).collect();
-                keys.sort();
-                if keys.windows(2).any(|w| w[0] == w[1]) {
+            if entries.iter().any(|(k, _)| !is_valid_key(k)) {
+                return Err(DecodeError("map key of an invalid type"));
+            }
+            let ascending = entries
+                .windows(2)
+                .all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less);
+            if !ascending {
+                if order != MapOrder::Unordered {
+                    return Err(DecodeError("ordered map keys not strictly ascending"));
+                }
+                // Tolerated for unordered maps: brought into the canonical key order that every
+                // map op relies on (cdt.md M-ORDER-SEMANTICS).
+                entries.sort_by(|a, b| compare(&a.0, &b.0));
+                if entries.windows(2).any(|w| w[0].0 == w[1].0) {
                     return Err(DecodeError("duplicate map key"));
                 }
-            } else if entries
-                .windows(2)
-                .any(|w| compare(&w[0].0, &w[1].0) != Ordering::Less)
-            {
-                return Err(DecodeError("ordered map keys not strictly ascending"));
             }
             Value::Map(Map { order, entries })
         }
@@ -292,10 +299,39 @@ mod tests {
         round(Value::Blob(vec![0, 1, 255]));
         round(Value::GeoJSON("{\"type\":\"Point\"}".into()));
         round(Value::list(vec![1.into(), Value::list(vec!["x".into()])]));
+        // Stored maps are canonical (sorted by key, cdt::normalize), so bit-exactness is checked
+        // on a canonical map; unsorted input is covered by map_decode_canonical_and_validating.
         round(Value::map(vec![
-            ("a".into(), 1.into()),
             (2.into(), Value::Nil),
+            ("a".into(), 1.into()),
         ]));
+    }
+
+    /// M-ORDER-SEMANTICS, M-KEY-VALID at decode: unordered maps come back sorted by key;
+    /// invalid key types, duplicate keys and unsorted key-ordered maps are rejected.
+    #[test]
+    fn map_decode_canonical_and_validating() {
+        let entry = |k: i64, out: &mut Vec<u8>| {
+            encode(&Value::Int(k), out);
+            encode(&Value::Int(0), out);
+        };
+        let mut b = vec![tag::MAP, 0, 2, 0, 0, 0];
+        entry(5, &mut b);
+        entry(1, &mut b);
+        let Ok(Value::Map(m)) = decode_all(&b) else {
+            panic!("unordered map decodes")
+        };
+        assert_eq!(m.entries[0].0, Value::Int(1));
+        b[1] = 1;
+        assert!(decode_all(&b).is_err(), "key-ordered must be ascending");
+        let mut dup = vec![tag::MAP, 0, 2, 0, 0, 0];
+        entry(1, &mut dup);
+        entry(1, &mut dup);
+        assert!(decode_all(&dup).is_err());
+        let mut bad = vec![tag::MAP, 0, 1, 0, 0, 0];
+        encode(&Value::Float(1.0), &mut bad);
+        encode(&Value::Int(0), &mut bad);
+        assert!(decode_all(&bad).is_err());
     }
 
     #[test]

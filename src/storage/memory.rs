@@ -141,6 +141,8 @@ impl Storage for MemoryStorage {
             used_bytes: self.used.load(Ordering::Relaxed),
             capacity_bytes: self.capacity,
             bytes_written: self.written.load(Ordering::Relaxed),
+            client_bytes: self.written.load(Ordering::Relaxed),
+            ..StorageStats::default()
         }
     }
 }

@@ -10,13 +10,40 @@
 //! - `wait_durable(ticket)` returns once the image of that ticket survives a crash (immediately for
 //!   memory); concurrent waiters may share one device sync (group commit);
 //! - `scan` visits every image that a cold start could find, in any order.
+//!
+//! The device store (`ssd`) is built from one module per on-disk structure (`header`,
+//! `write_block`, `record_image`, `snapshot`; layouts in storage-format.md) and per in-memory
+//! structure (`write_buffer`, `blocks`), with `cold_start` scanning and `device/` I/O backends.
+//! Restart, defrag and tombstone reclamation need the index, so the engine drives them through
+//! the restart and maintenance methods below (engine/recovery.rs, engine/defrag.rs).
 
+pub mod blocks;
+pub mod cold_start;
+pub mod device;
+pub mod header;
 pub mod memory;
 pub mod record_image;
+pub mod snapshot;
+pub mod ssd;
+pub mod write_block;
+pub mod write_buffer;
 
 use crate::error::Result;
 use crate::index::Location;
 use bytes::Bytes;
+pub use snapshot::IndexImage;
+use std::time::Duration;
+
+/// What a backend found at open.
+#[derive(Debug)]
+pub enum Restore {
+    /// Nothing stored yet.
+    Fresh,
+    /// A clean shutdown's index snapshot (RS-CLEAN).
+    Snapshot(IndexImage),
+    /// The index must be rebuilt by `scan` (unclean shutdown or no valid snapshot).
+    Scan,
+}
 
 /// Where an appended image went and how to wait for it to be durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +74,28 @@ pub struct StorageStats {
     pub capacity_bytes: u64,
     /// Bytes written to the device (or to memory) in total.
     pub bytes_written: u64,
+    /// Image bytes appended by requests (client writes, tombstones, read-touches).
+    pub client_bytes: u64,
+    /// Image bytes appended by defrag moves.
+    pub defrag_bytes: u64,
+    /// Blocks in use (not free).
+    pub used_blocks: u64,
+    /// Free blocks.
+    pub free_blocks: u64,
+    /// Blocks queued for defrag.
+    pub defrag_queued: u64,
+    /// Sealed blocks waiting for their flush.
+    pub flush_queue: u64,
+    /// Reads served from memory (write buffer, flush queue, post-write cache).
+    pub cache_hits: u64,
+    /// Reads that went to the device.
+    pub cache_misses: u64,
+    /// Device syncs.
+    pub syncs: u64,
+    /// Cold-start scan counters (zero after a fast restart).
+    pub scan: cold_start::ScanCounts,
+    /// Whether the last open restored from an index snapshot.
+    pub fast_restart: bool,
 }
 
 /// A storage backend.
@@ -65,4 +114,80 @@ pub trait Storage: Send + Sync {
     fn scan(&self, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()>;
     /// Counters.
     fn stats(&self) -> StorageStats;
+
+    /// At open: what the backend found (called once, before any request).
+    fn restore(&self) -> Result<Restore> {
+        Ok(Restore::Fresh)
+    }
+    /// At open, after the index is rebuilt: every live image's location and size. The backend
+    /// rebuilds its space accounting and invalidates any snapshot durably before returning.
+    fn finish_open(&self, _live: &mut dyn Iterator<Item = (Location, u32)>) -> Result<()> {
+        Ok(())
+    }
+    /// Defrag: place a copy of the image read from `from` (resealed, may use the reserve).
+    fn relocate(&self, _from: Location, image: Vec<u8>) -> Result<Placement> {
+        self.append(image)
+    }
+    /// One bounded flush step: every sealed block and, when `flush_max_ms` passed since the last
+    /// one or `force_partial`, the partly filled buffer. Returns bytes written.
+    fn flush_step(&self, _force_partial: bool) -> Result<u64> {
+        Ok(0)
+    }
+    /// Block until flush work may be pending or `timeout` passes (the flusher thread's sleep).
+    fn wait_for_work(&self, timeout: Duration) {
+        std::thread::sleep(timeout);
+    }
+    /// Interval of the runtime flusher, if the backend needs one.
+    fn flush_interval(&self) -> Option<Duration> {
+        None
+    }
+    /// The next block to defragment, if any.
+    fn defrag_next(&self) -> Option<u32> {
+        None
+    }
+    /// Defrag finished with `block`: `complete` when every live image was moved or found
+    /// unmovable; otherwise (interrupted, e.g. no space) the block is queued again.
+    fn defrag_done(&self, _block: u32, _complete: bool) {}
+    /// Visit the verified images of `block` as a cold start would see them on the device.
+    fn block_images(&self, _block: u32, _visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
+        Ok(())
+    }
+    /// Blocks a cold-start scan could read images from (for tombstone reclamation).
+    fn readable_blocks(&self) -> Vec<u32> {
+        Vec::new()
+    }
+    /// Clean shutdown: flush everything and, with `index`, write the snapshot and mark clean.
+    fn shutdown(&self, _index: Option<&IndexImage>) -> Result<()> {
+        Ok(())
+    }
+    /// Whether `shutdown` uses an index image (so the engine builds one).
+    fn wants_snapshot(&self) -> bool {
+        false
+    }
+    /// Simulated crash: drop everything not yet durable, write nothing more.
+    fn abandon(&self) {}
+    /// How often the tombstone-reclaim pass should start (None = never).
+    fn tomb_reclaim_period(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// Open the backend a namespace is configured with (device backends open their files here;
+/// the engine then calls `restore` / `finish_open`).
+pub fn open_backend(
+    ns: &crate::config::NamespaceConfig,
+    background: bool,
+) -> Result<Box<dyn Storage>> {
+    Ok(match &ns.storage {
+        crate::config::StorageConfig::Memory { capacity_bytes } => Box::new(
+            memory::MemoryStorage::new(*capacity_bytes, ns.stop_writes_used_pct),
+        ),
+        crate::config::StorageConfig::Device(d) => Box::new(ssd::DeviceStorage::open(
+            d,
+            &ns.name,
+            ns.stop_writes_used_pct,
+            ns.stop_writes_avail_pct,
+            background,
+        )?),
+    })
 }

@@ -152,10 +152,88 @@ pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
 
 /// CRC of an image's first `image_len` bytes, skipping the CRC field.
 fn crc_of(buf: &[u8], image_len: usize) -> u32 {
+    crc32_skipping(&buf[..image_len], off::CRC)
+}
+
+/// CRC-32 of `buf` without the 4 bytes at `crc_at` (the field that will hold the CRC). Shared by
+/// every on-disk structure that embeds its own checksum.
+pub fn crc32_skipping(buf: &[u8], crc_at: usize) -> u32 {
     let mut h = crc32fast::Hasher::new();
-    h.update(&buf[..off::CRC]);
-    h.update(&buf[off::CRC + 4..image_len]);
+    h.update(&buf[..crc_at.min(buf.len())]);
+    if crc_at + 4 < buf.len() {
+        h.update(&buf[crc_at + 4..]);
+    }
     h.finalize()
+}
+
+/// The block sequence an image was sealed with (no verification).
+pub fn block_seq_of(buf: &[u8]) -> Option<u64> {
+    let b = buf.get(off::BLOCK_SEQ..off::BLOCK_SEQ + 8)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    Some(u64::from_le_bytes(a))
+}
+
+/// Whether the image at the start of `buf` has a plausible header and a matching CRC; returns its
+/// padded length. Bins are not parsed (the CRC covers them).
+pub fn verify(buf: &[u8]) -> Option<usize> {
+    let n = peek_len(buf)?;
+    let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
+    (read_u32(buf, off::CRC) == crc_of(buf, image_len)).then_some(n)
+}
+
+/// Verify the CRC and decode everything but the bins (cold-start scans need only metadata).
+pub fn decode_meta(buf: &[u8]) -> Result<ImageMeta, DecodeError> {
+    if verify(buf).is_none() {
+        return Err(DecodeError("bad image header or CRC"));
+    }
+    let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
+    let mut r = Reader::new(&buf[..image_len]);
+    r.take(3)?;
+    let flags = r.u8()?;
+    if flags & !(FLAG_TOMBSTONE | FLAG_KEY) != 0 {
+        return Err(DecodeError("unknown image flags"));
+    }
+    r.take(8)?;
+    let void_time = r.u32()?;
+    let block_seq = r.u64()?;
+    let digest = Digest(r.array()?);
+    let generation = r.u16()?;
+    let bin_count = r.u16()?;
+    let lut = r.u64()?;
+    if generation == 0 || lut >> 40 != 0 {
+        return Err(DecodeError("generation 0 or LUT beyond 40 bits"));
+    }
+    let set_len = usize::from(r.u8()?);
+    if set_len > 63 {
+        return Err(DecodeError("set name longer than 63 bytes"));
+    }
+    let set_name = String::from_utf8(r.take(set_len)?.to_vec())
+        .map_err(|_| DecodeError("set name not UTF-8"))?;
+    let key = if flags & FLAG_KEY != 0 {
+        let type_byte = r.u8()?;
+        let n = r.u32()? as usize;
+        Some(UserKeyBytes {
+            type_byte,
+            bytes: r.take(n)?.to_vec(),
+        })
+    } else {
+        None
+    };
+    let tombstone = flags & FLAG_TOMBSTONE != 0;
+    if tombstone && (bin_count != 0 || void_time != 0) {
+        return Err(DecodeError("tombstone with bins or a void-time"));
+    }
+    Ok(ImageMeta {
+        digest,
+        generation,
+        lut,
+        void_time,
+        tombstone,
+        set_name,
+        key,
+        block_seq,
+    })
 }
 
 /// Set the block sequence and recompute the CRC (the storage does this when it places the image).
@@ -319,6 +397,18 @@ mod tests {
         assert_eq!(img.bins, bins);
         seal(&mut b, 42);
         assert_eq!(decode(&b).expect("decodes").meta.block_seq, 42);
+    }
+
+    #[test]
+    fn decode_meta_agrees_with_decode() {
+        let (meta, bins) = sample();
+        let mut b = encode(&meta, &bins);
+        seal(&mut b, 7);
+        assert_eq!(decode_meta(&b), Ok(decode(&b).expect("decodes").meta));
+        assert_eq!(block_seq_of(&b), Some(7));
+        assert_eq!(verify(&b), Some(b.len()));
+        b[60] ^= 1;
+        assert!(decode_meta(&b).is_err());
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Shared test harness: opens a database on the backend named by `AEROLITE_BACKEND`
-//! (`memory`, the default; the storage work adds `device`), so that the same semantic suite runs
-//! unchanged on every backend (`AEROLITE_BACKEND=device cargo test`).
+//! (`memory`, the default, or `device`: the log-structured store on a sparse file in a fresh
+//! temporary directory), so that the same semantic suite runs unchanged on every backend
+//! (`AEROLITE_BACKEND=device cargo test`).
 #![allow(dead_code)]
 
-use aerolite::{Database, DatabaseConfig, ManualClock, NamespaceConfig};
+use aerolite::config::DeviceConfig;
+use aerolite::{Database, DatabaseConfig, ManualClock, NamespaceConfig, StorageConfig};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The backend under test.
@@ -15,14 +18,49 @@ pub fn backend() -> String {
 pub struct TestDb {
     pub db: Database,
     pub clock: ManualClock,
-    /// Keeps a device backend's directory alive for the test's duration.
-    pub dir: Option<std::path::PathBuf>,
+    /// A device backend's directory; removed when the `TestDb` is dropped.
+    pub dir: Option<PathBuf>,
 }
 
-/// Apply the backend under test to a namespace config.
-pub fn with_backend(ns: NamespaceConfig) -> (NamespaceConfig, Option<std::path::PathBuf>) {
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            self.db.close();
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// Device settings for tests in `dir`: 1 MiB blocks (so the default `max_record_size` of 1 MiB
+/// keeps its meaning), a 128 MiB sparse file, a small post-write cache.
+pub fn test_device(dir: &std::path::Path) -> DeviceConfig {
+    let mut d = DeviceConfig::new(dir.join("data.dev"))
+        .block_size(1 << 20)
+        .file_size(128 << 20);
+    d.post_write_cache = 8 << 20;
+    d
+}
+
+/// A fresh temporary directory that outlives this call (the caller removes it).
+pub fn temp_dir() -> PathBuf {
+    tempfile::Builder::new()
+        .prefix("aerolite-test-")
+        .tempdir()
+        .expect("temporary directory")
+        .keep()
+}
+
+/// Apply the backend under test to a namespace config. A namespace that configures its own
+/// storage (e.g. a small memory capacity) keeps it.
+pub fn with_backend(ns: NamespaceConfig) -> (NamespaceConfig, Option<PathBuf>) {
     match backend().as_str() {
         "memory" => (ns, None),
+        "device" if ns.storage == (StorageConfig::Memory { capacity_bytes: 0 }) => {
+            let dir = temp_dir();
+            let ns = ns.storage(StorageConfig::Device(test_device(&dir)));
+            (ns, Some(dir))
+        }
+        "device" => (ns, None),
         other => panic!("unknown AEROLITE_BACKEND {other:?}"),
     }
 }

@@ -1,0 +1,314 @@
+//! append(_items), insert(_items), set and increment on an existing (or just created) list
+//! (cdt.md §6.3–§6.6). Each returns whether the list changed (false = no-op, CDT-ABSENT-NOOP).
+
+use crate::cdt::number;
+use crate::cdt::order::compare;
+use crate::cdt::policy::ListWriteFlags;
+use crate::error::{err, Result, ResultCode};
+use crate::record::value::{List, ListOrderType, Value};
+use std::cmp::Ordering;
+
+/// Insert into an ordered list after any equal elements (CH-RANK-TIES).
+pub fn insert_sorted(items: &mut Vec<Value>, v: Value) {
+    let pos = items.partition_point(|x| compare(x, &v) != Ordering::Greater);
+    items.insert(pos, v);
+}
+
+fn exists(code: ResultCode, v: &Value, row: &str) -> Result<bool> {
+    err(code, format!("{v}: {row}"))
+}
+
+/// Outcome of the AddUnique screening of a payload.
+enum Screen<'a> {
+    /// Apply these items.
+    Apply(Vec<&'a Value>),
+    /// A NoFail violation without Partial: no-op.
+    NoOp,
+}
+
+/// AddUnique screening in payload order (L-APPI-UNORD-AU, L-INSI-AU, L-APP-AU-*): an item equal
+/// to an existing element → 24; equal to an earlier payload item → 26; the first violation decides.
+fn screen_unordered<'a>(
+    list: &[Value],
+    flags: ListWriteFlags,
+    items: &'a [Value],
+) -> Result<Screen<'a>> {
+    let no_fail = flags.contains(ListWriteFlags::NoFail);
+    let partial = no_fail && flags.contains(ListWriteFlags::Partial);
+    let mut keep = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let code = if list.contains(v) {
+            Some(ResultCode::ElementExists)
+        } else if items[..i].contains(v) {
+            Some(ResultCode::OpNotApplicable)
+        } else {
+            None
+        };
+        match code {
+            None => keep.push(v),
+            Some(_) if partial => {}
+            Some(_) if no_fail => return Ok(Screen::NoOp),
+            Some(c) => {
+                exists(
+                    c,
+                    v,
+                    "AddUnique violation (L-APPI-UNORD-AU, L-APP-AU-EXISTS)",
+                )?;
+            }
+        }
+    }
+    Ok(Screen::Apply(keep))
+}
+
+/// L-APPI-ORD-DUP then L-APPI-ORD-EXISTS.
+fn screen_ordered<'a>(
+    list: &[Value],
+    flags: ListWriteFlags,
+    items: &'a [Value],
+) -> Result<Screen<'a>> {
+    let no_fail = flags.contains(ListWriteFlags::NoFail);
+    let partial = no_fail && flags.contains(ListWriteFlags::Partial);
+    let mut unique: Vec<&Value> = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        if items[..i].contains(v) {
+            if partial {
+                continue;
+            }
+            if no_fail {
+                return Ok(Screen::NoOp);
+            }
+            exists(
+                ResultCode::OpNotApplicable,
+                v,
+                "duplicate items in an AddUnique payload (L-APPI-ORD-DUP)",
+            )?;
+        }
+        unique.push(v);
+    }
+    let mut keep = Vec::with_capacity(unique.len());
+    for v in unique {
+        if list.binary_search_by(|x| compare(x, v)).is_ok() {
+            if partial {
+                continue;
+            }
+            if no_fail {
+                return Ok(Screen::NoOp);
+            }
+            exists(
+                ResultCode::ElementExists,
+                v,
+                "item already in the list (L-APPI-ORD-EXISTS)",
+            )?;
+        }
+        keep.push(v);
+    }
+    Ok(Screen::Apply(keep))
+}
+
+/// §6.3 append and append_items.
+pub fn append_items(l: &mut List, flags: ListWriteFlags, items: &[Value]) -> Result<bool> {
+    if items.is_empty() {
+        return Ok(false);
+    }
+    let ordered = l.order == ListOrderType::Ordered;
+    let keep: Vec<&Value> = if flags.contains(ListWriteFlags::AddUnique) {
+        let screened = if ordered {
+            screen_ordered(&l.items, flags, items)?
+        } else {
+            screen_unordered(&l.items, flags, items)?
+        };
+        match screened {
+            Screen::Apply(k) => k,
+            Screen::NoOp => return Ok(false),
+        }
+    } else {
+        items.iter().collect()
+    };
+    if keep.is_empty() {
+        return Ok(false);
+    }
+    for v in keep {
+        if ordered {
+            insert_sorted(&mut l.items, v.clone());
+        } else {
+            l.items.push(v.clone());
+        }
+    }
+    Ok(true)
+}
+
+/// The index checks of insert and set: `Ok(Some(pos))` for a position `≤ n`, or a position
+/// beyond the end to pad to; `Ok(None)` for a bounded NoFail no-op.
+fn resolve_index(l: &List, flags: ListWriteFlags, i: i64, what: &str) -> Result<Option<usize>> {
+    if l.order == ListOrderType::Ordered {
+        return err(
+            ResultCode::OpNotApplicable,
+            format!("{what} on an ordered list (L-INS-ORDERED, L-SET-ORDERED)"),
+        );
+    }
+    let n = l.items.len() as i128;
+    let i = i128::from(i);
+    if i < -n {
+        return err(
+            ResultCode::OpNotApplicable,
+            format!("{what} index {i} below -{n} (L-INS-NEG-OUT, L-SET-NEG-OUT)"),
+        );
+    }
+    let pos = if i < 0 { n + i } else { i };
+    if pos > n && flags.contains(ListWriteFlags::InsertBounded) {
+        if flags.contains(ListWriteFlags::NoFail) {
+            return Ok(None);
+        }
+        return err(
+            ResultCode::OpNotApplicable,
+            format!("{what} index {i} beyond the end with InsertBounded (L-INS-BOUNDED)"),
+        );
+    }
+    match usize::try_from(pos) {
+        Ok(p) if p <= crate::cdt::MAX_PAD => Ok(Some(p)),
+        _ => err(
+            ResultCode::ParameterError,
+            format!("{what} index {i} would pad the list beyond its size limit"),
+        ),
+    }
+}
+
+fn place(items: &mut Vec<Value>, pos: usize, new: impl IntoIterator<Item = Value>) {
+    if pos > items.len() {
+        items.resize(pos, Value::Nil);
+    }
+    let tail = items.split_off(pos);
+    items.extend(new);
+    items.extend(tail);
+}
+
+/// §6.4 insert and insert_items.
+pub fn insert_items(l: &mut List, flags: ListWriteFlags, i: i64, items: &[Value]) -> Result<bool> {
+    let Some(pos) = resolve_index(l, flags, i, "insert")? else {
+        return Ok(false);
+    };
+    if items.is_empty() {
+        return Ok(false);
+    }
+    let keep: Vec<&Value> = if flags.contains(ListWriteFlags::AddUnique) {
+        match screen_unordered(&l.items, flags, items)? {
+            Screen::Apply(k) => k,
+            Screen::NoOp => return Ok(false),
+        }
+    } else {
+        items.iter().collect()
+    };
+    if keep.is_empty() {
+        return Ok(false);
+    }
+    place(&mut l.items, pos, keep.into_iter().cloned());
+    Ok(true)
+}
+
+/// §6.5 set.
+pub fn set(l: &mut List, flags: ListWriteFlags, i: i64, v: &Value) -> Result<bool> {
+    let Some(pos) = resolve_index(l, flags, i, "set")? else {
+        return Ok(false);
+    };
+    if flags.contains(ListWriteFlags::AddUnique)
+        && l.items.iter().enumerate().any(|(j, x)| j != pos && x == v)
+    {
+        if flags.contains(ListWriteFlags::NoFail) {
+            return Ok(false);
+        }
+        return exists(
+            ResultCode::ElementExists,
+            v,
+            "set with AddUnique (L-SET-AU)",
+        );
+    }
+    if pos < l.items.len() {
+        l.items[pos] = v.clone();
+    } else {
+        place(&mut l.items, pos, [v.clone()]);
+    }
+    Ok(true)
+}
+
+/// §6.6 increment with a checked delta. `Ok(None)` = NoFail no-op.
+pub fn increment(
+    l: &mut List,
+    flags: ListWriteFlags,
+    i: i64,
+    delta: &Value,
+) -> Result<Option<Value>> {
+    let n = l.items.len() as i128;
+    let i128_ = i128::from(i);
+    if i128_ < -n {
+        return err(
+            ResultCode::OpNotApplicable,
+            format!("increment index {i} below -{n} (L-INC-NEG-OUT)"),
+        );
+    }
+    let pos = if i128_ < 0 { n + i128_ } else { i128_ };
+    let ordered = l.order == ListOrderType::Ordered;
+    let no_fail = flags.contains(ListWriteFlags::NoFail);
+    let unique = flags.contains(ListWriteFlags::AddUnique);
+    if pos < n {
+        let p = pos as usize;
+        let new = number::add(&l.items[p], delta)?;
+        if unique && l.items.iter().enumerate().any(|(j, x)| j != p && *x == new) {
+            if no_fail {
+                return Ok(None);
+            }
+            exists(
+                ResultCode::ElementExists,
+                &new,
+                "increment with AddUnique (L-INC-AU)",
+            )?;
+        }
+        if ordered {
+            l.items.remove(p);
+            insert_sorted(&mut l.items, new.clone());
+        } else {
+            l.items[p] = new.clone();
+        }
+        return Ok(Some(new));
+    }
+    // Beyond the end: L-INC-BEYOND-UNORD / L-INC-BEYOND-ORD.
+    if ordered && pos > n {
+        return err(
+            ResultCode::OpNotApplicable,
+            format!("increment index {i} beyond the end of an ordered list (L-INC-BEYOND-ORD)"),
+        );
+    }
+    if pos > n && flags.contains(ListWriteFlags::InsertBounded) {
+        if no_fail {
+            return Ok(None);
+        }
+        return err(
+            ResultCode::OpNotApplicable,
+            format!("increment index {i} beyond the end with InsertBounded (L-INC-BEYOND-UNORD)"),
+        );
+    }
+    if unique && l.items.contains(delta) {
+        if no_fail {
+            return Ok(None);
+        }
+        exists(
+            ResultCode::ElementExists,
+            delta,
+            "increment with AddUnique (L-INC-AU)",
+        )?;
+    }
+    if ordered {
+        insert_sorted(&mut l.items, delta.clone());
+    } else {
+        let p = match usize::try_from(pos) {
+            Ok(p) if p <= crate::cdt::MAX_PAD => p,
+            _ => {
+                return err(
+                    ResultCode::ParameterError,
+                    format!("increment index {i} would pad the list beyond its size limit"),
+                )
+            }
+        };
+        place(&mut l.items, p, [delta.clone()]);
+    }
+    Ok(Some(delta.clone()))
+}

@@ -1,0 +1,103 @@
+//! Tombstone reclamation (RS-TOMB-RECLAIM, SN-REQ-TOMB-RECLAIM (a)) as a resumable, bounded
+//! step: mark the tombstones older than `tombstone_eligible_age`, read every block a cold start
+//! could read (used and freed-but-not-rewritten blocks, from the device), unmark any tombstone
+//! for which another image of its digest was found, then drop the still-marked ones under their
+//! record locks if they did not change meanwhile.
+//!
+//! Invariant: a tombstone is dropped only if no other image of its digest was readable on the
+//! device at any point of the pass (images written during the pass are newer and change the
+//! index entry, which the final re-check sees).
+
+use crate::engine::namespace::Namespace;
+use crate::error::Result;
+use crate::index::IndexEntry;
+use crate::record::key::{Digest, PARTITIONS};
+use crate::storage::record_image;
+use std::collections::HashMap;
+
+/// Bound on tombstones considered per pass.
+const MARK_MAX: usize = 1 << 20;
+
+/// Progress of one reclamation pass.
+#[derive(Default)]
+pub struct TombReclaimer {
+    marked: HashMap<Digest, IndexEntry>,
+    blocks: Vec<u32>,
+    next_block: usize,
+    active: bool,
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TombStats {
+    /// Tombstones marked at the start of this pass (when this step started it).
+    pub marked: u64,
+    /// Blocks read by this step.
+    pub blocks_read: u64,
+    /// Tombstones dropped by this step.
+    pub dropped: u64,
+    /// The pass finished with this step.
+    pub finished: bool,
+}
+
+impl TombReclaimer {
+    /// A reclaimer with no pass in progress.
+    pub fn new() -> TombReclaimer {
+        TombReclaimer::default()
+    }
+
+    /// Advance the pass by reading at most `max_blocks` blocks (starting a pass if none runs).
+    pub fn step(&mut self, ns: &Namespace, max_blocks: usize) -> Result<TombStats> {
+        let mut stats = TombStats::default();
+        if !self.active {
+            let now_ms = ns.clock.now_ms();
+            let age_ms = u64::from(ns.config.tombstone_eligible_age_s) * 1000;
+            self.marked.clear();
+            'outer: for p in 0..PARTITIONS {
+                for (d, e) in ns.index.partition(p).iter() {
+                    if e.is_tombstone() && now_ms.saturating_sub(e.lut()) >= age_ms {
+                        self.marked.insert(*d, *e);
+                        if self.marked.len() >= MARK_MAX {
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+            stats.marked = self.marked.len() as u64;
+            self.blocks = if self.marked.is_empty() {
+                Vec::new()
+            } else {
+                ns.storage.readable_blocks()
+            };
+            self.next_block = 0;
+            self.active = true;
+        }
+        while self.next_block < self.blocks.len() && (stats.blocks_read as usize) < max_blocks {
+            let b = self.blocks[self.next_block];
+            self.next_block += 1;
+            stats.blocks_read += 1;
+            let marked = &mut self.marked;
+            ns.storage.block_images(b, &mut |loc, bytes| {
+                if let Ok(m) = record_image::decode_meta(bytes) {
+                    if marked.get(&m.digest).is_some_and(|t| t.location != loc) {
+                        marked.remove(&m.digest);
+                    }
+                }
+            })?;
+        }
+        if self.next_block >= self.blocks.len() {
+            for (d, t) in self.marked.drain() {
+                let Ok(_guard) = ns.locks.acquire(d, 0, None) else {
+                    continue;
+                };
+                if ns.index.get(&d) == Some(t) {
+                    ns.remove(&d, &t);
+                    stats.dropped += 1;
+                }
+            }
+            self.active = false;
+            stats.finished = true;
+        }
+        Ok(stats)
+    }
+}

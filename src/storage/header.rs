@@ -1,0 +1,261 @@
+//! Device header (storage-format.md §"Device header"): two slots at the start of every device;
+//! the valid slot with the greater `header_seq` is current. Rewrites alternate slots, so a torn
+//! header write never destroys the previous header.
+//!
+//! Invariants: `encode` then `decode` is the identity; `decode` never panics and rejects a bad
+//! magic, an unknown version or a CRC mismatch; a slot of all zeros is "never written".
+
+use crate::storage::record_image::crc32_skipping;
+
+/// Bytes per slot (one 4 KiB unit, so each slot write is one aligned I/O).
+pub const SLOT_SIZE: usize = 4096;
+/// Number of slots.
+pub const SLOTS: usize = 2;
+/// Bytes covered by the CRC (the rest of the slot is zero).
+pub const HEADER_LEN: usize = 96;
+/// Magic, the ASCII bytes `AEROLITE`.
+pub const MAGIC: [u8; 8] = *b"AEROLITE";
+/// Format version written and accepted.
+pub const FORMAT_VERSION: u32 = 1;
+/// Flag: the devices were shut down cleanly and an index snapshot matching `instance_id` exists.
+pub const FLAG_CLEAN: u32 = 1;
+/// Flag: the namespace ran with `commit_to_device`.
+pub const FLAG_COMMIT_TO_DEVICE: u32 = 2;
+
+/// Byte offsets (storage-format.md table "Device header slot").
+pub mod off {
+    /// `[u8; 8]` magic.
+    pub const MAGIC: usize = 0;
+    /// u32 format version.
+    pub const VERSION: usize = 8;
+    /// u32 CRC32.
+    pub const CRC: usize = 12;
+    /// u64 slot write counter.
+    pub const HEADER_SEQ: usize = 16;
+    /// u32 flags.
+    pub const FLAGS: usize = 24;
+    /// u32 write-block size.
+    pub const BLOCK_SIZE: usize = 28;
+    /// u64 device-set id.
+    pub const DEVICE_SET_ID: usize = 32;
+    /// u64 instance id.
+    pub const INSTANCE_ID: usize = 40;
+    /// u16 device index.
+    pub const DEVICE_INDEX: usize = 48;
+    /// u16 device count.
+    pub const DEVICE_COUNT: usize = 50;
+    /// u32 data blocks on this device.
+    pub const BLOCK_COUNT: usize = 52;
+    /// u64 block-sequence high-water mark.
+    pub const SEQ_HIGH: usize = 56;
+    /// u8 namespace name length.
+    pub const NS_LEN: usize = 64;
+    /// 31 bytes namespace name, zero padded.
+    pub const NS_NAME: usize = 65;
+}
+
+/// A decoded header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceHeader {
+    /// Slot write counter (greater is newer).
+    pub header_seq: u64,
+    /// `FLAG_*`.
+    pub flags: u32,
+    /// Write-block size in bytes.
+    pub block_size: u32,
+    /// Random id shared by the devices of one namespace, fixed at format time.
+    pub device_set_id: u64,
+    /// Random id of the session that last opened the devices (matches the snapshot when clean).
+    pub instance_id: u64,
+    /// This device's index in the set.
+    pub device_index: u16,
+    /// Devices in the set.
+    pub device_count: u16,
+    /// Data blocks on this device.
+    pub block_count: u32,
+    /// Highest block sequence assigned (exact when clean).
+    pub seq_high: u64,
+    /// Namespace name (≤ 31 bytes).
+    pub namespace: String,
+}
+
+/// Why a slot did not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotError {
+    /// All zero: never written.
+    Blank,
+    /// Not an aerolite header (other magic).
+    Foreign,
+    /// aerolite header of a version this build does not know.
+    UnknownVersion(u32),
+    /// Magic right, checksum wrong (torn or corrupt).
+    Corrupt,
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    let mut a = [0; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+fn le64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+impl DeviceHeader {
+    /// Whether `FLAG_CLEAN` is set.
+    pub fn is_clean(&self) -> bool {
+        self.flags & FLAG_CLEAN != 0
+    }
+
+    /// The slot this header is written to (alternating by `header_seq`).
+    pub fn slot(&self) -> usize {
+        (self.header_seq % SLOTS as u64) as usize
+    }
+
+    /// Encode one slot of `SLOT_SIZE` bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        assert!(self.namespace.len() <= 31, "namespace names are ≤ 31 bytes");
+        let mut b = vec![0u8; SLOT_SIZE];
+        b[off::MAGIC..off::MAGIC + 8].copy_from_slice(&MAGIC);
+        b[off::VERSION..off::VERSION + 4].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b[off::HEADER_SEQ..off::HEADER_SEQ + 8].copy_from_slice(&self.header_seq.to_le_bytes());
+        b[off::FLAGS..off::FLAGS + 4].copy_from_slice(&self.flags.to_le_bytes());
+        b[off::BLOCK_SIZE..off::BLOCK_SIZE + 4].copy_from_slice(&self.block_size.to_le_bytes());
+        b[off::DEVICE_SET_ID..off::DEVICE_SET_ID + 8]
+            .copy_from_slice(&self.device_set_id.to_le_bytes());
+        b[off::INSTANCE_ID..off::INSTANCE_ID + 8].copy_from_slice(&self.instance_id.to_le_bytes());
+        b[off::DEVICE_INDEX..off::DEVICE_INDEX + 2]
+            .copy_from_slice(&self.device_index.to_le_bytes());
+        b[off::DEVICE_COUNT..off::DEVICE_COUNT + 2]
+            .copy_from_slice(&self.device_count.to_le_bytes());
+        b[off::BLOCK_COUNT..off::BLOCK_COUNT + 4].copy_from_slice(&self.block_count.to_le_bytes());
+        b[off::SEQ_HIGH..off::SEQ_HIGH + 8].copy_from_slice(&self.seq_high.to_le_bytes());
+        b[off::NS_LEN] = self.namespace.len() as u8;
+        b[off::NS_NAME..off::NS_NAME + self.namespace.len()]
+            .copy_from_slice(self.namespace.as_bytes());
+        let crc = crc32_skipping(&b[..HEADER_LEN], off::CRC);
+        b[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    /// Decode one slot.
+    pub fn decode(b: &[u8]) -> Result<DeviceHeader, SlotError> {
+        if b.len() < HEADER_LEN {
+            return Err(SlotError::Corrupt);
+        }
+        if b[..HEADER_LEN].iter().all(|&x| x == 0) {
+            return Err(SlotError::Blank);
+        }
+        if b[off::MAGIC..off::MAGIC + 8] != MAGIC {
+            return Err(SlotError::Foreign);
+        }
+        let version = le32(b, off::VERSION);
+        if crc32_skipping(&b[..HEADER_LEN], off::CRC) != le32(b, off::CRC) {
+            return Err(SlotError::Corrupt);
+        }
+        if version != FORMAT_VERSION {
+            return Err(SlotError::UnknownVersion(version));
+        }
+        let ns_len = usize::from(b[off::NS_LEN]);
+        if ns_len > 31 {
+            return Err(SlotError::Corrupt);
+        }
+        let namespace = String::from_utf8(b[off::NS_NAME..off::NS_NAME + ns_len].to_vec())
+            .map_err(|_| SlotError::Corrupt)?;
+        Ok(DeviceHeader {
+            header_seq: le64(b, off::HEADER_SEQ),
+            flags: le32(b, off::FLAGS),
+            block_size: le32(b, off::BLOCK_SIZE),
+            device_set_id: le64(b, off::DEVICE_SET_ID),
+            instance_id: le64(b, off::INSTANCE_ID),
+            device_index: u16::from_le_bytes([b[off::DEVICE_INDEX], b[off::DEVICE_INDEX + 1]]),
+            device_count: u16::from_le_bytes([b[off::DEVICE_COUNT], b[off::DEVICE_COUNT + 1]]),
+            block_count: le32(b, off::BLOCK_COUNT),
+            seq_high: le64(b, off::SEQ_HIGH),
+            namespace,
+        })
+    }
+
+    /// The current header of a device given both slots: the valid one with the greater
+    /// `header_seq`; `Err` with the "worst" reason when neither is valid.
+    pub fn pick(slots: [&[u8]; SLOTS]) -> Result<DeviceHeader, SlotError> {
+        let a = DeviceHeader::decode(slots[0]);
+        let b = DeviceHeader::decode(slots[1]);
+        match (a, b) {
+            (Ok(x), Ok(y)) => Ok(if y.header_seq > x.header_seq { y } else { x }),
+            (Ok(x), Err(_)) | (Err(_), Ok(x)) => Ok(x),
+            (Err(e @ SlotError::UnknownVersion(_)), _)
+            | (_, Err(e @ SlotError::UnknownVersion(_))) => Err(e),
+            (Err(SlotError::Foreign), _) | (_, Err(SlotError::Foreign)) => Err(SlotError::Foreign),
+            (Err(SlotError::Corrupt), _) | (_, Err(SlotError::Corrupt)) => Err(SlotError::Corrupt),
+            (Err(SlotError::Blank), Err(SlotError::Blank)) => Err(SlotError::Blank),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> DeviceHeader {
+        DeviceHeader {
+            header_seq: 5,
+            flags: FLAG_CLEAN,
+            block_size: 1 << 20,
+            device_set_id: 0x1122_3344_5566_7788,
+            instance_id: 0x99,
+            device_index: 1,
+            device_count: 2,
+            block_count: 1023,
+            seq_high: 77,
+            namespace: "test".into(),
+        }
+    }
+
+    /// Pins storage-format.md table "Device header slot".
+    #[test]
+    fn pinned_layout() {
+        let b = sample().encode();
+        assert_eq!(b.len(), SLOT_SIZE);
+        assert_eq!(&b[0..8], b"AEROLITE");
+        assert_eq!(le32(&b, 8), 1);
+        assert_eq!(le64(&b, 16), 5);
+        assert_eq!(le32(&b, 24), 1);
+        assert_eq!(le32(&b, 28), 1 << 20);
+        assert_eq!(le64(&b, 32), 0x1122_3344_5566_7788);
+        assert_eq!(le64(&b, 40), 0x99);
+        assert_eq!(u16::from_le_bytes([b[48], b[49]]), 1);
+        assert_eq!(u16::from_le_bytes([b[50], b[51]]), 2);
+        assert_eq!(le32(&b, 52), 1023);
+        assert_eq!(le64(&b, 56), 77);
+        assert_eq!(b[64], 4);
+        assert_eq!(&b[65..69], b"test");
+        assert!(b[HEADER_LEN..].iter().all(|&x| x == 0));
+        assert_eq!(HEADER_LEN, 96);
+    }
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let h = sample();
+        let b = h.encode();
+        assert_eq!(DeviceHeader::decode(&b), Ok(h.clone()));
+        assert_eq!(DeviceHeader::decode(&[0; SLOT_SIZE]), Err(SlotError::Blank));
+        let mut c = b.clone();
+        c[70] ^= 1;
+        assert_eq!(DeviceHeader::decode(&c), Err(SlotError::Corrupt));
+        let mut f = b.clone();
+        f[0] = b'X';
+        assert_eq!(DeviceHeader::decode(&f), Err(SlotError::Foreign));
+        let mut v = h.clone();
+        v.header_seq = 6;
+        let newer = v.encode();
+        assert_eq!(
+            DeviceHeader::pick([&b, &newer]).map(|x| x.header_seq),
+            Ok(6)
+        );
+        assert_eq!(DeviceHeader::pick([&b, &c]).map(|x| x.header_seq), Ok(5));
+    }
+}

@@ -1,0 +1,893 @@
+//! The log-structured device store: one namespace's images on one or more devices, appended into
+//! write blocks (storage-format.md), with an in-memory write buffer, a flush queue, a post-write
+//! cache, group commit, block accounting for defrag, cold-start scanning and the index snapshot.
+//!
+//! Global block `g` lives on device `g % n` at byte offset `block_size × (1 + g / n)`; the first
+//! `block_size` bytes of each device hold the two header slots.
+//!
+//! Invariants:
+//! - images are placed only in the open block; a block's bytes below its durable frontier are
+//!   never rewritten with different content (SN-REQ-FRONTIER);
+//! - blocks are flushed in sequence order, so `durable` (a ticket `seq << 32 | offset`) only
+//!   grows, and an append's ticket is durable exactly when `durable ≥ ticket`;
+//! - every read is served from memory or by one aligned device read, and a device image is
+//!   returned only when its block sequence matches the block's current incarnation (the engine
+//!   then checks CRC, digest, generation, LUT and void-time);
+//! - after a failed device write or sync the store is *failed*: it refuses appends and
+//!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR);
+//! - the header's clean flag is cleared durably (and the snapshot deleted) before the first
+//!   request after open (SN-REQ-SNAPSHOT-LOAD).
+
+use crate::config::DeviceConfig;
+use crate::error::{err, Error, Result, ResultCode};
+use crate::index::Location;
+use crate::storage::blocks::{BlockState, BlockTable};
+use crate::storage::cold_start::{scan_block, ScanCounts};
+use crate::storage::device::{self, align_down, align_up, AlignedBuf, Device, ALIGN};
+use crate::storage::header::{self, DeviceHeader, SlotError};
+use crate::storage::record_image;
+use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
+use crate::storage::write_block;
+use crate::storage::write_buffer::WriteBuffer;
+use crate::storage::{Placement, Restore, SpaceState, Storage, StorageStats};
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
+
+/// Consecutive never-written blocks after which a cold-start scan stops (blocks are allocated
+/// lowest first, so written blocks form a prefix).
+const PRISTINE_RUN: u32 = 8;
+
+struct Sealed {
+    block: u32,
+    seq: u64,
+    buf: Arc<AlignedBuf>,
+    flushed: usize,
+}
+
+struct State {
+    blocks: BlockTable,
+    current: Option<WriteBuffer>,
+    sealed: VecDeque<Sealed>,
+    cache: VecDeque<(u32, u64, Arc<AlignedBuf>)>,
+    next_seq: u64,
+    durable: u64,
+    failed: Option<String>,
+    last_partial: Instant,
+    live_bytes: u64,
+    restore: Option<Restore>,
+    headers: Vec<DeviceHeader>,
+    scan: ScanCounts,
+    fast_restart: bool,
+}
+
+#[derive(Default)]
+struct Counters {
+    device_bytes: AtomicU64,
+    client_bytes: AtomicU64,
+    defrag_bytes: AtomicU64,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    syncs: AtomicU64,
+}
+
+/// The device store.
+pub struct DeviceStorage {
+    devices: Vec<Arc<dyn Device>>,
+    block_size: usize,
+    flush_size: usize,
+    total_blocks: u32,
+    device_set_id: u64,
+    commit_to_device: bool,
+    flush_max: Duration,
+    max_write_cache: u64,
+    cache_blocks: usize,
+    snapshot_path: Option<PathBuf>,
+    tomb_period: Option<Duration>,
+    stop_used_pct: u64,
+    stop_avail_pct: u64,
+    background: bool,
+    state: Mutex<State>,
+    durable_cv: Condvar,
+    work_cv: Condvar,
+    io: Mutex<()>,
+    counters: Counters,
+    abandoned: AtomicBool,
+}
+
+/// A random 64-bit id (device set, instance) without a random-number crate.
+pub fn random_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish() | 1
+}
+
+fn slot_error(i: usize, e: SlotError) -> Error {
+    let why = match e {
+        SlotError::Blank => "is blank while other devices are formatted".to_string(),
+        SlotError::Foreign => {
+            "holds data that is not an aerolite device (refusing to overwrite)".to_string()
+        }
+        SlotError::UnknownVersion(v) => format!(
+            "has format version {v}, this build reads {}",
+            header::FORMAT_VERSION
+        ),
+        SlotError::Corrupt => "has no valid header slot".to_string(),
+    };
+    Error::new(ResultCode::ParameterError, format!("device {i} {why}"))
+}
+
+impl DeviceStorage {
+    /// Open (formatting blank devices) and decide how the index will be restored.
+    pub fn open(
+        cfg: &DeviceConfig,
+        namespace: &str,
+        stop_used_pct: u8,
+        stop_avail_pct: u8,
+        background: bool,
+    ) -> Result<DeviceStorage> {
+        cfg.validate()?;
+        let devices: Vec<Arc<dyn Device>> = match &cfg.devices {
+            Some(d) => d.0.clone(),
+            None => cfg
+                .paths
+                .iter()
+                .map(|p| device::open_path(p, cfg.file_size_bytes, cfg.direct_io, cfg.io_backend))
+                .collect::<Result<_>>()?,
+        };
+        let n = devices.len();
+        let bs = cfg.block_size as u64;
+        let per_device = devices
+            .iter()
+            .map(|d| (d.capacity() / bs).saturating_sub(1))
+            .min()
+            .unwrap_or(0);
+        let per_device = u32::try_from(per_device).unwrap_or(u32::MAX);
+        if per_device < 2 {
+            return err(
+                ResultCode::ParameterError,
+                "device too small: it must hold the header and at least two write blocks",
+            );
+        }
+        let mut found = Vec::with_capacity(n);
+        for d in &devices {
+            let mut slots = AlignedBuf::zeroed(header::SLOT_SIZE * header::SLOTS);
+            d.read_at(0, slots.as_mut_slice())?;
+            let s = slots.as_slice();
+            found.push(DeviceHeader::pick([
+                &s[..header::SLOT_SIZE],
+                &s[header::SLOT_SIZE..],
+            ]));
+        }
+        let blank = found.iter().all(|h| *h == Err(SlotError::Blank));
+        let headers: Vec<DeviceHeader> = if blank {
+            let set_id = random_id();
+            (0..n)
+                .map(|i| DeviceHeader {
+                    header_seq: 0,
+                    flags: 0,
+                    block_size: cfg.block_size,
+                    device_set_id: set_id,
+                    instance_id: 0,
+                    device_index: i as u16,
+                    device_count: n as u16,
+                    block_count: per_device,
+                    seq_high: 0,
+                    namespace: namespace.to_string(),
+                })
+                .collect()
+        } else {
+            let mut hs = Vec::with_capacity(n);
+            for (i, h) in found.into_iter().enumerate() {
+                hs.push(h.map_err(|e| slot_error(i, e))?);
+            }
+            hs
+        };
+        let first = headers[0].clone();
+        for (i, h) in headers.iter().enumerate() {
+            let problem = if h.namespace != namespace {
+                Some(format!("belongs to namespace {:?}", h.namespace))
+            } else if h.block_size != cfg.block_size {
+                Some(format!("was formatted with block_size {}", h.block_size))
+            } else if usize::from(h.device_count) != n || usize::from(h.device_index) != i {
+                Some(format!(
+                    "is device {} of {}, configured as {i} of {n}",
+                    h.device_index, h.device_count
+                ))
+            } else if h.device_set_id != first.device_set_id {
+                Some("belongs to another device set".to_string())
+            } else if h.block_count > per_device {
+                Some("is smaller than when it was formatted".to_string())
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                return err(ResultCode::ParameterError, format!("device {i} {p}"));
+            }
+        }
+        let per_device = if blank { per_device } else { first.block_count };
+        let total_blocks = per_device
+            .checked_mul(n as u32)
+            .ok_or_else(|| Error::new(ResultCode::ParameterError, "too many blocks"))?;
+        let mut blocks = BlockTable::new(
+            total_blocks,
+            cfg.block_size,
+            cfg.defrag_lwm_pct,
+            cfg.defrag_reserve_blocks as usize,
+        );
+        let mut next_seq = headers.iter().map(|h| h.seq_high).max().unwrap_or(0) + 1;
+        let clean = !blank
+            && headers.iter().all(|h| {
+                h.is_clean() && h.instance_id == first.instance_id && h.seq_high == first.seq_high
+            });
+        let mut fast_restart = false;
+        let restore = if blank {
+            Restore::Fresh
+        } else {
+            let snap = match (&cfg.snapshot_path, clean) {
+                (Some(p), true) => snapshot::read_file(p).ok().flatten(),
+                _ => None,
+            };
+            match snap {
+                Some((meta, index))
+                    if meta.device_set_id == first.device_set_id
+                        && meta.instance_id == first.instance_id
+                        && meta.seq_high == first.seq_high
+                        && meta.block_size == cfg.block_size
+                        && meta.block_seqs.len() == total_blocks as usize
+                        && meta.block_seqs.iter().all(|&s| s <= meta.seq_high) =>
+                {
+                    for (b, s) in meta.block_seqs.iter().enumerate() {
+                        blocks.restore_seq(b as u32, *s);
+                    }
+                    next_seq = next_seq.max(meta.seq_high + 1);
+                    fast_restart = true;
+                    Restore::Snapshot(index)
+                }
+                _ => Restore::Scan,
+            }
+        };
+        let cache_blocks = (cfg.post_write_cache / bs) as usize;
+        Ok(DeviceStorage {
+            devices,
+            block_size: cfg.block_size as usize,
+            flush_size: cfg.flush_size as usize,
+            total_blocks,
+            device_set_id: first.device_set_id,
+            commit_to_device: cfg.commit_to_device,
+            flush_max: Duration::from_millis(u64::from(cfg.flush_max_ms)),
+            max_write_cache: cfg.max_write_cache,
+            cache_blocks,
+            snapshot_path: cfg.snapshot_path.clone(),
+            tomb_period: (cfg.tomb_reclaim_period_s != 0)
+                .then(|| Duration::from_secs(u64::from(cfg.tomb_reclaim_period_s))),
+            stop_used_pct: u64::from(stop_used_pct),
+            stop_avail_pct: u64::from(stop_avail_pct),
+            background,
+            state: Mutex::new(State {
+                blocks,
+                current: None,
+                sealed: VecDeque::new(),
+                cache: VecDeque::new(),
+                next_seq,
+                durable: 0,
+                failed: None,
+                last_partial: Instant::now(),
+                live_bytes: 0,
+                restore: Some(restore),
+                headers,
+                scan: ScanCounts::default(),
+                fast_restart,
+            }),
+            durable_cv: Condvar::new(),
+            work_cv: Condvar::new(),
+            io: Mutex::new(()),
+            counters: Counters::default(),
+            abandoned: AtomicBool::new(false),
+        })
+    }
+
+    /// Largest image one block holds.
+    pub fn max_image(&self) -> usize {
+        self.block_size - write_block::HEADER_LEN
+    }
+
+    /// Name of the I/O backend of the first device.
+    pub fn backend_kind(&self) -> &'static str {
+        self.devices[0].kind()
+    }
+
+    /// Device-set id.
+    pub fn device_set_id(&self) -> u64 {
+        self.device_set_id
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the state broke an invariant already.
+        self.state.lock().expect("device store state poisoned")
+    }
+
+    /// Device and byte offset of block `g`.
+    fn place_of(&self, g: u32) -> (usize, u64) {
+        let n = self.devices.len() as u32;
+        (
+            (g % n) as usize,
+            self.block_size as u64 * (1 + u64::from(g / n)),
+        )
+    }
+
+    fn fail(&self, st: &mut State, e: &Error) {
+        if st.failed.is_none() {
+            st.failed = Some(e.detail().to_string());
+        }
+        self.durable_cv.notify_all();
+    }
+
+    fn write_headers(&self, st: &mut State, clean: bool) -> Result<()> {
+        let seq_high = st.next_seq - 1;
+        for (i, d) in self.devices.iter().enumerate() {
+            let h = &mut st.headers[i];
+            h.header_seq += 1;
+            h.seq_high = seq_high;
+            h.flags = if clean {
+                h.flags | header::FLAG_CLEAN
+            } else {
+                h.flags & !header::FLAG_CLEAN
+            };
+            if self.commit_to_device {
+                h.flags |= header::FLAG_COMMIT_TO_DEVICE;
+            } else {
+                h.flags &= !header::FLAG_COMMIT_TO_DEVICE;
+            }
+            let mut buf = AlignedBuf::zeroed(header::SLOT_SIZE);
+            buf.as_mut_slice().copy_from_slice(&h.encode());
+            d.write_at((h.slot() * header::SLOT_SIZE) as u64, buf.as_slice())?;
+            d.sync()?;
+        }
+        Ok(())
+    }
+
+    fn append_inner(&self, mut image: Vec<u8>, from: Option<Location>) -> Result<Placement> {
+        if !self.background && !self.lock().sealed.is_empty() {
+            self.flush_step(false)?;
+        }
+        let size = image.len();
+        if size > self.max_image() {
+            return err(
+                ResultCode::RecordTooBig,
+                format!(
+                    "image of {size} bytes does not fit a {} byte write block (L-RECORD-SIZE)",
+                    self.block_size
+                ),
+            );
+        }
+        let mut st = self.lock();
+        if let Some(f) = &st.failed {
+            return err(ResultCode::ServerError, format!("device store failed: {f}"));
+        }
+        if st.current.as_ref().map_or(true, |c| !c.fits(size)) {
+            let seq = st.next_seq;
+            let Some(b) = st.blocks.open(seq, from.is_some()) else {
+                return err(
+                    ResultCode::ServerMemError,
+                    "no free write block outside the defrag reserve (L-NO-BLOCK)",
+                );
+            };
+            st.next_seq += 1;
+            if let Some(cur) = st.current.take() {
+                st.blocks.seal(cur.block);
+                let (block, seq, flushed) = (cur.block, cur.seq, cur.flushed);
+                st.sealed.push_back(Sealed {
+                    block,
+                    seq,
+                    flushed,
+                    buf: cur.seal(),
+                });
+                self.work_cv.notify_all();
+            }
+            st.current = Some(WriteBuffer::new(
+                b,
+                seq,
+                self.block_size,
+                self.device_set_id,
+            ));
+        }
+        let cur = st.current.as_mut().expect("a block was opened above");
+        record_image::seal(&mut image, cur.seq);
+        let offset = cur.place(&image);
+        let (block, ticket) = (cur.block, cur.seq << 32 | cur.pos() as u64);
+        st.blocks.add(block, size as u32);
+        st.live_bytes += size as u64;
+        match from {
+            Some(f) => {
+                st.blocks.note_copy(f.block, ticket);
+                self.counters
+                    .defrag_bytes
+                    .fetch_add(size as u64, Ordering::Relaxed);
+            }
+            None => {
+                self.counters
+                    .client_bytes
+                    .fetch_add(size as u64, Ordering::Relaxed);
+            }
+        }
+        Ok(Placement {
+            location: Location { block, offset },
+            size: size as u32,
+            ticket,
+        })
+    }
+
+    /// Write what is queued (and the partial buffer when `partial`); the caller holds `io`.
+    fn flush_locked(&self, partial: bool) -> Result<u64> {
+        struct Job {
+            block: u32,
+            from: usize,
+            to: usize,
+            buf: Arc<AlignedBuf>,
+            base: usize,
+        }
+        let mut jobs = Vec::new();
+        let mut partial_done = None;
+        let target;
+        let n_sealed;
+        {
+            let mut st = self.lock();
+            if let Some(f) = &st.failed {
+                return err(ResultCode::ServerError, format!("device store failed: {f}"));
+            }
+            if self.abandoned.load(Ordering::Acquire) {
+                return Ok(0);
+            }
+            n_sealed = st.sealed.len();
+            let mut t = st.durable;
+            for s in &st.sealed {
+                jobs.push(Job {
+                    block: s.block,
+                    from: align_down(s.flushed as u64, ALIGN as u64) as usize,
+                    to: self.block_size,
+                    buf: s.buf.clone(),
+                    base: 0,
+                });
+                t = t.max((s.seq + 1) << 32);
+            }
+            let due = partial || st.last_partial.elapsed() >= self.flush_max;
+            if due {
+                st.last_partial = Instant::now();
+                if let Some(c) = &st.current {
+                    if c.pos() > c.flushed {
+                        let from = align_down(c.flushed as u64, ALIGN as u64) as usize;
+                        let to = align_up(c.pos() as u64, ALIGN as u64) as usize;
+                        let mut copy = AlignedBuf::zeroed(to - from);
+                        copy.as_mut_slice().copy_from_slice(&c.bytes()[from..to]);
+                        jobs.push(Job {
+                            block: c.block,
+                            from,
+                            to,
+                            buf: Arc::new(copy),
+                            base: from,
+                        });
+                        partial_done = Some((c.block, c.seq, c.pos()));
+                        t = t.max(c.seq << 32 | c.pos() as u64);
+                    }
+                }
+            }
+            target = t;
+        }
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let mut per_device: Vec<Vec<(u64, &[u8])>> = vec![Vec::new(); self.devices.len()];
+        let mut written = 0u64;
+        for j in &jobs {
+            let (dev, block_off) = self.place_of(j.block);
+            let mut at = j.from;
+            while at < j.to {
+                // Full blocks go out in flush-size units (the first one may start mid-unit,
+                // after the part an earlier partial flush made durable).
+                let end = if j.base == 0 {
+                    (align_down(at as u64, self.flush_size as u64) as usize + self.flush_size)
+                        .min(j.to)
+                } else {
+                    j.to
+                };
+                let bytes = &j.buf.as_slice()[at - j.base..end - j.base];
+                per_device[dev].push((block_off + at as u64, bytes));
+                written += (end - at) as u64;
+                at = end;
+            }
+        }
+        let io_result = (|| {
+            for (i, w) in per_device.iter().enumerate() {
+                if !w.is_empty() {
+                    self.devices[i].write_batch(w)?;
+                }
+            }
+            for (i, w) in per_device.iter().enumerate() {
+                if !w.is_empty() {
+                    self.devices[i].sync()?;
+                    self.counters.syncs.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(())
+        })();
+        let mut st = self.lock();
+        if let Err(e) = io_result {
+            self.fail(&mut st, &e);
+            return Err(e);
+        }
+        st.durable = st.durable.max(target);
+        let durable = st.durable;
+        for _ in 0..n_sealed {
+            let s = st
+                .sealed
+                .pop_front()
+                .expect("sealed blocks only leave here");
+            st.blocks.flushed(s.block, durable);
+            if st.blocks.get(s.block).map(|b| b.state) != Some(BlockState::Free) {
+                st.cache.push_back((s.block, s.seq, s.buf));
+            }
+        }
+        if let Some((block, seq, pos)) = partial_done {
+            if let Some(c) = st
+                .current
+                .as_mut()
+                .filter(|c| c.block == block && c.seq == seq)
+            {
+                c.flushed = c.flushed.max(pos);
+            }
+        }
+        for b in st.blocks.on_durable(durable) {
+            st.cache.retain(|(cb, _, _)| *cb != b);
+        }
+        while st.cache.len() > self.cache_blocks {
+            st.cache.pop_front();
+        }
+        self.counters
+            .device_bytes
+            .fetch_add(written, Ordering::Relaxed);
+        self.durable_cv.notify_all();
+        Ok(written)
+    }
+
+    fn flush_all(&self) -> Result<()> {
+        let _io = self.io.lock().expect("flush lock poisoned");
+        for _ in 0..1_000_000 {
+            self.flush_locked(true)?;
+            let st = self.lock();
+            let clean =
+                st.sealed.is_empty() && st.current.as_ref().map_or(true, |c| c.flushed >= c.pos());
+            if clean || st.failed.is_some() {
+                return Ok(());
+            }
+        }
+        err(ResultCode::ServerError, "flush did not converge")
+    }
+
+    fn read_device_block(&self, g: u32) -> Result<AlignedBuf> {
+        let (dev, off) = self.place_of(g);
+        let mut buf = AlignedBuf::zeroed(self.block_size);
+        self.devices[dev].read_at(off, buf.as_mut_slice())?;
+        Ok(buf)
+    }
+}
+
+impl Storage for DeviceStorage {
+    fn append(&self, image: Vec<u8>) -> Result<Placement> {
+        self.append_inner(image, None)
+    }
+
+    fn relocate(&self, from: Location, image: Vec<u8>) -> Result<Placement> {
+        self.append_inner(image, Some(from))
+    }
+
+    fn read(&self, location: Location, size: u32) -> Result<Bytes> {
+        let (start, end) = (
+            location.offset as usize,
+            location.offset as usize + size as usize,
+        );
+        if end > self.block_size || start < write_block::HEADER_LEN {
+            return err(
+                ResultCode::ServerError,
+                format!("bad location {location:?}"),
+            );
+        }
+        let seq = {
+            let st = self.lock();
+            let from_mem = |b: &[u8]| Bytes::copy_from_slice(&b[start..end]);
+            if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
+                if end <= c.pos() {
+                    self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(from_mem(c.bytes()));
+                }
+                return err(ResultCode::ServerError, "read beyond the write frontier");
+            }
+            if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(from_mem(s.buf.as_slice()));
+            }
+            if let Some((_, _, b)) = st.cache.iter().find(|(b, _, _)| *b == location.block) {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(from_mem(b.as_slice()));
+            }
+            match st.blocks.get(location.block) {
+                Some(b) if b.state != BlockState::Free && b.seq != 0 => b.seq,
+                _ => return err(ResultCode::ServerError, format!("no block at {location:?}")),
+            }
+        };
+        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        let (dev, block_off) = self.place_of(location.block);
+        let a = ALIGN as u64;
+        let lo = align_down(block_off + start as u64, a);
+        let hi = align_up(block_off + end as u64, a);
+        let mut buf = AlignedBuf::zeroed((hi - lo) as usize);
+        self.devices[dev].read_at(lo, buf.as_mut_slice())?;
+        let at = (block_off + start as u64 - lo) as usize;
+        let img = &buf.as_slice()[at..at + size as usize];
+        if record_image::block_seq_of(img) != Some(seq) {
+            return err(
+                ResultCode::ServerError,
+                format!("image at {location:?} is not of the block's incarnation {seq}"),
+            );
+        }
+        Ok(Bytes::copy_from_slice(img))
+    }
+
+    fn release(&self, location: Location, size: u32) {
+        let mut st = self.lock();
+        let durable = st.durable;
+        st.blocks.release(location.block, size, durable);
+        st.live_bytes -= u64::from(size);
+        if st.blocks.get(location.block).map(|b| b.state) == Some(BlockState::Free) {
+            st.cache.retain(|(b, _, _)| *b != location.block);
+        }
+    }
+
+    fn wait_durable(&self, ticket: u64) -> Result<()> {
+        if ticket == 0 || !self.commit_to_device {
+            return Ok(());
+        }
+        loop {
+            {
+                let st = self.lock();
+                if let Some(f) = &st.failed {
+                    return err(ResultCode::ServerError, format!("device store failed: {f}"));
+                }
+                if st.durable >= ticket {
+                    return Ok(());
+                }
+            }
+            match self.io.try_lock() {
+                Ok(_io) => {
+                    self.flush_locked(true)?;
+                    continue;
+                }
+                Err(TryLockError::Poisoned(_)) => {
+                    return err(ResultCode::ServerError, "flush lock poisoned")
+                }
+                Err(TryLockError::WouldBlock) => {}
+            }
+            let st = self.lock();
+            if st.durable < ticket && st.failed.is_none() {
+                let _ = self
+                    .durable_cv
+                    .wait_timeout(st, Duration::from_millis(1))
+                    .expect("device store state poisoned");
+            }
+        }
+    }
+
+    fn space(&self) -> SpaceState {
+        let st = self.lock();
+        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
+        let free = st.blocks.free_count() as u64;
+        SpaceState {
+            overloaded: st.sealed.len() as u64 * self.block_size as u64 > self.max_write_cache,
+            stop_writes: st.failed.is_some()
+                || st.live_bytes * 100 >= capacity * self.stop_used_pct
+                || free * 100 < u64::from(self.total_blocks) * self.stop_avail_pct,
+        }
+    }
+
+    fn scan(&self, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
+        let mut counts = ScanCounts::default();
+        let mut max_seq = 0;
+        let mut blank_run = 0;
+        let mut seqs = Vec::new();
+        for g in 0..self.total_blocks {
+            let buf = self.read_device_block(g)?;
+            let s = scan_block(buf.as_slice(), g, self.device_set_id);
+            counts.add(&s.counts);
+            if s.counts.blank_blocks == 1 {
+                blank_run += 1;
+                if blank_run >= PRISTINE_RUN {
+                    break;
+                }
+                continue;
+            }
+            blank_run = 0;
+            if let Some(h) = s.header {
+                max_seq = max_seq.max(h.block_seq);
+                seqs.push((g, h.block_seq));
+                for (off, len) in s.images {
+                    let img = &buf.as_slice()[off as usize..(off + len) as usize];
+                    visit(
+                        Location {
+                            block: g,
+                            offset: off,
+                        },
+                        img,
+                    );
+                }
+            }
+        }
+        let mut st = self.lock();
+        for (g, s) in seqs {
+            st.blocks.restore_seq(g, s);
+        }
+        st.next_seq = st.next_seq.max(max_seq + 1);
+        st.scan = counts;
+        Ok(())
+    }
+
+    fn stats(&self) -> StorageStats {
+        let st = self.lock();
+        let free = st.blocks.free_count() as u64;
+        StorageStats {
+            used_bytes: st.live_bytes,
+            capacity_bytes: u64::from(self.total_blocks) * self.block_size as u64,
+            bytes_written: self.counters.device_bytes.load(Ordering::Relaxed),
+            client_bytes: self.counters.client_bytes.load(Ordering::Relaxed),
+            defrag_bytes: self.counters.defrag_bytes.load(Ordering::Relaxed),
+            used_blocks: u64::from(self.total_blocks) - free,
+            free_blocks: free,
+            defrag_queued: st.blocks.defrag_queued() as u64,
+            flush_queue: st.sealed.len() as u64,
+            cache_hits: self.counters.cache_hits.load(Ordering::Relaxed),
+            cache_misses: self.counters.cache_misses.load(Ordering::Relaxed),
+            syncs: self.counters.syncs.load(Ordering::Relaxed),
+            scan: st.scan,
+            fast_restart: st.fast_restart,
+        }
+    }
+
+    fn restore(&self) -> Result<Restore> {
+        Ok(self.lock().restore.take().unwrap_or(Restore::Fresh))
+    }
+
+    fn finish_open(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> Result<()> {
+        let mut st = self.lock();
+        let mut bytes = 0u64;
+        for (loc, size) in live {
+            if !st.blocks.add_restored(loc.block, size) {
+                return err(
+                    ResultCode::ServerError,
+                    format!("restored index entry points at an unwritten block {loc:?}"),
+                );
+            }
+            bytes += u64::from(size);
+        }
+        st.blocks.finish_restore();
+        st.live_bytes = bytes;
+        let max_seq = st.blocks.iter().map(|(_, b)| b.seq).max().unwrap_or(0);
+        st.next_seq = st.next_seq.max(max_seq + 1);
+        // Durability of everything restored is a fact; tickets of this session start above it.
+        st.durable = (st.next_seq - 1) << 32 | u64::from(u32::MAX);
+        for h in st.headers.iter_mut() {
+            h.instance_id = random_id();
+        }
+        let first = st.headers[0].instance_id;
+        for h in st.headers.iter_mut() {
+            h.instance_id = first;
+        }
+        self.write_headers(&mut st, false)?;
+        drop(st);
+        if let Some(p) = &self.snapshot_path {
+            snapshot::remove_file(p)?;
+        }
+        Ok(())
+    }
+
+    fn flush_step(&self, force_partial: bool) -> Result<u64> {
+        let _io = self.io.lock().expect("flush lock poisoned");
+        self.flush_locked(force_partial)
+    }
+
+    fn wait_for_work(&self, timeout: Duration) {
+        let st = self.lock();
+        if st.sealed.is_empty() {
+            let _ = self
+                .work_cv
+                .wait_timeout(st, timeout)
+                .expect("device store state poisoned");
+        }
+    }
+
+    fn flush_interval(&self) -> Option<Duration> {
+        Some(
+            self.flush_max
+                .clamp(Duration::from_millis(1), Duration::from_millis(50)),
+        )
+    }
+
+    fn defrag_next(&self) -> Option<u32> {
+        self.lock().blocks.pop_defrag()
+    }
+
+    fn defrag_done(&self, block: u32, complete: bool) {
+        if !complete {
+            self.lock().blocks.requeue_defrag(block);
+        }
+    }
+
+    fn block_images(&self, block: u32, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
+        if block >= self.total_blocks {
+            return err(ResultCode::ParameterError, "no such block");
+        }
+        let buf = self.read_device_block(block)?;
+        let s = scan_block(buf.as_slice(), block, self.device_set_id);
+        for (off, len) in s.images {
+            visit(
+                Location { block, offset: off },
+                &buf.as_slice()[off as usize..(off + len) as usize],
+            );
+        }
+        Ok(())
+    }
+
+    fn readable_blocks(&self) -> Vec<u32> {
+        let st = self.lock();
+        st.blocks
+            .iter()
+            .filter(|(_, b)| b.seq != 0)
+            .map(|(g, _)| g)
+            .collect()
+    }
+
+    fn shutdown(&self, index: Option<&IndexImage>) -> Result<()> {
+        if self.abandoned.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.flush_all()?;
+        let mut st = self.lock();
+        if st.failed.is_some() {
+            return Ok(());
+        }
+        if let (Some(path), Some(index)) = (&self.snapshot_path, index) {
+            let meta = SnapshotMeta {
+                device_set_id: self.device_set_id,
+                instance_id: st.headers[0].instance_id,
+                seq_high: st.next_seq - 1,
+                block_size: self.block_size as u32,
+                block_seqs: st.blocks.iter().map(|(_, b)| b.seq).collect(),
+            };
+            snapshot::write_file(path, &snapshot::encode(&meta, index))?;
+            self.write_headers(&mut st, true)?;
+        }
+        Ok(())
+    }
+
+    fn wants_snapshot(&self) -> bool {
+        self.snapshot_path.is_some()
+    }
+
+    fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Release);
+        let mut st = self.lock();
+        st.failed = Some("abandoned (simulated crash)".into());
+        self.durable_cv.notify_all();
+    }
+
+    fn tomb_reclaim_period(&self) -> Option<Duration> {
+        self.tomb_period
+    }
+}

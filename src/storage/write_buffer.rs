@@ -1,0 +1,89 @@
+//! The write buffer of the open block: images are appended back to back, 16-byte aligned, after
+//! the write-block header (storage-format.md §"Write block").
+//!
+//! Invariants: `HEADER_LEN ≤ flushed ≤ pos ≤ len`; bytes below `pos` never change once placed
+//! (flushed bytes are never rewritten with different content, SN-REQ-FRONTIER); bytes at and
+//! above `pos` are zero.
+
+use crate::storage::device::AlignedBuf;
+use crate::storage::write_block::{BlockHeader, HEADER_LEN};
+use std::sync::Arc;
+
+/// The open block's buffer.
+pub struct WriteBuffer {
+    /// Block id.
+    pub block: u32,
+    /// Incarnation sequence.
+    pub seq: u64,
+    buf: AlignedBuf,
+    pos: usize,
+    /// Bytes known durable on the device (the durable frontier).
+    pub flushed: usize,
+}
+
+impl WriteBuffer {
+    /// A fresh buffer for `block`, incarnation `seq`.
+    pub fn new(block: u32, seq: u64, block_size: usize, device_set_id: u64) -> WriteBuffer {
+        let mut buf = AlignedBuf::zeroed(block_size);
+        BlockHeader {
+            block_seq: seq,
+            device_set_id,
+            block_id: block,
+        }
+        .write(buf.as_mut_slice());
+        WriteBuffer {
+            block,
+            seq,
+            buf,
+            pos: HEADER_LEN,
+            flushed: 0,
+        }
+    }
+
+    /// Fill position (bytes placed, header included).
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Whether `n` more bytes fit.
+    pub fn fits(&self, n: usize) -> bool {
+        self.pos + n <= self.buf.len()
+    }
+
+    /// Place a sealed image; returns its offset.
+    pub fn place(&mut self, image: &[u8]) -> u32 {
+        assert!(self.fits(image.len()), "callers check fits() first");
+        assert_eq!(image.len() % 16, 0, "images are 16-byte aligned");
+        let at = self.pos;
+        self.buf.as_mut_slice()[at..at + image.len()].copy_from_slice(image);
+        self.pos += image.len();
+        at as u32
+    }
+
+    /// The buffer's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.as_slice()
+    }
+
+    /// Give up the buffer (the block is sealed); it is immutable from now on.
+    pub fn seal(self) -> Arc<AlignedBuf> {
+        Arc::new(self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::write_block::BlockState;
+
+    #[test]
+    fn places_after_the_header_and_keeps_zero_tail() {
+        let mut w = WriteBuffer::new(2, 9, 8192, 1);
+        assert!(matches!(BlockHeader::read(w.bytes()), BlockState::Valid(h) if h.block_seq == 9));
+        assert_eq!(w.place(&[1; 64]), HEADER_LEN as u32);
+        assert_eq!(w.place(&[2; 16]), HEADER_LEN as u32 + 64);
+        assert_eq!(w.pos(), HEADER_LEN + 80);
+        assert!(w.bytes()[w.pos()..].iter().all(|&x| x == 0));
+        assert!(!w.fits(8192));
+    }
+}

@@ -1,0 +1,171 @@
+//! Restart visibility on the device store (record-model.md §20): a clean shutdown restores the
+//! index from the snapshot (RS-CLEAN, no zombies, nothing lost); an unclean one rebuilds it by a
+//! cold-start scan with zombies from non-durable deletes (Q-ZOMBIE, RS-ZOMBIE-CERTAIN,
+//! RS-UNCLEAN-NONDURABLE) but not from durable deletes (RS-UNCLEAN-DURABLE), resolution per
+//! RS-RESOLVE and expiry after resolution (RS-UNCLEAN-EXPIRED, CH-RESTART-EXPIRED).
+
+mod storage_support;
+
+use aerolite::{Expiration, ManualClock, WritePolicy};
+use storage_support::*;
+
+fn ctd(dir: &std::path::Path) -> aerolite::config::DeviceConfig {
+    file_config(dir).commit_to_device(true)
+}
+
+/// RS-CLEAN, SN-REQ-SNAPSHOT-ZOMBIES: after close, reopen restores exactly the state; the
+/// non-durably deleted record does not come back; writes continue.
+#[test]
+fn rs_clean_fast_restart_restores_exactly() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(file_config(dir.path()), &clock).expect("open");
+    for i in 0..300 {
+        db.put(&wp(false), &key(i), &bins(i, 500)).expect("put");
+    }
+    db.put(&wp(false), &key(7), &bins(70, 500)).expect("update");
+    assert!(db.delete(&wp(false), &key(1)).expect("delete"));
+    assert!(db.delete(&wp(true), &key(2)).expect("durable delete"));
+    let before = db.stats();
+    db.shutdown().expect("clean shutdown");
+    let db = open_on(file_config(dir.path()), &clock).expect("reopen");
+    let s = db.stats();
+    assert!(s.fast_restart, "RS-CLEAN: restored from the snapshot");
+    assert_eq!(s.scan_images, 0, "no data block was scanned");
+    assert_eq!(
+        (s.records, s.tombstones),
+        (before.records, before.tombstones)
+    );
+    assert_eq!(read(&db, &key(1)), None, "no zombie after a clean restart");
+    assert_eq!(read(&db, &key(2)), None);
+    assert_eq!(read(&db, &key(7)), Some((70, 2)));
+    assert_eq!(read(&db, &key(299)), Some((299, 1)));
+    // The tombstone survived: a write over it continues the generation (GC-DURABLE).
+    assert_eq!(
+        db.put(&wp(false), &key(2), &bins(2, 10))
+            .expect("put")
+            .generation,
+        3
+    );
+    // The snapshot was consumed: a crash now must cold-start, not reuse it.
+    db.abandon();
+    let db = open_on(file_config(dir.path()), &clock).expect("reopen after crash");
+    assert!(
+        !db.stats().fast_restart,
+        "SN-REQ-SNAPSHOT-LOAD: a used snapshot is gone"
+    );
+}
+
+/// Q-ZOMBIE, RS-ZOMBIE-CERTAIN, RS-UNCLEAN-NONDURABLE, RS-UNCLEAN-DURABLE, DUR-DEVICE: with
+/// commit_to_device, a non-durably deleted record reappears after a crash with its last bins and
+/// generation; a durably deleted one does not.
+#[test]
+fn q_zombie_nondurable_delete_reappears_durable_does_not() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(ctd(dir.path()), &clock).expect("open");
+    db.put(&wp(false), &key(1), &bins(1, 100)).expect("put");
+    db.put(&wp(false), &key(1), &bins(11, 100)).expect("update");
+    db.put(&wp(false), &key(2), &bins(2, 100)).expect("put");
+    clock.advance_ms(5);
+    assert!(db.delete(&wp(false), &key(1)).expect("non-durable delete"));
+    assert!(db.delete(&wp(true), &key(2)).expect("durable delete"));
+    assert_eq!(read(&db, &key(1)), None);
+    db.abandon();
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start");
+    let s = db.stats();
+    assert!(!s.fast_restart);
+    assert_eq!(
+        read(&db, &key(1)),
+        Some((11, 2)),
+        "zombie with its newest image"
+    );
+    assert_eq!(read(&db, &key(2)), None, "the durable tombstone wins");
+    assert_eq!(s.tombstones, 1, "tombstones are kept by the scan");
+    assert!(s.restart_superseded >= 2, "older images lost resolution");
+    // The tombstone's generation continues.
+    assert_eq!(
+        db.put(&wp(false), &key(2), &bins(2, 10))
+            .expect("put")
+            .generation,
+        3
+    );
+}
+
+/// RS-UNCLEAN-EXPIRED, CH-RESTART-EXPIRED, EX-RESTART: the newest image decides before expiry,
+/// so an expired newest image hides an older never-expiring one, whatever the scan order.
+#[test]
+fn rs_unclean_expired_newest_image_wins_then_expires() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(ctd(dir.path()), &clock).expect("open");
+    db.put(&wp(false), &key(1), &bins(1, 100))
+        .expect("never-expiring version");
+    clock.advance_ms(10);
+    let short = WritePolicy {
+        expiration: Expiration::Seconds(10),
+        ..WritePolicy::default()
+    };
+    db.put(&short, &key(1), &bins(2, 100))
+        .expect("expiring version");
+    db.put(&short, &key(3), &bins(3, 100))
+        .expect("expiring record");
+    db.put(&wp(false), &key(4), &bins(4, 100)).expect("stays");
+    db.abandon();
+    clock.advance_s(60);
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start");
+    assert_eq!(
+        read(&db, &key(1)),
+        None,
+        "the older image never takes the expired one's place"
+    );
+    assert_eq!(read(&db, &key(3)), None);
+    assert_eq!(read(&db, &key(4)), Some((4, 1)));
+    assert_eq!(db.stats().restart_expired, 2);
+}
+
+/// DUR-BUFFERED: without commit_to_device an acknowledged write lives in the buffer until a
+/// flush; a crash before it loses the write, a crash after it does not.
+#[test]
+fn dur_buffered_loses_only_unflushed_writes() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(file_config(dir.path()), &clock).expect("open");
+    db.put(&wp(false), &key(1), &bins(1, 100)).expect("put");
+    db.namespace("test")
+        .expect("namespace")
+        .storage
+        .flush_step(true)
+        .expect("flush");
+    db.put(&wp(false), &key(2), &bins(2, 100))
+        .expect("acknowledged, only in the buffer");
+    assert_eq!(
+        read(&db, &key(2)),
+        Some((2, 1)),
+        "DUR-VISIBLE before durable"
+    );
+    db.abandon();
+    let db = open_on(file_config(dir.path()), &clock).expect("cold start");
+    assert_eq!(read(&db, &key(1)), Some((1, 1)));
+    assert_eq!(
+        read(&db, &key(2)),
+        None,
+        "lost within the flush_max_ms window"
+    );
+}
+
+/// RS-RESOLVE via a real scan: many versions of one record across blocks; the newest survives,
+/// and the generation wraps (GC-RESOLVE) without confusing resolution.
+#[test]
+fn rs_resolve_newest_version_survives_cold_start() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(ctd(dir.path()), &clock).expect("open");
+    for v in 0..400 {
+        db.put(&wp(false), &key(1), &bins(v, 600)).expect("put");
+    }
+    db.abandon();
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start");
+    assert_eq!(read(&db, &key(1)), Some((399, 400)));
+    assert_eq!(db.stats().records, 1);
+}

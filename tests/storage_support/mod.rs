@@ -1,0 +1,101 @@
+//! Helpers for the `storage_*` suites: open a device namespace "test" on files in a directory or
+//! on given devices (memory / fault-injecting), with a manual clock and no runtime threads, so
+//! each test drives flush, defrag and reclaim steps itself.
+#![allow(dead_code)]
+
+use aerolite::config::DeviceConfig;
+use aerolite::storage::device::memory::MemoryDevice;
+use aerolite::storage::device::Device;
+use aerolite::{
+    Bin, Bins, Database, DatabaseConfig, Key, ManualClock, NamespaceConfig, ReadPolicy, Record,
+    StorageConfig, Value, WritePolicy,
+};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Small blocks so tests fill, seal and defragment many of them quickly.
+pub const BLOCK: u32 = 64 << 10;
+
+/// Device settings on a file in `dir`: 64 KiB blocks, 16 MiB file.
+pub fn file_config(dir: &Path) -> DeviceConfig {
+    let mut d = DeviceConfig::new(dir.join("ns.dev"))
+        .block_size(BLOCK)
+        .file_size(16 << 20);
+    d.post_write_cache = 4 * u64::from(BLOCK);
+    d.defrag_reserve_blocks = 4;
+    d
+}
+
+/// Device settings on given devices (no snapshot file unless `snapshot` is given).
+pub fn device_config(devices: Vec<Arc<dyn Device>>, snapshot: Option<&Path>) -> DeviceConfig {
+    let mut d =
+        DeviceConfig::with_devices(devices, snapshot.map(Path::to_path_buf)).block_size(BLOCK);
+    d.post_write_cache = 4 * u64::from(BLOCK);
+    d.defrag_reserve_blocks = 4;
+    d
+}
+
+/// A memory device of `mib` MiB.
+pub fn mem_device(mib: u64) -> Arc<MemoryDevice> {
+    Arc::new(MemoryDevice::new(mib << 20))
+}
+
+/// Open namespace "test" on `dev` with `clock`.
+pub fn open_on(dev: DeviceConfig, clock: &ManualClock) -> aerolite::Result<Database> {
+    open_ns(
+        NamespaceConfig::new("test").storage(StorageConfig::Device(dev)),
+        clock,
+    )
+}
+
+/// Open a configured namespace with `clock`, no runtime threads.
+pub fn open_ns(ns: NamespaceConfig, clock: &ManualClock) -> aerolite::Result<Database> {
+    Database::open(
+        DatabaseConfig::with_namespaces(vec![ns])
+            .clock(Arc::new(clock.clone()))
+            .background_threads(false),
+    )
+}
+
+/// Key `i` in set "s".
+pub fn key(i: i64) -> Key {
+    Key::new("test", "s", i).expect("integer keys are valid")
+}
+
+/// A bin "v" holding `v`, padded with a blob of `pad` bytes in bin "p".
+pub fn bins(v: i64, pad: usize) -> Vec<Bin> {
+    vec![
+        Bin::new("v", Value::Int(v)),
+        Bin::new("p", Value::Blob(vec![(v & 0xff) as u8; pad])),
+    ]
+}
+
+/// Write policy: default, or with durable delete.
+pub fn wp(durable_delete: bool) -> WritePolicy {
+    WritePolicy {
+        durable_delete,
+        ..WritePolicy::default()
+    }
+}
+
+/// Read `k`: Some((v, generation)) or None when not found.
+pub fn read(db: &Database, k: &Key) -> Option<(i64, u32)> {
+    match db.get(&ReadPolicy::default(), k, Bins::All) {
+        Ok(r) => Some((int_bin(&r), r.generation)),
+        Err(e) if e.code() == aerolite::ResultCode::KeyNotFoundError => None,
+        Err(e) => panic!("read of {k:?} failed: {e}"),
+    }
+}
+
+/// Bin "v" of a record.
+pub fn int_bin(r: &Record) -> i64 {
+    match r.bin("v") {
+        Some(Value::Int(v)) => *v,
+        other => panic!("bin v is {other:?}"),
+    }
+}
+
+/// A fresh temporary directory.
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary directory")
+}
