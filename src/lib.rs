@@ -40,6 +40,7 @@ pub mod index;
 pub mod ops;
 pub mod policy;
 pub mod record;
+pub mod replication;
 pub mod rng;
 pub mod storage;
 
