@@ -77,6 +77,11 @@ def nice_max(v):
     return 10 * e
 
 
+def where(run):
+    """Short label of a run's target: memory, or device with its I/O backend."""
+    return "memory" if run["target"] == "memory" else f"device, {run['io_backend']}"
+
+
 def throughput_vs_threads(runs, path):
     series = {}
     for r in runs:
@@ -84,7 +89,7 @@ def throughput_vs_threads(runs, path):
             series.setdefault(p["workload"], []).append((p["threads"], p["ops_per_s"]))
     threads = sorted({t for pts in series.values() for t, _ in pts})
     ymax = nice_max(max(o for pts in series.values() for _, o in pts))
-    svg = Svg(f"aerolite throughput vs threads · target {runs[0]['target']} · {runs[0]['durability']}")
+    svg = Svg(f"aerolite throughput vs threads · {where(runs[0])} · {runs[0]['durability']}")
     svg.frame("threads", "ops/s")
     lx = [math.log2(t) for t in threads]
     x0, x1 = min(lx), max(lx) if max(lx) > min(lx) else min(lx) + 1
@@ -110,7 +115,7 @@ def throughput_vs_threads(runs, path):
 
 
 def latency_cdf(run, path):
-    svg = Svg(f"aerolite latency CDF · {run['phases'][0]['threads']} threads · target {run['target']}")
+    svg = Svg(f"aerolite latency CDF · {run['phases'][0]['threads']} threads · {where(run)}")
     svg.frame("latency (µs, log scale)", "percentile")
     curves = [(p["workload"], p["latency_cdf_us"]) for p in run["phases"] if p["latency_cdf_us"]]
     lats = [us for _, c in curves for _, us in c if us > 0]

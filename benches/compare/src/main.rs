@@ -80,7 +80,8 @@ fn open_engine(name: &str, dir: &Path, mode: Mode, args: &Args) -> Result<Box<dy
                 _ => Target::Memory,
             };
             let opened = bench::open(&o).map_err(|e| e.to_string())?;
-            Ok(Box::new(AeroliteTarget::new(opened.db, &opened.target, o.durability)))
+            let label = if opened.target == "memory" { "memory".to_string() } else { format!("device, {}", opened.io) };
+            Ok(Box::new(AeroliteTarget::new(opened.db, &label, o.durability)))
         }
         "fjall" => Ok(Box::new(peers::Fjall::open(dir, mode)?)),
         "redb" => Ok(Box::new(peers::Redb::open(dir, mode)?)),
