@@ -1,13 +1,16 @@
 //! criterion micro-benchmarks of the hot paths: digest, record image encode / decode, CRC32 of a
-//! 1.5 KiB image, and `put`, `get` and a 3-op `operate` through the public `Database` on the
-//! in-memory backend. Run: `cargo bench --bench micro` (add `-- --quick` for a short pass).
+//! 1.5 KiB image, `put`, `get` and a 3-op `operate` through the public `Database` on the
+//! in-memory backend, and a map put into a 1,000-entry map.
+//! Run: `cargo bench --bench micro` (short pass: `-- --warm-up-time 0.5 --measurement-time 1.5`).
 
 use aerolite::bench::keys::key_string;
-use aerolite::operations;
+use aerolite::operations::{self, maps};
 use aerolite::record::bin::BinList;
 use aerolite::record::key::{compute_digest, UserKeyBytes};
 use aerolite::storage::record_image::{self, ImageMeta};
-use aerolite::{Bin, Bins, Database, Key, ReadPolicy, Value, WritePolicy};
+use aerolite::{
+    Bin, Bins, Database, Key, MapOrder, MapPolicy, MapWriteFlags, ReadPolicy, Value, WritePolicy,
+};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 const RECORDS: u64 = 10_000;
@@ -129,5 +132,30 @@ fn database(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, digest, image, database);
+/// Put into a bin holding a 1,000-entry key-ordered map: each put replaces the value of an
+/// existing key, so the map stays at 1,000 entries.
+fn map_put(c: &mut Criterion) {
+    let db = Database::open_in_memory().expect("in-memory database");
+    let key = Key::new("test", "usertable", "map-1k").expect("valid key");
+    let policy = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::default());
+    let items: Vec<(Value, Value)> = (0..1000i64)
+        .map(|i| (Value::Int(i), Value::Int(i)))
+        .collect();
+    db.operate(
+        &WritePolicy::default(),
+        &key,
+        &[maps::put_items(&policy, "m", Value::map(items))],
+    )
+    .expect("1k map");
+    let wp = WritePolicy::default();
+    let mut i = 0i64;
+    c.bench_function("cdt/map_put_into_1k_map", |b| {
+        b.iter(|| {
+            i = (i + 7) % 1000;
+            db.operate(&wp, &key, &[maps::put(&policy, "m", i, i + 1)])
+        })
+    });
+}
+
+criterion_group!(benches, digest, image, database, map_put);
 criterion_main!(benches);
