@@ -466,4 +466,74 @@ mod tests {
         assert_eq!(l.order, ListOrderType::Ordered);
         assert_eq!(l.items, vec![Value::Int(1), Value::Int(2)]);
     }
+
+    fn scalar() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Nil),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<u64>().prop_map(|b| Value::Float(f64::from_bits(b))),
+            ".{0,40}".prop_map(Value::String),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::Blob),
+            "[a-z]{0,5}".prop_map(Value::GeoJSON),
+        ]
+    }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        scalar().prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                (
+                    proptest::collection::vec(inner.clone(), 0..8),
+                    any::<bool>()
+                )
+                    .prop_map(|(items, ordered)| {
+                        let order = if ordered {
+                            ListOrderType::Ordered
+                        } else {
+                            ListOrderType::Unordered
+                        };
+                        Value::List(List { order, items })
+                    }),
+                (
+                    proptest::collection::vec((any::<i64>().prop_map(Value::Int), inner), 0..8),
+                    0u8..3
+                )
+                    .prop_map(|(pairs, o)| {
+                        let order = [
+                            MapOrder::Unordered,
+                            MapOrder::KeyOrdered,
+                            MapOrder::KeyValueOrdered,
+                        ][usize::from(o)];
+                        let mut m = Value::map(pairs);
+                        if let Value::Map(mm) = &mut m {
+                            mm.order = order;
+                        }
+                        m
+                    }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Every canonical list/map round-trips bit-exactly; arbitrary bytes never panic.
+        #[test]
+        fn prop_round_trip_and_no_panic(
+            v in value(),
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let mut v = Value::list(vec![v]);
+            crate::cdt::normalize::normalize(&mut v).expect("generated keys are valid");
+            let b = bytes(&v);
+            let d = decode_all(&b).expect("decodes");
+            proptest::prop_assert_eq!(&d, &v);
+            proptest::prop_assert_eq!(bytes(&d), b);
+            let mut l = vec![tag::LIST];
+            l.extend_from_slice(&junk);
+            let _ = decode_all(&l);
+            l[0] = tag::MAP;
+            let _ = decode_all(&l);
+        }
+    }
 }
