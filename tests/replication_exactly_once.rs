@@ -35,12 +35,14 @@ fn balance(c: &aerolite::replication::Cluster, node: usize, k: &aerolite::Key) -
 }
 
 fn drop_next(c: &mut aerolite::replication::Cluster, step: Step) {
-    c.faults().add_rule(MessageRule {
-        step,
-        skip: 0,
-        count: 1,
-        fault: MessageFault::Drop,
-    });
+    c.faults()
+        .add_rule(MessageRule {
+            step,
+            skip: 0,
+            count: 1,
+            fault: MessageFault::Drop,
+        })
+        .expect("a message step");
 }
 
 /// SB-01 then SB-02: the first attempt is in doubt and had not applied (request lost); the

@@ -43,7 +43,9 @@ fn equal_generation_later_lut_wins_and_loss_is_reported() {
     let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
-    c.faults().crash_master_after(Step::Apply);
+    c.faults()
+        .crash_master_after(Step::Apply)
+        .expect("crash step");
     let e = fails(a.operate(&mut c, &wp(100), &k, &add(10)));
     assert_err(&e, ResultCode::Timeout, true);
     let lost_call = a.last_call().call.expect("call");
@@ -76,7 +78,9 @@ fn higher_generation_beats_later_lut() {
     let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("gen 1");
-    c.faults().crash_master_after(Step::Apply);
+    c.faults()
+        .crash_master_after(Step::Apply)
+        .expect("crash step");
     let _ = a.operate(&mut c, &wp(100), &k, &add(1));
     c.run_for(300);
     assert!(a.delete(&mut c, &wp(100), &k).expect("delete"));
@@ -140,7 +144,9 @@ fn commit_master_acknowledged_write_lost_in_failover() {
     let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
-    c.faults().crash_master_after(Step::Apply);
+    c.faults()
+        .crash_master_after(Step::Apply)
+        .expect("crash step");
     let cm = WritePolicy {
         commit_level: aerolite::CommitLevel::CommitMaster,
         ..wp(100)

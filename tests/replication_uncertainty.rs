@@ -45,7 +45,8 @@ fn cl_all_no_fault_success_and_identical_copies() {
 fn id_no_oracle_request_dropped_is_in_doubt_yet_not_applied() {
     let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
-        .add_rule(rule(Step::Request, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Request, 1, MessageFault::Drop))
+        .expect("a message step");
     let k = key("a");
     let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
@@ -106,7 +107,8 @@ fn cl_timeout_queued_behind_in_flight_write() {
 fn step3_single_drop_is_repaired_by_resend() {
     let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
-        .add_rule(rule(Step::Replicate, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Replicate, 1, MessageFault::Drop))
+        .expect("a message step");
     let k = key("a");
     cl.operate(&mut c, &wp(100), &k, &add(1)).expect("success");
     assert_eq!(gen_on(&c, 1, &k), Some(1));
@@ -132,7 +134,8 @@ fn cl_timeout_replica_partitioned_master_keeps_write() {
 fn cl_timeout_replica_acks_lost_both_hold() {
     let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
-        .add_rule(rule(Step::Ack, 1000, MessageFault::Drop));
+        .add_rule(rule(Step::Ack, 1000, MessageFault::Drop))
+        .expect("a message step");
     let k = key("a");
     let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
@@ -145,7 +148,9 @@ fn cl_timeout_replica_acks_lost_both_hold() {
 fn step5_reply_dropped_or_late_is_in_doubt_but_applied() {
     for fault in [MessageFault::Drop, MessageFault::Delay(500)] {
         let (_dirs, mut c, mut cl) = cluster(1);
-        c.faults().add_rule(rule(Step::Reply, 1, fault));
+        c.faults()
+            .add_rule(rule(Step::Reply, 1, fault))
+            .expect("a message step");
         let k = key("a");
         let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
         assert_err(&e, ResultCode::Timeout, true);
@@ -163,7 +168,8 @@ fn step6_advisory_lost_replica_consults_master() {
     let (k1, k2) = (key("advised"), key("unadvised"));
     cl.operate(&mut c, &wp(100), &k1, &add(1)).expect("write 1");
     c.faults()
-        .add_rule(rule(Step::Advise, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Advise, 1, MessageFault::Drop))
+        .expect("a message step");
     cl.operate(&mut c, &wp(100), &k2, &add(1)).expect("write 2");
     c.run_for(10);
     assert_eq!(gen_on(&c, 1, &k2), Some(1), "replica holds it");
@@ -186,7 +192,9 @@ fn step6_advisory_lost_replica_consults_master() {
 fn duplicated_messages_of_every_step_apply_once() {
     for step in MESSAGE_STEPS {
         let (_dirs, mut c, mut cl) = cluster(1);
-        c.faults().add_rule(rule(step, 10, MessageFault::Duplicate));
+        c.faults()
+            .add_rule(rule(step, 10, MessageFault::Duplicate))
+            .expect("a message step");
         let k = key("a");
         cl.operate(&mut c, &wp(100), &k, &add(1)).expect("success");
         c.settle(1000);
@@ -209,7 +217,7 @@ fn master_crash_after_each_step() {
     ];
     for (step, success, replica_holds) in table {
         let (_dirs, mut c, mut cl) = cluster(1);
-        c.faults().crash_master_after(step);
+        c.faults().crash_master_after(step).expect("crash step");
         let k = key("a");
         let r = cl.operate(&mut c, &wp(100), &k, &add(1));
         match (&r, success) {
@@ -261,7 +269,8 @@ fn id_definitive_and_id_retried() {
 
     let k2 = key("b");
     c.faults()
-        .add_rule(rule(Step::Reply, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Reply, 1, MessageFault::Drop))
+        .expect("a message step");
     let retrying = aerolite::WritePolicy {
         max_retries: 1,
         ..create
@@ -278,7 +287,8 @@ fn id_reads_never_in_doubt() {
     let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     c.faults()
-        .add_rule(rule(Step::Request, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Request, 1, MessageFault::Drop))
+        .expect("a message step");
     let rp = aerolite::ReadPolicy {
         total_timeout: Some(std::time::Duration::from_millis(50)),
         ..Default::default()
@@ -295,7 +305,8 @@ fn id_retry_policy_and_id_sent() {
     let k = key("a");
     assert_eq!(aerolite::WritePolicy::default().max_retries, 0);
     c.faults()
-        .add_rule(rule(Step::Request, 4, MessageFault::Drop));
+        .add_rule(rule(Step::Request, 4, MessageFault::Drop))
+        .expect("a message step");
     let e = fails(cl.operate(&mut c, &wp(50), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
     assert_eq!(cl.last_call().sent, 1, "default: no retry");
