@@ -21,7 +21,7 @@ fn promote_new_regime_and_rejoin_converges() {
         .expect("write on new master");
     c.restart(0);
     assert_eq!(c.members(), &[1, 0]);
-    assert_eq!(c.node(0).regime, 2);
+    assert_eq!(c.node(0).expect("node").regime, 2);
     assert_eq!(
         c.version_on(0, &k).expect("r"),
         c.version_on(1, &k).expect("r")

@@ -31,8 +31,8 @@ fn cl_all_no_fault_success_and_identical_copies() {
     for n in 1..3 {
         let v = c.version_on(n, &k).expect("read").expect("replica holds");
         assert_eq!(v, m, "replica {n} holds the master's exact version");
-        assert!(c
-            .node(n)
+        let node = c.node(n).expect("node");
+        assert!(node
             .advised
             .contains_key(&aerolite::replication::RecKey::of(&k)));
     }

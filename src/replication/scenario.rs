@@ -274,7 +274,9 @@ pub fn final_counts(cluster: &Cluster, keys: &[Key]) -> HashMap<u64, u64> {
     let m = cluster.route();
     let mut counts = HashMap::new();
     for k in keys {
-        let tag = cluster.node(m).held.get(&RecKey::of(k)).copied();
+        let tag = cluster
+            .node(m)
+            .and_then(|n| n.held.get(&RecKey::of(k)).copied());
         for a in cluster.ground_truth().chain(tag) {
             if let Some(l) = cluster.ground_truth().label_of(a.call) {
                 *counts.entry(l).or_default() += 1;
