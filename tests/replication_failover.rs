@@ -162,3 +162,36 @@ fn commit_master_acknowledged_write_lost_in_failover() {
     let lost: Vec<_> = c.lost_writes().iter().map(|a| a.call).collect();
     assert_eq!(lost, vec![acked]);
 }
+
+/// The limit of CL-NEVER-LATE on a replicated AP cluster (aerolite's choice, documented): a write
+/// applied only on a master that then crashed (after step 2) is absent on the new master — a read
+/// there says "not applied" — but if nothing overwrites the record, the returning old master's
+/// copy has the higher generation and wins: the write appears after its call returned. A
+/// resolution by read (SB-04) is therefore final only once no node that left the cluster can
+/// return; `operate_once` re-submits instead, which makes the new regime's copy win.
+#[test]
+fn ap_rejoin_can_resurrect_a_write_after_its_call_returned() {
+    let (_dirs, mut c, mut a) = cluster(1);
+    let k = key("a");
+    a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
+    c.faults()
+        .crash_master_after(Step::Apply)
+        .expect("crash step");
+    let e = fails(a.operate(&mut c, &wp(100), &k, &add(10)));
+    assert_err(&e, ResultCode::Timeout, true);
+    c.run_for(300);
+    let seen = a
+        .get(&mut c, &Default::default(), &k, aerolite::Bins::All)
+        .expect("read the new master");
+    assert_eq!(
+        seen.bin("n"),
+        Some(&aerolite::Value::Int(1)),
+        "looks not applied"
+    );
+    c.restart(0);
+    assert_eq!(
+        n_on(&c, 1, &k),
+        Some(11),
+        "the old master's copy won: it applied after all"
+    );
+}

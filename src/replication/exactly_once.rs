@@ -187,7 +187,11 @@ pub fn guarded_ops(
     all
 }
 
-/// SB-04: read the tag.
+/// SB-04: read the tag (a linearized read: it waits for an in-flight write of the record).
+///
+/// On the replicated cluster the answer `NotApplied` is final only while no node that left the
+/// cluster can return with a copy that wins AP resolution (`failover`): a write applied only on a
+/// crashed master can reappear. `operate_once` therefore resolves by re-submitting.
 pub fn txn_status(
     target: &mut impl Target,
     policy: &OncePolicy,
