@@ -28,6 +28,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod bench;
 pub mod cdt;
 pub mod cli;
 pub mod clock;

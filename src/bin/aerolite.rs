@@ -18,6 +18,17 @@ struct Cli {
 enum Cmd {
     /// Run scenario A (record-model.md §22.1) step by step on an embedded namespace.
     Demo,
+    /// Print a device file's header and per-block summary; `--verify` checks every image and
+    /// exits 2 on corruption.
+    Inspect {
+        /// Device file or raw device.
+        path: std::path::PathBuf,
+        /// Decode every image; exit 2 when anything is corrupt.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// YCSB-like and ACT-like benchmarks (no options: a ~30 s mixed run).
+    Bench(aerolite::bench::BenchArgs),
     /// Reproducible experiments from the seeds.
     Scenario {
         #[command(subcommand)]
@@ -98,6 +109,8 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let result = match cli.cmd {
         Cmd::Demo => cli::demo::run(&mut out),
+        Cmd::Inspect { path, verify } => cli::inspect::run(&path, verify, &mut out),
+        Cmd::Bench(args) => aerolite::bench::run_cli(&args, &mut out),
         Cmd::Scenario { which } => match which {
             Scenario::GenRace {
                 seed,
