@@ -383,3 +383,44 @@ fn id_formula_holds_for_every_outcome() {
         "the mix produced definitive and in-doubt outcomes: {seen:?}"
     );
 }
+
+/// Slow replica storage: the ack comes after the deadline: Timeout in doubt (CL-TIMEOUT-REPLICA);
+/// the master holds the write at once, the replica once its storage catches up.
+#[test]
+fn slow_replica_storage_timeout_in_doubt_then_replicated() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    c.set_storage_delay(1, 250);
+    let k = key("a");
+    let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
+    assert_err(&e, ResultCode::Timeout, true);
+    assert_eq!(gen_on(&c, 0, &k), Some(1));
+    assert_eq!(gen_on(&c, 1, &k), None, "not yet");
+    c.settle(2000);
+    assert_eq!(gen_on(&c, 1, &k), Some(1));
+    assert_eq!(
+        c.ground_truth().applications().len(),
+        1,
+        "re-sends never re-apply"
+    );
+}
+
+/// A crashed replica: writes time out in doubt until it leaves the cluster (heartbeat timeout);
+/// then CommitAll succeeds with the master alone; on restart the replica rejoins and catches up.
+#[test]
+fn crashed_replica_leaves_then_rejoins() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    let k = key("a");
+    c.crash(1);
+    let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
+    assert_err(&e, ResultCode::Timeout, true);
+    c.run_for(300);
+    assert_eq!(c.members(), &[0]);
+    cl.operate(&mut c, &wp(100), &k, &add(1))
+        .expect("master alone");
+    c.restart(1);
+    assert_eq!(c.members(), &[0, 1]);
+    assert_eq!(n_on(&c, 1, &k), Some(2));
+    cl.operate(&mut c, &wp(100), &k, &add(1))
+        .expect("replicated again");
+    assert_eq!(n_on(&c, 1, &k), Some(3));
+}
