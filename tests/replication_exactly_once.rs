@@ -270,6 +270,25 @@ fn sb_trim_by_age() {
     );
 }
 
+/// SB-TRIM-4: with monotonically increasing txn ids, keeping the last N in key order keeps the N
+/// newest, even when their tag times tie.
+#[test]
+fn sb_trim_by_key_order_with_increasing_ids() {
+    let tdb = open_db();
+    let db = &tdb.0;
+    let k = key("acct");
+    let p = OncePolicy {
+        keep_newest: None,
+        keep_last_by_key: Some(2),
+        ..OncePolicy::default()
+    };
+    for i in 0..5 {
+        let mut t = db;
+        exactly_once::operate_once(&mut t, &p, &k, &format!("tx-{i:04}"), &debit()).expect("apply");
+    }
+    assert_eq!(tags(db, &k), vec!["tx-0003", "tx-0004"]);
+}
+
 /// SB-TRIM-5: a tag trimmed before its transaction's late retry lets that retry apply twice.
 #[test]
 fn sb_trim5_tag_trimmed_too_early_duplicates() {
