@@ -379,6 +379,7 @@ fn randomized_exactly_once_vs_naive_retry() {
             "seed {seed}: sums match: {eo:?}"
         );
         assert_eq!(eo.in_doubt_resolved, eo_in_doubt_writes(&eo), "seed {seed}");
+        assert_eq!(eo.diverged, 0, "seed {seed}: every node converged: {eo:?}");
         total_in_doubt += eo.in_doubt;
         total_failovers += eo.failovers;
         let naive = run_one(&opts, Strategy::NaiveRetry).expect("naive run");
@@ -386,6 +387,10 @@ fn randomized_exactly_once_vs_naive_retry() {
             naive.counter_sum,
             (naive.applied + naive.duplicates) as i64,
             "seed {seed}: ground truth and counters agree: {naive:?}"
+        );
+        assert_eq!(
+            naive.diverged, 0,
+            "seed {seed}: every node converged: {naive:?}"
         );
         naive_dups += naive.duplicates;
     }

@@ -136,6 +136,8 @@ pub struct Outcome {
     pub failovers: u64,
     /// Writes the AP rule discarded when a node rejoined (`Cluster::lost_writes`, all attempts).
     pub rejoin_lost: u64,
+    /// (record, node) pairs whose copy differs from the master's after healing (0 = converged).
+    pub diverged: u64,
 }
 
 /// Run one strategy.
@@ -247,6 +249,9 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
         let v = cluster.version_on(m, k)?;
         if let Some(Value::Int(n)) = v.as_ref().and_then(|v| v.bins.get("n")) {
             out.counter_sum += n;
+        }
+        for n in 0..cluster.node_count() {
+            out.diverged += u64::from(cluster.version_on(n, k)? != v);
         }
     }
     out.failovers = u64::from(cluster.regime() - 1);
