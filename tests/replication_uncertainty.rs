@@ -424,3 +424,46 @@ fn crashed_replica_leaves_then_rejoins() {
         .expect("replicated again");
     assert_eq!(n_on(&c, 1, &k), Some(3));
 }
+
+/// CL-NEVER-LATE with a retry: the first attempt's request arrives after its deadline, while
+/// the retry applies; the late copy is discarded, so the write applies once.
+#[test]
+fn cl_never_late_late_first_attempt_is_discarded() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    c.faults()
+        .add_rule(rule(Step::Request, 1, MessageFault::Delay(150)))
+        .expect("a message step");
+    let k = key("a");
+    let p = aerolite::WritePolicy {
+        max_retries: 1,
+        ..wp(100)
+    };
+    cl.operate(&mut c, &p, &k, &add(1))
+        .expect("the retry applies");
+    assert_eq!(cl.last_call().sent, 2);
+    c.settle(1000);
+    assert_eq!(n_on(&c, 0, &k), Some(1), "applied once");
+    assert_eq!(
+        c.ground_truth().expired_attempts().len(),
+        1,
+        "the late attempt discarded"
+    );
+}
+
+/// Without a policy timeout the client waits the cluster's default (1000 ms simulated).
+#[test]
+fn default_client_timeout_is_1000_ms() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    c.faults()
+        .add_rule(rule(Step::Request, 1, MessageFault::Drop))
+        .expect("a message step");
+    let t0 = c.now_ms();
+    let e = fails(cl.operate(
+        &mut c,
+        &aerolite::WritePolicy::default(),
+        &key("a"),
+        &add(1),
+    ));
+    assert_err(&e, ResultCode::Timeout, true);
+    assert_eq!(c.now_ms() - t0, 1000);
+}
