@@ -432,7 +432,16 @@ pub fn open(opts: &Options) -> Result<Opened> {
     let mut dc = DeviceConfig::new(&path)
         .commit_to_device(opts.durability == Durability::CommitToDevice)
         .file_size(data_file_bytes(opts.records, value_size));
-    let device = device::open_path(&path, dc.file_size_bytes, dc.direct_io, backend)?;
+    // A directory this run created goes away again if the database cannot be opened.
+    let cleanup = |e: crate::Error| {
+        if let Some(d) = &created_dir {
+            // Best effort: the open error is the one to report.
+            let _ = std::fs::remove_dir_all(d);
+        }
+        e
+    };
+    let device =
+        device::open_path(&path, dc.file_size_bytes, dc.direct_io, backend).map_err(cleanup)?;
     let io = device.kind().to_string();
     let snapshot = dc.snapshot_path.take();
     dc = DeviceConfig {
@@ -442,7 +451,7 @@ pub fn open(opts: &Options) -> Result<Opened> {
         ..DeviceConfig::with_devices(vec![device], snapshot)
     };
     let ns = ns.storage(StorageConfig::Device(dc));
-    let db = Database::open(DatabaseConfig::with_namespaces(vec![ns]))?;
+    let db = Database::open(DatabaseConfig::with_namespaces(vec![ns])).map_err(cleanup)?;
     Ok(Opened {
         db,
         target: path.display().to_string(),
