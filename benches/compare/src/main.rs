@@ -26,7 +26,11 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "ycsb-a,ycsb-b,ycsb-c")]
     workload: Vec<String>,
     /// Engines, comma-separated (aerolite, fjall, redb, rocksdb).
-    #[arg(long, value_delimiter = ',', default_value = "aerolite,fjall,redb,rocksdb")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "aerolite,fjall,redb,rocksdb"
+    )]
     engines: Vec<String>,
     /// Records.
     #[arg(long, default_value_t = 100_000)]
@@ -67,11 +71,20 @@ fn main() {
     }
 }
 
-fn open_engine(name: &str, dir: &Path, mode: Mode, args: &Args) -> Result<Box<dyn BenchTarget>, String> {
+fn open_engine(
+    name: &str,
+    dir: &Path,
+    mode: Mode,
+    args: &Args,
+) -> Result<Box<dyn BenchTarget>, String> {
     match name {
         "aerolite" => {
             let mut o = Options {
-                durability: if mode == Mode::Sync { Durability::CommitToDevice } else { Durability::Buffered },
+                durability: if mode == Mode::Sync {
+                    Durability::CommitToDevice
+                } else {
+                    Durability::Buffered
+                },
                 ..Options::default()
             };
             o.target = match args.aerolite_target.as_str() {
@@ -80,14 +93,24 @@ fn open_engine(name: &str, dir: &Path, mode: Mode, args: &Args) -> Result<Box<dy
                 _ => Target::Memory,
             };
             let opened = bench::open(&o).map_err(|e| e.to_string())?;
-            let label = if opened.target == "memory" { "memory".to_string() } else { format!("device, {}", opened.io) };
-            Ok(Box::new(AeroliteTarget::new(opened.db, &label, o.durability)))
+            let label = if opened.target == "memory" {
+                "memory".to_string()
+            } else {
+                format!("device, {}", opened.io)
+            };
+            Ok(Box::new(AeroliteTarget::new(
+                opened.db,
+                &label,
+                o.durability,
+            )))
         }
         "fjall" => Ok(Box::new(peers::Fjall::open(dir, mode)?)),
         "redb" => Ok(Box::new(peers::Redb::open(dir, mode)?)),
         #[cfg(feature = "rocksdb")]
         "rocksdb" => Ok(Box::new(peers::Rocks::open(dir, mode)?)),
-        other => Err(format!("engine {other:?} is not built (rocksdb needs --features rocksdb)")),
+        other => Err(format!(
+            "engine {other:?} is not built (rocksdb needs --features rocksdb)"
+        )),
     }
 }
 
@@ -129,7 +152,14 @@ fn run(args: &Args) -> Result<i32, String> {
         eprintln!("== {label}");
         let mut phases = Vec::new();
         for (i, w) in workloads.iter().enumerate() {
-            let p = bench::run_one(target.as_ref(), &opts, *w, args.value_size, opts.duration, opts.seed + i as u64);
+            let p = bench::run_one(
+                target.as_ref(),
+                &opts,
+                *w,
+                args.value_size,
+                opts.duration,
+                opts.seed + i as u64,
+            );
             errors += p.errors;
             if let Some(err) = &p.first_error {
                 eprintln!("{e} {}: {} errors, first: {err}", p.workload, p.errors);
@@ -172,15 +202,35 @@ fn run(args: &Args) -> Result<i32, String> {
     {
         println!(
             "{} records × {} B · {} keys · {} threads · {} s per workload · durability {}",
-            args.records, args.value_size, args.distribution, args.threads, args.duration, args.durability
+            args.records,
+            args.value_size,
+            args.distribution,
+            args.threads,
+            args.duration,
+            args.durability
         );
-        println!("{:<8} {:<40} {:>11} {:>9} {:>9} {:>14}", "workload", "engine", "ops/s", "p50 µs", "p99 µs", "aerolite ÷ it");
+        println!(
+            "{:<8} {:<40} {:>11} {:>9} {:>9} {:>14}",
+            "workload", "engine", "ops/s", "p50 µs", "p99 µs", "aerolite ÷ it"
+        );
         for w in &workloads {
             for (e, label, phases) in &results {
-                let Some(p) = phases.iter().find(|p| p.workload == w.name()) else { continue };
-                let ratio = ops("aerolite", w.name()).map_or("-".to_string(), |a| format!("{:.2}", a / p.ops_per_s.max(1e-9)));
+                let Some(p) = phases.iter().find(|p| p.workload == w.name()) else {
+                    continue;
+                };
+                let ratio = ops("aerolite", w.name()).map_or("-".to_string(), |a| {
+                    format!("{:.2}", a / p.ops_per_s.max(1e-9))
+                });
                 let _ = e;
-                println!("{:<8} {:<40} {:>11.0} {:>9.1} {:>9.1} {:>14}", w.name(), label, p.ops_per_s, p.all.p50_us, p.all.p99_us, ratio);
+                println!(
+                    "{:<8} {:<40} {:>11.0} {:>9.1} {:>9.1} {:>14}",
+                    w.name(),
+                    label,
+                    p.ops_per_s,
+                    p.all.p50_us,
+                    p.all.p99_us,
+                    ratio
+                );
             }
             let best = results
                 .iter()
@@ -188,7 +238,11 @@ fn run(args: &Args) -> Result<i32, String> {
                 .filter_map(|r| ops(&r.0, w.name()).map(|o| (r.0.clone(), o)))
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             if let (Some(a), Some((name, b))) = (ops("aerolite", w.name()), best) {
-                println!("{:<8} aerolite ÷ best peer ({name}): {:.2}", w.name(), a / b.max(1e-9));
+                println!(
+                    "{:<8} aerolite ÷ best peer ({name}): {:.2}",
+                    w.name(),
+                    a / b.max(1e-9)
+                );
             }
         }
     }

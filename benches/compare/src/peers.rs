@@ -80,7 +80,12 @@ impl Fjall {
         let part = ks
             .open_partition("usertable", fjall::PartitionCreateOptions::default())
             .map_err(e2s)?;
-        Ok(Fjall { ks, part, mode, locks: stripes() })
+        Ok(Fjall {
+            ks,
+            part,
+            mode,
+            locks: stripes(),
+        })
     }
 
     fn put(&self, k: u64, v: &[u8]) -> OpResult<()> {
@@ -140,7 +145,12 @@ impl Redb {
         let tx = db.begin_write().map_err(e2s)?;
         tx.open_table(TABLE).map_err(e2s)?;
         tx.commit().map_err(e2s)?;
-        Ok(Redb { db, mode, start: Instant::now(), last_durable_ms: AtomicU64::new(0) })
+        Ok(Redb {
+            db,
+            mode,
+            start: Instant::now(),
+            last_durable_ms: AtomicU64::new(0),
+        })
     }
 
     fn durability(&self) -> redb::Durability {
@@ -161,7 +171,10 @@ impl Redb {
         }
     }
 
-    fn write_tx(&self, f: impl FnOnce(&mut redb::Table<&[u8], &[u8]>) -> OpResult<()>) -> OpResult<()> {
+    fn write_tx(
+        &self,
+        f: impl FnOnce(&mut redb::Table<&[u8], &[u8]>) -> OpResult<()>,
+    ) -> OpResult<()> {
         let mut tx = self.db.begin_write().map_err(e2s)?;
         tx.set_durability(self.durability());
         {
@@ -200,7 +213,9 @@ impl BenchTarget for Redb {
                 None => return Err(format!("record {k} not found")),
             };
             modify(&mut v);
-            t.insert(key.as_bytes(), v.as_slice()).map(|_| ()).map_err(e2s)
+            t.insert(key.as_bytes(), v.as_slice())
+                .map(|_| ())
+                .map_err(e2s)
         })?;
         Ok(0)
     }
@@ -237,7 +252,12 @@ impl Rocks {
                 }
             });
         }
-        Ok(Rocks { db, wo, locks: stripes(), stop })
+        Ok(Rocks {
+            db,
+            wo,
+            locks: stripes(),
+            stop,
+        })
     }
 }
 
