@@ -224,9 +224,9 @@ pub struct AeroliteTarget {
     overload_retries: AtomicU64,
 }
 
-/// Pause before resending a write refused with DeviceOverload (18).
+/// Pause before resending a write refused with DeviceOverload (18) or stop-writes (8).
 pub const OVERLOAD_PAUSE: Duration = Duration::from_micros(500);
-/// Resends of one write refused with DeviceOverload before it counts as failed (≈ 10 s).
+/// Resends of one refused write before it counts as failed (≈ 10 s).
 pub const OVERLOAD_MAX_RETRIES: u32 = 20_000;
 
 impl AeroliteTarget {
@@ -256,14 +256,18 @@ impl AeroliteTarget {
         }
     }
 
-    /// Put, resending after DeviceOverload (18) as a client would (L-OVERLOAD is back-pressure,
-    /// not a failure of the write), so the measured rate is what the device sustains.
+    /// Put, resending after DeviceOverload (18) or stop-writes (8) as a client that waits out
+    /// back-pressure would (L-OVERLOAD: the flusher is behind; L-STOP-WRITES: defrag has not yet
+    /// freed blocks), so the measured rate is what the device and defrag sustain.
     fn put(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> crate::Result<crate::Record> {
         let mut retries = 0;
         loop {
             match self.db.put(policy, key, bins) {
                 Err(e)
-                    if e.code() == ResultCode::DeviceOverload && retries < OVERLOAD_MAX_RETRIES =>
+                    if matches!(
+                        e.code(),
+                        ResultCode::DeviceOverload | ResultCode::ServerMemError
+                    ) && retries < OVERLOAD_MAX_RETRIES =>
                 {
                     retries += 1;
                     self.overload_retries.fetch_add(1, Ordering::Relaxed);

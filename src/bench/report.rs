@@ -54,7 +54,7 @@ pub struct PhaseReport {
     pub writes_per_sync: Option<f64>,
     /// Share of reads that went to the device.
     pub device_read_fraction: Option<f64>,
-    /// Writes resent after DeviceOverload (18) during the phase.
+    /// Writes resent after back-pressure (DeviceOverload 18, stop-writes 8) during the phase.
     pub overload_retries: Option<u64>,
     /// ACT slices and verdict (ACT phases only).
     pub act: Option<ActResult>,
@@ -312,7 +312,10 @@ impl Report {
                     .map_or_else(|| "-".to_string(), |f| format!("{:.0}%", f * 100.0))
             )?;
             if let Some(n) = p.overload_retries.filter(|&n| n > 0) {
-                writeln!(out, "         writes resent after DeviceOverload (18): {n}")?;
+                writeln!(
+                    out,
+                    "         writes resent after back-pressure (18 or 8): {n}"
+                )?;
             }
             if p.rmw_retries > 0 {
                 writeln!(out, "         read-modify-write retries: {}", p.rmw_retries)?;

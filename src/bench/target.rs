@@ -24,7 +24,7 @@ pub struct TargetStats {
     pub syncs: Option<u64>,
     /// Reads that went to the device (not served from the write buffer or post-write cache).
     pub device_reads: Option<u64>,
-    /// Writes the engine refused for back-pressure and the target retried after a pause.
+    /// Writes the engine refused for back-pressure (18, 8) and the target resent after a pause.
     pub overload_retries: Option<u64>,
 }
 
