@@ -1,6 +1,6 @@
 //! The storage boundary: where record images live. The engine (index, locks, record model) sees
 //! storage only through [`Storage`]; backends are `memory` (Aerospike's `storage-engine memory`)
-//! and, in later modules, the log-structured device store.
+//! and `ssd`, the log-structured device store.
 //!
 //! Contract every backend keeps:
 //! - `append` takes a complete encoded image, seals it (block sequence + CRC) and places it; the
