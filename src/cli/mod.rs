@@ -4,3 +4,4 @@
 pub mod demo;
 pub mod inspect;
 pub mod scenario_gen_race;
+pub mod scenario_in_doubt;
