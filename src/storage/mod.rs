@@ -19,6 +19,7 @@
 
 pub mod blocks;
 pub mod cold_start;
+pub mod defrag;
 pub mod device;
 pub mod header;
 pub mod memory;

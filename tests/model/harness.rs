@@ -123,7 +123,9 @@ fn compare_ok(
             && got
                 .iter()
                 .zip(m.entries.iter())
-                .all(|((gn, gv), (mn, mv))| *gv == mv && mn.as_deref().into_iter().all(|n| n == *gn));
+                .all(|((gn, gv), (mn, mv))| {
+                    *gv == mv && mn.as_deref().into_iter().all(|n| n == *gn)
+                });
         if !ok {
             return Err(format!("{what}: entries {got:?}, model {:?}", m.entries));
         }
