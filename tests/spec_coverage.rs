@@ -12,13 +12,6 @@ use std::path::{Path, PathBuf};
 
 /// Rows not testable against the engine alone, each with its reason.
 const EXCLUDED: &[(&str, &str)] = &[
-    // Persistent storage rows that no test names yet (the storage suites cover the others:
-    // DUR-*, RS-*, L-OVERLOAD, L-NO-BLOCK, …).
-    ("DP-02", "device write queue on the delete path"),
-    ("CFG-COMMIT-DEVICE", "device durability setting"),
-    ("CFG-TOMB-AGE", "tombstone reclamation setting"),
-    ("CFG-WRITE-CACHE", "device write queue setting"),
-    ("CFG-STOP-AVAIL", "stop-writes on available device space"),
     // Not exposed by the API at all.
     ("V-HLL", "HyperLogLog is not exposed"),
     ("S-NO-TRUNCATE", "there is no truncation API to test"),
