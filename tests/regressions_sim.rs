@@ -91,3 +91,30 @@ fn failed_sync_write_is_not_visible_and_store_refuses_writes() {
         );
     }
 }
+
+/// Sim seed 6: WP-NOCHANGE for a durable delete whose tombstone write or sync fails. The delete
+/// returns 1 (not in doubt), but the index already holds the tombstone, so the record reads as
+/// 2 until the database is reopened. Fixing it needs an index rollback that keeps the storage's
+/// space accounting right (the old image was released at commit); left to the lead / storage.
+#[test]
+#[ignore = "known gap: index-level state of a failed durable delete is visible until reopen; see report"]
+fn failed_durable_delete_leaves_record_readable() {
+    use aerolite::storage::device::faulty::{FaultPlan, FaultyDevice};
+    let mem = Arc::new(MemoryDevice::new(2 << 20));
+    let faulty = Arc::new(FaultyDevice::new(mem.clone(), FaultPlan::default()));
+    let clock = ManualClock::at_2026();
+    let dev: Arc<dyn Device> = faulty.clone();
+    let db = open_on(device_config(vec![dev], None).commit_to_device(true), &clock)
+        .expect("open on a fresh device");
+    db.put(&wp(false), &key(1), &bins(1, 10)).expect("put 1");
+    faulty.set_plan(FaultPlan {
+        fail_io: Some(faulty.ios() + 1),
+        ..FaultPlan::default()
+    });
+    let e = db.delete(&wp(true), &key(1)).expect_err("the tombstone's write fails");
+    assert_eq!(e.code(), aerolite::ResultCode::ServerError, "{e}");
+    match db.get(&ReadPolicy::default(), &key(1), Bins::All) {
+        Ok(r) => assert_eq!(r.generation, 1),
+        Err(e) => assert_eq!(e.code(), aerolite::ResultCode::ServerError, "{e}"),
+    }
+}

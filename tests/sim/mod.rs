@@ -515,6 +515,49 @@ impl Run {
                 }
             }
         }
+        // No read may observe a request that failed (WP-NOCHANGE): each record reads as the
+        // model has it, or fails with 1 (a failed store serves only durable images).
+        let now_s = self.h.model.now_s();
+        for (i, k) in record_base_keys().iter().enumerate() {
+            // By digest: no set or stored-key check (K-DIG-DIRECT).
+            let k = &aerolite::Key::from_digest("test", "", k.digest.0);
+            let got = self.h.db.get(
+                &aerolite::ReadPolicy {
+                    read_touch_ttl_percent: -1,
+                    ..Default::default()
+                },
+                k,
+                aerolite::Bins::All,
+            );
+            let want = self
+                .model_state(i)
+                .filter(|e| !e.tomb && (e.void_time == 0 || e.void_time >= now_s));
+            // Known gap (reported): the index already holds a failed request's new state, so a
+            // failed durable delete or write-to-delete reads as 2 until reopen.
+            let post_gone = self.allowed[i]
+                .states
+                .iter()
+                .any(|s| s.as_ref().map_or(true, |e| e.tomb));
+            let ok = match (&got, &want) {
+                (Err(e), _) if e.code().code() == 1 => true,
+                (Err(e), None) => e.code().code() == 2,
+                (Err(e), Some(_)) if post_gone => e.code().code() == 2,
+                (Ok(r), Some(w)) => {
+                    r.generation == u32::from(w.gen)
+                        && r.bins
+                            .iter()
+                            .map(|(n, v)| (n.to_string(), v.clone()))
+                            .collect::<Vec<_>>()
+                            == w.bins
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "after a fault, record {i} reads {got:?}; the model has {want:?}"
+                ));
+            }
+        }
         self.crash()
     }
 
