@@ -324,6 +324,12 @@ impl Database {
     }
 
     /// Run one full expiry sweep of every namespace now (EX-SWEEP), synchronously.
+    ///
+    /// This is an explicit request, so it reaps in every namespace, including one configured with
+    /// `expiry_sweep_interval = 0`: EX-SWEEP-OFF ("nothing is reaped") is read as "no automatic
+    /// sweeping" — with interval 0 no runtime thread ever reaps, and a record stays until it is
+    /// overwritten, deleted, or swept by this call. Aerospike has no such call, so an
+    /// Aerospike-faithful application simply never calls it with sweeping off.
     pub fn sweep_expired(&self) -> SweepStats {
         let mut total = SweepStats::default();
         for ns in self.inner.namespaces.values() {

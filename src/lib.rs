@@ -28,6 +28,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod bench;
 pub mod cdt;
 pub mod cli;
 pub mod clock;
@@ -39,6 +40,7 @@ pub mod index;
 pub mod ops;
 pub mod policy;
 pub mod record;
+pub mod replication;
 pub mod rng;
 pub mod storage;
 

@@ -28,7 +28,7 @@ fn mp() -> MapPolicy {
     MapPolicy::default()
 }
 
-/// CTX-EX, CTX-APPLY, CTX-OP-TYPE, CTX-NOT-FOUND, CTX-STEP-TYPE.
+/// CTX-EX, CTX-APPLY, CTX-OP-TYPE, CTX-NOT-FOUND, CTX-STEP-TYPE, CE-CTX.
 #[test]
 fn ctx_ex() {
     let t = ex();
@@ -407,5 +407,43 @@ fn ctx_m_create_l_create() {
             &[CTX::list_index(3)]
         )),
         26
+    );
+}
+
+fn nest(d: usize) -> Value {
+    (0..d).fold(Value::Int(1), |v, _| Value::list(vec![v]))
+}
+
+/// Nesting bound: a stored bin never nests deeper than the particle decoder accepts (64, as
+/// storage-format.md "Particle encoding"), so an operand or context reaching deeper → 4 and the
+/// record stays readable (an interpretation: cdt.md states no nesting limit).
+#[test]
+fn ctx_nesting_limit() {
+    let t = open();
+    assert_eq!(t.ok(maps::put(&mp(), "m", 1, nest(63))), Value::Int(1));
+    assert!(t.bin("m").is_some(), "readable back");
+    assert_eq!(t.code(maps::put(&mp(), "m", 2, nest(64))), 4);
+    assert_eq!(
+        t.code(lists::append(&ListPolicy::default(), "l", nest(64))),
+        4
+    );
+    let deep: Vec<CTX> = (0..65)
+        .map(|_| CTX::list_index_create(0, ListOrderType::Unordered, false))
+        .collect();
+    assert_eq!(
+        t.code(c(lists::append(&ListPolicy::default(), "x", 1), &deep)),
+        4
+    );
+    let ok: Vec<CTX> = (0..63)
+        .map(|_| CTX::list_index_create(0, ListOrderType::Unordered, false))
+        .collect();
+    assert_eq!(
+        t.ok(c(lists::append(&ListPolicy::default(), "x", 1), &ok)),
+        Value::Int(1)
+    );
+    assert_eq!(t.bin("x"), Some(nest(64)));
+    assert_eq!(
+        t.code(c(lists::append(&ListPolicy::default(), "x", li(&[1])), &ok)),
+        4
     );
 }

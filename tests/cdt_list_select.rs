@@ -159,7 +159,7 @@ fn l_return_types() {
 }
 
 /// L-OP-INDEX … L-OP-RANK-RANGE remove twins, L-OP-LEGACY (pop, pop_range, remove,
-/// remove_range, trim, get, get_range), CDT-COUNT-ARG, CDT-EMPTY-STAYS, CDT-ABSENT-REMOVE.
+/// remove_range, trim, get, get_range), SEL-INDEX-LIST, CDT-COUNT-ARG, CDT-EMPTY-STAYS, CDT-ABSENT-REMOVE.
 #[test]
 fn l_op_remove_and_legacy() {
     let base = [7, 3, 7, 1];

@@ -18,7 +18,8 @@ fn un(flags: F) -> ListPolicy {
 }
 
 /// L-APP-UNORD, L-APP-ORD, L-APP-AU-NEW, L-APP-AU-EXISTS, L-APP-AU-NF, L-APP-BOUNDED,
-/// L-APP-ABSENT-BIN, L-ORDER-CREATE, L-ORDER-ORDERED, L-FLAG-EQUAL, CDT-SIZE-RESULT.
+/// L-APP-ABSENT-BIN, L-ORDER-CREATE, L-ORDER-ORDERED, L-FLAG-EQUAL, L-FLAG-SCOPE (with the
+/// insert, set and increment tests below), CDT-SIZE-RESULT.
 #[test]
 fn l_append() {
     let t = open();

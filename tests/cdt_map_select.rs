@@ -26,7 +26,7 @@ fn kv(pairs: &[(i64, i64)]) -> Value {
     )
 }
 
-/// M-EX-01 … M-EX-14, SEL-KEY-REL, SEL-VALUE-REL, RT-PAIRS, M-OP-KEY-REL, M-OP-VALUE-REL.
+/// M-EX-01 … M-EX-14, SEL-KEY-REL, SEL-VALUE-REL, RT-PAIRS, CH-KEYVALUE-PAIRS, M-OP-KEY-REL, M-OP-VALUE-REL.
 #[test]
 fn m_ex_relative_ranges() {
     let t = base();
@@ -84,8 +84,8 @@ fn m_ex_relative_ranges() {
     assert_eq!(vr(11, -1, Some(1)), kv(&[(9, 10)]), "M-EX-14");
 }
 
-/// M-EX-15 … M-EX-28, SEL-SINGLE, SEL-RANGE, SEL-SET, SEL-INVERTED, SEL-INDEX-MAP, SEL-RANK,
-/// CH-RANK-TIES, RT-INVERTED-COUNT, CE-26.
+/// M-EX-15 … M-EX-28, SEL-KEY, SEL-KEY-LIST, CH-SET-SELECTION, SEL-SINGLE, SEL-RANGE, SEL-SET, SEL-INVERTED, SEL-INDEX-MAP, SEL-RANK,
+/// CH-RANK-TIES, RT-INVERTED-COUNT, CE-26, RC-26.
 #[test]
 fn m_ex_selectors() {
     let t = base();
@@ -277,7 +277,7 @@ fn rt_every_return_type() {
 }
 
 /// SEL-RESULT-ORDER, CH-RESULT-ORDER: rank-ordered selectors, index order otherwise and when
-/// inverted, Rank results ascending, by_value_list Rank results in payload order.
+/// inverted, Rank results ascending, by_value_list Rank results in payload order; SEL-VALUE.
 #[test]
 fn sel_result_order() {
     let t = base(); // key order 0,4,5,9; ranks: 4:2 (0), 9:10 (1), 5:15 (2), 0:17 (3)

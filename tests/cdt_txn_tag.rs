@@ -2,9 +2,9 @@
 //! literally, through `Database::operate`, plus the record-level CDT rules it rests on: OP-ATOMIC /
 //! CR-ATOMIC, OP-NOFAIL, OP-RAW, OPR-DEFAULT / OPR-ALL, CR-GEN, CR-REPLACE, CR-CREATE-RECORD.
 //!
-//! SB-01's timeout itself (9 with `in_doubt`) comes from the commit-level / replica path; here the
-//! two possible truths behind it are reproduced directly: the first attempt applied (SB-03) or
-//! did not (SB-02).
+//! SB-01's timeout is produced by holding the record's lock so the first attempt times out while
+//! queued (9, in doubt, not applied); the other truth behind a 9 — the attempt applied — is
+//! reproduced by simply running the operate before its retry (SB-03).
 
 mod cdt_support;
 mod common;
@@ -72,6 +72,44 @@ fn sb_07_and_sb_02_first_application() {
     t.run_with(&update(), &guarded("tx-43", 2000, false))
         .expect("SB-02");
     assert_eq!(t.gen(), g + 1);
+    assert_eq!(balance(&t), Some(Value::Int(90)));
+}
+
+/// SB-01, SB-02: the first attempt times out in doubt (it queued behind a held lock and was not
+/// applied); the identical retry applies once.
+#[test]
+fn sb_01_timeout_in_doubt_then_retry_applies_once() {
+    let t = open();
+    t.set("balance", 100);
+    let g = t.gen();
+    let ns = t.t.db.namespace("test").expect("ns").clone();
+    let held = ns
+        .locks
+        .acquire(t.key.digest, 0, None)
+        .expect("hold the record lock");
+    let timed = WritePolicy {
+        total_timeout: Some(std::time::Duration::from_millis(20)),
+        ..update()
+    };
+    let e = t
+        .run_with(&timed, &guarded("tx-42", 1000, false))
+        .expect_err("SB-01");
+    assert_eq!(e.code().code(), 9);
+    assert!(e.in_doubt());
+    drop(held);
+    assert_eq!(
+        t.ok(maps::get_by_key("txns", "tx-42", RT::Exists)),
+        Value::Nil,
+        "SB-04: not applied"
+    );
+    t.run_with(&update(), &guarded("tx-42", 1000, false))
+        .expect("SB-02 retry");
+    assert_eq!(balance(&t), Some(Value::Int(90)));
+    assert_eq!(t.gen(), g + 1);
+    let e = t
+        .run_with(&update(), &guarded("tx-42", 1000, false))
+        .expect_err("SB-03");
+    assert_eq!(e.code().code(), 24);
     assert_eq!(balance(&t), Some(Value::Int(90)));
 }
 

@@ -84,12 +84,12 @@ fn l_bins() {
 #[test]
 fn b_namespace_limit() {
     let t = common::open();
-    for i in 0..40_000 {
+    for i in 0..10_000 {
         put_ok(&t, &wp(), &key(i), &[bin(&format!("n{i}"), i)]);
     }
     assert_eq!(
-        must_get(&t, &key(39_999)).bin("n39999"),
-        Some(&Value::Int(39_999))
+        must_get(&t, &key(9_999)).bin("n9999"),
+        Some(&Value::Int(9_999))
     );
 }
 

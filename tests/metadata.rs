@@ -104,3 +104,35 @@ fn s_states_counted() {
     assert_eq!(t.db.stats().records, 2);
     assert_eq!(rc(&get(&t, &key(4))), RC::KeyNotFoundError);
 }
+
+/// MD-LUT-UNIT, MD-LUT-MONO at the end of the 40-bit range (the year 2044): writes, touches,
+/// durable deletes and read-touches keep working and never panic; the LUT saturates at 2^40 − 1
+/// and so still never goes backwards.
+#[test]
+fn md_lut_saturates_at_40_bits() {
+    let t = common::open();
+    let k = key(1);
+    put_ok(&t, &ttl(E::Seconds(100)), &k, &[bin("a", 1)]);
+    let lut_max = (1u64 << 40) - 1;
+    t.clock.set_ms(lut_max - 5);
+    let r = put_ok(&t, &ttl(E::Seconds(100)), &k, &[bin("a", 2)]);
+    assert_eq!(r.last_update_time, lut_max - 5);
+    t.clock.set_ms(lut_max + 10_000);
+    let r = put_ok(&t, &ttl(E::Seconds(100)), &k, &[bin("a", 3)]);
+    assert_eq!(r.last_update_time, lut_max);
+    assert_eq!(
+        t.db.touch(&wp(), &k).expect("touch").last_update_time,
+        lut_max
+    );
+    t.clock.advance_s(95);
+    let p = aerolite::ReadPolicy {
+        read_touch_ttl_percent: 100,
+        ..aerolite::ReadPolicy::default()
+    };
+    assert!(t.db.get(&p, &k, aerolite::Bins::All).is_ok());
+    assert!(t.db.delete(&durable(), &k).expect("durable delete"));
+    assert_eq!(
+        put_ok(&t, &wp(), &k, &[bin("a", 4)]).last_update_time,
+        lut_max
+    );
+}

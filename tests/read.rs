@@ -346,3 +346,51 @@ fn rtt_apply_only_on_success_and_dropped_when_full() {
     assert_eq!(r.expiration, w.expiration);
     assert_eq!(must_get(&t, &k).expiration, w.expiration, "touch dropped");
 }
+
+/// RP-08, L-OPS: a named-bin get is a list of read ops (Aerospike sends one read op per name), so
+/// more than 32768 names → 4, like an operate with more than 32768 reads; 32768 names are fine.
+#[test]
+fn rp_08_bin_list_longer_than_op_limit() {
+    let t = common::open();
+    let k = key(1);
+    live(&t, &k, 1);
+    let names: Vec<String> = (0..32_769).map(|i| format!("b{}", i % 100)).collect();
+    let r = t.db.get(&rp(), &k, Bins::Some(names.clone()));
+    assert_eq!(rc(&r), RC::ParameterError);
+    let r = t.db.get(&rp(), &k, Bins::Some(names[..32_768].to_vec()));
+    assert_eq!(rc(&r), RC::Ok);
+}
+
+/// RTT-APPLY with RC-8's "out of space" (the namespace in stop-writes): the read-touch is a write
+/// of the record image, and writes are refused in stop-writes (WP-04), so the touch is dropped
+/// silently; the read still returns 0. Once space is freed the next read touches.
+#[test]
+fn rtt_dropped_in_stop_writes() {
+    let t = common::open_with(|ns| {
+        ns.storage(StorageConfig::Memory {
+            capacity_bytes: 32 * 1024,
+        })
+    });
+    let k = key(0);
+    let w = put_ok(&t, &ttl(Expiration::Seconds(100)), &k, &[bin("a", 1)]);
+    let mut n = 1;
+    while rc(&t.db.put(&wp(), &key(n), &[bin("pad", vec![0u8; 500])])) == RC::Ok {
+        n += 1;
+        assert!(n < 1000);
+    }
+    t.clock.advance_s(90);
+    let r =
+        t.db.get(&rtt(50), &k, Bins::All)
+            .expect("read succeeds in stop-writes");
+    assert_eq!(r.expiration, w.expiration);
+    assert_eq!(must_get(&t, &k).expiration, w.expiration, "touch dropped");
+    for i in 1..n {
+        assert!(t.db.delete(&wp(), &key(i)).expect("delete"));
+    }
+    let _ = t.db.get(&rtt(50), &k, Bins::All).expect("read");
+    assert_eq!(
+        must_get(&t, &k).expiration,
+        now_s(&t) + 100,
+        "touched after space freed"
+    );
+}

@@ -397,3 +397,25 @@ fn ex_no_evict() {
         assert!(get(&t, &key(i)).is_ok(), "record {i} evicted");
     }
 }
+
+/// EX-SWEEP-OFF (decision documented on `Database::sweep_expired`): with interval 0 no runtime
+/// thread reaps, even with background threads on; an explicit `sweep_expired` call still does.
+#[test]
+fn ex_sweep_off_no_thread_but_explicit_sweep_reaps() {
+    let clock = ManualClock::at_2026();
+    let (ns, _dir) = common::with_backend(
+        NamespaceConfig::new("test")
+            .expiry_sweep_interval(0)
+            .allow_ttl_without_sweep(true),
+    );
+    let db =
+        Database::open(DatabaseConfig::with_namespaces(vec![ns]).clock(Arc::new(clock.clone())))
+            .expect("open with threads");
+    db.put(&ttl(E::Seconds(1)), &key(1), &[bin("a", 1)])
+        .expect("put");
+    clock.advance_s(5);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(db.stats().records, 1, "no automatic reaping");
+    assert_eq!(db.sweep_expired().reaped, 1);
+    assert_eq!(db.stats().records, 0);
+}

@@ -18,6 +18,17 @@ struct Cli {
 enum Cmd {
     /// Run scenario A (record-model.md §22.1) step by step on an embedded namespace.
     Demo,
+    /// Print a device file's header and per-block summary; `--verify` checks every image and
+    /// exits 2 on corruption.
+    Inspect {
+        /// Device file or raw device.
+        path: std::path::PathBuf,
+        /// Decode every image; exit 2 when anything is corrupt.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// YCSB-like and ACT-like benchmarks (no options: a ~30 s mixed run).
+    Bench(aerolite::bench::BenchArgs),
     /// Reproducible experiments from the seeds.
     Scenario {
         #[command(subcommand)]
@@ -48,6 +59,49 @@ enum Scenario {
         #[arg(long)]
         json: bool,
     },
+    /// Seed 003: in-doubt writes on a replicated cluster under faults; naive retry vs exactly-once.
+    InDoubt(InDoubtArgs),
+}
+
+/// Options of `scenario in-doubt` (defaults: `replication::scenario::Options::default()`).
+#[derive(clap::Args)]
+struct InDoubtArgs {
+    /// Seed of the cluster, its faults and the load.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Logical add(+1) writes per strategy.
+    #[arg(long, default_value_t = 2000)]
+    writes: u64,
+    /// Records.
+    #[arg(long, default_value_t = 16)]
+    keys: u64,
+    /// Replicas besides the master.
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
+    /// Client total timeout per attempt, simulated ms.
+    #[arg(long, default_value_t = 100)]
+    timeout_ms: u64,
+    /// Message drop chance per mille.
+    #[arg(long, default_value_t = 20)]
+    drop: u32,
+    /// Message delay chance per mille.
+    #[arg(long, default_value_t = 20)]
+    delay: u32,
+    /// Longest delay, ms.
+    #[arg(long, default_value_t = 150)]
+    delay_max_ms: u64,
+    /// Message duplication chance per mille.
+    #[arg(long, default_value_t = 10)]
+    duplicate: u32,
+    /// Master crash chance per applied write, per mille (after step 2, 3, 4 or 5).
+    #[arg(long, default_value_t = 3)]
+    crash: u32,
+    /// Write with CommitMaster instead of CommitAll.
+    #[arg(long)]
+    commit_master: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() {
@@ -55,6 +109,8 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let result = match cli.cmd {
         Cmd::Demo => cli::demo::run(&mut out),
+        Cmd::Inspect { path, verify } => cli::inspect::run(&path, verify, &mut out),
+        Cmd::Bench(args) => aerolite::bench::run_cli(&args, &mut out),
         Cmd::Scenario { which } => match which {
             Scenario::GenRace {
                 seed,
@@ -72,6 +128,23 @@ fn main() {
                     conflict_probability,
                 };
                 cli::scenario_gen_race::run(&opts, json, &mut out)
+            }
+            Scenario::InDoubt(a) => {
+                let opts = aerolite::replication::scenario::Options {
+                    seed: a.seed,
+                    writes: a.writes,
+                    keys: a.keys.max(1),
+                    replicas: a.replicas,
+                    timeout_ms: a.timeout_ms.max(1),
+                    drop_per_mille: a.drop.min(1000),
+                    delay_per_mille: a.delay.min(1000),
+                    delay_ms_max: a.delay_max_ms,
+                    duplicate_per_mille: a.duplicate.min(1000),
+                    crash_per_mille: a.crash.min(1000),
+                    commit_master: a.commit_master,
+                    ..Default::default()
+                };
+                cli::scenario_in_doubt::run(&opts, a.json, &mut out)
             }
         },
     };

@@ -29,7 +29,8 @@ pub mod result;
 pub mod return_type;
 pub mod select;
 
-use crate::error::Result;
+use crate::error::{err, Result, ResultCode};
+use crate::record::particle::MAX_DEPTH;
 use crate::record::value::Value;
 use context::CTX;
 use list::ListOp;
@@ -103,9 +104,18 @@ impl CdtOperation {
     /// Apply to the bin's working value (`None` = bin absent). On return the slot holds the new
     /// bin value (`None` = bin absent, e.g. CDT-ABSENT-NOOP). Returns the op's result value.
     pub fn apply(&self, slot: &mut Option<Value>) -> Result<Value> {
+        // The element a context selects sits at nesting ctx.len() of the bin value; the decoder
+        // accepts at most MAX_DEPTH, so deeper paths (and operands reaching deeper) are refused.
+        let depth = self.ctx.len();
+        if depth > MAX_DEPTH {
+            return err(
+                ResultCode::ParameterError,
+                format!("context of {depth} steps; at most {MAX_DEPTH}"),
+            );
+        }
         let leaf = |s: &mut Option<Value>| match &self.op {
-            CdtOp::Map(m) => m.apply(s),
-            CdtOp::List(l) => l.apply(s),
+            CdtOp::Map(m) => m.apply(s, depth),
+            CdtOp::List(l) => l.apply(s, depth),
         };
         if self.ctx.is_empty() {
             leaf(slot)

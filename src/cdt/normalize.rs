@@ -34,7 +34,9 @@ pub fn normalize(v: &mut Value) -> Result<()> {
     normalize_at(v, 0)
 }
 
-fn normalize_at(v: &mut Value, depth: usize) -> Result<()> {
+/// [`normalize`] for a value that will sit at nesting `depth` of a bin value (0 = the bin value
+/// itself), so that the stored bin never nests deeper than `MAX_DEPTH` (the decoder's limit).
+pub fn normalize_at(v: &mut Value, depth: usize) -> Result<()> {
     if depth > MAX_DEPTH {
         return err(
             ResultCode::ParameterError,

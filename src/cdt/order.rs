@@ -4,7 +4,7 @@
 //! Invariant: `compare` is a total order (reflexive, antisymmetric, transitive), NaN included
 //! (CH-NAN: all NaNs are equal and greater than every other double).
 
-use crate::record::value::{Map, MapOrder, Value};
+use crate::record::value::{Map, Value};
 use std::cmp::Ordering;
 
 /// Type class rank (VO-TYPES): nil < false < true < negative ints < non-negative ints < strings
@@ -83,7 +83,11 @@ pub fn compare_maps(a: &Map, b: &Map) -> Ordering {
 
 fn sorted_refs(m: &Map) -> Vec<(&Value, &Value)> {
     let mut v: Vec<(&Value, &Value)> = m.entries.iter().map(|(k, v)| (k, v)).collect();
-    if m.order == MapOrder::Unordered {
+    // Stored maps are sorted by key whatever their order attribute (cdt::normalize); a map built
+    // by hand (e.g. a selector operand) may not be, so sort unless already sorted.
+    if v.windows(2)
+        .any(|w| compare(w[0].0, w[1].0) == Ordering::Greater)
+    {
         v.sort_by(|x, y| compare(x.0, y.0));
     }
     v
@@ -141,6 +145,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// VO-INT, VO-BOOL, VO-GEOJSON, VO-EQUAL.
+    #[test]
+    fn vo_int_bool_geojson_equal() {
+        assert!(Value::Int(i64::MIN) < Value::Int(-1));
+        assert!(Value::Int(-1) < Value::Int(0));
+        assert!(Value::Int(3) < Value::Int(i64::MAX));
+        assert!(Value::Bool(false) < Value::Bool(true));
+        assert!(Value::Bool(true) < Value::Int(i64::MIN));
+        assert!(Value::Nil < Value::Bool(false));
+        let g = |s: &str| Value::GeoJSON(s.into());
+        assert!(g("") < g("a") && g("a") < g("ab") && g("ab") < g("b"));
+        assert!(Value::Float(f64::NAN) < g(""));
+        assert_eq!(compare(&g("x"), &g("x")), Ordering::Equal);
+        assert_eq!(Value::list(vec![1.into()]), Value::list(vec![1.into()]));
+        assert_ne!(Value::list(vec![1.into()]), Value::list(vec![1.0.into()]));
+        assert_ne!(Value::from("a"), Value::Blob(b"a".to_vec()));
     }
 
     /// VO-EX-2, VO-EX-3, VO-DOUBLE, CH-NAN, V-EQUALITY.

@@ -1,7 +1,7 @@
 //! The delete path (record-model.md §7.3, DP-01 … DP-11; §12).
 
 use crate::engine::namespace::Namespace;
-use crate::engine::state::{inc, State};
+use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write::generation_passes;
 use crate::error::{err, Result, ResultCode};
 use crate::policy::write::WritePolicy;
@@ -81,7 +81,7 @@ impl Namespace {
         let meta = ImageMeta {
             digest,
             generation: inc(e.generation),
-            lut: e.lut().max(now_ms),
+            lut: next_lut(e.lut(), now_ms),
             void_time: 0,
             tombstone: true,
             set_name: img.meta.set_name.clone(),

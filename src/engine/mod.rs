@@ -14,6 +14,7 @@ pub mod locks;
 pub mod namespace;
 pub mod read;
 pub mod recovery;
+pub mod replica_apply;
 pub mod runtime;
 pub mod sets;
 pub mod state;

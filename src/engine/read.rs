@@ -1,10 +1,10 @@
 //! The read path (record-model.md §7.2, RP-01 … RP-09) and read-touch (§14.1).
 
 use crate::engine::namespace::Namespace;
-use crate::engine::state::State;
+use crate::engine::state::{next_lut, State};
 use crate::error::{err, Result, ResultCode};
-use crate::ops::apply::apply_ops;
-use crate::ops::validate::validate_read_ops;
+use crate::ops::apply::apply_ops_checked;
+use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
 use crate::policy::read::ReadPolicy;
 use crate::record::bin::{validate_bin_name, BinList};
@@ -103,6 +103,7 @@ impl Namespace {
                         "explicit bin list is empty (RP-08)",
                     );
                 }
+                validate_read_op_count(names.len())?;
                 let mut out = BinList::new();
                 for n in names {
                     validate_bin_name(n)?;
@@ -113,12 +114,12 @@ impl Namespace {
                 out
             }
             ReadKind::Ops(ops, respond_all) => {
-                validate_read_ops(ops)?;
+                validate_read_op_count(ops.len())?;
                 if ops.iter().all(|o| matches!(o, Operation::ReadHeader)) {
                     BinList::new()
                 } else {
                     let mut working = img.bins.clone();
-                    apply_ops(&mut working, ops, respond_all)?
+                    apply_ops_checked(&mut working, ops, respond_all, validate_read_op)?
                 }
             }
         };
@@ -148,6 +149,11 @@ impl Namespace {
 
     /// RTT-WHEN / RTT-EFFECT / RTT-APPLY: renew the TTL of a record close to expiring. Runs under the
     /// record lock, after the read succeeded; a failed image write is dropped silently.
+    ///
+    /// The touch is a write of the record image, so it is dropped wherever a write would be refused
+    /// for space: storage overload (WP-02) and stop-writes (WP-04, which RC-8 counts as "out of
+    /// space"), not only when the append itself fails. Aerospike's read-touch is likewise an
+    /// internal write that stop-writes refuses.
     fn read_touch(
         &self,
         policy: &ReadPolicy,
@@ -180,9 +186,13 @@ impl Namespace {
         if new_void <= i64::from(e.void_time) {
             return;
         }
+        let space = self.storage.space();
+        if space.overloaded || space.stop_writes {
+            return;
+        }
         let mut meta = img.meta.clone();
         meta.void_time = u32::try_from(new_void).unwrap_or(u32::MAX);
-        meta.lut = meta.lut.max(now_ms);
+        meta.lut = next_lut(meta.lut, now_ms);
         if let Ok((_, ticket)) = self.commit(&meta, &img.bins, e.set_id, Some(*e)) {
             // RTT-APPLY: durability follows the namespace's mode; a failure here is dropped.
             let _ = self.storage.wait_durable(ticket);

@@ -1,5 +1,6 @@
 //! Restart and shutdown of a namespace's index: restore from the backend's index snapshot
-//! (RS-CLEAN), or rebuild by a cold-start scan (RS-RESOLVE, RS-UNCLEAN-*, CH-RESTART-EXPIRED);
+//! (RS-CLEAN), or rebuild by a cold-start scan (RS-RESOLVE, RS-UNCLEAN-*, CH-RESTART-EXPIRED,
+//! and RS-TOMB-RECLAIM for eligible tombstones whose record has no other image on the device);
 //! at shutdown hand the backend the index image for its snapshot.
 //!
 //! Invariants: resolution runs over every surviving image before expiry is applied, so the result
@@ -10,9 +11,10 @@ use crate::engine::namespace::Namespace;
 use crate::error::{err, Result, ResultCode};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{IndexEntry, Location};
-use crate::record::key::PARTITIONS;
+use crate::record::key::{Digest, PARTITIONS};
 use crate::storage::record_image;
 use crate::storage::{IndexImage, Restore};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// What a restart did.
@@ -26,6 +28,8 @@ pub struct RecoveryStats {
     pub superseded: u64,
     /// Winners dropped because they were expired at restart.
     pub expired_dropped: u64,
+    /// Eligible tombstones with no older image on the device, dropped by the scan.
+    pub tombstones_dropped: u64,
     /// Entries in the index afterwards.
     pub entries: u64,
     /// Wall time of the restart.
@@ -81,6 +85,7 @@ pub fn open(ns: &Namespace) -> Result<RecoveryStats> {
 
 fn cold_start(ns: &Namespace, stats: &mut RecoveryStats) -> Result<()> {
     let mut problem = None;
+    let mut has_older: HashSet<Digest> = HashSet::new();
     ns.storage.scan(&mut |loc, bytes| {
         stats.images += 1;
         // The backend verified the CRC; a failure here is counted as superseded-by-nothing.
@@ -110,10 +115,17 @@ fn cold_start(ns: &Namespace, stats: &mut RecoveryStats) -> Result<()> {
             flags,
         );
         match ns.index.get(&meta.digest) {
-            Some(old) if !wins(&entry, &old) => stats.superseded += 1,
-            Some(_) => {
+            Some(old) => {
+                let copy = old.generation == entry.generation
+                    && old.lut() == entry.lut()
+                    && old.flags == entry.flags;
+                if !copy {
+                    has_older.insert(meta.digest);
+                }
                 stats.superseded += 1;
-                ns.index.put(meta.digest, entry);
+                if wins(&entry, &old) {
+                    ns.index.put(meta.digest, entry);
+                }
             }
             None => {
                 ns.index.put(meta.digest, entry);
@@ -123,13 +135,23 @@ fn cold_start(ns: &Namespace, stats: &mut RecoveryStats) -> Result<()> {
     if let Some(e) = problem {
         return Err(e);
     }
-    // RS-UNCLEAN-EXPIRED / CH-RESTART-EXPIRED: expiry only after resolution.
+    // RS-UNCLEAN-EXPIRED / CH-RESTART-EXPIRED: expiry only after resolution. RS-TOMB-RECLAIM:
+    // an eligible tombstone with no other image of its record on the device is dropped.
     let now_s = ns.clock.now_s();
+    let now_ms = ns.clock.now_ms();
+    let age_ms = u64::from(ns.config.tombstone_eligible_age_s) * 1000;
     for p in 0..PARTITIONS {
         let mut part = ns.index.partition(p);
         let before = part.len();
         part.retain(|_, e| e.is_tombstone() || !e.is_expired(now_s));
         stats.expired_dropped += (before - part.len()) as u64;
+        let before = part.len();
+        part.retain(|d, e| {
+            !(e.is_tombstone()
+                && now_ms.saturating_sub(e.lut()) >= age_ms
+                && !has_older.contains(d))
+        });
+        stats.tombstones_dropped += (before - part.len()) as u64;
     }
     Ok(())
 }

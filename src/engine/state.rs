@@ -1,5 +1,6 @@
 //! Record states (record-model.md §6) and the generation arithmetic of §10.
 
+use crate::index::entry::LUT_MAX;
 use crate::index::IndexEntry;
 
 /// The state of a digest at request time.
@@ -47,4 +48,11 @@ pub fn inc(g: u16) -> u16 {
     } else {
         g + 1
     }
+}
+
+/// MD-LUT-MONO: the LUT of a new version, `max(LUT_old, now_ms)`, saturated at the 40-bit maximum
+/// (MD-LUT-UNIT: reached in 2044). Past that point every version keeps `LUT_MAX`, which still
+/// never goes backwards; writes keep working instead of failing or breaking the index invariant.
+pub fn next_lut(lut_old: u64, now_ms: u64) -> u64 {
+    lut_old.max(now_ms).min(LUT_MAX)
 }

@@ -4,8 +4,8 @@
 //! for which another image of its digest was found, then drop the still-marked ones under their
 //! record locks if they did not change meanwhile.
 //!
-//! Invariant: a tombstone is dropped only if no other image of its digest was readable on the
-//! device at any point of the pass (images written during the pass are newer and change the
+//! Invariant: a tombstone is dropped only if no other image of its digest (identical defrag
+//! copies of the tombstone excepted) was readable on the device at any point of the pass (images written during the pass are newer and change the
 //! index entry, which the final re-check sees).
 
 use crate::engine::namespace::Namespace;
@@ -79,7 +79,14 @@ impl TombReclaimer {
             let marked = &mut self.marked;
             ns.storage.block_images(b, &mut |loc, bytes| {
                 if let Ok(m) = record_image::decode_meta(bytes) {
-                    if marked.get(&m.digest).is_some_and(|t| t.location != loc) {
+                    // An identical copy of the tombstone itself (left by a defrag move) is
+                    // harmless: at worst a cold start brings the tombstone back, never the
+                    // record. Any other image of the digest is older and keeps the tombstone.
+                    let older = marked.get(&m.digest).is_some_and(|t| {
+                        t.location != loc
+                            && !(m.tombstone && m.generation == t.generation && m.lut == t.lut())
+                    });
+                    if older {
                         marked.remove(&m.digest);
                     }
                 }

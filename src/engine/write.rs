@@ -1,7 +1,7 @@
 //! The write path (record-model.md §7.1, WP-01 … WP-22): put, touch, and operate with a write op.
 
 use crate::engine::namespace::Namespace;
-use crate::engine::state::{inc, State};
+use crate::engine::state::{inc, next_lut, State};
 use crate::error::{err, Result, ResultCode};
 use crate::ops::apply::apply_ops;
 use crate::ops::validate::validate_write_ops;
@@ -162,7 +162,7 @@ impl Namespace {
             _ => (0, 0),
         };
         let generation = inc(base);
-        let lut = lut_old.max(now_ms);
+        let lut = next_lut(lut_old, now_ms);
         let merge = matches!(
             action,
             RecordExistsAction::Update

@@ -10,8 +10,20 @@ use crate::record::value::Value;
 
 /// Apply `ops` to `bins`; returns the result entries.
 pub fn apply_ops(bins: &mut BinList, ops: &[Operation], respond_all_ops: bool) -> Result<BinList> {
+    apply_ops_checked(bins, ops, respond_all_ops, |_, _| Ok(()))
+}
+
+/// As [`apply_ops`], running `check(i, op)` just before op `i` is applied, so that checks and
+/// op errors decide in request order (RP-08: per op, bad bin name, then the op's own error).
+pub fn apply_ops_checked(
+    bins: &mut BinList,
+    ops: &[Operation],
+    respond_all_ops: bool,
+    mut check: impl FnMut(usize, &Operation) -> Result<()>,
+) -> Result<BinList> {
     let mut out = BinList::new();
     for (i, op) in ops.iter().enumerate() {
+        check(i, op)?;
         apply_one(bins, op, respond_all_ops, &mut out)
             .map_err(|e| crate::error::Error::new(e.code(), format!("op {i}: {}", e.detail())))?;
     }

@@ -93,20 +93,25 @@ pub fn validate_write_ops(
     Ok(())
 }
 
-/// RP-08 (op-count and bin-name part) for a read-path request.
-pub fn validate_read_ops(ops: &[Operation]) -> Result<()> {
-    if ops.len() > OPS_MAX {
+/// RP-08, first part: more than 32768 ops → 4. A named-bin get counts each name as a read op
+/// (that is how Aerospike clients send it), so its bin list is held to the same limit.
+pub fn validate_read_op_count(n: usize) -> Result<()> {
+    if n > OPS_MAX {
         return err(
             ResultCode::ParameterError,
-            format!("{} ops; at most {OPS_MAX} (RP-08, L-OPS)", ops.len()),
+            format!("{n} ops; at most {OPS_MAX} (RP-08, L-OPS)"),
         );
     }
-    for (i, op) in ops.iter().enumerate() {
-        if let Some(name) = op.bin_name() {
-            validate_bin_name(name).map_err(|e| {
-                crate::error::Error::new(e.code(), format!("op {i}: {} (RP-08)", e.detail()))
-            })?;
-        }
+    Ok(())
+}
+
+/// RP-08, per op in request order: a bad bin name → 21. The read path runs this just before
+/// applying op `i`, so that an earlier op's own error (a CDT read error) decides first.
+pub fn validate_read_op(i: usize, op: &Operation) -> Result<()> {
+    if let Some(name) = op.bin_name() {
+        validate_bin_name(name).map_err(|e| {
+            crate::error::Error::new(e.code(), format!("op {i}: {} (RP-08)", e.detail()))
+        })?;
     }
     Ok(())
 }

@@ -96,7 +96,12 @@ pub struct WritePolicy {
     pub respond_all_ops: bool,
     /// Filter predicate (WP-13, DP-08).
     pub filter_expression: Option<Filter>,
-    /// Total deadline; `None` = no deadline (CL-TIMEOUT-*).
+    /// Deadline of each attempt; `None` = no deadline (CL-TIMEOUT-QUEUED). It bounds the time an
+    /// attempt waits for the record; every retry (`max_retries`) gets a fresh deadline, so a call
+    /// can take up to `(max_retries + 1) × total_timeout` plus the sleeps, as SB-TRIM-5 assumes.
+    /// (Aerospike clients also bound all attempts together by `totalTimeout` and each by
+    /// `socketTimeout`; with only one timeout here, per attempt is the reading under which
+    /// `max_retries` can matter at all.)
     pub total_timeout: Option<Duration>,
     /// Retries after Timeout or a client-side error (ID-RETRY-POLICY; default 0).
     pub max_retries: u32,

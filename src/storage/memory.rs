@@ -142,6 +142,7 @@ impl Storage for MemoryStorage {
             capacity_bytes: self.capacity,
             bytes_written: self.written.load(Ordering::Relaxed),
             client_bytes: self.written.load(Ordering::Relaxed),
+            io_backend: "memory",
             ..StorageStats::default()
         }
     }

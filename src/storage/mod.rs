@@ -96,6 +96,8 @@ pub struct StorageStats {
     pub scan: cold_start::ScanCounts,
     /// Whether the last open restored from an index snapshot.
     pub fast_restart: bool,
+    /// I/O backend in use ("memory", "portable-direct", "io_uring-direct", …).
+    pub io_backend: &'static str,
 }
 
 /// A storage backend.

@@ -788,6 +788,7 @@ impl Storage for DeviceStorage {
             syncs: self.counters.syncs.load(Ordering::Relaxed),
             scan: st.scan,
             fast_restart: st.fast_restart,
+            io_backend: self.devices[0].kind(),
         }
     }
 

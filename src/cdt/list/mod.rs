@@ -8,7 +8,7 @@ mod write;
 pub use write::insert_sorted;
 
 use crate::cdt::map::remove_indexes;
-use crate::cdt::normalize::normalize;
+use crate::cdt::normalize::normalize_at;
 use crate::cdt::number;
 use crate::cdt::order::compare;
 use crate::cdt::policy::{ListPolicy, ListSortFlags};
@@ -49,14 +49,14 @@ pub enum ListOp {
     Remove(Selector, ReturnType),
 }
 
-fn payload_list(v: &mut Value) -> Result<()> {
+fn payload_list(v: &mut Value, depth: usize) -> Result<()> {
     if !matches!(v, Value::List(_)) {
         return err(
             ResultCode::ParameterError,
             format!("list payload {v} is not a list (CDT-PAYLOAD)"),
         );
     }
-    normalize(v)
+    normalize_at(v, depth)
 }
 
 impl ListOp {
@@ -65,11 +65,13 @@ impl ListOp {
         !matches!(self, ListOp::Size | ListOp::Get(..))
     }
 
-    fn prepared(&self) -> Result<ListOp> {
+    fn prepared(&self, depth: usize) -> Result<ListOp> {
         let mut op = self.clone();
         match &mut op {
-            ListOp::Append(_, v) | ListOp::Insert(_, _, v) | ListOp::Set(_, _, v) => normalize(v)?,
-            ListOp::AppendItems(_, v) | ListOp::InsertItems(_, _, v) => payload_list(v)?,
+            ListOp::Append(_, v) | ListOp::Insert(_, _, v) | ListOp::Set(_, _, v) => {
+                normalize_at(v, depth + 1)?
+            }
+            ListOp::AppendItems(_, v) | ListOp::InsertItems(_, _, v) => payload_list(v, depth)?,
             ListOp::Increment(_, _, d) => *d = number::delta(d, false)?,
             ListOp::Get(sel, rt) | ListOp::Remove(sel, rt) => {
                 check(sel, *rt, false)?;
@@ -83,9 +85,10 @@ impl ListOp {
         Ok(op)
     }
 
-    /// Apply to a bin's (or a context element's) value; `None` = absent.
-    pub fn apply(&self, slot: &mut Option<Value>) -> Result<Value> {
-        let op = self.prepared()?;
+    /// Apply to a bin's (or a context element's) value at nesting `depth` (0 = the bin);
+    /// `None` = absent.
+    pub fn apply(&self, slot: &mut Option<Value>, depth: usize) -> Result<Value> {
+        let op = self.prepared(depth)?;
         match slot {
             None => {
                 let order = match &op {

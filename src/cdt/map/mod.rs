@@ -8,7 +8,7 @@
 
 mod write;
 
-use crate::cdt::normalize::{check_key, normalize};
+use crate::cdt::normalize::{check_key, normalize_at};
 use crate::cdt::number;
 use crate::cdt::policy::MapPolicy;
 use crate::cdt::result::{check, select_and_build};
@@ -46,13 +46,14 @@ impl MapOp {
         !matches!(self, MapOp::Size | MapOp::Get(..))
     }
 
-    /// Parameter checks that need no bin (→ 4 or 26), and canonical copies of the operands.
-    fn prepared(&self) -> Result<MapOp> {
+    /// Parameter checks that need no bin (→ 4 or 26), and canonical copies of the operands for a
+    /// map at nesting `depth` of the bin value.
+    fn prepared(&self, depth: usize) -> Result<MapOp> {
         let mut op = self.clone();
         match &mut op {
             MapOp::Put(_, k, v) => {
                 check_key(k)?;
-                normalize(v)?;
+                normalize_at(v, depth + 1)?;
             }
             MapOp::PutItems(_, items) => {
                 if !matches!(items, Value::Map(_)) {
@@ -62,7 +63,7 @@ impl MapOp {
                     );
                 }
                 // M-PUTI-INVALID: invalid or duplicate payload keys → 4, before any flag check.
-                normalize(items)?;
+                normalize_at(items, depth)?;
             }
             MapOp::Increment(_, k, d, neg) => {
                 check_key(k)?;
@@ -76,9 +77,10 @@ impl MapOp {
         Ok(op)
     }
 
-    /// Apply to a bin's (or a context element's) value; `None` = absent.
-    pub fn apply(&self, slot: &mut Option<Value>) -> Result<Value> {
-        let op = self.prepared()?;
+    /// Apply to a bin's (or a context element's) value at nesting `depth` (0 = the bin);
+    /// `None` = absent.
+    pub fn apply(&self, slot: &mut Option<Value>, depth: usize) -> Result<Value> {
+        let op = self.prepared(depth)?;
         match slot {
             None => {
                 let order = match &op {

@@ -1,0 +1,133 @@
+//! criterion micro-benchmarks of the hot paths: digest, record image encode / decode, CRC32 of a
+//! 1.5 KiB image, and `put`, `get` and a 3-op `operate` through the public `Database` on the
+//! in-memory backend. Run: `cargo bench --bench micro` (add `-- --quick` for a short pass).
+
+use aerolite::bench::keys::key_string;
+use aerolite::operations;
+use aerolite::record::bin::BinList;
+use aerolite::record::key::{compute_digest, UserKeyBytes};
+use aerolite::storage::record_image::{self, ImageMeta};
+use aerolite::{Bin, Bins, Database, Key, ReadPolicy, Value, WritePolicy};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+const RECORDS: u64 = 10_000;
+
+fn meta(key: &Key) -> ImageMeta {
+    ImageMeta {
+        digest: key.digest,
+        generation: 1,
+        lut: 1,
+        void_time: 0,
+        tombstone: false,
+        set_name: key.set_name.clone(),
+        key: None,
+        block_seq: 0,
+    }
+}
+
+fn value_1500() -> Vec<u8> {
+    (0..1500u32).map(|i| (i * 31) as u8).collect()
+}
+
+fn digest(c: &mut Criterion) {
+    let kb = UserKeyBytes::of(&Value::from(key_string(12_345))).expect("string keys encode");
+    c.bench_function("digest/ripemd160_16B_key", |b| {
+        b.iter(|| compute_digest(black_box("usertable"), black_box(&kb)))
+    });
+}
+
+fn image(c: &mut Criterion) {
+    let key = Key::new("test", "usertable", key_string(1)).expect("valid key");
+    let m = meta(&key);
+    let mut bins = BinList::new();
+    bins.set("v", Value::Blob(value_1500()));
+    bins.set("n", Value::Int(42));
+    let mut g = c.benchmark_group("record_image");
+    g.throughput(Throughput::Bytes(
+        record_image::encoded_size(&m, &bins) as u64
+    ));
+    g.bench_function("encode_1500B", |b| {
+        b.iter(|| record_image::encode(black_box(&m), black_box(&bins)))
+    });
+    let mut img = record_image::encode(&m, &bins);
+    record_image::seal(&mut img, 7);
+    g.bench_function("decode_1500B", |b| {
+        b.iter(|| record_image::decode(black_box(&img)))
+    });
+    g.bench_function("crc32_1536B", |b| {
+        b.iter(|| crc32fast::hash(black_box(&img)))
+    });
+    g.bench_function("seal_1536B", |b| {
+        b.iter_batched_ref(
+            || img.clone(),
+            |i| record_image::seal(i, 8),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn loaded_db() -> (Database, Vec<Key>) {
+    let db = Database::open_in_memory().expect("in-memory database");
+    let keys: Vec<Key> = (0..RECORDS)
+        .map(|i| Key::new("test", "usertable", key_string(i)).expect("valid key"))
+        .collect();
+    let v = value_1500();
+    for k in &keys {
+        db.put(
+            &WritePolicy::default(),
+            k,
+            &[Bin::new("v", Value::Blob(v.clone())), Bin::new("n", 0)],
+        )
+        .expect("load");
+    }
+    (db, keys)
+}
+
+fn database(c: &mut Criterion) {
+    let (db, keys) = loaded_db();
+    let wp = WritePolicy::default();
+    let rp = ReadPolicy::default();
+    let bins = [Bin::new("v", Value::Blob(value_1500()))];
+    let mut g = c.benchmark_group("database_memory");
+    let mut i = 0usize;
+    g.bench_function("put_1500B", |b| {
+        b.iter(|| {
+            i = (i + 7919) % keys.len();
+            db.put(&wp, &keys[i], &bins)
+        })
+    });
+    g.bench_function("get_1500B", |b| {
+        b.iter(|| {
+            i = (i + 7919) % keys.len();
+            db.get(&rp, &keys[i], Bins::All)
+        })
+    });
+    g.bench_function("get_header", |b| {
+        b.iter(|| {
+            i = (i + 7919) % keys.len();
+            db.get_header(&rp, &keys[i])
+        })
+    });
+    let ops = [
+        operations::add(&Bin::new("n", 1)),
+        operations::put(&Bin::new("s", "x")),
+        operations::get_bin("n"),
+    ];
+    g.bench_function("operate_add_put_get", |b| {
+        b.iter(|| {
+            i = (i + 7919) % keys.len();
+            db.operate(&wp, &keys[i], &ops)
+        })
+    });
+    g.bench_function("key_new_digest", |b| {
+        b.iter(|| {
+            i = (i + 7919) % keys.len();
+            Key::new("test", "usertable", key_string(i as u64))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, digest, image, database);
+criterion_main!(benches);
