@@ -104,14 +104,19 @@ fn failed_durable_delete_leaves_record_readable() {
     let faulty = Arc::new(FaultyDevice::new(mem.clone(), FaultPlan::default()));
     let clock = ManualClock::at_2026();
     let dev: Arc<dyn Device> = faulty.clone();
-    let db = open_on(device_config(vec![dev], None).commit_to_device(true), &clock)
-        .expect("open on a fresh device");
+    let db = open_on(
+        device_config(vec![dev], None).commit_to_device(true),
+        &clock,
+    )
+    .expect("open on a fresh device");
     db.put(&wp(false), &key(1), &bins(1, 10)).expect("put 1");
     faulty.set_plan(FaultPlan {
         fail_io: Some(faulty.ios() + 1),
         ..FaultPlan::default()
     });
-    let e = db.delete(&wp(true), &key(1)).expect_err("the tombstone's write fails");
+    let e = db
+        .delete(&wp(true), &key(1))
+        .expect_err("the tombstone's write fails");
     assert_eq!(e.code(), aerolite::ResultCode::ServerError, "{e}");
     match db.get(&ReadPolicy::default(), &key(1), Bins::All) {
         Ok(r) => assert_eq!(r.generation, 1),

@@ -251,12 +251,25 @@ impl Run {
                 ..FaultPlan::default()
             });
         }
+        if std::env::var("SIM_DEBUG").is_ok() {
+            let ns = self.h.db.namespace("test").ok_or("namespace gone")?;
+            eprintln!(
+                "crash: commit {} torn {torn} ios {} stats {:?} space {:?}",
+                self.commit_to_device,
+                self.faulty.ios(),
+                ns.storage.stats(),
+                ns.storage.space()
+            );
+        }
         self.faulty.crash();
         let placeholder = Database::open_in_memory().map_err(|e| e.to_string())?;
         let old = std::mem::replace(&mut self.h.db, placeholder);
         old.abandon();
         self.reopen_db(FaultPlan::default())?;
         self.stats.crashes += 1;
+        if std::env::var("SIM_DEBUG").is_ok() {
+            eprintln!("reopened: {:?}", self.h.db.recovery_stats());
+        }
         self.check_after_restart(false)
     }
 
@@ -297,13 +310,17 @@ impl Run {
                     let d = a.gen.wrapping_sub(b.gen);
                     a.lut > b.lut || (a.lut == b.lut && (0..=0x8000).contains(&d))
                 };
+                let beats_allowed =
+                    |a: &Entry| self.allowed[i].states.iter().flatten().any(|c| beats(a, c));
                 let overridden = !plain
-                    && self.images[i]
-                        .iter()
-                        .any(|img| Some(img) == actual.as_ref())
-                    && actual.as_ref().is_some_and(|a| {
-                        self.allowed[i].states.iter().flatten().any(|c| beats(a, c))
-                    });
+                    && match &actual {
+                        // An older image won resolution outright …
+                        Some(a) => self.images[i].contains(a) && beats_allowed(a),
+                        // … or won it and was dropped as expired (CH-RESTART-EXPIRED).
+                        None => self.images[i]
+                            .iter()
+                            .any(|img| expired(img) && beats_allowed(img)),
+                    };
                 if overridden {
                     self.stats.resolve_overrides += 1;
                 }
