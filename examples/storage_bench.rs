@@ -18,6 +18,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+static REFUSED: [std::sync::atomic::AtomicU64; 2] = [
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+];
+
 const VALUE: usize = 1536 - 96; // padded image ≈ 1.5 KiB
 
 fn cfg(path: &Path, file: u64, commit: bool, backend: IoBackend) -> DatabaseConfig {
@@ -30,7 +35,16 @@ fn cfg(path: &Path, file: u64, commit: bool, backend: IoBackend) -> DatabaseConf
     DatabaseConfig::with_namespaces(vec![ns])
 }
 
-fn put_range(db: &Arc<Database>, threads: u64, from: u64, to: u64, seed: u64) -> Duration {
+/// Write `to − from` records with `threads` writers: keys `from … to` in order, or (with
+/// `random_keys`) uniformly random keys in `0 … to`.
+fn put_range(
+    db: &Arc<Database>,
+    threads: u64,
+    from: u64,
+    to: u64,
+    seed: u64,
+    random_keys: bool,
+) -> Duration {
     let t0 = Instant::now();
     let hs: Vec<_> = (0..threads)
         .map(|t| {
@@ -41,13 +55,19 @@ fn put_range(db: &Arc<Database>, threads: u64, from: u64, to: u64, seed: u64) ->
                 let mut i = from + t;
                 while i < to {
                     x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    let k = Key::new("test", "b", i as i64).expect("key");
+                    let k_no = if random_keys { (x >> 20) % to } else { i };
+                    let k = Key::new("test", "b", k_no as i64).expect("key");
                     let b = [Bin::new("v", Value::Blob(vec![(x >> 56) as u8; VALUE]))];
                     loop {
                         match db.put(&wp, &k, &b) {
                             Ok(_) => break,
                             // Back-pressure (8 / 18): let flush and defrag catch up.
-                            Err(_) => std::thread::sleep(Duration::from_millis(1)),
+                            Err(e) => {
+                                REFUSED
+                                    [usize::from(e.code() == aerolite::ResultCode::DeviceOverload)]
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                std::thread::sleep(Duration::from_millis(1))
+                            }
                         }
                     }
                     i += threads;
@@ -91,7 +111,7 @@ fn main() {
 
     // Buffered load.
     let db = Arc::new(Database::open(cfg(&path, file, false, backend)).expect("open"));
-    let d = put_range(&db, threads, 0, records, 1);
+    let d = put_range(&db, threads, 0, records, 1, false);
     report(&format!("buffered load ({threads} threads)"), records, d);
     let s = db.stats();
     println!(
@@ -137,12 +157,17 @@ fn main() {
     let db = Arc::new(db);
     let before = db.stats();
     let overwrites = records;
-    let d = put_range(&db, threads, 0, overwrites, 7);
+    let d = put_range(&db, threads, 0, overwrites, 7, true);
     std::thread::sleep(Duration::from_millis(1500));
     let after = db.stats();
     let client = after.client_bytes - before.client_bytes;
     let device = after.bytes_written - before.bytes_written;
     report("uniform overwrites", overwrites, d);
+    println!(
+        "refusals during the run: {} out of space (8), {} overload (18)",
+        REFUSED[0].load(std::sync::atomic::Ordering::Relaxed),
+        REFUSED[1].load(std::sync::atomic::Ordering::Relaxed)
+    );
     println!(
         "write amplification at lwm 50: {:.3} (client {} MiB, device {} MiB, defrag moved {} MiB; bound 2.0)",
         device as f64 / client.max(1) as f64,
@@ -158,7 +183,7 @@ fn main() {
     let _ = std::fs::remove_file(dir.join("bench.dev.snapshot"));
     let db = Arc::new(Database::open(cfg(&path, file, true, backend)).expect("open"));
     let syncs0 = db.stats().syncs;
-    let d = put_range(&db, threads.max(32), 0, n, 3);
+    let d = put_range(&db, threads.max(32), 0, n, 3, false);
     report(
         &format!("commit-to-device ({} threads)", threads.max(32)),
         n,

@@ -104,22 +104,32 @@ fn wp_03_04_05_resource_checks_before_ops() {
         let mut waiters = Vec::new();
         for _ in 0..2 {
             let (t, target) = (t.clone(), target.clone());
+            let started = Arc::new(std::sync::Barrier::new(2));
+            let go = started.clone();
             waiters.push(std::thread::spawn(move || {
                 let p = WritePolicy {
                     total_timeout: Some(Duration::from_secs(20)),
                     ..WritePolicy::default()
                 };
+                go.wait();
                 rc(&t.db.put(&p, &target, &[bin("x", 1)]))
             }));
-            std::thread::sleep(Duration::from_millis(150));
+            started.wait();
+            std::thread::sleep(Duration::from_millis(100));
         }
+        // The probes must be refused at once; their timeout only keeps a wrong engine from
+        // hanging on the held lock.
+        let probe = WritePolicy {
+            total_timeout: Some(Duration::from_secs(5)),
+            ..WritePolicy::default()
+        };
         assert_eq!(
-            rc(&t.db.put(&wp(), &target, &[bin("x", 1)])),
+            rc(&t.db.put(&probe, &target, &[bin("x", 1)])),
             RC::KeyBusy,
             "WP-03 first"
         );
         assert_eq!(
-            rc(&t.db.delete(&wp(), &target)),
+            rc(&t.db.delete(&probe, &target)),
             RC::KeyBusy,
             "DP-03 before DP-04"
         );

@@ -170,16 +170,20 @@ fn error_after_retry_is_in_doubt() {
     put_ok(&t, &wp(), &k, &[bin("v", 1)]);
     let ns = t.db.namespace("test").expect("ns").clone();
     let guard = ns.locks.acquire(k.digest, 0, None).expect("hold");
+    let started = Arc::new(std::sync::Barrier::new(2));
     let h = {
-        let (t, k) = (t.clone(), k.clone());
+        let (t, k, go) = (t.clone(), k.clone(), started.clone());
         std::thread::spawn(move || {
             let mut p = timed(100, 3);
             p.generation_policy = aerolite::GenerationPolicy::ExpectGenEqual;
             p.generation = 7;
+            go.wait();
             t.db.put(&p, &k, &[bin("v", 2)])
         })
     };
-    std::thread::sleep(Duration::from_millis(150));
+    // Attempts run 0–100, 100–200, 200–300, 300–400 ms: release during the third.
+    started.wait();
+    std::thread::sleep(Duration::from_millis(250));
     drop(guard);
     let e = h.join().expect("thread").expect_err("3 after a retry");
     assert_eq!(e.code(), RC::GenerationError);

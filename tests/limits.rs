@@ -195,19 +195,35 @@ fn l_record_size() {
     );
 }
 
+/// A put on another thread that queues behind the held record lock. Returns once the thread is
+/// about to call `put` and has had time to start waiting.
 fn waiting_put(
     t: &Arc<common::TestDb>,
     k: &Key,
     v: i64,
 ) -> std::thread::JoinHandle<aerolite::Result<aerolite::Record>> {
     let (t, k) = (t.clone(), k.clone());
-    std::thread::spawn(move || {
+    let started = Arc::new(std::sync::Barrier::new(2));
+    let go = started.clone();
+    let h = std::thread::spawn(move || {
         let p = WritePolicy {
             total_timeout: Some(Duration::from_secs(20)),
             ..WritePolicy::default()
         };
+        go.wait();
         t.db.put(&p, &k, &[bin("v", v)])
-    })
+    });
+    started.wait();
+    std::thread::sleep(Duration::from_millis(100));
+    h
+}
+
+/// A probe that must be refused at once; the timeout only keeps a wrong engine from hanging.
+fn probe() -> WritePolicy {
+    WritePolicy {
+        total_timeout: Some(Duration::from_secs(5)),
+        ..WritePolicy::default()
+    }
 }
 
 /// L-KEY-BUSY, CFG-PENDING, WP-03, DP-03, RC-14: with `transaction_pending_limit = 2`, up to 2
@@ -231,13 +247,18 @@ fn l_key_busy() {
     let mut waiters = Vec::new();
     for i in 1..=3 {
         waiters.push(waiting_put(&t, &k, i));
-        std::thread::sleep(Duration::from_millis(150));
     }
-    let busy = t.db.put(&wp(), &k, &[bin("v", 99)]).expect_err("hot key");
+    let busy =
+        t.db.put(&probe(), &k, &[bin("v", 99)])
+            .expect_err("hot key");
     assert_eq!(busy.code(), RC::KeyBusy);
     assert!(!busy.in_doubt(), "ID-DEFINITIVE");
-    assert_eq!(rc(&t.db.delete(&durable(), &k)), RC::KeyBusy);
-    assert_eq!(rc(&t.db.touch(&wp(), &k)), RC::KeyBusy);
+    let del = WritePolicy {
+        durable_delete: true,
+        ..probe()
+    };
+    assert_eq!(rc(&t.db.delete(&del, &k)), RC::KeyBusy);
+    assert_eq!(rc(&t.db.touch(&probe(), &k)), RC::KeyBusy);
     drop(guard);
     for w in waiters {
         w.join().expect("thread").expect("queued write applies");

@@ -21,12 +21,14 @@ fn level(l: CommitLevel, timeout_ms: u64) -> WritePolicy {
 fn cl_all_returns_after_replica_ack() {
     assert_eq!(WritePolicy::default().commit_level, CommitLevel::CommitAll);
     let (_dirs, mut c, mut cl) = cluster(1);
-    c.faults().add_rule(MessageRule {
-        step: Step::Ack,
-        skip: 0,
-        count: 1,
-        fault: MessageFault::Delay(15),
-    });
+    c.faults()
+        .add_rule(MessageRule {
+            step: Step::Ack,
+            skip: 0,
+            count: 1,
+            fault: MessageFault::Delay(15),
+        })
+        .expect("a message step");
     let k = key("a");
     let t0 = c.now_ms();
     cl.operate(&mut c, &level(CommitLevel::CommitAll, 100), &k, &add(1))

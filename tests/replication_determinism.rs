@@ -57,12 +57,14 @@ fn replay_from_seed_is_exact() {
 fn reordered_updates_never_regress_a_replica() {
     let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
-    c.faults().add_rule(MessageRule {
-        step: Step::Replicate,
-        skip: 0,
-        count: 1,
-        fault: MessageFault::Delay(300),
-    });
+    c.faults()
+        .add_rule(MessageRule {
+            step: Step::Replicate,
+            skip: 0,
+            count: 1,
+            fault: MessageFault::Delay(300),
+        })
+        .expect("a message step");
     let cm = aerolite::WritePolicy {
         commit_level: aerolite::CommitLevel::CommitMaster,
         ..wp(100)

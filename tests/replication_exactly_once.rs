@@ -35,12 +35,14 @@ fn balance(c: &aerolite::replication::Cluster, node: usize, k: &aerolite::Key) -
 }
 
 fn drop_next(c: &mut aerolite::replication::Cluster, step: Step) {
-    c.faults().add_rule(MessageRule {
-        step,
-        skip: 0,
-        count: 1,
-        fault: MessageFault::Drop,
-    });
+    c.faults()
+        .add_rule(MessageRule {
+            step,
+            skip: 0,
+            count: 1,
+            fault: MessageFault::Drop,
+        })
+        .expect("a message step");
 }
 
 /// SB-01 then SB-02: the first attempt is in doubt and had not applied (request lost); the
@@ -268,6 +270,25 @@ fn sb_trim_by_age() {
     );
 }
 
+/// SB-TRIM-4: with monotonically increasing txn ids, keeping the last N in key order keeps the N
+/// newest, even when their tag times tie.
+#[test]
+fn sb_trim_by_key_order_with_increasing_ids() {
+    let tdb = open_db();
+    let db = &tdb.0;
+    let k = key("acct");
+    let p = OncePolicy {
+        keep_newest: None,
+        keep_last_by_key: Some(2),
+        ..OncePolicy::default()
+    };
+    for i in 0..5 {
+        let mut t = db;
+        exactly_once::operate_once(&mut t, &p, &k, &format!("tx-{i:04}"), &debit()).expect("apply");
+    }
+    assert_eq!(tags(db, &k), vec!["tx-0003", "tx-0004"]);
+}
+
 /// SB-TRIM-5: a tag trimmed before its transaction's late retry lets that retry apply twice.
 #[test]
 fn sb_trim5_tag_trimmed_too_early_duplicates() {
@@ -358,6 +379,7 @@ fn randomized_exactly_once_vs_naive_retry() {
             "seed {seed}: sums match: {eo:?}"
         );
         assert_eq!(eo.in_doubt_resolved, eo_in_doubt_writes(&eo), "seed {seed}");
+        assert_eq!(eo.diverged, 0, "seed {seed}: every node converged: {eo:?}");
         total_in_doubt += eo.in_doubt;
         total_failovers += eo.failovers;
         let naive = run_one(&opts, Strategy::NaiveRetry).expect("naive run");
@@ -365,6 +387,10 @@ fn randomized_exactly_once_vs_naive_retry() {
             naive.counter_sum,
             (naive.applied + naive.duplicates) as i64,
             "seed {seed}: ground truth and counters agree: {naive:?}"
+        );
+        assert_eq!(
+            naive.diverged, 0,
+            "seed {seed}: every node converged: {naive:?}"
         );
         naive_dups += naive.duplicates;
     }

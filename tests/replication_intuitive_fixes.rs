@@ -14,12 +14,14 @@ use aerolite::{Bins, ReadPolicy, ResultCode};
 use replication_support::*;
 
 fn drop_next(c: &mut aerolite::replication::Cluster, step: Step) {
-    c.faults().add_rule(MessageRule {
-        step,
-        skip: 0,
-        count: 1,
-        fault: MessageFault::Drop,
-    });
+    c.faults()
+        .add_rule(MessageRule {
+            step,
+            skip: 0,
+            count: 1,
+            fault: MessageFault::Drop,
+        })
+        .expect("a message step");
 }
 
 /// Case 1: A's write is in doubt and B writes afterwards. In world X A's write applied (its
@@ -66,12 +68,14 @@ fn polling_case2_in_flight_read_returns_prior_and_touch_times_out() {
     let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
     a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
-    c.faults().add_rule(MessageRule {
-        step: Step::Ack,
-        skip: 0,
-        count: 20,
-        fault: MessageFault::Drop,
-    });
+    c.faults()
+        .add_rule(MessageRule {
+            step: Step::Ack,
+            skip: 0,
+            count: 20,
+            fault: MessageFault::Drop,
+        })
+        .expect("a message step");
     let e = fails(a.operate(&mut c, &wp(100), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
     let rp = ReadPolicy {
@@ -101,7 +105,7 @@ fn polling_case2_new_master_answer_depends_on_unseen_replication() {
         let (_dirs, mut c, mut a) = cluster(1);
         let k = key("a");
         a.operate(&mut c, &wp(100), &k, &add(1)).expect("setup");
-        c.faults().crash_master_after(step);
+        c.faults().crash_master_after(step).expect("crash step");
         let e = fails(a.operate(&mut c, &wp(100), &k, &add(1)));
         assert_err(&e, ResultCode::Timeout, true);
         c.run_for(500);
@@ -135,7 +139,9 @@ fn blind_retry_duplicates_after_lost_reply() {
 fn blind_retry_duplicates_on_new_master() {
     let (_dirs, mut c, mut a) = cluster(1);
     let k = key("a");
-    c.faults().crash_master_after(Step::Replicate);
+    c.faults()
+        .crash_master_after(Step::Replicate)
+        .expect("crash step");
     let e = fails(a.operate(&mut c, &wp(100), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
     c.run_for(500);

@@ -31,8 +31,8 @@ fn cl_all_no_fault_success_and_identical_copies() {
     for n in 1..3 {
         let v = c.version_on(n, &k).expect("read").expect("replica holds");
         assert_eq!(v, m, "replica {n} holds the master's exact version");
-        assert!(c
-            .node(n)
+        let node = c.node(n).expect("node");
+        assert!(node
             .advised
             .contains_key(&aerolite::replication::RecKey::of(&k)));
     }
@@ -45,7 +45,8 @@ fn cl_all_no_fault_success_and_identical_copies() {
 fn id_no_oracle_request_dropped_is_in_doubt_yet_not_applied() {
     let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
-        .add_rule(rule(Step::Request, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Request, 1, MessageFault::Drop))
+        .expect("a message step");
     let k = key("a");
     let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
@@ -106,7 +107,8 @@ fn cl_timeout_queued_behind_in_flight_write() {
 fn step3_single_drop_is_repaired_by_resend() {
     let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
-        .add_rule(rule(Step::Replicate, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Replicate, 1, MessageFault::Drop))
+        .expect("a message step");
     let k = key("a");
     cl.operate(&mut c, &wp(100), &k, &add(1)).expect("success");
     assert_eq!(gen_on(&c, 1, &k), Some(1));
@@ -132,7 +134,8 @@ fn cl_timeout_replica_partitioned_master_keeps_write() {
 fn cl_timeout_replica_acks_lost_both_hold() {
     let (_dirs, mut c, mut cl) = cluster(1);
     c.faults()
-        .add_rule(rule(Step::Ack, 1000, MessageFault::Drop));
+        .add_rule(rule(Step::Ack, 1000, MessageFault::Drop))
+        .expect("a message step");
     let k = key("a");
     let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
@@ -145,7 +148,9 @@ fn cl_timeout_replica_acks_lost_both_hold() {
 fn step5_reply_dropped_or_late_is_in_doubt_but_applied() {
     for fault in [MessageFault::Drop, MessageFault::Delay(500)] {
         let (_dirs, mut c, mut cl) = cluster(1);
-        c.faults().add_rule(rule(Step::Reply, 1, fault));
+        c.faults()
+            .add_rule(rule(Step::Reply, 1, fault))
+            .expect("a message step");
         let k = key("a");
         let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
         assert_err(&e, ResultCode::Timeout, true);
@@ -163,7 +168,8 @@ fn step6_advisory_lost_replica_consults_master() {
     let (k1, k2) = (key("advised"), key("unadvised"));
     cl.operate(&mut c, &wp(100), &k1, &add(1)).expect("write 1");
     c.faults()
-        .add_rule(rule(Step::Advise, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Advise, 1, MessageFault::Drop))
+        .expect("a message step");
     cl.operate(&mut c, &wp(100), &k2, &add(1)).expect("write 2");
     c.run_for(10);
     assert_eq!(gen_on(&c, 1, &k2), Some(1), "replica holds it");
@@ -186,7 +192,9 @@ fn step6_advisory_lost_replica_consults_master() {
 fn duplicated_messages_of_every_step_apply_once() {
     for step in MESSAGE_STEPS {
         let (_dirs, mut c, mut cl) = cluster(1);
-        c.faults().add_rule(rule(step, 10, MessageFault::Duplicate));
+        c.faults()
+            .add_rule(rule(step, 10, MessageFault::Duplicate))
+            .expect("a message step");
         let k = key("a");
         cl.operate(&mut c, &wp(100), &k, &add(1)).expect("success");
         c.settle(1000);
@@ -209,7 +217,7 @@ fn master_crash_after_each_step() {
     ];
     for (step, success, replica_holds) in table {
         let (_dirs, mut c, mut cl) = cluster(1);
-        c.faults().crash_master_after(step);
+        c.faults().crash_master_after(step).expect("crash step");
         let k = key("a");
         let r = cl.operate(&mut c, &wp(100), &k, &add(1));
         match (&r, success) {
@@ -261,7 +269,8 @@ fn id_definitive_and_id_retried() {
 
     let k2 = key("b");
     c.faults()
-        .add_rule(rule(Step::Reply, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Reply, 1, MessageFault::Drop))
+        .expect("a message step");
     let retrying = aerolite::WritePolicy {
         max_retries: 1,
         ..create
@@ -278,7 +287,8 @@ fn id_reads_never_in_doubt() {
     let (_dirs, mut c, mut cl) = cluster(1);
     let k = key("a");
     c.faults()
-        .add_rule(rule(Step::Request, 1, MessageFault::Drop));
+        .add_rule(rule(Step::Request, 1, MessageFault::Drop))
+        .expect("a message step");
     let rp = aerolite::ReadPolicy {
         total_timeout: Some(std::time::Duration::from_millis(50)),
         ..Default::default()
@@ -295,7 +305,8 @@ fn id_retry_policy_and_id_sent() {
     let k = key("a");
     assert_eq!(aerolite::WritePolicy::default().max_retries, 0);
     c.faults()
-        .add_rule(rule(Step::Request, 4, MessageFault::Drop));
+        .add_rule(rule(Step::Request, 4, MessageFault::Drop))
+        .expect("a message step");
     let e = fails(cl.operate(&mut c, &wp(50), &k, &add(1)));
     assert_err(&e, ResultCode::Timeout, true);
     assert_eq!(cl.last_call().sent, 1, "default: no retry");
@@ -371,4 +382,88 @@ fn id_formula_holds_for_every_outcome() {
         seen.contains(&(ResultCode::KeyExistsError, 1)) && seen.len() >= 4,
         "the mix produced definitive and in-doubt outcomes: {seen:?}"
     );
+}
+
+/// Slow replica storage: the ack comes after the deadline: Timeout in doubt (CL-TIMEOUT-REPLICA);
+/// the master holds the write at once, the replica once its storage catches up.
+#[test]
+fn slow_replica_storage_timeout_in_doubt_then_replicated() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    c.set_storage_delay(1, 250);
+    let k = key("a");
+    let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
+    assert_err(&e, ResultCode::Timeout, true);
+    assert_eq!(gen_on(&c, 0, &k), Some(1));
+    assert_eq!(gen_on(&c, 1, &k), None, "not yet");
+    c.settle(2000);
+    assert_eq!(gen_on(&c, 1, &k), Some(1));
+    assert_eq!(
+        c.ground_truth().applications().len(),
+        1,
+        "re-sends never re-apply"
+    );
+}
+
+/// A crashed replica: writes time out in doubt until it leaves the cluster (heartbeat timeout);
+/// then CommitAll succeeds with the master alone; on restart the replica rejoins and catches up.
+#[test]
+fn crashed_replica_leaves_then_rejoins() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    let k = key("a");
+    c.crash(1);
+    let e = fails(cl.operate(&mut c, &wp(100), &k, &add(1)));
+    assert_err(&e, ResultCode::Timeout, true);
+    c.run_for(300);
+    assert_eq!(c.members(), &[0]);
+    cl.operate(&mut c, &wp(100), &k, &add(1))
+        .expect("master alone");
+    c.restart(1);
+    assert_eq!(c.members(), &[0, 1]);
+    assert_eq!(n_on(&c, 1, &k), Some(2));
+    cl.operate(&mut c, &wp(100), &k, &add(1))
+        .expect("replicated again");
+    assert_eq!(n_on(&c, 1, &k), Some(3));
+}
+
+/// CL-NEVER-LATE with a retry: the first attempt's request arrives after its deadline, while
+/// the retry applies; the late copy is discarded, so the write applies once.
+#[test]
+fn cl_never_late_late_first_attempt_is_discarded() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    c.faults()
+        .add_rule(rule(Step::Request, 1, MessageFault::Delay(150)))
+        .expect("a message step");
+    let k = key("a");
+    let p = aerolite::WritePolicy {
+        max_retries: 1,
+        ..wp(100)
+    };
+    cl.operate(&mut c, &p, &k, &add(1))
+        .expect("the retry applies");
+    assert_eq!(cl.last_call().sent, 2);
+    c.settle(1000);
+    assert_eq!(n_on(&c, 0, &k), Some(1), "applied once");
+    assert_eq!(
+        c.ground_truth().expired_attempts().len(),
+        1,
+        "the late attempt discarded"
+    );
+}
+
+/// Without a policy timeout the client waits the cluster's default (1000 ms simulated).
+#[test]
+fn default_client_timeout_is_1000_ms() {
+    let (_dirs, mut c, mut cl) = cluster(1);
+    c.faults()
+        .add_rule(rule(Step::Request, 1, MessageFault::Drop))
+        .expect("a message step");
+    let t0 = c.now_ms();
+    let e = fails(cl.operate(
+        &mut c,
+        &aerolite::WritePolicy::default(),
+        &key("a"),
+        &add(1),
+    ));
+    assert_err(&e, ResultCode::Timeout, true);
+    assert_eq!(c.now_ms() - t0, 1000);
 }

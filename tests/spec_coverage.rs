@@ -12,35 +12,6 @@ use std::path::{Path, PathBuf};
 
 /// Rows not testable against the engine alone, each with its reason.
 const EXCLUDED: &[(&str, &str)] = &[
-    // Persistent storage rows that no test names yet (the storage suites cover the others:
-    // DUR-*, RS-CLEAN, RS-UNCLEAN-*, RS-ZOMBIE-CERTAIN, RS-RESOLVE, L-OVERLOAD, L-NO-BLOCK, …).
-    (
-        "DP-02",
-        "device write queue on the delete path (L-OVERLOAD)",
-    ),
-    (
-        "RS-STALE-REUSED",
-        "restart after a freed block was rewritten",
-    ),
-    (
-        "RS-TOMB-RECLAIM",
-        "tombstone reclamation is a storage concern",
-    ),
-    ("CFG-COMMIT-DEVICE", "device durability setting"),
-    ("CFG-FLUSH-MAX", "device durability setting"),
-    ("CFG-TOMB-AGE", "tombstone reclamation setting"),
-    ("CFG-WRITE-CACHE", "device write queue setting"),
-    (
-        "CFG-STOP-AVAIL",
-        "available-space part of stop-writes needs device blocks",
-    ),
-    // Replication stub.
-    ("CL-ALL", "replication"),
-    ("CL-MASTER", "replication"),
-    ("CL-NO-REPLICA", "replication"),
-    ("CL-TIMEOUT-REPLICA", "replication"),
-    ("CL-REPLICA-ROLE", "replication"),
-    ("CFG-COMMIT-LEVEL", "replication"),
     // Not exposed by the API at all.
     ("V-HLL", "HyperLogLog is not exposed"),
     ("S-NO-TRUNCATE", "there is no truncation API to test"),

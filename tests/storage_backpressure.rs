@@ -122,3 +122,39 @@ fn l_overload_flush_queue_over_max_write_cache() {
         assert_eq!(read(&db, &key(i)), Some((i, 1)));
     }
 }
+
+/// DP-02, DP-NO-STOPWRITES: with the flush queue over max_write_cache a durable delete gets 18 and
+/// leaves the record as it was, while a non-durable delete (which writes nothing) still succeeds.
+#[test]
+fn dp_02_durable_delete_refused_when_overloaded_non_durable_allowed() {
+    let clock = ManualClock::at_2026();
+    let dev: Arc<dyn Device> = mem_device(2);
+    let mut cfg = device_config(vec![dev], None);
+    cfg.max_write_cache = 0;
+    let db = open_on(cfg, &clock).expect("open");
+    let mut n = 0;
+    loop {
+        match db.put(&wp(false), &key(n), &bins(n, 3000)) {
+            Ok(_) => n += 1,
+            Err(e) => {
+                assert_eq!(e.code(), ResultCode::DeviceOverload);
+                break;
+            }
+        }
+        assert!(n < 1000);
+    }
+    let durable = aerolite::WritePolicy {
+        durable_delete: true,
+        ..aerolite::WritePolicy::default()
+    };
+    let e = db
+        .delete(&durable, &key(0))
+        .expect_err("durable delete refused");
+    assert_eq!(e.code(), ResultCode::DeviceOverload);
+    assert!(!e.in_doubt());
+    assert_eq!(read(&db, &key(0)), Some((0, 1)), "record unchanged");
+    assert!(db
+        .delete(&aerolite::WritePolicy::default(), &key(1))
+        .expect("non-durable delete"));
+    assert_eq!(read(&db, &key(1)), None);
+}

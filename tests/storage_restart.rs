@@ -169,3 +169,37 @@ fn rs_resolve_newest_version_survives_cold_start() {
     assert_eq!(read(&db, &key(1)), Some((399, 400)));
     assert_eq!(db.stats().records, 1);
 }
+
+/// SN-REQ-SNAPSHOT-LOAD: any doubt falls back to a cold start: a damaged snapshot, or a stale one
+/// from an earlier session (instance id / sequence mismatch), is never used, and the scan then
+/// restores the same records.
+#[test]
+fn rs_clean_any_doubt_means_cold_start() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let snap = dir.path().join("ns.dev.snapshot");
+    let db = open_on(file_config(dir.path()), &clock).expect("open");
+    db.put(&wp(false), &key(1), &bins(1, 100)).expect("put");
+    db.shutdown().expect("close");
+    let old = std::fs::read(&snap).expect("snapshot written");
+    // Damaged snapshot.
+    let mut bad = old.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    std::fs::write(&snap, &bad).expect("write");
+    let db = open_on(file_config(dir.path()), &clock).expect("reopen");
+    assert!(!db.stats().fast_restart, "damaged snapshot ignored");
+    assert_eq!(read(&db, &key(1)), Some((1, 1)));
+    assert!(!snap.exists(), "an unusable snapshot is removed too");
+    db.put(&wp(false), &key(2), &bins(2, 100)).expect("put");
+    db.shutdown().expect("close");
+    // Stale snapshot of the first session put back over the new one.
+    std::fs::write(&snap, &old).expect("write");
+    let db = open_on(file_config(dir.path()), &clock).expect("reopen");
+    assert!(!db.stats().fast_restart, "stale snapshot ignored");
+    assert_eq!(
+        read(&db, &key(2)),
+        Some((2, 1)),
+        "the newer session's write is there"
+    );
+}

@@ -24,6 +24,7 @@ pub mod map;
 pub mod normalize;
 pub mod number;
 pub mod order;
+pub mod pack;
 pub mod policy;
 pub mod result;
 pub mod return_type;

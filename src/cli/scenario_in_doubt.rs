@@ -8,7 +8,7 @@ use std::io::Write;
 
 fn json_row(s: Strategy, o: &Outcome) -> String {
     format!(
-        "{{\"strategy\": \"{}\", \"writes\": {}, \"attempts\": {}, \"in_doubt\": {}, \"in_doubt_writes\": {}, \"in_doubt_resolved\": {}, \"applied\": {}, \"duplicates\": {}, \"lost\": {}, \"applied_unknowingly\": {}, \"counter_sum\": {}, \"failovers\": {}, \"rejoin_lost\": {}}}",
+        "{{\"strategy\": \"{}\", \"writes\": {}, \"attempts\": {}, \"in_doubt\": {}, \"in_doubt_writes\": {}, \"in_doubt_resolved\": {}, \"applied\": {}, \"duplicates\": {}, \"lost\": {}, \"applied_unknowingly\": {}, \"counter_sum\": {}, \"failovers\": {}, \"rejoin_lost\": {}, \"diverged\": {}}}",
         s.name(),
         o.writes,
         o.attempts,
@@ -21,7 +21,8 @@ fn json_row(s: Strategy, o: &Outcome) -> String {
         o.applied_unknowingly,
         o.counter_sum,
         o.failovers,
-        o.rejoin_lost
+        o.rejoin_lost,
+        o.diverged
     )
 }
 

@@ -83,7 +83,7 @@ impl Namespace {
                 format!("read_touch_ttl_percent {p} (RP-05A, RTT-SETTING)"),
             );
         }
-        let img = self.load(&digest, &e)?;
+        let mut img = self.load(&digest, &e)?;
         // RP-06
         if let Some(f) = &policy.filter_expression {
             if !f.matches(&Namespace::view(&img)) {
@@ -92,9 +92,11 @@ impl Namespace {
         }
         // RP-07
         Namespace::check_stored_key(&img, &checked.user_key)?;
-        // RP-08
+        // RP-08. The image is ours: bins move into the result unless a read-touch still needs them.
+        let touch_void = self.read_touch_due(policy, &e, now_s);
         let bins = match kind {
-            ReadKind::Bins(Bins::All) => img.bins.clone(),
+            ReadKind::Bins(Bins::All) if touch_void.is_some() => img.bins.clone(),
+            ReadKind::Bins(Bins::All) => std::mem::take(&mut img.bins),
             ReadKind::Bins(Bins::None) => BinList::new(),
             ReadKind::Bins(Bins::Some(names)) => {
                 if names.is_empty() {
@@ -118,8 +120,11 @@ impl Namespace {
                 if ops.iter().all(|o| matches!(o, Operation::ReadHeader)) {
                     BinList::new()
                 } else {
-                    let mut working = img.bins.clone();
-                    apply_ops_checked(&mut working, ops, respond_all, validate_read_op)?
+                    // Read ops leave the working copy equal to the stored bins.
+                    let mut working = std::mem::take(&mut img.bins);
+                    let out = apply_ops_checked(&mut working, ops, respond_all, validate_read_op)?;
+                    img.bins = working;
+                    out
                 }
             }
         };
@@ -128,7 +133,9 @@ impl Namespace {
             bins,
             ..Namespace::view_meta(&img)
         };
-        self.read_touch(policy, &digest, &e, &img, now_ms, now_s);
+        if let Some(new_void) = touch_void {
+            self.apply_read_touch(&e, &img, new_void, now_ms);
+        }
         Ok(result)
     }
 
@@ -147,24 +154,22 @@ impl Namespace {
         }
     }
 
-    /// RTT-WHEN / RTT-EFFECT / RTT-APPLY: renew the TTL of a record close to expiring. Runs under the
-    /// record lock, after the read succeeded; a failed image write is dropped silently.
+    /// RTT-SETTING / RTT-WHEN: the new void-time when this read renews the TTL of a record close to
+    /// expiring; the touch itself runs under the record lock after the read succeeded
+    /// ([`Namespace::apply_read_touch`]), and a failed image write is dropped silently.
     ///
     /// The touch is a write of the record image, so it is dropped wherever a write would be refused
     /// for space: storage overload (WP-02) and stop-writes (WP-04, which RC-8 counts as "out of
     /// space"), not only when the append itself fails. Aerospike's read-touch is likewise an
     /// internal write that stop-writes refuses.
-    fn read_touch(
+    fn read_touch_due(
         &self,
         policy: &ReadPolicy,
-        digest: &crate::record::key::Digest,
         e: &crate::index::IndexEntry,
-        img: &Image,
-        now_ms: u64,
         now_s: u32,
-    ) {
+    ) -> Option<u32> {
         if e.void_time == 0 {
-            return;
+            return None;
         }
         let p = match policy.read_touch_ttl_percent {
             0 => i64::from(self.config.default_read_touch_ttl_pct),
@@ -172,31 +177,41 @@ impl Namespace {
             p => i64::from(p),
         };
         if p <= 0 {
-            return;
+            return None;
         }
         let write_ttl = i64::from(e.void_time) - (e.lut() / 1000) as i64;
         if write_ttl <= 0 {
-            return;
+            return None;
         }
         let threshold = write_ttl * p / 100;
         if i64::from(now_s) < i64::from(e.void_time) - threshold {
-            return;
+            return None;
         }
         let new_void = i64::from(now_s) + write_ttl;
         if new_void <= i64::from(e.void_time) {
-            return;
+            return None;
         }
+        Some(u32::try_from(new_void).unwrap_or(u32::MAX))
+    }
+
+    /// Write the read-touch image (RTT-EFFECT, RTT-APPLY); dropped silently when refused.
+    fn apply_read_touch(
+        &self,
+        e: &crate::index::IndexEntry,
+        img: &Image,
+        new_void: u32,
+        now_ms: u64,
+    ) {
         let space = self.storage.space();
         if space.overloaded || space.stop_writes {
             return;
         }
         let mut meta = img.meta.clone();
-        meta.void_time = u32::try_from(new_void).unwrap_or(u32::MAX);
+        meta.void_time = new_void;
         meta.lut = next_lut(meta.lut, now_ms);
         if let Ok((_, ticket)) = self.commit(&meta, &img.bins, e.set_id, Some(*e)) {
             // RTT-APPLY: durability follows the namespace's mode; a failure here is dropped.
             let _ = self.storage.wait_durable(ticket);
         }
-        let _ = digest;
     }
 }

@@ -11,6 +11,7 @@
 
 use crate::cdt::normalize::is_valid_key;
 use crate::cdt::order::compare;
+use crate::cdt::pack;
 use crate::record::value::{List, ListOrderType, Map, MapOrder, Value};
 use std::cmp::Ordering;
 
@@ -31,9 +32,9 @@ pub mod tag {
     pub const BLOB: u8 = 4;
     /// Boolean, 1 byte.
     pub const BOOL: u8 = 17;
-    /// Map: order byte, u32 count, entries.
+    /// Map: a msgpack map (`cdt::pack`, encoding v2); v1 (order byte, u32 count) is read too.
     pub const MAP: u8 = 19;
-    /// List: order byte, u32 count, elements.
+    /// List: a msgpack array (`cdt::pack`, encoding v2); v1 (order byte, u32 count) is read too.
     pub const LIST: u8 = 20;
     /// GeoJSON, u32 length + UTF-8.
     pub const GEOJSON: u8 = 23;
@@ -62,22 +63,13 @@ pub fn encode(v: &Value, out: &mut Vec<u8>) {
         Value::String(s) => encode_bytes(tag::STRING, s.as_bytes(), out),
         Value::GeoJSON(s) => encode_bytes(tag::GEOJSON, s.as_bytes(), out),
         Value::Blob(b) => encode_bytes(tag::BLOB, b, out),
-        Value::List(l) => {
+        Value::List(_) => {
             out.push(tag::LIST);
-            out.push(l.order as u8);
-            out.extend_from_slice(&len_u32(l.items.len()).to_le_bytes());
-            for item in &l.items {
-                encode(item, out);
-            }
+            pack::pack(v, out);
         }
-        Value::Map(m) => {
+        Value::Map(_) => {
             out.push(tag::MAP);
-            out.push(m.order as u8);
-            out.extend_from_slice(&len_u32(m.entries.len()).to_le_bytes());
-            for (k, val) in &m.entries {
-                encode(k, out);
-                encode(val, out);
-            }
+            pack::pack(v, out);
         }
     }
 }
@@ -90,14 +82,7 @@ pub fn encoded_len(v: &Value) -> usize {
         Value::Int(_) | Value::Float(_) => 9,
         Value::String(s) | Value::GeoJSON(s) => 5 + s.len(),
         Value::Blob(b) => 5 + b.len(),
-        Value::List(l) => 6 + l.items.iter().map(encoded_len).sum::<usize>(),
-        Value::Map(m) => {
-            6 + m
-                .entries
-                .iter()
-                .map(|(k, v)| encoded_len(k) + encoded_len(v))
-                .sum::<usize>()
-        }
+        Value::List(_) | Value::Map(_) => 1 + pack::packed_len(v),
     }
 }
 
@@ -142,6 +127,17 @@ impl<'a> Reader<'a> {
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
+    }
+
+    /// The next byte, not consumed.
+    pub fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    /// The next two bytes, not consumed.
+    pub fn peek2(&self) -> Option<[u8; 2]> {
+        let s = self.buf.get(self.pos..self.pos + 2)?;
+        Some([s[0], s[1]])
     }
 
     /// One byte.
@@ -204,68 +200,95 @@ pub fn decode(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
             let n = r.u32()? as usize;
             Value::Blob(r.take(n)?.to_vec())
         }
-        tag::LIST => {
-            let order = match r.u8()? {
-                0 => ListOrderType::Unordered,
-                1 => ListOrderType::Ordered,
-                _ => return Err(DecodeError("bad list order")),
-            };
-            let n = r.u32()? as usize;
-            // Each element takes at least one byte: bound the allocation by what is left.
-            if n > r.remaining() {
-                return Err(DecodeError("list count exceeds bytes left"));
-            }
-            let mut items = Vec::with_capacity(n);
-            for _ in 0..n {
-                items.push(decode(r, depth + 1)?);
-            }
-            if order == ListOrderType::Ordered
-                && items
-                    .windows(2)
-                    .any(|w| compare(&w[0], &w[1]) == Ordering::Greater)
-            {
-                return Err(DecodeError("ordered list not sorted"));
-            }
-            Value::List(List { order, items })
-        }
-        tag::MAP => {
-            let order = match r.u8()? {
-                0 => MapOrder::Unordered,
-                1 => MapOrder::KeyOrdered,
-                3 => MapOrder::KeyValueOrdered,
-                _ => return Err(DecodeError("bad map order")),
-            };
-            let n = r.u32()? as usize;
-            if n > r.remaining() / 2 {
-                return Err(DecodeError("map count exceeds bytes left"));
-            }
-            let mut entries = Vec::with_capacity(n);
-            for _ in 0..n {
-                let k = decode(r, depth + 1)?;
-                let v = decode(r, depth + 1)?;
-                entries.push((k, v));
-            }
-            if entries.iter().any(|(k, _)| !is_valid_key(k)) {
-                return Err(DecodeError("map key of an invalid type"));
-            }
-            let ascending = entries
-                .windows(2)
-                .all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less);
-            if !ascending {
-                if order != MapOrder::Unordered {
-                    return Err(DecodeError("ordered map keys not strictly ascending"));
+        tag::LIST | tag::MAP => {
+            // v2 payloads are msgpack (a container header byte ≥ 0x80); v1 payloads start with
+            // an order byte (0, 1 or 3), so both decode (storage-format.md version log).
+            match r.peek() {
+                Some(b) if b >= 0x80 => {
+                    let v = pack::unpack(r, depth)?;
+                    match (&v, t) {
+                        (Value::List(_), tag::LIST) | (Value::Map(_), tag::MAP) => v,
+                        _ => return Err(DecodeError("particle tag and msgpack type differ")),
+                    }
                 }
-                // Tolerated for unordered maps: brought into the canonical key order that every
-                // map op relies on (cdt.md M-ORDER-SEMANTICS).
-                entries.sort_by(|a, b| compare(&a.0, &b.0));
-                if entries.windows(2).any(|w| w[0].0 == w[1].0) {
-                    return Err(DecodeError("duplicate map key"));
-                }
+                _ => decode_v1_container(r, t, depth)?,
             }
-            Value::Map(Map { order, entries })
         }
         _ => return Err(DecodeError("unknown particle tag")),
     })
+}
+
+/// Particle encoding v1 lists and maps: order byte, u32 count, elements (read-only).
+fn decode_v1_container(r: &mut Reader<'_>, t: u8, depth: usize) -> Result<Value, DecodeError> {
+    let order_byte = r.u8()?;
+    let n = r.u32()? as usize;
+    if t == tag::LIST {
+        let order = match order_byte {
+            0 => ListOrderType::Unordered,
+            1 => ListOrderType::Ordered,
+            _ => return Err(DecodeError("bad list order")),
+        };
+        // Each element takes at least one byte: bound the allocation by what is left.
+        if n > r.remaining() {
+            return Err(DecodeError("list count exceeds bytes left"));
+        }
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(decode(r, depth + 1)?);
+        }
+        return finish_list(order, items);
+    }
+    let order = match order_byte {
+        0 => MapOrder::Unordered,
+        1 => MapOrder::KeyOrdered,
+        3 => MapOrder::KeyValueOrdered,
+        _ => return Err(DecodeError("bad map order")),
+    };
+    if n > r.remaining() / 2 {
+        return Err(DecodeError("map count exceeds bytes left"));
+    }
+    let mut entries = Vec::with_capacity(n);
+    for _ in 0..n {
+        let k = decode(r, depth + 1)?;
+        let v = decode(r, depth + 1)?;
+        entries.push((k, v));
+    }
+    finish_map(order, entries)
+}
+
+/// The list rule shared by every encoding: an ordered list must be sorted.
+pub fn finish_list(order: ListOrderType, items: Vec<Value>) -> Result<Value, DecodeError> {
+    if order == ListOrderType::Ordered
+        && items
+            .windows(2)
+            .any(|w| compare(&w[0], &w[1]) == Ordering::Greater)
+    {
+        return Err(DecodeError("ordered list not sorted"));
+    }
+    Ok(Value::List(List { order, items }))
+}
+
+/// The map rules shared by every encoding: valid key types, unique keys, ascending key order
+/// (required for key-ordered maps; an unordered map is sorted).
+pub fn finish_map(order: MapOrder, mut entries: Vec<(Value, Value)>) -> Result<Value, DecodeError> {
+    if entries.iter().any(|(k, _)| !is_valid_key(k)) {
+        return Err(DecodeError("map key of an invalid type"));
+    }
+    let ascending = entries
+        .windows(2)
+        .all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less);
+    if !ascending {
+        if order != MapOrder::Unordered {
+            return Err(DecodeError("ordered map keys not strictly ascending"));
+        }
+        // Tolerated for unordered maps: brought into the canonical key order that every map op
+        // relies on (cdt.md M-ORDER-SEMANTICS).
+        entries.sort_by(|a, b| compare(&a.0, &b.0));
+        if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(DecodeError("duplicate map key"));
+        }
+    }
+    Ok(Value::Map(Map { order, entries }))
 }
 
 fn decode_utf8(r: &mut Reader<'_>) -> Result<String, DecodeError> {

@@ -159,9 +159,9 @@ impl Cluster {
         self.nodes.len()
     }
 
-    /// A node (read-only: its database, role, regime).
-    pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id]
+    /// A node (read-only: its database, role, regime); `None` for an unknown id.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id)
     }
 
     /// Current regime.
@@ -186,7 +186,10 @@ impl Cluster {
 
     /// The full stored version of `key` on node `n` (what that node holds).
     pub fn version_on(&self, n: NodeId, key: &Key) -> Result<Option<RecordVersion>> {
-        self.nodes[n].version(&RecKey::of(key))
+        match self.nodes.get(n) {
+            Some(node) => node.version(&RecKey::of(key)),
+            None => err(ResultCode::ParameterError, format!("no node {n}")),
+        }
     }
 
     /// Ground truth (tests and tooling only; never consulted by clients).
@@ -201,18 +204,22 @@ impl Cluster {
 
     /// Whether the version of `key` on node `n` contains a write of `call` (ground truth).
     pub fn holds_call(&self, n: NodeId, key: &Key, call: crate::replication::CallId) -> bool {
-        let tag = self.nodes[n].held.get(&RecKey::of(key)).copied();
+        let tag = self.held_tag(n, key);
         self.truth.chain(tag).iter().any(|a| a.call == call)
     }
 
     /// How many writes of `call` the version of `key` on node `n` contains (ground truth).
     pub fn count_call(&self, n: NodeId, key: &Key, call: crate::replication::CallId) -> usize {
-        let tag = self.nodes[n].held.get(&RecKey::of(key)).copied();
+        let tag = self.held_tag(n, key);
         self.truth
             .chain(tag)
             .iter()
             .filter(|a| a.call == call)
             .count()
+    }
+
+    fn held_tag(&self, n: NodeId, key: &Key) -> Option<crate::replication::VersionTag> {
+        self.nodes.get(n)?.held.get(&RecKey::of(key)).copied()
     }
 
     /// A new client.
@@ -221,14 +228,16 @@ impl Cluster {
         crate::replication::client::Client::new(self.next_client)
     }
 
-    /// Slow storage: node `n` takes `ms` extra per write it applies.
+    /// Slow storage: node `n` takes `ms` extra per write it applies (unknown ids: no-op).
     pub fn set_storage_delay(&mut self, n: NodeId, ms: u64) {
-        self.faults.storage_delay_ms[n] = ms;
+        if let Some(d) = self.faults.storage_delay_ms.get_mut(n) {
+            *d = ms;
+        }
     }
 
     fn link_ok(&self, a: Endpoint, b: Endpoint) -> bool {
         let ok = |e: Endpoint| match e {
-            Endpoint::Node(n) => self.nodes[n].up && !self.isolated.contains(&n),
+            Endpoint::Node(n) => self.node_up(n) && !self.isolated.contains(&n),
             Endpoint::Client(_) => true,
         };
         ok(a) && ok(b)
@@ -408,114 +417,5 @@ impl Cluster {
             Timer::Departure(n) => self.on_departure(n),
             Timer::Restart(n) => self.restart(n),
         }
-    }
-
-    /// Crash node `n`: it stops; its volatile replication state is lost, its storage kept.
-    pub fn crash(&mut self, n: NodeId) {
-        if !self.nodes[n].up {
-            return;
-        }
-        self.nodes[n].crash();
-        self.fabric.flush_inbox(n);
-        let at = self.now_ms() + self.cfg.heartbeat_timeout_ms;
-        self.fabric.schedule(at, Event::Timer(Timer::Departure(n)));
-        if self.faults.mix.restart_after_ms > 0 {
-            let at = self.now_ms() + self.faults.mix.restart_after_ms;
-            self.fabric.schedule(at, Event::Timer(Timer::Restart(n)));
-        }
-    }
-
-    /// Restart a crashed node; outside the cluster it rejoins (record-by-record resolution).
-    pub fn restart(&mut self, n: NodeId) {
-        if self.nodes[n].up {
-            return;
-        }
-        self.nodes[n].up = true;
-        if !self.members.contains(&n) && !self.isolated.contains(&n) {
-            self.rejoin(n);
-        }
-    }
-
-    /// Cut node `n` off from every other endpoint.
-    pub fn partition(&mut self, n: NodeId) {
-        if self.isolated.insert(n) {
-            let at = self.now_ms() + self.cfg.heartbeat_timeout_ms;
-            self.fabric.schedule(at, Event::Timer(Timer::Departure(n)));
-        }
-    }
-
-    /// Reconnect node `n`; outside the cluster it rejoins.
-    pub fn heal(&mut self, n: NodeId) {
-        if self.isolated.remove(&n) && self.nodes[n].up && !self.members.contains(&n) {
-            self.rejoin(n);
-        }
-    }
-
-    fn on_departure(&mut self, n: NodeId) {
-        if self.reachable(n) || !self.members.contains(&n) {
-            return;
-        }
-        if self.members.first() == Some(&n) {
-            if !self.cfg.auto_failover {
-                return;
-            }
-            let next = self
-                .members
-                .iter()
-                .copied()
-                .find(|&m| m != n && self.reachable(m));
-            if let Some(m) = next {
-                // Cannot fail: `m` is a reachable member.
-                let _ = self.promote(m);
-            }
-            return;
-        }
-        self.members.retain(|&m| m != n);
-        let Some(&master) = self.members.first() else {
-            return;
-        };
-        let done: Vec<RecKey> = self.nodes[master]
-            .in_flight
-            .iter_mut()
-            .filter_map(|(rec, f)| {
-                f.pending.remove(&n);
-                f.pending.is_empty().then(|| rec.clone())
-            })
-            .collect();
-        for rec in done {
-            self.master_complete(master, &rec);
-        }
-    }
-
-    /// Promote member `n` to master in a new regime. The old master leaves the cluster; if it is
-    /// still reachable it rejoins at once as a replica (its records resolved against `n`'s).
-    pub fn promote(&mut self, n: NodeId) -> Result<()> {
-        if !self.members.contains(&n) || !self.nodes[n].up {
-            return err(
-                ResultCode::ParameterError,
-                format!("node {n} is not a running member"),
-            );
-        }
-        let old = self.members.first().copied();
-        if old == Some(n) {
-            return Ok(());
-        }
-        self.regime += 1;
-        self.members.retain(|&m| Some(m) != old && m != n);
-        self.members.insert(0, n);
-        for &m in &self.members {
-            self.nodes[m].regime = self.regime;
-        }
-        let node = &mut self.nodes[n];
-        node.role = Role::Master;
-        node.in_flight.clear();
-        node.waiting.clear();
-        if let Some(o) = old {
-            self.nodes[o].role = Role::Replica;
-            if self.reachable(o) {
-                self.rejoin(o);
-            }
-        }
-        Ok(())
     }
 }

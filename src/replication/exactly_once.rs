@@ -3,7 +3,8 @@
 //! `CreateOnly` **in the same operate** as the caller's ops, so the whole operate applies at most
 //! once; a retry after an in-doubt outcome is safe, and `ElementExists` 24 means "already
 //! applied" (SB-03). Old tags are trimmed in the same operate (SB-TRIM-1): keep the newest N
-//! (SB-TRIM-2) and/or drop tags older than a cutoff (SB-TRIM-3). `txn_status` resolves an
+//! (SB-TRIM-2), drop tags older than a cutoff (SB-TRIM-3), or keep the last N in key order for
+//! monotonically increasing ids (SB-TRIM-4). `txn_status` resolves an
 //! outcome by reading the tag (SB-04).
 //!
 //! Works against anything that can operate and read: the embedded `Database` and the replicated
@@ -45,6 +46,9 @@ pub struct OncePolicy {
     pub keep_newest: Option<u32>,
     /// SB-TRIM-3: drop tags older than this many ms (default `None`).
     pub max_age_ms: Option<u64>,
+    /// SB-TRIM-4: keep the last N tags in key order (only for monotonically increasing txn
+    /// ids; with random ids it removes arbitrary tags). Default `None`.
+    pub keep_last_by_key: Option<u32>,
     /// Most submissions of one transaction (default 16).
     pub max_submissions: u32,
     /// Pause between submissions (default 50 ms).
@@ -58,6 +62,7 @@ impl Default for OncePolicy {
             tag_bin: "txns".to_string(),
             keep_newest: Some(64),
             max_age_ms: None,
+            keep_last_by_key: None,
             max_submissions: 16,
             sleep_between_submissions: Duration::from_millis(50),
         }
@@ -175,6 +180,13 @@ pub fn guarded_ops(
             MapReturnType::None | MapReturnType::Inverted,
         ));
     }
+    if let Some(n) = policy.keep_last_by_key {
+        all.push(crate::operations::maps::remove_by_index_range(
+            bin,
+            -i64::from(n.max(1)),
+            MapReturnType::None | MapReturnType::Inverted,
+        ));
+    }
     if let Some(age) = policy.max_age_ms {
         let cutoff = now.saturating_sub(i64::try_from(age).unwrap_or(i64::MAX));
         all.push(crate::operations::maps::remove_by_value_range(
@@ -187,7 +199,11 @@ pub fn guarded_ops(
     all
 }
 
-/// SB-04: read the tag.
+/// SB-04: read the tag (a linearized read: it waits for an in-flight write of the record).
+///
+/// On the replicated cluster the answer `NotApplied` is final only while no node that left the
+/// cluster can return with a copy that wins AP resolution (`failover`): a write applied only on a
+/// crashed master can reappear. `operate_once` therefore resolves by re-submitting.
 pub fn txn_status(
     target: &mut impl Target,
     policy: &OncePolicy,

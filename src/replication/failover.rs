@@ -5,6 +5,10 @@
 //! the winner is installed everywhere, and the writes contained only in the losing copy are
 //! reported as lost.
 //!
+//! Consequence (aerolite's choice, as in Aerospike AP): a write applied only by a master that
+//! crashed before replicating it can win when that master returns — it then appears after its
+//! call returned, so CL-NEVER-LATE holds per node, not across a failover.
+//!
 //! Invariants: after `rejoin(n)` every member and `n` hold the same version of every record either
 //! side had, each advised as replicated; a missing copy loses to any present one (a non-durable
 //! delete can therefore be undone by a returning node, as in Aerospike); on a full tie the

@@ -6,6 +6,7 @@
 //! Invariants: scripted rules are consumed in the order given and each fires at most its count;
 //! random rates are per mille and bounded (≤ 1000); a delay is bounded by `delay_ms_max`.
 
+use crate::error::{err, Result, ResultCode};
 use crate::replication::message::Step;
 use crate::rng::Rng;
 
@@ -80,28 +81,34 @@ impl Faults {
         }
     }
 
-    /// Add a scripted message rule.
-    pub fn add_rule(&mut self, rule: MessageRule) {
-        assert!(
-            rule.step != Step::Apply,
-            "step 2 is local: use slow storage or a crash"
-        );
+    /// Add a scripted message rule. Step 2 has no message (→ 4: use slow storage or a crash).
+    pub fn add_rule(&mut self, rule: MessageRule) -> Result<()> {
+        if rule.step == Step::Apply {
+            return err(
+                ResultCode::ParameterError,
+                "step 2 is local: use slow storage or a crash",
+            );
+        }
         // Counting starts at the rule's addition: `skip` is relative to later messages.
         let base = self.seen[rule.step as usize];
         self.rules.push((base, rule));
+        Ok(())
     }
 
     /// Crash the master right after it completes `step` of the next write that reaches it
-    /// (queued: several calls crash at successive writes).
-    pub fn crash_master_after(&mut self, step: Step) {
-        assert!(
-            matches!(
-                step,
-                Step::Apply | Step::Replicate | Step::Ack | Step::Reply
-            ),
-            "the master can crash after step 2, 3, 4 or 5"
-        );
+    /// (queued: several calls crash at successive writes). Only steps 2, 3, 4 and 5 (→ 4).
+    pub fn crash_master_after(&mut self, step: Step) -> Result<()> {
+        if !matches!(
+            step,
+            Step::Apply | Step::Replicate | Step::Ack | Step::Reply
+        ) {
+            return err(
+                ResultCode::ParameterError,
+                "the master can crash after step 2, 3, 4 or 5",
+            );
+        }
         self.crash_after.push(step);
+        Ok(())
     }
 
     /// Whether the master must crash now, having just completed `step`. Consumes the scripted
@@ -183,7 +190,17 @@ mod tests {
             skip: 1,
             count: 2,
             fault: MessageFault::Drop,
-        });
+        })
+        .expect("a message step");
+        assert!(f.crash_master_after(Step::Request).is_err());
+        assert!(f
+            .add_rule(MessageRule {
+                step: Step::Apply,
+                skip: 0,
+                count: 1,
+                fault: MessageFault::Drop
+            })
+            .is_err());
         let mut rng = Rng::new(1);
         let got: Vec<usize> = (0..5)
             .map(|_| f.decide(Step::Ack, &mut rng).len())

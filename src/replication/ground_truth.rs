@@ -1,7 +1,8 @@
 //! Ground truth, for tests and measurement tooling only: which attempt produced which record
 //! version on which master, and each version's parent, so that the writes contained in any node's
 //! copy of a record can be listed. The client never reads this (ID-NO-ORACLE): its `in_doubt`
-//! comes from ID-FORMULA alone, and nothing in `client.rs` or `exactly_once.rs` touches it.
+//! comes from ID-FORMULA alone; `client.rs` only attaches labels to its calls (write-only
+//! bookkeeping for measurements) and `exactly_once.rs` does not touch it.
 //!
 //! Invariants: every version tag appears once (tags are unique per regime and master sequence);
 //! a chain walk is bounded by the number of recorded versions, so it terminates.

@@ -23,6 +23,7 @@ pub mod failover;
 pub mod faults;
 pub mod ground_truth;
 pub mod master;
+pub mod membership;
 pub mod message;
 pub mod node;
 pub mod replica;

@@ -136,6 +136,8 @@ pub struct Outcome {
     pub failovers: u64,
     /// Writes the AP rule discarded when a node rejoined (`Cluster::lost_writes`, all attempts).
     pub rejoin_lost: u64,
+    /// (record, node) pairs whose copy differs from the master's after healing (0 = converged).
+    pub diverged: u64,
 }
 
 /// Run one strategy.
@@ -248,6 +250,9 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
         if let Some(Value::Int(n)) = v.as_ref().and_then(|v| v.bins.get("n")) {
             out.counter_sum += n;
         }
+        for n in 0..cluster.node_count() {
+            out.diverged += u64::from(cluster.version_on(n, k)? != v);
+        }
     }
     out.failovers = u64::from(cluster.regime() - 1);
     out.rejoin_lost = cluster.lost_writes().len() as u64;
@@ -274,7 +279,9 @@ pub fn final_counts(cluster: &Cluster, keys: &[Key]) -> HashMap<u64, u64> {
     let m = cluster.route();
     let mut counts = HashMap::new();
     for k in keys {
-        let tag = cluster.node(m).held.get(&RecKey::of(k)).copied();
+        let tag = cluster
+            .node(m)
+            .and_then(|n| n.held.get(&RecKey::of(k)).copied());
         for a in cluster.ground_truth().chain(tag) {
             if let Some(l) = cluster.ground_truth().label_of(a.call) {
                 *counts.entry(l).or_default() += 1;

@@ -12,7 +12,8 @@
 //!   durable (`pending_ticket ≤ durable`), so each live record always has a durable image;
 //! - normal writes never take the last `reserve` free blocks (they stay for defrag).
 
-use std::collections::{BTreeSet, VecDeque};
+use crate::storage::defrag::{lwm_bytes, DefragQueue};
+use std::collections::BTreeSet;
 
 /// A block's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,7 @@ pub struct BlockInfo {
 pub struct BlockTable {
     blocks: Vec<BlockInfo>,
     free: BTreeSet<u32>,
-    defrag_queue: VecDeque<u32>,
+    defrag_queue: DefragQueue,
     awaiting_free: BTreeSet<u32>,
     lwm_bytes: u64,
     reserve: usize,
@@ -67,9 +68,9 @@ impl BlockTable {
                 count as usize
             ],
             free: (0..count).collect(),
-            defrag_queue: VecDeque::new(),
+            defrag_queue: DefragQueue::default(),
             awaiting_free: BTreeSet::new(),
-            lwm_bytes: u64::from(block_size) * u64::from(lwm_pct) / 100,
+            lwm_bytes: lwm_bytes(block_size, lwm_pct),
             reserve,
         }
     }
@@ -200,7 +201,7 @@ impl BlockTable {
             }
             BlockState::Used if info.used < lwm => {
                 self.at(b).state = BlockState::Defrag;
-                self.defrag_queue.push_back(b);
+                self.defrag_queue.push(b);
             }
             _ => {}
         }
@@ -215,7 +216,7 @@ impl BlockTable {
         info.state = BlockState::Free;
         info.pending_ticket = 0;
         self.awaiting_free.remove(&b);
-        self.defrag_queue.retain(|&x| x != b);
+        self.defrag_queue.remove(b);
         self.free.insert(b);
     }
 
@@ -241,7 +242,7 @@ impl BlockTable {
 
     /// Next block to defragment (FIFO; emptiest first after a restart).
     pub fn pop_defrag(&mut self) -> Option<u32> {
-        while let Some(b) = self.defrag_queue.pop_front() {
+        while let Some(b) = self.defrag_queue.pop() {
             if self.blocks[b as usize].state == BlockState::Defrag {
                 return Some(b);
             }
@@ -251,10 +252,8 @@ impl BlockTable {
 
     /// An interrupted defrag pass: queue `b` again (if it still needs it).
     pub fn requeue_defrag(&mut self, b: u32) {
-        if self.get(b).map(|i| i.state) == Some(BlockState::Defrag)
-            && !self.defrag_queue.contains(&b)
-        {
-            self.defrag_queue.push_back(b);
+        if self.get(b).map(|i| i.state) == Some(BlockState::Defrag) {
+            self.defrag_queue.push(b);
         }
     }
 
@@ -268,7 +267,6 @@ impl BlockTable {
     /// After a restart, once every live image was added: classify each block.
     pub fn finish_restore(&mut self) {
         self.free.clear();
-        self.defrag_queue.clear();
         self.awaiting_free.clear();
         let mut defrag: Vec<(u64, u32)> = Vec::new();
         for (i, info) in self.blocks.iter_mut().enumerate() {
@@ -283,8 +281,7 @@ impl BlockTable {
                 info.state = BlockState::Used;
             }
         }
-        defrag.sort_unstable();
-        self.defrag_queue = defrag.into_iter().map(|(_, b)| b).collect();
+        self.defrag_queue.refill(defrag);
     }
 
     /// Sum of used bytes (for assertions and stats).

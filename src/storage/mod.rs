@@ -1,6 +1,6 @@
 //! The storage boundary: where record images live. The engine (index, locks, record model) sees
 //! storage only through [`Storage`]; backends are `memory` (Aerospike's `storage-engine memory`)
-//! and, in later modules, the log-structured device store.
+//! and `ssd`, the log-structured device store.
 //!
 //! Contract every backend keeps:
 //! - `append` takes a complete encoded image, seals it (block sequence + CRC) and places it; the
@@ -19,6 +19,7 @@
 
 pub mod blocks;
 pub mod cold_start;
+pub mod defrag;
 pub mod device;
 pub mod header;
 pub mod memory;

@@ -6,6 +6,28 @@
 //! `*_by_key_range` / `*_by_value_range` (a Nil `end` means "through the highest", SEL-INTERVAL);
 //! `*_range` forms without `_count` select to the end; counts are `i64` and a negative count is
 //! reinterpreted as unsigned, i.e. "to the end" (CDT-COUNT-ARG).
+//!
+//! The transaction-tag pattern (record-model.md §22.2): a create-only tag put makes the debit
+//! exactly-once; the retry of an applied operate fails with 24 and changes nothing.
+//!
+//! ```
+//! use aerolite::operations::{add, maps};
+//! use aerolite::{as_bin, as_key, Database, MapOrder, MapPolicy, MapReturnType, MapWriteFlags};
+//! use aerolite::{ResultCode, WritePolicy};
+//!
+//! let db = Database::open_in_memory()?;
+//! let key = as_key!("test", "acct", "alice");
+//! let tag = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::CreateOnly);
+//! let ops = [
+//!     maps::put(&tag, "txns", "tx-42", 1_000),
+//!     add(&as_bin!("balance", -10)),
+//!     maps::remove_by_rank_range_count("txns", -100, 100, MapReturnType::None | MapReturnType::Inverted),
+//! ];
+//! db.operate(&WritePolicy::default(), &key, &ops)?;
+//! let retry = db.operate(&WritePolicy::default(), &key, &ops);
+//! assert_eq!(retry.map_err(|e| e.code()).err(), Some(ResultCode::ElementExists));
+//! # Ok::<(), aerolite::Error>(())
+//! ```
 
 pub mod lists;
 pub mod maps;

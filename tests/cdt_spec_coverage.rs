@@ -1,0 +1,119 @@
+//! cdt.md coverage: every row id of `../shared/spec/cdt.md` (first column of its tables) must be
+//! named, as a whole word, by a test under `tests/cdt_*.rs` or a unit test under `src/cdt/` or
+//! `src/record/particle.rs`. Prints `cdt.md rows covered N / M`. When the spec is absent (the
+//! repository outside its workspace) the test prints a notice and passes.
+
+use std::path::Path;
+
+fn row_ids(spec: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for line in spec.lines() {
+        let Some(rest) = line.strip_prefix('|') else {
+            continue;
+        };
+        let cell = rest.split('|').next().unwrap_or("").trim();
+        let mut parts = cell.split('-');
+        let first = parts.next().unwrap_or("");
+        let tail: Vec<&str> = parts.collect();
+        let ok = !first.is_empty()
+            && first
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && first.starts_with(|c: char| c.is_ascii_uppercase())
+            && !tail.is_empty()
+            && tail.iter().all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            });
+        if ok && !ids.iter().any(|i| i == cell) {
+            ids.push(cell.to_string());
+        }
+    }
+    ids
+}
+
+fn names(text: &str, id: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    let mut from = 0;
+    while let Some(i) = text[from..].find(id) {
+        let at = from + i;
+        let before = text[..at].chars().next_back();
+        let after = text[at + id.len()..].chars().next();
+        if !before.is_some_and(word) && !after.is_some_and(word) {
+            return true;
+        }
+        from = at + id.len();
+    }
+    false
+}
+
+fn read_dir_rs(dir: &Path, pick: &dyn Fn(&Path) -> bool, out: &mut String) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            read_dir_rs(&p, pick, out);
+        } else if pick(&p) {
+            if let Ok(s) = std::fs::read_to_string(&p) {
+                // Unit tests only: the text after the first `#[cfg(test)]`.
+                let s = match s.find("#[cfg(test)]") {
+                    Some(i)
+                        if !p.starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")) =>
+                    {
+                        s[i..].to_string()
+                    }
+                    _ => s,
+                };
+                out.push_str(&s);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+#[test]
+fn every_cdt_row_is_named_by_a_test() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Ok(spec) = std::fs::read_to_string(root.join("../shared/spec/cdt.md")) else {
+        println!("notice: cdt.md not found; coverage not checked");
+        return;
+    };
+    let ids = row_ids(&spec);
+    assert!(ids.len() > 250, "parsed only {} row ids", ids.len());
+    let mut text = String::new();
+    let this = root.join("tests/cdt_spec_coverage.rs");
+    read_dir_rs(
+        &root.join("tests"),
+        &|p| {
+            p != this
+                && p.extension().is_some_and(|e| e == "rs")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("cdt_"))
+        },
+        &mut text,
+    );
+    read_dir_rs(
+        &root.join("src/cdt"),
+        &|p| p.extension().is_some_and(|e| e == "rs"),
+        &mut text,
+    );
+    read_dir_rs(
+        &root.join("src/record"),
+        &|p| p.file_name().is_some_and(|n| n == "particle.rs"),
+        &mut text,
+    );
+    let missing: Vec<&String> = ids.iter().filter(|id| !names(&text, id)).collect();
+    println!(
+        "cdt.md rows covered {} / {}",
+        ids.len() - missing.len(),
+        ids.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "cdt.md rows named by no test: {missing:?}"
+    );
+}
