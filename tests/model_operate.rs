@@ -28,8 +28,18 @@ fn cases() -> u32 {
 
 fn run(data: &[u8]) -> Result<(), String> {
     let (cfg, steps) = model::bytes::scenario(data, 200);
-    let mut h = Harness::open(cfg, |ns| common::with_backend(ns).0);
-    h.run(&steps).map_err(|e| format!("{cfg:?}\n{e}"))
+    let mut dir = None;
+    let mut h = Harness::open(cfg, |ns| {
+        let (ns, d) = common::with_backend(ns);
+        dir = d;
+        ns
+    });
+    let r = h.run(&steps).map_err(|e| format!("{cfg:?}\n{e}"));
+    drop(h);
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    r
 }
 
 proptest! {
@@ -79,11 +89,22 @@ fn generator_covers_every_step_kind_and_code() {
                 model::steps::Step::Sweep => "sweep",
             });
         }
-        let mut h = Harness::open(cfg, |ns| common::with_backend(ns).0);
-        if let Err(e) = h.run(&steps) {
+        let mut dir = None;
+        let mut h = Harness::open(cfg, |ns| {
+            let (ns, d) = common::with_backend(ns);
+            dir = d;
+            ns
+        });
+        let r = h.run(&steps);
+        let codes_seen = std::mem::take(&mut h.codes);
+        drop(h);
+        if let Some(d) = dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        if let Err(e) = r {
             panic!("seed {seed}: {cfg:?}\n{e}");
         }
-        for (c, n) in h.codes {
+        for (c, n) in codes_seen {
             *codes.entry(c).or_insert(0u64) += n;
         }
     }

@@ -2,9 +2,9 @@
 //! encoding"). For each input:
 //! 1. the raw bytes go into `record_image::decode` and `particle::decode_all`: they must never
 //!    panic; an accepted image must carry a CRC32 that matches its bytes (recomputed here, not with
-//!    the decoder's code) and must re-encode to exactly the same bytes (the encoding is canonical,
-//!    so no two byte strings decode to the same image); an accepted particle likewise re-encodes to
-//!    the input;
+//!    the decoder's code), and its re-encoding must decode to the same image and be a fixpoint
+//!    (decoding normalizes unordered maps into key order, so it need not be the input bytes);
+//!    likewise for an accepted particle;
 //!    the same checks run on the input sealed as an image body (valid magic, version, length and
 //!    CRC written over it), so the parser behind the CRC sees arbitrary bytes as well;
 //! 2. the same bytes, read as an `arbitrary` structured record (metadata + bins of nested values),
@@ -12,8 +12,12 @@
 //!    included), and changing any one byte inside the image (position and XOR mask from the
 //!    input) is rejected.
 //!
-//! Does not cover: the write-block decoder and block headers (added once the device backend's
-//! block format lands), images spanning block boundaries, the index snapshot.
+//! 3. the bytes as a write block: header decode (CRC checked with the reference CRC, canonical
+//!    re-encode) and the cold-start block scan (accepted images in place, non-overlapping,
+//!    decodable, of the block's incarnation), also with a valid header written over the input.
+//!
+//! Does not cover: images spanning block boundaries, the device header slots, the index
+//! snapshot decoder (the `recovery` target corrupts snapshots end to end).
 #![no_main]
 
 use aerolite::record::key::{Digest, UserKeyBytes};
@@ -66,13 +70,15 @@ fn value(v: V, depth: usize) -> Value {
             let mut entries: Vec<(Value, Value)> = Vec::new();
             for (k, v) in pairs {
                 let (k, v) = (value(k, depth + 1), value(v, depth + 1));
-                if !entries.iter().any(|(ek, _)| *ek == k) {
+                // M-KEY-VALID: map keys are integers, strings or bytes.
+                let key_ok = matches!(k, Value::Int(_) | Value::String(_) | Value::Blob(_));
+                if key_ok && !entries.iter().any(|(ek, _)| *ek == k) {
                     entries.push((k, v));
                 }
             }
-            if order != MapOrder::Unordered {
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-            }
+            // Stored maps are in key order whatever their order attribute (the engine
+            // normalizes on write, M-ORDER-SEMANTICS).
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
             Value::Map(Map { order, entries })
         }
     }
@@ -126,16 +132,22 @@ fn raw_bytes(data: &[u8]) {
             stored,
             "accepted an image whose CRC does not match"
         );
+        // Decoding normalizes (unordered maps come back in key order, cdt.md
+        // M-ORDER-SEMANTICS), so the re-encoding is a fixpoint rather than the input bytes.
         let again = record_image::encode(&img.meta, &img.bins);
+        let img2 = record_image::decode(&again).expect("a re-encoded image decodes");
+        assert_eq!(img2, img);
         assert_eq!(
-            &again[..image_len],
-            &data[..image_len],
-            "non-canonical image accepted"
+            record_image::encode(&img2.meta, &img2.bins),
+            again,
+            "not a fixpoint"
         );
-        assert_eq!(record_image::decode(&again).as_ref().ok(), Some(&img));
     }
     if let Ok(v) = particle::decode_all(data) {
-        assert_eq!(encode_value(&v), data, "non-canonical particle accepted");
+        let again = encode_value(&v);
+        let v2 = particle::decode_all(&again).expect("a re-encoded particle decodes");
+        assert_eq!(v2, v);
+        assert_eq!(encode_value(&v2), again, "not a fixpoint");
     }
 }
 
@@ -154,6 +166,64 @@ fn sealed(data: &[u8]) {
     let crc = crc32_reference(&covered);
     buf[8..12].copy_from_slice(&crc.to_le_bytes());
     raw_bytes(&buf);
+}
+
+/// Write-block header and block scan (storage-format.md "Write block", "Scanning rules"): the
+/// input as a block (and, sealed here with a valid header, as a block of this device set), scanned
+/// as a cold start would: never panics; a header accepted has a matching CRC (reference CRC) and
+/// re-encodes to the same bytes; every image the scan accepts lies inside the block after the
+/// header, does not overlap the previous one, decodes, and carries the header's block sequence.
+fn block(data: &[u8]) {
+    use aerolite::storage::cold_start::scan_block;
+    use aerolite::storage::write_block::{BlockHeader, BlockState, HEADER_LEN};
+    let check = |buf: &[u8], id: u32, set: u64| {
+        let scan = scan_block(buf, id, set);
+        let mut end = HEADER_LEN;
+        for &(off, len) in &scan.images {
+            let (off, len) = (off as usize, len as usize);
+            assert!(
+                off >= end && off + len <= buf.len(),
+                "image {off}+{len} out of place"
+            );
+            end = off + len;
+            let img = record_image::decode(&buf[off..off + len]).expect("accepted image decodes");
+            let h = scan
+                .header
+                .expect("images only in a block with a valid header");
+            assert_eq!(img.meta.block_seq, h.block_seq, "accepted a stale image");
+        }
+    };
+    match BlockHeader::read(data) {
+        BlockState::Valid(h) => {
+            let covered = &data[..28];
+            let stored = u32::from_le_bytes([data[28], data[29], data[30], data[31]]);
+            assert_eq!(
+                crc32_reference(covered),
+                stored,
+                "accepted a block header with a bad CRC"
+            );
+            let mut again = vec![0u8; HEADER_LEN];
+            h.write(&mut again);
+            assert_eq!(
+                &again[..],
+                &data[..HEADER_LEN],
+                "non-canonical block header accepted"
+            );
+            check(data, h.block_id, h.device_set_id);
+        }
+        BlockState::Blank | BlockState::Invalid => check(data, 0, 0),
+    }
+    if data.len() > HEADER_LEN + 8 {
+        let seq = u64::from(data[0]) + 1;
+        let mut buf = data.to_vec();
+        let h = BlockHeader {
+            block_seq: seq,
+            device_set_id: 7,
+            block_id: 3,
+        };
+        h.write(&mut buf);
+        check(&buf, 3, 7);
+    }
 }
 
 fn structured(data: &[u8]) -> arbitrary::Result<()> {
@@ -213,5 +283,6 @@ fn structured(data: &[u8]) -> arbitrary::Result<()> {
 fuzz_target!(|data: &[u8]| {
     raw_bytes(data);
     sealed(data);
+    block(data);
     let _ = structured(data);
 });

@@ -14,7 +14,9 @@
 //!   returned only when its block sequence matches the block's current incarnation (the engine
 //!   then checks CRC, digest, generation, LUT and void-time);
 //! - after a failed device write or sync the store is *failed*: it refuses appends and
-//!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR);
+//!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR); it serves
+//!   only images below the durable frontier, so a write answered with 1 is never observed
+//!   (WP-NOCHANGE);
 //! - the header's clean flag is cleared durably (and the snapshot deleted) before the first
 //!   request after open (SN-REQ-SNAPSHOT-LOAD).
 
@@ -604,7 +606,18 @@ impl Storage for DeviceStorage {
         let seq = {
             let st = self.lock();
             let from_mem = |b: &[u8]| Bytes::copy_from_slice(&b[start..end]);
+            // A failed store serves only durable images: one above the durable frontier may be
+            // the image of a write whose write or sync failed and was answered with 1, which no
+            // request may observe (WP-NOCHANGE, ID-DEFINITIVE).
+            let not_durable =
+                |seq: u64| st.failed.is_some() && (seq << 32 | end as u64) > st.durable;
             if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
+                if not_durable(c.seq) {
+                    return err(
+                        ResultCode::ServerError,
+                        "device store failed: image not durable",
+                    );
+                }
                 if end <= c.pos() {
                     self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                     return Ok(from_mem(c.bytes()));
@@ -612,14 +625,32 @@ impl Storage for DeviceStorage {
                 return err(ResultCode::ServerError, "read beyond the write frontier");
             }
             if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
+                if not_durable(s.seq) {
+                    return err(
+                        ResultCode::ServerError,
+                        "device store failed: image not durable",
+                    );
+                }
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(from_mem(s.buf.as_slice()));
             }
-            if let Some((_, _, b)) = st.cache.iter().find(|(b, _, _)| *b == location.block) {
+            if let Some((_, seq, b)) = st.cache.iter().find(|(b, _, _)| *b == location.block) {
+                if not_durable(*seq) {
+                    return err(
+                        ResultCode::ServerError,
+                        "device store failed: image not durable",
+                    );
+                }
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(from_mem(b.as_slice()));
             }
             match st.blocks.get(location.block) {
+                Some(b) if not_durable(b.seq) => {
+                    return err(
+                        ResultCode::ServerError,
+                        "device store failed: image not durable",
+                    )
+                }
                 Some(b) if b.state != BlockState::Free && b.seq != 0 => b.seq,
                 _ => return err(ResultCode::ServerError, format!("no block at {location:?}")),
             }

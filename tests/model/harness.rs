@@ -33,6 +33,8 @@ pub struct Harness {
     /// `sweep_step` only on the partitions of the fixed records (the fuzzer's choice: same
     /// semantics for these records, 1000× cheaper).
     pub full_sweep: bool,
+    /// The engine's result code of the last request step (0 = Ok), for fault-aware callers.
+    pub last_code: Option<i32>,
 }
 
 fn filter_of(f: &Option<MFilter>) -> Option<Filter> {
@@ -175,6 +177,7 @@ impl Harness {
             model,
             codes: Default::default(),
             full_sweep: true,
+            last_code: None,
         }
     }
 
@@ -194,6 +197,10 @@ impl Harness {
         self.codes.clear();
     }
 
+    fn note_got<T>(&mut self, got: &Result<T, Error>) {
+        self.last_code = Some(got.as_ref().map_or_else(|e| e.code().code(), |_| 0));
+    }
+
     fn note(&mut self, want: &MResult) {
         let code = want.as_ref().map_or_else(|c| c.code(), |_| 0);
         *self.codes.entry(code).or_default() += 1;
@@ -209,6 +216,7 @@ impl Harness {
 
     /// Run one step on both sides; Err describes the first disagreement.
     pub fn step(&mut self, s: &Step) -> Result<(), String> {
+        self.last_code = None;
         let all = Cmp {
             entries: true,
             meta: true,
@@ -234,6 +242,7 @@ impl Harness {
                     ..all
                 };
                 self.note(&want);
+                self.note_got(&got);
                 compare("put", got, &want, c, None)?;
             }
             Step::Operate(k, p, ops) => {
@@ -249,6 +258,7 @@ impl Harness {
                         .read(&rk, 0, &mp.filter, ReadWhat::Ops(ops, mp.respond_all_ops))
                 };
                 self.note(&want);
+                self.note_got(&got);
                 compare("operate", got, &want, all, None)?;
             }
             Step::Delete(k, p) => {
@@ -261,6 +271,7 @@ impl Harness {
                     Err(e) => Err(e),
                 };
                 self.note(&want);
+                self.note_got(&got);
                 compare("delete", got, &want, all, None)?;
             }
             Step::Touch(k, p) => {
@@ -274,6 +285,7 @@ impl Harness {
                     ..all
                 };
                 self.note(&want);
+                self.note_got(&got);
                 compare("touch", got, &want, c, None)?;
             }
             Step::Get(k, bins, rtt, f) => {
@@ -288,6 +300,7 @@ impl Harness {
                 let want = self.model.read(&rk, *rtt, f, ReadWhat::Bins(bins));
                 let c = Cmp { key: true, ..all };
                 self.note(&want);
+                self.note_got(&got);
                 compare("get", got, &want, c, model_key)?;
             }
             Step::Exists(k, rtt) => {
@@ -306,6 +319,7 @@ impl Harness {
                     key: false,
                 };
                 self.note(&want);
+                self.note_got(&got);
                 compare("exists", got, &want, c, None)?;
             }
             Step::OperateRead(k, ops, rtt, all_ops) => {
@@ -321,6 +335,7 @@ impl Harness {
                 };
                 let c = Cmp { ..all };
                 self.note(&want);
+                self.note_got(&got);
                 compare("operate_read", got, &want, c, None)?;
             }
             Step::Advance(ms) => {
@@ -350,6 +365,38 @@ impl Harness {
             }
         }
         self.check_state()
+    }
+
+    /// The engine's full stored state of record `d` as a model entry (None = no index entry);
+    /// Err when its image does not load (a corrupt record would be served).
+    pub fn engine_entry(&self, d: &aerolite::Digest) -> Result<Option<super::Entry>, String> {
+        let ns = self
+            .db
+            .namespace("test")
+            .ok_or_else(|| "namespace test is gone".to_string())?;
+        let Some(e) = ns.index.get(d) else {
+            return Ok(None);
+        };
+        let img = ns
+            .load(d, &e)
+            .map_err(|err| format!("record {d:?}: stored image does not load: {err}"))?;
+        Ok(Some(super::Entry {
+            gen: e.generation,
+            void_time: e.void_time,
+            lut: e.lut(),
+            bins: img
+                .bins
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.clone()))
+                .collect(),
+            tomb: e.is_tombstone(),
+            key: img
+                .meta
+                .key
+                .as_ref()
+                .map(|k| (k.type_byte, k.bytes.clone())),
+            set: img.meta.set_name.clone(),
+        }))
     }
 
     /// Compare every record's full stored state with the model.
