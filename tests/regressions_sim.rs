@@ -93,11 +93,9 @@ fn failed_sync_write_is_not_visible_and_store_refuses_writes() {
 }
 
 /// Sim seed 6: WP-NOCHANGE for a durable delete whose tombstone write or sync fails. The delete
-/// returns 1 (not in doubt), but the index already holds the tombstone, so the record reads as
-/// 2 until the database is reopened. Fixing it needs an index rollback that keeps the storage's
-/// space accounting right (the old image was released at commit); left to the lead / storage.
+/// returns 1 (not in doubt); a read must then show the record as it was or fail with 1 — never 2
+/// (the read path verifies a tombstone's image while the store refuses writes).
 #[test]
-#[ignore = "known gap: index-level state of a failed durable delete is visible until reopen; see report"]
 fn failed_durable_delete_leaves_record_readable() {
     use aerolite::storage::device::faulty::{FaultPlan, FaultyDevice};
     let mem = Arc::new(MemoryDevice::new(2 << 20));

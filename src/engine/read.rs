@@ -66,12 +66,18 @@ impl Namespace {
             State::Expired(_) => {
                 return err(ResultCode::KeyNotFoundError, "record expired (RP-04)")
             }
-            // RP-05
+            // RP-05. When the store is refusing writes (a failed device write or sync puts it in
+            // stop-writes) the tombstone may belong to a durable delete that was answered with 1;
+            // its image is then not durable and `load` fails with 1, so the delete stays invisible
+            // (WP-NOCHANGE, ID-DEFINITIVE).
             State::Tomb(_) => {
+                if self.storage.space().stop_writes {
+                    self.load(&digest, &e)?;
+                }
                 return err(
                     ResultCode::KeyNotFoundError,
                     "record is a tombstone (RP-05)",
-                )
+                );
             }
             _ => {}
         }
