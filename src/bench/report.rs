@@ -287,14 +287,16 @@ impl Report {
         }
         writeln!(
             out,
-            "{:<8} {:>14} {:>9} {:>12} {:>10} {:>9} {:>9}",
+            "{:<8} {:>14} {:>9} {:>12} {:>10} {:>9} {:>9} {:>10} {:>9}",
             "workload",
             "device B writ.",
             "write amp",
             "index B/rec",
             "records",
             "read p99",
-            "write p99"
+            "write p99",
+            "writes/sync",
+            "dev reads"
         )?;
         for p in &self.phases {
             writeln!(
