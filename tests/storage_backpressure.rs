@@ -100,16 +100,7 @@ fn l_overload_flush_queue_over_max_write_cache() {
     let mut cfg = device_config(vec![dev], None);
     cfg.max_write_cache = 0;
     let db = open_on(cfg, &clock).expect("open");
-    let mut n = 0;
-    let e = loop {
-        match db.put(&wp(false), &key(n), &bins(n, 3000)) {
-            Ok(_) => n += 1,
-            Err(e) => break e,
-        }
-        assert!(n < 1000);
-    };
-    assert_eq!(e.code(), ResultCode::DeviceOverload);
-    assert!(!e.in_doubt());
+    let n = fill_until_overload(&db);
     assert!(n > 10, "a block filled first");
     db.namespace("test")
         .expect("namespace")
@@ -132,17 +123,7 @@ fn dp_02_durable_delete_refused_when_overloaded_non_durable_allowed() {
     let mut cfg = device_config(vec![dev], None);
     cfg.max_write_cache = 0;
     let db = open_on(cfg, &clock).expect("open");
-    let mut n = 0;
-    loop {
-        match db.put(&wp(false), &key(n), &bins(n, 3000)) {
-            Ok(_) => n += 1,
-            Err(e) => {
-                assert_eq!(e.code(), ResultCode::DeviceOverload);
-                break;
-            }
-        }
-        assert!(n < 1000);
-    }
+    fill_until_overload(&db);
     let durable = aerolite::WritePolicy {
         durable_delete: true,
         ..aerolite::WritePolicy::default()
@@ -157,4 +138,20 @@ fn dp_02_durable_delete_refused_when_overloaded_non_durable_allowed() {
         .delete(&aerolite::WritePolicy::default(), &key(1))
         .expect("non-durable delete"));
     assert_eq!(read(&db, &key(1)), None);
+}
+
+/// Put 3000-byte records until a write is refused; asserts the refusal is DeviceOverload 18, not
+/// in doubt. Returns how many puts succeeded.
+fn fill_until_overload(db: &aerolite::Database) -> i64 {
+    let mut n = 0;
+    let e = loop {
+        match db.put(&wp(false), &key(n), &bins(n, 3000)) {
+            Ok(_) => n += 1,
+            Err(e) => break e,
+        }
+        assert!(n < 1000, "no back-pressure after 1000 puts");
+    };
+    assert_eq!(e.code(), ResultCode::DeviceOverload);
+    assert!(!e.in_doubt());
+    n
 }
