@@ -16,7 +16,7 @@ use crate::config::{DatabaseConfig, NamespaceConfig};
 use crate::rng::Rng;
 use crate::{
     as_bin, Bins, Database, Expiration, GenerationPolicy, Key, ManualClock, ReadPolicy, Record,
-    RecordExistsAction, Result, ResultCode, WritePolicy,
+    RecordExistsAction, Result, WritePolicy,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -201,12 +201,8 @@ pub fn run_one(opts: &Options, mode: RaceMode, strategy: Strategy) -> Result<Out
 }
 
 fn gen_of(r: &Result<Record>) -> u32 {
-    match r {
-        Ok(rec) => rec.generation,
-        // SA-RETRY-2: a 2 means the record is gone: re-create with ExpectGenEqual(0).
-        Err(e) if e.code() == ResultCode::KeyNotFoundError => 0,
-        Err(_) => 0,
-    }
+    // SA-RETRY-2: a failed read (2: the record is gone) means re-create with ExpectGenEqual(0).
+    r.as_ref().map_or(0, |rec| rec.generation)
 }
 
 fn value_of(r: &Result<Record>) -> i64 {
