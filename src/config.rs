@@ -338,8 +338,8 @@ impl NamespaceConfig {
     }
 }
 
-/// Database settings: namespaces and the clock.
-#[derive(Debug, Clone)]
+/// Database settings: namespaces, the clock, runtime threads, a progress observer.
+#[derive(Clone)]
 pub struct DatabaseConfig {
     /// Namespaces (at least one; names unique).
     pub namespaces: Vec<NamespaceConfig>,
@@ -348,6 +348,19 @@ pub struct DatabaseConfig {
     /// Start runtime threads for background work (expiry sweeps). Default true; tests that drive
     /// the step functions themselves turn it off.
     pub background_threads: bool,
+    /// Observer of cold-start progress (default none: the library prints nothing).
+    pub progress: Option<crate::progress::ProgressFn>,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("namespaces", &self.namespaces)
+            .field("clock", &self.clock)
+            .field("background_threads", &self.background_threads)
+            .field("progress", &self.progress.as_ref().map(|_| "set"))
+            .finish()
+    }
 }
 
 impl DatabaseConfig {
@@ -357,6 +370,7 @@ impl DatabaseConfig {
             namespaces: vec![NamespaceConfig::new(namespace)],
             clock: Arc::new(SystemClock),
             background_threads: true,
+            progress: None,
         }
     }
 
@@ -366,7 +380,14 @@ impl DatabaseConfig {
             namespaces,
             clock: Arc::new(SystemClock),
             background_threads: true,
+            progress: None,
         }
+    }
+
+    /// Report cold-start progress to `observer` (SN-REQ-SCAN-PROGRESS).
+    pub fn progress(mut self, observer: crate::progress::ProgressFn) -> Self {
+        self.progress = Some(observer);
+        self
     }
 
     /// Use this clock.

@@ -122,7 +122,10 @@ impl Database {
                 nc.max_record_size = nc.max_record_size.min(cap);
             }
             let ns = Namespace::new(nc.clone(), storage, config.clock.clone());
-            recovery.push(crate::engine::recovery::open(&ns)?);
+            recovery.push(crate::engine::recovery::open(
+                &ns,
+                config.progress.as_ref(),
+            )?);
             namespaces.insert(nc.name.clone(), Arc::new(ns));
         }
         let inner = Arc::new(Inner {

@@ -324,3 +324,67 @@ fn q_zombie_resurrections_counted_against_last_clean_shutdown() {
     assert!(!db.recovery_stats()[0].resurrection_reference);
     assert_eq!(read(&db, &key(1)), Some((1, 1)));
 }
+
+/// SN-REQ-SCAN-PROGRESS: a cold start reports its progress to the configured observer; the final
+/// report carries the scan's counters and equals the restart's statistics; a fast restart reports
+/// nothing (no scan).
+#[test]
+fn sn_req_scan_progress_reports_cold_start() {
+    use aerolite::progress::ColdStartProgress;
+    use aerolite::{DatabaseConfig, NamespaceConfig, StorageConfig};
+    use std::sync::{Arc, Mutex};
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let seen: Arc<Mutex<Vec<ColdStartProgress>>> = Arc::default();
+    let sink = seen.clone();
+    let open = || {
+        let sink = sink.clone();
+        aerolite::Database::open(
+            DatabaseConfig::with_namespaces(vec![
+                NamespaceConfig::new("test").storage(StorageConfig::Device(ctd(dir.path())))
+            ])
+            .clock(Arc::new(clock.clone()))
+            .background_threads(false)
+            .progress(Arc::new(move |p: &ColdStartProgress| {
+                sink.lock().expect("not poisoned").push(p.clone())
+            })),
+        )
+    };
+    let db = open().expect("open");
+    for i in 0..200 {
+        db.put(&wp(false), &key(i % 150), &bins(i, 1000))
+            .expect("put");
+    }
+    db.abandon();
+    let db = open().expect("cold start");
+    let s = db.stats();
+    let r = db.recovery_stats()[0];
+    let reports = seen.lock().expect("not poisoned").clone();
+    let last = reports.last().expect("a final report");
+    assert!(last.done);
+    assert_eq!(reports.iter().filter(|p| p.done).count(), 1);
+    assert_eq!(last.namespace, "test");
+    assert_eq!((last.images, last.duplicates), (200, 50));
+    assert_eq!(last.images, s.scan_images);
+    assert_eq!(last.duplicates, s.restart_superseded);
+    assert_eq!(last.records, 150);
+    assert_eq!(last.records, s.records);
+    assert_eq!(last.blocks_with_images, r.blocks_with_images);
+    assert!(last.blocks_with_images >= 3, "200 KiB over 64 KiB blocks");
+    assert_eq!(last.blocks_total, s.used_blocks + s.free_blocks);
+    assert!(
+        last.blocks_total < (16 << 20) / u64::from(BLOCK),
+        "the header takes room"
+    );
+    assert_eq!(last.elapsed, r.elapsed);
+    assert!(last.to_string().contains("150 records indexed"), "{last}");
+    db.shutdown().expect("clean shutdown");
+    let n = seen.lock().expect("not poisoned").len();
+    let db = open().expect("fast restart");
+    assert!(db.stats().fast_restart);
+    assert_eq!(
+        seen.lock().expect("not poisoned").len(),
+        n,
+        "no scan, no report"
+    );
+}

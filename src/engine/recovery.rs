@@ -21,6 +21,7 @@ use crate::engine::namespace::Namespace;
 use crate::error::{err, Result, ResultCode};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{IndexEntry, Location};
+use crate::progress::{ColdStartProgress, ProgressFn, REPORT_EVERY};
 use crate::record::key::{Digest, PARTITIONS};
 use crate::storage::record_image;
 use crate::storage::{IndexImage, Restore, ScanReference};
@@ -34,6 +35,8 @@ pub struct RecoveryStats {
     pub from_snapshot: bool,
     /// Images the scan offered.
     pub images: u64,
+    /// Blocks the scan offered images from.
+    pub blocks_with_images: u64,
     /// Images that lost resolution to another image of the same digest.
     pub superseded: u64,
     /// Records the scan brought back that the last clean shutdown's index did not hold: their
@@ -74,8 +77,8 @@ pub fn wins(a: &IndexEntry, b: &IndexEntry) -> bool {
     }
 }
 
-/// Rebuild the index of `ns` at open.
-pub fn open(ns: &Namespace) -> Result<RecoveryStats> {
+/// Rebuild the index of `ns` at open, reporting a cold start's progress to `progress`.
+pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoveryStats> {
     let started = Instant::now();
     let mut stats = RecoveryStats::default();
     match ns.storage.restore()? {
@@ -91,7 +94,7 @@ pub fn open(ns: &Namespace) -> Result<RecoveryStats> {
                 ns.index.put(d, e);
             }
         }
-        Restore::Scan(reference) => cold_start(ns, reference, &mut stats)?,
+        Restore::Scan(reference) => cold_start(ns, reference, progress, &mut stats)?,
     }
     let mut live: Vec<(Location, u32)> = Vec::with_capacity(ns.index.len());
     for p in 0..PARTITIONS {
@@ -100,23 +103,71 @@ pub fn open(ns: &Namespace) -> Result<RecoveryStats> {
     stats.entries = live.len() as u64;
     ns.storage.finish_open(&mut live.into_iter())?;
     stats.elapsed = started.elapsed();
+    if let (Some(report), false) = (progress, stats.from_snapshot) {
+        let scan = ns.storage.stats().scan;
+        if scan.blocks > 0 {
+            report(&ColdStartProgress {
+                namespace: ns.config.name.clone(),
+                blocks_with_images: stats.blocks_with_images,
+                blocks_total: total_blocks(ns),
+                images: stats.images,
+                duplicates: stats.superseded,
+                stale: scan.stale,
+                corrupt: scan.corrupt,
+                records: stats.entries,
+                elapsed: stats.elapsed,
+                done: true,
+            });
+        }
+    }
     Ok(stats)
+}
+
+fn total_blocks(ns: &Namespace) -> u64 {
+    match &ns.config.storage {
+        crate::config::StorageConfig::Device(d) if d.block_size > 0 => {
+            ns.storage.stats().capacity_bytes / u64::from(d.block_size)
+        }
+        _ => 0,
+    }
 }
 
 fn cold_start(
     ns: &Namespace,
     reference: Option<ScanReference>,
+    progress: Option<&ProgressFn>,
     stats: &mut RecoveryStats,
 ) -> Result<()> {
     let mut problem = None;
     let mut has_older: HashSet<Digest> = HashSet::new();
-    // Append sequence of every block the scan has offered images from, by block number.
+    // Append sequence of every block the scan has offered images from, by block number
+    // (0 = none offered yet: written blocks have sequences from 1).
     let mut block_seq: Vec<u64> = Vec::new();
+    let started = Instant::now();
+    let mut last_report = started;
+    let blocks_total = total_blocks(ns);
     ns.storage.scan(&mut |loc, seq, bytes| {
         stats.images += 1;
         let b = loc.block as usize;
         if block_seq.len() <= b {
             block_seq.resize(b + 1, 0);
+        }
+        if block_seq[b] == 0 {
+            stats.blocks_with_images += 1;
+            if let Some(report) = progress {
+                if last_report.elapsed() >= REPORT_EVERY {
+                    last_report = Instant::now();
+                    report(&ColdStartProgress {
+                        namespace: ns.config.name.clone(),
+                        blocks_with_images: stats.blocks_with_images,
+                        blocks_total,
+                        images: stats.images,
+                        duplicates: stats.superseded,
+                        elapsed: started.elapsed(),
+                        ..ColdStartProgress::default()
+                    });
+                }
+            }
         }
         block_seq[b] = seq;
         // The backend verified the CRC; a failure here is counted as superseded-by-nothing.
