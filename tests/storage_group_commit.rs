@@ -76,3 +76,172 @@ fn dur_device_concurrent_writers_share_syncs() {
         }
     }
 }
+
+/// A device whose first sync after `arm` blocks until a second sync has completed (or 5 s
+/// passed) and then fails: a sync failing while a later batch's sync is in flight.
+struct GatedSync {
+    inner: Arc<dyn Device>,
+    state: std::sync::Mutex<Gate>,
+    cv: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Gate {
+    armed: bool,
+    syncs: u32,
+    first_waiting: bool,
+    second_done: bool,
+}
+
+impl GatedSync {
+    fn arm(&self) {
+        self.state.lock().expect("gate").armed = true;
+    }
+    fn wait_first(&self) {
+        let mut g = self.state.lock().expect("gate");
+        while !g.first_waiting {
+            g = self.cv.wait(g).expect("gate");
+        }
+    }
+}
+
+impl Device for GatedSync {
+    fn capacity(&self) -> u64 {
+        self.inner.capacity()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> aerolite::Result<()> {
+        self.inner.read_at(offset, buf)
+    }
+    fn write_at(&self, offset: u64, buf: &[u8]) -> aerolite::Result<()> {
+        self.inner.write_at(offset, buf)
+    }
+    fn sync(&self) -> aerolite::Result<()> {
+        let mut g = self.state.lock().expect("gate");
+        if !g.armed {
+            drop(g);
+            return self.inner.sync();
+        }
+        g.syncs += 1;
+        match g.syncs {
+            1 => {
+                g.first_waiting = true;
+                self.cv.notify_all();
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                while !g.second_done && std::time::Instant::now() < deadline {
+                    g = self
+                        .cv
+                        .wait_timeout(g, std::time::Duration::from_millis(10))
+                        .expect("gate")
+                        .0;
+                }
+                Err(aerolite::Error::new(
+                    aerolite::ResultCode::ServerError,
+                    "injected sync failure",
+                ))
+            }
+            2 => {
+                drop(g);
+                let r = self.inner.sync();
+                self.state.lock().expect("gate").second_done = true;
+                self.cv.notify_all();
+                r
+            }
+            _ => {
+                drop(g);
+                self.inner.sync()
+            }
+        }
+    }
+    fn kind(&self) -> &'static str {
+        "gated"
+    }
+}
+
+/// DUR-DEVICE, WP-NOCHANGE, ID-DEFINITIVE, SN-REQ-WRITE-ERROR with overlapped group commits:
+/// batch 1's sync fails while batch 2 was written and synced successfully behind it. The durable
+/// frontier never passes a failed batch, so the writers of *both* groups get ServerError 1 (not
+/// in doubt), nothing they wrote is visible, the store refuses writes, and the record
+/// acknowledged before the failure survives a reopen.
+#[test]
+fn dur_device_sync_failure_with_a_second_batch_in_flight_fails_both_groups() {
+    let mem = mem_device(8);
+    let gate = Arc::new(GatedSync {
+        inner: mem.clone(),
+        state: std::sync::Mutex::new(Gate::default()),
+        cv: std::sync::Condvar::new(),
+    });
+    let clock = ManualClock::at_2026();
+    let dev: Arc<dyn Device> = gate.clone();
+    let db = Arc::new(
+        open_on(
+            device_config(vec![dev], None).commit_to_device(true),
+            &clock,
+        )
+        .expect("open"),
+    );
+    db.put(&wp(false), &key(0), &bins(100, 50))
+        .expect("put before the fault");
+    gate.arm();
+    let first = {
+        let db = db.clone();
+        std::thread::spawn(move || db.put(&wp(false), &key(1), &bins(1, 50)))
+    };
+    gate.wait_first();
+    let second: Vec<_> = (2..10)
+        .map(|k| {
+            let db = db.clone();
+            std::thread::spawn(move || db.put(&wp(false), &key(k), &bins(k, 50)))
+        })
+        .collect();
+    let mut results = vec![first.join().expect("writer 1")];
+    results.extend(second.into_iter().map(|h| h.join().expect("writer")));
+    assert!(
+        gate.state.lock().expect("gate").second_done,
+        "a second batch was written and synced while the first sync was in flight"
+    );
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Err(e) => {
+                assert_eq!(
+                    e.code(),
+                    aerolite::ResultCode::ServerError,
+                    "writer {}: {e}",
+                    i + 1
+                );
+                assert!(!e.in_doubt(), "writer {}: {e}", i + 1);
+            }
+            Ok(_) => panic!(
+                "writer {} acknowledged although an earlier sync failed",
+                i + 1
+            ),
+        }
+    }
+    for k in 1..10 {
+        match db.get(
+            &aerolite::ReadPolicy::default(),
+            &key(k),
+            aerolite::Bins::All,
+        ) {
+            Ok(r) => panic!("key {k}: a write answered with 1 is visible: {r:?}"),
+            Err(e) => assert!(
+                matches!(e.code().code(), 1 | 2),
+                "key {k}: {e} (expected not found or 1)"
+            ),
+        }
+    }
+    let refused = db.put(&wp(false), &key(20), &bins(20, 50));
+    assert!(
+        matches!(refused.as_ref().map_err(|e| e.code().code()), Err(1 | 8)),
+        "write after a failed sync: {refused:?}"
+    );
+    match Arc::try_unwrap(db) {
+        Ok(db) => db.abandon(),
+        Err(_) => panic!("writers still hold the database"),
+    }
+    let db = open_on(device_config(vec![mem as Arc<dyn Device>], None), &clock).expect("reopen");
+    assert_eq!(
+        read(&db, &key(0)),
+        Some((100, 1)),
+        "acknowledged before the fault"
+    );
+}

@@ -36,12 +36,14 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Consecutive never-written blocks after which a cold-start scan stops (blocks are allocated
 /// lowest first, so written blocks form a prefix).
 const PRISTINE_RUN: u32 = 8;
+
+mod flush;
 
 struct Sealed {
     block: u32,
@@ -64,6 +66,7 @@ struct State {
     headers: Vec<DeviceHeader>,
     scan: ScanCounts,
     fast_restart: bool,
+    flush: flush::FlushState,
 }
 
 #[derive(Default)]
@@ -95,7 +98,6 @@ pub struct DeviceStorage {
     state: Mutex<State>,
     durable_cv: Condvar,
     work_cv: Condvar,
-    io: Mutex<()>,
     counters: Counters,
     abandoned: AtomicBool,
 }
@@ -303,10 +305,10 @@ impl DeviceStorage {
                 headers,
                 scan: ScanCounts::default(),
                 fast_restart,
+                flush: flush::FlushState::default(),
             }),
             durable_cv: Condvar::new(),
             work_cv: Condvar::new(),
-            io: Mutex::new(()),
             counters: Counters::default(),
             abandoned: AtomicBool::new(false),
         })
@@ -423,6 +425,7 @@ impl DeviceStorage {
         let (block, ticket) = (cur.block, cur.seq << 32 | cur.pos() as u64);
         st.blocks.add(block, size as u32);
         st.live_bytes += size as u64;
+        st.flush.appended += 1;
         match from {
             Some(f) => {
                 st.blocks.note_copy(f.block, ticket);
@@ -441,152 +444,6 @@ impl DeviceStorage {
             size: size as u32,
             ticket,
         })
-    }
-
-    /// Write what is queued (and the partial buffer when `partial`); the caller holds `io`.
-    fn flush_locked(&self, partial: bool) -> Result<u64> {
-        struct Job {
-            block: u32,
-            from: usize,
-            to: usize,
-            buf: Arc<AlignedBuf>,
-            base: usize,
-        }
-        let mut jobs = Vec::new();
-        let mut partial_done = None;
-        let target;
-        let n_sealed;
-        {
-            let mut st = self.lock();
-            if let Some(f) = &st.failed {
-                return err(ResultCode::ServerError, format!("device store failed: {f}"));
-            }
-            if self.abandoned.load(Ordering::Acquire) {
-                return Ok(0);
-            }
-            n_sealed = st.sealed.len();
-            let mut t = st.durable;
-            for s in &st.sealed {
-                jobs.push(Job {
-                    block: s.block,
-                    from: align_down(s.flushed as u64, ALIGN as u64) as usize,
-                    to: self.block_size,
-                    buf: s.buf.clone(),
-                    base: 0,
-                });
-                t = t.max((s.seq + 1) << 32);
-            }
-            let due = partial || st.last_partial.elapsed() >= self.flush_max;
-            if due {
-                st.last_partial = Instant::now();
-                if let Some(c) = &st.current {
-                    if c.pos() > c.flushed {
-                        let from = align_down(c.flushed as u64, ALIGN as u64) as usize;
-                        let to = align_up(c.pos() as u64, ALIGN as u64) as usize;
-                        let mut copy = AlignedBuf::zeroed(to - from);
-                        copy.as_mut_slice().copy_from_slice(&c.bytes()[from..to]);
-                        jobs.push(Job {
-                            block: c.block,
-                            from,
-                            to,
-                            buf: Arc::new(copy),
-                            base: from,
-                        });
-                        partial_done = Some((c.block, c.seq, c.pos()));
-                        t = t.max(c.seq << 32 | c.pos() as u64);
-                    }
-                }
-            }
-            target = t;
-        }
-        if jobs.is_empty() {
-            return Ok(0);
-        }
-        let mut per_device: Vec<Vec<(u64, &[u8])>> = vec![Vec::new(); self.devices.len()];
-        let mut written = 0u64;
-        for j in &jobs {
-            let (dev, block_off) = self.place_of(j.block);
-            let mut at = j.from;
-            while at < j.to {
-                // Full blocks go out in flush-size units (the first one may start mid-unit,
-                // after the part an earlier partial flush made durable).
-                let end = if j.base == 0 {
-                    (align_down(at as u64, self.flush_size as u64) as usize + self.flush_size)
-                        .min(j.to)
-                } else {
-                    j.to
-                };
-                let bytes = &j.buf.as_slice()[at - j.base..end - j.base];
-                per_device[dev].push((block_off + at as u64, bytes));
-                written += (end - at) as u64;
-                at = end;
-            }
-        }
-        let io_result = (|| {
-            for (i, w) in per_device.iter().enumerate() {
-                if !w.is_empty() {
-                    self.devices[i].write_batch(w)?;
-                }
-            }
-            for (i, w) in per_device.iter().enumerate() {
-                if !w.is_empty() {
-                    self.devices[i].sync()?;
-                    self.counters.syncs.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Ok(())
-        })();
-        let mut st = self.lock();
-        if let Err(e) = io_result {
-            self.fail(&mut st, &e);
-            return Err(e);
-        }
-        st.durable = st.durable.max(target);
-        let durable = st.durable;
-        for _ in 0..n_sealed {
-            let s = st
-                .sealed
-                .pop_front()
-                .expect("sealed blocks only leave here");
-            st.blocks.flushed(s.block, durable);
-            if st.blocks.get(s.block).map(|b| b.state) != Some(BlockState::Free) {
-                st.cache.push_back((s.block, s.seq, s.buf));
-            }
-        }
-        if let Some((block, seq, pos)) = partial_done {
-            if let Some(c) = st
-                .current
-                .as_mut()
-                .filter(|c| c.block == block && c.seq == seq)
-            {
-                c.flushed = c.flushed.max(pos);
-            }
-        }
-        for b in st.blocks.on_durable(durable) {
-            st.cache.retain(|(cb, _, _)| *cb != b);
-        }
-        while st.cache.len() > self.cache_blocks {
-            st.cache.pop_front();
-        }
-        self.counters
-            .device_bytes
-            .fetch_add(written, Ordering::Relaxed);
-        self.durable_cv.notify_all();
-        Ok(written)
-    }
-
-    fn flush_all(&self) -> Result<()> {
-        let _io = self.io.lock().expect("flush lock poisoned");
-        for _ in 0..1_000_000 {
-            self.flush_locked(true)?;
-            let st = self.lock();
-            let clean =
-                st.sealed.is_empty() && st.current.as_ref().map_or(true, |c| c.flushed >= c.pos());
-            if clean || st.failed.is_some() {
-                return Ok(());
-            }
-        }
-        err(ResultCode::ServerError, "flush did not converge")
     }
 
     fn read_device_block(&self, g: u32) -> Result<AlignedBuf> {
@@ -701,34 +558,7 @@ impl Storage for DeviceStorage {
         if ticket == 0 || !self.commit_to_device {
             return Ok(());
         }
-        loop {
-            {
-                let st = self.lock();
-                if let Some(f) = &st.failed {
-                    return err(ResultCode::ServerError, format!("device store failed: {f}"));
-                }
-                if st.durable >= ticket {
-                    return Ok(());
-                }
-            }
-            match self.io.try_lock() {
-                Ok(_io) => {
-                    self.flush_locked(true)?;
-                    continue;
-                }
-                Err(TryLockError::Poisoned(_)) => {
-                    return err(ResultCode::ServerError, "flush lock poisoned")
-                }
-                Err(TryLockError::WouldBlock) => {}
-            }
-            let st = self.lock();
-            if st.durable < ticket && st.failed.is_none() {
-                let _ = self
-                    .durable_cv
-                    .wait_timeout(st, Duration::from_millis(1))
-                    .expect("device store state poisoned");
-            }
-        }
+        self.wait_ticket(ticket)
     }
 
     fn space(&self) -> SpaceState {
@@ -849,8 +679,10 @@ impl Storage for DeviceStorage {
     }
 
     fn flush_step(&self, force_partial: bool) -> Result<u64> {
-        let _io = self.io.lock().expect("flush lock poisoned");
-        self.flush_locked(force_partial)
+        match self.flush_once(force_partial, true)? {
+            flush::Flushed::Done(bytes) => Ok(bytes),
+            flush::Flushed::Nothing | flush::Flushed::Busy => Ok(0),
+        }
     }
 
     fn wait_for_work(&self, timeout: Duration) {

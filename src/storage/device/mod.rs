@@ -10,8 +10,13 @@
 //!
 //! Contract every backend keeps: offsets, lengths and buffer addresses are multiples of
 //! [`ALIGN`] (the store only issues such I/O); `write_at` may return before the bytes are durable;
-//! after `sync` returns Ok, every write that returned before it is durable; an error is a value
-//! (`ServerError` 1), never a panic.
+//! when a `sync` call returns Ok, every write that returned before that call *began* is durable
+//! (a write completing while the sync runs may or may not be covered); `sync` may be called from
+//! several threads at once, and each call keeps that promise for itself; an error is a value
+//! (`ServerError` 1), never a panic. [`Device::write_batch_then_sync`] is the same promise with
+//! the hand-over point made explicit: its `written` callback runs after every write of the batch
+//! returned and before the covering sync began. Batched calls ([`Device::write_batch`],
+//! [`Device::read_batch`]) are all-or-error: `Ok` means every extent was transferred in full.
 
 pub mod faulty;
 pub mod memory;
@@ -40,8 +45,29 @@ pub trait Device: Send + Sync {
         }
         Ok(())
     }
-    /// Make every completed write durable.
+    /// Make every write that returned before this call began durable.
     fn sync(&self) -> Result<()>;
+    /// Write every extent, call `written` once all of them have returned (before the sync
+    /// begins; the caller may then let later writes start, even of the same offsets), then make
+    /// them — and every write that returned before — durable. On error `written` may not have
+    /// run. The io_uring backend submits the writes and a drained `fdatasync` in one submission.
+    fn write_batch_then_sync(
+        &self,
+        writes: &[(u64, &[u8])],
+        written: &mut dyn FnMut(),
+    ) -> Result<()> {
+        self.write_batch(writes)?;
+        written();
+        self.sync()
+    }
+    /// Read several extents, each exactly `buf.len()` bytes at its offset; backends that can
+    /// submit them together do so.
+    fn read_batch(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        for (off, buf) in reads.iter_mut() {
+            self.read_at(*off, buf)?;
+        }
+        Ok(())
+    }
     /// Backend name for logs and benchmarks ("portable", "portable-direct", "io_uring", …).
     fn kind(&self) -> &'static str;
 }

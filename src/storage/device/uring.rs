@@ -1,11 +1,17 @@
-//! io_uring backend (Linux): the same file as `portable`, with writes of one flush submitted
-//! together and reaped before returning, and reads through a ring. Durability still comes only
-//! from `sync` (`fdatasync`), issued after every write completion was reaped (SN-REQ-URING-ORDER:
-//! durability is never inferred from submission).
+//! io_uring backend (Linux): the same file as `portable`, with the extents of one call submitted
+//! together in one ring submission (up to 64 entries each) and reaped before returning: the
+//! writes of a flush batch (every sealed buffer and flush-size chunk due at once) and a
+//! `read_batch` (cold-start read-ahead, defrag). `write_batch_then_sync` hands over once every
+//! write completion was reaped and then calls `fdatasync`: durability is learned only from the
+//! sync's return, never inferred from submission (SN-REQ-URING-ORDER). An `IORING_OP_FSYNC`
+//! flagged `IO_DRAIN` in the same submission was measured and was slower here (it is executed by
+//! an io-wq worker after the drain; BENCHMARKS.md "Group commit"), so the sync stays a syscall.
 //!
-//! Invariants: a ring is used by one thread at a time (rings live in a pool behind a mutex); every
-//! submitted entry is reaped before its buffer's borrow ends; a short transfer is completed with
-//! a positional read/write, so callers see all-or-error.
+//! Invariants: a ring is used by one thread at a time (rings live in a pool behind a mutex); no
+//! call returns while an entry it submitted is unreaped (the entries borrow the caller's
+//! buffers), I/O errors included — the only exception is `io_uring_enter` itself failing with
+//! something other than an interruption, after which the ring is dropped, never reused; a short
+//! transfer is completed with a positional read/write, so callers see all-or-error.
 
 use crate::error::{Error, Result, ResultCode};
 use crate::storage::device::portable::PortableDevice;
@@ -18,10 +24,29 @@ use std::sync::Mutex;
 const RING_ENTRIES: u32 = 64;
 const POOL_MAX: usize = 8;
 
+/// One transfer: offset, buffer pointer, length, whether it is a write.
+type Op = (u64, *mut u8, usize, bool);
+
 /// io_uring over a portable device's file.
 pub struct UringDevice {
     file: PortableDevice,
     rings: Mutex<Vec<IoUring>>,
+}
+
+fn wait(ring: &mut IoUring, want: usize) -> Result<()> {
+    // Entries are in flight and borrow the caller's buffers: only give up on an error that
+    // cannot be a transient interruption.
+    loop {
+        match ring.submit_and_wait(want) {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EINTR | libc::EAGAIN | libc::EBUSY)
+                ) => {}
+            Err(e) => return Err(io_error("io_uring wait", e)),
+        }
+    }
 }
 
 impl UringDevice {
@@ -51,17 +76,21 @@ impl UringDevice {
         }
     }
 
-    /// Submit `ops` (offset, pointer, length, is_write) in chunks and reap all; returns the bytes
-    /// each op transferred.
-    fn run(&self, ops: &[(u64, *mut u8, usize, bool)]) -> Result<Vec<usize>> {
+    /// Submit `ops` in ring-sized chunks (one submission per chunk) and reap them all;
+    /// short transfers are finished positionally.
+    fn run(&self, ops: &[Op]) -> Result<()> {
         let mut ring = self.ring()?;
         let fd = types::Fd(self.file.file.as_raw_fd());
         let mut done = vec![0usize; ops.len()];
-        for (chunk_no, chunk) in ops.chunks(RING_ENTRIES as usize).enumerate() {
-            let base = chunk_no * RING_ENTRIES as usize;
+        let mut first_err: Option<Error> = None;
+        for (c, chunk) in ops.chunks(RING_ENTRIES as usize).enumerate() {
+            let base = c * RING_ENTRIES as usize;
+            let mut left = 0usize;
             for (i, &(off, ptr, len, write)) in chunk.iter().enumerate() {
-                let len32 = u32::try_from(len)
-                    .map_err(|_| Error::new(ResultCode::ServerError, "I/O above 4 GiB"))?;
+                let Ok(len32) = u32::try_from(len) else {
+                    first_err = Some(Error::new(ResultCode::ServerError, "I/O above 4 GiB"));
+                    break;
+                };
                 let entry = if write {
                     opcode::Write::new(fd, ptr, len32).offset(off).build()
                 } else {
@@ -70,39 +99,72 @@ impl UringDevice {
                 .user_data((base + i) as u64);
                 // SAFETY: every pointer stays valid and unaliased until its completion is reaped
                 // below, before this function returns (the callers' borrows outlive the call).
-                unsafe {
-                    ring.submission()
-                        .push(&entry)
-                        .map_err(|e| io_error("io_uring push", e))?;
+                if unsafe { ring.submission().push(&entry) }.is_err() {
+                    first_err = Some(Error::new(ResultCode::ServerError, "io_uring queue full"));
+                    break;
                 }
+                left += 1;
             }
-            ring.submit_and_wait(chunk.len())
-                .map_err(|e| io_error("io_uring submit", e))?;
-            let mut reaped = 0;
-            while reaped < chunk.len() {
+            if left > 0 {
+                // Not submitted on error: dropping the ring (not pooling it) discards them.
+                wait(&mut ring, 0)?;
+            }
+            while left > 0 {
                 let cqes: Vec<(u64, i32)> = ring
                     .completion()
                     .map(|c| (c.user_data(), c.result()))
                     .collect();
                 if cqes.is_empty() {
-                    ring.submit_and_wait(1)
-                        .map_err(|e| io_error("io_uring wait", e))?;
+                    wait(&mut ring, 1)?;
                     continue;
                 }
                 for (ud, res) in cqes {
-                    reaped += 1;
+                    left -= 1;
                     if res < 0 {
-                        return Err(io_error(
+                        first_err.get_or_insert(io_error(
                             "io_uring op",
                             std::io::Error::from_raw_os_error(-res),
                         ));
+                    } else {
+                        done[ud as usize] = res as usize;
                     }
-                    done[ud as usize] = res as usize;
                 }
+            }
+            if first_err.is_some() {
+                break;
             }
         }
         self.give_back(ring);
-        Ok(done)
+        match first_err {
+            Some(e) => Err(e),
+            None => self.finish_short(ops, &done),
+        }
+    }
+
+    /// Complete short transfers with positional I/O.
+    fn finish_short(&self, ops: &[Op], done: &[usize]) -> Result<()> {
+        for (&(off, ptr, len, write), &n) in ops.iter().zip(done) {
+            if n >= len {
+                continue;
+            }
+            if write {
+                // SAFETY: `ptr`/`len` describe a live shared borrow of the caller (see `run`);
+                // no ring entry references it any more.
+                let b = unsafe { std::slice::from_raw_parts(ptr.add(n), len - n) };
+                self.file
+                    .file
+                    .write_all_at(b, off + n as u64)
+                    .map_err(|e| io_error("write", e))?;
+            } else {
+                // SAFETY: as above, a live exclusive borrow of the caller.
+                let b = unsafe { std::slice::from_raw_parts_mut(ptr.add(n), len - n) };
+                self.file
+                    .file
+                    .read_exact_at(b, off + n as u64)
+                    .map_err(|e| io_error("read", e))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -112,15 +174,15 @@ impl Device for UringDevice {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let len = buf.len();
-        let done = self.run(&[(offset, buf.as_mut_ptr(), len, false)])?;
-        if done[0] < len {
-            self.file
-                .file
-                .read_exact_at(&mut buf[done[0]..], offset + done[0] as u64)
-                .map_err(|e| io_error("read", e))?;
-        }
-        Ok(())
+        self.run(&[(offset, buf.as_mut_ptr(), buf.len(), false)])
+    }
+
+    fn read_batch(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        let ops: Vec<Op> = reads
+            .iter_mut()
+            .map(|(o, b)| (*o, b.as_mut_ptr(), b.len(), false))
+            .collect();
+        self.run(&ops)
     }
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<()> {
@@ -128,20 +190,17 @@ impl Device for UringDevice {
     }
 
     fn write_batch(&self, writes: &[(u64, &[u8])]) -> Result<()> {
-        let ops: Vec<_> = writes
-            .iter()
-            .map(|(o, b)| (*o, b.as_ptr() as *mut u8, b.len(), true))
-            .collect();
-        let done = self.run(&ops)?;
-        for ((off, b), n) in writes.iter().zip(done) {
-            if n < b.len() {
-                self.file
-                    .file
-                    .write_all_at(&b[n..], off + n as u64)
-                    .map_err(|e| io_error("write", e))?;
-            }
-        }
-        Ok(())
+        self.run(&write_ops(writes))
+    }
+
+    fn write_batch_then_sync(
+        &self,
+        writes: &[(u64, &[u8])],
+        written: &mut dyn FnMut(),
+    ) -> Result<()> {
+        self.write_batch(writes)?;
+        written();
+        self.sync()
     }
 
     fn sync(&self) -> Result<()> {
@@ -155,6 +214,14 @@ impl Device for UringDevice {
             "io_uring-buffered"
         }
     }
+}
+
+/// Write ops only read through the pointer; the cast is what the opcode takes.
+fn write_ops(writes: &[(u64, &[u8])]) -> Vec<Op> {
+    writes
+        .iter()
+        .map(|(o, b)| (*o, b.as_ptr() as *mut u8, b.len(), true))
+        .collect()
 }
 
 #[cfg(test)]

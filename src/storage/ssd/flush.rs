@@ -1,0 +1,407 @@
+//! Flush and group commit of the device store: gathering what is due into one *batch* (every
+//! sealed buffer not yet written, in `flush_size` units, plus the dirty tail of the open buffer
+//! when a partial flush is due), writing it, syncing it, and advancing the durable frontier.
+//!
+//! A batch goes through two phases:
+//! 1. **write** — one batch at a time (the *write slot* in the store state): the batch's writes
+//!    are submitted together per device (`Device::write_batch_then_sync`: one io_uring
+//!    submission for all of them; the portable backend loops `pwrite`), devices in parallel
+//!    (one scoped thread per device when a batch spans several). Once every write of the batch
+//!    has returned, the slot is handed over and the written frontier recorded, so the next
+//!    batch can be gathered and written while this one's `fdatasync` is still in flight;
+//! 2. **sync** — up to [`MAX_SYNCS_IN_FLIGHT`] batches' syncs run at once (on the threads that
+//!    wrote them). A batch is *finished* when all its devices' syncs returned Ok.
+//!
+//! Group commit policy: a waiter whose bytes are not yet written leads the next batch when the
+//! write slot is free and no sync is in flight — or, overlapping one sync in flight, when at
+//! least [`MIN_OVERLAP_GROUP`] images and half the waiting writers are queued behind it (a
+//! second small batch would cost more CPU than it saves latency on a fast-syncing device).
+//!
+//! Invariants:
+//! - writes of consecutive batches never overlap in time (the slot), so a batch that rewrites a
+//!   partly written 4 KiB unit always lands after the earlier write of that unit, and the sync
+//!   of batch k covers every write of batches ≤ k (they returned before it began — the `Device`
+//!   contract);
+//! - the durable frontier advances only over a gap-free prefix of finished batches (batch k's
+//!   target is applied only after batches 1 … k−1 finished), so it is monotonic and every
+//!   ticket ≤ it is on the device together with all earlier blocks (storage-format.md "Writing
+//!   rules"): a batch whose own sync succeeded is still not acknowledged while an earlier one
+//!   is in flight;
+//! - any write or sync error fails the store before the frontier moves past the failed batch;
+//!   from then on no later batch advances it, so the writers of every batch in flight get
+//!   ServerError 1 and a failed store serves nothing above the frontier (WP-NOCHANGE);
+//! - a sealed buffer leaves the flush queue (to the post-write cache, block state `Used`) only
+//!   once durable, exactly as before pipelining: defrag frees nothing earlier.
+//!
+//! Why overlapped `fdatasync` and not `RWF_DSYNC`/FUA writes with several in flight: two
+//! `O_DSYNC` writes of consecutive group commits usually rewrite the same partly flushed 4 KiB
+//! unit, and in flight together their order on the device is undefined (the older, shorter
+//! content could land last and drop an acknowledged image); serialising them removes the
+//! overlap. Concurrent `fdatasync` calls do overlap on this machine's disk (fio, 4 KiB
+//! write + fdatasync: 269/s with one job, 3,045/s with four; BENCHMARKS.md "Group commit").
+
+use super::{DeviceStorage, State};
+use crate::error::{err, Error, Result, ResultCode};
+use crate::storage::blocks::BlockState;
+use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Batches whose sync may be in flight at once (group commit pipelining depth).
+pub(super) const MAX_SYNCS_IN_FLIGHT: usize = 2;
+
+/// Images that must be waiting (and at least half the waiting writers) before a batch
+/// overlaps a sync in flight.
+pub(super) const MIN_OVERLAP_GROUP: u64 = 8;
+
+/// Flush bookkeeping in the store state.
+#[derive(Debug, Default)]
+pub(super) struct FlushState {
+    /// A batch is in its write phase.
+    pub writing: bool,
+    /// Highest ticket whose bytes were written (maybe not yet synced).
+    pub written: u64,
+    /// Batches numbered so far.
+    pub issued: u64,
+    /// Every batch ≤ this number finished.
+    pub finished_upto: u64,
+    /// Finished batches above `finished_upto` (out of order) with their targets.
+    pub finished: std::collections::BTreeMap<u64, u64>,
+    /// Batches between the start of their write and the end of their sync.
+    pub in_flight: usize,
+    /// Images appended since the last batch was gathered.
+    pub appended: u64,
+    /// Threads inside the group-commit wait.
+    pub waiters: u64,
+}
+
+/// What a flush attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flushed {
+    /// Nothing was due.
+    Nothing,
+    /// Another batch holds the write slot (non-blocking attempt).
+    Busy,
+    /// A batch of this many bytes was written and synced.
+    Done(u64),
+}
+
+/// One write of a batch.
+struct Job {
+    block: u32,
+    seq: u64,
+    from: usize,
+    to: usize,
+    buf: Arc<AlignedBuf>,
+    base: usize,
+    sealed: bool,
+}
+
+/// What the write phase's hand-over records.
+struct Batch {
+    no: u64,
+    target: u64,
+    jobs: Vec<Job>,
+    partial: Option<(u32, u64, usize)>,
+    bytes: u64,
+}
+
+impl DeviceStorage {
+    /// Gather what is due and run it through both phases. `blocking`: wait for the write slot
+    /// (flusher, shutdown) instead of returning `Busy` (group-commit waiters).
+    pub(super) fn flush_once(&self, partial: bool, blocking: bool) -> Result<Flushed> {
+        let batch = {
+            let mut st = self.lock();
+            loop {
+                if let Some(f) = &st.failed {
+                    return err(ResultCode::ServerError, format!("device store failed: {f}"));
+                }
+                if self.abandoned.load(Ordering::Acquire) {
+                    return Ok(Flushed::Nothing);
+                }
+                if !st.flush.writing {
+                    break;
+                }
+                if !blocking {
+                    return Ok(Flushed::Busy);
+                }
+                st = self.wait_cv(st, Duration::from_millis(5));
+            }
+            let Some(batch) = self.gather(&mut st, partial) else {
+                return Ok(Flushed::Nothing);
+            };
+            st.flush.writing = true;
+            st.flush.in_flight += 1;
+            batch
+        };
+        let bytes = batch.bytes;
+        self.write_and_sync(batch)?;
+        Ok(Flushed::Done(bytes))
+    }
+
+    fn wait_cv<'a>(&self, st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
+        self.durable_cv
+            .wait_timeout(st, d)
+            .expect("device store state poisoned")
+            .0
+    }
+
+    /// The batch due now, numbered; `None` when nothing is due.
+    fn gather(&self, st: &mut State, partial: bool) -> Option<Batch> {
+        let mut jobs = Vec::new();
+        let mut target = st.durable;
+        for s in &st.sealed {
+            if s.flushed >= self.block_size {
+                continue; // written by an earlier batch, syncing
+            }
+            jobs.push(Job {
+                block: s.block,
+                seq: s.seq,
+                from: align_down(s.flushed as u64, ALIGN as u64) as usize,
+                to: self.block_size,
+                buf: s.buf.clone(),
+                base: 0,
+                sealed: true,
+            });
+            target = target.max((s.seq + 1) << 32);
+        }
+        let mut partial_done = None;
+        let due = partial || st.last_partial.elapsed() >= self.flush_max;
+        if due {
+            st.last_partial = Instant::now();
+            if let Some(c) = &st.current {
+                if c.pos() > c.flushed {
+                    let from = align_down(c.flushed as u64, ALIGN as u64) as usize;
+                    let to = align_up(c.pos() as u64, ALIGN as u64) as usize;
+                    let mut copy = AlignedBuf::zeroed(to - from);
+                    copy.as_mut_slice().copy_from_slice(&c.bytes()[from..to]);
+                    jobs.push(Job {
+                        block: c.block,
+                        seq: c.seq,
+                        from,
+                        to,
+                        buf: Arc::new(copy),
+                        base: from,
+                        sealed: false,
+                    });
+                    partial_done = Some((c.block, c.seq, c.pos()));
+                    target = target.max(c.seq << 32 | c.pos() as u64);
+                }
+            }
+        }
+        if jobs.is_empty() {
+            return None;
+        }
+        st.flush.issued += 1;
+        st.flush.appended = 0;
+        let bytes = jobs.iter().map(|j| (j.to - j.from) as u64).sum();
+        Some(Batch {
+            no: st.flush.issued,
+            target,
+            jobs,
+            partial: partial_done,
+            bytes,
+        })
+    }
+
+    /// Both phases of `batch` (the caller took the write slot and counted it in flight).
+    fn write_and_sync(&self, batch: Batch) -> Result<()> {
+        let mut per_device: Vec<Vec<(u64, &[u8])>> = vec![Vec::new(); self.devices.len()];
+        for j in &batch.jobs {
+            let (dev, block_off) = self.place_of(j.block);
+            let mut at = j.from;
+            while at < j.to {
+                // Full blocks go out in flush-size units (the first one may start mid-unit,
+                // after the part an earlier partial flush wrote).
+                let end = if j.base == 0 {
+                    (align_down(at as u64, self.flush_size as u64) as usize + self.flush_size)
+                        .min(j.to)
+                } else {
+                    j.to
+                };
+                per_device[dev].push((
+                    block_off + at as u64,
+                    &j.buf.as_slice()[at - j.base..end - j.base],
+                ));
+                at = end;
+            }
+        }
+        let used: Vec<usize> = (0..per_device.len())
+            .filter(|&i| !per_device[i].is_empty())
+            .collect();
+        let writers_left = AtomicUsize::new(used.len());
+        let handed_over = std::sync::atomic::AtomicBool::new(false);
+        let hand_over = || {
+            if writers_left.fetch_sub(1, Ordering::AcqRel) == 1
+                && !handed_over.swap(true, Ordering::AcqRel)
+            {
+                self.written(&batch);
+            }
+        };
+        let run = |i: usize| -> Result<()> {
+            let mut cb = || hand_over();
+            self.devices[i].write_batch_then_sync(&per_device[i], &mut cb)
+        };
+        let result: Result<()> = if used.len() == 1 {
+            run(used[0])
+        } else {
+            std::thread::scope(|s| {
+                let hs: Vec<_> = used.iter().map(|&i| s.spawn(move || run(i))).collect();
+                let mut first = Ok(());
+                for h in hs {
+                    let r = h.join().unwrap_or_else(|_| {
+                        err(ResultCode::ServerError, "device flush thread panicked")
+                    });
+                    if first.is_ok() {
+                        first = r;
+                    }
+                }
+                first
+            })
+        };
+        let mut st = self.lock();
+        st.flush.in_flight -= 1;
+        if !handed_over.swap(true, Ordering::AcqRel) {
+            // A write failed before every device handed over: free the slot (the store fails
+            // below, so nobody writes again).
+            st.flush.writing = false;
+        }
+        if let Err(e) = result {
+            self.fail(&mut st, &e);
+            return Err(e);
+        }
+        if let Some(f) = &st.failed {
+            // An earlier batch failed while this one was in flight: its writers get 1 too.
+            return err(ResultCode::ServerError, format!("device store failed: {f}"));
+        }
+        self.counters
+            .syncs
+            .fetch_add(used.len() as u64, Ordering::Relaxed);
+        st.flush.finished.insert(batch.no, batch.target);
+        self.advance(&mut st);
+        Ok(())
+    }
+
+    /// Write phase done: record the written frontier and release the slot.
+    fn written(&self, batch: &Batch) {
+        let mut st = self.lock();
+        st.flush.written = st.flush.written.max(batch.target);
+        for j in batch.jobs.iter().filter(|j| j.sealed) {
+            if let Some(s) = st
+                .sealed
+                .iter_mut()
+                .find(|s| s.block == j.block && s.seq == j.seq)
+            {
+                s.flushed = self.block_size;
+            }
+        }
+        if let Some((block, seq, pos)) = batch.partial {
+            if let Some(c) = st
+                .current
+                .as_mut()
+                .filter(|c| c.block == block && c.seq == seq)
+            {
+                c.flushed = c.flushed.max(pos);
+            } else if let Some(s) = st
+                .sealed
+                .iter_mut()
+                .find(|s| s.block == block && s.seq == seq)
+            {
+                // Sealed while this partial write was in flight: its prefix is written.
+                s.flushed = s.flushed.max(pos);
+            }
+        }
+        st.flush.writing = false;
+        self.counters
+            .device_bytes
+            .fetch_add(batch.bytes, Ordering::Relaxed);
+        self.durable_cv.notify_all();
+    }
+
+    /// Move the durable frontier over the gap-free prefix of finished batches, and retire what
+    /// became durable.
+    fn advance(&self, st: &mut State) {
+        while let Some(t) = st.flush.finished.remove(&(st.flush.finished_upto + 1)) {
+            st.flush.finished_upto += 1;
+            st.durable = st.durable.max(t);
+        }
+        let durable = st.durable;
+        while st
+            .sealed
+            .front()
+            .is_some_and(|s| s.flushed >= self.block_size && (s.seq + 1) << 32 <= durable)
+        {
+            let s = st.sealed.pop_front().expect("front checked above");
+            st.blocks.flushed(s.block, durable);
+            if st.blocks.get(s.block).map(|b| b.state) != Some(BlockState::Free) {
+                st.cache.push_back((s.block, s.seq, s.buf));
+            }
+        }
+        for b in st.blocks.on_durable(durable) {
+            st.cache.retain(|(cb, _, _)| *cb != b);
+        }
+        while st.cache.len() > self.cache_blocks {
+            st.cache.pop_front();
+        }
+        self.durable_cv.notify_all();
+    }
+
+    /// Group commit: return once `ticket` is durable, leading a batch when its bytes are not
+    /// yet written, the write slot is free and fewer than [`MAX_SYNCS_IN_FLIGHT`] syncs run.
+    pub(super) fn wait_ticket(&self, ticket: u64) -> Result<()> {
+        self.lock().flush.waiters += 1;
+        let r = self.wait_ticket_counted(ticket);
+        self.lock().flush.waiters -= 1;
+        r
+    }
+
+    fn wait_ticket_counted(&self, ticket: u64) -> Result<()> {
+        loop {
+            {
+                let st = self.lock();
+                if let Some(f) = &st.failed {
+                    return err(ResultCode::ServerError, format!("device store failed: {f}"));
+                }
+                if st.durable >= ticket {
+                    return Ok(());
+                }
+                // Overlap a sync in flight only for a group worth its own sync: with a fast
+                // device a second small batch costs more than waiting (measured, module docs).
+                let lead = st.flush.written < ticket
+                    && !st.flush.writing
+                    && (st.flush.in_flight == 0
+                        || (st.flush.in_flight < MAX_SYNCS_IN_FLIGHT
+                            && st.flush.appended >= MIN_OVERLAP_GROUP.max(st.flush.waiters / 2)));
+                if !lead {
+                    drop(self.wait_cv(st, Duration::from_millis(5)));
+                    continue;
+                }
+            }
+            self.flush_once(true, false)?;
+        }
+    }
+
+    /// Write and sync everything (shutdown): returns when nothing is buffered or in flight.
+    pub(super) fn flush_all(&self) -> Result<()> {
+        for _ in 0..1_000_000 {
+            self.flush_once(true, true)?;
+            let st = self.lock();
+            if st.failed.is_some() {
+                return Ok(());
+            }
+            let written = st.sealed.iter().all(|s| s.flushed >= self.block_size)
+                && st.current.as_ref().map_or(true, |c| c.flushed >= c.pos());
+            if written && st.sealed.is_empty() && st.flush.in_flight == 0 {
+                return Ok(());
+            }
+            if written || st.flush.writing {
+                drop(self.wait_cv(st, Duration::from_millis(5)));
+            }
+        }
+        Err(Error::new(
+            ResultCode::ServerError,
+            "flush did not converge",
+        ))
+    }
+}
