@@ -8,7 +8,12 @@
 
 use crate::engine::namespace::Namespace;
 use crate::error::Result;
+use crate::index::Location;
 use crate::storage::record_image;
+
+/// Blocks read with one batched device read (8 × 1 MiB: Aerospike's defrag reads ahead
+/// similarly); bounds the memory of a step.
+pub const READ_BATCH: usize = 8;
 
 /// What one defrag step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,60 +27,94 @@ pub struct DefragStats {
 }
 
 impl Namespace {
-    /// Defragment up to `max_blocks` queued blocks.
+    /// Defragment up to `max_blocks` queued blocks. Blocks are taken from the queue and read
+    /// [`READ_BATCH`] at a time with one batched device read (`Storage::blocks_images`), then
+    /// emptied one after another in queue order.
     pub fn defrag_step(&self, max_blocks: usize) -> Result<DefragStats> {
         let mut stats = DefragStats::default();
-        for _ in 0..max_blocks {
-            let Some(block) = self.storage.defrag_next() else {
+        let mut left = max_blocks;
+        while left > 0 {
+            let mut batch = Vec::new();
+            while batch.len() < left.min(READ_BATCH) {
+                match self.storage.defrag_next() {
+                    Some(b) => batch.push(b),
+                    None => break,
+                }
+            }
+            if batch.is_empty() {
                 break;
-            };
-            let mut images = Vec::new();
+            }
+            left -= batch.len();
+            let mut images: Vec<Vec<(Location, Vec<u8>)>> =
+                batch.iter().map(|_| Vec::new()).collect();
             if let Err(e) = self
                 .storage
-                .block_images(block, &mut |loc, b| images.push((loc, b.to_vec())))
+                .blocks_images(&batch, &mut |i, loc, b| images[i].push((loc, b.to_vec())))
             {
-                self.storage.defrag_done(block, false);
+                for &b in &batch {
+                    self.storage.defrag_done(b, false);
+                }
                 return Err(e);
             }
-            let mut complete = true;
-            for (loc, bytes) in images {
-                let Ok(meta) = record_image::decode_meta(&bytes) else {
-                    continue;
-                };
-                let Ok(_guard) = self.locks.acquire(meta.digest, 0, None) else {
-                    complete = false;
-                    continue;
-                };
-                let Some(e) = self.index.get(&meta.digest) else {
-                    continue;
-                };
-                if e.location != loc
-                    || e.generation != meta.generation
-                    || e.lut() != meta.lut
-                    || e.size as usize != bytes.len()
-                {
-                    continue;
-                }
-                let size = bytes.len() as u64;
-                let placed = match self.storage.relocate(loc, bytes) {
-                    Ok(p) => p,
-                    Err(err) => {
-                        self.storage.defrag_done(block, false);
-                        return Err(err);
+            for (n, (&block, images)) in batch.iter().zip(images).enumerate() {
+                match self.empty_block(block, images) {
+                    Ok(moved) => {
+                        stats.moved += moved.0;
+                        stats.bytes += moved.1;
+                        stats.blocks += 1;
                     }
-                };
-                let mut moved = e;
-                moved.location = placed.location;
-                moved.size = placed.size;
-                let prev = self.index.put(meta.digest, moved);
-                assert_eq!(prev, Some(e), "index changed under the record lock");
-                self.storage.release(loc, e.size);
-                stats.moved += 1;
-                stats.bytes += size;
+                    Err(e) => {
+                        for &b in &batch[n + 1..] {
+                            self.storage.defrag_done(b, false);
+                        }
+                        return Err(e);
+                    }
+                }
             }
-            self.storage.defrag_done(block, complete);
-            stats.blocks += 1;
         }
         Ok(stats)
+    }
+
+    /// Move the live images of `block` (read from it); returns (images, bytes) moved.
+    fn empty_block(&self, block: u32, images: Vec<(Location, Vec<u8>)>) -> Result<(u64, u64)> {
+        let (mut moved_n, mut moved_bytes) = (0u64, 0u64);
+        let mut complete = true;
+        for (loc, bytes) in images {
+            let Ok(meta) = record_image::decode_meta(&bytes) else {
+                continue;
+            };
+            let Ok(_guard) = self.locks.acquire(meta.digest, 0, None) else {
+                complete = false;
+                continue;
+            };
+            let Some(e) = self.index.get(&meta.digest) else {
+                continue;
+            };
+            if e.location != loc
+                || e.generation != meta.generation
+                || e.lut() != meta.lut
+                || e.size as usize != bytes.len()
+            {
+                continue;
+            }
+            let size = bytes.len() as u64;
+            let placed = match self.storage.relocate(loc, bytes) {
+                Ok(p) => p,
+                Err(err) => {
+                    self.storage.defrag_done(block, false);
+                    return Err(err);
+                }
+            };
+            let mut moved = e;
+            moved.location = placed.location;
+            moved.size = placed.size;
+            let prev = self.index.put(meta.digest, moved);
+            assert_eq!(prev, Some(e), "index changed under the record lock");
+            self.storage.release(loc, e.size);
+            moved_n += 1;
+            moved_bytes += size;
+        }
+        self.storage.defrag_done(block, complete);
+        Ok((moved_n, moved_bytes))
     }
 }

@@ -172,6 +172,18 @@ pub trait Storage: Send + Sync {
     fn block_images(&self, _block: u32, _visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
         Ok(())
     }
+    /// [`Storage::block_images`] of several blocks at once (batched device reads, defrag); the
+    /// visitor gets the index into `blocks` first. Default: one block after another.
+    fn blocks_images(
+        &self,
+        blocks: &[u32],
+        visit: &mut dyn FnMut(usize, Location, &[u8]),
+    ) -> Result<()> {
+        for (i, &b) in blocks.iter().enumerate() {
+            self.block_images(b, &mut |loc, img| visit(i, loc, img))?;
+        }
+        Ok(())
+    }
     /// Blocks a cold-start scan could read images from (for tombstone reclamation).
     fn readable_blocks(&self) -> Vec<u32> {
         Vec::new()

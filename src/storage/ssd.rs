@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 const PRISTINE_RUN: u32 = 8;
 
 mod flush;
+mod scan;
 
 struct Sealed {
     block: u32,
@@ -445,13 +446,6 @@ impl DeviceStorage {
             ticket,
         })
     }
-
-    fn read_device_block(&self, g: u32) -> Result<AlignedBuf> {
-        let (dev, off) = self.place_of(g);
-        let mut buf = AlignedBuf::zeroed(self.block_size);
-        self.devices[dev].read_at(off, buf.as_mut_slice())?;
-        Ok(buf)
-    }
 }
 
 impl Storage for DeviceStorage {
@@ -574,44 +568,13 @@ impl Storage for DeviceStorage {
     }
 
     fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
-        let mut counts = ScanCounts::default();
-        let mut max_seq = 0;
-        let mut blank_run = 0;
-        let mut seqs = Vec::new();
-        for g in 0..self.total_blocks {
-            let buf = self.read_device_block(g)?;
-            let s = scan_block(buf.as_slice(), g, self.device_set_id);
-            counts.add(&s.counts);
-            if s.counts.blank_blocks == 1 {
-                blank_run += 1;
-                if blank_run >= PRISTINE_RUN {
-                    break;
-                }
-                continue;
-            }
-            blank_run = 0;
-            if let Some(h) = s.header {
-                max_seq = max_seq.max(h.block_seq);
-                seqs.push((g, h.block_seq));
-                for (off, len) in s.images {
-                    let img = &buf.as_slice()[off as usize..(off + len) as usize];
-                    visit(
-                        Location {
-                            block: g,
-                            offset: off,
-                        },
-                        h.block_seq,
-                        img,
-                    );
-                }
-            }
-        }
+        let r = self.scan_devices(visit)?;
         let mut st = self.lock();
-        for (g, s) in seqs {
+        for (g, s) in r.seqs {
             st.blocks.restore_seq(g, s);
         }
-        st.next_seq = st.next_seq.max(max_seq + 1);
-        st.scan = counts;
+        st.next_seq = st.next_seq.max(r.max_seq + 1);
+        st.scan = r.counts;
         Ok(())
     }
 
@@ -713,16 +676,26 @@ impl Storage for DeviceStorage {
     }
 
     fn block_images(&self, block: u32, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
-        if block >= self.total_blocks {
+        self.blocks_images(&[block], &mut |_, loc, img| visit(loc, img))
+    }
+
+    fn blocks_images(
+        &self,
+        blocks: &[u32],
+        visit: &mut dyn FnMut(usize, Location, &[u8]),
+    ) -> Result<()> {
+        if blocks.iter().any(|&b| b >= self.total_blocks) {
             return err(ResultCode::ParameterError, "no such block");
         }
-        let buf = self.read_device_block(block)?;
-        let s = scan_block(buf.as_slice(), block, self.device_set_id);
-        for (off, len) in s.images {
-            visit(
-                Location { block, offset: off },
-                &buf.as_slice()[off as usize..(off + len) as usize],
-            );
+        for (i, (&block, buf)) in blocks.iter().zip(self.read_blocks(blocks)?).enumerate() {
+            let s = scan_block(buf.as_slice(), block, self.device_set_id);
+            for (off, len) in s.images {
+                visit(
+                    i,
+                    Location { block, offset: off },
+                    &buf.as_slice()[off as usize..(off + len) as usize],
+                );
+            }
         }
         Ok(())
     }
