@@ -96,12 +96,20 @@ pub struct DeviceConfig {
     pub devices: Option<DeviceHandles>,
 }
 
+fn is_block_device(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
+}
+
 impl DeviceConfig {
-    /// One file or device at `path`, every default.
+    /// One file or device at `path`, every default. The index snapshot goes to `path` +
+    /// `.snapshot`, except when `path` is a block device (no sibling file belongs there, e.g. in
+    /// `/dev`): then there is none until `snapshot_path` is set, and every restart cold-starts.
     pub fn new(path: impl Into<PathBuf>) -> DeviceConfig {
         let path = path.into();
         let mut snap = path.clone().into_os_string();
         snap.push(".snapshot");
+        let snapshot_path = (!is_block_device(&path)).then(|| PathBuf::from(snap));
         DeviceConfig {
             paths: vec![path],
             file_size_bytes: 1 << 30,
@@ -115,7 +123,7 @@ impl DeviceConfig {
             post_write_cache: 64 << 20,
             direct_io: true,
             io_backend: IoBackend::Auto,
-            snapshot_path: Some(PathBuf::from(snap)),
+            snapshot_path,
             tomb_reclaim_period_s: 3600,
             devices: None,
         }
