@@ -1,8 +1,12 @@
 //! Storage measurements for the device store (not a test; run once, in release):
 //!
 //! ```text
-//! cargo run --release --example storage_bench -- DIR [records] [threads] [backend]
+//! cargo run --release --example storage_bench -- DIR [records] [threads] [backend] [wa] [commit_threads]
 //! ```
+//!
+//! `wa` is `wa` (default: run the write-amplification phase) or `no-wa` (skip it, for short
+//! backend comparisons); `commit_threads` (default `max(threads, 32)`) sets the writers of the
+//! commit-to-device phase.
 //!
 //! `backend` is `auto` (io_uring when available), `portable` or `uring`. Reports: write
 //! throughput of `records` × 1.5 KiB records buffered (DUR-BUFFERED) and commit-to-device with
@@ -98,6 +102,11 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let threads: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
+    let run_wa = args.get(5).map_or(true, |s| s != "no-wa");
+    let commit_threads: u64 = args
+        .get(6)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(threads.max(32));
     let backend = match args.get(4).map(String::as_str) {
         Some("portable") => IoBackend::Portable,
         Some("uring") => IoBackend::Uring,
@@ -154,28 +163,32 @@ fn main() {
     );
 
     // Uniform overwrites: write amplification at lwm 50.
-    let db = Arc::new(db);
-    let before = db.stats();
-    let overwrites = records;
-    let d = put_range(&db, threads, 0, overwrites, 7, true);
-    std::thread::sleep(Duration::from_millis(1500));
-    let after = db.stats();
-    let client = after.client_bytes - before.client_bytes;
-    let device = after.bytes_written - before.bytes_written;
-    report("uniform overwrites", overwrites, d);
-    println!(
-        "refusals during the run: {} out of space (8), {} overload (18)",
-        REFUSED[0].load(std::sync::atomic::Ordering::Relaxed),
-        REFUSED[1].load(std::sync::atomic::Ordering::Relaxed)
-    );
-    println!(
-        "write amplification at lwm 50: {:.3} (client {} MiB, device {} MiB, defrag moved {} MiB; bound 2.0)",
-        device as f64 / client.max(1) as f64,
-        client >> 20,
-        device >> 20,
-        (after.defrag_bytes - before.defrag_bytes) >> 20
-    );
-    drop(Arc::try_unwrap(db).ok().expect("sole owner"));
+    if run_wa {
+        let db = Arc::new(db);
+        let before = db.stats();
+        let overwrites = records;
+        let d = put_range(&db, threads, 0, overwrites, 7, true);
+        std::thread::sleep(Duration::from_millis(1500));
+        let after = db.stats();
+        let client = after.client_bytes - before.client_bytes;
+        let device = after.bytes_written - before.bytes_written;
+        report("uniform overwrites", overwrites, d);
+        println!(
+            "refusals during the run: {} out of space (8), {} overload (18)",
+            REFUSED[0].load(std::sync::atomic::Ordering::Relaxed),
+            REFUSED[1].load(std::sync::atomic::Ordering::Relaxed)
+        );
+        println!(
+            "write amplification at lwm 50: {:.3} (client {} MiB, device {} MiB, defrag moved {} MiB; bound 2.0)",
+            device as f64 / client.max(1) as f64,
+            client >> 20,
+            device >> 20,
+            (after.defrag_bytes - before.defrag_bytes) >> 20
+        );
+        drop(Arc::try_unwrap(db).ok().expect("sole owner"));
+    } else {
+        drop(db);
+    }
 
     // Commit-to-device with group commit.
     let n = (records / 10).max(1000);
@@ -183,9 +196,9 @@ fn main() {
     let _ = std::fs::remove_file(dir.join("bench.dev.snapshot"));
     let db = Arc::new(Database::open(cfg(&path, file, true, backend)).expect("open"));
     let syncs0 = db.stats().syncs;
-    let d = put_range(&db, threads.max(32), 0, n, 3, false);
+    let d = put_range(&db, commit_threads, 0, n, 3, false);
     report(
-        &format!("commit-to-device ({} threads)", threads.max(32)),
+        &format!("commit-to-device ({commit_threads} threads)"),
         n,
         d,
     );

@@ -98,6 +98,9 @@ pub struct DeviceStorage {
     background: bool,
     state: Mutex<State>,
     durable_cv: Condvar,
+    /// Group-commit waiters whose bytes are not yet written: the write slot was freed or a sync
+    /// finished, so one of them may lead the next batch.
+    slot_cv: Condvar,
     work_cv: Condvar,
     counters: Counters,
     abandoned: AtomicBool,
@@ -309,6 +312,7 @@ impl DeviceStorage {
                 flush: flush::FlushState::default(),
             }),
             durable_cv: Condvar::new(),
+            slot_cv: Condvar::new(),
             work_cv: Condvar::new(),
             counters: Counters::default(),
             abandoned: AtomicBool::new(false),
@@ -349,6 +353,7 @@ impl DeviceStorage {
             st.failed = Some(e.detail().to_string());
         }
         self.durable_cv.notify_all();
+        self.slot_cv.notify_all();
     }
 
     fn write_headers(&self, st: &mut State, clean: bool) -> Result<()> {
@@ -650,7 +655,8 @@ impl Storage for DeviceStorage {
 
     fn wait_for_work(&self, timeout: Duration) {
         let st = self.lock();
-        if st.sealed.is_empty() {
+        // Sealed buffers already written wait only for their sync: no work for the flusher.
+        if st.sealed.iter().all(|s| s.flushed >= self.block_size) {
             let _ = self
                 .work_cv
                 .wait_timeout(st, timeout)
@@ -741,6 +747,7 @@ impl Storage for DeviceStorage {
         let mut st = self.lock();
         st.failed = Some("abandoned (simulated crash)".into());
         self.durable_cv.notify_all();
+        self.slot_cv.notify_all();
     }
 
     fn tomb_reclaim_period(&self) -> Option<Duration> {

@@ -126,7 +126,7 @@ impl DeviceStorage {
                 if !blocking {
                     return Ok(Flushed::Busy);
                 }
-                st = self.wait_cv(st, Duration::from_millis(5));
+                st = self.wait_slot(st, Duration::from_millis(5));
             }
             let Some(batch) = self.gather(&mut st, partial) else {
                 return Ok(Flushed::Nothing);
@@ -142,6 +142,13 @@ impl DeviceStorage {
 
     fn wait_cv<'a>(&self, st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
         self.durable_cv
+            .wait_timeout(st, d)
+            .expect("device store state poisoned")
+            .0
+    }
+
+    fn wait_slot<'a>(&self, st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
+        self.slot_cv
             .wait_timeout(st, d)
             .expect("device store state poisoned")
             .0
@@ -266,6 +273,7 @@ impl DeviceStorage {
             // A write failed before every device handed over: free the slot (the store fails
             // below, so nobody writes again).
             st.flush.writing = false;
+            self.slot_cv.notify_all();
         }
         if let Err(e) = result {
             self.fail(&mut st, &e);
@@ -316,7 +324,7 @@ impl DeviceStorage {
         self.counters
             .device_bytes
             .fetch_add(batch.bytes, Ordering::Relaxed);
-        self.durable_cv.notify_all();
+        self.slot_cv.notify_all();
     }
 
     /// Move the durable frontier over the gap-free prefix of finished batches, and retire what
@@ -345,40 +353,50 @@ impl DeviceStorage {
             st.cache.pop_front();
         }
         self.durable_cv.notify_all();
+        self.slot_cv.notify_all();
     }
 
     /// Group commit: return once `ticket` is durable, leading a batch when its bytes are not
     /// yet written, the write slot is free and fewer than [`MAX_SYNCS_IN_FLIGHT`] syncs run.
     pub(super) fn wait_ticket(&self, ticket: u64) -> Result<()> {
-        self.lock().flush.waiters += 1;
-        let r = self.wait_ticket_counted(ticket);
-        self.lock().flush.waiters -= 1;
-        r
-    }
-
-    fn wait_ticket_counted(&self, ticket: u64) -> Result<()> {
+        let mut counted = false;
         loop {
             {
-                let st = self.lock();
+                let mut st = self.lock();
+                if !counted {
+                    st.flush.waiters += 1;
+                    counted = true;
+                }
                 if let Some(f) = &st.failed {
-                    return err(ResultCode::ServerError, format!("device store failed: {f}"));
+                    let e =
+                        Error::new(ResultCode::ServerError, format!("device store failed: {f}"));
+                    st.flush.waiters -= 1;
+                    return Err(e);
                 }
                 if st.durable >= ticket {
+                    st.flush.waiters -= 1;
                     return Ok(());
+                }
+                if st.flush.written >= ticket {
+                    // In a batch being synced: only the durable frontier matters now.
+                    drop(self.wait_cv(st, Duration::from_millis(5)));
+                    continue;
                 }
                 // Overlap a sync in flight only for a group worth its own sync: with a fast
                 // device a second small batch costs more than waiting (measured, module docs).
-                let lead = st.flush.written < ticket
-                    && !st.flush.writing
+                let lead = !st.flush.writing
                     && (st.flush.in_flight == 0
                         || (st.flush.in_flight < MAX_SYNCS_IN_FLIGHT
                             && st.flush.appended >= MIN_OVERLAP_GROUP.max(st.flush.waiters / 2)));
                 if !lead {
-                    drop(self.wait_cv(st, Duration::from_millis(5)));
+                    drop(self.wait_slot(st, Duration::from_millis(5)));
                     continue;
                 }
             }
-            self.flush_once(true, false)?;
+            if let Err(e) = self.flush_once(true, false) {
+                self.lock().flush.waiters -= 1;
+                return Err(e);
+            }
         }
     }
 
@@ -396,7 +414,7 @@ impl DeviceStorage {
                 return Ok(());
             }
             if written || st.flush.writing {
-                drop(self.wait_cv(st, Duration::from_millis(5)));
+                drop(self.wait_slot(st, Duration::from_millis(5)));
             }
         }
         Err(Error::new(
