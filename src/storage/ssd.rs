@@ -5,11 +5,18 @@
 //! Global block `g` lives on device `g % n` at byte offset `block_size × (1 + g / n)`; the first
 //! `block_size` bytes of each device hold the two header slots.
 //!
+//! Submodules: `flush` (flush batches, pipelined group commit: the commit-to-device design and
+//! why it overlaps `fdatasync` calls rather than issuing `RWF_DSYNC` writes), `scan` (cold-start
+//! scan with one reader thread per device and 8 MiB read-ahead, batched block reads for defrag).
+//!
 //! Invariants:
 //! - images are placed only in the open block; a block's bytes below its durable frontier are
 //!   never rewritten with different content (SN-REQ-FRONTIER);
-//! - blocks are flushed in sequence order, so `durable` (a ticket `seq << 32 | offset`) only
-//!   grows, and an append's ticket is durable exactly when `durable ≥ ticket`;
+//! - blocks are flushed in sequence order — flush batches are written one at a time, in order,
+//!   and the durable frontier (a ticket `seq << 32 | offset`) moves only over a gap-free prefix
+//!   of batches whose syncs all succeeded, even though up to two batches' syncs overlap
+//!   (`flush`) — so `durable` only grows, and an append's ticket is durable exactly when
+//!   `durable ≥ ticket`;
 //! - every read is served from memory or by one aligned device read, and a device image is
 //!   returned only when its block sequence matches the block's current incarnation (the engine
 //!   then checks CRC, digest, generation, LUT and void-time);
