@@ -2,8 +2,11 @@
 //! index partition. Built for memory density (≤ 64 bytes per record with 48-byte slots at every
 //! size) where `std`'s map, growing by doubling, sinks to ~44 % load.
 //!
-//! Layout: `slots` (the capacity `cap`, each a digest and its value, no per-slot metadata), an
-//! `occupied` bitmap (bit `i` ⇔ slot `i` holds an element) and `len`.
+//! Layout: `slots` (the capacity `cap`, each a digest and its value), `meta` (two bytes per slot:
+//! a distance byte, 0 = empty, else `min(dist + 1, 255)`, and a tag, the digest's byte 12) and
+//! `len`. A lookup reads the meta bytes of its probe run (one cache line for 32 slots) and touches
+//! only a slot whose element shares its home and tag — for a hit that is its own slot, for a miss
+//! almost never — instead of every slot of the run.
 //!
 //! Hashing: a digest is a uniform RIPEMD-160 output, so its bytes 4–11 (independent of the partition
 //! id in bytes 0–1, see [`crate::index::digest_hash`]) are the hash `h`; the home slot is
@@ -13,8 +16,9 @@
 //! back (no tombstone slots). `dist(i)` is the distance of slot `i`'s element from its home, mod `cap`.
 //!
 //! Invariants (checked by [`DigestTable::check_invariants`] in tests, `debug_assert` in hot paths):
-//! - T1 `len` = number of set bits in `occupied` ≤ [`max_len`]`(cap)` ≤ `cap`; bits ≥ `cap` are 0;
-//!   an unoccupied slot holds the default digest and value (no stale data).
+//! - T1 `len` = number of nonzero distance bytes ≤ [`max_len`]`(cap)` ≤ `cap`; an occupied slot's
+//!   distance byte is `min(dist + 1, 255)` (255: the distance is computed from the digest) and its
+//!   tag is its digest's byte 12; an unoccupied slot holds the default digest, value and meta.
 //! - T2 no digest occurs twice.
 //! - T3 Robin Hood order: for every occupied slot `i` with `dist(i) > 0`, slot `i − 1` is occupied and
 //!   `dist(i − 1) ≥ dist(i) − 1`. Hence every slot between an element and its home is occupied by an
@@ -24,7 +28,8 @@
 //!   ones grow by 1/8 when an insert would pass the maximum load of 15/16, and every table shrinks
 //!   when a removal takes its load below 4/5 (to a load of 8/9, or to exactly `len` slots when that
 //!   is at most `SMALL`; an empty table frees its slots). So a table beyond `SMALL` slots always runs
-//!   at a load in [4/5, 15/16] whatever its history: ≤ 60.2 bytes per element with 48-byte slots.
+//!   at a load in [4/5, 15/16] whatever its history: ≤ 62.5 bytes per element with 48-byte slots
+//!   and their two meta bytes.
 //!
 //! Every loop is bounded by `cap`: a full table (allowed up to `SMALL`) always has an element at its
 //! home (it became full by filling its last empty slot, and the slot after that one never moved), and
@@ -65,7 +70,7 @@ struct Slot<V> {
 #[derive(Debug, Clone)]
 pub struct DigestTable<V> {
     slots: Box<[Slot<V>]>,
-    occupied: Box<[u64]>,
+    meta: Box<[[u8; 2]]>,
     len: usize,
 }
 
@@ -82,6 +87,16 @@ fn hash(d: &Digest) -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// The lookup tag of a digest: a byte independent of the hash and the partition id.
+fn tag(d: &Digest) -> u8 {
+    d.0[12]
+}
+
+/// Meta bytes of an element `dist` from its home (T1).
+fn meta_of(dist: usize, d: &Digest) -> [u8; 2] {
+    [u8::try_from(dist + 1).unwrap_or(u8::MAX), tag(d)]
+}
+
 /// Home slot of hash `h` in a table of capacity `cap` (> 0), `< cap`: `h` times an odd multiplier
 /// drawn from `cap` (a bijection, so still uniform), range-reduced. The multiplier differs between
 /// capacities so that elements arriving in one table's slot order (a snapshot restore) do not
@@ -96,7 +111,7 @@ impl<V: Copy + Default> DigestTable<V> {
     pub fn new() -> Self {
         DigestTable {
             slots: Box::new([]),
-            occupied: Box::new([]),
+            meta: Box::new([]),
             len: 0,
         }
     }
@@ -104,7 +119,7 @@ impl<V: Copy + Default> DigestTable<V> {
     fn with_cap(cap: usize) -> Self {
         DigestTable {
             slots: vec![Slot::default(); cap].into_boxed_slice(),
-            occupied: vec![0u64; cap.div_ceil(64)].into_boxed_slice(),
+            meta: vec![[0u8; 2]; cap].into_boxed_slice(),
             len: 0,
         }
     }
@@ -124,23 +139,19 @@ impl<V: Copy + Default> DigestTable<V> {
         self.slots.len()
     }
 
-    /// Heap bytes the table holds: slots plus bitmap (the allocator's own overhead not included).
+    /// Heap bytes the table holds: slots plus meta bytes (the allocator's overhead not included).
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of_val::<[Slot<V>]>(&self.slots)
-            + std::mem::size_of_val::<[u64]>(&self.occupied)
+            + std::mem::size_of_val::<[[u8; 2]]>(&self.meta)
     }
 
     fn is_occupied(&self, i: usize) -> bool {
-        self.occupied[i / 64] & (1 << (i % 64)) != 0
+        self.meta[i][0] != 0
     }
 
-    fn set_occupied(&mut self, i: usize, on: bool) {
-        let bit = 1u64 << (i % 64);
-        if on {
-            self.occupied[i / 64] |= bit;
-        } else {
-            self.occupied[i / 64] &= !bit;
-        }
+    /// Record that slot `i` (already written) holds an element `dist` from its home (T1).
+    fn set_meta(&mut self, i: usize, dist: usize) {
+        self.meta[i] = meta_of(dist, &self.slots[i].digest);
     }
 
     fn next(&self, i: usize) -> usize {
@@ -151,8 +162,19 @@ impl<V: Copy + Default> DigestTable<V> {
         }
     }
 
-    /// Distance of slot `i`'s element from its home (mod cap).
+    /// Distance of occupied slot `i`'s element from its home (mod cap): its meta byte, or computed
+    /// from the digest when saturated.
     fn dist(&self, i: usize) -> usize {
+        let m = self.meta[i][0];
+        debug_assert!(m != 0, "dist of an empty slot");
+        if m < u8::MAX {
+            usize::from(m) - 1
+        } else {
+            self.dist_of_digest(i)
+        }
+    }
+
+    fn dist_of_digest(&self, i: usize) -> usize {
         let cap = self.slots.len();
         let h = home(hash(&self.slots[i].digest), cap);
         if i >= h {
@@ -169,15 +191,18 @@ impl<V: Copy + Default> DigestTable<V> {
             return None;
         }
         let mut i = home(hash(d), cap);
+        let t = tag(d);
         for j in 0..cap {
             if !self.is_occupied(i) {
                 return None;
             }
-            if self.slots[i].digest == *d {
-                return Some(i);
-            }
-            if self.dist(i) < j {
+            let dist = self.dist(i);
+            if dist < j {
                 return None;
+            }
+            // Only an element with the same home (dist == j) and tag can be `d`.
+            if dist == j && self.meta[i][1] == t && self.slots[i].digest == *d {
+                return Some(i);
             }
             i = self.next(i);
         }
@@ -201,37 +226,68 @@ impl<V: Copy + Default> DigestTable<V> {
 
     /// Insert or replace; returns the previous value.
     pub fn insert(&mut self, d: Digest, v: V) -> Option<V> {
-        if let Some(i) = self.find(&d) {
-            return Some(std::mem::replace(&mut self.slots[i].value, v));
+        let cap = self.slots.len();
+        if self.len >= max_len(cap) {
+            if let Some(i) = self.find(&d) {
+                return Some(std::mem::replace(&mut self.slots[i].value, v));
+            }
+            self.rebuild(next_cap(cap));
+            self.place(d, v);
+            return None;
         }
-        if self.len >= max_len(self.slots.len()) {
-            self.rebuild(next_cap(self.slots.len()));
+        // Room left: one probe run finds `d`, or the slot where it belongs (T3).
+        let mut i = home(hash(&d), cap);
+        let t = tag(&d);
+        for j in 0..cap {
+            if !self.is_occupied(i) || self.dist(i) < j {
+                self.place_from(
+                    i,
+                    j,
+                    Slot {
+                        digest: d,
+                        value: v,
+                    },
+                );
+                return None;
+            }
+            if self.dist(i) == j && self.meta[i][1] == t && self.slots[i].digest == d {
+                return Some(std::mem::replace(&mut self.slots[i].value, v));
+            }
+            i = self.next(i);
         }
-        self.place(d, v);
-        None
+        unreachable!("T1: a table below capacity has an empty slot");
     }
 
     /// Robin Hood insertion of a digest known to be absent, into a table with room (T1).
     fn place(&mut self, d: Digest, v: V) {
+        let i = home(hash(&d), self.slots.len());
+        self.place_from(
+            i,
+            0,
+            Slot {
+                digest: d,
+                value: v,
+            },
+        );
+    }
+
+    /// Robin Hood insertion of `carry`, absent from the table, at slot `i` where it is `dist` from
+    /// its home and every earlier slot of its run is at least as far from its own (T3).
+    fn place_from(&mut self, mut i: usize, mut dist: usize, mut carry: Slot<V>) {
         let cap = self.slots.len();
         debug_assert!(self.len < cap, "place into a full table");
-        let mut carry = Slot {
-            digest: d,
-            value: v,
-        };
-        let mut i = home(hash(&d), cap);
-        let mut dist = 0;
         // T1: an empty slot exists, so at most `cap` steps.
         for _ in 0..cap {
             if !self.is_occupied(i) {
                 self.slots[i] = carry;
-                self.set_occupied(i, true);
+                self.set_meta(i, dist);
                 self.len += 1;
                 return;
             }
             let resident = self.dist(i);
             if resident < dist {
                 std::mem::swap(&mut self.slots[i], &mut carry);
+                self.set_meta(i, dist);
                 dist = resident;
             }
             i = self.next(i);
@@ -257,14 +313,19 @@ impl<V: Copy + Default> DigestTable<V> {
         // Not full after the removal, so the shift meets an empty slot within `cap` steps.
         for _ in 0..self.slots.len() {
             let j = self.next(hole);
-            if !self.is_occupied(j) || self.dist(j) == 0 {
+            if !self.is_occupied(j) {
+                break;
+            }
+            let dist = self.dist(j);
+            if dist == 0 {
                 break;
             }
             self.slots[hole] = self.slots[j];
+            self.set_meta(hole, dist - 1);
             hole = j;
         }
         self.slots[hole] = Slot::default();
-        self.set_occupied(hole, false);
+        self.meta[hole] = [0, 0];
         self.len -= 1;
     }
 
@@ -276,7 +337,7 @@ impl<V: Copy + Default> DigestTable<V> {
                 let s = &mut self.slots[i];
                 if !keep(&s.digest, &mut s.value) {
                     *s = Slot::default();
-                    self.set_occupied(i, false);
+                    self.meta[i] = [0, 0];
                     self.len -= 1;
                     removed = true;
                 }
@@ -339,9 +400,9 @@ impl<V: Copy + Default> DigestTable<V> {
         V: PartialEq,
     {
         let cap = self.slots.len();
-        let bits: usize = self.occupied.iter().map(|w| w.count_ones() as usize).sum();
-        if bits != self.len || self.len > max_len(cap) || self.occupied.len() != cap.div_ceil(64) {
-            return Err(format!("T1: len {} bits {bits} cap {cap}", self.len));
+        let used = self.meta.iter().filter(|m| m[0] != 0).count();
+        if used != self.len || self.len > max_len(cap) || self.meta.len() != cap {
+            return Err(format!("T1: len {} used {used} cap {cap}", self.len));
         }
         if cap > 0 && below_min_load(self.len, cap) {
             return Err(format!("T4: len {} in cap {cap}", self.len));
@@ -349,7 +410,10 @@ impl<V: Copy + Default> DigestTable<V> {
         for i in 0..cap {
             if !self.is_occupied(i) {
                 let s = &self.slots[i];
-                if s.digest != Digest::default() || s.value != V::default() {
+                if s.digest != Digest::default()
+                    || s.value != V::default()
+                    || self.meta[i] != [0, 0]
+                {
                     return Err(format!("T1: stale data in empty slot {i}"));
                 }
                 continue;
@@ -357,10 +421,13 @@ impl<V: Copy + Default> DigestTable<V> {
             if self.find(&self.slots[i].digest) != Some(i) {
                 return Err(format!("T2/T3: slot {i} not found by lookup"));
             }
-            let d = self.dist(i);
+            let d = self.dist_of_digest(i);
+            if self.meta[i] != meta_of(d, &self.slots[i].digest) {
+                return Err(format!("T1: slot {i} meta {:?} for dist {d}", self.meta[i]));
+            }
             if d > 0 {
                 let p = if i == 0 { cap - 1 } else { i - 1 };
-                if !self.is_occupied(p) || self.dist(p) + 1 < d {
+                if !self.is_occupied(p) || self.dist_of_digest(p) + 1 < d {
                     return Err(format!("T3: slot {i} dist {d} after slot {p}"));
                 }
             }
@@ -438,6 +505,33 @@ mod tests {
         t.retain(|_, v| *v % 2 == 0);
         t.check_invariants().expect("invariants");
         assert!(t.iter().all(|(_, v)| v % 2 == 0 && v % 3 != 0));
+    }
+
+    /// Runs longer than 254 saturate the meta byte; distances then come from the digests.
+    #[test]
+    fn saturated_distances() {
+        let mut t = DigestTable::new();
+        for i in 0..300u16 {
+            let mut d = dg(42, 0);
+            d.0[12..14].copy_from_slice(&i.to_le_bytes());
+            t.insert(d, i);
+        }
+        assert!(
+            t.meta.iter().any(|m| m[0] == u8::MAX),
+            "some distance saturates"
+        );
+        t.check_invariants().expect("invariants");
+        for i in (0..300u16).step_by(2) {
+            let mut d = dg(42, 0);
+            d.0[12..14].copy_from_slice(&i.to_le_bytes());
+            assert_eq!(t.remove(&d), Some(i));
+            t.check_invariants().expect("invariants");
+        }
+        for i in 0..300u16 {
+            let mut d = dg(42, 0);
+            d.0[12..14].copy_from_slice(&i.to_le_bytes());
+            assert_eq!(t.get(&d).copied(), (i % 2 == 1).then_some(i));
+        }
     }
 
     #[test]
