@@ -260,10 +260,17 @@ impl<V: Copy + Default> DigestTable<V> {
 
     /// Robin Hood insertion of a digest known to be absent, into a table with room (T1).
     fn place(&mut self, d: Digest, v: V) {
-        let i = home(hash(&d), self.slots.len());
+        let cap = self.slots.len();
+        let mut i = home(hash(&d), cap);
+        let mut j = 0;
+        // Past the elements at least as far from their homes (T3); bounded by the empty slot.
+        while j < cap && self.is_occupied(i) && self.dist(i) >= j {
+            i = self.next(i);
+            j += 1;
+        }
         self.place_from(
             i,
-            0,
+            j,
             Slot {
                 digest: d,
                 value: v,
@@ -271,29 +278,36 @@ impl<V: Copy + Default> DigestTable<V> {
         );
     }
 
-    /// Robin Hood insertion of `carry`, absent from the table, at slot `i` where it is `dist` from
-    /// its home and every earlier slot of its run is at least as far from its own (T3).
-    fn place_from(&mut self, mut i: usize, mut dist: usize, mut carry: Slot<V>) {
+    /// Put `carry`, absent from the table, at slot `i`, `dist` from its home, where slot `i` is
+    /// empty or holds an element nearer its home, and every earlier slot of the run holds one at
+    /// least as far (T3). The rest of the run moves one slot on — each of its elements one further
+    /// from its home, so T3 keeps — into the first empty slot, which exists (T1).
+    fn place_from(&mut self, i: usize, dist: usize, carry: Slot<V>) {
         let cap = self.slots.len();
         debug_assert!(self.len < cap, "place into a full table");
-        // T1: an empty slot exists, so at most `cap` steps.
-        for _ in 0..cap {
-            if !self.is_occupied(i) {
-                self.slots[i] = carry;
-                self.set_meta(i, dist);
-                self.len += 1;
-                return;
-            }
-            let resident = self.dist(i);
-            if resident < dist {
-                std::mem::swap(&mut self.slots[i], &mut carry);
-                self.set_meta(i, dist);
-                dist = resident;
-            }
-            i = self.next(i);
-            dist += 1;
+        debug_assert!(
+            !self.is_occupied(i) || self.dist(i) < dist,
+            "T3 at the insertion slot"
+        );
+        let mut empty = i;
+        let mut run = 0;
+        while run < cap && self.is_occupied(empty) {
+            empty = self.next(empty);
+            run += 1;
         }
-        unreachable!("T1: a table below capacity has an empty slot");
+        assert!(run < cap, "T1: a table below capacity has an empty slot");
+        let mut dst = empty;
+        for _ in 0..run {
+            let src = if dst == 0 { cap - 1 } else { dst - 1 };
+            self.slots[dst] = self.slots[src];
+            let [m, t] = self.meta[src];
+            self.meta[dst] = [m.saturating_add(1), t];
+            dst = src;
+        }
+        debug_assert_eq!(dst, i);
+        self.slots[i] = carry;
+        self.set_meta(i, dist);
+        self.len += 1;
     }
 
     /// Remove `d`; returns its value.
@@ -321,7 +335,13 @@ impl<V: Copy + Default> DigestTable<V> {
                 break;
             }
             self.slots[hole] = self.slots[j];
-            self.set_meta(hole, dist - 1);
+            // A saturated distance byte may become exact again.
+            let [m, t] = self.meta[j];
+            self.meta[hole] = if m == u8::MAX {
+                meta_of(dist - 1, &self.slots[hole].digest)
+            } else {
+                [m - 1, t]
+            };
             hole = j;
         }
         self.slots[hole] = Slot::default();
