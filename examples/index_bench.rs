@@ -1,7 +1,8 @@
 //! The partitioned index (`aerolite::index::Index`, dense Robin Hood tables) against the map it
 //! replaced (4096 × `Mutex<HashMap<Digest, IndexEntry>>` hashed by digest bytes), side by side in
 //! one process so a noisy machine affects both alike: single-threaded insert, hit and miss
-//! lookups in random order, replace, remove; ns/op and heap bytes per record.
+//! lookups in random order, replace, remove, and a snapshot-style restore (every entry in the
+//! filled index's own order into an empty one); ns/op and heap bytes per record.
 //!
 //! `cargo run --release --example index_bench -- [RECORDS (default 1000000)] [ROUNDS (default 3)]`
 
@@ -65,15 +66,15 @@ fn main() {
     }
     println!("{n} records, {rounds} rounds; ns/op (lower is better), new/old ratio");
     println!(
-        "{:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
-        "index", "insert", "get-hit", "get-miss", "replace", "remove", "B/rec"
+        "{:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "index", "insert", "get-hit", "get-miss", "replace", "remove", "B/rec", "restore"
     );
-    let mut best_new = [f64::MAX; 6];
-    let mut best_old = [f64::MAX; 6];
+    let mut best_new = [f64::MAX; 7];
+    let mut best_old = [f64::MAX; 7];
     for _ in 0..rounds {
         let new = Index::new();
         let empty = new.memory_bytes();
-        let mut r_new = [0.0; 6];
+        let mut r_new = [0.0; 7];
         r_new[0] = ns_per(n, || {
             for (i, d) in digests.iter().enumerate() {
                 black_box(new.put(*d, entry(i)));
@@ -95,6 +96,17 @@ fn main() {
             }
         });
         r_new[5] = (new.memory_bytes() - empty) as f64 / n as f64;
+        let image: Vec<(Digest, IndexEntry)> = (0..PARTITIONS)
+            .flat_map(|p| {
+                new.partition(p)
+                    .iter()
+                    .map(|(d, e)| (*d, *e))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let restored = Index::new();
+        r_new[6] = ns_per(n, || restored.restore(image));
+        drop(restored);
         r_new[4] = ns_per(n, || {
             for &i in &order {
                 black_box(new.remove(&digests[i]));
@@ -104,7 +116,7 @@ fn main() {
         let old: OldIndex = (0..PARTITIONS)
             .map(|_| Mutex::new(HashMap::default()))
             .collect();
-        let mut r_old = [0.0; 6];
+        let mut r_old = [0.0; 7];
         r_old[0] = ns_per(n, || {
             for (i, d) in digests.iter().enumerate() {
                 black_box(old_part(&old, d).insert(*d, entry(i)));
@@ -131,27 +143,43 @@ fn main() {
             .map(|p| p.lock().expect("lock").capacity() * slot)
             .sum::<usize>() as f64
             / n as f64;
+        let image: Vec<(Digest, IndexEntry)> = old
+            .iter()
+            .flat_map(|p| {
+                let p = p.lock().expect("lock");
+                p.iter().map(|(d, e)| (*d, *e)).collect::<Vec<_>>()
+            })
+            .collect();
+        let restored: OldIndex = (0..PARTITIONS)
+            .map(|_| Mutex::new(HashMap::default()))
+            .collect();
+        r_old[6] = ns_per(n, || {
+            for (d, e) in image {
+                old_part(&restored, &d).insert(d, e);
+            }
+        });
+        drop(restored);
         r_old[4] = ns_per(n, || {
             for &i in &order {
                 black_box(old_part(&old, &digests[i]).remove(&digests[i]));
             }
         });
 
-        for k in 0..6 {
+        for k in 0..7 {
             best_new[k] = best_new[k].min(r_new[k]);
             best_old[k] = best_old[k].min(r_old[k]);
         }
     }
-    let row = |name: &str, r: &[f64; 6]| {
+    let row = |name: &str, r: &[f64; 7]| {
         println!(
-            "{name:>6} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8.1}",
-            r[0], r[1], r[2], r[3], r[4], r[5]
+            "{name:>6} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8.1} {:>9.1}",
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6]
         )
     };
     println!("best of {rounds} rounds:");
     row("new", &best_new);
     row("old", &best_old);
-    let ratio: Vec<String> = (0..6)
+    let ratio: Vec<String> = (0..7)
         .map(|k| format!("{:>9.2}", best_new[k] / best_old[k]))
         .collect();
     println!("{:>6} {}", "ratio", ratio.join(" "));

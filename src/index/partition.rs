@@ -56,6 +56,37 @@ impl Index {
         self.part(d).remove(d)
     }
 
+    /// Insert every entry (the later of equal digests wins), sizing each partition's table once
+    /// for its share instead of growing it step by step: a snapshot restore (RS-CLEAN) arrives in
+    /// table order, and one sized build is several times cheaper than ~40 growth steps. Holds every
+    /// partition lock (taken in partition order, as nothing else holds two) for the whole load.
+    pub fn restore(&self, entries: Vec<(Digest, IndexEntry)>) {
+        let mut guards: Vec<MutexGuard<'_, PartitionTable>> =
+            (0..PARTITIONS).map(|p| self.partition(p)).collect();
+        let mut counts: Vec<usize> = guards.iter().map(|g| g.len()).collect();
+        for (d, _) in &entries {
+            counts[usize::from(d.partition_id())] += 1;
+        }
+        let mut tables: Vec<PartitionTable> = guards
+            .iter()
+            .zip(&counts)
+            .map(|(g, &n)| {
+                let mut t = DigestTable::with_room(n);
+                for (d, e) in g.iter() {
+                    t.insert(*d, *e);
+                }
+                t
+            })
+            .collect();
+        for (d, e) in entries {
+            tables[usize::from(d.partition_id())].insert(d, e);
+        }
+        for (g, mut t) in guards.iter_mut().zip(tables) {
+            t.settle();
+            **g = t;
+        }
+    }
+
     /// Number of entries (all states).
     pub fn len(&self) -> usize {
         (0..PARTITIONS).map(|p| self.partition(p).len()).sum()

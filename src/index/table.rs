@@ -124,6 +124,21 @@ impl<V: Copy + Default> DigestTable<V> {
         }
     }
 
+    /// An empty table with room for `n` elements without growing, for bulk loads
+    /// ([`crate::index::Index::restore`]). Below T4's minimum load until filled: call
+    /// [`DigestTable::settle`] after the last insert.
+    pub(crate) fn with_room(n: usize) -> Self {
+        DigestTable::with_cap(shrink_cap(n))
+    }
+
+    /// Restore T4 after a bulk load into [`DigestTable::with_room`] (shrinks when fewer distinct
+    /// digests arrived than announced).
+    pub(crate) fn settle(&mut self) {
+        if self.should_shrink() {
+            self.rebuild(shrink_cap(self.len));
+        }
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.len
