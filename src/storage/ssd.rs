@@ -438,7 +438,7 @@ impl DeviceStorage {
         let (block, ticket) = (cur.block, cur.seq << 32 | cur.pos() as u64);
         st.blocks.add(block, size as u32);
         st.live_bytes += size as u64;
-        st.flush.appended += 1;
+        self.note_append(&mut st);
         match from {
             Some(f) => {
                 st.blocks.note_copy(f.block, ticket);
