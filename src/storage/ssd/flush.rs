@@ -58,6 +58,10 @@ pub(super) const MAX_SYNCS_IN_FLIGHT: usize = 2;
 /// busy device it lets the next group's write and sync start at once.
 pub(super) const OVERLAP_AFTER: Duration = Duration::from_millis(1);
 
+/// With no sync in flight, how long a would-be leader waits for a group as large as the last
+/// one before it writes what is queued.
+pub(super) const GATHER_WAIT: Duration = Duration::from_micros(200);
+
 /// Images that must be waiting (and at least half the waiting writers) before a batch
 /// overlaps a sync in flight.
 pub(super) const MIN_OVERLAP_GROUP: u64 = 8;
@@ -85,6 +89,10 @@ pub(super) struct FlushState {
     pub overlap_signalled: bool,
     /// When the sync of the newest batch in flight began (its write phase ended).
     pub sync_since: Option<Instant>,
+    /// Images the last batch gathered from the open buffer's appenders.
+    pub last_group: u64,
+    /// When the last sync in flight finished (nothing in flight since).
+    pub idle_since: Option<Instant>,
 }
 
 /// What a flush attempt did.
@@ -212,6 +220,7 @@ impl DeviceStorage {
             return None;
         }
         st.flush.issued += 1;
+        st.flush.last_group = st.flush.appended;
         st.flush.appended = 0;
         st.flush.overlap_signalled = false;
         let bytes = jobs.iter().map(|j| (j.to - j.from) as u64).sum();
@@ -347,7 +356,9 @@ impl DeviceStorage {
     /// when the queued group became worth overlapping the sync in flight.
     pub(super) fn note_append(&self, st: &mut State) {
         st.flush.appended += 1;
-        if st.flush.in_flight > 0 && !st.flush.overlap_signalled && self.may_lead(st) {
+        if st.flush.in_flight == 0 && st.flush.appended == st.flush.last_group.max(1) {
+            self.slot_cv.notify_all();
+        } else if st.flush.in_flight > 0 && !st.flush.overlap_signalled && self.may_lead(st) {
             st.flush.overlap_signalled = true;
             self.slot_cv.notify_all();
         }
@@ -358,6 +369,7 @@ impl DeviceStorage {
     fn advance(&self, st: &mut State) {
         if st.flush.in_flight == 0 {
             st.flush.sync_since = None;
+            st.flush.idle_since = Some(Instant::now());
         }
         while let Some(t) = st.flush.finished.remove(&(st.flush.finished_upto + 1)) {
             st.flush.finished_upto += 1;
@@ -430,13 +442,23 @@ impl DeviceStorage {
     /// Whether a waiter with unwritten bytes may lead a batch now.
     fn may_lead(&self, st: &State) -> bool {
         !st.flush.writing
-            && (st.flush.in_flight == 0
+            && ((st.flush.in_flight == 0 && self.group_ready(st))
                 || (st.flush.in_flight < MAX_SYNCS_IN_FLIGHT
                     && st.flush.appended >= MIN_OVERLAP_GROUP.max(st.flush.waiters / 2)
                     && st
                         .flush
                         .sync_since
                         .is_some_and(|t| t.elapsed() >= OVERLAP_AFTER)))
+    }
+
+    /// With nothing in flight: a group as large as the last one is queued, or the device has
+    /// been idle for [`GATHER_WAIT`] (the writers the last sync released get to append first).
+    fn group_ready(&self, st: &State) -> bool {
+        st.flush.appended >= st.flush.last_group
+            || st
+                .flush
+                .idle_since
+                .map_or(true, |t| t.elapsed() >= GATHER_WAIT)
     }
 
     /// How long a would-be leader sleeps: until the sync in flight becomes old enough to be
@@ -447,7 +469,12 @@ impl DeviceStorage {
             Some(t) if st.flush.in_flight == 1 && !st.flush.writing => OVERLAP_AFTER
                 .saturating_sub(t.elapsed())
                 .clamp(Duration::from_micros(50), cap),
-            _ => cap,
+            _ => match st.flush.idle_since {
+                Some(t) if st.flush.in_flight == 0 => GATHER_WAIT
+                    .saturating_sub(t.elapsed())
+                    .clamp(Duration::from_micros(20), cap),
+                _ => cap,
+            },
         }
     }
 
