@@ -31,6 +31,11 @@
 //!   at a load in [4/5, 15/16] whatever its history: ≤ 62.5 bytes per element with 48-byte slots
 //!   and their two meta bytes.
 //!
+//! Cost of the density (measured with `examples/index_bench`, 1M records in 4096 tables, cold
+//! caches): an insert shifts the rest of its run (tens of slots at these loads) and growth by 1/8
+//! moves every element ~9 times over its life, so inserts and removals cost ~3–4× those of `std`'s
+//! map, lookups ~1.5–2×; a sized bulk load ([`crate::index::Index::restore`]) is as fast as `std`.
+//!
 //! Every loop is bounded by `cap`: a full table (allowed up to `SMALL`) always has an element at its
 //! home (it became full by filling its last empty slot, and the slot after that one never moved), and
 //! a table that is not full has an empty slot.
