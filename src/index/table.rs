@@ -11,7 +11,7 @@
 //! Hashing: a digest is a uniform RIPEMD-160 output, so its bytes 4–11 (independent of the partition
 //! id in bytes 0–1, see [`crate::index::digest_hash`]) are the hash `h`; the home slot is
 //! `⌊(h · k_cap mod 2⁶⁴) · cap / 2⁶⁴⌋` with an odd multiplier `k_cap` (range reduction: any
-//! capacity, not only powers of two; see [`home`] for the multiplier).
+//! capacity, not only powers of two; `home` explains the multiplier).
 //! Probing is linear with wrap-around, in Robin Hood order; deletion shifts the following elements
 //! back (no tombstone slots). `dist(i)` is the distance of slot `i`'s element from its home, mod `cap`.
 //!
