@@ -11,7 +11,7 @@
 //! Hashing: a digest is a uniform RIPEMD-160 output, so its bytes 4–11 (independent of the partition
 //! id in bytes 0–1, see [`crate::index::digest_hash`]) are the hash `h`; the home slot is
 //! `⌊(h · k_cap mod 2⁶⁴) · cap / 2⁶⁴⌋` with an odd multiplier `k_cap` (range reduction: any
-//! capacity, not only powers of two; see [`home`] for the multiplier).
+//! capacity, not only powers of two; `home` explains the multiplier).
 //! Probing is linear with wrap-around, in Robin Hood order; deletion shifts the following elements
 //! back (no tombstone slots). `dist(i)` is the distance of slot `i`'s element from its home, mod `cap`.
 //!
@@ -30,6 +30,11 @@
 //!   is at most `SMALL`; an empty table frees its slots). So a table beyond `SMALL` slots always runs
 //!   at a load in [4/5, 15/16] whatever its history: ≤ 62.5 bytes per element with 48-byte slots
 //!   and their two meta bytes.
+//!
+//! Cost of the density (measured with `examples/index_bench`, 1M records in 4096 tables, cold
+//! caches): an insert shifts the rest of its run (tens of slots at these loads) and growth by 1/8
+//! moves every element ~9 times over its life, so inserts and removals cost ~3–4× those of `std`'s
+//! map, lookups ~1.5–2×; a sized bulk load ([`crate::index::Index::restore`]) is as fast as `std`.
 //!
 //! Every loop is bounded by `cap`: a full table (allowed up to `SMALL`) always has an element at its
 //! home (it became full by filling its last empty slot, and the slot after that one never moved), and
