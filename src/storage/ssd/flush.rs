@@ -13,7 +13,9 @@
 //!    wrote them). A batch is *finished* when all its devices' syncs returned Ok.
 //!
 //! Group commit policy: a waiter whose bytes are not yet written leads the next batch when the
-//! write slot is free and no sync is in flight — or, overlapping one sync in flight, when that
+//! write slot is free and no sync is in flight (once a group as large as the last one is queued,
+//! or after [`GATHER_WAIT`], so the writers the last sync released append first) — or,
+//! overlapping one sync in flight, when that
 //! sync has run for at least [`OVERLAP_AFTER`] and at least [`MIN_OVERLAP_GROUP`] images and
 //! half the waiting writers are queued behind it (on a fast-syncing device a second, smaller
 //! batch costs more CPU than it saves; measured, see [`OVERLAP_AFTER`]).
@@ -39,7 +41,8 @@
 //! unit, and in flight together their order on the device is undefined (the older, shorter
 //! content could land last and drop an acknowledged image); serialising them removes the
 //! overlap. Concurrent `fdatasync` calls do overlap on this machine's disk (fio, 4 KiB
-//! write + fdatasync: 269/s with one job, 3,045/s with four; BENCHMARKS.md "Group commit").
+//! write + fdatasync: 269/s with one job, 3,045/s with four; BENCHMARKS.md "Group commit,
+//! batched io_uring I/O, parallel cold start").
 
 use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
