@@ -23,6 +23,7 @@ pub mod defrag;
 pub mod device;
 pub mod header;
 pub mod memory;
+pub mod read_cache;
 pub mod record_image;
 pub mod snapshot;
 pub mod ssd;

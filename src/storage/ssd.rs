@@ -10,9 +10,11 @@
 //!   never rewritten with different content (SN-REQ-FRONTIER);
 //! - blocks are flushed in sequence order, so `durable` (a ticket `seq << 32 | offset`) only
 //!   grows, and an append's ticket is durable exactly when `durable ≥ ticket`;
-//! - every read is served from memory or by one aligned device read, and a device image is
-//!   returned only when its block sequence matches the block's current incarnation (the engine
-//!   then checks CRC, digest, generation, LUT and void-time);
+//! - every read is served from memory (the open buffer, the flush queue, the post-write cache
+//!   `read_cache`) or by one device read — through the page cache with `read_page_cache`, else
+//!   one aligned `O_DIRECT` read — and a device image is returned only when its block sequence
+//!   matches the block's current incarnation (the engine then checks CRC, digest, generation,
+//!   LUT and void-time);
 //! - after a failed device write or sync the store is *failed*: it refuses appends and
 //!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR); it serves
 //!   only images below the durable frontier, so a write answered with 1 is never observed
@@ -27,6 +29,7 @@ use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::{scan_block, ScanCounts};
 use crate::storage::device::{self, align_down, align_up, AlignedBuf, Device, ALIGN};
 use crate::storage::header::{self, DeviceHeader, SlotError};
+use crate::storage::read_cache::PostWriteCache;
 use crate::storage::record_image;
 use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::write_block;
@@ -54,7 +57,7 @@ struct State {
     blocks: BlockTable,
     current: Option<WriteBuffer>,
     sealed: VecDeque<Sealed>,
-    cache: VecDeque<(u32, u64, Arc<AlignedBuf>)>,
+    cache: PostWriteCache,
     next_seq: u64,
     durable: u64,
     failed: Option<String>,
@@ -86,7 +89,7 @@ pub struct DeviceStorage {
     commit_to_device: bool,
     flush_max: Duration,
     max_write_cache: u64,
-    cache_blocks: usize,
+    read_page_cache: bool,
     snapshot_path: Option<PathBuf>,
     tomb_period: Option<Duration>,
     stop_used_pct: u64,
@@ -258,7 +261,7 @@ impl DeviceStorage {
                 _ => Restore::Scan,
             }
         };
-        let cache_blocks = (cfg.post_write_cache / bs) as usize;
+        let cache_blocks = usize::try_from(cfg.post_write_cache / bs).unwrap_or(usize::MAX);
         Ok(DeviceStorage {
             devices,
             block_size: cfg.block_size as usize,
@@ -268,7 +271,7 @@ impl DeviceStorage {
             commit_to_device: cfg.commit_to_device,
             flush_max: Duration::from_millis(u64::from(cfg.flush_max_ms)),
             max_write_cache: cfg.max_write_cache,
-            cache_blocks,
+            read_page_cache: cfg.read_page_cache,
             snapshot_path: cfg.snapshot_path.clone(),
             tomb_period: (cfg.tomb_reclaim_period_s != 0)
                 .then(|| Duration::from_secs(u64::from(cfg.tomb_reclaim_period_s))),
@@ -279,7 +282,7 @@ impl DeviceStorage {
                 blocks,
                 current: None,
                 sealed: VecDeque::new(),
-                cache: VecDeque::new(),
+                cache: PostWriteCache::new(cache_blocks),
                 next_seq,
                 durable: 0,
                 failed: None,
@@ -536,7 +539,7 @@ impl DeviceStorage {
                 .expect("sealed blocks only leave here");
             st.blocks.flushed(s.block, durable);
             if st.blocks.get(s.block).map(|b| b.state) != Some(BlockState::Free) {
-                st.cache.push_back((s.block, s.seq, s.buf));
+                st.cache.insert(s.block, s.seq, s.buf);
             }
         }
         if let Some((block, seq, pos)) = partial_done {
@@ -549,10 +552,7 @@ impl DeviceStorage {
             }
         }
         for b in st.blocks.on_durable(durable) {
-            st.cache.retain(|(cb, _, _)| *cb != b);
-        }
-        while st.cache.len() > self.cache_blocks {
-            st.cache.pop_front();
+            st.cache.remove(b);
         }
         self.counters
             .device_bytes
@@ -583,6 +583,117 @@ impl DeviceStorage {
     }
 }
 
+/// Where a read found its image (decided under the state lock, completed outside it).
+enum MemRead {
+    /// Copied out of the open write buffer (which keeps changing).
+    Copied(Bytes),
+    /// A sealed or post-write-cached block: immutable, shared without a copy.
+    Shared(Arc<AlignedBuf>),
+    /// On the device, in the block's incarnation `seq`.
+    OnDevice(u64),
+}
+
+/// `owner`'s bytes `[start, end)` as the owner of a `Bytes` (no copy).
+struct Slice<T> {
+    owner: T,
+    start: usize,
+    end: usize,
+}
+
+impl<T> Slice<T> {
+    fn new(owner: T, start: usize, end: usize) -> Slice<T> {
+        Slice { owner, start, end }
+    }
+}
+
+impl<T: std::borrow::Borrow<AlignedBuf>> AsRef<[u8]> for Slice<T> {
+    fn as_ref(&self) -> &[u8] {
+        &self.owner.borrow().as_slice()[self.start..self.end]
+    }
+}
+
+impl DeviceStorage {
+    /// The memory part of a read: the open buffer, the flush queue, the post-write cache, or the
+    /// block incarnation to read from the device (SN-REQ-READ-BUFFER). One hash probe for the
+    /// cache; no copy under the lock except from the open buffer.
+    fn read_memory(&self, location: Location, start: usize, end: usize) -> Result<MemRead> {
+        let st = self.lock();
+        // A failed store serves only durable images: one above the durable frontier may be the
+        // image of a write whose write or sync failed and was answered with 1, which no request
+        // may observe (WP-NOCHANGE, ID-DEFINITIVE).
+        let check = |seq: u64| {
+            if st.failed.is_some() && (seq << 32 | end as u64) > st.durable {
+                return err(
+                    ResultCode::ServerError,
+                    "device store failed: image not durable",
+                );
+            }
+            Ok(())
+        };
+        if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
+            check(c.seq)?;
+            if end <= c.pos() {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(MemRead::Copied(Bytes::copy_from_slice(
+                    &c.bytes()[start..end],
+                )));
+            }
+            return err(ResultCode::ServerError, "read beyond the write frontier");
+        }
+        let shared = match st.sealed.iter().find(|s| s.block == location.block) {
+            Some(s) => Some((s.seq, &s.buf)),
+            None => st.cache.get(location.block),
+        };
+        if let Some((seq, buf)) = shared {
+            check(seq)?;
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(MemRead::Shared(buf.clone()));
+        }
+        match st.blocks.get(location.block) {
+            Some(b) if b.state != BlockState::Free && b.seq != 0 => {
+                check(b.seq)?;
+                Ok(MemRead::OnDevice(b.seq))
+            }
+            Some(b) => {
+                check(b.seq)?;
+                err(ResultCode::ServerError, format!("no block at {location:?}"))
+            }
+            None => err(ResultCode::ServerError, format!("no block at {location:?}")),
+        }
+    }
+
+    /// The device part of a read: through the page cache (`read_page_cache`: exactly the image's
+    /// bytes) or one aligned `O_DIRECT` read. The image must carry the block's incarnation `seq`
+    /// (a stale page or a reused block is refused with 1); the engine then verifies CRC, digest,
+    /// generation, LUT and void-time.
+    fn read_device(&self, location: Location, seq: u64, start: usize, end: usize) -> Result<Bytes> {
+        let (dev, block_off) = self.place_of(location.block);
+        let check = |img: &[u8]| {
+            if record_image::block_seq_of(img) == Some(seq) {
+                return Ok(());
+            }
+            err(
+                ResultCode::ServerError,
+                format!("image at {location:?} is not of the block's incarnation {seq}"),
+            )
+        };
+        if self.read_page_cache {
+            let mut v = vec![0u8; end - start];
+            self.devices[dev].read_cached(block_off + start as u64, &mut v)?;
+            check(&v)?;
+            return Ok(Bytes::from(v));
+        }
+        let a = ALIGN as u64;
+        let lo = align_down(block_off + start as u64, a);
+        let hi = align_up(block_off + end as u64, a);
+        let mut buf = AlignedBuf::zeroed((hi - lo) as usize);
+        self.devices[dev].read_at(lo, buf.as_mut_slice())?;
+        let at = (block_off + start as u64 - lo) as usize;
+        check(&buf.as_slice()[at..at + (end - start)])?;
+        Ok(Bytes::from_owner(Slice::new(buf, at, at + (end - start))))
+    }
+}
+
 impl Storage for DeviceStorage {
     fn append(&self, image: Vec<u8>) -> Result<Placement> {
         self.append_inner(image, None)
@@ -603,74 +714,13 @@ impl Storage for DeviceStorage {
                 format!("bad location {location:?}"),
             );
         }
-        let seq = {
-            let st = self.lock();
-            let from_mem = |b: &[u8]| Bytes::copy_from_slice(&b[start..end]);
-            // A failed store serves only durable images: one above the durable frontier may be
-            // the image of a write whose write or sync failed and was answered with 1, which no
-            // request may observe (WP-NOCHANGE, ID-DEFINITIVE).
-            let not_durable =
-                |seq: u64| st.failed.is_some() && (seq << 32 | end as u64) > st.durable;
-            if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
-                if not_durable(c.seq) {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    );
-                }
-                if end <= c.pos() {
-                    self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(from_mem(c.bytes()));
-                }
-                return err(ResultCode::ServerError, "read beyond the write frontier");
-            }
-            if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
-                if not_durable(s.seq) {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    );
-                }
-                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(from_mem(s.buf.as_slice()));
-            }
-            if let Some((_, seq, b)) = st.cache.iter().find(|(b, _, _)| *b == location.block) {
-                if not_durable(*seq) {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    );
-                }
-                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(from_mem(b.as_slice()));
-            }
-            match st.blocks.get(location.block) {
-                Some(b) if not_durable(b.seq) => {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    )
-                }
-                Some(b) if b.state != BlockState::Free && b.seq != 0 => b.seq,
-                _ => return err(ResultCode::ServerError, format!("no block at {location:?}")),
-            }
+        let seq = match self.read_memory(location, start, end)? {
+            MemRead::Copied(b) => return Ok(b),
+            MemRead::Shared(buf) => return Ok(Bytes::from_owner(Slice::new(buf, start, end))),
+            MemRead::OnDevice(seq) => seq,
         };
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-        let (dev, block_off) = self.place_of(location.block);
-        let a = ALIGN as u64;
-        let lo = align_down(block_off + start as u64, a);
-        let hi = align_up(block_off + end as u64, a);
-        let mut buf = AlignedBuf::zeroed((hi - lo) as usize);
-        self.devices[dev].read_at(lo, buf.as_mut_slice())?;
-        let at = (block_off + start as u64 - lo) as usize;
-        let img = &buf.as_slice()[at..at + size as usize];
-        if record_image::block_seq_of(img) != Some(seq) {
-            return err(
-                ResultCode::ServerError,
-                format!("image at {location:?} is not of the block's incarnation {seq}"),
-            );
-        }
-        Ok(Bytes::copy_from_slice(img))
+        self.read_device(location, seq, start, end)
     }
 
     fn release(&self, location: Location, size: u32) {
@@ -679,7 +729,7 @@ impl Storage for DeviceStorage {
         st.blocks.release(location.block, size, durable);
         st.live_bytes -= u64::from(size);
         if st.blocks.get(location.block).map(|b| b.state) == Some(BlockState::Free) {
-            st.cache.retain(|(b, _, _)| *b != location.block);
+            st.cache.remove(location.block);
         }
     }
 

@@ -42,6 +42,21 @@ pub trait Device: Send + Sync {
     }
     /// Make every completed write durable.
     fn sync(&self) -> Result<()>;
+    /// Read exactly `buf.len()` bytes at `offset` through the OS page cache
+    /// (`DeviceConfig::read_page_cache`): any offset, length and buffer address. Backends with a
+    /// buffered descriptor beside their `O_DIRECT` one read through it; the default reads the
+    /// aligned range around the request with `read_at` and copies.
+    fn read_cached(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        read_unaligned(self, offset, buf)
+    }
+    /// Read several extents (offset, buffer) with `read_at` semantics (aligned); backends that
+    /// can submit them together do so. The default reads them one after another.
+    fn read_batch(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        for (off, buf) in reads.iter_mut() {
+            self.read_at(*off, buf)?;
+        }
+        Ok(())
+    }
     /// Backend name for logs and benchmarks ("portable", "portable-direct", "io_uring", …).
     fn kind(&self) -> &'static str;
 }
@@ -52,6 +67,21 @@ pub fn io_error(what: &str, e: impl std::fmt::Display) -> Error {
         ResultCode::ServerError,
         format!("device {what} failed: {e}"),
     )
+}
+
+/// Read `buf.len()` bytes at any `offset` with aligned `read_at` calls: the aligned range around
+/// the request into an [`AlignedBuf`], then a copy.
+pub fn read_unaligned<D: Device + ?Sized>(d: &D, offset: u64, buf: &mut [u8]) -> Result<()> {
+    let a = ALIGN as u64;
+    let end = offset
+        .checked_add(buf.len() as u64)
+        .ok_or_else(|| Error::new(ResultCode::ServerError, "read beyond 2^64"))?;
+    let (lo, hi) = (align_down(offset, a), align_up(end, a));
+    let mut tmp = AlignedBuf::zeroed((hi - lo) as usize);
+    d.read_at(lo, tmp.as_mut_slice())?;
+    let at = (offset - lo) as usize;
+    buf.copy_from_slice(&tmp.as_slice()[at..at + buf.len()]);
+    Ok(())
 }
 
 /// A zeroed, [`ALIGN`]-aligned byte buffer built without `unsafe`: a vector with slack, used from
