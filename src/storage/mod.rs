@@ -22,6 +22,7 @@ pub mod cold_start;
 pub mod defrag;
 pub mod device;
 pub mod header;
+pub mod image_view;
 pub mod memory;
 pub mod read_cache;
 pub mod record_image;
@@ -108,6 +109,13 @@ pub trait Storage: Send + Sync {
     fn append(&self, image: Vec<u8>) -> Result<Placement>;
     /// Read the image at `location` of `size` bytes.
     fn read(&self, location: Location, size: u32) -> Result<Bytes>;
+    /// Run `visit` on the image at `location` (same bytes and errors as `read`) without handing
+    /// out a copy: backends pass a shared block or a reused buffer, outside their locks.
+    fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
+        let b = self.read(location, size)?;
+        visit(&b);
+        Ok(())
+    }
     /// The image at `location` is no longer referenced by the index.
     fn release(&self, location: Location, size: u32);
     /// Block until the image of `ticket` is durable.

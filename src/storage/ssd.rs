@@ -261,7 +261,8 @@ impl DeviceStorage {
                 _ => Restore::Scan,
             }
         };
-        let cache_blocks = usize::try_from(cfg.post_write_cache / bs).unwrap_or(usize::MAX);
+        let cache_blocks = usize::try_from((cfg.post_write_cache / bs).saturating_mul(n as u64))
+            .unwrap_or(usize::MAX);
         Ok(DeviceStorage {
             devices,
             block_size: cfg.block_size as usize,
@@ -583,6 +584,27 @@ impl DeviceStorage {
     }
 }
 
+thread_local! {
+    /// Per-thread buffer for page-cache reads visited by `read_with` (no allocation per read).
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Largest buffer a thread keeps between reads.
+const READ_BUF_KEEP: usize = 256 << 10;
+
+/// Run `f` on a zeroed buffer of `len` bytes: the thread's reused one, or a fresh one when it is
+/// in use (a visitor that reads again) or the image is large.
+fn with_read_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    READ_BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) if len <= READ_BUF_KEEP => {
+            v.clear();
+            v.resize(len, 0);
+            f(&mut v)
+        }
+        _ => f(&mut vec![0u8; len]),
+    })
+}
+
 /// Where a read found its image (decided under the state lock, completed outside it).
 enum MemRead {
     /// Copied out of the open write buffer (which keeps changing).
@@ -662,6 +684,41 @@ impl DeviceStorage {
         }
     }
 
+    /// Byte range `[start, end)` of an image in its block (→ 1 when it cannot be one).
+    fn image_range(&self, location: Location, size: u32) -> Result<(usize, usize)> {
+        let (start, end) = (
+            location.offset as usize,
+            location.offset as usize + size as usize,
+        );
+        if end > self.block_size || start < write_block::HEADER_LEN {
+            return err(
+                ResultCode::ServerError,
+                format!("bad location {location:?}"),
+            );
+        }
+        Ok((start, end))
+    }
+
+    /// A page-cache read of the image at `start` of `location`'s block into `buf` (exactly its
+    /// length), refused with 1 unless it carries the block's incarnation `seq`.
+    fn read_cached_into(
+        &self,
+        location: Location,
+        seq: u64,
+        start: usize,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let (dev, block_off) = self.place_of(location.block);
+        self.devices[dev].read_cached(block_off + start as u64, buf)?;
+        if record_image::block_seq_of(buf) == Some(seq) {
+            return Ok(());
+        }
+        err(
+            ResultCode::ServerError,
+            format!("image at {location:?} is not of the block's incarnation {seq}"),
+        )
+    }
+
     /// The device part of a read: through the page cache (`read_page_cache`: exactly the image's
     /// bytes) or one aligned `O_DIRECT` read. The image must carry the block's incarnation `seq`
     /// (a stale page or a reused block is refused with 1); the engine then verifies CRC, digest,
@@ -679,8 +736,7 @@ impl DeviceStorage {
         };
         if self.read_page_cache {
             let mut v = vec![0u8; end - start];
-            self.devices[dev].read_cached(block_off + start as u64, &mut v)?;
-            check(&v)?;
+            self.read_cached_into(location, seq, start, &mut v)?;
             return Ok(Bytes::from(v));
         }
         let a = ALIGN as u64;
@@ -704,16 +760,7 @@ impl Storage for DeviceStorage {
     }
 
     fn read(&self, location: Location, size: u32) -> Result<Bytes> {
-        let (start, end) = (
-            location.offset as usize,
-            location.offset as usize + size as usize,
-        );
-        if end > self.block_size || start < write_block::HEADER_LEN {
-            return err(
-                ResultCode::ServerError,
-                format!("bad location {location:?}"),
-            );
-        }
+        let (start, end) = self.image_range(location, size)?;
         let seq = match self.read_memory(location, start, end)? {
             MemRead::Copied(b) => return Ok(b),
             MemRead::Shared(buf) => return Ok(Bytes::from_owner(Slice::new(buf, start, end))),
@@ -721,6 +768,32 @@ impl Storage for DeviceStorage {
         };
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
         self.read_device(location, seq, start, end)
+    }
+
+    fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
+        let (start, end) = self.image_range(location, size)?;
+        let seq = match self.read_memory(location, start, end)? {
+            MemRead::Copied(b) => {
+                visit(&b);
+                return Ok(());
+            }
+            MemRead::Shared(buf) => {
+                visit(&buf.as_slice()[start..end]);
+                return Ok(());
+            }
+            MemRead::OnDevice(seq) => seq,
+        };
+        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        if !self.read_page_cache {
+            let b = self.read_device(location, seq, start, end)?;
+            visit(&b);
+            return Ok(());
+        }
+        with_read_buf(end - start, |buf| {
+            self.read_cached_into(location, seq, start, buf)?;
+            visit(buf);
+            Ok(())
+        })
     }
 
     fn release(&self, location: Location, size: u32) {
