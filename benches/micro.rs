@@ -157,5 +157,24 @@ fn map_put(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, digest, image, database, map_put);
+/// B-MAX: a put of many bins is linear in the bin count (name lookups through BinList's index).
+fn many_bins(c: &mut Criterion) {
+    let db = Database::open_in_memory().expect("in-memory database");
+    let wp = WritePolicy::default();
+    let mut g = c.benchmark_group("bins");
+    g.sample_size(10);
+    for n in [1_000usize, 32_767] {
+        let bins: Vec<Bin> = (0..n)
+            .map(|i| Bin::new(&format!("b{i}"), Value::Int(i as i64)))
+            .collect();
+        let key = Key::new("test", "usertable", n as i64).expect("valid key");
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("put_{n}_bins"), |b| {
+            b.iter(|| db.put(&wp, &key, black_box(&bins)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, digest, image, database, map_put, many_bins);
 criterion_main!(benches);

@@ -32,7 +32,7 @@ fn cfg(path: &Path, file: u64, commit: bool, backend: IoBackend) -> DatabaseConf
     d.io_backend = backend;
     let mut ns = NamespaceConfig::new("test").storage(StorageConfig::Device(d));
     ns.stop_writes_used_pct = 90;
-    DatabaseConfig::with_namespaces(vec![ns])
+    DatabaseConfig::with_namespaces(vec![ns]).progress(aerolite::progress::stderr_progress())
 }
 
 /// Write `to − from` records with `threads` writers: keys `from … to` in order, or (with

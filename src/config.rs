@@ -118,12 +118,20 @@ pub struct DeviceConfig {
     pub devices: Option<DeviceHandles>,
 }
 
+fn is_block_device(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
+}
+
 impl DeviceConfig {
-    /// One file or device at `path`, every default.
+    /// One file or device at `path`, every default. The index snapshot goes to `path` +
+    /// `.snapshot`, except when `path` is a block device (no sibling file belongs there, e.g. in
+    /// `/dev`): then there is none until `snapshot_path` is set, and every restart cold-starts.
     pub fn new(path: impl Into<PathBuf>) -> DeviceConfig {
         let path = path.into();
         let mut snap = path.clone().into_os_string();
         snap.push(".snapshot");
+        let snapshot_path = (!is_block_device(&path)).then(|| PathBuf::from(snap));
         DeviceConfig {
             paths: vec![path],
             file_size_bytes: 1 << 30,
@@ -138,7 +146,7 @@ impl DeviceConfig {
             direct_io: true,
             read_page_cache: true,
             io_backend: IoBackend::Auto,
-            snapshot_path: Some(PathBuf::from(snap)),
+            snapshot_path,
             tomb_reclaim_period_s: 3600,
             devices: None,
         }
@@ -361,8 +369,8 @@ impl NamespaceConfig {
     }
 }
 
-/// Database settings: namespaces and the clock.
-#[derive(Debug, Clone)]
+/// Database settings: namespaces, the clock, runtime threads, a progress observer.
+#[derive(Clone)]
 pub struct DatabaseConfig {
     /// Namespaces (at least one; names unique).
     pub namespaces: Vec<NamespaceConfig>,
@@ -371,6 +379,19 @@ pub struct DatabaseConfig {
     /// Start runtime threads for background work (expiry sweeps). Default true; tests that drive
     /// the step functions themselves turn it off.
     pub background_threads: bool,
+    /// Observer of cold-start progress (default none: the library prints nothing).
+    pub progress: Option<crate::progress::ProgressFn>,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("namespaces", &self.namespaces)
+            .field("clock", &self.clock)
+            .field("background_threads", &self.background_threads)
+            .field("progress", &self.progress.as_ref().map(|_| "set"))
+            .finish()
+    }
 }
 
 impl DatabaseConfig {
@@ -380,6 +401,7 @@ impl DatabaseConfig {
             namespaces: vec![NamespaceConfig::new(namespace)],
             clock: Arc::new(SystemClock),
             background_threads: true,
+            progress: None,
         }
     }
 
@@ -389,7 +411,14 @@ impl DatabaseConfig {
             namespaces,
             clock: Arc::new(SystemClock),
             background_threads: true,
+            progress: None,
         }
+    }
+
+    /// Report cold-start progress to `observer` (SN-REQ-SCAN-PROGRESS).
+    pub fn progress(mut self, observer: crate::progress::ProgressFn) -> Self {
+        self.progress = Some(observer);
+        self
     }
 
     /// Use this clock.

@@ -79,6 +79,9 @@ pub struct Stats {
     pub restart_superseded: u64,
     /// Restart: winners dropped because they had expired.
     pub restart_expired: u64,
+    /// Cold start: records brought back that the last clean shutdown's index did not hold
+    /// (zombies, Q-ZOMBIE; a lower bound, see `RecoveryStats::resurrected`).
+    pub restart_resurrected: u64,
     /// Whether every namespace opened from an index snapshot.
     pub fast_restart: bool,
 }
@@ -119,7 +122,10 @@ impl Database {
                 nc.max_record_size = nc.max_record_size.min(cap);
             }
             let ns = Namespace::new(nc.clone(), storage, config.clock.clone());
-            recovery.push(crate::engine::recovery::open(&ns)?);
+            recovery.push(crate::engine::recovery::open(
+                &ns,
+                config.progress.as_ref(),
+            )?);
             namespaces.insert(nc.name.clone(), Arc::new(ns));
         }
         let inner = Arc::new(Inner {
@@ -379,6 +385,7 @@ impl Database {
         for r in &self.recovery {
             s.restart_superseded += r.superseded;
             s.restart_expired += r.expired_dropped;
+            s.restart_resurrected += r.resurrected;
         }
         s.fast_restart = !self.recovery.is_empty() && self.recovery.iter().all(|r| r.from_snapshot);
         s

@@ -39,6 +39,7 @@ pub mod error;
 pub mod index;
 pub mod ops;
 pub mod policy;
+pub mod progress;
 pub mod record;
 pub mod replication;
 pub mod rng;

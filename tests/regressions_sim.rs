@@ -14,10 +14,9 @@ use storage_support::*;
 /// commit_to_device) ties on LUT with the removed gen-4 image, and restart resolution
 /// (equal LUT → greater generation) brings back the deleted version, losing an acknowledged
 /// write. MD-LUT-MONO takes LUT_old = 0 for a missing record, so nothing keeps the re-create's
-/// LUT above the dead image's. A spec conflict for the lead: the test states what DUR-DEVICE
-/// promises and is ignored until the rule is decided.
+/// LUT above the dead image's. Decided by CH-APPEND-ORDER (src/engine/recovery.rs,
+/// storage-format.md §"Scanning rules"): the image appended last wins a cold start.
 #[test]
-#[ignore = "spec conflict DUR-DEVICE vs RS-RESOLVE/MD-LUT-MONO after a non-durable delete; see report"]
 fn dur_device_recreate_after_nondurable_delete_survives_crash_same_ms() {
     let mem = Arc::new(MemoryDevice::new(2 << 20));
     let clock = ManualClock::at_2026();

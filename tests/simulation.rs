@@ -35,7 +35,6 @@ fn seeds_agree_with_model_across_faults_and_restarts() {
                 total.clean_restarts += s.clean_restarts;
                 total.faults += s.faults;
                 total.torn += s.torn;
-                total.resolve_overrides += s.resolve_overrides;
             }
             Err(e) => panic!("{e}"),
         }

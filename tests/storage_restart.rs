@@ -1,8 +1,9 @@
 //! Restart visibility on the device store (record-model.md §20): a clean shutdown restores the
 //! index from the snapshot (RS-CLEAN, no zombies, nothing lost); an unclean one rebuilds it by a
 //! cold-start scan with zombies from non-durable deletes (Q-ZOMBIE, RS-ZOMBIE-CERTAIN,
-//! RS-UNCLEAN-NONDURABLE) but not from durable deletes (RS-UNCLEAN-DURABLE), resolution per
-//! RS-RESOLVE and expiry after resolution (RS-UNCLEAN-EXPIRED, CH-RESTART-EXPIRED).
+//! RS-UNCLEAN-NONDURABLE) but not from durable deletes (RS-UNCLEAN-DURABLE), with
+//! resolution by append order (CH-APPEND-ORDER, equal to RS-RESOLVE within a record's lifetime) and
+//! expiry after resolution (RS-UNCLEAN-EXPIRED, CH-RESTART-EXPIRED).
 
 mod storage_support;
 
@@ -201,5 +202,189 @@ fn rs_clean_any_doubt_means_cold_start() {
         read(&db, &key(2)),
         Some((2, 1)),
         "the newer session's write is there"
+    );
+}
+
+/// CH-APPEND-ORDER, DUR-DEVICE, MD-LUT-MONO: a re-create after a non-durable delete whose LUT is
+/// *below* the removed image's (the wall clock stepped back: `LUT_old = 0` for a missing record)
+/// is acknowledged with commit_to_device and must survive a crash; RS-RESOLVE alone would bring
+/// back the removed version.
+#[test]
+fn ch_append_order_recreate_with_clock_stepped_back_survives_crash() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(ctd(dir.path()), &clock).expect("open");
+    for v in 1..=3 {
+        db.put(&wp(false), &key(1), &bins(v, 100)).expect("put");
+    }
+    assert!(db.delete(&wp(false), &key(1)).expect("non-durable delete"));
+    clock.advance_ms(-5_000);
+    let rec = db
+        .put(&wp(false), &key(1), &bins(100, 100))
+        .expect("re-create");
+    assert_eq!(rec.generation, 1);
+    db.abandon();
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start");
+    assert_eq!(
+        read(&db, &key(1)),
+        Some((100, 1)),
+        "the acknowledged re-create wins"
+    );
+}
+
+/// CH-APPEND-ORDER, DUR-DEVICE, CH-RESTART-EXPIRED: a record reaped after expiry and re-created
+/// with an earlier LUT (clock stepped back) survives a crash; RS-RESOLVE alone would pick the
+/// expired image and then drop it, losing the acknowledged re-create.
+#[test]
+fn ch_append_order_recreate_after_reaped_expiry_survives_crash() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(ctd(dir.path()), &clock).expect("open");
+    let short = WritePolicy {
+        expiration: Expiration::Seconds(10),
+        ..WritePolicy::default()
+    };
+    db.put(&short, &key(1), &bins(1, 100)).expect("expiring");
+    db.put(&short, &key(1), &bins(2, 100)).expect("expiring");
+    clock.advance_s(20);
+    assert_eq!(db.sweep_expired().reaped, 1, "reaped");
+    clock.advance_ms(-60_000);
+    db.put(&wp(false), &key(1), &bins(3, 100))
+        .expect("re-create");
+    db.abandon();
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start");
+    assert_eq!(read(&db, &key(1)), Some((3, 1)));
+}
+
+/// CH-APPEND-ORDER agrees with RS-RESOLVE along one record's history: updates (with the clock
+/// stepped back in between, MD-LUT-MONO), a durable delete and the write over its tombstone —
+/// the newest survives a cold start, the tombstone's generation continues (GC-DURABLE).
+#[test]
+fn ch_append_order_equals_rs_resolve_within_a_lifetime() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(ctd(dir.path()), &clock).expect("open");
+    db.put(&wp(false), &key(1), &bins(1, 100)).expect("put");
+    clock.advance_ms(-1_000);
+    db.put(&wp(false), &key(1), &bins(2, 100)).expect("update");
+    assert!(db.delete(&wp(true), &key(1)).expect("durable delete"));
+    clock.advance_ms(-1_000);
+    db.put(&wp(false), &key(1), &bins(4, 100))
+        .expect("write over the tombstone");
+    db.put(&wp(false), &key(2), &bins(1, 100)).expect("put");
+    assert!(db.delete(&wp(true), &key(2)).expect("durable delete"));
+    db.abandon();
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start");
+    assert_eq!(read(&db, &key(1)), Some((4, 4)));
+    assert_eq!(read(&db, &key(2)), None, "RS-UNCLEAN-DURABLE");
+    assert_eq!(
+        db.put(&wp(false), &key(2), &bins(2, 10))
+            .expect("put")
+            .generation,
+        3
+    );
+}
+
+/// Q-ZOMBIE, RS-ZOMBIE-CERTAIN, issue #3 point 12 (cold start: resurrected): a record deleted
+/// non-durably before a clean shutdown is absent after the fast restart (RS-CLEAN) but comes back
+/// at a later cold start, and the cold start counts it against the last clean shutdown's index.
+/// A record deleted after that shutdown also comes back but leaves no trace to count (the counter
+/// is a lower bound); a durably deleted one stays deleted; after the cold start the reference is
+/// consumed, so the next cold start counts nothing again.
+#[test]
+fn q_zombie_resurrections_counted_against_last_clean_shutdown() {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(ctd(dir.path()), &clock).expect("open");
+    for i in 1..=4 {
+        db.put(&wp(false), &key(i), &bins(i, 100)).expect("put");
+    }
+    assert!(db.delete(&wp(false), &key(1)).expect("non-durable delete"));
+    assert!(db.delete(&wp(true), &key(2)).expect("durable delete"));
+    db.shutdown().expect("clean shutdown");
+    let db = open_on(ctd(dir.path()), &clock).expect("fast restart");
+    let s = db.stats();
+    assert!(s.fast_restart);
+    assert_eq!(s.restart_resurrected, 0);
+    assert_eq!(read(&db, &key(1)), None, "RS-CLEAN: no zombie");
+    assert!(db.delete(&wp(false), &key(3)).expect("non-durable delete"));
+    db.abandon();
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start");
+    let s = db.stats();
+    assert!(!s.fast_restart);
+    assert_eq!(read(&db, &key(1)), Some((1, 1)), "zombie");
+    assert_eq!(read(&db, &key(3)), Some((3, 1)), "zombie, not countable");
+    assert_eq!(read(&db, &key(2)), None);
+    assert_eq!(read(&db, &key(4)), Some((4, 1)));
+    assert_eq!(s.restart_resurrected, 1, "key 1 only");
+    assert!(db.recovery_stats()[0].resurrection_reference);
+    db.abandon();
+    let db = open_on(ctd(dir.path()), &clock).expect("cold start again");
+    assert_eq!(db.stats().restart_resurrected, 0);
+    assert!(!db.recovery_stats()[0].resurrection_reference);
+    assert_eq!(read(&db, &key(1)), Some((1, 1)));
+}
+
+/// SN-REQ-SCAN-PROGRESS: a cold start reports its progress to the configured observer; the final
+/// report carries the scan's counters and equals the restart's statistics; a fast restart reports
+/// nothing (no scan).
+#[test]
+fn sn_req_scan_progress_reports_cold_start() {
+    use aerolite::progress::ColdStartProgress;
+    use aerolite::{DatabaseConfig, NamespaceConfig, StorageConfig};
+    use std::sync::{Arc, Mutex};
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let seen: Arc<Mutex<Vec<ColdStartProgress>>> = Arc::default();
+    let sink = seen.clone();
+    let open = || {
+        let sink = sink.clone();
+        aerolite::Database::open(
+            DatabaseConfig::with_namespaces(vec![
+                NamespaceConfig::new("test").storage(StorageConfig::Device(ctd(dir.path())))
+            ])
+            .clock(Arc::new(clock.clone()))
+            .background_threads(false)
+            .progress(Arc::new(move |p: &ColdStartProgress| {
+                sink.lock().expect("not poisoned").push(p.clone())
+            })),
+        )
+    };
+    let db = open().expect("open");
+    for i in 0..200 {
+        db.put(&wp(false), &key(i % 150), &bins(i, 1000))
+            .expect("put");
+    }
+    db.abandon();
+    let db = open().expect("cold start");
+    let s = db.stats();
+    let r = db.recovery_stats()[0];
+    let reports = seen.lock().expect("not poisoned").clone();
+    let last = reports.last().expect("a final report");
+    assert!(last.done);
+    assert_eq!(reports.iter().filter(|p| p.done).count(), 1);
+    assert_eq!(last.namespace, "test");
+    assert_eq!((last.images, last.duplicates), (200, 50));
+    assert_eq!(last.images, s.scan_images);
+    assert_eq!(last.duplicates, s.restart_superseded);
+    assert_eq!(last.records, 150);
+    assert_eq!(last.records, s.records);
+    assert_eq!(last.blocks_with_images, r.blocks_with_images);
+    assert!(last.blocks_with_images >= 3, "200 KiB over 64 KiB blocks");
+    assert_eq!(last.blocks_total, s.used_blocks + s.free_blocks);
+    assert!(
+        last.blocks_total < (16 << 20) / u64::from(BLOCK),
+        "the header takes room"
+    );
+    assert_eq!(last.elapsed, r.elapsed);
+    assert!(last.to_string().contains("150 records indexed"), "{last}");
+    db.shutdown().expect("clean shutdown");
+    let n = seen.lock().expect("not poisoned").len();
+    let db = open().expect("fast restart");
+    assert!(db.stats().fast_restart);
+    assert_eq!(
+        seen.lock().expect("not poisoned").len(),
+        n,
+        "no scan, no report"
     );
 }

@@ -1,19 +1,30 @@
 //! Restart and shutdown of a namespace's index: restore from the backend's index snapshot
-//! (RS-CLEAN), or rebuild by a cold-start scan (RS-RESOLVE, RS-UNCLEAN-*, CH-RESTART-EXPIRED,
+//! (RS-CLEAN), or rebuild by a cold-start scan (RS-UNCLEAN-*, CH-RESTART-EXPIRED, CH-APPEND-ORDER,
 //! and RS-TOMB-RECLAIM for eligible tombstones whose record has no other image on the device);
 //! at shutdown hand the backend the index image for its snapshot.
 //!
+//! Resolution (CH-APPEND-ORDER, storage-format.md §"Scanning rules"): of several surviving images
+//! of one digest, the one appended last — greatest `(block_seq, offset)` — wins. Along one
+//! record's history MD-LUT-MONO makes every later image RS-RESOLVE-greater ([`wins`]), so this is
+//! RS-RESOLVE's result for every pair of images of one lifetime of a record. The two orders differ
+//! only across a non-durable removal: the re-create starts from `LUT_old = 0` and generation 1, so
+//! a removed image with an equal or later LUT (same millisecond, or the clock stepped back) would
+//! win RS-RESOLVE and lose an acknowledged commit-to-device write (DUR-DEVICE). Replica installs of
+//! a failover winner (generation before LUT) are the other such case. Append order keeps both.
+//!
 //! Invariants: resolution runs over every surviving image before expiry is applied, so the result
 //! does not depend on scan order; tombstones are kept; the backend's `finish_open` sees exactly
-//! the entries of the rebuilt index.
+//! the entries of the rebuilt index; the winner of a digest is never an image appended before
+//! another accepted image of it.
 
 use crate::engine::namespace::Namespace;
 use crate::error::{err, Result, ResultCode};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{IndexEntry, Location};
+use crate::progress::{ColdStartProgress, ProgressFn, REPORT_EVERY};
 use crate::record::key::{Digest, PARTITIONS};
 use crate::storage::record_image;
-use crate::storage::{IndexImage, Restore};
+use crate::storage::{IndexImage, Restore, ScanReference};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -24,8 +35,18 @@ pub struct RecoveryStats {
     pub from_snapshot: bool,
     /// Images the scan offered.
     pub images: u64,
+    /// Blocks the scan offered images from.
+    pub blocks_with_images: u64,
     /// Images that lost resolution to another image of the same digest.
     pub superseded: u64,
+    /// Records the scan brought back that the last clean shutdown's index did not hold: their
+    /// winning image predates that shutdown (block sequence ≤ its high-water mark), so they had
+    /// been removed before it — zombies (Q-ZOMBIE). A lower bound: removals after the last clean
+    /// open leave no trace (a non-durable delete writes nothing) and are not counted; 0 when
+    /// there is no such reference.
+    pub resurrected: u64,
+    /// Whether a reference index was available to count `resurrected`.
+    pub resurrection_reference: bool,
     /// Winners dropped because they were expired at restart.
     pub expired_dropped: u64,
     /// Eligible tombstones with no older image on the device, dropped by the scan.
@@ -37,7 +58,9 @@ pub struct RecoveryStats {
 }
 
 /// RS-RESOLVE: whether image `a` wins over image `b` of the same digest (greater LUT, then
-/// wrap-aware greater generation (GC-RESOLVE), then later expiry with "never" latest).
+/// wrap-aware greater generation (GC-RESOLVE), then later expiry with "never" latest). The cold
+/// start resolves by append order instead (module docs, CH-APPEND-ORDER); along one lifetime of a
+/// record the two agree. Kept as the rule's statement and for its unit test.
 pub fn wins(a: &IndexEntry, b: &IndexEntry) -> bool {
     if a.lut() != b.lut() {
         return a.lut() > b.lut();
@@ -54,8 +77,8 @@ pub fn wins(a: &IndexEntry, b: &IndexEntry) -> bool {
     }
 }
 
-/// Rebuild the index of `ns` at open.
-pub fn open(ns: &Namespace) -> Result<RecoveryStats> {
+/// Rebuild the index of `ns` at open, reporting a cold start's progress to `progress`.
+pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoveryStats> {
     let started = Instant::now();
     let mut stats = RecoveryStats::default();
     match ns.storage.restore()? {
@@ -71,7 +94,7 @@ pub fn open(ns: &Namespace) -> Result<RecoveryStats> {
                 ns.index.put(d, e);
             }
         }
-        Restore::Scan => cold_start(ns, &mut stats)?,
+        Restore::Scan(reference) => cold_start(ns, reference, progress, &mut stats)?,
     }
     let mut live: Vec<(Location, u32)> = Vec::with_capacity(ns.index.len());
     for p in 0..PARTITIONS {
@@ -80,14 +103,73 @@ pub fn open(ns: &Namespace) -> Result<RecoveryStats> {
     stats.entries = live.len() as u64;
     ns.storage.finish_open(&mut live.into_iter())?;
     stats.elapsed = started.elapsed();
+    if let (Some(report), false) = (progress, stats.from_snapshot) {
+        let scan = ns.storage.stats().scan;
+        if scan.blocks > 0 {
+            report(&ColdStartProgress {
+                namespace: ns.config.name.clone(),
+                blocks_with_images: stats.blocks_with_images,
+                blocks_total: total_blocks(ns),
+                images: stats.images,
+                duplicates: stats.superseded,
+                stale: scan.stale,
+                corrupt: scan.corrupt,
+                records: stats.entries,
+                elapsed: stats.elapsed,
+                done: true,
+            });
+        }
+    }
     Ok(stats)
 }
 
-fn cold_start(ns: &Namespace, stats: &mut RecoveryStats) -> Result<()> {
+fn total_blocks(ns: &Namespace) -> u64 {
+    match &ns.config.storage {
+        crate::config::StorageConfig::Device(d) if d.block_size > 0 => {
+            ns.storage.stats().capacity_bytes / u64::from(d.block_size)
+        }
+        _ => 0,
+    }
+}
+
+fn cold_start(
+    ns: &Namespace,
+    reference: Option<ScanReference>,
+    progress: Option<&ProgressFn>,
+    stats: &mut RecoveryStats,
+) -> Result<()> {
     let mut problem = None;
     let mut has_older: HashSet<Digest> = HashSet::new();
-    ns.storage.scan(&mut |loc, bytes| {
+    // Append sequence of every block the scan has offered images from, by block number
+    // (0 = none offered yet: written blocks have sequences from 1).
+    let mut block_seq: Vec<u64> = Vec::new();
+    let started = Instant::now();
+    let mut last_report = started;
+    let blocks_total = total_blocks(ns);
+    ns.storage.scan(&mut |loc, seq, bytes| {
         stats.images += 1;
+        let b = loc.block as usize;
+        if block_seq.len() <= b {
+            block_seq.resize(b + 1, 0);
+        }
+        if block_seq[b] == 0 {
+            stats.blocks_with_images += 1;
+            if let Some(report) = progress {
+                if last_report.elapsed() >= REPORT_EVERY {
+                    last_report = Instant::now();
+                    report(&ColdStartProgress {
+                        namespace: ns.config.name.clone(),
+                        blocks_with_images: stats.blocks_with_images,
+                        blocks_total,
+                        images: stats.images,
+                        duplicates: stats.superseded,
+                        elapsed: started.elapsed(),
+                        ..ColdStartProgress::default()
+                    });
+                }
+            }
+        }
+        block_seq[b] = seq;
         // The backend verified the CRC; a failure here is counted as superseded-by-nothing.
         let Ok(meta) = record_image::decode_meta(bytes) else {
             return;
@@ -123,7 +205,8 @@ fn cold_start(ns: &Namespace, stats: &mut RecoveryStats) -> Result<()> {
                     has_older.insert(meta.digest);
                 }
                 stats.superseded += 1;
-                if wins(&entry, &old) {
+                let old_pos = (block_seq[old.location.block as usize], old.location.offset);
+                if (seq, loc.offset) > old_pos {
                     ns.index.put(meta.digest, entry);
                 }
             }
@@ -140,6 +223,7 @@ fn cold_start(ns: &Namespace, stats: &mut RecoveryStats) -> Result<()> {
     let now_s = ns.clock.now_s();
     let now_ms = ns.clock.now_ms();
     let age_ms = u64::from(ns.config.tombstone_eligible_age_s) * 1000;
+    stats.resurrection_reference = reference.is_some();
     for p in 0..PARTITIONS {
         let mut part = ns.index.partition(p);
         let before = part.len();
@@ -152,6 +236,16 @@ fn cold_start(ns: &Namespace, stats: &mut RecoveryStats) -> Result<()> {
                 && !has_older.contains(d))
         });
         stats.tombstones_dropped += (before - part.len()) as u64;
+        if let Some(r) = &reference {
+            stats.resurrected += part
+                .iter()
+                .filter(|(d, e)| {
+                    !e.is_tombstone()
+                        && block_seq[e.location.block as usize] <= r.seq_high
+                        && r.digests.binary_search(d).is_err()
+                })
+                .count() as u64;
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 use crate::error::{err, Result, ResultCode};
 use crate::record::value::Value;
+use std::sync::OnceLock;
 
 /// Longest bin name in bytes (B-NAME-LEN).
 pub const BIN_NAME_MAX: usize = 15;
@@ -59,10 +60,86 @@ pub fn validate_bin_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Above this many entries a [`BinList`] looks names up through a [`NameIndex`], so lookups stay
+/// O(1) and a write of up to B-MAX bins is linear, not quadratic.
+const INDEX_FROM: usize = 32;
+
+/// Open-addressing table of entry positions, built on the first lookup of a large list.
+///
+/// Invariant: every distinct name of the list's entries has exactly one slot, holding the
+/// position of its first entry; at most half the slots are used.
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    slots: Vec<u32>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+fn name_hash(name: &str) -> usize {
+    // FNV-1a: bin names are at most 15 bytes.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h as usize
+}
+
+impl NameIndex {
+    fn build(entries: &[(String, Value)]) -> NameIndex {
+        let mut ix = NameIndex {
+            slots: vec![EMPTY; (entries.len() * 2).next_power_of_two().max(64)],
+        };
+        for i in 0..entries.len() {
+            ix.insert(entries, i);
+        }
+        ix
+    }
+
+    /// The slot holding `name`, or the empty slot where it would go.
+    fn probe(&self, entries: &[(String, Value)], name: &str) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut at = name_hash(name) & mask;
+        loop {
+            let pos = self.slots[at];
+            if pos == EMPTY || entries[pos as usize].0 == name {
+                return at;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn get(&self, entries: &[(String, Value)], name: &str) -> Option<usize> {
+        let pos = self.slots[self.probe(entries, name)];
+        (pos != EMPTY).then_some(pos as usize)
+    }
+
+    /// Record entry `i` unless its name already has a (earlier) position.
+    fn insert(&mut self, entries: &[(String, Value)], i: usize) {
+        if (i + 1) * 2 > self.slots.len() {
+            *self = NameIndex::build(entries);
+            return;
+        }
+        let at = self.probe(entries, &entries[i].0);
+        if self.slots[at] == EMPTY {
+            self.slots[at] = i as u32;
+        }
+    }
+}
+
 /// An ordered list of (name, value) entries.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Invariant: a built `index` describes exactly the current `entries` (NameIndex); mutations
+/// keep it so or drop it.
+#[derive(Debug, Clone, Default)]
 pub struct BinList {
     entries: Vec<(String, Value)>,
+    index: OnceLock<NameIndex>,
+}
+
+impl PartialEq for BinList {
+    fn eq(&self, other: &BinList) -> bool {
+        self.entries == other.entries
+    }
 }
 
 impl BinList {
@@ -73,12 +150,27 @@ impl BinList {
 
     /// From entries as given (no de-duplication).
     pub fn from_entries(entries: Vec<(String, Value)>) -> BinList {
-        BinList { entries }
+        BinList {
+            entries,
+            index: OnceLock::new(),
+        }
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        let found = if self.entries.len() <= INDEX_FROM {
+            self.entries.iter().position(|(n, _)| n == name)
+        } else {
+            self.index
+                .get_or_init(|| NameIndex::build(&self.entries))
+                .get(&self.entries, name)
+        };
+        debug_assert!(found.map_or(true, |i| self.entries[i].0 == name));
+        found
     }
 
     /// The first entry named `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.position(name).map(|i| &self.entries[i].1)
     }
 
     /// Every entry named `name`, in order (OPR-SAME-BIN).
@@ -91,10 +183,7 @@ impl BinList {
 
     /// Mutable access to a bin's value.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
-        self.entries
-            .iter_mut()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+        self.position(name).map(|i| &mut self.entries[i].1)
     }
 
     /// Set a bin (in place if present, else appended last: B-ORDER). Nil removes it.
@@ -105,25 +194,32 @@ impl BinList {
         }
         match self.get_mut(name) {
             Some(slot) => *slot = value,
-            None => self.entries.push((name.to_string(), value)),
+            None => self.push(name, value),
         }
     }
 
     /// Append an entry without de-duplication (operate results).
     pub fn push(&mut self, name: &str, value: Value) {
         self.entries.push((name.to_string(), value));
+        if let Some(index) = self.index.get_mut() {
+            index.insert(&self.entries, self.entries.len() - 1);
+        }
     }
 
     /// Remove a bin, keeping the others' order. Returns whether it existed.
     pub fn remove(&mut self, name: &str) -> bool {
-        let before = self.entries.len();
+        if self.position(name).is_none() {
+            return false;
+        }
         self.entries.retain(|(n, _)| n != name);
-        before != self.entries.len()
+        self.index = OnceLock::new();
+        true
     }
 
     /// Remove every bin.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.index = OnceLock::new();
     }
 
     /// Number of entries.
@@ -184,5 +280,44 @@ mod tests {
         assert_eq!(b.names(), vec!["a", "c"]);
         b.set("b", 5.into());
         assert_eq!(b.names(), vec!["a", "c", "b"]);
+    }
+
+    /// B-ORDER, OPR-SAME-BIN with the name index: set / push / remove / get across the index
+    /// threshold agree with a plain linear model.
+    #[test]
+    fn name_index_agrees_with_linear_model() {
+        let mut rng = crate::rng::Rng::new(7);
+        for _ in 0..20 {
+            let mut b = BinList::new();
+            let mut model: Vec<(String, Value)> = Vec::new();
+            for step in 0..600 {
+                let name = format!("n{}", rng.below(80));
+                match rng.below(10) {
+                    0..=5 => {
+                        let v = Value::Int(step);
+                        b.set(&name, v.clone());
+                        match model.iter_mut().find(|(n, _)| *n == name) {
+                            Some(slot) => slot.1 = v,
+                            None => model.push((name.clone(), v)),
+                        }
+                    }
+                    6 => {
+                        b.push(&name, Value::Int(-step));
+                        model.push((name.clone(), Value::Int(-step)));
+                    }
+                    _ => {
+                        let had = model.iter().any(|(n, _)| *n == name);
+                        model.retain(|(n, _)| *n != name);
+                        assert_eq!(b.remove(&name), had);
+                    }
+                }
+                let probe = format!("n{}", rng.below(80));
+                let want = model.iter().find(|(n, _)| *n == probe).map(|(_, v)| v);
+                assert_eq!(b.get(&probe), want, "step {step} {probe}");
+                assert_eq!(b.len(), model.len());
+            }
+            assert_eq!(b, BinList::from_entries(model.clone()));
+            assert_eq!(b.into_entries(), model);
+        }
     }
 }

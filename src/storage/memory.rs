@@ -118,7 +118,7 @@ impl Storage for MemoryStorage {
         }
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
+    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
         for (i, s) in self.shards.iter().enumerate() {
             let slab = s.lock().expect("memory slab poisoned");
             for (j, b) in slab.slots.iter().enumerate() {
@@ -128,6 +128,7 @@ impl Storage for MemoryStorage {
                             block: i as u32,
                             offset: j as u32,
                         },
+                        0,
                         b,
                     );
                 }

@@ -44,8 +44,22 @@ pub enum Restore {
     Fresh,
     /// A clean shutdown's index snapshot (RS-CLEAN).
     Snapshot(IndexImage),
-    /// The index must be rebuilt by `scan` (unclean shutdown or no valid snapshot).
-    Scan,
+    /// The index must be rebuilt by `scan` (unclean shutdown or no valid snapshot), with the
+    /// last clean shutdown's index as a reference for counting resurrected records when the
+    /// backend still has it (storage-format.md §"Index snapshot", *reference*).
+    Scan(Option<ScanReference>),
+}
+
+/// The index of the last clean shutdown, kept to recognise zombies after a later cold start: an
+/// image whose block sequence is ≤ `seq_high` whose digest this index did not hold belongs to a
+/// record removed before that shutdown. Removals after it are not recorded anywhere (a
+/// non-durable delete writes nothing, SN-REQ-ZOMBIE), so counts built on it are lower bounds.
+#[derive(Debug, Clone, Default)]
+pub struct ScanReference {
+    /// Block-sequence high-water mark of that shutdown.
+    pub seq_high: u64,
+    /// Every digest its index held (live, expired-not-reaped or tombstone), sorted.
+    pub digests: Vec<crate::record::key::Digest>,
 }
 
 /// Where an appended image went and how to wait for it to be durable.
@@ -123,7 +137,10 @@ pub trait Storage: Send + Sync {
     /// Current space state.
     fn space(&self) -> SpaceState;
     /// Visit every image a cold start could find.
-    fn scan(&self, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()>;
+    /// Offers every image a cold start may index as `(location, block_seq, bytes)`. `block_seq`
+    /// is the append sequence of the image's write block: images compare in append order by
+    /// `(block_seq, location.offset)` (storage-format.md §"Scanning rules").
+    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()>;
     /// Counters.
     fn stats(&self) -> StorageStats;
 

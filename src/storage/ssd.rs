@@ -19,8 +19,8 @@
 //!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR); it serves
 //!   only images below the durable frontier, so a write answered with 1 is never observed
 //!   (WP-NOCHANGE);
-//! - the header's clean flag is cleared durably (and the snapshot deleted) before the first
-//!   request after open (SN-REQ-SNAPSHOT-LOAD).
+//! - the header's clean flag is cleared durably and a new instance id written (so the snapshot can never
+//!   be loaded again; a cold start deletes it) before the first request after open (SN-REQ-SNAPSHOT-LOAD).
 
 use crate::config::DeviceConfig;
 use crate::error::{err, Error, Result, ResultCode};
@@ -34,7 +34,7 @@ use crate::storage::record_image;
 use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::write_block;
 use crate::storage::write_buffer::WriteBuffer;
-use crate::storage::{Placement, Restore, SpaceState, Storage, StorageStats};
+use crate::storage::{Placement, Restore, ScanReference, SpaceState, Storage, StorageStats};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -238,13 +238,14 @@ impl DeviceStorage {
         let restore = if blank {
             Restore::Fresh
         } else {
-            let snap = match (&cfg.snapshot_path, clean) {
-                (Some(p), true) => snapshot::read_file(p).ok().flatten(),
-                _ => None,
+            let snap = match &cfg.snapshot_path {
+                Some(p) => snapshot::read_file(p).ok().flatten(),
+                None => None,
             };
             match snap {
                 Some((meta, index))
-                    if meta.device_set_id == first.device_set_id
+                    if clean
+                        && meta.device_set_id == first.device_set_id
                         && meta.instance_id == first.instance_id
                         && meta.seq_high == first.seq_high
                         && meta.block_size == cfg.block_size
@@ -258,7 +259,20 @@ impl DeviceStorage {
                     fast_restart = true;
                     Restore::Snapshot(index)
                 }
-                _ => Restore::Scan,
+                // Not usable for a fast restart, but a CRC-valid index of an earlier clean
+                // shutdown of these devices: the cold start's reference for resurrections.
+                Some((meta, index))
+                    if meta.device_set_id == first.device_set_id
+                        && meta.block_size == cfg.block_size =>
+                {
+                    let mut digests: Vec<_> = index.entries.iter().map(|(d, _)| *d).collect();
+                    digests.sort_unstable();
+                    Restore::Scan(Some(ScanReference {
+                        seq_high: meta.seq_high,
+                        digests,
+                    }))
+                }
+                _ => Restore::Scan(None),
             }
         };
         let cache_blocks = usize::try_from((cfg.post_write_cache / bs).saturating_mul(n as u64))
@@ -852,7 +866,7 @@ impl Storage for DeviceStorage {
         }
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
+    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
         let mut counts = ScanCounts::default();
         let mut max_seq = 0;
         let mut blank_run = 0;
@@ -879,6 +893,7 @@ impl Storage for DeviceStorage {
                             block: g,
                             offset: off,
                         },
+                        h.block_seq,
                         img,
                     );
                 }
@@ -945,8 +960,12 @@ impl Storage for DeviceStorage {
             h.instance_id = first;
         }
         self.write_headers(&mut st, false)?;
+        let st_fast_restart = st.fast_restart;
         drop(st);
-        if let Some(p) = &self.snapshot_path {
+        // After a fast restart the snapshot stays as the reference of a later cold start (it can
+        // never be loaded again: the headers are no longer clean and carry a new instance id);
+        // a cold start has consumed it.
+        if let (Some(p), false) = (&self.snapshot_path, st_fast_restart) {
             snapshot::remove_file(p)?;
         }
         Ok(())

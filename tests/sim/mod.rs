@@ -110,10 +110,6 @@ pub struct SimStats {
     pub faults: u64,
     /// Torn writes applied at crash.
     pub torn: u64,
-    /// Restarts where an older, non-durably removed image won restart resolution over the
-    /// acknowledged re-create (equal or smaller LUT: the DUR-DEVICE vs RS-RESOLVE conflict kept
-    /// in tests/regressions_sim.rs); tolerated so that other findings stay visible.
-    pub resolve_overrides: u64,
 }
 
 fn cfg_of(rng: &mut Rng) -> Cfg {
@@ -298,33 +294,12 @@ impl Run {
                     // A non-durable removal: any image still on the device may come back.
                     cands.extend(self.images[i].iter().cloned().map(Some));
                 }
-                let plain = cands.iter().any(|c| {
+                // CH-APPEND-ORDER: the image appended last wins, so an acknowledged
+                // commit-to-device re-create is never replaced by a removed image.
+                cands.iter().any(|c| {
                     let c = c.clone().filter(|e| !expired(e));
                     same(&actual, &c)
-                });
-                // RS-RESOLVE picks the greatest (LUT, wrap-aware generation); after a
-                // non-durable removal a re-create can lose to the removed image.
-                let beats = |a: &Entry, b: &Entry| {
-                    // GC-RESOLVE: b is older than a when (a − b) mod 65536 is in 1 … 32768;
-                    // a full tie (same LUT and generation, both never expiring) may go either way.
-                    let d = a.gen.wrapping_sub(b.gen);
-                    a.lut > b.lut || (a.lut == b.lut && (0..=0x8000).contains(&d))
-                };
-                let beats_allowed =
-                    |a: &Entry| self.allowed[i].states.iter().flatten().any(|c| beats(a, c));
-                let overridden = !plain
-                    && match &actual {
-                        // An older image won resolution outright …
-                        Some(a) => self.images[i].contains(a) && beats_allowed(a),
-                        // … or won it and was dropped as expired (CH-RESTART-EXPIRED).
-                        None => self.images[i]
-                            .iter()
-                            .any(|img| expired(img) && beats_allowed(img)),
-                    };
-                if overridden {
-                    self.stats.resolve_overrides += 1;
-                }
-                plain || overridden
+                })
             };
             if !ok {
                 return Err(format!(
