@@ -3,6 +3,7 @@
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
 use crate::error::{err, Result, ResultCode};
+use crate::index::{IndexEntry, Location};
 use crate::ops::apply::apply_ops_checked;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
@@ -11,6 +12,7 @@ use crate::record::bin::{validate_bin_name, BinList};
 use crate::record::key::Key;
 use crate::record::record::Record;
 use crate::storage::record_image::Image;
+use bytes::Bytes;
 use std::time::Instant;
 
 /// Which bins a read returns (named as in the official client).
@@ -42,6 +44,47 @@ pub enum ReadKind<'a> {
 impl Namespace {
     /// Run a read-path request.
     pub fn read(&self, policy: &ReadPolicy, key: &Key, kind: ReadKind<'_>) -> Result<Record> {
+        self.read_inner(policy, key, kind, None)
+    }
+
+    /// Batch get (Aerospike's batch read): each key is answered as [`Namespace::read`] would,
+    /// in order. The images of the keys' current index entries are read first, together
+    /// (`Storage::read_many`: one submission per device), without record locks; each key is then
+    /// served under its lock from its prefetched image when its entry is still the one the image
+    /// was read for, and by the single-read path otherwise (changed entry, failed prefetch,
+    /// filter, read-touch).
+    pub fn read_many(
+        &self,
+        policy: &ReadPolicy,
+        keys: &[&Key],
+        bins: &Bins,
+    ) -> Vec<Result<Record>> {
+        let hints: Vec<Option<IndexEntry>> = keys
+            .iter()
+            .map(|k| self.index.get(&k.digest).filter(|e| !e.is_tombstone()))
+            .collect();
+        let wanted: Vec<usize> = (0..keys.len()).filter(|i| hints[*i].is_some()).collect();
+        let reqs: Vec<(Location, u32)> = wanted
+            .iter()
+            .filter_map(|i| hints[*i].map(|e| (e.location, e.size)))
+            .collect();
+        let mut pre: Vec<Option<(IndexEntry, Result<Bytes>)>> = vec![None; keys.len()];
+        for (i, b) in wanted.into_iter().zip(self.storage.read_many(&reqs)) {
+            pre[i] = hints[i].map(|e| (e, b));
+        }
+        keys.iter()
+            .zip(pre)
+            .map(|(k, p)| self.read_inner(policy, k, ReadKind::Bins(bins), p.as_ref()))
+            .collect()
+    }
+
+    fn read_inner(
+        &self,
+        policy: &ReadPolicy,
+        key: &Key,
+        kind: ReadKind<'_>,
+        prefetched: Option<&(IndexEntry, Result<Bytes>)>,
+    ) -> Result<Record> {
         let digest = key.digest;
         // RP-01
         let checked = self.check_request(key)?;
@@ -91,6 +134,11 @@ impl Namespace {
         }
         let touch_void = self.read_touch_due(policy, &e, now_s);
         if let (None, None, ReadKind::Bins(bins)) = (&policy.filter_expression, touch_void, &kind) {
+            if let Some((pe, Ok(bytes))) = prefetched {
+                if *pe == e {
+                    return Namespace::record_of(bytes, &digest, &e, bins, &checked.user_key);
+                }
+            }
             return self.read_bins(&digest, &e, bins, &checked.user_key);
         }
         let mut img = self.load(&digest, &e)?;
@@ -156,7 +204,7 @@ impl Namespace {
     fn read_bins(
         &self,
         digest: &crate::record::key::Digest,
-        e: &crate::index::IndexEntry,
+        e: &IndexEntry,
         bins: &Bins,
         user_key: &Option<crate::record::key::UserKeyBytes>,
     ) -> Result<Record> {
@@ -171,7 +219,7 @@ impl Namespace {
     fn record_of(
         bytes: &[u8],
         digest: &crate::record::key::Digest,
-        e: &crate::index::IndexEntry,
+        e: &IndexEntry,
         bins: &Bins,
         user_key: &Option<crate::record::key::UserKeyBytes>,
     ) -> Result<Record> {
@@ -236,12 +284,7 @@ impl Namespace {
     /// for space: storage overload (WP-02) and stop-writes (WP-04, which RC-8 counts as "out of
     /// space"), not only when the append itself fails. Aerospike's read-touch is likewise an
     /// internal write that stop-writes refuses.
-    fn read_touch_due(
-        &self,
-        policy: &ReadPolicy,
-        e: &crate::index::IndexEntry,
-        now_s: u32,
-    ) -> Option<u32> {
+    fn read_touch_due(&self, policy: &ReadPolicy, e: &IndexEntry, now_s: u32) -> Option<u32> {
         if e.void_time == 0 {
             return None;
         }
@@ -269,13 +312,7 @@ impl Namespace {
     }
 
     /// Write the read-touch image (RTT-EFFECT, RTT-APPLY); dropped silently when refused.
-    fn apply_read_touch(
-        &self,
-        e: &crate::index::IndexEntry,
-        img: &Image,
-        new_void: u32,
-        now_ms: u64,
-    ) {
+    fn apply_read_touch(&self, e: &IndexEntry, img: &Image, new_void: u32, now_ms: u64) {
         let space = self.storage.space();
         if space.overloaded || space.stop_writes {
             return;

@@ -130,6 +130,11 @@ pub trait Storage: Send + Sync {
         visit(&b);
         Ok(())
     }
+    /// Read several images (batch reads); backends that can submit their device reads together
+    /// do so. Each result is what `read` would return for that request.
+    fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+        reqs.iter().map(|(l, s)| self.read(*l, *s)).collect()
+    }
     /// The image at `location` is no longer referenced by the index.
     fn release(&self, location: Location, size: u32);
     /// Block until the image of `ticket` is durable.

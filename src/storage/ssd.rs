@@ -629,6 +629,10 @@ enum MemRead {
     OnDevice(u64),
 }
 
+/// One device read of a batch: request index, block incarnation, aligned device offset, image
+/// offset in the buffer, buffer.
+type BatchRead = (usize, u64, u64, usize, AlignedBuf);
+
 /// `owner`'s bytes `[start, end)` as the owner of a `Bytes` (no copy).
 struct Slice<T> {
     owner: T,
@@ -808,6 +812,81 @@ impl Storage for DeviceStorage {
             visit(buf);
             Ok(())
         })
+    }
+
+    /// Memory hits are answered at once; device reads of `O_DIRECT` stores go to each device in
+    /// one `read_batch` (one io_uring submission); page-cache reads are positional reads, one
+    /// after another (a hit costs a copy, a miss is punted by the kernel either way). A failed
+    /// batch is retried read by read, so each request gets its own answer.
+    fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+        let mut out: Vec<Option<Result<Bytes>>> = vec![None; reqs.len()];
+        let mut pending: Vec<Vec<BatchRead>> =
+            (0..self.devices.len()).map(|_| Vec::new()).collect();
+        for (i, (location, size)) in reqs.iter().enumerate() {
+            let r = self.image_range(*location, *size).and_then(|(start, end)| {
+                Ok((start, end, self.read_memory(*location, start, end)?))
+            });
+            let (start, end, seq) = match r {
+                Err(e) => {
+                    out[i] = Some(Err(e));
+                    continue;
+                }
+                Ok((_, _, MemRead::Copied(b))) => {
+                    out[i] = Some(Ok(b));
+                    continue;
+                }
+                Ok((start, end, MemRead::Shared(buf))) => {
+                    out[i] = Some(Ok(Bytes::from_owner(Slice::new(buf, start, end))));
+                    continue;
+                }
+                Ok((start, end, MemRead::OnDevice(seq))) => (start, end, seq),
+            };
+            self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+            if self.read_page_cache {
+                out[i] = Some(self.read_device(*location, seq, start, end));
+                continue;
+            }
+            let (dev, block_off) = self.place_of(location.block);
+            let a = ALIGN as u64;
+            let lo = align_down(block_off + start as u64, a);
+            let hi = align_up(block_off + end as u64, a);
+            let at = (block_off + start as u64 - lo) as usize;
+            pending[dev].push((i, seq, lo, at, AlignedBuf::zeroed((hi - lo) as usize)));
+        }
+        for (dev, mut reads) in pending.into_iter().enumerate() {
+            if reads.is_empty() {
+                continue;
+            }
+            let batch = {
+                let mut extents: Vec<(u64, &mut [u8])> = reads
+                    .iter_mut()
+                    .map(|(_, _, lo, _, buf)| (*lo, buf.as_mut_slice()))
+                    .collect();
+                self.devices[dev].read_batch(&mut extents)
+            };
+            for (i, seq, _, at, buf) in reads {
+                let (location, size) = reqs[i];
+                let len = size as usize;
+                out[i] = Some(match &batch {
+                    Err(_) => self
+                        .image_range(location, size)
+                        .and_then(|(start, end)| self.read_device(location, seq, start, end)),
+                    Ok(())
+                        if record_image::block_seq_of(&buf.as_slice()[at..at + len])
+                            == Some(seq) =>
+                    {
+                        Ok(Bytes::from_owner(Slice::new(buf, at, at + len)))
+                    }
+                    Ok(()) => err(
+                        ResultCode::ServerError,
+                        format!("image at {location:?} is not of the block's incarnation {seq}"),
+                    ),
+                });
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| err(ResultCode::ServerError, "read not answered")))
+            .collect()
     }
 
     fn release(&self, location: Location, size: u32) {
