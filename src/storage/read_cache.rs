@@ -3,8 +3,8 @@
 //! number, evicted oldest-inserted first.
 //!
 //! Invariants:
-//! - at most `capacity` blocks are held; a lookup is one hash probe (the store takes it under its
-//!   state lock on every read, so it must not scan);
+//! - at most `capacity` blocks are held; a lookup is one hash probe (every read of the store
+//!   starts with one, under the cache's own read lock, so it must not scan);
 //! - an entry is `(block, seq, bytes)` of the block's incarnation `seq` as flushed; the store
 //!   removes a block when it is freed, before it can be reopened, so a held entry is always the
 //!   block's current incarnation (readers still check the image's block sequence);

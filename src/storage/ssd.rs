@@ -19,6 +19,8 @@
 //!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR); it serves
 //!   only images below the durable frontier, so a write answered with 1 is never observed
 //!   (WP-NOCHANGE);
+//! - locks are taken in the order `io` (flush), `state`, `cache`; a post-write-cache hit takes
+//!   only the cache's read lock;
 //! - the header's clean flag is cleared durably and a new instance id written (so the snapshot can never
 //!   be loaded again; a cold start deletes it) before the first request after open (SN-REQ-SNAPSHOT-LOAD).
 
@@ -39,7 +41,7 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
 /// Consecutive never-written blocks after which a cold-start scan stops (blocks are allocated
@@ -57,7 +59,6 @@ struct State {
     blocks: BlockTable,
     current: Option<WriteBuffer>,
     sealed: VecDeque<Sealed>,
-    cache: PostWriteCache,
     next_seq: u64,
     durable: u64,
     failed: Option<String>,
@@ -90,6 +91,9 @@ pub struct DeviceStorage {
     flush_max: Duration,
     max_write_cache: u64,
     read_page_cache: bool,
+    /// The post-write cache, beside `state` so that cache hits never take the state lock (lock
+    /// order: `state`, then `cache`).
+    cache: RwLock<PostWriteCache>,
     snapshot_path: Option<PathBuf>,
     tomb_period: Option<Duration>,
     stop_used_pct: u64,
@@ -287,6 +291,7 @@ impl DeviceStorage {
             flush_max: Duration::from_millis(u64::from(cfg.flush_max_ms)),
             max_write_cache: cfg.max_write_cache,
             read_page_cache: cfg.read_page_cache,
+            cache: RwLock::new(PostWriteCache::new(cache_blocks)),
             snapshot_path: cfg.snapshot_path.clone(),
             tomb_period: (cfg.tomb_reclaim_period_s != 0)
                 .then(|| Duration::from_secs(u64::from(cfg.tomb_reclaim_period_s))),
@@ -297,7 +302,6 @@ impl DeviceStorage {
                 blocks,
                 current: None,
                 sealed: VecDeque::new(),
-                cache: PostWriteCache::new(cache_blocks),
                 next_seq,
                 durable: 0,
                 failed: None,
@@ -554,7 +558,7 @@ impl DeviceStorage {
                 .expect("sealed blocks only leave here");
             st.blocks.flushed(s.block, durable);
             if st.blocks.get(s.block).map(|b| b.state) != Some(BlockState::Free) {
-                st.cache.insert(s.block, s.seq, s.buf);
+                self.cache_mut().insert(s.block, s.seq, s.buf);
             }
         }
         if let Some((block, seq, pos)) = partial_done {
@@ -567,7 +571,7 @@ impl DeviceStorage {
             }
         }
         for b in st.blocks.on_durable(durable) {
-            st.cache.remove(b);
+            self.cache_mut().remove(b);
         }
         self.counters
             .device_bytes
@@ -653,10 +657,26 @@ impl<T: std::borrow::Borrow<AlignedBuf>> AsRef<[u8]> for Slice<T> {
 }
 
 impl DeviceStorage {
-    /// The memory part of a read: the open buffer, the flush queue, the post-write cache, or the
-    /// block incarnation to read from the device (SN-REQ-READ-BUFFER). One hash probe for the
-    /// cache; no copy under the lock except from the open buffer.
+    fn cache_ref(&self) -> std::sync::RwLockReadGuard<'_, PostWriteCache> {
+        // A panic while holding the cache broke an invariant already.
+        self.cache.read().expect("post-write cache poisoned")
+    }
+
+    fn cache_mut(&self) -> std::sync::RwLockWriteGuard<'_, PostWriteCache> {
+        self.cache.write().expect("post-write cache poisoned")
+    }
+
+    /// The memory part of a read: the post-write cache (one hash probe under its own read lock),
+    /// the open buffer, the flush queue, or the block incarnation to read from the device
+    /// (SN-REQ-READ-BUFFER). No copy under a lock except from the open buffer.
     fn read_memory(&self, location: Location, start: usize, end: usize) -> Result<MemRead> {
+        // Cached blocks are flushed and durable, and stay the block's incarnation while the
+        // reader's record (whose image is in it) holds it, so a hit needs no state lock. A block
+        // that moves from the flush queue to the cache meanwhile is found on the device.
+        if let Some(buf) = self.cache_ref().get(location.block).map(|(_, b)| b.clone()) {
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(MemRead::Shared(buf));
+        }
         let st = self.lock();
         // A failed store serves only durable images: one above the durable frontier may be the
         // image of a write whose write or sync failed and was answered with 1, which no request
@@ -680,14 +700,10 @@ impl DeviceStorage {
             }
             return err(ResultCode::ServerError, "read beyond the write frontier");
         }
-        let shared = match st.sealed.iter().find(|s| s.block == location.block) {
-            Some(s) => Some((s.seq, &s.buf)),
-            None => st.cache.get(location.block),
-        };
-        if let Some((seq, buf)) = shared {
-            check(seq)?;
+        if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
+            check(s.seq)?;
             self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(MemRead::Shared(buf.clone()));
+            return Ok(MemRead::Shared(s.buf.clone()));
         }
         match st.blocks.get(location.block) {
             Some(b) if b.state != BlockState::Free && b.seq != 0 => {
@@ -895,7 +911,7 @@ impl Storage for DeviceStorage {
         st.blocks.release(location.block, size, durable);
         st.live_bytes -= u64::from(size);
         if st.blocks.get(location.block).map(|b| b.state) == Some(BlockState::Free) {
-            st.cache.remove(location.block);
+            self.cache_mut().remove(location.block);
         }
     }
 
