@@ -43,7 +43,7 @@ pub struct Stats {
     pub records: u64,
     /// Tombstones.
     pub tombstones: u64,
-    /// Bytes of the index maps (by capacity).
+    /// Heap bytes of the index: its tables by capacity plus the fixed 4096-partition array.
     pub index_bytes: u64,
     /// Bytes of live images in storage.
     pub used_bytes: u64,

@@ -90,9 +90,7 @@ pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoverySta
                     return err(ResultCode::ServerError, "snapshot set table out of order");
                 }
             }
-            for (d, e) in image.entries {
-                ns.index.put(d, e);
-            }
+            ns.index.restore(image.entries);
         }
         Restore::Scan(reference) => cold_start(ns, reference, progress, &mut stats)?,
     }

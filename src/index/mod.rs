@@ -1,6 +1,7 @@
-//! The in-memory primary index: 4096 partitions (K-PID), each a hash map from digest to
-//! [`IndexEntry`]. The index holds everything the record model needs to classify a record and check
-//! a request without touching storage: location, generation, void-time, LUT, set id, flags.
+//! The in-memory primary index: 4096 partitions (K-PID), each a dense open-addressing table
+//! (`table.rs`) from digest to [`IndexEntry`]. The index holds everything the record model needs
+//! to classify a record and check a request without touching storage: location, generation,
+//! void-time, LUT, set id, flags.
 //!
 //! Invariants:
 //! - an entry exists exactly for live, tombstoned and expired-not-reaped records (S-*);
@@ -12,6 +13,7 @@
 pub mod digest_hash;
 pub mod entry;
 pub mod partition;
+pub mod table;
 
 pub use entry::{IndexEntry, Location};
 pub use partition::Index;

@@ -1,0 +1,591 @@
+//! A dense open-addressing hash table from [`Digest`] to a small `Copy` value: the storage of one
+//! index partition. Built for memory density (≤ 64 bytes per record with 48-byte slots at every
+//! size) where `std`'s map, growing by doubling, sinks to ~44 % load.
+//!
+//! Layout: `slots` (the capacity `cap`, each a digest and its value), `meta` (two bytes per slot:
+//! a distance byte, 0 = empty, else `min(dist + 1, 255)`, and a tag, the digest's byte 12) and
+//! `len`. A lookup reads the meta bytes of its probe run (one cache line for 32 slots) and touches
+//! only a slot whose element shares its home and tag — for a hit that is its own slot, for a miss
+//! almost never — instead of every slot of the run.
+//!
+//! Hashing: a digest is a uniform RIPEMD-160 output, so its bytes 4–11 (independent of the partition
+//! id in bytes 0–1, see [`crate::index::digest_hash`]) are the hash `h`; the home slot is
+//! `⌊(h · k_cap mod 2⁶⁴) · cap / 2⁶⁴⌋` with an odd multiplier `k_cap` (range reduction: any
+//! capacity, not only powers of two; `home` explains the multiplier).
+//! Probing is linear with wrap-around, in Robin Hood order; deletion shifts the following elements
+//! back (no tombstone slots). `dist(i)` is the distance of slot `i`'s element from its home, mod `cap`.
+//!
+//! Invariants (checked by [`DigestTable::check_invariants`] in tests, `debug_assert` in hot paths):
+//! - T1 `len` = number of nonzero distance bytes ≤ [`max_len`]`(cap)` ≤ `cap`; an occupied slot's
+//!   distance byte is `min(dist + 1, 255)` (255: the distance is computed from the digest) and its
+//!   tag is its digest's byte 12; an unoccupied slot holds the default digest, value and meta.
+//! - T2 no digest occurs twice.
+//! - T3 Robin Hood order: for every occupied slot `i` with `dist(i) > 0`, slot `i − 1` is occupied and
+//!   `dist(i − 1) ≥ dist(i) − 1`. Hence every slot between an element and its home is occupied by an
+//!   element at least as far from its own home, so a lookup for a digest with home `h` stops at the
+//!   first empty slot or the first slot `h + j` whose `dist < j`.
+//! - T4 capacity ladder: tables up to [`SMALL`] slots may run full and grow by one slot; larger
+//!   ones grow by 1/8 when an insert would pass the maximum load of 15/16, and every table shrinks
+//!   when a removal takes its load below 4/5 (to a load of 8/9, or to exactly `len` slots when that
+//!   is at most `SMALL`; an empty table frees its slots). So a table beyond `SMALL` slots always runs
+//!   at a load in [4/5, 15/16] whatever its history: ≤ 62.5 bytes per element with 48-byte slots
+//!   and their two meta bytes.
+//!
+//! Cost of the density (measured with `examples/index_bench`, 1M records in 4096 tables, cold
+//! caches): an insert shifts the rest of its run (tens of slots at these loads) and growth by 1/8
+//! moves every element ~9 times over its life, so inserts and removals cost ~3–4× those of `std`'s
+//! map, lookups ~1.5–2×; a sized bulk load ([`crate::index::Index::restore`]) is as fast as `std`.
+//!
+//! Every loop is bounded by `cap`: a full table (allowed up to `SMALL`) always has an element at its
+//! home (it became full by filling its last empty slot, and the slot after that one never moved), and
+//! a table that is not full has an empty slot.
+
+use crate::record::key::Digest;
+
+/// Tables up to this capacity may run full (probing a few slots is cheaper than empty slots).
+pub const SMALL: usize = 16;
+
+/// The most elements a table of capacity `cap` holds before it grows (T1, T4).
+pub fn max_len(cap: usize) -> usize {
+    if cap <= SMALL {
+        cap
+    } else {
+        cap - cap / 16
+    }
+}
+
+/// The capacity after `cap` when the table is full (T4). Always > `cap`, and
+/// `max_len(next_cap(cap)) > max_len(cap)`.
+pub fn next_cap(cap: usize) -> usize {
+    if cap < SMALL {
+        cap + 1
+    } else {
+        cap.saturating_add(cap / 8)
+    }
+}
+
+/// One slot: a digest and its value (the default pair when unoccupied).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot<V> {
+    digest: Digest,
+    value: V,
+}
+
+/// Open-addressing Robin Hood table keyed by digest (see the module doc for invariants).
+#[derive(Debug, Clone)]
+pub struct DigestTable<V> {
+    slots: Box<[Slot<V>]>,
+    meta: Box<[[u8; 2]]>,
+    len: usize,
+}
+
+impl<V: Copy + Default> Default for DigestTable<V> {
+    fn default() -> Self {
+        DigestTable::new()
+    }
+}
+
+/// The in-partition hash of a digest: its bytes 4–11, little-endian.
+fn hash(d: &Digest) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d.0[4..12]);
+    u64::from_le_bytes(b)
+}
+
+/// The lookup tag of a digest: a byte independent of the hash and the partition id.
+fn tag(d: &Digest) -> u8 {
+    d.0[12]
+}
+
+/// Meta bytes of an element `dist` from its home (T1).
+fn meta_of(dist: usize, d: &Digest) -> [u8; 2] {
+    [u8::try_from(dist + 1).unwrap_or(u8::MAX), tag(d)]
+}
+
+/// Home slot of hash `h` in a table of capacity `cap` (> 0), `< cap`: `h` times an odd multiplier
+/// drawn from `cap` (a bijection, so still uniform), range-reduced. The multiplier differs between
+/// capacities so that elements arriving in one table's slot order (a snapshot restore) do not
+/// arrive in home order in a smaller table, which would pile them into one cluster.
+fn home(h: u64, cap: usize) -> usize {
+    let k = (cap as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    ((u128::from(h.wrapping_mul(k)) * cap as u128) >> 64) as usize
+}
+
+impl<V: Copy + Default> DigestTable<V> {
+    /// An empty table (no allocation).
+    pub fn new() -> Self {
+        DigestTable {
+            slots: Box::new([]),
+            meta: Box::new([]),
+            len: 0,
+        }
+    }
+
+    fn with_cap(cap: usize) -> Self {
+        DigestTable {
+            slots: vec![Slot::default(); cap].into_boxed_slice(),
+            meta: vec![[0u8; 2]; cap].into_boxed_slice(),
+            len: 0,
+        }
+    }
+
+    /// An empty table with room for `n` elements without growing, for bulk loads
+    /// ([`crate::index::Index::restore`]). Below T4's minimum load until filled: call
+    /// [`DigestTable::settle`] after the last insert.
+    pub(crate) fn with_room(n: usize) -> Self {
+        DigestTable::with_cap(shrink_cap(n))
+    }
+
+    /// Restore T4 after a bulk load into [`DigestTable::with_room`] (shrinks when fewer distinct
+    /// digests arrived than announced).
+    pub(crate) fn settle(&mut self) {
+        if self.should_shrink() {
+            self.rebuild(shrink_cap(self.len));
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Heap bytes the table holds: slots plus meta bytes (the allocator's overhead not included).
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of_val::<[Slot<V>]>(&self.slots)
+            + std::mem::size_of_val::<[[u8; 2]]>(&self.meta)
+    }
+
+    fn is_occupied(&self, i: usize) -> bool {
+        self.meta[i][0] != 0
+    }
+
+    /// Record that slot `i` (already written) holds an element `dist` from its home (T1).
+    fn set_meta(&mut self, i: usize, dist: usize) {
+        self.meta[i] = meta_of(dist, &self.slots[i].digest);
+    }
+
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.slots.len() {
+            0
+        } else {
+            i + 1
+        }
+    }
+
+    /// Distance of occupied slot `i`'s element from its home (mod cap): its meta byte, or computed
+    /// from the digest when saturated.
+    fn dist(&self, i: usize) -> usize {
+        let m = self.meta[i][0];
+        debug_assert!(m != 0, "dist of an empty slot");
+        if m < u8::MAX {
+            usize::from(m) - 1
+        } else {
+            self.dist_of_digest(i)
+        }
+    }
+
+    fn dist_of_digest(&self, i: usize) -> usize {
+        let cap = self.slots.len();
+        let h = home(hash(&self.slots[i].digest), cap);
+        if i >= h {
+            i - h
+        } else {
+            i + cap - h
+        }
+    }
+
+    /// Slot holding `d`, if any (T3's early stop).
+    fn find(&self, d: &Digest) -> Option<usize> {
+        let cap = self.slots.len();
+        if self.len == 0 {
+            return None;
+        }
+        let mut i = home(hash(d), cap);
+        let t = tag(d);
+        for j in 0..cap {
+            if !self.is_occupied(i) {
+                return None;
+            }
+            let dist = self.dist(i);
+            if dist < j {
+                return None;
+            }
+            // Only an element with the same home (dist == j) and tag can be `d`.
+            if dist == j && self.meta[i][1] == t && self.slots[i].digest == *d {
+                return Some(i);
+            }
+            i = self.next(i);
+        }
+        None
+    }
+
+    /// The value of `d`.
+    pub fn get(&self, d: &Digest) -> Option<&V> {
+        self.find(d).map(|i| &self.slots[i].value)
+    }
+
+    /// The value of `d`, mutable.
+    pub fn get_mut(&mut self, d: &Digest) -> Option<&mut V> {
+        self.find(d).map(|i| &mut self.slots[i].value)
+    }
+
+    /// Whether `d` is present.
+    pub fn contains_key(&self, d: &Digest) -> bool {
+        self.find(d).is_some()
+    }
+
+    /// Insert or replace; returns the previous value.
+    pub fn insert(&mut self, d: Digest, v: V) -> Option<V> {
+        let cap = self.slots.len();
+        if self.len >= max_len(cap) {
+            if let Some(i) = self.find(&d) {
+                return Some(std::mem::replace(&mut self.slots[i].value, v));
+            }
+            self.rebuild(next_cap(cap));
+            self.place(d, v);
+            return None;
+        }
+        // Room left: one probe run finds `d`, or the slot where it belongs (T3).
+        let mut i = home(hash(&d), cap);
+        let t = tag(&d);
+        for j in 0..cap {
+            if !self.is_occupied(i) || self.dist(i) < j {
+                self.place_from(
+                    i,
+                    j,
+                    Slot {
+                        digest: d,
+                        value: v,
+                    },
+                );
+                return None;
+            }
+            if self.dist(i) == j && self.meta[i][1] == t && self.slots[i].digest == d {
+                return Some(std::mem::replace(&mut self.slots[i].value, v));
+            }
+            i = self.next(i);
+        }
+        unreachable!("T1: a table below capacity has an empty slot");
+    }
+
+    /// Robin Hood insertion of a digest known to be absent, into a table with room (T1).
+    fn place(&mut self, d: Digest, v: V) {
+        let cap = self.slots.len();
+        let mut i = home(hash(&d), cap);
+        let mut j = 0;
+        // Past the elements at least as far from their homes (T3); bounded by the empty slot.
+        while j < cap && self.is_occupied(i) && self.dist(i) >= j {
+            i = self.next(i);
+            j += 1;
+        }
+        self.place_from(
+            i,
+            j,
+            Slot {
+                digest: d,
+                value: v,
+            },
+        );
+    }
+
+    /// Put `carry`, absent from the table, at slot `i`, `dist` from its home, where slot `i` is
+    /// empty or holds an element nearer its home, and every earlier slot of the run holds one at
+    /// least as far (T3). The rest of the run moves one slot on — each of its elements one further
+    /// from its home, so T3 keeps — into the first empty slot, which exists (T1).
+    fn place_from(&mut self, i: usize, dist: usize, carry: Slot<V>) {
+        let cap = self.slots.len();
+        debug_assert!(self.len < cap, "place into a full table");
+        debug_assert!(
+            !self.is_occupied(i) || self.dist(i) < dist,
+            "T3 at the insertion slot"
+        );
+        let mut empty = i;
+        let mut run = 0;
+        while run < cap && self.is_occupied(empty) {
+            empty = self.next(empty);
+            run += 1;
+        }
+        assert!(run < cap, "T1: a table below capacity has an empty slot");
+        let mut dst = empty;
+        for _ in 0..run {
+            let src = if dst == 0 { cap - 1 } else { dst - 1 };
+            self.slots[dst] = self.slots[src];
+            let [m, t] = self.meta[src];
+            self.meta[dst] = [m.saturating_add(1), t];
+            dst = src;
+        }
+        debug_assert_eq!(dst, i);
+        self.slots[i] = carry;
+        self.set_meta(i, dist);
+        self.len += 1;
+    }
+
+    /// Remove `d`; returns its value.
+    pub fn remove(&mut self, d: &Digest) -> Option<V> {
+        let i = self.find(d)?;
+        let v = self.slots[i].value;
+        self.remove_at(i);
+        if self.should_shrink() {
+            self.rebuild(shrink_cap(self.len));
+        }
+        Some(v)
+    }
+
+    /// Backward-shift deletion of slot `i` (keeps T3 without tombstones).
+    fn remove_at(&mut self, i: usize) {
+        let mut hole = i;
+        // Not full after the removal, so the shift meets an empty slot within `cap` steps.
+        for _ in 0..self.slots.len() {
+            let j = self.next(hole);
+            if !self.is_occupied(j) {
+                break;
+            }
+            let dist = self.dist(j);
+            if dist == 0 {
+                break;
+            }
+            self.slots[hole] = self.slots[j];
+            // A saturated distance byte may become exact again.
+            let [m, t] = self.meta[j];
+            self.meta[hole] = if m == u8::MAX {
+                meta_of(dist - 1, &self.slots[hole].digest)
+            } else {
+                [m - 1, t]
+            };
+            hole = j;
+        }
+        self.slots[hole] = Slot::default();
+        self.meta[hole] = [0, 0];
+        self.len -= 1;
+    }
+
+    /// Keep only the elements for which `keep` returns true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Digest, &mut V) -> bool) {
+        let mut removed = false;
+        for i in 0..self.slots.len() {
+            if self.is_occupied(i) {
+                let s = &mut self.slots[i];
+                if !keep(&s.digest, &mut s.value) {
+                    *s = Slot::default();
+                    self.meta[i] = [0, 0];
+                    self.len -= 1;
+                    removed = true;
+                }
+            }
+        }
+        // Holes break T3: re-place the survivors (shrinking when the load fell below 1/2).
+        if removed {
+            let cap = if self.should_shrink() {
+                shrink_cap(self.len)
+            } else {
+                self.slots.len()
+            };
+            self.rebuild(cap);
+        }
+    }
+
+    /// T4: load below 4/5 (an empty table with slots included).
+    fn should_shrink(&self) -> bool {
+        below_min_load(self.len, self.slots.len())
+    }
+
+    /// Remove every element and free the slots.
+    pub fn clear(&mut self) {
+        *self = DigestTable::new();
+    }
+
+    /// Move every element into a fresh table of capacity `cap` (≥ len).
+    fn rebuild(&mut self, cap: usize) {
+        debug_assert!(max_len(cap) >= self.len, "rebuild below len");
+        let mut t = DigestTable::with_cap(cap);
+        for (d, v) in self.iter() {
+            t.place(*d, *v);
+        }
+        debug_assert_eq!(t.len, self.len);
+        *self = t;
+    }
+
+    /// Every (digest, value), in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Digest, &V)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.is_occupied(*i))
+            .map(|(_, s)| (&s.digest, &s.value))
+    }
+
+    /// Every digest.
+    pub fn keys(&self) -> impl Iterator<Item = &Digest> + '_ {
+        self.iter().map(|(d, _)| d)
+    }
+
+    /// Every value.
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.iter().map(|(_, v)| v)
+    }
+
+    /// Check T1–T4 (O(len · probe length), for tests); the first violation found, described.
+    pub fn check_invariants(&self) -> Result<(), String>
+    where
+        V: PartialEq,
+    {
+        let cap = self.slots.len();
+        let used = self.meta.iter().filter(|m| m[0] != 0).count();
+        if used != self.len || self.len > max_len(cap) || self.meta.len() != cap {
+            return Err(format!("T1: len {} used {used} cap {cap}", self.len));
+        }
+        if cap > 0 && below_min_load(self.len, cap) {
+            return Err(format!("T4: len {} in cap {cap}", self.len));
+        }
+        for i in 0..cap {
+            if !self.is_occupied(i) {
+                let s = &self.slots[i];
+                if s.digest != Digest::default()
+                    || s.value != V::default()
+                    || self.meta[i] != [0, 0]
+                {
+                    return Err(format!("T1: stale data in empty slot {i}"));
+                }
+                continue;
+            }
+            if self.find(&self.slots[i].digest) != Some(i) {
+                return Err(format!("T2/T3: slot {i} not found by lookup"));
+            }
+            let d = self.dist_of_digest(i);
+            if self.meta[i] != meta_of(d, &self.slots[i].digest) {
+                return Err(format!("T1: slot {i} meta {:?} for dist {d}", self.meta[i]));
+            }
+            if d > 0 {
+                let p = if i == 0 { cap - 1 } else { i - 1 };
+                if !self.is_occupied(p) || self.dist_of_digest(p) + 1 < d {
+                    return Err(format!("T3: slot {i} dist {d} after slot {p}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// T4's minimum load: `len / cap < 4/5`.
+fn below_min_load(len: usize, cap: usize) -> bool {
+    len.saturating_mul(5) < cap.saturating_mul(4)
+}
+
+/// Capacity for `len` elements after a shrink (T4): load 8/9, or full up to `SMALL`.
+fn shrink_cap(len: usize) -> usize {
+    if len <= SMALL {
+        len
+    } else {
+        len + len / 8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dg(h: u64, tag: u8) -> Digest {
+        let mut d = [tag; 20];
+        d[4..12].copy_from_slice(&h.to_le_bytes());
+        Digest(d)
+    }
+
+    #[test]
+    fn ladder_grows_and_keeps_room() {
+        let mut cap = 0;
+        while cap < 1_000_000 {
+            let n = next_cap(cap);
+            assert!(n > cap && max_len(n) > max_len(cap), "cap {cap} → {n}");
+            // A grown table is not below the minimum load, nor one removal later.
+            let len = max_len(cap) + 1;
+            assert!(!below_min_load(len, n), "cap {cap} → {n}");
+            if cap > 100 {
+                assert!(!below_min_load(len - 1, n), "cap {cap} → {n}");
+            }
+            cap = n;
+        }
+        for len in 0..100_000 {
+            let c = shrink_cap(len);
+            // Room for len, and not shrinking again at once.
+            assert!(
+                max_len(c) >= len && !below_min_load(len, c),
+                "len {len} → cap {c}"
+            );
+        }
+    }
+
+    #[test]
+    fn all_same_hash_and_wraparound() {
+        let mut t = DigestTable::new();
+        for tag in 0..40u8 {
+            assert_eq!(t.insert(dg(u64::MAX, tag), u32::from(tag)), None);
+            t.check_invariants().expect("invariants");
+        }
+        for tag in 0..40u8 {
+            assert_eq!(t.get(&dg(u64::MAX, tag)), Some(&u32::from(tag)));
+        }
+        let cap = t.capacity();
+        let wrapped = (0..cap).any(|i| t.is_occupied(i) && home(hash(&t.slots[i].digest), cap) > i);
+        assert!(wrapped, "the run of 40 equal hashes wraps around the end");
+        for tag in (0..40u8).step_by(3) {
+            assert_eq!(t.remove(&dg(u64::MAX, tag)), Some(u32::from(tag)));
+            t.check_invariants().expect("invariants");
+        }
+        assert_eq!(t.len(), 26);
+        t.retain(|_, v| *v % 2 == 0);
+        t.check_invariants().expect("invariants");
+        assert!(t.iter().all(|(_, v)| v % 2 == 0 && v % 3 != 0));
+    }
+
+    /// Runs longer than 254 saturate the meta byte; distances then come from the digests.
+    #[test]
+    fn saturated_distances() {
+        let mut t = DigestTable::new();
+        for i in 0..300u16 {
+            let mut d = dg(42, 0);
+            d.0[12..14].copy_from_slice(&i.to_le_bytes());
+            t.insert(d, i);
+        }
+        assert!(
+            t.meta.iter().any(|m| m[0] == u8::MAX),
+            "some distance saturates"
+        );
+        t.check_invariants().expect("invariants");
+        for i in (0..300u16).step_by(2) {
+            let mut d = dg(42, 0);
+            d.0[12..14].copy_from_slice(&i.to_le_bytes());
+            assert_eq!(t.remove(&d), Some(i));
+            t.check_invariants().expect("invariants");
+        }
+        for i in 0..300u16 {
+            let mut d = dg(42, 0);
+            d.0[12..14].copy_from_slice(&i.to_le_bytes());
+            assert_eq!(t.get(&d).copied(), (i % 2 == 1).then_some(i));
+        }
+    }
+
+    #[test]
+    fn empties_free_their_slots() {
+        let mut t = DigestTable::new();
+        for i in 0..100u64 {
+            t.insert(dg(i.wrapping_mul(0x9E37_79B9_7F4A_7C15), 1), i);
+        }
+        for i in 0..100u64 {
+            assert_eq!(
+                t.remove(&dg(i.wrapping_mul(0x9E37_79B9_7F4A_7C15), 1)),
+                Some(i)
+            );
+        }
+        assert_eq!((t.len(), t.capacity(), t.heap_bytes()), (0, 0, 0));
+    }
+}
