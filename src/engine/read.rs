@@ -1,4 +1,12 @@
-//! The read path (record-model.md §7.2, RP-01 … RP-09) and read-touch (§14.1).
+//! The read path (record-model.md §7.2, RP-01 … RP-09), read-touch (§14.1) and batch reads.
+//!
+//! A get without a filter or read-touch is served from a borrowed, verified view of the stored
+//! image (`ImageView`: CRC, then digest, generation, LUT, void-time and tombstone against the
+//! index entry → 1), decoding only the bins the request returns; everything else (operate reads,
+//! filters, read-touch) decodes the whole image. Either way the checks run in the order of §7.2.
+//! A batch (`read_many`) prefetches the images of all its keys together and then answers each
+//! key as a single read would, using its prefetched image only when the key's index entry is
+//! still the one that image was read for.
 
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
