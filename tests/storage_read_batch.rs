@@ -232,3 +232,55 @@ fn failed_batch_is_retried_read_by_read() {
         assert_eq!(storage_support::int_bin(&rec), i);
     }
 }
+
+/// SN-REQ-SEQ for batches: an image prefetched without the record lock is used only while its
+/// block is in the incarnation it was read from; once the block is freed and reborn, the
+/// prefetched bytes are refused (the batch then reads the key again under its lock).
+#[test]
+fn prefetched_image_of_a_reborn_block_is_refused() {
+    let dir = storage_support::tmp();
+    let clock = ManualClock::at_2026();
+    let mut c = storage_support::file_config(dir.path());
+    c.post_write_cache = 0;
+    c.snapshot_path = None;
+    let db = storage_support::open_on(c, &clock).expect("open");
+    let ns = db.namespace("test").expect("namespace").clone();
+    let block_of = |i: i64| ns.index.get(&k(i).digest).map(|e| e.location.block);
+    let mut n = 0;
+    while block_of(n - 1).map_or(true, |b| b == 0) {
+        db.put(
+            &WritePolicy::default(),
+            &k(n),
+            &storage_support::bins(n, 1500),
+        )
+        .expect("put");
+        n += 1;
+    }
+    flush(&db);
+    let e = ns.index.get(&k(0).digest).expect("indexed");
+    assert_eq!(e.location.block, 0);
+    let pre = ns.storage.read_many(&[(e.location, e.size)]);
+    let bytes = pre[0].as_ref().expect("prefetched");
+    assert!(
+        ns.storage.prefetch_current(e.location, bytes),
+        "block 0 unchanged"
+    );
+    for i in (0..n).filter(|i| block_of(*i) == Some(0)) {
+        assert!(db.delete(&WritePolicy::default(), &k(i)).expect("delete"));
+    }
+    let mut m = 10_000;
+    while block_of(m - 1) != Some(0) {
+        db.put(
+            &WritePolicy::default(),
+            &k(m),
+            &storage_support::bins(m, 1500),
+        )
+        .expect("put");
+        m += 1;
+        assert!(m < 12_000, "block 0 is reused");
+    }
+    assert!(
+        !ns.storage.prefetch_current(e.location, bytes),
+        "block 0 was reborn: the prefetched image is stale"
+    );
+}

@@ -6,7 +6,8 @@
 //! filters, read-touch) decodes the whole image. Either way the checks run in the order of §7.2.
 //! A batch (`read_many`) prefetches the images of all its keys together and then answers each
 //! key as a single read would, using its prefetched image only when the key's index entry is
-//! still the one that image was read for.
+//! still the one that image was read for and the image's block is still in the incarnation it
+//! was read from (`Storage::prefetch_current`).
 
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
@@ -143,7 +144,9 @@ impl Namespace {
         let touch_void = self.read_touch_due(policy, &e, now_s);
         if let (None, None, ReadKind::Bins(bins)) = (&policy.filter_expression, touch_void, &kind) {
             if let Some((pe, Ok(bytes))) = prefetched {
-                if *pe == e {
+                // The entry is the one the image was read for, and the image is still the one
+                // stored there (its block was not freed and reused since the lock-free prefetch).
+                if *pe == e && self.storage.prefetch_current(e.location, bytes) {
                     return Namespace::record_of(bytes, &digest, &e, bins, &checked.user_key);
                 }
             }

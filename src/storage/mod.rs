@@ -130,10 +130,21 @@ pub trait Storage: Send + Sync {
         visit(&b);
         Ok(())
     }
-    /// Read several images (batch reads); backends that can submit their device reads together
-    /// do so. Each result is what `read` would return for that request.
+    /// Prefetch several images for a batch read, without the records' locks: each result is
+    /// what `read` would have returned then; backends that can submit their device reads
+    /// together do so. A prefetched image may be used only while [`Storage::prefetch_current`]
+    /// says so. The default prefetches nothing (each result is an error; the batch then reads
+    /// key by key), which suits backends whose reads are memory copies.
     fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
-        reqs.iter().map(|(l, s)| self.read(*l, *s)).collect()
+        reqs.iter()
+            .map(|_| crate::error::err(crate::error::ResultCode::ServerError, "no prefetch"))
+            .collect()
+    }
+    /// Whether `image`, prefetched by `read_many` from `location`, is still the image stored
+    /// there (its block was not freed and reused since). Called under the record's lock, after
+    /// the index entry was found unchanged.
+    fn prefetch_current(&self, _location: Location, _image: &[u8]) -> bool {
+        false
     }
     /// The image at `location` is no longer referenced by the index.
     fn release(&self, location: Location, size: u32);

@@ -905,6 +905,19 @@ impl Storage for DeviceStorage {
             .collect()
     }
 
+    /// An image's bytes never change within a block incarnation, so a prefetched image is still
+    /// the stored one while its block is in the incarnation the image was sealed with.
+    fn prefetch_current(&self, location: Location, image: &[u8]) -> bool {
+        let st = self.lock();
+        match (
+            st.blocks.get(location.block),
+            record_image::block_seq_of(image),
+        ) {
+            (Some(b), Some(seq)) => b.state != BlockState::Free && b.seq == seq,
+            _ => false,
+        }
+    }
+
     fn release(&self, location: Location, size: u32) {
         let mut st = self.lock();
         let durable = st.durable;
