@@ -387,14 +387,11 @@ impl DeviceStorage {
             let s = st.sealed.pop_front().expect("front checked above");
             st.blocks.flushed(s.block, durable);
             if st.blocks.get(s.block).map(|b| b.state) != Some(BlockState::Free) {
-                st.cache.push_back((s.block, s.seq, s.buf));
+                self.cache_mut().insert(s.block, s.seq, s.buf);
             }
         }
         for b in st.blocks.on_durable(durable) {
-            st.cache.retain(|(cb, _, _)| *cb != b);
-        }
-        while st.cache.len() > self.cache_blocks {
-            st.cache.pop_front();
+            self.cache_mut().remove(b);
         }
         self.durable_cv.notify_all();
         self.slot_cv.notify_all();
