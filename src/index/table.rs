@@ -638,6 +638,40 @@ mod tests {
         }
     }
 
+    /// T1–T3 after the merge-pass rebuild (growth and shrinking): one long run wrapping round the
+    /// end, made of groups sharing an old home whose hashes arrived in descending order (so their
+    /// new homes are out of order), rebuilt into every capacity of T4's range up and down.
+    #[test]
+    fn rebuild_merges_wrapped_runs_and_equal_homes() {
+        let mut t = DigestTable::new();
+        let step = u64::MAX / 2000;
+        for k in 0..120u64 {
+            t.insert(dg(u64::MAX - k * step, k as u8), k);
+        }
+        for k in 120..200u64 {
+            t.insert(dg(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), k as u8), k);
+        }
+        assert_eq!(t.len(), 200);
+        let cap = t.capacity();
+        let wrapped = (0..cap).any(|i| t.is_occupied(i) && t.dist(i) > i);
+        assert!(wrapped, "the top-of-range run wraps round the end");
+        let caps: Vec<usize> = (214..=250).chain((214..250).rev()).collect();
+        for c in caps {
+            t.rebuild(c);
+            assert_eq!(t.capacity(), c);
+            t.check_invariants()
+                .unwrap_or_else(|e| panic!("cap {c}: {e}"));
+            for k in 0..200u64 {
+                let h = if k < 120 {
+                    u64::MAX - k * step
+                } else {
+                    k.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                };
+                assert_eq!(t.get(&dg(h, k as u8)), Some(&k), "cap {c} key {k}");
+            }
+        }
+    }
+
     #[test]
     fn empties_free_their_slots() {
         let mut t = DigestTable::new();
