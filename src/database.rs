@@ -269,6 +269,32 @@ impl Database {
         ns.read(policy, key, ReadKind::Bins(&bins))
     }
 
+    /// Batch get (Aerospike's batch read of `bins` for many keys): one result per key, in order,
+    /// each exactly what [`Database::get`] would return for it; the device reads of the batch are
+    /// submitted together (`Namespace::read_many`).
+    pub fn get_many(&self, policy: &ReadPolicy, keys: &[Key], bins: Bins) -> Vec<Result<Record>> {
+        let mut out: Vec<Option<Result<Record>>> = vec![None; keys.len()];
+        let mut by_ns: Vec<(&Arc<Namespace>, Vec<usize>)> = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            match self.ns(k) {
+                Err(e) => out[i] = Some(Err(e)),
+                Ok(ns) => match by_ns.iter_mut().find(|(n, _)| Arc::ptr_eq(n, ns)) {
+                    Some((_, v)) => v.push(i),
+                    None => by_ns.push((ns, vec![i])),
+                },
+            }
+        }
+        for (ns, idx) in by_ns {
+            let ks: Vec<&Key> = idx.iter().map(|i| &keys[*i]).collect();
+            for (i, r) in idx.into_iter().zip(ns.read_many(policy, &ks, &bins)) {
+                out[i] = Some(r);
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| err(ResultCode::ServerError, "batch key not answered")))
+            .collect()
+    }
+
     /// Metadata only (R-HEADER).
     pub fn get_header(&self, policy: &ReadPolicy, key: &Key) -> Result<Record> {
         self.get(policy, key, Bins::None)

@@ -8,64 +8,20 @@
 //! loop device this test attaches over a temporary file (needs root and `losetup`). Without
 //! either the test says so on stderr and checks nothing.
 
+#[path = "storage_support/loop_device.rs"]
+mod loop_device;
 mod storage_support;
 
 use aerolite::config::DeviceConfig;
-use std::path::PathBuf;
-use std::process::Command;
 use storage_support::*;
-
-/// A loop device over a temporary file, detached on drop.
-struct LoopDevice {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for LoopDevice {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").arg("-d").arg(&self.path).status();
-    }
-}
-
-fn attach_loop(mib: u64) -> Option<LoopDevice> {
-    let dir = tmp();
-    let img = dir.path().join("raw.img");
-    let f = std::fs::File::create(&img).ok()?;
-    f.set_len(mib << 20).ok()?;
-    drop(f);
-    let out = Command::new("losetup")
-        .args(["-f", "--show"])
-        .arg(&img)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    Some(LoopDevice { path, _dir: dir })
-}
 
 #[test]
 fn raw_block_device_is_a_target() {
-    let (path, _guard) = match std::env::var_os("AEROLITE_RAW_DEVICE") {
-        Some(p) => (PathBuf::from(p), None),
-        None => match attach_loop(64) {
-            Some(l) => (l.path.clone(), Some(l)),
-            None => {
-                eprintln!("raw_block_device_is_a_target: no AEROLITE_RAW_DEVICE and no loop device (needs root + losetup); not run");
-                return;
-            }
-        },
+    let Some(raw) = loop_device::raw_device(64) else {
+        eprintln!("raw_block_device_is_a_target: no AEROLITE_RAW_DEVICE and no loop device (needs root + losetup); not run");
+        return;
     };
-    // Start from a blank device (a previous run's data would be a cold start, not a fresh open).
-    {
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .expect("open the raw device for writing");
-        std::os::unix::fs::FileExt::write_all_at(&f, &vec![0u8; 4 << 20], 0).expect("blank");
-        f.sync_all().expect("sync");
-    }
+    let path = raw.path.clone();
     let size = {
         use std::io::Seek;
         let mut f = std::fs::File::open(&path).expect("open");

@@ -161,6 +161,10 @@ pub struct Options {
     pub act_slice: Duration,
     /// Show a progress bar on stderr (drawn only when stderr is a terminal).
     pub progress: bool,
+    /// Device reads through the page cache (`DeviceConfig::read_page_cache`).
+    pub read_page_cache: bool,
+    /// Post-write cache bytes; `None` = the `DeviceConfig` default.
+    pub post_write_cache: Option<u64>,
 }
 
 impl Default for Options {
@@ -188,6 +192,8 @@ impl Default for Options {
             act_multiple: 4.0,
             act_slice: Duration::from_secs(10),
             progress: true,
+            read_page_cache: DeviceConfig::new("").read_page_cache,
+            post_write_cache: None,
         }
     }
 }
@@ -446,12 +452,22 @@ pub fn open(opts: &Options) -> Result<Opened> {
     };
     let device =
         device::open_path(&path, dc.file_size_bytes, dc.direct_io, backend).map_err(cleanup)?;
-    let io = device.kind().to_string();
+    let io = format!(
+        "{}{}",
+        device.kind(),
+        if opts.read_page_cache {
+            ", page-cache reads"
+        } else {
+            ""
+        }
+    );
     let snapshot = dc.snapshot_path.take();
     dc = DeviceConfig {
         commit_to_device: dc.commit_to_device,
         file_size_bytes: dc.file_size_bytes,
         io_backend: backend,
+        read_page_cache: opts.read_page_cache,
+        post_write_cache: opts.post_write_cache.unwrap_or(dc.post_write_cache),
         ..DeviceConfig::with_devices(vec![device], snapshot)
     };
     let ns = ns.storage(StorageConfig::Device(dc));
@@ -629,6 +645,13 @@ pub struct BenchArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Device reads through the OS page cache: on or off (`DeviceConfig::read_page_cache`; off
+    /// measures device reads, as `scripts/device-limits` needs).
+    #[arg(long, default_value = "on")]
+    pub read_page_cache: String,
+    /// Post-write cache in MiB (default: the `DeviceConfig` default).
+    #[arg(long)]
+    pub post_write_cache_mib: Option<u64>,
 }
 
 fn seconds(s: f64, what: &str) -> Result<Duration> {
@@ -696,6 +719,17 @@ impl BenchArgs {
         o.act_multiple = self.act_multiple;
         o.act_slice = seconds(self.act_slice, "--act-slice")?;
         o.progress = !self.quiet;
+        o.read_page_cache = match self.read_page_cache.as_str() {
+            "on" => true,
+            "off" => false,
+            other => {
+                return err(
+                    ResultCode::ParameterError,
+                    format!("--read-page-cache {other:?}: on or off"),
+                )
+            }
+        };
+        o.post_write_cache = self.post_write_cache_mib.map(|m| m << 20);
         Ok(o)
     }
 }

@@ -11,9 +11,18 @@ use crate::index::{Index, IndexEntry};
 use crate::record::bin::BinList;
 use crate::record::key::{Digest, Key, UserKeyBytes};
 use crate::record::record::Record;
+use crate::storage::image_view::ImageView;
 use crate::storage::record_image::{self, Image, ImageMeta};
 use crate::storage::Storage;
 use std::sync::Arc;
+
+/// A stored image that does not decode (RC-1).
+pub fn undecodable(d: crate::record::particle::DecodeError) -> Error {
+    Error::new(
+        ResultCode::ServerError,
+        format!("stored image does not decode: {}", d.0),
+    )
+}
 
 /// One namespace.
 pub struct Namespace {
@@ -68,25 +77,34 @@ impl Namespace {
     /// Read and verify the image an entry points at (RC-1 on any disagreement).
     pub fn load(&self, digest: &Digest, e: &IndexEntry) -> Result<Image> {
         let bytes = self.storage.read(e.location, e.size)?;
-        let img = record_image::decode(&bytes).map_err(|d| {
-            Error::new(
-                ResultCode::ServerError,
-                format!("stored image does not decode: {}", d.0),
-            )
-        })?;
-        let m = &img.meta;
-        if m.digest != *digest
-            || m.generation != e.generation
-            || m.lut != e.lut()
-            || m.void_time != e.void_time
-            || m.tombstone != e.is_tombstone()
+        let view = Namespace::verified_view(&bytes, digest, e)?;
+        let bins = view.bins().map_err(undecodable)?;
+        Ok(Image {
+            meta: view.meta(),
+            bins,
+        })
+    }
+
+    /// Parse an image's header (CRC included) and check it against its index entry: digest,
+    /// generation, LUT, void-time and tombstone flag must all agree (RC-1 otherwise).
+    pub fn verified_view<'a>(
+        bytes: &'a [u8],
+        digest: &Digest,
+        e: &IndexEntry,
+    ) -> Result<ImageView<'a>> {
+        let v = ImageView::parse(bytes).map_err(undecodable)?;
+        if v.digest != *digest
+            || v.generation != e.generation
+            || v.lut != e.lut()
+            || v.void_time != e.void_time
+            || v.tombstone != e.is_tombstone()
         {
             return err(
                 ResultCode::ServerError,
                 "stored image disagrees with the index entry",
             );
         }
-        Ok(img)
+        Ok(v)
     }
 
     /// The record view of an image (bins + metadata), as filters and reads see it.

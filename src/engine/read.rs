@@ -1,8 +1,18 @@
-//! The read path (record-model.md §7.2, RP-01 … RP-09) and read-touch (§14.1).
+//! The read path (record-model.md §7.2, RP-01 … RP-09), read-touch (§14.1) and batch reads.
+//!
+//! A get without a filter or read-touch is served from a borrowed, verified view of the stored
+//! image (`ImageView`: CRC, then digest, generation, LUT, void-time and tombstone against the
+//! index entry → 1), decoding only the bins the request returns; everything else (operate reads,
+//! filters, read-touch) decodes the whole image. Either way the checks run in the order of §7.2.
+//! A batch (`read_many`) prefetches the images of all its keys together and then answers each
+//! key as a single read would, using its prefetched image only when the key's index entry is
+//! still the one that image was read for and the image's block is still in the incarnation it
+//! was read from (`Storage::prefetch_current`).
 
-use crate::engine::namespace::Namespace;
+use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
 use crate::error::{err, Result, ResultCode};
+use crate::index::{IndexEntry, Location};
 use crate::ops::apply::apply_ops_checked;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
@@ -11,6 +21,7 @@ use crate::record::bin::{validate_bin_name, BinList};
 use crate::record::key::Key;
 use crate::record::record::Record;
 use crate::storage::record_image::Image;
+use bytes::Bytes;
 use std::time::Instant;
 
 /// Which bins a read returns (named as in the official client).
@@ -42,6 +53,47 @@ pub enum ReadKind<'a> {
 impl Namespace {
     /// Run a read-path request.
     pub fn read(&self, policy: &ReadPolicy, key: &Key, kind: ReadKind<'_>) -> Result<Record> {
+        self.read_inner(policy, key, kind, None)
+    }
+
+    /// Batch get (Aerospike's batch read): each key is answered as [`Namespace::read`] would,
+    /// in order. The images of the keys' current index entries are read first, together
+    /// (`Storage::read_many`: one submission per device), without record locks; each key is then
+    /// served under its lock from its prefetched image when its entry is still the one the image
+    /// was read for, and by the single-read path otherwise (changed entry, failed prefetch,
+    /// filter, read-touch).
+    pub fn read_many(
+        &self,
+        policy: &ReadPolicy,
+        keys: &[&Key],
+        bins: &Bins,
+    ) -> Vec<Result<Record>> {
+        let hints: Vec<Option<IndexEntry>> = keys
+            .iter()
+            .map(|k| self.index.get(&k.digest).filter(|e| !e.is_tombstone()))
+            .collect();
+        let wanted: Vec<usize> = (0..keys.len()).filter(|i| hints[*i].is_some()).collect();
+        let reqs: Vec<(Location, u32)> = wanted
+            .iter()
+            .filter_map(|i| hints[*i].map(|e| (e.location, e.size)))
+            .collect();
+        let mut pre: Vec<Option<(IndexEntry, Result<Bytes>)>> = vec![None; keys.len()];
+        for (i, b) in wanted.into_iter().zip(self.storage.read_many(&reqs)) {
+            pre[i] = hints[i].map(|e| (e, b));
+        }
+        keys.iter()
+            .zip(pre)
+            .map(|(k, p)| self.read_inner(policy, k, ReadKind::Bins(bins), p.as_ref()))
+            .collect()
+    }
+
+    fn read_inner(
+        &self,
+        policy: &ReadPolicy,
+        key: &Key,
+        kind: ReadKind<'_>,
+        prefetched: Option<&(IndexEntry, Result<Bytes>)>,
+    ) -> Result<Record> {
         let digest = key.digest;
         // RP-01
         let checked = self.check_request(key)?;
@@ -89,6 +141,17 @@ impl Namespace {
                 format!("read_touch_ttl_percent {p} (RP-05A, RTT-SETTING)"),
             );
         }
+        let touch_void = self.read_touch_due(policy, &e, now_s);
+        if let (None, None, ReadKind::Bins(bins)) = (&policy.filter_expression, touch_void, &kind) {
+            if let Some((pe, Ok(bytes))) = prefetched {
+                // The entry is the one the image was read for, and the image is still the one
+                // stored there (its block was not freed and reused since the lock-free prefetch).
+                if *pe == e && self.storage.prefetch_current(e.location, bytes) {
+                    return Namespace::record_of(bytes, &digest, &e, bins, &checked.user_key);
+                }
+            }
+            return self.read_bins(&digest, &e, bins, &checked.user_key);
+        }
         let mut img = self.load(&digest, &e)?;
         // RP-06
         if let Some(f) = &policy.filter_expression {
@@ -99,7 +162,6 @@ impl Namespace {
         // RP-07
         Namespace::check_stored_key(&img, &checked.user_key)?;
         // RP-08. The image is ours: bins move into the result unless a read-touch still needs them.
-        let touch_void = self.read_touch_due(policy, &e, now_s);
         let bins = match kind {
             ReadKind::Bins(Bins::All) if touch_void.is_some() => img.bins.clone(),
             ReadKind::Bins(Bins::All) => std::mem::take(&mut img.bins),
@@ -145,6 +207,71 @@ impl Namespace {
         Ok(result)
     }
 
+    /// RP-06 … RP-09 of a get without a filter or read-touch: the image is verified (CRC, and
+    /// digest, generation, LUT, void-time, tombstone against the entry → 1) from a borrowed view
+    /// of the stored bytes, and only what the request asks for is decoded: no bins for a header
+    /// read, the named bins for a named read, every bin for a read-all. Checks run in the order
+    /// of the full path: image (1), stored key (RP-07), bin list (RP-08).
+    fn read_bins(
+        &self,
+        digest: &crate::record::key::Digest,
+        e: &IndexEntry,
+        bins: &Bins,
+        user_key: &Option<crate::record::key::UserKeyBytes>,
+    ) -> Result<Record> {
+        let mut out = None;
+        self.storage
+            .read_with(e.location, e.size, &mut |bytes: &[u8]| {
+                out = Some(Namespace::record_of(bytes, digest, e, bins, user_key));
+            })?;
+        out.unwrap_or_else(|| err(ResultCode::ServerError, "storage did not visit the image"))
+    }
+
+    fn record_of(
+        bytes: &[u8],
+        digest: &crate::record::key::Digest,
+        e: &IndexEntry,
+        bins: &Bins,
+        user_key: &Option<crate::record::key::UserKeyBytes>,
+    ) -> Result<Record> {
+        let v = Namespace::verified_view(bytes, digest, e)?;
+        // RP-07
+        if let (Some(stored), Some(req)) = (&v.key, user_key) {
+            if !stored.is(req) {
+                return err(
+                    ResultCode::KeyMismatch,
+                    "the request's user key differs from the stored key (SK-MISMATCH)",
+                );
+            }
+        }
+        // RP-08
+        let bins = match bins {
+            Bins::All => v.bins().map_err(undecodable)?,
+            Bins::None => BinList::new(),
+            Bins::Some(names) => {
+                if names.is_empty() {
+                    return err(
+                        ResultCode::ParameterError,
+                        "explicit bin list is empty (RP-08)",
+                    );
+                }
+                validate_read_op_count(names.len())?;
+                for n in names {
+                    validate_bin_name(n)?;
+                }
+                v.named_bins(names).map_err(undecodable)?
+            }
+        };
+        // RP-09
+        Ok(Record {
+            bins,
+            generation: u32::from(v.generation),
+            expiration: v.void_time,
+            last_update_time: v.lut,
+            key: v.key.and_then(|k| k.to_owned().to_value()),
+        })
+    }
+
     /// Metadata of an image as a record with no bins.
     pub fn view_meta(img: &Image) -> Record {
         Record {
@@ -168,12 +295,7 @@ impl Namespace {
     /// for space: storage overload (WP-02) and stop-writes (WP-04, which RC-8 counts as "out of
     /// space"), not only when the append itself fails. Aerospike's read-touch is likewise an
     /// internal write that stop-writes refuses.
-    fn read_touch_due(
-        &self,
-        policy: &ReadPolicy,
-        e: &crate::index::IndexEntry,
-        now_s: u32,
-    ) -> Option<u32> {
+    fn read_touch_due(&self, policy: &ReadPolicy, e: &IndexEntry, now_s: u32) -> Option<u32> {
         if e.void_time == 0 {
             return None;
         }
@@ -201,13 +323,7 @@ impl Namespace {
     }
 
     /// Write the read-touch image (RTT-EFFECT, RTT-APPLY); dropped silently when refused.
-    fn apply_read_touch(
-        &self,
-        e: &crate::index::IndexEntry,
-        img: &Image,
-        new_void: u32,
-        now_ms: u64,
-    ) {
+    fn apply_read_touch(&self, e: &IndexEntry, img: &Image, new_void: u32, now_ms: u64) {
         let space = self.storage.space();
         if space.overloaded || space.stop_writes {
             return;

@@ -22,7 +22,9 @@ pub mod cold_start;
 pub mod defrag;
 pub mod device;
 pub mod header;
+pub mod image_view;
 pub mod memory;
+pub mod read_cache;
 pub mod record_image;
 pub mod snapshot;
 pub mod ssd;
@@ -121,6 +123,29 @@ pub trait Storage: Send + Sync {
     fn append(&self, image: Vec<u8>) -> Result<Placement>;
     /// Read the image at `location` of `size` bytes.
     fn read(&self, location: Location, size: u32) -> Result<Bytes>;
+    /// Run `visit` on the image at `location` (same bytes and errors as `read`) without handing
+    /// out a copy: backends pass a shared block or a reused buffer, outside their locks.
+    fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
+        let b = self.read(location, size)?;
+        visit(&b);
+        Ok(())
+    }
+    /// Prefetch several images for a batch read, without the records' locks: each result is
+    /// what `read` would have returned then; backends that can submit their device reads
+    /// together do so. A prefetched image may be used only while [`Storage::prefetch_current`]
+    /// says so. The default prefetches nothing (each result is an error; the batch then reads
+    /// key by key), which suits backends whose reads are memory copies.
+    fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+        reqs.iter()
+            .map(|_| crate::error::err(crate::error::ResultCode::ServerError, "no prefetch"))
+            .collect()
+    }
+    /// Whether `image`, prefetched by `read_many` from `location`, is still the image stored
+    /// there (its block was not freed and reused since). Called under the record's lock, after
+    /// the index entry was found unchanged.
+    fn prefetch_current(&self, _location: Location, _image: &[u8]) -> bool {
+        false
+    }
     /// The image at `location` is no longer referenced by the index.
     fn release(&self, location: Location, size: u32);
     /// Block until the image of `ticket` is durable.

@@ -10,7 +10,8 @@
 
 use crate::record::bin::{BinList, BIN_NAME_MAX};
 use crate::record::key::{Digest, UserKeyBytes};
-use crate::record::particle::{self, DecodeError, Reader};
+use crate::record::particle::{self, DecodeError};
+use crate::storage::image_view::ImageView;
 
 /// Image magic, little-endian u16 at offset 0 (bytes `0x01 0xAE`).
 pub const MAGIC: u16 = 0xAE01;
@@ -184,65 +185,7 @@ pub fn verify(buf: &[u8]) -> Option<usize> {
 
 /// Verify the CRC and decode everything but the bins (cold-start scans need only metadata).
 pub fn decode_meta(buf: &[u8]) -> Result<ImageMeta, DecodeError> {
-    decode_header(buf).map(|(meta, _, _)| meta)
-}
-
-/// Verify magic, version, length and CRC, and decode the metadata. Returns the metadata, the bin
-/// count, and a reader positioned at the first bin (bounded by `image_len`).
-fn decode_header(buf: &[u8]) -> Result<(ImageMeta, u16, Reader<'_>), DecodeError> {
-    if verify(buf).is_none() {
-        return Err(DecodeError(
-            "bad image header (magic, version, length) or CRC mismatch",
-        ));
-    }
-    let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
-    let mut r = Reader::new(&buf[..image_len]);
-    r.take(3)?;
-    let flags = r.u8()?;
-    if flags & !(FLAG_TOMBSTONE | FLAG_KEY) != 0 {
-        return Err(DecodeError("unknown image flags"));
-    }
-    r.take(8)?;
-    let void_time = r.u32()?;
-    let block_seq = r.u64()?;
-    let digest = Digest(r.array()?);
-    let generation = r.u16()?;
-    let bin_count = r.u16()?;
-    let lut = r.u64()?;
-    if generation == 0 || lut >> 40 != 0 {
-        return Err(DecodeError("generation 0 or LUT beyond 40 bits"));
-    }
-    let set_len = usize::from(r.u8()?);
-    if set_len > 63 {
-        return Err(DecodeError("set name longer than 63 bytes"));
-    }
-    let set_name = String::from_utf8(r.take(set_len)?.to_vec())
-        .map_err(|_| DecodeError("set name not UTF-8"))?;
-    let key = if flags & FLAG_KEY != 0 {
-        let type_byte = r.u8()?;
-        let n = r.u32()? as usize;
-        Some(UserKeyBytes {
-            type_byte,
-            bytes: r.take(n)?.to_vec(),
-        })
-    } else {
-        None
-    };
-    let tombstone = flags & FLAG_TOMBSTONE != 0;
-    if tombstone && (bin_count != 0 || void_time != 0) {
-        return Err(DecodeError("tombstone with bins or a void-time"));
-    }
-    let meta = ImageMeta {
-        digest,
-        generation,
-        lut,
-        void_time,
-        tombstone,
-        set_name,
-        key,
-        block_seq,
-    };
-    Ok((meta, bin_count, r))
+    ImageView::parse(buf).map(|v| v.meta())
 }
 
 /// Set the block sequence and recompute the CRC (the storage does this when it places the image).
@@ -277,34 +220,14 @@ pub fn peek_len(buf: &[u8]) -> Option<usize> {
     (n >= off::VARIABLE && padded_len(n) <= buf.len()).then(|| padded_len(n))
 }
 
-/// Decode and verify an image occupying the start of `buf`.
+/// Decode and verify an image occupying the start of `buf` (header and every bin; the checks
+/// live in [`ImageView`]).
 pub fn decode(buf: &[u8]) -> Result<Image, DecodeError> {
-    let (meta, bin_count, mut r) = decode_header(buf)?;
-    let mut bins = BinList::new();
-    // Duplicate check: linear for small records, hashed for large ones (B-MAX is 32767).
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..bin_count {
-        let n = usize::from(r.u8()?);
-        if n > BIN_NAME_MAX {
-            return Err(DecodeError("bin name too long"));
-        }
-        let name =
-            std::str::from_utf8(r.take(n)?).map_err(|_| DecodeError("bin name not UTF-8"))?;
-        let v = particle::decode(&mut r, 0)?;
-        let duplicate = if bin_count > 16 {
-            !seen.insert(name)
-        } else {
-            bins.get(name).is_some()
-        };
-        if v.is_nil() || duplicate {
-            return Err(DecodeError("nil or duplicate bin"));
-        }
-        bins.push(name, v);
-    }
-    if r.remaining() != 0 {
-        return Err(DecodeError("trailing bytes in image"));
-    }
-    Ok(Image { meta, bins })
+    let v = ImageView::parse(buf)?;
+    Ok(Image {
+        meta: v.meta(),
+        bins: v.bins()?,
+    })
 }
 
 #[cfg(test)]

@@ -10,13 +10,17 @@
 //!   never rewritten with different content (SN-REQ-FRONTIER);
 //! - blocks are flushed in sequence order, so `durable` (a ticket `seq << 32 | offset`) only
 //!   grows, and an append's ticket is durable exactly when `durable ≥ ticket`;
-//! - every read is served from memory or by one aligned device read, and a device image is
-//!   returned only when its block sequence matches the block's current incarnation (the engine
-//!   then checks CRC, digest, generation, LUT and void-time);
+//! - every read is served from memory (the open buffer, the flush queue, the post-write cache
+//!   `read_cache`) or by one device read — through the page cache with `read_page_cache`, else
+//!   one aligned `O_DIRECT` read — and a device image is returned only when its block sequence
+//!   matches the block's current incarnation (the engine then checks CRC, digest, generation,
+//!   LUT and void-time);
 //! - after a failed device write or sync the store is *failed*: it refuses appends and
 //!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR); it serves
 //!   only images below the durable frontier, so a write answered with 1 is never observed
 //!   (WP-NOCHANGE);
+//! - locks are taken in the order `io` (flush), `state`, `cache`; a post-write-cache hit takes
+//!   only the cache's read lock;
 //! - the header's clean flag is cleared durably and a new instance id written (so the snapshot can never
 //!   be loaded again; a cold start deletes it) before the first request after open (SN-REQ-SNAPSHOT-LOAD).
 
@@ -27,6 +31,7 @@ use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::{scan_block, ScanCounts};
 use crate::storage::device::{self, align_down, align_up, AlignedBuf, Device, ALIGN};
 use crate::storage::header::{self, DeviceHeader, SlotError};
+use crate::storage::read_cache::PostWriteCache;
 use crate::storage::record_image;
 use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::write_block;
@@ -36,7 +41,7 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
 /// Consecutive never-written blocks after which a cold-start scan stops (blocks are allocated
@@ -54,7 +59,6 @@ struct State {
     blocks: BlockTable,
     current: Option<WriteBuffer>,
     sealed: VecDeque<Sealed>,
-    cache: VecDeque<(u32, u64, Arc<AlignedBuf>)>,
     next_seq: u64,
     durable: u64,
     failed: Option<String>,
@@ -86,7 +90,10 @@ pub struct DeviceStorage {
     commit_to_device: bool,
     flush_max: Duration,
     max_write_cache: u64,
-    cache_blocks: usize,
+    read_page_cache: bool,
+    /// The post-write cache, beside `state` so that cache hits never take the state lock (lock
+    /// order: `state`, then `cache`).
+    cache: RwLock<PostWriteCache>,
     snapshot_path: Option<PathBuf>,
     tomb_period: Option<Duration>,
     stop_used_pct: u64,
@@ -272,7 +279,8 @@ impl DeviceStorage {
                 _ => Restore::Scan(None),
             }
         };
-        let cache_blocks = (cfg.post_write_cache / bs) as usize;
+        let cache_blocks = usize::try_from((cfg.post_write_cache / bs).saturating_mul(n as u64))
+            .unwrap_or(usize::MAX);
         Ok(DeviceStorage {
             devices,
             block_size: cfg.block_size as usize,
@@ -282,7 +290,8 @@ impl DeviceStorage {
             commit_to_device: cfg.commit_to_device,
             flush_max: Duration::from_millis(u64::from(cfg.flush_max_ms)),
             max_write_cache: cfg.max_write_cache,
-            cache_blocks,
+            read_page_cache: cfg.read_page_cache,
+            cache: RwLock::new(PostWriteCache::new(cache_blocks)),
             snapshot_path: cfg.snapshot_path.clone(),
             tomb_period: (cfg.tomb_reclaim_period_s != 0)
                 .then(|| Duration::from_secs(u64::from(cfg.tomb_reclaim_period_s))),
@@ -293,7 +302,6 @@ impl DeviceStorage {
                 blocks,
                 current: None,
                 sealed: VecDeque::new(),
-                cache: VecDeque::new(),
                 next_seq,
                 durable: 0,
                 failed: None,
@@ -550,7 +558,7 @@ impl DeviceStorage {
                 .expect("sealed blocks only leave here");
             st.blocks.flushed(s.block, durable);
             if st.blocks.get(s.block).map(|b| b.state) != Some(BlockState::Free) {
-                st.cache.push_back((s.block, s.seq, s.buf));
+                self.cache_mut().insert(s.block, s.seq, s.buf);
             }
         }
         if let Some((block, seq, pos)) = partial_done {
@@ -563,10 +571,7 @@ impl DeviceStorage {
             }
         }
         for b in st.blocks.on_durable(durable) {
-            st.cache.retain(|(cb, _, _)| *cb != b);
-        }
-        while st.cache.len() > self.cache_blocks {
-            st.cache.pop_front();
+            self.cache_mut().remove(b);
         }
         self.counters
             .device_bytes
@@ -597,16 +602,124 @@ impl DeviceStorage {
     }
 }
 
-impl Storage for DeviceStorage {
-    fn append(&self, image: Vec<u8>) -> Result<Placement> {
-        self.append_inner(image, None)
+thread_local! {
+    /// Per-thread buffer for page-cache reads visited by `read_with` (no allocation per read).
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Largest buffer a thread keeps between reads.
+const READ_BUF_KEEP: usize = 256 << 10;
+
+/// Run `f` on a zeroed buffer of `len` bytes: the thread's reused one, or a fresh one when it is
+/// in use (a visitor that reads again) or the image is large.
+fn with_read_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    READ_BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) if len <= READ_BUF_KEEP => {
+            v.clear();
+            v.resize(len, 0);
+            f(&mut v)
+        }
+        _ => f(&mut vec![0u8; len]),
+    })
+}
+
+/// Where a read found its image (decided under the state lock, completed outside it).
+enum MemRead {
+    /// Copied out of the open write buffer (which keeps changing).
+    Copied(Bytes),
+    /// A sealed or post-write-cached block: immutable, shared without a copy.
+    Shared(Arc<AlignedBuf>),
+    /// On the device, in the block's incarnation `seq`.
+    OnDevice(u64),
+}
+
+/// One device read of a batch: request index, block incarnation, aligned device offset, image
+/// offset in the buffer, buffer.
+type BatchRead = (usize, u64, u64, usize, AlignedBuf);
+
+/// `owner`'s bytes `[start, end)` as the owner of a `Bytes` (no copy).
+struct Slice<T> {
+    owner: T,
+    start: usize,
+    end: usize,
+}
+
+impl<T> Slice<T> {
+    fn new(owner: T, start: usize, end: usize) -> Slice<T> {
+        Slice { owner, start, end }
+    }
+}
+
+impl<T: std::borrow::Borrow<AlignedBuf>> AsRef<[u8]> for Slice<T> {
+    fn as_ref(&self) -> &[u8] {
+        &self.owner.borrow().as_slice()[self.start..self.end]
+    }
+}
+
+impl DeviceStorage {
+    fn cache_ref(&self) -> std::sync::RwLockReadGuard<'_, PostWriteCache> {
+        // A panic while holding the cache broke an invariant already.
+        self.cache.read().expect("post-write cache poisoned")
     }
 
-    fn relocate(&self, from: Location, image: Vec<u8>) -> Result<Placement> {
-        self.append_inner(image, Some(from))
+    fn cache_mut(&self) -> std::sync::RwLockWriteGuard<'_, PostWriteCache> {
+        self.cache.write().expect("post-write cache poisoned")
     }
 
-    fn read(&self, location: Location, size: u32) -> Result<Bytes> {
+    /// The memory part of a read: the post-write cache (one hash probe under its own read lock),
+    /// the open buffer, the flush queue, or the block incarnation to read from the device
+    /// (SN-REQ-READ-BUFFER). No copy under a lock except from the open buffer.
+    fn read_memory(&self, location: Location, start: usize, end: usize) -> Result<MemRead> {
+        // Cached blocks are flushed and durable, and stay the block's incarnation while the
+        // reader's record (whose image is in it) holds it, so a hit needs no state lock. A block
+        // that moves from the flush queue to the cache meanwhile is found on the device.
+        if let Some(buf) = self.cache_ref().get(location.block).map(|(_, b)| b.clone()) {
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(MemRead::Shared(buf));
+        }
+        let st = self.lock();
+        // A failed store serves only durable images: one above the durable frontier may be the
+        // image of a write whose write or sync failed and was answered with 1, which no request
+        // may observe (WP-NOCHANGE, ID-DEFINITIVE).
+        let check = |seq: u64| {
+            if st.failed.is_some() && (seq << 32 | end as u64) > st.durable {
+                return err(
+                    ResultCode::ServerError,
+                    "device store failed: image not durable",
+                );
+            }
+            Ok(())
+        };
+        if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
+            check(c.seq)?;
+            if end <= c.pos() {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(MemRead::Copied(Bytes::copy_from_slice(
+                    &c.bytes()[start..end],
+                )));
+            }
+            return err(ResultCode::ServerError, "read beyond the write frontier");
+        }
+        if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
+            check(s.seq)?;
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(MemRead::Shared(s.buf.clone()));
+        }
+        match st.blocks.get(location.block) {
+            Some(b) if b.state != BlockState::Free && b.seq != 0 => {
+                check(b.seq)?;
+                Ok(MemRead::OnDevice(b.seq))
+            }
+            Some(b) => {
+                check(b.seq)?;
+                err(ResultCode::ServerError, format!("no block at {location:?}"))
+            }
+            None => err(ResultCode::ServerError, format!("no block at {location:?}")),
+        }
+    }
+
+    /// Byte range `[start, end)` of an image in its block (→ 1 when it cannot be one).
+    fn image_range(&self, location: Location, size: u32) -> Result<(usize, usize)> {
         let (start, end) = (
             location.offset as usize,
             location.offset as usize + size as usize,
@@ -617,74 +730,192 @@ impl Storage for DeviceStorage {
                 format!("bad location {location:?}"),
             );
         }
-        let seq = {
-            let st = self.lock();
-            let from_mem = |b: &[u8]| Bytes::copy_from_slice(&b[start..end]);
-            // A failed store serves only durable images: one above the durable frontier may be
-            // the image of a write whose write or sync failed and was answered with 1, which no
-            // request may observe (WP-NOCHANGE, ID-DEFINITIVE).
-            let not_durable =
-                |seq: u64| st.failed.is_some() && (seq << 32 | end as u64) > st.durable;
-            if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
-                if not_durable(c.seq) {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    );
-                }
-                if end <= c.pos() {
-                    self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(from_mem(c.bytes()));
-                }
-                return err(ResultCode::ServerError, "read beyond the write frontier");
-            }
-            if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
-                if not_durable(s.seq) {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    );
-                }
-                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(from_mem(s.buf.as_slice()));
-            }
-            if let Some((_, seq, b)) = st.cache.iter().find(|(b, _, _)| *b == location.block) {
-                if not_durable(*seq) {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    );
-                }
-                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(from_mem(b.as_slice()));
-            }
-            match st.blocks.get(location.block) {
-                Some(b) if not_durable(b.seq) => {
-                    return err(
-                        ResultCode::ServerError,
-                        "device store failed: image not durable",
-                    )
-                }
-                Some(b) if b.state != BlockState::Free && b.seq != 0 => b.seq,
-                _ => return err(ResultCode::ServerError, format!("no block at {location:?}")),
-            }
-        };
-        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        Ok((start, end))
+    }
+
+    /// A page-cache read of the image at `start` of `location`'s block into `buf` (exactly its
+    /// length), refused with 1 unless it carries the block's incarnation `seq`.
+    fn read_cached_into(
+        &self,
+        location: Location,
+        seq: u64,
+        start: usize,
+        buf: &mut [u8],
+    ) -> Result<()> {
         let (dev, block_off) = self.place_of(location.block);
+        self.devices[dev].read_cached(block_off + start as u64, buf)?;
+        if record_image::block_seq_of(buf) == Some(seq) {
+            return Ok(());
+        }
+        err(
+            ResultCode::ServerError,
+            format!("image at {location:?} is not of the block's incarnation {seq}"),
+        )
+    }
+
+    /// The device part of a read: through the page cache (`read_page_cache`: exactly the image's
+    /// bytes) or one aligned `O_DIRECT` read. The image must carry the block's incarnation `seq`
+    /// (a stale page or a reused block is refused with 1); the engine then verifies CRC, digest,
+    /// generation, LUT and void-time.
+    fn read_device(&self, location: Location, seq: u64, start: usize, end: usize) -> Result<Bytes> {
+        let (dev, block_off) = self.place_of(location.block);
+        let check = |img: &[u8]| {
+            if record_image::block_seq_of(img) == Some(seq) {
+                return Ok(());
+            }
+            err(
+                ResultCode::ServerError,
+                format!("image at {location:?} is not of the block's incarnation {seq}"),
+            )
+        };
+        if self.read_page_cache {
+            let mut v = vec![0u8; end - start];
+            self.read_cached_into(location, seq, start, &mut v)?;
+            return Ok(Bytes::from(v));
+        }
         let a = ALIGN as u64;
         let lo = align_down(block_off + start as u64, a);
         let hi = align_up(block_off + end as u64, a);
         let mut buf = AlignedBuf::zeroed((hi - lo) as usize);
         self.devices[dev].read_at(lo, buf.as_mut_slice())?;
         let at = (block_off + start as u64 - lo) as usize;
-        let img = &buf.as_slice()[at..at + size as usize];
-        if record_image::block_seq_of(img) != Some(seq) {
-            return err(
-                ResultCode::ServerError,
-                format!("image at {location:?} is not of the block's incarnation {seq}"),
-            );
+        check(&buf.as_slice()[at..at + (end - start)])?;
+        Ok(Bytes::from_owner(Slice::new(buf, at, at + (end - start))))
+    }
+}
+
+impl Storage for DeviceStorage {
+    fn append(&self, image: Vec<u8>) -> Result<Placement> {
+        self.append_inner(image, None)
+    }
+
+    fn relocate(&self, from: Location, image: Vec<u8>) -> Result<Placement> {
+        self.append_inner(image, Some(from))
+    }
+
+    fn read(&self, location: Location, size: u32) -> Result<Bytes> {
+        let (start, end) = self.image_range(location, size)?;
+        let seq = match self.read_memory(location, start, end)? {
+            MemRead::Copied(b) => return Ok(b),
+            MemRead::Shared(buf) => return Ok(Bytes::from_owner(Slice::new(buf, start, end))),
+            MemRead::OnDevice(seq) => seq,
+        };
+        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        self.read_device(location, seq, start, end)
+    }
+
+    fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
+        let (start, end) = self.image_range(location, size)?;
+        let seq = match self.read_memory(location, start, end)? {
+            MemRead::Copied(b) => {
+                visit(&b);
+                return Ok(());
+            }
+            MemRead::Shared(buf) => {
+                visit(&buf.as_slice()[start..end]);
+                return Ok(());
+            }
+            MemRead::OnDevice(seq) => seq,
+        };
+        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        if !self.read_page_cache {
+            let b = self.read_device(location, seq, start, end)?;
+            visit(&b);
+            return Ok(());
         }
-        Ok(Bytes::copy_from_slice(img))
+        with_read_buf(end - start, |buf| {
+            self.read_cached_into(location, seq, start, buf)?;
+            visit(buf);
+            Ok(())
+        })
+    }
+
+    /// Memory hits are answered at once; device reads of `O_DIRECT` stores go to each device in
+    /// one `read_batch` (one io_uring submission); page-cache reads are positional reads, one
+    /// after another (a hit costs a copy, a miss is punted by the kernel either way). A failed
+    /// batch is retried read by read, so each request gets its own answer.
+    fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+        let mut out: Vec<Option<Result<Bytes>>> = vec![None; reqs.len()];
+        let mut pending: Vec<Vec<BatchRead>> =
+            (0..self.devices.len()).map(|_| Vec::new()).collect();
+        for (i, (location, size)) in reqs.iter().enumerate() {
+            let r = self.image_range(*location, *size).and_then(|(start, end)| {
+                Ok((start, end, self.read_memory(*location, start, end)?))
+            });
+            let (start, end, seq) = match r {
+                Err(e) => {
+                    out[i] = Some(Err(e));
+                    continue;
+                }
+                Ok((_, _, MemRead::Copied(b))) => {
+                    out[i] = Some(Ok(b));
+                    continue;
+                }
+                Ok((start, end, MemRead::Shared(buf))) => {
+                    out[i] = Some(Ok(Bytes::from_owner(Slice::new(buf, start, end))));
+                    continue;
+                }
+                Ok((start, end, MemRead::OnDevice(seq))) => (start, end, seq),
+            };
+            self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+            if self.read_page_cache {
+                out[i] = Some(self.read_device(*location, seq, start, end));
+                continue;
+            }
+            let (dev, block_off) = self.place_of(location.block);
+            let a = ALIGN as u64;
+            let lo = align_down(block_off + start as u64, a);
+            let hi = align_up(block_off + end as u64, a);
+            let at = (block_off + start as u64 - lo) as usize;
+            pending[dev].push((i, seq, lo, at, AlignedBuf::zeroed((hi - lo) as usize)));
+        }
+        for (dev, mut reads) in pending.into_iter().enumerate() {
+            if reads.is_empty() {
+                continue;
+            }
+            let batch = {
+                let mut extents: Vec<(u64, &mut [u8])> = reads
+                    .iter_mut()
+                    .map(|(_, _, lo, _, buf)| (*lo, buf.as_mut_slice()))
+                    .collect();
+                self.devices[dev].read_batch(&mut extents)
+            };
+            for (i, seq, _, at, buf) in reads {
+                let (location, size) = reqs[i];
+                let len = size as usize;
+                out[i] = Some(match &batch {
+                    Err(_) => self
+                        .image_range(location, size)
+                        .and_then(|(start, end)| self.read_device(location, seq, start, end)),
+                    Ok(())
+                        if record_image::block_seq_of(&buf.as_slice()[at..at + len])
+                            == Some(seq) =>
+                    {
+                        Ok(Bytes::from_owner(Slice::new(buf, at, at + len)))
+                    }
+                    Ok(()) => err(
+                        ResultCode::ServerError,
+                        format!("image at {location:?} is not of the block's incarnation {seq}"),
+                    ),
+                });
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| err(ResultCode::ServerError, "read not answered")))
+            .collect()
+    }
+
+    /// An image's bytes never change within a block incarnation, so a prefetched image is still
+    /// the stored one while its block is in the incarnation the image was sealed with.
+    fn prefetch_current(&self, location: Location, image: &[u8]) -> bool {
+        let st = self.lock();
+        match (
+            st.blocks.get(location.block),
+            record_image::block_seq_of(image),
+        ) {
+            (Some(b), Some(seq)) => b.state != BlockState::Free && b.seq == seq,
+            _ => false,
+        }
     }
 
     fn release(&self, location: Location, size: u32) {
@@ -693,7 +924,7 @@ impl Storage for DeviceStorage {
         st.blocks.release(location.block, size, durable);
         st.live_bytes -= u64::from(size);
         if st.blocks.get(location.block).map(|b| b.state) == Some(BlockState::Free) {
-            st.cache.retain(|(b, _, _)| *b != location.block);
+            self.cache_mut().remove(location.block);
         }
     }
 

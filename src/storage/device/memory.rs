@@ -59,6 +59,10 @@ impl Device for MemoryDevice {
         Ok(())
     }
 
+    fn read_cached(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.read_at(offset, buf)
+    }
+
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<()> {
         let r = self.range(offset, buf.len())?;
         self.bytes.lock().expect("memory device poisoned")[r].copy_from_slice(buf);

@@ -2,6 +2,15 @@
 //! `fdatasync` for durability. Opens with `O_DIRECT` when asked and the target accepts it; falls
 //! back to buffered I/O otherwise (SN-REQ-DIRECT) and says so in `kind()`.
 //!
+//! With `O_DIRECT` in effect a second, read-only descriptor without it is opened beside the first
+//! (`cached`), so `read_cached` can read through the OS page cache (`read_page_cache`, as
+//! Aerospike's second descriptor pool does); writes always go through the `O_DIRECT` one. On
+//! Linux an `O_DIRECT` write invalidates the page-cache pages it covers (before and after the
+//! write), so the buffered descriptor never serves bytes older than the last write of a range;
+//! the store's incarnation and CRC checks would catch it if it did
+//! (tests/storage_read_page_cache.rs). The buffered descriptor is advised `POSIX_FADV_RANDOM`:
+//! point reads should not trigger read-ahead of whole neighbouring ranges.
+//!
 //! Invariant: the capacity is fixed at open (file length, or device size for block devices).
 
 use crate::error::Result;
@@ -15,6 +24,8 @@ use std::path::Path;
 pub struct PortableDevice {
     /// The open file.
     pub file: File,
+    /// Buffered read-only descriptor beside an `O_DIRECT` `file` (None when `file` is buffered).
+    cached: Option<File>,
     capacity: u64,
     direct: bool,
 }
@@ -50,8 +61,19 @@ impl PortableDevice {
         let capacity = file
             .seek(SeekFrom::End(0))
             .map_err(|e| io_error(&format!("size of {}", path.display()), e))?;
+        let cached = if direct {
+            let f = OpenOptions::new()
+                .read(true)
+                .open(path)
+                .map_err(|e| io_error(&format!("open {} (buffered)", path.display()), e))?;
+            advise_random(&f);
+            Some(f)
+        } else {
+            None
+        };
         Ok(PortableDevice {
             file,
+            cached,
             capacity,
             direct,
         })
@@ -74,6 +96,17 @@ fn open_direct(path: &Path) -> Option<File> {
         .ok()
 }
 
+/// Point reads: no read-ahead on the buffered descriptor (advice only; failure is harmless).
+#[cfg(target_os = "linux")]
+fn advise_random(f: &File) {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: posix_fadvise only reads its integer arguments; the descriptor is open.
+    let _ = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_RANDOM) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_random(_f: &File) {}
+
 #[cfg(not(target_os = "linux"))]
 fn open_direct(_path: &Path) -> Option<File> {
     None
@@ -88,6 +121,14 @@ impl Device for PortableDevice {
         self.file
             .read_exact_at(buf, offset)
             .map_err(|e| io_error("read", e))
+    }
+
+    fn read_cached(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.cached
+            .as_ref()
+            .unwrap_or(&self.file)
+            .read_exact_at(buf, offset)
+            .map_err(|e| io_error("read (page cache)", e))
     }
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<()> {

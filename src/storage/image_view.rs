@@ -1,0 +1,343 @@
+//! A verified, borrowed view of a record image (storage-format.md "Record image"): the header is
+//! checked and decoded without allocating, and bins are decoded only as a request needs them —
+//! all of them, the named ones, or none (header-only reads, cold-start scans).
+//!
+//! Invariants:
+//! - `parse` succeeds only for an image whose magic, version, length, CRC (over every byte of
+//!   `[0, image_len)` but the CRC field), flags, generation, LUT, set name, stored key and
+//!   tombstone shape are valid — the same checks as [`record_image::decode_meta`], which is built
+//!   on it; bins are covered by the CRC, so a header-only read of a parsed view is verified;
+//! - `bins` decodes and validates every particle (no nil, no duplicate names, no trailing
+//!   bytes), exactly as [`record_image::decode`], which is built on it;
+//! - `named_bins` walks every bin (so structure errors and trailing bytes are still found) but
+//!   builds values only for the requested names; it never panics on any input.
+
+use crate::record::bin::{BinList, BIN_NAME_MAX};
+use crate::record::key::{Digest, UserKeyBytes};
+use crate::record::particle::{self, tag, DecodeError, Reader};
+use crate::record::value::Value;
+use crate::storage::record_image::{self, off, ImageMeta, FLAG_KEY, FLAG_TOMBSTONE};
+
+/// A stored user key inside an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRef<'a> {
+    /// Key type byte (UserKeyBytes::type_byte).
+    pub type_byte: u8,
+    /// Key bytes.
+    pub bytes: &'a [u8],
+}
+
+impl KeyRef<'_> {
+    /// Whether this is the key `k`.
+    pub fn is(&self, k: &UserKeyBytes) -> bool {
+        self.type_byte == k.type_byte && self.bytes == k.bytes.as_slice()
+    }
+
+    /// An owned copy.
+    pub fn to_owned(&self) -> UserKeyBytes {
+        UserKeyBytes {
+            type_byte: self.type_byte,
+            bytes: self.bytes.to_vec(),
+        }
+    }
+}
+
+/// The verified header of an image and its undecoded bins.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageView<'a> {
+    /// Digest.
+    pub digest: Digest,
+    /// Generation, 1 … 65535.
+    pub generation: u16,
+    /// Last-update-time (40 bits).
+    pub lut: u64,
+    /// Void-time.
+    pub void_time: u32,
+    /// Tombstone flag.
+    pub tombstone: bool,
+    /// Set name ("" = none).
+    pub set_name: &'a str,
+    /// Stored user key.
+    pub key: Option<KeyRef<'a>>,
+    /// Block sequence the image was sealed with.
+    pub block_seq: u64,
+    /// Number of bins.
+    pub bin_count: u16,
+    /// The bin bytes, up to `image_len`.
+    bins: &'a [u8],
+}
+
+impl<'a> ImageView<'a> {
+    /// Verify and decode the header of the image at the start of `buf`.
+    pub fn parse(buf: &'a [u8]) -> Result<ImageView<'a>, DecodeError> {
+        if record_image::verify(buf).is_none() {
+            return Err(DecodeError(
+                "bad image header (magic, version, length) or CRC mismatch",
+            ));
+        }
+        let mut a = [0u8; 4];
+        a.copy_from_slice(&buf[off::IMAGE_LEN..off::IMAGE_LEN + 4]);
+        let image_len = u32::from_le_bytes(a) as usize;
+        let img = &buf[..image_len];
+        let mut r = Reader::new(img);
+        r.take(3)?;
+        let flags = r.u8()?;
+        if flags & !(FLAG_TOMBSTONE | FLAG_KEY) != 0 {
+            return Err(DecodeError("unknown image flags"));
+        }
+        r.take(8)?;
+        let void_time = r.u32()?;
+        let block_seq = r.u64()?;
+        let digest = Digest(r.array()?);
+        let generation = r.u16()?;
+        let bin_count = r.u16()?;
+        let lut = r.u64()?;
+        if generation == 0 || lut >> 40 != 0 {
+            return Err(DecodeError("generation 0 or LUT beyond 40 bits"));
+        }
+        let set_len = usize::from(r.u8()?);
+        if set_len > 63 {
+            return Err(DecodeError("set name longer than 63 bytes"));
+        }
+        let set_name =
+            std::str::from_utf8(r.take(set_len)?).map_err(|_| DecodeError("set name not UTF-8"))?;
+        let key = if flags & FLAG_KEY != 0 {
+            let type_byte = r.u8()?;
+            let n = r.u32()? as usize;
+            Some(KeyRef {
+                type_byte,
+                bytes: r.take(n)?,
+            })
+        } else {
+            None
+        };
+        let tombstone = flags & FLAG_TOMBSTONE != 0;
+        if tombstone && (bin_count != 0 || void_time != 0) {
+            return Err(DecodeError("tombstone with bins or a void-time"));
+        }
+        let at = r.position();
+        Ok(ImageView {
+            digest,
+            generation,
+            lut,
+            void_time,
+            tombstone,
+            set_name,
+            key,
+            block_seq,
+            bin_count,
+            bins: &img[at..],
+        })
+    }
+
+    /// The owned metadata.
+    pub fn meta(&self) -> ImageMeta {
+        ImageMeta {
+            digest: self.digest,
+            generation: self.generation,
+            lut: self.lut,
+            void_time: self.void_time,
+            tombstone: self.tombstone,
+            set_name: self.set_name.to_string(),
+            key: self.key.as_ref().map(KeyRef::to_owned),
+            block_seq: self.block_seq,
+        }
+    }
+
+    /// Every bin, decoded and validated.
+    pub fn bins(&self) -> Result<BinList, DecodeError> {
+        let mut bins = BinList::new();
+        // Duplicate check: linear for small records, hashed for large ones (B-MAX is 32767).
+        let mut seen = std::collections::HashSet::new();
+        let mut r = Reader::new(self.bins);
+        for _ in 0..self.bin_count {
+            let name = bin_name(&mut r)?;
+            let v = particle::decode(&mut r, 0)?;
+            let duplicate = if self.bin_count > 16 {
+                !seen.insert(name)
+            } else {
+                bins.get(name).is_some()
+            };
+            if v.is_nil() || duplicate {
+                return Err(DecodeError("nil or duplicate bin"));
+            }
+            bins.push(name, v);
+        }
+        if r.remaining() != 0 {
+            return Err(DecodeError("trailing bytes in image"));
+        }
+        Ok(bins)
+    }
+
+    /// The bins among `names` that the record has, in the order of `names` (a name asked twice
+    /// is returned once per ask, as `BinList::get` per name would). Other bins are stepped over:
+    /// scalar particles by their length, lists and maps by decoding them.
+    pub fn named_bins<S: AsRef<str>>(&self, names: &[S]) -> Result<BinList, DecodeError> {
+        let mut found: Vec<Option<Value>> = vec![None; names.len()];
+        let mut r = Reader::new(self.bins);
+        for _ in 0..self.bin_count {
+            let name = bin_name(&mut r)?;
+            let wanted: Vec<usize> = names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.as_ref() == name)
+                .map(|(i, _)| i)
+                .collect();
+            if wanted.is_empty() {
+                skip_particle(&mut r)?;
+                continue;
+            }
+            let v = particle::decode(&mut r, 0)?;
+            if v.is_nil() {
+                return Err(DecodeError("nil or duplicate bin"));
+            }
+            for i in wanted {
+                if found[i].is_some() {
+                    return Err(DecodeError("nil or duplicate bin"));
+                }
+                found[i] = Some(v.clone());
+            }
+        }
+        if r.remaining() != 0 {
+            return Err(DecodeError("trailing bytes in image"));
+        }
+        let mut out = BinList::new();
+        for (n, v) in names.iter().zip(found) {
+            if let Some(v) = v {
+                out.push(n.as_ref(), v);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn bin_name<'a>(r: &mut Reader<'a>) -> Result<&'a str, DecodeError> {
+    let n = usize::from(r.u8()?);
+    if n > BIN_NAME_MAX {
+        return Err(DecodeError("bin name too long"));
+    }
+    std::str::from_utf8(r.take(n)?).map_err(|_| DecodeError("bin name not UTF-8"))
+}
+
+/// Step over one particle without building it when its length is in its header.
+fn skip_particle(r: &mut Reader<'_>) -> Result<(), DecodeError> {
+    match r.peek() {
+        Some(tag::INT | tag::FLOAT) => {
+            r.take(9)?;
+        }
+        Some(tag::BOOL) => {
+            r.take(1)?;
+            if r.u8()? > 1 {
+                return Err(DecodeError("bad bool byte"));
+            }
+        }
+        Some(t @ (tag::STRING | tag::GEOJSON | tag::BLOB)) => {
+            r.take(1)?;
+            let n = r.u32()? as usize;
+            let s = r.take(n)?;
+            if t != tag::BLOB && std::str::from_utf8(s).is_err() {
+                return Err(DecodeError("string not UTF-8"));
+            }
+        }
+        Some(tag::NIL) => return Err(DecodeError("nil or duplicate bin")),
+        _ => {
+            particle::decode(r, 0)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::value::Value;
+
+    fn image() -> Vec<u8> {
+        let meta = ImageMeta {
+            digest: Digest([3; 20]),
+            generation: 4,
+            lut: 77,
+            void_time: 5,
+            tombstone: false,
+            set_name: "s".into(),
+            key: Some(UserKeyBytes {
+                type_byte: 3,
+                bytes: b"key".to_vec(),
+            }),
+            block_seq: 9,
+        };
+        let mut bins = BinList::new();
+        bins.push("i", Value::Int(-1));
+        bins.push("f", Value::Float(0.5));
+        bins.push("s", Value::from("text"));
+        bins.push("b", Value::Blob(vec![1, 2, 3]));
+        bins.push("t", Value::Bool(true));
+        bins.push("l", Value::list(vec![Value::Int(1), Value::from("x")]));
+        record_image::encode(&meta, &bins)
+    }
+
+    #[test]
+    fn view_agrees_with_full_decode() {
+        let b = image();
+        let full = record_image::decode(&b).expect("decodes");
+        let v = ImageView::parse(&b).expect("parses");
+        assert_eq!(v.meta(), full.meta);
+        assert_eq!(v.bins().expect("bins"), full.bins);
+        for names in [
+            vec!["i"],
+            vec!["l", "t"],
+            vec!["nope"],
+            vec!["b", "b"],
+            vec!["s", "f", "i", "l", "t", "b"],
+        ] {
+            let mut want = BinList::new();
+            for n in &names {
+                if let Some(x) = full.bins.get(n) {
+                    want.push(n, x.clone());
+                }
+            }
+            assert_eq!(v.named_bins(&names).expect("named"), want, "{names:?}");
+        }
+    }
+
+    #[test]
+    fn every_single_byte_flip_is_rejected_by_parse() {
+        let b = image();
+        let image_len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
+        for i in 0..image_len {
+            for bit in 0..8 {
+                let mut c = b.clone();
+                c[i] ^= 1 << bit;
+                assert!(ImageView::parse(&c).is_err(), "flip at {i}.{bit} accepted");
+            }
+        }
+    }
+
+    /// Images whose CRC is recomputed after damage (a bug, not a device error) never panic, and
+    /// where the whole image decodes, the named subset agrees with it.
+    #[test]
+    fn resealed_damage_never_panics() {
+        let b = image();
+        let image_len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
+        for i in off::VARIABLE..image_len {
+            for x in [0u8, 0xff, 0x80, 1] {
+                let mut c = b.clone();
+                c[i] = x;
+                record_image::seal(&mut c, 9);
+                let Ok(v) = ImageView::parse(&c) else {
+                    continue;
+                };
+                if let Ok(all) = v.bins() {
+                    let names = ["i", "l", "zz"];
+                    let mut want = BinList::new();
+                    for n in names {
+                        if let Some(x) = all.get(n) {
+                            want.push(n, x.clone());
+                        }
+                    }
+                    assert_eq!(v.named_bins(&names), Ok(want), "byte {i} = {x}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The post-write cache (SN-REQ-READ-BUFFER): recently flushed write blocks kept in memory so
+//! reads of recently written records are served without a device read. Keyed by global block
+//! number, evicted oldest-inserted first.
+//!
+//! Invariants:
+//! - at most `capacity` blocks are held; a lookup is one hash probe (every read of the store
+//!   starts with one, under the cache's own read lock, so it must not scan);
+//! - an entry is `(block, seq, bytes)` of the block's incarnation `seq` as flushed; the store
+//!   removes a block when it is freed, before it can be reopened, so a held entry is always the
+//!   block's current incarnation (readers still check the image's block sequence);
+//! - the bytes behind an entry never change (shared `Arc`, no interior mutability), so a reader
+//!   may keep using them after the entry is evicted.
+
+use crate::storage::device::AlignedBuf;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+/// Flushed blocks in memory.
+pub struct PostWriteCache {
+    map: HashMap<u32, (u64, Arc<AlignedBuf>)>,
+    /// Insertion order as (block, seq); entries whose block was removed or re-inserted since are
+    /// skipped at eviction and dropped at compaction.
+    order: VecDeque<(u32, u64)>,
+    capacity: usize,
+}
+
+impl PostWriteCache {
+    /// An empty cache of `capacity` blocks (0 = no cache).
+    pub fn new(capacity: usize) -> PostWriteCache {
+        PostWriteCache {
+            map: HashMap::with_capacity(capacity.min(4096)),
+            order: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    /// Blocks held.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Capacity in blocks.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The incarnation and bytes of `block`, if held.
+    pub fn get(&self, block: u32) -> Option<(u64, &Arc<AlignedBuf>)> {
+        self.map.get(&block).map(|(s, b)| (*s, b))
+    }
+
+    /// Hold a just-flushed block, evicting the oldest beyond capacity.
+    pub fn insert(&mut self, block: u32, seq: u64, buf: Arc<AlignedBuf>) {
+        if self.capacity == 0 {
+            return;
+        }
+        self.map.insert(block, (seq, buf));
+        self.order.push_back((block, seq));
+        while self.map.len() > self.capacity {
+            let Some((b, s)) = self.order.pop_front() else {
+                break;
+            };
+            if self.map.get(&b).is_some_and(|(cs, _)| *cs == s) {
+                self.map.remove(&b);
+            }
+        }
+        if self.order.len() > 2 * self.capacity + 16 {
+            let map = &self.map;
+            self.order
+                .retain(|(b, s)| map.get(b).is_some_and(|(cs, _)| cs == s));
+        }
+    }
+
+    /// Forget `block` (it was freed).
+    pub fn remove(&mut self, block: u32) {
+        self.map.remove(&block);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buf(tag: u8) -> Arc<AlignedBuf> {
+        let mut b = AlignedBuf::zeroed(16);
+        b.as_mut_slice()[0] = tag;
+        Arc::new(b)
+    }
+
+    #[test]
+    fn evicts_oldest_and_honours_capacity() {
+        let mut c = PostWriteCache::new(2);
+        c.insert(1, 10, buf(1));
+        c.insert(2, 11, buf(2));
+        c.insert(3, 12, buf(3));
+        assert_eq!(c.len(), 2);
+        assert!(c.get(1).is_none(), "oldest evicted");
+        assert_eq!(c.get(3).map(|(s, b)| (s, b.as_slice()[0])), Some((12, 3)));
+        let mut none = PostWriteCache::new(0);
+        none.insert(1, 1, buf(1));
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn removed_and_reinserted_blocks_keep_the_newest_incarnation() {
+        let mut c = PostWriteCache::new(2);
+        c.insert(1, 10, buf(1));
+        c.remove(1);
+        assert!(c.get(1).is_none());
+        c.insert(1, 20, buf(9));
+        c.insert(2, 21, buf(2));
+        // The stale (1, 10) order entry must not evict the new incarnation of block 1.
+        c.insert(3, 22, buf(3));
+        assert!(c.get(1).is_none(), "block 1 (seq 20) is now the oldest");
+        assert_eq!(c.get(2).map(|(s, _)| s), Some(21));
+        for i in 0..100 {
+            c.insert(4, 100 + i, buf(4));
+            c.remove(4);
+        }
+        assert!(
+            c.order.len() <= 2 * c.capacity() + 16,
+            "order stays bounded"
+        );
+        assert_eq!(c.len(), 1, "the first insert of block 4 evicted block 2");
+        assert_eq!(c.get(3).map(|(s, _)| s), Some(22));
+    }
+}
