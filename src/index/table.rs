@@ -10,8 +10,7 @@
 //!
 //! Hashing: a digest is a uniform RIPEMD-160 output, so its bytes 4–11 (independent of the partition
 //! id in bytes 0–1, see [`crate::index::digest_hash`]) are the hash `h`; the home slot is
-//! `⌊(h · k_cap mod 2⁶⁴) · cap / 2⁶⁴⌋` with an odd multiplier `k_cap` (range reduction: any
-//! capacity, not only powers of two; `home` explains the multiplier).
+//! `⌊h · cap / 2⁶⁴⌋` (range reduction: any capacity, not only powers of two; monotone in `h`).
 //! Probing is linear with wrap-around, in Robin Hood order; deletion shifts the following elements
 //! back (no tombstone slots). `dist(i)` is the distance of slot `i`'s element from its home, mod `cap`.
 //!
@@ -32,9 +31,11 @@
 //!   and their two meta bytes.
 //!
 //! Cost of the density (measured with `examples/index_bench`, 1M records in 4096 tables, cold
-//! caches): an insert shifts the rest of its run (tens of slots at these loads) and growth by 1/8
-//! moves every element ~9 times over its life, so inserts and removals cost ~3–4× those of `std`'s
-//! map, lookups ~1.5–2×; a sized bulk load ([`crate::index::Index::restore`]) is as fast as `std`.
+//! caches): an insert shifts the rest of its run (tens of slots at these loads, moved as whole
+//! ranges) and a removal shifts the run back, so both cost ~2.5–3× those of `std`'s map, lookups
+//! ~1.5×. Growth and shrinking are one merge pass (`home` is monotone in the hash, so the old
+//! slot order is the new one but for equal old homes), not an insert per element; a sized bulk
+//! load ([`crate::index::Index::restore`]) is as fast as `std`.
 //!
 //! Every loop is bounded by `cap`: a full table (allowed up to `SMALL`) always has an element at its
 //! home (it became full by filling its last empty slot, and the slot after that one never moved), and
@@ -102,13 +103,12 @@ fn meta_of(dist: usize, d: &Digest) -> [u8; 2] {
     [u8::try_from(dist + 1).unwrap_or(u8::MAX), tag(d)]
 }
 
-/// Home slot of hash `h` in a table of capacity `cap` (> 0), `< cap`: `h` times an odd multiplier
-/// drawn from `cap` (a bijection, so still uniform), range-reduced. The multiplier differs between
-/// capacities so that elements arriving in one table's slot order (a snapshot restore) do not
-/// arrive in home order in a smaller table, which would pile them into one cluster.
+/// Home slot of hash `h` in a table of capacity `cap` (> 0), `< cap`: `⌊h · cap / 2⁶⁴⌋` (range
+/// reduction: any capacity). Monotone in `h` for every capacity, so a table's elements, which T3
+/// keeps sorted by home, are also sorted by home in a table of any other capacity (up to the order
+/// of equal old homes): [`DigestTable::rebuild`] is one merge pass, not an insert per element.
 fn home(h: u64, cap: usize) -> usize {
-    let k = (cap as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    ((u128::from(h.wrapping_mul(k)) * cap as u128) >> 64) as usize
+    ((u128::from(h) * cap as u128) >> 64) as usize
 }
 
 impl<V: Copy + Default> DigestTable<V> {
@@ -316,15 +316,21 @@ impl<V: Copy + Default> DigestTable<V> {
             run += 1;
         }
         assert!(run < cap, "T1: a table below capacity has an empty slot");
-        let mut dst = empty;
-        for _ in 0..run {
-            let src = if dst == 0 { cap - 1 } else { dst - 1 };
-            self.slots[dst] = self.slots[src];
-            let [m, t] = self.meta[src];
-            self.meta[dst] = [m.saturating_add(1), t];
-            dst = src;
+        // Slots i.. (cyclic) up to the empty one move one on, as whole ranges.
+        if empty >= i {
+            self.slots.copy_within(i..empty, i + 1);
+            self.meta.copy_within(i..empty, i + 1);
+            bump(&mut self.meta[i + 1..=empty]);
+        } else {
+            self.slots.copy_within(0..empty, 1);
+            self.meta.copy_within(0..empty, 1);
+            self.slots[0] = self.slots[cap - 1];
+            self.meta[0] = self.meta[cap - 1];
+            self.slots.copy_within(i..cap - 1, i + 1);
+            self.meta.copy_within(i..cap - 1, i + 1);
+            bump(&mut self.meta[..=empty]);
+            bump(&mut self.meta[i + 1..]);
         }
-        debug_assert_eq!(dst, i);
         self.slots[i] = carry;
         self.set_meta(i, dist);
         self.len += 1;
@@ -341,32 +347,49 @@ impl<V: Copy + Default> DigestTable<V> {
         Some(v)
     }
 
-    /// Backward-shift deletion of slot `i` (keeps T3 without tombstones).
+    /// Backward-shift deletion of slot `i` (keeps T3 without tombstones): the elements after it
+    /// up to the first empty slot or element at its home move back one, as whole ranges.
     fn remove_at(&mut self, i: usize) {
-        let mut hole = i;
-        // Not full after the removal, so the shift meets an empty slot within `cap` steps.
-        for _ in 0..self.slots.len() {
-            let j = self.next(hole);
-            if !self.is_occupied(j) {
-                break;
-            }
-            let dist = self.dist(j);
-            if dist == 0 {
-                break;
-            }
-            self.slots[hole] = self.slots[j];
-            // A saturated distance byte may become exact again.
-            let [m, t] = self.meta[j];
-            self.meta[hole] = if m == u8::MAX {
-                meta_of(dist - 1, &self.slots[hole].digest)
-            } else {
-                [m - 1, t]
-            };
-            hole = j;
+        let cap = self.slots.len();
+        let mut n = 0;
+        let mut j = self.next(i);
+        // Not full after the removal, so an empty slot ends the shift within `cap` steps.
+        while n < cap && self.meta[j][0] > 1 {
+            j = self.next(j);
+            n += 1;
         }
+        let hole = if i + n < cap {
+            self.slots.copy_within(i + 1..i + 1 + n, i);
+            self.meta.copy_within(i + 1..i + 1 + n, i);
+            self.unbump(i, i + n);
+            i + n
+        } else {
+            let k = i + n - cap; // slots 1..=k wrap to 0..k
+            self.slots.copy_within(i + 1..cap, i);
+            self.meta.copy_within(i + 1..cap, i);
+            self.slots[cap - 1] = self.slots[0];
+            self.meta[cap - 1] = self.meta[0];
+            self.slots.copy_within(1..=k, 0);
+            self.meta.copy_within(1..=k, 0);
+            self.unbump(i, cap);
+            self.unbump(0, k);
+            k
+        };
         self.slots[hole] = Slot::default();
         self.meta[hole] = [0, 0];
         self.len -= 1;
+    }
+
+    /// Slots `a..b` each moved back one slot: one less distance (a saturated byte may become exact).
+    fn unbump(&mut self, a: usize, b: usize) {
+        for p in a..b {
+            if self.meta[p][0] == u8::MAX {
+                let d = self.dist_of_digest(p);
+                self.meta[p] = meta_of(d, &self.slots[p].digest);
+            } else {
+                self.meta[p][0] -= 1;
+            }
+        }
     }
 
     /// Keep only the elements for which `keep` returns true.
@@ -404,12 +427,46 @@ impl<V: Copy + Default> DigestTable<V> {
         *self = DigestTable::new();
     }
 
-    /// Move every element into a fresh table of capacity `cap` (≥ len).
+    /// Move every element into a fresh table of capacity `cap` (≥ len), in one merge pass: list
+    /// the elements in old-home order (the unwrapped ones in slot order, then the ones wrapped
+    /// round to the start), sort that list by new home (already sorted but for runs of equal old
+    /// homes: an insertion sort is linear here, and correct for any order, e.g. after `retain`),
+    /// and lay them out at `max(home, previous + 1)`. Those that would pass the end are
+    /// Robin-Hood-inserted after (a few at most: the last run's overflow).
     fn rebuild(&mut self, cap: usize) {
         debug_assert!(max_len(cap) >= self.len, "rebuild below len");
         let mut t = DigestTable::with_cap(cap);
-        for (d, v) in self.iter() {
-            t.place(*d, *v);
+        let mut order: Vec<(usize, usize)> = Vec::with_capacity(self.len);
+        for wrapped in [false, true] {
+            for i in 0..self.slots.len() {
+                if !self.is_occupied(i) || (self.dist(i) > i) != wrapped {
+                    continue;
+                }
+                let h = home(hash(&self.slots[i].digest), cap);
+                order.push((h, i));
+                let mut k = order.len() - 1;
+                while k > 0 && order[k - 1].0 > h {
+                    order.swap(k - 1, k);
+                    k -= 1;
+                }
+            }
+        }
+        let mut free = 0;
+        let mut rest = order.len();
+        for (n, &(h, i)) in order.iter().enumerate() {
+            let p = h.max(free);
+            if p >= cap {
+                rest = n;
+                break;
+            }
+            t.slots[p] = self.slots[i];
+            t.set_meta(p, p - h);
+            free = p + 1;
+        }
+        t.len = rest;
+        for &(_, i) in &order[rest..] {
+            let s = self.slots[i];
+            t.place(s.digest, s.value);
         }
         debug_assert_eq!(t.len, self.len);
         *self = t;
@@ -473,6 +530,13 @@ impl<V: Copy + Default> DigestTable<V> {
             }
         }
         Ok(())
+    }
+}
+
+/// Add one to the distance bytes of slots moved one on (255 stays: computed from the digest).
+fn bump(meta: &mut [[u8; 2]]) {
+    for m in meta {
+        m[0] = m[0].saturating_add(1);
     }
 }
 
@@ -571,6 +635,40 @@ mod tests {
             let mut d = dg(42, 0);
             d.0[12..14].copy_from_slice(&i.to_le_bytes());
             assert_eq!(t.get(&d).copied(), (i % 2 == 1).then_some(i));
+        }
+    }
+
+    /// T1–T3 after the merge-pass rebuild (growth and shrinking): one long run wrapping round the
+    /// end, made of groups sharing an old home whose hashes arrived in descending order (so their
+    /// new homes are out of order), rebuilt into every capacity of T4's range up and down.
+    #[test]
+    fn rebuild_merges_wrapped_runs_and_equal_homes() {
+        let mut t = DigestTable::new();
+        let step = u64::MAX / 2000;
+        for k in 0..120u64 {
+            t.insert(dg(u64::MAX - k * step, k as u8), k);
+        }
+        for k in 120..200u64 {
+            t.insert(dg(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), k as u8), k);
+        }
+        assert_eq!(t.len(), 200);
+        let cap = t.capacity();
+        let wrapped = (0..cap).any(|i| t.is_occupied(i) && t.dist(i) > i);
+        assert!(wrapped, "the top-of-range run wraps round the end");
+        let caps: Vec<usize> = (214..=250).chain((214..250).rev()).collect();
+        for c in caps {
+            t.rebuild(c);
+            assert_eq!(t.capacity(), c);
+            t.check_invariants()
+                .unwrap_or_else(|e| panic!("cap {c}: {e}"));
+            for k in 0..200u64 {
+                let h = if k < 120 {
+                    u64::MAX - k * step
+                } else {
+                    k.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                };
+                assert_eq!(t.get(&dg(h, k as u8)), Some(&k), "cap {c} key {k}");
+            }
         }
     }
 
