@@ -202,16 +202,6 @@ impl Device for UringDevice {
         self.run(&write_ops(writes))
     }
 
-    fn write_batch_then_sync(
-        &self,
-        writes: &[(u64, &[u8])],
-        written: &mut dyn FnMut(),
-    ) -> Result<()> {
-        self.write_batch(writes)?;
-        written();
-        self.sync()
-    }
-
     fn sync(&self) -> Result<()> {
         self.file.sync()
     }
