@@ -123,14 +123,6 @@ fn batch_results_equal_single_gets_for_every_outcome() {
         .is_empty());
 }
 
-fn flush(db: &Database) {
-    db.namespace("test")
-        .expect("namespace")
-        .storage
-        .flush_step(true)
-        .expect("flush");
-}
-
 /// Batched `O_DIRECT` device reads (io_uring: one submission; portable: one after another),
 /// with page-cache reads on and off: results equal single gets, each key read once from the
 /// device, a damaged image fails only its key (RC-1).
@@ -157,7 +149,7 @@ fn device_batches_read_each_image_once_and_verify_it() {
                 )
                 .expect("put");
             }
-            flush(&db);
+            storage_support::flush(&db);
             let keys: Vec<Key> = (0..200).step_by(3).map(k).collect();
             let before = db.stats().cache_misses;
             let batch = db.get_many(&ReadPolicy::default(), &keys, Bins::All);
@@ -221,7 +213,7 @@ fn failed_batch_is_retried_read_by_read() {
         )
         .expect("put");
     }
-    flush(&db);
+    storage_support::flush(&db);
     let keys: Vec<Key> = (0..20).map(k).collect();
     fault.set_plan(FaultPlan {
         fail_io: Some(fault.ios() + 1),
@@ -256,7 +248,7 @@ fn prefetched_image_of_a_reborn_block_is_refused() {
         .expect("put");
         n += 1;
     }
-    flush(&db);
+    storage_support::flush(&db);
     let e = ns.index.get(&k(0).digest).expect("indexed");
     assert_eq!(e.location.block, 0);
     let pre = ns.storage.read_many(&[(e.location, e.size)]);

@@ -60,14 +60,6 @@ fn block_of(db: &Database, i: i64) -> Option<u32> {
         .map(|e| e.location.block)
 }
 
-fn flush(db: &Database) {
-    db.namespace("test")
-        .expect("namespace")
-        .storage
-        .flush_step(true)
-        .expect("flush");
-}
-
 /// Byte offset in the file of an entry's image.
 fn file_offset(e: &IndexEntry) -> u64 {
     u64::from(BLOCK) * (1 + u64::from(e.location.block)) + u64::from(e.location.offset)

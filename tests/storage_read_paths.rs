@@ -18,14 +18,6 @@ use aerolite::{
 use std::sync::Arc;
 use storage_support::*;
 
-fn flush(db: &Database) {
-    db.namespace("test")
-        .expect("namespace")
-        .storage
-        .flush_step(true)
-        .expect("flush");
-}
-
 fn three_bins(i: i64) -> Vec<Bin> {
     vec![
         Bin::new("a", Value::Int(i)),

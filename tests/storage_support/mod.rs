@@ -99,3 +99,12 @@ pub fn int_bin(r: &Record) -> i64 {
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary directory")
 }
+
+/// Flush namespace "test"'s write buffer to the device now, partial block included.
+pub fn flush(db: &Database) {
+    db.namespace("test")
+        .expect("namespace")
+        .storage
+        .flush_step(true)
+        .expect("flush");
+}
