@@ -102,7 +102,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let threads: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
-    let run_wa = args.get(5).map_or(true, |s| s != "no-wa");
+    let run_wa = args.get(5).is_none_or(|s| s != "no-wa");
     let commit_threads: u64 = args
         .get(6)
         .and_then(|s| s.parse().ok())

@@ -28,8 +28,10 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+#[cfg(feature = "cli")]
 pub mod bench;
 pub mod cdt;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -4,6 +4,8 @@
 //! ordered, byte counters add up, and the JSON form carries the same fields. Not a performance
 //! test: nothing here depends on how fast the machine is.
 
+#![cfg(feature = "cli")]
+
 use aerolite::bench::keys::Distribution;
 use aerolite::bench::workload::Workload;
 use aerolite::bench::{self, Options, Target};

@@ -116,7 +116,7 @@ impl Model {
         let live = cur.as_ref().is_some_and(|c| !c.tomb && !expired(c));
         let req_key = r.who.user_key(r.k);
         let key_ok = |c: &Rec| !matches!((c.key, req_key), (Some(s), Some(q)) if s != q);
-        let filter_ok = |c: &Rec| r.filter.map_or(true, |v| c.a == v);
+        let filter_ok = |c: &Rec| r.filter.is_none_or(|v| c.a == v);
         match r.kind {
             Kind::Get => {
                 let Some(c) = cur else {

@@ -1,6 +1,8 @@
 //! `aerolite inspect PATH [--verify]`: prints the device header and a per-block summary; verify
 //! exits 0 on a healthy device and 2 once an image is damaged (SN-REQ-CRC).
 
+#![cfg(feature = "cli")]
+
 mod storage_support;
 
 use aerolite::cli::inspect;

@@ -94,7 +94,7 @@ fn dur_device_kill9_rounds() {
                 break;
             }
         }
-        if lcg(&mut seed) % 2 == 0 {
+        if lcg(&mut seed).is_multiple_of(2) {
             std::thread::sleep(std::time::Duration::from_micros(lcg(&mut seed) % 3000));
         }
         child.kill().expect("SIGKILL");

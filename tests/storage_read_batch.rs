@@ -239,7 +239,7 @@ fn prefetched_image_of_a_reborn_block_is_refused() {
     let ns = db.namespace("test").expect("namespace").clone();
     let block_of = |i: i64| ns.index.get(&k(i).digest).map(|e| e.location.block);
     let mut n = 0;
-    while block_of(n - 1).map_or(true, |b| b == 0) {
+    while block_of(n - 1).is_none_or(|b| b == 0) {
         db.put(
             &WritePolicy::default(),
             &k(n),

@@ -148,7 +148,7 @@ fn post_write_cache_is_per_device_and_forgets_freed_blocks() {
     let ns = db.namespace("test").expect("namespace").clone();
     let block_of = |i: i64| ns.index.get(&key(i).digest).map(|e| e.location.block);
     let mut i = 0;
-    while block_of(i - 1).map_or(true, |b| b < 9) {
+    while block_of(i - 1).is_none_or(|b| b < 9) {
         db.put(&wp(false), &key(i), &bins(i, 1500)).expect("put");
         i += 1;
     }

@@ -283,10 +283,8 @@ pub fn pick<E: Elements + ?Sized>(e: &E, sel: &Selector) -> Result<Picked> {
             (0..n)
                 .filter(|&i| {
                     let v = e.value(i);
-                    b.as_ref().map_or(true, |b| compare(v, b) != Ordering::Less)
-                        && end
-                            .as_ref()
-                            .map_or(true, |x| compare(v, x) == Ordering::Less)
+                    b.as_ref().is_none_or(|b| compare(v, b) != Ordering::Less)
+                        && end.as_ref().is_none_or(|x| compare(v, x) == Ordering::Less)
                 })
                 .collect(),
         ),

@@ -164,7 +164,7 @@ impl BinList {
                 .get_or_init(|| NameIndex::build(&self.entries))
                 .get(&self.entries, name)
         };
-        debug_assert!(found.map_or(true, |i| self.entries[i].0 == name));
+        debug_assert!(found.is_none_or(|i| self.entries[i].0 == name));
         found
     }
 

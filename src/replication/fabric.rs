@@ -8,7 +8,7 @@
 //! `QUEUE_MAX` (a runaway simulation fails loudly instead of eating memory).
 
 use crate::replication::message::{ClientId, Endpoint, Message, NodeId, RecKey, VersionTag};
-use crossbeam::channel::{unbounded, Receiver, Sender};
+use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 

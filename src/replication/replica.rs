@@ -65,7 +65,7 @@ impl Cluster {
         if tag.regime < node.regime {
             return;
         }
-        let newer = node.held.get(&rec).map_or(true, |h| *h < tag);
+        let newer = node.held.get(&rec).is_none_or(|h| *h < tag);
         if newer {
             let Ok(ns) = node.ns(&rec.namespace) else {
                 return;

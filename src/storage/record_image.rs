@@ -191,7 +191,7 @@ pub fn decode_meta(buf: &[u8]) -> Result<ImageMeta, DecodeError> {
 /// Set the block sequence and recompute the CRC (the storage does this when it places the image).
 pub fn seal(buf: &mut [u8], block_seq: u64) {
     assert!(
-        buf.len() >= off::VARIABLE && buf.len() % ALIGN == 0,
+        buf.len() >= off::VARIABLE && buf.len().is_multiple_of(ALIGN),
         "a whole encoded image"
     );
     buf[off::BLOCK_SEQ..off::BLOCK_SEQ + 8].copy_from_slice(&block_seq.to_le_bytes());

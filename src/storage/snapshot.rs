@@ -162,7 +162,7 @@ pub fn parse(b: &[u8]) -> Result<(SnapshotMeta, IndexImage)> {
     let entries = usize::try_from(le64(body, off::ENTRY_COUNT)).map_err(|_| bad("entry count"))?;
     let mut pos = HEADER_LEN;
     let need = |pos: usize, n: usize| -> Result<()> {
-        if pos.checked_add(n).map_or(true, |e| e > body.len()) {
+        if pos.checked_add(n).is_none_or(|e| e > body.len()) {
             Err(bad("truncated"))
         } else {
             Ok(())

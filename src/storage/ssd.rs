@@ -413,7 +413,7 @@ impl DeviceStorage {
         if let Some(f) = &st.failed {
             return err(ResultCode::ServerError, format!("device store failed: {f}"));
         }
-        if st.current.as_ref().map_or(true, |c| !c.fits(size)) {
+        if st.current.as_ref().is_none_or(|c| !c.fits(size)) {
             let seq = st.next_seq;
             let Some(b) = st.blocks.open(seq, from.is_some()) else {
                 return err(

@@ -214,7 +214,7 @@ impl Run {
                 }
             }
             let a = &mut self.allowed[i].states;
-            if a.last().map_or(true, |l| !same(l, &s)) {
+            if a.last().is_none_or(|l| !same(l, &s)) {
                 a.push(s);
             }
         }
@@ -529,7 +529,7 @@ impl Run {
             let post_gone = self.allowed[i]
                 .states
                 .iter()
-                .any(|s| s.as_ref().map_or(true, |e| e.tomb));
+                .any(|s| s.as_ref().is_none_or(|e| e.tomb));
             let ok = match (&got, &want) {
                 (Err(e), _) if e.code().code() == 1 => true,
                 (Err(e), None) => e.code().code() == 2,

@@ -140,7 +140,7 @@ impl Device for FaultyDevice {
         let mut s = self.lock();
         self.count(&mut s)?;
         s.syncs += 1;
-        if s.plan.durable_syncs.map_or(true, |k| s.syncs <= k) {
+        if s.plan.durable_syncs.is_none_or(|k| s.syncs <= k) {
             for (off, bytes) in std::mem::take(&mut s.pending) {
                 self.inner.write_at(off, &bytes)?;
             }

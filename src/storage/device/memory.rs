@@ -38,7 +38,7 @@ impl MemoryDevice {
 
     fn range(&self, offset: u64, len: usize) -> Result<std::ops::Range<usize>> {
         let cap = self.capacity();
-        if offset.checked_add(len as u64).map_or(true, |end| end > cap) {
+        if offset.checked_add(len as u64).is_none_or(|end| end > cap) {
             return err(
                 ResultCode::ServerError,
                 format!("I/O of {len} bytes at {offset} beyond device end {cap}"),

@@ -458,7 +458,7 @@ impl DeviceStorage {
             || st
                 .flush
                 .idle_since
-                .map_or(true, |t| t.elapsed() >= GATHER_WAIT)
+                .is_none_or(|t| t.elapsed() >= GATHER_WAIT)
     }
 
     /// How long a would-be leader sleeps: until the sync in flight becomes old enough to be
@@ -487,7 +487,7 @@ impl DeviceStorage {
                 return Ok(());
             }
             let written = st.sealed.iter().all(|s| s.flushed >= self.block_size)
-                && st.current.as_ref().map_or(true, |c| c.flushed >= c.pos());
+                && st.current.as_ref().is_none_or(|c| c.flushed >= c.pos());
             if written && st.sealed.is_empty() && st.flush.in_flight == 0 {
                 return Ok(());
             }
