@@ -41,10 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &[Bin::new("v", Value::Blob(vec![(i & 0xff) as u8; 1024]))],
         )?;
     }
-    db.namespace("b")
-        .ok_or("namespace b")?
-        .storage
-        .flush_step(true)?;
+    db.flush()?;
     let mut rng = Rng::new(7);
     let rp = ReadPolicy::default();
     let limit = Duration::from_secs_f64(secs);

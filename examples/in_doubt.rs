@@ -4,8 +4,8 @@
 //! Run: `cargo run --example in_doubt`
 
 use aerolite::replication::{
-    exactly_once, Cluster, ClusterConfig, MessageFault, MessageRule, OnCluster, OnceOutcome,
-    OncePolicy, Step,
+    operate_once_with_stats, Cluster, ClusterConfig, MessageFault, MessageRule, OnCluster,
+    OnceOutcome, OncePolicy, Step,
 };
 use aerolite::{operations, Bin, Key, WritePolicy};
 use std::time::Duration;
@@ -35,8 +35,7 @@ fn main() -> aerolite::Result<()> {
         client: &mut client,
         cluster: &mut cluster,
     };
-    let (outcome, stats) =
-        exactly_once::operate_once_with_stats(&mut target, &once, &key, "tx-42", &debit);
+    let (outcome, stats) = operate_once_with_stats(&mut target, &once, &key, "tx-42", &debit);
     let said = match &outcome {
         Ok(OnceOutcome::Applied(_)) => "applied by this call".to_string(),
         Ok(OnceOutcome::AlreadyApplied) => "already applied (24 from the tag guard)".to_string(),

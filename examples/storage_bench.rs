@@ -207,11 +207,7 @@ fn main() {
         "group commit: {syncs} syncs, {:.1} records per sync",
         n as f64 / syncs.max(1) as f64
     );
-    println!(
-        "I/O backend: {}",
-        db.namespace("test")
-            .map_or("?", |ns| ns.storage.stats().io_backend)
-    );
+    println!("I/O backend: {}", db.stats().io_backend);
     drop(db);
     let _ = std::fs::remove_file(&path);
 }

@@ -83,6 +83,7 @@ impl std::fmt::Debug for DeviceHandles {
 /// `max_record_size` of the namespace is capped at the largest image one block holds
 /// (`block_size` − 32, the block header) when the namespace opens (L-RECORD-SIZE).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeviceConfig {
     /// Files or raw block devices.
     pub paths: Vec<PathBuf>,
@@ -116,6 +117,17 @@ pub struct DeviceConfig {
     pub tomb_reclaim_period_s: u32,
     /// Devices to use instead of `paths` (tests).
     pub devices: Option<DeviceHandles>,
+}
+
+/// Builder setters named after the fields they set (`config.field(value)` returns the config).
+macro_rules! setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty;)*) => {$(
+        $(#[$doc])*
+        pub fn $field(mut self, value: $ty) -> Self {
+            self.$field = value;
+            self
+        }
+    )*};
 }
 
 fn is_block_device(path: &std::path::Path) -> bool {
@@ -169,6 +181,31 @@ impl DeviceConfig {
         self.block_size = n;
         self.flush_size = self.flush_size.min(n);
         self
+    }
+
+    setters! {
+        /// Set `flush_size` (bytes of full blocks written per device write).
+        flush_size: u32;
+        /// Set `flush_max_ms` (how long a partial buffer may wait before it is written).
+        flush_max_ms: u32;
+        /// Set `defrag_lwm_pct` (a block below this fill percentage is defragmented).
+        defrag_lwm_pct: u8;
+        /// Set `defrag_reserve_blocks` (blocks only defrag may take).
+        defrag_reserve_blocks: u32;
+        /// Set `max_write_cache` (bytes of unwritten buffers before writes answer 18).
+        max_write_cache: u64;
+        /// Set `post_write_cache` (bytes per device of just-written blocks kept in memory).
+        post_write_cache: u64;
+        /// Set `direct_io` (ask for `O_DIRECT`).
+        direct_io: bool;
+        /// Set `read_page_cache` (reads through the OS page cache).
+        read_page_cache: bool;
+        /// Set `io_backend`.
+        io_backend: IoBackend;
+        /// Set `snapshot_path` (`None`: no index snapshot, every restart cold-starts).
+        snapshot_path: Option<PathBuf>;
+        /// Set `tomb_reclaim_period_s` (0 = never).
+        tomb_reclaim_period_s: u32;
     }
 
     /// Set `commit_to_device`.
@@ -230,6 +267,7 @@ impl DeviceConfig {
 /// | `tombstone_eligible_age_s` | 86400 (1 day) |
 /// | `storage` | `Memory { capacity_bytes: 0 }` |
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NamespaceConfig {
     /// Name, 1–31 bytes, no NUL (K-NS-NAME).
     pub name: String,
@@ -309,6 +347,15 @@ impl NamespaceConfig {
         self
     }
 
+    setters! {
+        /// Set `stop_writes_used_pct`.
+        stop_writes_used_pct: u8;
+        /// Set `stop_writes_avail_pct`.
+        stop_writes_avail_pct: u8;
+        /// Set `tombstone_eligible_age_s`.
+        tombstone_eligible_age_s: u32;
+    }
+
     /// Set the storage backend.
     pub fn storage(mut self, s: StorageConfig) -> Self {
         self.storage = s;
@@ -371,6 +418,7 @@ impl NamespaceConfig {
 
 /// Database settings: namespaces, the clock, runtime threads, a progress observer.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct DatabaseConfig {
     /// Namespaces (at least one; names unique).
     pub namespaces: Vec<NamespaceConfig>,

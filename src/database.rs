@@ -6,8 +6,10 @@
 //! (ID-RETRY-POLICY); once closed, every request fails with ClientError −1 and counts as not sent.
 
 use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig};
+use crate::engine::defrag::DefragStats;
 use crate::engine::read::{Bins, ReadKind};
 use crate::engine::sweep::SweepStats;
+use crate::engine::tombstones::{TombReclaimer, TombStats};
 use crate::engine::Namespace;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::ops::Operation;
@@ -84,6 +86,8 @@ pub struct Stats {
     pub restart_resurrected: u64,
     /// Whether every namespace opened from an index snapshot.
     pub fast_restart: bool,
+    /// The I/O backend the device store runs on ("uring", "portable"; "" for memory).
+    pub io_backend: &'static str,
 }
 
 impl Stats {
@@ -372,9 +376,55 @@ impl Database {
         total
     }
 
-    /// A namespace's engine, for tools and tests that drive step functions directly.
-    pub fn namespace(&self, name: &str) -> Option<&Arc<Namespace>> {
+    /// A namespace's engine, for the crate's tools and (through `aerolite::testing`) white-box tests.
+    pub(crate) fn namespace(&self, name: &str) -> Option<&Arc<Namespace>> {
         self.inner.namespaces.get(name)
+    }
+
+    /// Write every buffered image to the device now, without waiting for `flush_max_ms` (a
+    /// partial write block is written and stays open). Durability follows the namespace's
+    /// setting; this is not a sync. A memory namespace has nothing to flush.
+    pub fn flush(&self) -> Result<()> {
+        for ns in self.inner.namespaces.values() {
+            ns.storage.flush_step(true)?;
+        }
+        Ok(())
+    }
+
+    /// One bounded defragmentation step in `namespace`: rewrite the live images of at most
+    /// `max_blocks` queued blocks and free those blocks once the copies are durable. The runtime
+    /// thread calls this on its own; an embedder that opened with `background_threads(false)`
+    /// drives it here.
+    pub fn defrag_step(&self, namespace: &str, max_blocks: usize) -> Result<DefragStats> {
+        self.namespace_or_err(namespace)?.defrag_step(max_blocks)
+    }
+
+    /// Run one whole tombstone-reclamation pass in `namespace` (Aerospike's tomb raider): drop
+    /// durable-delete tombstones older than `tombstone_eligible_age_s` when no older image of
+    /// their record can come back at a cold start.
+    pub fn reclaim_tombstones(&self, namespace: &str) -> Result<TombStats> {
+        let ns = self.namespace_or_err(namespace)?;
+        let mut reclaimer = TombReclaimer::new();
+        let mut total = TombStats::default();
+        loop {
+            let step = reclaimer.step(ns, 64)?;
+            total.marked += step.marked;
+            total.blocks_read += step.blocks_read;
+            total.dropped += step.dropped;
+            if step.finished {
+                total.finished = true;
+                return Ok(total);
+            }
+        }
+    }
+
+    fn namespace_or_err(&self, name: &str) -> Result<&Arc<Namespace>> {
+        self.inner.namespaces.get(name).ok_or_else(|| {
+            Error::new(
+                ResultCode::InvalidNamespace,
+                format!("namespace '{name}' is not configured in this database"),
+            )
+        })
     }
 
     /// Counters over every namespace.
@@ -392,6 +442,9 @@ impl Database {
             }
             s.index_bytes += ns.index.memory_bytes() as u64;
             let st = ns.storage.stats();
+            if !st.io_backend.is_empty() {
+                s.io_backend = st.io_backend;
+            }
             s.used_bytes += st.used_bytes;
             s.bytes_written += st.bytes_written;
             s.client_bytes += st.client_bytes;

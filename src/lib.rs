@@ -28,24 +28,89 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-#[cfg(feature = "cli")]
-pub mod bench;
+// The public surface is the curated `pub use` block below plus `operations`, `device`,
+// `replication` and `progress`. The internal modules are private; the `testing` feature (the
+// project's own tests and tools, never an embedder) makes them reachable, hidden from the docs.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod cdt;
-#[cfg(feature = "cli")]
-pub mod cli;
+#[cfg(not(feature = "testing"))]
+mod cdt;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod clock;
+#[cfg(not(feature = "testing"))]
+mod clock;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod config;
+#[cfg(not(feature = "testing"))]
+mod config;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod database;
+#[cfg(not(feature = "testing"))]
+mod database;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod engine;
+#[cfg(not(feature = "testing"))]
+mod engine;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod error;
+#[cfg(not(feature = "testing"))]
+mod error;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod index;
+#[cfg(not(feature = "testing"))]
+mod index;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod ops;
+#[cfg(not(feature = "testing"))]
+mod ops;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod policy;
-pub mod progress;
+#[cfg(not(feature = "testing"))]
+mod policy;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod record;
-pub mod replication;
+#[cfg(not(feature = "testing"))]
+mod record;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod rng;
+#[cfg(not(feature = "testing"))]
+mod rng;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod storage;
+#[cfg(not(feature = "testing"))]
+mod storage;
+
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod bench;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
+pub mod progress;
+pub mod replication;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod testing;
+
+/// Block devices under the device store: the `Device` trait is an extension point (custom and
+/// fault-injecting devices, handed over with [`DeviceConfig::with_devices`]).
+pub mod device {
+    pub use crate::storage::device::faulty::{FaultPlan, FaultyDevice};
+    pub use crate::storage::device::memory::MemoryDevice;
+    pub use crate::storage::device::{AlignedBuf, Device, ALIGN};
+}
 
 /// Operation builders, as in the official client's `aerospike::operations`.
 pub mod operations {
@@ -60,9 +125,13 @@ pub use cdt::context::CTX;
 pub use cdt::policy::{ListPolicy, ListSortFlags, ListWriteFlags, MapPolicy, MapWriteFlags};
 pub use cdt::return_type::{ListReturnType, MapReturnType};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{DatabaseConfig, NamespaceConfig, StorageConfig};
+pub use config::{DatabaseConfig, DeviceConfig, IoBackend, NamespaceConfig, StorageConfig};
 pub use database::{Database, Stats};
+pub use engine::defrag::DefragStats;
 pub use engine::read::Bins;
+pub use engine::recovery::RecoveryStats;
+pub use engine::sweep::SweepStats;
+pub use engine::tombstones::TombStats;
 pub use error::{Error, Result, ResultCode};
 pub use ops::Operation;
 pub use policy::{

@@ -82,7 +82,9 @@ fn sb_01_timeout_in_doubt_then_retry_applies_once() {
     let t = open();
     t.set("balance", 100);
     let g = t.gen();
-    let ns = t.t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.t.db, "test")
+        .expect("ns")
+        .clone();
     let held = ns
         .locks
         .acquire(t.key.digest, 0, None)

@@ -99,7 +99,9 @@ fn wp_03_04_05_resource_checks_before_ops() {
     // Hold the record, queue two waiters (limit 1: "more than 1 waiting" → busy).
     let missing = key(10_000);
     for target in [k.clone(), missing.clone()] {
-        let ns = t.db.namespace("test").expect("ns").clone();
+        let ns = aerolite::testing::namespace(&t.db, "test")
+            .expect("ns")
+            .clone();
         let guard = ns.locks.acquire(target.digest, 0, None).expect("hold");
         let mut waiters = Vec::new();
         for _ in 0..2 {

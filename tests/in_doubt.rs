@@ -28,7 +28,9 @@ fn timeout_while_queued_is_in_doubt_and_never_applied() {
     let t = common::open();
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("v", 1)]);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let guard = ns.locks.acquire(k.digest, 0, None).expect("hold");
     let e =
         t.db.put(&timed(50, 0), &k, &[bin("v", 2)])
@@ -51,7 +53,9 @@ fn read_timeout_not_in_doubt() {
     let t = common::open();
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("v", 1)]);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let _guard = ns.locks.acquire(k.digest, 0, None).expect("hold");
     let p = aerolite::ReadPolicy {
         total_timeout: Some(Duration::from_millis(30)),
@@ -70,7 +74,9 @@ fn retries_count_attempts_after_timeout() {
     let t = common::open();
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("v", 1)]);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let guard = ns.locks.acquire(k.digest, 0, None).expect("hold");
     let start = Instant::now();
     let e =
@@ -93,7 +99,9 @@ fn retry_succeeds_once_lock_frees() {
     let t = Arc::new(common::open());
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("v", 1)]);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let guard = ns.locks.acquire(k.digest, 0, None).expect("hold");
     let h = {
         let (t, k) = (t.clone(), k.clone());
@@ -168,7 +176,9 @@ fn error_after_retry_is_in_doubt() {
     let t = Arc::new(common::open());
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("v", 1)]);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let guard = ns.locks.acquire(k.digest, 0, None).expect("hold");
     let started = Arc::new(std::sync::Barrier::new(2));
     let h = {

@@ -239,7 +239,9 @@ fn l_key_busy() {
     );
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("v", 0)]);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let guard = ns
         .locks
         .acquire(k.digest, 0, None)
@@ -274,7 +276,9 @@ fn l_key_busy_unlimited() {
     let t = Arc::new(common::open_with(|ns| ns.transaction_pending_limit(0)));
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("v", 0)]);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let guard = ns.locks.acquire(k.digest, 0, None).expect("hold");
     let waiters: Vec<_> = (0..25).map(|i| waiting_put(&t, &k, i)).collect();
     std::thread::sleep(Duration::from_millis(300));

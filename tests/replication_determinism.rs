@@ -10,7 +10,7 @@ fn run(
     seed: u64,
 ) -> (
     Vec<String>,
-    aerolite::replication::fabric::FabricStats,
+    aerolite::replication::FabricStats,
     Vec<Option<u16>>,
 ) {
     let (cfg, _dirs) = config(2);

@@ -10,7 +10,8 @@ mod replication_support;
 use aerolite::operations::maps;
 use aerolite::replication::scenario::{run_one, Options, Strategy};
 use aerolite::replication::{
-    exactly_once, MessageFault, MessageRule, OnCluster, OnceOutcome, OncePolicy, Step, TxnStatus,
+    guarded_ops, operate_once, operate_once_with_stats, txn_status, MessageFault, MessageRule,
+    OnCluster, OnceOutcome, OncePolicy, Step, TxnStatus,
 };
 use aerolite::{
     Bin, Bins, Database, GenerationPolicy, MapOrder, MapPolicy, MapReturnType, MapWriteFlags,
@@ -56,7 +57,7 @@ fn sb01_sb02_in_doubt_not_applied_then_applied_once() {
         client: &mut cl,
         cluster: &mut c,
     };
-    let (r, st) = exactly_once::operate_once_with_stats(&mut t, &once(100), &k, "tx-42", &debit());
+    let (r, st) = operate_once_with_stats(&mut t, &once(100), &k, "tx-42", &debit());
     assert!(matches!(r, Ok(OnceOutcome::Applied(_))), "{r:?}");
     assert_eq!((st.submissions, st.in_doubt), (2, 1));
     assert_eq!(balance(&c, 0, &k), Some(-10));
@@ -74,7 +75,7 @@ fn sb03_retry_after_applied_is_24_already_applied() {
         client: &mut cl,
         cluster: &mut c,
     };
-    let (r, st) = exactly_once::operate_once_with_stats(&mut t, &once(100), &k, "tx-42", &debit());
+    let (r, st) = operate_once_with_stats(&mut t, &once(100), &k, "tx-42", &debit());
     assert_eq!(r, Ok(OnceOutcome::AlreadyApplied));
     assert_eq!(st.submissions, 2);
     c.settle(1000);
@@ -102,17 +103,14 @@ fn sb04_txn_status_resolves_by_read() {
         cluster: &mut c,
     };
     assert_eq!(
-        exactly_once::txn_status(&mut t, &p, &k, "tx-1"),
+        txn_status(&mut t, &p, &k, "tx-1"),
         Ok(TxnStatus::NotApplied),
         "missing record"
     );
-    exactly_once::operate_once(&mut t, &p, &k, "tx-1", &debit()).expect("apply");
+    operate_once(&mut t, &p, &k, "tx-1", &debit()).expect("apply");
+    assert_eq!(txn_status(&mut t, &p, &k, "tx-1"), Ok(TxnStatus::Applied));
     assert_eq!(
-        exactly_once::txn_status(&mut t, &p, &k, "tx-1"),
-        Ok(TxnStatus::Applied)
-    );
-    assert_eq!(
-        exactly_once::txn_status(&mut t, &p, &k, "tx-2"),
+        txn_status(&mut t, &p, &k, "tx-2"),
         Ok(TxnStatus::NotApplied)
     );
 }
@@ -158,7 +156,7 @@ fn sb06_generation_check_hides_24_resolved_by_read() {
         ..OncePolicy::default()
     };
     // Raw: the retry of the same guarded operate gets 3.
-    let guarded = exactly_once::guarded_ops(&p, "tx-9", c.now_ms(), &debit());
+    let guarded = guarded_ops(&p, "tx-9", c.now_ms(), &debit());
     drop_next(&mut c, Step::Reply);
     let e = fails(cl.operate(&mut c, &p.write, &k, &guarded));
     assert_err(&e, ResultCode::Timeout, true);
@@ -178,7 +176,7 @@ fn sb06_generation_check_hides_24_resolved_by_read() {
         client: &mut cl,
         cluster: &mut c,
     };
-    let (r, st) = exactly_once::operate_once_with_stats(&mut t, &p, &k2, "tx-9", &debit());
+    let (r, st) = operate_once_with_stats(&mut t, &p, &k2, "tx-9", &debit());
     assert_eq!(r, Ok(OnceOutcome::AlreadyApplied));
     assert_eq!(st.status_reads, 1);
     assert_eq!(balance(&c, 0, &k2), Some(90));
@@ -194,7 +192,7 @@ fn sb07_missing_record_created_with_both_bins() {
         client: &mut cl,
         cluster: &mut c,
     };
-    let r = exactly_once::operate_once(&mut t, &once(100), &k, "tx-1", &debit()).expect("apply");
+    let r = operate_once(&mut t, &once(100), &k, "tx-1", &debit()).expect("apply");
     assert!(matches!(r, OnceOutcome::Applied(_)));
     let rec = cl
         .get(&mut c, &ReadPolicy::default(), &k, Bins::All)
@@ -240,7 +238,7 @@ fn sb_trim_by_count_keeps_newest() {
     for i in 0..6 {
         clock.advance_ms(10);
         let mut t = db;
-        exactly_once::operate_once(&mut t, &p, &k, &format!("z{i}"), &debit()).expect("apply");
+        operate_once(&mut t, &p, &k, &format!("z{i}"), &debit()).expect("apply");
     }
     assert_eq!(tags(db, &k), vec!["z3", "z4", "z5"]);
     let rec = db.get(&ReadPolicy::default(), &k, Bins::All).expect("read");
@@ -260,7 +258,7 @@ fn sb_trim_by_age() {
     };
     for i in 0..4 {
         let mut t = db;
-        exactly_once::operate_once(&mut t, &p, &k, &format!("t{i}"), &debit()).expect("apply");
+        operate_once(&mut t, &p, &k, &format!("t{i}"), &debit()).expect("apply");
         clock.advance_ms(600);
     }
     assert_eq!(
@@ -284,7 +282,7 @@ fn sb_trim_by_key_order_with_increasing_ids() {
     };
     for i in 0..5 {
         let mut t = db;
-        exactly_once::operate_once(&mut t, &p, &k, &format!("tx-{i:04}"), &debit()).expect("apply");
+        operate_once(&mut t, &p, &k, &format!("tx-{i:04}"), &debit()).expect("apply");
     }
     assert_eq!(tags(db, &k), vec!["tx-0003", "tx-0004"]);
 }
@@ -300,11 +298,11 @@ fn sb_trim5_tag_trimmed_too_early_duplicates() {
         ..OncePolicy::default()
     };
     let mut t = db;
-    exactly_once::operate_once(&mut t, &p, &k, "a", &debit()).expect("a");
+    operate_once(&mut t, &p, &k, "a", &debit()).expect("a");
     clock.advance_ms(5);
-    exactly_once::operate_once(&mut t, &p, &k, "b", &debit()).expect("b trims a");
+    operate_once(&mut t, &p, &k, "b", &debit()).expect("b trims a");
     clock.advance_ms(5);
-    let again = exactly_once::operate_once(&mut t, &p, &k, "a", &debit()).expect("late retry");
+    let again = operate_once(&mut t, &p, &k, "a", &debit()).expect("late retry");
     assert!(
         matches!(again, OnceOutcome::Applied(_)),
         "applied a second time"
@@ -332,7 +330,7 @@ fn own_ops_24_is_not_already_applied() {
     db.operate(&WritePolicy::default(), &k, &[maps::put(&co, "m", 1, 1)])
         .expect("setup");
     let mut t = db;
-    let r = exactly_once::operate_once(
+    let r = operate_once(
         &mut t,
         &OncePolicy::default(),
         &k,

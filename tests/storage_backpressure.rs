@@ -17,7 +17,7 @@ fn l_record_size_capped_at_the_block() {
     let clock = ManualClock::at_2026();
     let dev: Arc<dyn Device> = mem_device(2);
     let db = open_on(device_config(vec![dev], None), &clock).expect("open");
-    let ns = db.namespace("test").expect("namespace");
+    let ns = aerolite::testing::namespace(&db, "test").expect("namespace");
     assert_eq!(ns.config.max_record_size, BLOCK - 32);
     db.put(&wp(false), &key(1), &bins(1, 60_000))
         .expect("fits one block");
@@ -102,7 +102,7 @@ fn l_overload_flush_queue_over_max_write_cache() {
     let db = open_on(cfg, &clock).expect("open");
     let n = fill_until_overload(&db);
     assert!(n > 10, "a block filled first");
-    db.namespace("test")
+    aerolite::testing::namespace(&db, "test")
         .expect("namespace")
         .storage
         .flush_step(false)

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use storage_support::*;
 
 fn entry(db: &Database, i: i64) -> IndexEntry {
-    db.namespace("test")
+    aerolite::testing::namespace(db, "test")
         .expect("namespace")
         .index
         .get(&key(i).digest)
@@ -69,7 +69,7 @@ fn rc_1_damaged_image_on_device_read_is_server_error() {
     for i in 0..200 {
         db.put(&wp(false), &key(i), &bins(i, 700)).expect("put");
     }
-    let ns = db.namespace("test").expect("namespace");
+    let ns = aerolite::testing::namespace(&db, "test").expect("namespace");
     ns.storage.flush_step(true).expect("flush");
     let e = entry(&db, 3);
     assert_eq!(

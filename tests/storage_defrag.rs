@@ -27,7 +27,7 @@ impl Lcg {
 }
 
 fn maintain(db: &Database) {
-    let ns = db.namespace("test").expect("namespace");
+    let ns = aerolite::testing::namespace(db, "test").expect("namespace");
     ns.storage.flush_step(true).expect("flush");
     while ns.defrag_step(8).expect("defrag").blocks > 0 {
         ns.storage.flush_step(true).expect("flush");
@@ -77,7 +77,9 @@ fn uniform_overwrites_keep_write_amplification_at_most_2() {
         assert_eq!(read(&db, &key(i)).map(|r| r.0), Some(latest[i as usize]));
     }
     // The moved images are found by a cold start too.
-    let ns = db.namespace("test").expect("namespace").clone();
+    let ns = aerolite::testing::namespace(&db, "test")
+        .expect("namespace")
+        .clone();
     drop(ns);
     db.abandon();
     let mut cfg = file_config(dir.path());
@@ -114,7 +116,9 @@ fn crash_between_copy_and_durable_copy_loses_nothing() {
                 .expect("overwrite");
         }
     }
-    let ns = db.namespace("test").expect("namespace").clone();
+    let ns = aerolite::testing::namespace(&db, "test")
+        .expect("namespace")
+        .clone();
     ns.storage.flush_step(true).expect("flush");
     let free_before = db.stats().free_blocks;
     // From now on nothing more becomes durable; defrag copies into the buffer.

@@ -78,7 +78,7 @@ fn run_seed(seed: u64) {
                         model.insert(k, Slot::Live(v, g));
                     }
                     Err(e) if e.code() == ResultCode::ServerMemError => {
-                        let ns = db.namespace("test").expect("ns");
+                        let ns = aerolite::testing::namespace(&db, "test").expect("ns");
                         ns.storage.flush_step(true).expect("flush");
                         moved += ns.defrag_step(16).expect("defrag").moved;
                     }
@@ -96,7 +96,7 @@ fn run_seed(seed: u64) {
                 }
             }
             75..=84 => {
-                let ns = db.namespace("test").expect("ns");
+                let ns = aerolite::testing::namespace(&db, "test").expect("ns");
                 ns.storage.flush_step(rng.below(2) == 0).expect("flush");
                 moved += ns
                     .defrag_step(1 + rng.below(4) as usize)

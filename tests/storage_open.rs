@@ -111,7 +111,7 @@ fn two_devices_stripe_blocks() {
     }
     let blocks: std::collections::BTreeSet<u32> = (0..200)
         .map(|i| {
-            db.namespace("test")
+            aerolite::testing::namespace(&db, "test")
                 .expect("ns")
                 .index
                 .get(&key(i).digest)

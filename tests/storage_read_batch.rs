@@ -161,8 +161,7 @@ fn device_batches_read_each_image_once_and_verify_it() {
             }
             assert_batch_equals_gets(&db, &keys, "device");
             // Damage record 30's image on the device (a buffered write: both read kinds see it).
-            let e = db
-                .namespace("test")
+            let e = aerolite::testing::namespace(&db, "test")
                 .expect("namespace")
                 .index
                 .get(&k(30).digest)
@@ -236,7 +235,9 @@ fn prefetched_image_of_a_reborn_block_is_refused() {
     c.post_write_cache = 0;
     c.snapshot_path = None;
     let db = storage_support::open_on(c, &clock).expect("open");
-    let ns = db.namespace("test").expect("namespace").clone();
+    let ns = aerolite::testing::namespace(&db, "test")
+        .expect("namespace")
+        .clone();
     let block_of = |i: i64| ns.index.get(&k(i).digest).map(|e| e.location.block);
     let mut n = 0;
     while block_of(n - 1).is_none_or(|b| b == 0) {

@@ -45,7 +45,7 @@ fn cfg(dir: &std::path::Path, io: IoBackend, page_cache: bool) -> DeviceConfig {
 }
 
 fn entry(db: &Database, i: i64) -> IndexEntry {
-    db.namespace("test")
+    aerolite::testing::namespace(db, "test")
         .expect("namespace")
         .index
         .get(&key(i).digest)
@@ -53,7 +53,7 @@ fn entry(db: &Database, i: i64) -> IndexEntry {
 }
 
 fn block_of(db: &Database, i: i64) -> Option<u32> {
-    db.namespace("test")
+    aerolite::testing::namespace(db, "test")
         .expect("namespace")
         .index
         .get(&key(i).digest)

@@ -145,7 +145,9 @@ fn post_write_cache_is_per_device_and_forgets_freed_blocks() {
     let mut c = devices_config(devs, true);
     c.post_write_cache = 2 * u64::from(BLOCK);
     let db = open_on(c, &clock).expect("open");
-    let ns = db.namespace("test").expect("namespace").clone();
+    let ns = aerolite::testing::namespace(&db, "test")
+        .expect("namespace")
+        .clone();
     let block_of = |i: i64| ns.index.get(&key(i).digest).map(|e| e.location.block);
     let mut i = 0;
     while block_of(i - 1).is_none_or(|b| b < 9) {
@@ -217,8 +219,7 @@ fn rc_1_damage_fails_every_read_kind_and_stored_keys_are_checked() {
             db.put(&send_key, &key(i), &three_bins(i)).expect("put");
         }
         flush(&db);
-        let e = db
-            .namespace("test")
+        let e = aerolite::testing::namespace(&db, "test")
             .expect("namespace")
             .index
             .get(&key(3).digest)

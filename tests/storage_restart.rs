@@ -133,7 +133,7 @@ fn dur_buffered_loses_only_unflushed_writes() {
     let clock = ManualClock::at_2026();
     let db = open_on(file_config(dir.path()), &clock).expect("open");
     db.put(&wp(false), &key(1), &bins(1, 100)).expect("put");
-    db.namespace("test")
+    aerolite::testing::namespace(&db, "test")
         .expect("namespace")
         .storage
         .flush_step(true)

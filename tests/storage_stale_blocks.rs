@@ -16,7 +16,9 @@ fn rs_stale_reused_old_incarnation_never_reappears() {
     let clock = ManualClock::at_2026();
     let cfg = || device_config(vec![mem.clone() as Arc<dyn Device>], None).commit_to_device(true);
     let db = open_on(cfg(), &clock).expect("open");
-    let ns = db.namespace("test").expect("namespace").clone();
+    let ns = aerolite::testing::namespace(&db, "test")
+        .expect("namespace")
+        .clone();
     // Fill block 0 (about 40 records of 1.5 KiB), then spill into block 1.
     let block_of = |i: i64| ns.index.get(&key(i).digest).map(|e| e.location.block);
     let mut n = 0;

@@ -10,7 +10,7 @@ use aerolite::{Database, ManualClock};
 use storage_support::*;
 
 fn reclaim(db: &Database) -> u64 {
-    let ns = db.namespace("test").expect("namespace");
+    let ns = aerolite::testing::namespace(db, "test").expect("namespace");
     let mut r = TombReclaimer::new();
     let mut dropped = 0;
     loop {
@@ -23,7 +23,7 @@ fn reclaim(db: &Database) -> u64 {
 }
 
 fn churn_and_defrag(db: &Database, rounds: i64) {
-    let ns = db.namespace("test").expect("namespace");
+    let ns = aerolite::testing::namespace(db, "test").expect("namespace");
     for n in 0..rounds {
         db.put(&wp(false), &key(1000 + n % 50), &bins(n, 1500))
             .expect("churn");

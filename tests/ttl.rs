@@ -294,7 +294,7 @@ fn ex_sweep_step() {
         "EX-TOMB: the tombstone survived"
     );
     // A step over a partition range is bounded.
-    let ns = t.db.namespace("test").expect("namespace");
+    let ns = aerolite::testing::namespace(&t.db, "test").expect("namespace");
     assert_eq!(ns.sweep_step(4000, 200).partitions, 200);
 }
 
@@ -329,7 +329,9 @@ fn ex_sweep_lock_rechecks() {
     let k = key(1);
     put_ok(&t, &ttl(E::Seconds(10)), &k, &[bin("a", 1)]);
     t.clock.advance_s(11);
-    let ns = t.db.namespace("test").expect("ns").clone();
+    let ns = aerolite::testing::namespace(&t.db, "test")
+        .expect("ns")
+        .clone();
     let guard = ns.locks.acquire(k.digest, 0, None).expect("lock");
     let sweeper = {
         let ns = ns.clone();

@@ -101,7 +101,7 @@ fn open(
 type Written = HashMap<u8, Vec<(u32, Vec<(String, Value)>)>>;
 
 fn check(db: &Database, written: &Written) {
-    let ns = db.namespace("test").expect("namespace test exists");
+    let ns = aerolite::testing::namespace(&db, "test").expect("namespace test exists");
     let digests: HashSet<_> = (0..KEYS).map(|k| key(k).digest).collect();
     for p in 0..aerolite::record::key::PARTITIONS {
         for d in ns.index.partition(p).keys() {
@@ -178,7 +178,7 @@ fn run(input: Input) {
                 let _ = db.delete(&p, &key(*k));
             }
             Op::Flush => {
-                let ns = db.namespace("test").expect("namespace test exists");
+                let ns = aerolite::testing::namespace(&db, "test").expect("namespace test exists");
                 let _ = ns.storage.flush_step(true);
             }
             Op::Advance(ms) => clock.advance_ms(i64::from(*ms)),

@@ -1,5 +1,5 @@
 //! Key choosers for the benchmark: uniform and (scrambled) zipfian over record numbers `0..n`,
-//! seeded through [`crate::rng::Rng`] so every run with the same seed draws the same keys.
+//! seeded through `crate::rng::Rng` so every run with the same seed draws the same keys.
 //!
 //! Invariants: `next_key()` always returns a value in `0..n`; the zipfian chooser follows YCSB's
 //! `ZipfianGenerator` (Gray et al., "Quickly generating billion-record synthetic databases",

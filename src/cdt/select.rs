@@ -88,6 +88,7 @@ pub trait Elements {
     /// Element count `n`.
     fn len(&self) -> usize;
     /// No elements.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     fn is_empty(&self) -> bool {
         self.len() == 0
     }

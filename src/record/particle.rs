@@ -170,6 +170,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Decode one value from the whole of `buf` (trailing bytes are an error).
+#[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
 pub fn decode_all(buf: &[u8]) -> Result<Value, DecodeError> {
     let mut r = Reader::new(buf);
     let v = decode(&mut r, 0)?;

@@ -15,23 +15,28 @@
 //!   only for tests and tooling;
 //! - everything random comes from the cluster's seed; simulated time is the only time.
 
-pub mod client;
-pub mod cluster;
-pub mod exactly_once;
-pub mod fabric;
-pub mod failover;
-pub mod faults;
-pub mod ground_truth;
-pub mod master;
-pub mod membership;
-pub mod message;
-pub mod node;
-pub mod replica;
+mod client;
+mod cluster;
+mod exactly_once;
+mod fabric;
+mod failover;
+mod faults;
+mod ground_truth;
+mod master;
+mod membership;
+mod message;
+mod node;
+mod replica;
+#[doc(hidden)] // the `aerolite scenario in-doubt` harness and its tests
 pub mod scenario;
 
 pub use client::{CallReport, Client};
 pub use cluster::{Cluster, ClusterConfig, NodeNamespaces};
-pub use exactly_once::{operate_once, txn_status, OnCluster, OnceOutcome, OncePolicy, TxnStatus};
+pub use exactly_once::{
+    guarded_ops, operate_once, operate_once_with_stats, txn_status, OnCluster, OnceOutcome,
+    OncePolicy, OnceStats, TxnStatus,
+};
+pub use fabric::FabricStats;
 pub use failover::ConflictReport;
 pub use faults::{FaultMix, Faults, MessageFault, MessageRule};
 pub use ground_truth::{Application, GroundTruth};

@@ -76,11 +76,13 @@ impl BlockTable {
     }
 
     /// Number of blocks.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn len(&self) -> usize {
         self.blocks.len()
     }
 
     /// Whether there are no blocks.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
     }
@@ -285,6 +287,7 @@ impl BlockTable {
     }
 
     /// Sum of used bytes (for assertions and stats).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn used_total(&self) -> u64 {
         self.blocks.iter().map(|b| b.used).sum()
     }

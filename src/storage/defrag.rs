@@ -15,6 +15,7 @@ pub fn lwm_bytes(block_size: u32, lwm_pct: u8) -> u64 {
 
 /// Steady-state bound on device bytes per client byte: a block is rewritten when at most a
 /// fraction `L` of it is live, so each block of new data costs at most `1 / (1 − L)` blocks.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
 pub fn write_amplification_bound(lwm_pct: u8) -> f64 {
     1.0 / (1.0 - f64::from(lwm_pct.min(99)) / 100.0)
 }
@@ -55,6 +56,7 @@ impl DefragQueue {
     }
 
     /// Whether empty.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn is_empty(&self) -> bool {
         self.q.is_empty()
     }

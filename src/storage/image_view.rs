@@ -34,7 +34,7 @@ impl KeyRef<'_> {
     }
 
     /// An owned copy.
-    pub fn to_owned(&self) -> UserKeyBytes {
+    pub fn to_owned(self) -> UserKeyBytes {
         UserKeyBytes {
             type_byte: self.type_byte,
             bytes: self.bytes.to_vec(),
@@ -139,7 +139,7 @@ impl<'a> ImageView<'a> {
             void_time: self.void_time,
             tombstone: self.tombstone,
             set_name: self.set_name.to_string(),
-            key: self.key.as_ref().map(KeyRef::to_owned),
+            key: self.key.map(KeyRef::to_owned),
             block_seq: self.block_seq,
         }
     }

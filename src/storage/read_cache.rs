@@ -35,16 +35,19 @@ impl PostWriteCache {
     }
 
     /// Blocks held.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
     /// Whether nothing is held.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 
     /// Capacity in blocks.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn capacity(&self) -> usize {
         self.capacity
     }

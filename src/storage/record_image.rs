@@ -21,6 +21,7 @@ pub const VERSION: u8 = 1;
 pub const ALIGN: usize = 16;
 
 /// Byte offsets (storage-format.md table "Record image header").
+#[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
 pub mod off {
     /// u16 magic.
     pub const MAGIC: usize = 0;
@@ -222,6 +223,7 @@ pub fn peek_len(buf: &[u8]) -> Option<usize> {
 
 /// Decode and verify an image occupying the start of `buf` (header and every bin; the checks
 /// live in [`ImageView`]).
+#[cfg_attr(not(any(feature = "testing", feature = "cli")), allow(dead_code))] // inspect and tests
 pub fn decode(buf: &[u8]) -> Result<Image, DecodeError> {
     let v = ImageView::parse(buf)?;
     Ok(Image {

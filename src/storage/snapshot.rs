@@ -21,6 +21,7 @@ pub const HEADER_LEN: usize = 64;
 pub const ENTRY_LEN: usize = 52;
 
 /// Byte offsets of the fixed header (storage-format.md table "Index snapshot header").
+#[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
 pub mod off {
     /// `[u8; 8]` magic.
     pub const MAGIC: usize = 0;
@@ -43,6 +44,7 @@ pub mod off {
 }
 
 /// Byte offsets inside one entry (table "Index snapshot entry").
+#[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
 pub mod entry_off {
     /// 20-byte digest.
     pub const DIGEST: usize = 0;

@@ -340,11 +340,13 @@ impl DeviceStorage {
     }
 
     /// Name of the I/O backend of the first device.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn backend_kind(&self) -> &'static str {
         self.devices[0].kind()
     }
 
     /// Device-set id.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn device_set_id(&self) -> u64 {
         self.device_set_id
     }

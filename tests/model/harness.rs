@@ -184,7 +184,7 @@ impl Harness {
     /// Forget every record and reset the clock, so that one database serves many inputs (the
     /// fuzzer's per-input setup would otherwise dominate). Uses the engine's own removal step.
     pub fn reset(&mut self) {
-        let ns = self.db.namespace("test").expect("namespace test exists");
+        let ns = aerolite::testing::namespace(&self.db, "test").expect("namespace test exists");
         for key in record_base_keys() {
             let d = key.digest;
             if let Some(e) = ns.index.get(&d) {
@@ -352,7 +352,8 @@ impl Harness {
                 let got = if self.full_sweep {
                     self.db.sweep_expired().reaped
                 } else {
-                    let ns = self.db.namespace("test").expect("namespace test exists");
+                    let ns = aerolite::testing::namespace(&self.db, "test")
+                        .expect("namespace test exists");
                     record_base_keys()
                         .iter()
                         .map(|k| ns.sweep_step(usize::from(k.partition_id()), 1).reaped)
@@ -370,9 +371,7 @@ impl Harness {
     /// The engine's full stored state of record `d` as a model entry (None = no index entry);
     /// Err when its image does not load (a corrupt record would be served).
     pub fn engine_entry(&self, d: &aerolite::Digest) -> Result<Option<super::Entry>, String> {
-        let ns = self
-            .db
-            .namespace("test")
+        let ns = aerolite::testing::namespace(&self.db, "test")
             .ok_or_else(|| "namespace test is gone".to_string())?;
         let Some(e) = ns.index.get(d) else {
             return Ok(None);
@@ -401,9 +400,7 @@ impl Harness {
 
     /// Compare every record's full stored state with the model.
     pub fn check_state(&self) -> Result<(), String> {
-        let ns = self
-            .db
-            .namespace("test")
+        let ns = aerolite::testing::namespace(&self.db, "test")
             .ok_or_else(|| "namespace test is gone".to_string())?;
         for key in record_base_keys() {
             let d = key.digest;

@@ -248,7 +248,7 @@ impl Run {
             });
         }
         if std::env::var("SIM_DEBUG").is_ok() {
-            let ns = self.h.db.namespace("test").ok_or("namespace gone")?;
+            let ns = aerolite::testing::namespace(&self.h.db, "test").ok_or("namespace gone")?;
             eprintln!(
                 "crash: commit {} torn {torn} ios {} stats {:?} space {:?}",
                 self.commit_to_device,
@@ -491,7 +491,7 @@ impl Run {
     /// After an injected fault surfaced: if the store failed (write or sync error), writes are
     /// refused until reopen; then crash and check.
     fn after_fault(&mut self) -> Result<(), String> {
-        let ns = self.h.db.namespace("test").ok_or("namespace gone")?;
+        let ns = aerolite::testing::namespace(&self.h.db, "test").ok_or("namespace gone")?;
         if ns.storage.space().stop_writes {
             let k = &record_base_keys()[0];
             let r = self
@@ -589,7 +589,8 @@ impl Run {
                 78..=80 => self.plain(Step::Sweep)?,
                 81..=84 => {
                     self.log.push("flush".into());
-                    let ns = self.h.db.namespace("test").ok_or("namespace gone")?;
+                    let ns =
+                        aerolite::testing::namespace(&self.h.db, "test").ok_or("namespace gone")?;
                     match ns.storage.flush_step(true) {
                         Ok(_) if !self.triggered() => self.durable_point(),
                         Ok(_) => self.note_states(),
@@ -602,7 +603,8 @@ impl Run {
                 }
                 85..=86 => {
                     self.log.push("defrag".into());
-                    let ns = self.h.db.namespace("test").ok_or("namespace gone")?;
+                    let ns =
+                        aerolite::testing::namespace(&self.h.db, "test").ok_or("namespace gone")?;
                     match ns.defrag_step(2) {
                         Ok(_) => {}
                         Err(_) if self.triggered() => {

@@ -102,7 +102,7 @@ pub fn tmp() -> tempfile::TempDir {
 
 /// Flush namespace "test"'s write buffer to the device now, partial block included.
 pub fn flush(db: &Database) {
-    db.namespace("test")
+    aerolite::testing::namespace(db, "test")
         .expect("namespace")
         .storage
         .flush_step(true)
