@@ -1,7 +1,11 @@
 //! `aerolite inspect PATH [--verify]`: print a device's header and a per-block summary as a cold
 //! start would see it (storage-format.md); with `--verify`, decode every accepted image fully and
-//! exit 2 if anything is corrupt (bad image, unparsed bytes, invalid block header, bad header).
-//! Reads only; never writes to the device.
+//! exit 2 if anything is damaged: no valid device header, an invalid or misdirected block header,
+//! an accepted image that does not decode, or bytes the block's current incarnation wrote that are
+//! not accepted images. The block classification is the cold start's own
+//! (`cold_start::scan_block`, "damaged"): stale, corrupt or unparsed bytes in the tail of a reused
+//! block are an earlier incarnation's leftovers (a freed block keeps its old contents), which the
+//! cold start skips, and are listed but not damage. Reads only; never writes to the device.
 
 use crate::storage::cold_start::{scan_block, ScanCounts};
 use crate::storage::header::{self, DeviceHeader};
@@ -50,8 +54,8 @@ pub fn run(path: &Path, verify: bool, out: &mut impl Write) -> std::io::Result<i
     )?;
     writeln!(
         out,
-        "{:>7} {:>10} {:>7} {:>10} {:>6} {:>8} {:>9}",
-        "block", "seq", "images", "img bytes", "stale", "corrupt", "unparsed"
+        "{:>7} {:>10} {:>7} {:>10} {:>6} {:>8} {:>9} {:>8}",
+        "block", "seq", "images", "img bytes", "stale", "corrupt", "unparsed", "damaged"
     )?;
     let bs = h.block_size as usize;
     let mut buf = vec![0u8; bs];
@@ -81,21 +85,23 @@ pub fn run(path: &Path, verify: bool, out: &mut impl Write) -> std::io::Result<i
         }
         writeln!(
             out,
-            "{global:>7} {:>10} {:>7} {bytes:>10} {:>6} {:>8} {:>9}",
+            "{global:>7} {:>10} {:>7} {bytes:>10} {:>6} {:>8} {:>9} {:>8}",
             bh.block_seq,
             s.images.len(),
             s.counts.stale,
             s.counts.corrupt,
-            s.counts.unparsed
+            s.counts.unparsed,
+            s.counts.damaged
         )?;
     }
     writeln!(
         out,
-        "total: {} blocks ({} never written, {} invalid), {} images, {} stale, {} corrupt, {} unparsed runs",
-        total.blocks, blank, total.invalid_blocks, total.accepted, total.stale, total.corrupt, total.unparsed
+        "total: {} blocks ({} never written, {} invalid), {} images, {} stale, {} corrupt, {} unparsed runs, {} damaged runs",
+        total.blocks, blank, total.invalid_blocks, total.accepted, total.stale, total.corrupt, total.unparsed, total.damaged
     )?;
     if verify {
-        let bad = total.corrupt + total.unparsed + total.invalid_blocks + undecodable;
+        // Exactly the cold start's rule: leftovers of earlier incarnations are not damage.
+        let bad = total.damaged + total.invalid_blocks + undecodable;
         writeln!(
             out,
             "verify: {} ({} images failed full decoding)",

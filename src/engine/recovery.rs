@@ -45,6 +45,11 @@ pub struct RecoveryStats {
     /// open leave no trace (a non-durable delete writes nothing) and are not counted; 0 when
     /// there is no such reference.
     pub resurrected: u64,
+    /// Why the index snapshot the clean device headers promised was not used and the index was
+    /// rebuilt by a cold start instead: missing, damaged, of another session, or failing the
+    /// entry checks of `storage::snapshot_check` (forged locations, sizes, flags, set table,
+    /// block sequences). `None` when the snapshot was used or none was due (unclean shutdown).
+    pub snapshot_rejected: Option<&'static str>,
     /// Whether a reference index was available to count `resurrected`.
     pub resurrection_reference: bool,
     /// Winners dropped because they were expired at restart.
@@ -93,7 +98,13 @@ pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoverySta
             }
             ns.index.restore(image.entries);
         }
-        Restore::Scan(reference) => cold_start(ns, reference, progress, &mut stats)?,
+        Restore::Scan {
+            reference,
+            snapshot_rejected,
+        } => {
+            stats.snapshot_rejected = snapshot_rejected;
+            cold_start(ns, reference, progress, &mut stats)?
+        }
     }
     let mut live: Vec<(Location, u32)> = Vec::with_capacity(ns.index.len());
     for p in 0..PARTITIONS {

@@ -7,7 +7,17 @@
 //! equals the header's (otherwise it is *stale*, left from an earlier incarnation) and jumps over
 //! it; a unit with image magic that fails verification is *corrupt*; other non-zero units not
 //! inside a verified image are *unparsed* (counted once per run). Nothing here panics on any input.
+//!
+//! Damage (what `aerolite inspect --verify` reports): the current incarnation writes its images
+//! back to back from the header, and every device write covers whole flush units (4096 bytes)
+//! that are zero past the last image; a freed block keeps its old contents beyond that, so stale
+//! images, corrupt units and unparsed runs there are the earlier incarnation's tail, not damage.
+//! Counted as *damaged* (one per run) is anything else that is not an accepted image: a gap before
+//! an accepted image, a unit with image magic carrying this block's sequence or starting right
+//! after the last accepted image (a damaged current image), and non-zero bytes between the last
+//! accepted image and the end of its flush unit. A torn write of a power loss shows as damage too.
 
+use crate::storage::device::align_up;
 use crate::storage::record_image::{self, ALIGN};
 use crate::storage::write_block::{BlockHeader, BlockState, HEADER_LEN};
 
@@ -39,6 +49,9 @@ pub struct ScanCounts {
     pub corrupt: u64,
     /// Runs of non-zero bytes that belong to no verified image.
     pub unparsed: u64,
+    /// Runs of bytes the current incarnation wrote that are not accepted images (module docs):
+    /// real damage, unlike stale, corrupt or unparsed bytes in the tail of a reused block.
+    pub damaged: u64,
 }
 
 impl ScanCounts {
@@ -51,8 +64,13 @@ impl ScanCounts {
         self.stale += o.stale;
         self.corrupt += o.corrupt;
         self.unparsed += o.unparsed;
+        self.damaged += o.damaged;
     }
 }
+
+/// Every device write of a block covers whole units of this size, zero past the last image
+/// (storage-format.md §"Writing rules"; `device::ALIGN`).
+const FLUSH_UNIT: usize = crate::storage::device::ALIGN;
 
 fn has_magic(b: &[u8]) -> bool {
     b.len() >= 3
@@ -82,6 +100,8 @@ pub fn scan_block(buf: &[u8], block_id: u32, device_set_id: u64) -> BlockScan {
     out.header = Some(header);
     let mut pos = HEADER_LEN;
     let mut in_garbage = false;
+    // End of the last unit known to be the current incarnation's although not accepted.
+    let mut damaged_end = 0;
     while pos + ALIGN <= buf.len() {
         let rest = &buf[pos..];
         if has_magic(rest) {
@@ -97,6 +117,11 @@ pub fn scan_block(buf: &[u8], block_id: u32, device_set_id: u64) -> BlockScan {
                 continue;
             }
             out.counts.corrupt += 1;
+            if record_image::block_seq_of(rest) == Some(header.block_seq)
+                || pos == images_end(&out.images)
+            {
+                damaged_end = pos + ALIGN;
+            }
             in_garbage = true;
         } else if rest[..ALIGN].iter().any(|&x| x != 0) {
             if !in_garbage {
@@ -108,7 +133,36 @@ pub fn scan_block(buf: &[u8], block_id: u32, device_set_id: u64) -> BlockScan {
         }
         pos += ALIGN;
     }
+    out.counts.damaged = damaged_runs(buf, &out.images, damaged_end);
     out
+}
+
+/// End of the last accepted image (the header's end when there is none).
+fn images_end(images: &[(u32, u32)]) -> usize {
+    images
+        .last()
+        .map_or(HEADER_LEN, |&(off, len)| (off + len) as usize)
+}
+
+/// Damaged runs of a block (module docs): gaps before accepted images, damaged current units
+/// beyond the last one, else non-zero bytes in the rest of the last image's flush unit.
+fn damaged_runs(buf: &[u8], images: &[(u32, u32)], damaged_end: usize) -> u64 {
+    let mut runs = 0;
+    let mut cursor = HEADER_LEN;
+    for &(off, len) in images {
+        let (off, len) = (off as usize, len as usize);
+        assert!(
+            off >= cursor && off + len <= buf.len(),
+            "images ascend inside the block"
+        );
+        runs += u64::from(off > cursor);
+        cursor = off + len;
+    }
+    if damaged_end > cursor {
+        return runs + 1;
+    }
+    let unit_end = (align_up(cursor as u64, FLUSH_UNIT as u64) as usize).min(buf.len());
+    runs + u64::from(buf[cursor..unit_end].iter().any(|&b| b != 0))
 }
 
 #[cfg(test)]
@@ -136,7 +190,11 @@ mod tests {
     }
 
     fn block(seq: u64, images: &[Vec<u8>]) -> Vec<u8> {
-        let mut b = vec![0u8; 4096];
+        sized_block(4096, seq, images)
+    }
+
+    fn sized_block(size: usize, seq: u64, images: &[Vec<u8>]) -> Vec<u8> {
+        let mut b = vec![0u8; size];
         BlockHeader {
             block_seq: seq,
             device_set_id: 1,
@@ -176,5 +234,55 @@ mod tests {
         let scan = scan_block(&b, 3, 1);
         assert_eq!(scan.images.len(), 1);
         assert_eq!(scan.counts.unparsed, 1);
+    }
+
+    /// A reused block: the current incarnation's images in the first flush unit, then an earlier
+    /// incarnation's stale images, a remnant and a corrupt old unit — none of it damage.
+    fn reused_block() -> (Vec<u8>, usize) {
+        let current = [image(1, 9), image(2, 9)];
+        let mut b = sized_block(3 * FLUSH_UNIT, 9, &current);
+        // The remnant of an old image cut at the flush unit, old images, one of them damaged.
+        b[FLUSH_UNIT..FLUSH_UNIT + 48].fill(0xEE);
+        let old = image(7, 5);
+        for i in 0..10 {
+            let at = FLUSH_UNIT + 48 + i * old.len();
+            b[at..at + old.len()].copy_from_slice(&old);
+        }
+        b[FLUSH_UNIT + 48 + 5 * old.len() + 30] ^= 1;
+        (b, HEADER_LEN + current[0].len() + current[1].len())
+    }
+
+    #[test]
+    fn the_tail_of_an_earlier_incarnation_is_not_damage() {
+        let (b, _) = reused_block();
+        let scan = scan_block(&b, 3, 1);
+        assert_eq!(scan.images.len(), 2);
+        assert_eq!(
+            (scan.counts.stale, scan.counts.unparsed, scan.counts.corrupt),
+            (9, 1, 1),
+            "{scan:?}"
+        );
+        assert_eq!(scan.counts.damaged, 0, "{scan:?}");
+    }
+
+    #[test]
+    fn damage_inside_the_current_incarnation_is_counted() {
+        let (b, end) = reused_block();
+        let first = HEADER_LEN;
+        for (at, why) in [
+            (first + 60, "flipped bit in the first image"),
+            (end - 20, "flipped bit in the last image"),
+            (end - image(2, 9).len(), "flipped magic of the last image"),
+            (end + 100, "bytes after the last image in its flush unit"),
+            (first, "flipped magic of the first image"),
+        ] {
+            let mut bad = b.clone();
+            bad[at] ^= 0x04;
+            let scan = scan_block(&bad, 3, 1);
+            assert!(scan.counts.damaged >= 1, "{why}: {scan:?}");
+        }
+        let mut zeroed = b.clone();
+        zeroed[first..first + 16].fill(0);
+        assert_eq!(scan_block(&zeroed, 3, 1).counts.damaged, 1, "zeroed start");
     }
 }

@@ -27,6 +27,7 @@ pub mod memory;
 pub mod read_cache;
 pub mod record_image;
 pub mod snapshot;
+pub mod snapshot_check;
 pub mod ssd;
 pub mod write_block;
 pub mod write_buffer;
@@ -47,7 +48,13 @@ pub enum Restore {
     /// The index must be rebuilt by `scan` (unclean shutdown or no valid snapshot), with the
     /// last clean shutdown's index as a reference for counting resurrected records when the
     /// backend still has it (storage-format.md §"Index snapshot", *reference*).
-    Scan(Option<ScanReference>),
+    Scan {
+        /// The last clean shutdown's index, if kept.
+        reference: Option<ScanReference>,
+        /// Why the snapshot the clean device headers promised was not used (missing, damaged,
+        /// or failed `snapshot_check`); `None` when the headers did not promise one.
+        snapshot_rejected: Option<snapshot_check::Doubt>,
+    },
 }
 
 /// The index of the last clean shutdown, kept to recognise zombies after a later cold start: an

@@ -41,9 +41,10 @@ use crate::storage::header::{self, DeviceHeader, SlotError};
 use crate::storage::read_cache::PostWriteCache;
 use crate::storage::record_image;
 use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
+use crate::storage::snapshot_check;
 use crate::storage::write_block;
 use crate::storage::write_buffer::WriteBuffer;
-use crate::storage::{Placement, Restore, ScanReference, SpaceState, Storage, StorageStats};
+use crate::storage::{Placement, Restore, SpaceState, Storage, StorageStats};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -256,19 +257,21 @@ impl DeviceStorage {
             Restore::Fresh
         } else {
             let snap = match &cfg.snapshot_path {
-                Some(p) => snapshot::read_file(p).ok().flatten(),
-                None => None,
+                Some(p) => snapshot::read_file(p),
+                None => Ok(None),
             };
-            match snap {
-                Some((meta, index))
-                    if clean
-                        && meta.device_set_id == first.device_set_id
-                        && meta.instance_id == first.instance_id
-                        && meta.seq_high == first.seq_high
-                        && meta.block_size == cfg.block_size
-                        && meta.block_seqs.len() == total_blocks as usize
-                        && meta.block_seqs.iter().all(|&s| s <= meta.seq_high) =>
-                {
+            let expected = snapshot_check::Expected {
+                clean,
+                device_set_id: first.device_set_id,
+                instance_id: first.instance_id,
+                seq_high: first.seq_high,
+                geometry: snapshot_check::Geometry {
+                    block_size: cfg.block_size,
+                    total_blocks,
+                },
+            };
+            match snapshot_check::decide(snap, &expected) {
+                snapshot_check::Decision::Load(meta, index) => {
                     for (b, s) in meta.block_seqs.iter().enumerate() {
                         blocks.restore_seq(b as u32, *s);
                     }
@@ -276,20 +279,10 @@ impl DeviceStorage {
                     fast_restart = true;
                     Restore::Snapshot(index)
                 }
-                // Not usable for a fast restart, but a CRC-valid index of an earlier clean
-                // shutdown of these devices: the cold start's reference for resurrections.
-                Some((meta, index))
-                    if meta.device_set_id == first.device_set_id
-                        && meta.block_size == cfg.block_size =>
-                {
-                    let mut digests: Vec<_> = index.entries.iter().map(|(d, _)| *d).collect();
-                    digests.sort_unstable();
-                    Restore::Scan(Some(ScanReference {
-                        seq_high: meta.seq_high,
-                        digests,
-                    }))
-                }
-                _ => Restore::Scan(None),
+                snapshot_check::Decision::Scan(reference, snapshot_rejected) => Restore::Scan {
+                    reference,
+                    snapshot_rejected,
+                },
             }
         };
         let cache_blocks = usize::try_from((cfg.post_write_cache / bs).saturating_mul(n as u64))
