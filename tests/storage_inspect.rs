@@ -59,10 +59,9 @@ fn inspect_prints_header_and_verify_detects_a_flip() {
 
 /// Flush, then defragment until nothing is queued.
 fn maintain(db: &Database) {
-    let ns = db.namespace("test").expect("namespace");
-    ns.storage.flush_step(true).expect("flush");
-    while ns.defrag_step(8).expect("defrag").blocks > 0 {
-        ns.storage.flush_step(true).expect("flush");
+    db.flush().expect("flush");
+    while db.defrag_step("test", 8).expect("defrag").blocks > 0 {
+        db.flush().expect("flush");
     }
 }
 
