@@ -36,6 +36,13 @@ fn fail_in(faulty: &FaultyDevice, extra: u64) {
     });
 }
 
+/// Reopen the store on `faulty` with no faults planned (the restart after a failure).
+fn reopen(faulty: &Arc<FaultyDevice>, clock: &ManualClock) -> Database {
+    faulty.set_plan(FaultPlan::default());
+    let dev: Arc<dyn Device> = faulty.clone();
+    open_on(device_config(vec![dev], None).commit_to_device(true), clock).expect("reopen")
+}
+
 /// Issue 11 point 3 (ID-DEFINITIVE holds only while the image never left memory): put v=1
 /// acknowledged; the next device write (+1) or fdatasync (+2) fails; put v=2 returns 1 in doubt,
 /// and after a failed sync a restart indeed serves v=2. Failed before the fix with
@@ -56,13 +63,7 @@ fn failed_write_or_sync_after_handoff_is_in_doubt_and_may_be_stored() {
             "I/O +{extra}: the image was handed to the device: {e}"
         );
         drop(db);
-        faulty.set_plan(FaultPlan::default());
-        let dev: Arc<dyn Device> = faulty.clone();
-        let db = open_on(
-            device_config(vec![dev], None).commit_to_device(true),
-            &clock,
-        )
-        .expect("reopen");
+        let db = reopen(&faulty, &clock);
         let got = db
             .get(&ReadPolicy::default(), &key(1), Bins::All)
             .expect("record 1 after the restart");
@@ -95,9 +96,7 @@ fn write_refused_by_a_failed_store_is_definitive() {
         assert!(!e.in_doubt(), "refused before the image left memory: {e}");
     }
     drop(db);
-    faulty.set_plan(FaultPlan::default());
-    let dev: Arc<dyn Device> = faulty.clone();
-    let db = open_on(device_config(vec![dev], None), &clock).expect("reopen");
+    let db = reopen(&faulty, &clock);
     assert_eq!(
         read(&db, &key(2)),
         None,
@@ -180,4 +179,36 @@ fn failed_flush_of_defrag_copies_keeps_serving_the_durable_originals() {
             );
         }
     }
+}
+
+/// Issue 11 point 3 with the exactly-once pattern (record-model.md §22.2, seed 003): the first
+/// submission's sync fails, so its 1 must be in doubt — then `operate_once` neither reports "not
+/// applied" nor applies twice: it ends in doubt on the failed store, and after the restart (which
+/// serves the applied write) the same transaction is found already applied. Failed before the
+/// fix: the definitive 1 was returned as "not applied" although the write is stored.
+#[test]
+fn exactly_once_write_whose_sync_failed_ends_in_doubt_and_applies_once() {
+    use aerolite::replication::{operate_once, OnceOutcome, OncePolicy};
+    use aerolite::{as_bin, operations};
+    let clock = ManualClock::at_2026();
+    let (faulty, db) = open_faulty(&clock);
+    db.put(&wp(false), &key(1), &[as_bin!("n", 0)])
+        .expect("put");
+    let policy = OncePolicy {
+        max_submissions: 3,
+        sleep_between_submissions: std::time::Duration::ZERO,
+        ..OncePolicy::default()
+    };
+    let ops = [operations::add(&as_bin!("n", 1))];
+    fail_in(&faulty, 2);
+    let e = operate_once(&mut &db, &policy, &key(1), "t1", &ops).expect_err("sync fails");
+    assert!(e.in_doubt(), "the first submission reached the device: {e}");
+    drop(db);
+    let db = reopen(&faulty, &clock);
+    let again = operate_once(&mut &db, &policy, &key(1), "t1", &ops).expect("resolved");
+    assert!(matches!(again, OnceOutcome::AlreadyApplied), "{again:?}");
+    let got = db
+        .get(&ReadPolicy::default(), &key(1), Bins::All)
+        .expect("record 1");
+    assert_eq!(got.bin("n"), Some(&Value::Int(1)), "applied exactly once");
 }
