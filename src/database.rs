@@ -1,8 +1,10 @@
 //! `Database`: the public handle (in place of the official client's `Client`). Synchronous,
 //! `Send + Sync`; share it across threads with `Arc`.
 //!
-//! Invariants: every error of a write request leaves here with `in_doubt` set by ID-FORMULA and
-//! nothing else (ID-NO-ORACLE); retries happen only after Timeout or a client-side error
+//! Invariants: every error of a write request leaves here with `in_doubt` set by ID-FORMULA, or
+//! kept set when storage reported it (a device write or sync failed after the image was handed
+//! to the device: ID-DEVICE-HANDOFF, storage-format.md "Writing rules"); the engine never clears
+//! or sets it from what it knows was applied (ID-NO-ORACLE); retries happen only after Timeout or a client-side error
 //! (ID-RETRY-POLICY); once closed, every request fails with ClientError −1 and counts as not sent.
 
 use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig};
@@ -253,7 +255,9 @@ impl Database {
                         std::thread::sleep(policy.sleep_between_retries);
                         continue;
                     }
-                    let in_doubt = Error::in_doubt_formula(true, sent, e.code());
+                    // ID-FORMULA, or storage's own "in doubt" (ID-DEVICE-HANDOFF): the image
+                    // reached the device before its write or sync failed.
+                    let in_doubt = Error::in_doubt_formula(true, sent, e.code()) || e.in_doubt();
                     return Err(e.with_in_doubt(in_doubt));
                 }
             }

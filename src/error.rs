@@ -143,7 +143,9 @@ impl Error {
         self.code
     }
 
-    /// Whether the write may have been applied (record-model.md §21).
+    /// Whether the write may have been applied (record-model.md §21; also set by storage when
+    /// a device write or sync failed after the image reached the device: ID-DEVICE-HANDOFF in
+    /// storage-format.md).
     pub fn in_doubt(&self) -> bool {
         self.in_doubt
     }

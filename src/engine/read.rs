@@ -121,7 +121,7 @@ impl Namespace {
             // RP-05. When the store is refusing writes (a failed device write or sync puts it in
             // stop-writes) the tombstone may belong to a durable delete that was answered with 1;
             // its image is then not durable and `load` fails with 1, so the delete stays invisible
-            // (WP-NOCHANGE, ID-DEFINITIVE).
+            // until reopen (WP-NOCHANGE; the delete's 1 was in doubt, ID-DEVICE-HANDOFF).
             State::Tomb(_) => {
                 if self.storage.space().stop_writes {
                     self.load(&digest, &e)?;

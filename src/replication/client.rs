@@ -284,7 +284,9 @@ impl Client {
                         c.run_for(retry.sleep_ms);
                         continue;
                     }
-                    let in_doubt = Error::in_doubt_formula(is_write, sent, e.code());
+                    // ID-FORMULA, or the node's storage said so (ID-DEVICE-HANDOFF).
+                    let in_doubt = Error::in_doubt_formula(is_write, sent, e.code())
+                        || (is_write && e.in_doubt());
                     return Err(e.with_in_doubt(in_doubt));
                 }
             }

@@ -23,9 +23,11 @@
 //!   matches the block's current incarnation (the engine then checks CRC, digest, generation,
 //!   LUT and void-time);
 //! - after a failed device write or sync the store is *failed*: it refuses appends and
-//!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR); it serves
+//!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR) — in doubt
+//!   for a waiter whose image was handed to the device (ID-DEVICE-HANDOFF, `flush`); it serves
 //!   only images below the durable frontier, so a write answered with 1 is never observed
-//!   (WP-NOCHANGE);
+//!   (WP-NOCHANGE), except that a defrag copy above it is served from its durable source
+//!   (`moves`: same record version; the source block is kept until the copy is durable);
 //! - locks are taken in the order `state`, `cache`; a post-write-cache hit takes
 //!   only the cache's read lock;
 //! - the header's clean flag is cleared durably and a new instance id written (so the snapshot can never
@@ -57,6 +59,7 @@ use std::time::{Duration, Instant};
 const PRISTINE_RUN: u32 = 8;
 
 mod flush;
+mod moves;
 mod scan;
 
 struct Sealed {
@@ -80,6 +83,7 @@ struct State {
     scan: ScanCounts,
     fast_restart: bool,
     flush: flush::FlushState,
+    moves: moves::PendingMoves,
 }
 
 #[derive(Default)]
@@ -318,6 +322,7 @@ impl DeviceStorage {
                 scan: ScanCounts::default(),
                 fast_restart,
                 flush: flush::FlushState::default(),
+                moves: moves::PendingMoves::default(),
             }),
             durable_cv: Condvar::new(),
             slot_cv: Condvar::new(),
@@ -438,13 +443,14 @@ impl DeviceStorage {
         let cur = st.current.as_mut().expect("a block was opened above");
         record_image::seal(&mut image, cur.seq);
         let offset = cur.place(&image);
-        let (block, ticket) = (cur.block, cur.seq << 32 | cur.pos() as u64);
+        let (block, seq, ticket) = (cur.block, cur.seq, cur.seq << 32 | cur.pos() as u64);
         st.blocks.add(block, size as u32);
         st.live_bytes += size as u64;
         self.note_append(&mut st);
         match from {
             Some(f) => {
                 st.blocks.note_copy(f.block, ticket);
+                st.moves.note(seq, Location { block, offset }, ticket, f);
                 self.counters
                     .defrag_bytes
                     .fetch_add(size as u64, Ordering::Relaxed);
@@ -492,11 +498,14 @@ enum MemRead {
     Shared(Arc<AlignedBuf>),
     /// On the device, in the block's incarnation `seq`.
     OnDevice(u64),
+    /// A defrag copy not durable on a failed store: read its source at this location.
+    Moved(Location),
 }
 
-/// One device read of a batch: request index, block incarnation, aligned device offset, image
-/// offset in the buffer, buffer.
-type BatchRead = (usize, u64, u64, usize, AlignedBuf);
+/// One device read of a batch: request index, where the image is read (the request's location or
+/// a defrag source, `locate`), block incarnation, aligned device offset, image offset in the
+/// buffer, buffer.
+type BatchRead = (usize, Location, u64, u64, usize, AlignedBuf);
 
 /// `owner`'s bytes `[start, end)` as the owner of a `Bytes` (no copy).
 struct Slice<T> {
@@ -539,20 +548,11 @@ impl DeviceStorage {
             return Ok(MemRead::Shared(buf));
         }
         let st = self.lock();
-        // A failed store serves only durable images: one above the durable frontier may be the
-        // image of a write whose write or sync failed and was answered with 1, which no request
-        // may observe (WP-NOCHANGE, ID-DEFINITIVE).
-        let check = |seq: u64| {
-            if st.failed.is_some() && (seq << 32 | end as u64) > st.durable {
-                return err(
-                    ResultCode::ServerError,
-                    "device store failed: image not durable",
-                );
-            }
-            Ok(())
-        };
+        let check = |seq: u64| Self::not_durable(&st, location, seq, end);
         if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
-            check(c.seq)?;
+            if let Some(r) = check(c.seq) {
+                return r;
+            }
             if end <= c.pos() {
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(MemRead::Copied(Bytes::copy_from_slice(
@@ -562,19 +562,19 @@ impl DeviceStorage {
             return err(ResultCode::ServerError, "read beyond the write frontier");
         }
         if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
-            check(s.seq)?;
+            if let Some(r) = check(s.seq) {
+                return r;
+            }
             self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(MemRead::Shared(s.buf.clone()));
         }
         match st.blocks.get(location.block) {
             Some(b) if b.state != BlockState::Free && b.seq != 0 => {
-                check(b.seq)?;
-                Ok(MemRead::OnDevice(b.seq))
+                check(b.seq).unwrap_or(Ok(MemRead::OnDevice(b.seq)))
             }
-            Some(b) => {
-                check(b.seq)?;
+            Some(b) => check(b.seq).unwrap_or_else(|| {
                 err(ResultCode::ServerError, format!("no block at {location:?}"))
-            }
+            }),
             None => err(ResultCode::ServerError, format!("no block at {location:?}")),
         }
     }
@@ -655,19 +655,20 @@ impl Storage for DeviceStorage {
     }
 
     fn read(&self, location: Location, size: u32) -> Result<Bytes> {
-        let (start, end) = self.image_range(location, size)?;
-        let seq = match self.read_memory(location, start, end)? {
+        let (location, start, end, found) = self.locate(location, size)?;
+        let seq = match found {
             MemRead::Copied(b) => return Ok(b),
             MemRead::Shared(buf) => return Ok(Bytes::from_owner(Slice::new(buf, start, end))),
             MemRead::OnDevice(seq) => seq,
+            MemRead::Moved(_) => unreachable!("locate resolves moves"),
         };
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
         self.read_device(location, seq, start, end)
     }
 
     fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
-        let (start, end) = self.image_range(location, size)?;
-        let seq = match self.read_memory(location, start, end)? {
+        let (location, start, end, found) = self.locate(location, size)?;
+        let seq = match found {
             MemRead::Copied(b) => {
                 visit(&b);
                 return Ok(());
@@ -677,6 +678,7 @@ impl Storage for DeviceStorage {
                 return Ok(());
             }
             MemRead::OnDevice(seq) => seq,
+            MemRead::Moved(_) => unreachable!("locate resolves moves"),
         };
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
         if !self.read_page_cache {
@@ -700,27 +702,25 @@ impl Storage for DeviceStorage {
         let mut pending: Vec<Vec<BatchRead>> =
             (0..self.devices.len()).map(|_| Vec::new()).collect();
         for (i, (location, size)) in reqs.iter().enumerate() {
-            let r = self.image_range(*location, *size).and_then(|(start, end)| {
-                Ok((start, end, self.read_memory(*location, start, end)?))
-            });
-            let (start, end, seq) = match r {
+            let (location, start, end, seq) = match self.locate(*location, *size) {
                 Err(e) => {
                     out[i] = Some(Err(e));
                     continue;
                 }
-                Ok((_, _, MemRead::Copied(b))) => {
+                Ok((_, _, _, MemRead::Copied(b))) => {
                     out[i] = Some(Ok(b));
                     continue;
                 }
-                Ok((start, end, MemRead::Shared(buf))) => {
+                Ok((_, start, end, MemRead::Shared(buf))) => {
                     out[i] = Some(Ok(Bytes::from_owner(Slice::new(buf, start, end))));
                     continue;
                 }
-                Ok((start, end, MemRead::OnDevice(seq))) => (start, end, seq),
+                Ok((location, start, end, MemRead::OnDevice(seq))) => (location, start, end, seq),
+                Ok((_, _, _, MemRead::Moved(_))) => unreachable!("locate resolves moves"),
             };
             self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
             if self.read_page_cache {
-                out[i] = Some(self.read_device(*location, seq, start, end));
+                out[i] = Some(self.read_device(location, seq, start, end));
                 continue;
             }
             let (dev, block_off) = self.place_of(location.block);
@@ -728,7 +728,8 @@ impl Storage for DeviceStorage {
             let lo = align_down(block_off + start as u64, a);
             let hi = align_up(block_off + end as u64, a);
             let at = (block_off + start as u64 - lo) as usize;
-            pending[dev].push((i, seq, lo, at, AlignedBuf::zeroed((hi - lo) as usize)));
+            let buf = AlignedBuf::zeroed((hi - lo) as usize);
+            pending[dev].push((i, location, seq, lo, at, buf));
         }
         for (dev, mut reads) in pending.into_iter().enumerate() {
             if reads.is_empty() {
@@ -737,12 +738,12 @@ impl Storage for DeviceStorage {
             let batch = {
                 let mut extents: Vec<(u64, &mut [u8])> = reads
                     .iter_mut()
-                    .map(|(_, _, lo, _, buf)| (*lo, buf.as_mut_slice()))
+                    .map(|(_, _, _, lo, _, buf)| (*lo, buf.as_mut_slice()))
                     .collect();
                 self.devices[dev].read_batch(&mut extents)
             };
-            for (i, seq, _, at, buf) in reads {
-                let (location, size) = reqs[i];
+            for (i, location, seq, _, at, buf) in reads {
+                let size = reqs[i].1;
                 let len = size as usize;
                 out[i] = Some(match &batch {
                     Err(_) => self
@@ -863,6 +864,7 @@ impl Storage for DeviceStorage {
         st.next_seq = st.next_seq.max(max_seq + 1);
         // Durability of everything restored is a fact; tickets of this session start above it.
         st.durable = (st.next_seq - 1) << 32 | u64::from(u32::MAX);
+        st.flush.submitted = st.durable;
         for h in st.headers.iter_mut() {
             h.instance_id = random_id();
         }

@@ -32,7 +32,11 @@
 //!   is in flight;
 //! - any write or sync error fails the store before the frontier moves past the failed batch;
 //!   from then on no later batch advances it, so the writers of every batch in flight get
-//!   ServerError 1 and a failed store serves nothing above the frontier (WP-NOCHANGE);
+//!   ServerError 1 and a failed store serves nothing above the frontier (WP-NOCHANGE) but
+//!   durable defrag sources (`moves`);
+//! - `durable ≤ submitted` (asserted in `advance`): a waiter's 1 is in doubt exactly when its
+//!   ticket is ≤ `submitted`, i.e. its image was handed to the device (ID-DEVICE-HANDOFF,
+//!   storage-format.md "Writing rules"); above it the image never left memory;
 //! - a sealed buffer leaves the flush queue (to the post-write cache, block state `Used`) only
 //!   once durable, exactly as before pipelining: defrag frees nothing earlier.
 //!
@@ -76,6 +80,9 @@ pub(super) struct FlushState {
     pub writing: bool,
     /// Highest ticket whose bytes were written (maybe not yet synced).
     pub written: u64,
+    /// Highest ticket whose bytes were handed to the device (a batch covering it began its
+    /// write phase): a failure can no longer tell its writer "not applied" (ID-DEVICE-HANDOFF).
+    pub submitted: u64,
     /// Batches numbered so far.
     pub issued: u64,
     /// Every batch ≤ this number finished.
@@ -129,6 +136,19 @@ struct Batch {
     bytes: u64,
 }
 
+/// ID-DEVICE-HANDOFF: the error of a commit-to-device writer whose `ticket` did not become
+/// durable is in doubt once its image was handed to the device — the failed write may have
+/// landed, a failed sync may still have reached the media, and a restart then serves it — and
+/// definitive only while the image never left memory (the failed store never writes it).
+fn handoff_doubt(st: &State, ticket: u64, e: Error) -> Error {
+    assert!(
+        ticket > st.durable,
+        "a durable ticket is acknowledged, not failed"
+    );
+    let handed = ticket <= st.flush.submitted;
+    e.with_in_doubt(handed)
+}
+
 impl DeviceStorage {
     /// Gather what is due and run it through both phases. `blocking`: wait for the write slot
     /// (flusher, shutdown) instead of returning `Busy` (group-commit waiters).
@@ -153,6 +173,11 @@ impl DeviceStorage {
             let Some(batch) = self.gather(&mut st, partial) else {
                 return Ok(Flushed::Nothing);
             };
+            assert!(
+                batch.target > st.durable,
+                "a batch carries bytes not yet durable"
+            );
+            st.flush.submitted = st.flush.submitted.max(batch.target);
             st.flush.writing = true;
             st.flush.in_flight += 1;
             batch
@@ -379,6 +404,11 @@ impl DeviceStorage {
             st.durable = st.durable.max(t);
         }
         let durable = st.durable;
+        assert!(
+            durable <= st.flush.submitted,
+            "only bytes handed to the device become durable"
+        );
+        st.moves.on_durable(durable);
         while st
             .sealed
             .front()
@@ -408,15 +438,15 @@ impl DeviceStorage {
                     st.flush.waiters += 1;
                     counted = true;
                 }
+                if st.durable >= ticket {
+                    st.flush.waiters -= 1;
+                    return Ok(());
+                }
                 if let Some(f) = &st.failed {
                     let e =
                         Error::new(ResultCode::ServerError, format!("device store failed: {f}"));
                     st.flush.waiters -= 1;
-                    return Err(e);
-                }
-                if st.durable >= ticket {
-                    st.flush.waiters -= 1;
-                    return Ok(());
+                    return Err(handoff_doubt(&st, ticket, e));
                 }
                 // Waiters whose bytes are written sleep on `durable_cv` (woken when the
                 // frontier moves); the others on `slot_cv`, woken only when one of them may
@@ -433,8 +463,13 @@ impl DeviceStorage {
                 }
             }
             if let Err(e) = self.flush_once(true, false) {
-                self.lock().flush.waiters -= 1;
-                return Err(e);
+                let mut st = self.lock();
+                st.flush.waiters -= 1;
+                // Another batch may have made the ticket durable before the store failed.
+                if st.durable >= ticket {
+                    return Ok(());
+                }
+                return Err(handoff_doubt(&st, ticket, e));
             }
         }
     }
