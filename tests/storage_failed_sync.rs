@@ -139,15 +139,10 @@ fn failed_flush_of_defrag_copies_keeps_serving_the_durable_originals() {
         };
         let db = open_on(config(&faulty), &clock).expect("open");
         let want = load_for_defrag(&db, N);
-        let ns = db.namespace("test").expect("namespace").clone();
-        let moved = ns.defrag_step(64).expect("defrag");
+        let moved = db.defrag_step("test", 64).expect("defrag");
         assert!(moved.moved > 0, "live images were moved");
         fail_in(&faulty, 1);
-        assert!(
-            ns.storage.flush_step(true).is_err(),
-            "the copies' flush fails"
-        );
-        drop(ns);
+        assert!(db.flush().is_err(), "the copies' flush fails");
         for i in 0..N {
             assert_eq!(
                 read(&db, &key(i)).map(|r| r.0),
