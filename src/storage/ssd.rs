@@ -36,6 +36,7 @@ use crate::error::{err, Error, Result, ResultCode};
 use crate::index::Location;
 use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::{scan_block, ScanCounts};
+use crate::storage::device::lock::PathLock;
 use crate::storage::device::{self, align_down, align_up, AlignedBuf, Device, ALIGN};
 use crate::storage::header::{self, DeviceHeader, SlotError};
 use crate::storage::read_cache::PostWriteCache;
@@ -118,6 +119,9 @@ pub struct DeviceStorage {
     work_cv: Condvar,
     counters: Counters,
     abandoned: AtomicBool,
+    /// Exclusive locks on the device paths and the snapshot, held from open until shutdown,
+    /// abandon or drop (`device::lock`).
+    locks: Mutex<Vec<PathLock>>,
 }
 
 /// A random 64-bit id (device set, instance) without a random-number crate.
@@ -131,6 +135,29 @@ pub fn random_id() -> u64 {
     );
     h.write_u32(std::process::id());
     h.finish() | 1
+}
+
+/// The configured devices, or the paths opened and locked (devices first, then the snapshot):
+/// a path another open store holds is refused before anything is read or written.
+fn open_devices(cfg: &DeviceConfig) -> Result<(Vec<Arc<dyn Device>>, Vec<PathLock>)> {
+    let mut locks = Vec::with_capacity(cfg.paths.len() + 1);
+    let devices = match &cfg.devices {
+        Some(d) => d.0.clone(),
+        None => {
+            let mut devices = Vec::with_capacity(cfg.paths.len());
+            for p in &cfg.paths {
+                let (d, held) =
+                    device::open_locked(p, cfg.file_size_bytes, cfg.direct_io, cfg.io_backend)?;
+                devices.push(d);
+                locks.push(held);
+            }
+            devices
+        }
+    };
+    if let Some(p) = &cfg.snapshot_path {
+        locks.push(device::lock::lock_snapshot(p)?);
+    }
+    Ok((devices, locks))
 }
 
 fn slot_error(i: usize, e: SlotError) -> Error {
@@ -158,14 +185,7 @@ impl DeviceStorage {
         background: bool,
     ) -> Result<DeviceStorage> {
         cfg.validate()?;
-        let devices: Vec<Arc<dyn Device>> = match &cfg.devices {
-            Some(d) => d.0.clone(),
-            None => cfg
-                .paths
-                .iter()
-                .map(|p| device::open_path(p, cfg.file_size_bytes, cfg.direct_io, cfg.io_backend))
-                .collect::<Result<_>>()?,
-        };
+        let (devices, locks) = open_devices(cfg)?;
         let n = devices.len();
         let bs = cfg.block_size as u64;
         let per_device = devices
@@ -331,7 +351,17 @@ impl DeviceStorage {
             work_cv: Condvar::new(),
             counters: Counters::default(),
             abandoned: AtomicBool::new(false),
+            locks: Mutex::new(locks),
         })
+    }
+
+    /// Give up the exclusive locks on the device paths and the snapshot (at close; nothing is
+    /// written afterwards).
+    fn release_locks(&self) {
+        // A poisoned lock list still holds plain file handles: release them all the same.
+        let mut held = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        held.clear();
+        assert!(held.is_empty(), "every lock released");
     }
 
     /// Largest image one block holds.
@@ -957,6 +987,33 @@ impl Storage for DeviceStorage {
     }
 
     fn shutdown(&self, index: Option<&IndexImage>) -> Result<()> {
+        let r = self.shutdown_writes(index);
+        self.release_locks();
+        r
+    }
+
+    fn wants_snapshot(&self) -> bool {
+        self.snapshot_path.is_some()
+    }
+
+    fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Release);
+        let mut st = self.lock();
+        st.failed = Some("abandoned (simulated crash)".into());
+        self.durable_cv.notify_all();
+        self.slot_cv.notify_all();
+        drop(st);
+        self.release_locks();
+    }
+
+    fn tomb_reclaim_period(&self) -> Option<Duration> {
+        self.tomb_period
+    }
+}
+
+impl DeviceStorage {
+    /// Shutdown's writes: flush everything, then the snapshot and clean headers.
+    fn shutdown_writes(&self, index: Option<&IndexImage>) -> Result<()> {
         if self.abandoned.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -977,21 +1034,5 @@ impl Storage for DeviceStorage {
             self.write_headers(&mut st, true)?;
         }
         Ok(())
-    }
-
-    fn wants_snapshot(&self) -> bool {
-        self.snapshot_path.is_some()
-    }
-
-    fn abandon(&self) {
-        self.abandoned.store(true, Ordering::Release);
-        let mut st = self.lock();
-        st.failed = Some("abandoned (simulated crash)".into());
-        self.durable_cv.notify_all();
-        self.slot_cv.notify_all();
-    }
-
-    fn tomb_reclaim_period(&self) -> Option<Duration> {
-        self.tomb_period
     }
 }
