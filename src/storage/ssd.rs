@@ -393,6 +393,27 @@ impl DeviceStorage {
         )
     }
 
+    /// Why writes are stopped (SN-REQ-WRITE-ERROR, WP-04), or `None`.
+    fn stop_cause(&self, st: &State) -> Option<String> {
+        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
+        let free = st.blocks.free_count() as u64;
+        if let Some(f) = &st.failed {
+            Some(format!("device store failed: {f}"))
+        } else if st.live_bytes * 100 >= capacity * self.stop_used_pct {
+            Some(format!(
+                "{} live bytes of a {capacity} byte device store reach stop_writes_used_pct {}",
+                st.live_bytes, self.stop_used_pct
+            ))
+        } else if free * 100 < u64::from(self.total_blocks) * self.stop_avail_pct {
+            Some(format!(
+                "{free} free blocks of {} are below stop_writes_avail_pct {}",
+                self.total_blocks, self.stop_avail_pct
+            ))
+        } else {
+            None
+        }
+    }
+
     fn fail(&self, st: &mut State, e: &Error) {
         if st.failed.is_none() {
             st.failed = Some(e.detail().to_string());
@@ -833,14 +854,14 @@ impl Storage for DeviceStorage {
 
     fn space(&self) -> SpaceState {
         let st = self.lock();
-        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
-        let free = st.blocks.free_count() as u64;
         SpaceState {
             overloaded: st.sealed.len() as u64 * self.block_size as u64 > self.max_write_cache,
-            stop_writes: st.failed.is_some()
-                || st.live_bytes * 100 >= capacity * self.stop_used_pct
-                || free * 100 < u64::from(self.total_blocks) * self.stop_avail_pct,
+            stop_writes: self.stop_cause(&st).is_some(),
         }
+    }
+
+    fn stop_writes_cause(&self) -> Option<String> {
+        self.stop_cause(&self.lock())
     }
 
     fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
