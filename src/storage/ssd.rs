@@ -137,9 +137,12 @@ pub fn random_id() -> u64 {
     h.finish() | 1
 }
 
+/// Opened devices and the locks held on their paths and the snapshot.
+type OpenedDevices = (Vec<Arc<dyn Device>>, Vec<PathLock>);
+
 /// The configured devices, or the paths opened and locked (devices first, then the snapshot):
 /// a path another open store holds is refused before anything is read or written.
-fn open_devices(cfg: &DeviceConfig) -> Result<(Vec<Arc<dyn Device>>, Vec<PathLock>)> {
+fn open_devices(cfg: &DeviceConfig) -> Result<OpenedDevices> {
     let mut locks = Vec::with_capacity(cfg.paths.len() + 1);
     let devices = match &cfg.devices {
         Some(d) => d.0.clone(),

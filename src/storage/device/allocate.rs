@@ -21,9 +21,8 @@ const ZERO_CHUNK: usize = 1 << 20;
 
 /// Whether `e` says the filesystem or device has no room (or the user's quota is exhausted).
 pub fn is_no_space(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::StorageFull
-        || e.kind() == io::ErrorKind::QuotaExceeded
-        || matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+    // By errno: `ErrorKind::StorageFull` is newer than the crate's minimum Rust version.
+    matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
 }
 
 /// Create `path` (absent) with `len` bytes allocated. A racing creator's file wins; the caller's
