@@ -55,18 +55,29 @@ impl ManualClock {
         ManualClock::new((1_767_225_600 - CITRUSLEAF_EPOCH_UNIX_S) * 1000)
     }
 
-    /// Move forward (or back, with a negative delta).
+    /// Move forward (or back, with a negative delta); stops at 0 and at `u64::MAX` instead of
+    /// wrapping around.
     pub fn advance_ms(&self, delta: i64) {
-        if delta >= 0 {
-            self.ms.fetch_add(delta.unsigned_abs(), Ordering::SeqCst);
-        } else {
-            self.ms.fetch_sub(delta.unsigned_abs(), Ordering::SeqCst);
-        }
+        let step = |ms: u64| {
+            Some(if delta >= 0 {
+                ms.saturating_add(delta.unsigned_abs())
+            } else {
+                ms.saturating_sub(delta.unsigned_abs())
+            })
+        };
+        // The closure always returns Some, so the update cannot fail.
+        let _ = self
+            .ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, step);
     }
 
-    /// Move forward by seconds.
+    /// Move forward by seconds (stops at `u64::MAX`).
     pub fn advance_s(&self, s: u64) {
-        self.ms.fetch_add(s * 1000, Ordering::SeqCst);
+        let step = |ms: u64| Some(ms.saturating_add(s.saturating_mul(1000)));
+        // The closure always returns Some, so the update cannot fail.
+        let _ = self
+            .ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, step);
     }
 
     /// Set the time.
@@ -78,5 +89,29 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now_ms(&self) -> u64 {
         self.ms.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11 point 9: moving back past the epoch stops at 0 instead of wrapping around;
+    /// moving forward past the end stops at `u64::MAX`.
+    #[test]
+    fn manual_clock_saturates_at_both_ends() {
+        let c = ManualClock::at_2026();
+        c.set_ms(500);
+        c.advance_ms(-1_000);
+        assert_eq!(c.now_ms(), 0, "below zero stops at 0");
+        c.advance_ms(i64::MIN);
+        assert_eq!(c.now_ms(), 0);
+        c.advance_ms(250);
+        assert_eq!(c.now_ms(), 250);
+        c.set_ms(u64::MAX - 10);
+        c.advance_ms(i64::MAX);
+        assert_eq!(c.now_ms(), u64::MAX, "past the end stops at the end");
+        c.advance_s(u64::MAX);
+        assert_eq!(c.now_ms(), u64::MAX);
     }
 }

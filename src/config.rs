@@ -46,7 +46,7 @@ impl std::fmt::Debug for DeviceHandles {
 /// | setting | default | notes |
 /// |---|---|---|
 /// | `paths` | – | files or raw devices; one write-block stripe per device |
-/// | `file_size_bytes` | 1 GiB | size given to a file that does not exist yet (sparse) |
+/// | `file_size_bytes` | 1 GiB | size given to a file that does not exist yet (allocated in full at creation) |
 /// | `block_size` | 1 MiB | write block; power of two, 16 KiB … 8 MiB |
 /// | `flush_size` | 1 MiB (capped at `block_size`) | write I/O unit of full blocks; power of two ≥ 4 KiB |
 /// | `commit_to_device` | false | CFG-COMMIT-DEVICE: ack after the image is durable (DUR-DEVICE) |
@@ -79,6 +79,12 @@ impl std::fmt::Debug for DeviceHandles {
 /// default is on. Turn it off for a dedicated device with a data set much larger than memory, or
 /// to measure device read latency (`aerolite bench --read-page-cache off`). Every image read
 /// either way is verified (block incarnation, CRC, digest, generation vs the index → 1).
+///
+/// While the store is open, every device path and the snapshot (through `snapshot_path` +
+/// `.lock`) are locked exclusively: a second open, in this process or another, fails at once
+/// with ParameterError (4) saying the path is in use. A new device file is allocated in full when
+/// it is created (a filesystem without room fails the open with "no space on device"), so the
+/// store's stop-writes, not the filesystem, decides when writes stop.
 ///
 /// `max_record_size` of the namespace is capped at the largest image one block holds
 /// (`block_size` − 32, the block header) when the namespace opens (L-RECORD-SIZE).

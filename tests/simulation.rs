@@ -63,3 +63,20 @@ fn replay() {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// Issue 11 point 9: a run leaves no index snapshot (nor its lock or temporary file) in the
+/// temporary directory. The seed is far from the CI range, so no concurrent test shares its
+/// file names (they carry the process id and the seed).
+#[test]
+fn a_run_leaves_no_snapshot_files_behind() {
+    let seed = 9_110_009;
+    sim::run_seed(seed, 40).expect("seed agrees with the model");
+    let prefix = format!("aerolite-sim-{}-{seed}.", std::process::id());
+    let left: Vec<String> = std::fs::read_dir(std::env::temp_dir())
+        .expect("list the temporary directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -71,10 +71,10 @@ impl Namespace {
             .locks
             .acquire(digest, self.config.transaction_pending_limit, deadline)?;
         // WP-04
-        if self.storage.space().stop_writes {
+        if let Some(cause) = self.storage.stop_writes_cause() {
             return err(
                 ResultCode::ServerMemError,
-                "namespace is in stop-writes (WP-04)",
+                format!("namespace is in stop-writes (WP-04): {cause}"),
             );
         }
         // WP-05 … WP-07A

@@ -118,6 +118,17 @@ impl Storage for MemoryStorage {
         }
     }
 
+    fn stop_writes_cause(&self) -> Option<String> {
+        self.space().stop_writes.then(|| {
+            format!(
+                "{} bytes used of a {} byte capacity reach stop_writes_used_pct {}",
+                self.used.load(Ordering::Relaxed),
+                self.capacity,
+                self.stop_used_pct
+            )
+        })
+    }
+
     fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
         for (i, s) in self.shards.iter().enumerate() {
             let slab = s.lock().expect("memory slab poisoned");

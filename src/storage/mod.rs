@@ -159,6 +159,9 @@ pub trait Storage: Send + Sync {
     fn wait_durable(&self, ticket: u64) -> Result<()>;
     /// Current space state.
     fn space(&self) -> SpaceState;
+    /// Why the namespace is in stop-writes, in words (`None` when it is not): the threshold
+    /// reached, or the device failure (e.g. "no space on device") that stopped writes.
+    fn stop_writes_cause(&self) -> Option<String>;
     /// Visit every image a cold start could find.
     /// Offers every image a cold start may index as `(location, block_seq, bytes)`. `block_seq`
     /// is the append sequence of the image's write block: images compare in append order by

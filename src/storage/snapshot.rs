@@ -245,9 +245,17 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let tmp = path.with_extension("tmp");
     let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
-    f.write_all(bytes).map_err(|e| io("write", e))?;
-    f.sync_all().map_err(|e| io("sync", e))?;
+    let written = f
+        .write_all(bytes)
+        .map_err(|e| io("write", e))
+        .and_then(|()| f.sync_all().map_err(|e| io("sync", e)));
     drop(f);
+    if let Err(e) = written {
+        // Best effort: a partial temporary file (e.g. on a full filesystem) is never loaded,
+        // but it holds space; the write error is the one to report.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, path).map_err(|e| io("rename", e))?;
     sync_dir(path)
 }

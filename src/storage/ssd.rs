@@ -38,6 +38,7 @@ use crate::error::{err, Error, Result, ResultCode};
 use crate::index::Location;
 use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::{scan_block, ScanCounts};
+use crate::storage::device::lock::PathLock;
 use crate::storage::device::{self, align_down, align_up, AlignedBuf, Device, ALIGN};
 use crate::storage::header::{self, DeviceHeader, SlotError};
 use crate::storage::read_cache::PostWriteCache;
@@ -123,6 +124,9 @@ pub struct DeviceStorage {
     work_cv: Condvar,
     counters: Counters,
     abandoned: AtomicBool,
+    /// Exclusive locks on the device paths and the snapshot, held from open until shutdown,
+    /// abandon or drop (`device::lock`).
+    locks: Mutex<Vec<PathLock>>,
 }
 
 /// A random 64-bit id (device set, instance) without a random-number crate.
@@ -136,6 +140,32 @@ pub fn random_id() -> u64 {
     );
     h.write_u32(std::process::id());
     h.finish() | 1
+}
+
+/// Opened devices and the locks held on their paths and the snapshot.
+type OpenedDevices = (Vec<Arc<dyn Device>>, Vec<PathLock>);
+
+/// The configured devices, or the paths opened and locked (devices first, then the snapshot):
+/// a path another open store holds is refused before anything is read or written.
+fn open_devices(cfg: &DeviceConfig) -> Result<OpenedDevices> {
+    let mut locks = Vec::with_capacity(cfg.paths.len() + 1);
+    let devices = match &cfg.devices {
+        Some(d) => d.0.clone(),
+        None => {
+            let mut devices = Vec::with_capacity(cfg.paths.len());
+            for p in &cfg.paths {
+                let (d, held) =
+                    device::open_locked(p, cfg.file_size_bytes, cfg.direct_io, cfg.io_backend)?;
+                devices.push(d);
+                locks.push(held);
+            }
+            devices
+        }
+    };
+    if let Some(p) = &cfg.snapshot_path {
+        locks.push(device::lock::lock_snapshot(p)?);
+    }
+    Ok((devices, locks))
 }
 
 fn slot_error(i: usize, e: SlotError) -> Error {
@@ -163,14 +193,7 @@ impl DeviceStorage {
         background: bool,
     ) -> Result<DeviceStorage> {
         cfg.validate()?;
-        let devices: Vec<Arc<dyn Device>> = match &cfg.devices {
-            Some(d) => d.0.clone(),
-            None => cfg
-                .paths
-                .iter()
-                .map(|p| device::open_path(p, cfg.file_size_bytes, cfg.direct_io, cfg.io_backend))
-                .collect::<Result<_>>()?,
-        };
+        let (devices, locks) = open_devices(cfg)?;
         let n = devices.len();
         let bs = cfg.block_size as u64;
         let per_device = devices
@@ -329,7 +352,17 @@ impl DeviceStorage {
             work_cv: Condvar::new(),
             counters: Counters::default(),
             abandoned: AtomicBool::new(false),
+            locks: Mutex::new(locks),
         })
+    }
+
+    /// Give up the exclusive locks on the device paths and the snapshot (at close; nothing is
+    /// written afterwards).
+    fn release_locks(&self) {
+        // A poisoned lock list still holds plain file handles: release them all the same.
+        let mut held = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        held.clear();
+        assert!(held.is_empty(), "every lock released");
     }
 
     /// Largest image one block holds.
@@ -361,6 +394,27 @@ impl DeviceStorage {
             (g % n) as usize,
             self.block_size as u64 * (1 + u64::from(g / n)),
         )
+    }
+
+    /// Why writes are stopped (SN-REQ-WRITE-ERROR, WP-04), or `None`.
+    fn stop_cause(&self, st: &State) -> Option<String> {
+        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
+        let free = st.blocks.free_count() as u64;
+        if let Some(f) = &st.failed {
+            Some(format!("device store failed: {f}"))
+        } else if st.live_bytes * 100 >= capacity * self.stop_used_pct {
+            Some(format!(
+                "{} live bytes of a {capacity} byte device store reach stop_writes_used_pct {}",
+                st.live_bytes, self.stop_used_pct
+            ))
+        } else if free * 100 < u64::from(self.total_blocks) * self.stop_avail_pct {
+            Some(format!(
+                "{free} free blocks of {} are below stop_writes_avail_pct {}",
+                self.total_blocks, self.stop_avail_pct
+            ))
+        } else {
+            None
+        }
     }
 
     fn fail(&self, st: &mut State, e: &Error) {
@@ -799,14 +853,14 @@ impl Storage for DeviceStorage {
 
     fn space(&self) -> SpaceState {
         let st = self.lock();
-        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
-        let free = st.blocks.free_count() as u64;
         SpaceState {
             overloaded: st.sealed.len() as u64 * self.block_size as u64 > self.max_write_cache,
-            stop_writes: st.failed.is_some()
-                || st.live_bytes * 100 >= capacity * self.stop_used_pct
-                || free * 100 < u64::from(self.total_blocks) * self.stop_avail_pct,
+            stop_writes: self.stop_cause(&st).is_some(),
         }
+    }
+
+    fn stop_writes_cause(&self) -> Option<String> {
+        self.stop_cause(&self.lock())
     }
 
     fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
@@ -954,6 +1008,33 @@ impl Storage for DeviceStorage {
     }
 
     fn shutdown(&self, index: Option<&IndexImage>) -> Result<()> {
+        let r = self.shutdown_writes(index);
+        self.release_locks();
+        r
+    }
+
+    fn wants_snapshot(&self) -> bool {
+        self.snapshot_path.is_some()
+    }
+
+    fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Release);
+        let mut st = self.lock();
+        st.failed = Some("abandoned (simulated crash)".into());
+        self.durable_cv.notify_all();
+        self.slot_cv.notify_all();
+        drop(st);
+        self.release_locks();
+    }
+
+    fn tomb_reclaim_period(&self) -> Option<Duration> {
+        self.tomb_period
+    }
+}
+
+impl DeviceStorage {
+    /// Shutdown's writes: flush everything, then the snapshot and clean headers.
+    fn shutdown_writes(&self, index: Option<&IndexImage>) -> Result<()> {
         if self.abandoned.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -974,21 +1055,5 @@ impl Storage for DeviceStorage {
             self.write_headers(&mut st, true)?;
         }
         Ok(())
-    }
-
-    fn wants_snapshot(&self) -> bool {
-        self.snapshot_path.is_some()
-    }
-
-    fn abandon(&self) {
-        self.abandoned.store(true, Ordering::Release);
-        let mut st = self.lock();
-        st.failed = Some("abandoned (simulated crash)".into());
-        self.durable_cv.notify_all();
-        self.slot_cv.notify_all();
-    }
-
-    fn tomb_reclaim_period(&self) -> Option<Duration> {
-        self.tomb_period
     }
 }

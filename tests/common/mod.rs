@@ -1,5 +1,5 @@
 //! Shared test harness: opens a database on the backend named by `AEROLITE_BACKEND`
-//! (`memory`, the default, or `device`: the log-structured store on a sparse file in a fresh
+//! (`memory`, the default, or `device`: the log-structured store on a file in a fresh
 //! temporary directory), so that the same semantic suite runs unchanged on every backend
 //! (`AEROLITE_BACKEND=device cargo test`).
 #![allow(dead_code)]
@@ -32,7 +32,7 @@ impl Drop for TestDb {
 }
 
 /// Device settings for tests in `dir`: 1 MiB blocks (so the default `max_record_size` of 1 MiB
-/// keeps its meaning), a 128 MiB sparse file, a small post-write cache.
+/// keeps its meaning), a 128 MiB file, a small post-write cache.
 pub fn test_device(dir: &std::path::Path) -> DeviceConfig {
     let mut d = DeviceConfig::new(dir.join("data.dev"))
         .block_size(1 << 20)

@@ -651,8 +651,14 @@ impl Run {
 }
 
 impl Drop for Run {
+    /// Close the database first (its clean shutdown writes the snapshot), then remove the
+    /// snapshot and its temporary file.
     fn drop(&mut self) {
+        if let Ok(placeholder) = Database::open_in_memory() {
+            let _ = std::mem::replace(&mut self.h.db, placeholder).shutdown();
+        }
         let _ = std::fs::remove_file(&self.snapshot);
+        let _ = std::fs::remove_file(self.snapshot.with_extension("tmp"));
     }
 }
 

@@ -7,12 +7,14 @@
 //! - `durable_syncs`: syncs after the k-th still return Ok but no longer make anything durable
 //!   (the device "lies" from then on, as a crash right after sync k would look);
 //! - `torn_sectors`: at [`FaultyDevice::crash`], the first pending write reaches the durable image
-//!   only for its first n sectors of [`SECTOR`] bytes (a torn write at a sector boundary).
+//!   only for its first n sectors of [`SECTOR`] bytes (a torn write at a sector boundary);
+//! - `no_space_from`: from the k-th I/O on, every write fails as on a full filesystem (`ENOSPC`,
+//!   reported as "no space on device"); reads and syncs keep working.
 //!
 //! Invariant: durable bytes change only in `sync` (while durability holds) and in `crash`.
 
 use crate::error::{err, Result, ResultCode};
-use crate::storage::device::Device;
+use crate::storage::device::{io_error, Device};
 use std::sync::{Arc, Mutex};
 
 /// Sector size assumed atomic (storage-format.md "Assumptions about the device").
@@ -27,6 +29,8 @@ pub struct FaultPlan {
     pub durable_syncs: Option<u64>,
     /// Tear the first pending write after this many sectors at crash.
     pub torn_sectors: Option<usize>,
+    /// Writes from the k-th I/O on fail with `ENOSPC`.
+    pub no_space_from: Option<u64>,
 }
 
 #[derive(Default)]
@@ -129,6 +133,12 @@ impl Device for FaultyDevice {
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<()> {
         let mut s = self.lock();
         self.count(&mut s)?;
+        if s.plan.no_space_from.is_some_and(|k| s.ios >= k) {
+            return Err(io_error(
+                &format!("write at offset {offset} (injected)"),
+                std::io::Error::from_raw_os_error(libc::ENOSPC),
+            ));
+        }
         if offset + buf.len() as u64 > self.inner.capacity() {
             return err(ResultCode::ServerError, "write beyond device end");
         }

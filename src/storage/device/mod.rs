@@ -6,7 +6,9 @@
 //!   to `portable` automatically when a ring cannot be created);
 //! - `memory`: a byte vector, for tests and simulation;
 //! - `faulty`: a wrapper that injects faults (fail the k-th I/O, stop making writes durable after
-//!   sync k, tear a write at a sector boundary at crash time).
+//!   sync k, tear a write at a sector boundary at crash time, a full disk);
+//! - `lock`: exclusive ownership of device paths and the snapshot while a store is open;
+//! - `allocate`: device files are created with their full size allocated (never sparse).
 //!
 //! Contract every backend keeps: offsets, lengths and buffer addresses are multiples of
 //! [`ALIGN`] (the store only issues such I/O); `write_at` may return before the bytes are durable;
@@ -18,7 +20,9 @@
 //! returned and before the covering sync began. Batched calls ([`Device::write_batch`],
 //! [`Device::read_batch`]) are all-or-error: `Ok` means every extent was transferred in full.
 
+pub mod allocate;
 pub mod faulty;
+pub mod lock;
 pub mod memory;
 pub mod portable;
 #[cfg(target_os = "linux")]
@@ -79,8 +83,18 @@ pub trait Device: Send + Sync {
     fn kind(&self) -> &'static str;
 }
 
-/// An I/O error as a result code (RC-1).
-pub fn io_error(what: &str, e: impl std::fmt::Display) -> Error {
+/// An I/O error as a result code (RC-1, SN-REQ-WRITE-ERROR). A full filesystem or device says
+/// so first: "no space on device", what to do, and that reads keep working.
+pub fn io_error(what: &str, e: std::io::Error) -> Error {
+    if allocate::is_no_space(&e) {
+        return Error::new(
+            ResultCode::ServerError,
+            format!(
+                "no space on device: {what} failed: {e}; writes are refused (stop-writes) while \
+                 reads keep working — free space, then reopen the database"
+            ),
+        );
+    }
     Error::new(
         ResultCode::ServerError,
         format!("device {what} failed: {e}"),
@@ -162,8 +176,25 @@ pub enum IoBackend {
     Uring,
 }
 
+/// A device path opened for a store: created if missing, locked exclusively (see `lock`), then
+/// opened with [`open_path`]. The lock lives as long as the returned [`lock::PathLock`].
+pub fn open_locked(
+    path: &std::path::Path,
+    create_len: u64,
+    direct: bool,
+    backend: IoBackend,
+) -> Result<(std::sync::Arc<dyn Device>, lock::PathLock)> {
+    if !path.exists() {
+        allocate::create_allocated(path, create_len)?;
+    }
+    let held = lock::lock_device(path)?;
+    let device = open_path(path, create_len, direct, backend)?;
+    Ok((device, held))
+}
+
 /// Open a file or raw block device as a device. A missing file is created with `create_len`
-/// bytes (sparse). `direct` asks for `O_DIRECT` (silently buffered where refused).
+/// bytes, all allocated (`allocate`). `direct` asks for `O_DIRECT` (silently buffered where
+/// refused). Takes no lock: stores open their paths with [`open_locked`].
 pub fn open_path(
     path: &std::path::Path,
     create_len: u64,

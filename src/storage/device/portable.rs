@@ -11,14 +11,19 @@
 //! (tests/storage_read_page_cache.rs). The buffered descriptor is advised `POSIX_FADV_RANDOM`:
 //! point reads should not trigger read-ahead of whole neighbouring ranges.
 //!
+//! A missing file is created with its full size allocated, and an existing file's holes are
+//! allocated at open where the filesystem has room (`allocate`): a write never lands in a hole
+//! of a file this version created. I/O errors name the path; a full filesystem reads "no space
+//! on device".
+//!
 //! Invariant: the capacity is fixed at open (file length, or device size for block devices).
 
 use crate::error::Result;
-use crate::storage::device::{io_error, Device};
+use crate::storage::device::{allocate, io_error, Device};
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A file or raw device.
 pub struct PortableDevice {
@@ -28,24 +33,14 @@ pub struct PortableDevice {
     cached: Option<File>,
     capacity: u64,
     direct: bool,
+    path: PathBuf,
 }
 
 impl PortableDevice {
     /// Open `path`; a missing file is created with `create_len` bytes.
     pub fn open(path: &Path, create_len: u64, direct: bool) -> Result<PortableDevice> {
-        let exists = path.exists();
-        if !exists {
-            let f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(path)
-                .map_err(|e| io_error(&format!("create {}", path.display()), e))?;
-            f.set_len(create_len)
-                .map_err(|e| io_error(&format!("size {}", path.display()), e))?;
-            f.sync_all()
-                .map_err(|e| io_error(&format!("sync {}", path.display()), e))?;
+        if !path.exists() {
+            allocate::create_allocated(path, create_len)?;
         }
         let (mut file, direct) = match direct.then(|| open_direct(path)).flatten() {
             Some(f) => (f, true),
@@ -61,6 +56,10 @@ impl PortableDevice {
         let capacity = file
             .seek(SeekFrom::End(0))
             .map_err(|e| io_error(&format!("size of {}", path.display()), e))?;
+        if file.metadata().is_ok_and(|m| m.is_file()) {
+            // Best effort (an older version's sparse file on a full filesystem stays sparse).
+            allocate::fill_holes(&file, capacity);
+        }
         let cached = if direct {
             let f = OpenOptions::new()
                 .read(true)
@@ -76,7 +75,13 @@ impl PortableDevice {
             cached,
             capacity,
             direct,
+            path: path.to_path_buf(),
         })
+    }
+
+    /// The path it was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Whether `O_DIRECT` is in effect.
@@ -120,7 +125,7 @@ impl Device for PortableDevice {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         self.file
             .read_exact_at(buf, offset)
-            .map_err(|e| io_error("read", e))
+            .map_err(|e| io_error(&format!("read of {}", self.path.display()), e))
     }
 
     fn read_cached(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
@@ -128,17 +133,19 @@ impl Device for PortableDevice {
             .as_ref()
             .unwrap_or(&self.file)
             .read_exact_at(buf, offset)
-            .map_err(|e| io_error("read (page cache)", e))
+            .map_err(|e| io_error(&format!("read of {} (page cache)", self.path.display()), e))
     }
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<()> {
         self.file
             .write_all_at(buf, offset)
-            .map_err(|e| io_error("write", e))
+            .map_err(|e| io_error(&format!("write to {}", self.path.display()), e))
     }
 
     fn sync(&self) -> Result<()> {
-        self.file.sync_data().map_err(|e| io_error("sync", e))
+        self.file
+            .sync_data()
+            .map_err(|e| io_error(&format!("sync of {}", self.path.display()), e))
     }
 
     fn kind(&self) -> &'static str {

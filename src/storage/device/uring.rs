@@ -122,7 +122,7 @@ impl UringDevice {
                     left -= 1;
                     if res < 0 {
                         first_err.get_or_insert(io_error(
-                            "io_uring op",
+                            &format!("io_uring I/O on {}", self.file.path().display()),
                             std::io::Error::from_raw_os_error(-res),
                         ));
                     } else {
@@ -154,14 +154,16 @@ impl UringDevice {
                 self.file
                     .file
                     .write_all_at(b, off + n as u64)
-                    .map_err(|e| io_error("write", e))?;
+                    .map_err(|e| {
+                        io_error(&format!("write to {}", self.file.path().display()), e)
+                    })?;
             } else {
                 // SAFETY: as above, a live exclusive borrow of the caller.
                 let b = unsafe { std::slice::from_raw_parts_mut(ptr.add(n), len - n) };
                 self.file
                     .file
                     .read_exact_at(b, off + n as u64)
-                    .map_err(|e| io_error("read", e))?;
+                    .map_err(|e| io_error(&format!("read of {}", self.file.path().display()), e))?;
             }
         }
         Ok(())
