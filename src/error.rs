@@ -3,9 +3,12 @@
 //! Invariants:
 //! - every `ResultCode` variant has its explicit Aerospike number (record-model.md §1), declared in
 //!   numeric order; `ResultCode::from_i32` is the exact inverse of `as i32` (tested);
-//! - `Error::code` is never `Ok`: success is `Result::Ok`, not an error with code 0.
+//! - `Error::code` is never `Ok`: success is `Result::Ok`, not an error with code 0;
+//! - an error made from an I/O failure keeps that `std::io::Error` as its `source()` (kind and OS
+//!   error number preserved), next to its result code and in-doubt flag.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Aerospike result codes, with their wire numbers (record-model.md §1, RC-* rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -118,14 +121,27 @@ impl fmt::Display for ResultCode {
     }
 }
 
-/// An operating error: result code, in-doubt flag (record-model.md ID-FORMULA) and which check
-/// failed, in words.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An operating error: result code, in-doubt flag (docs/semantics.md ID-FORMULA), which check
+/// failed in words, and, for I/O failures, the `std::io::Error` underneath (`source()`).
+#[derive(Debug, Clone)]
 pub struct Error {
     code: ResultCode,
     in_doubt: bool,
     detail: String,
+    source: Option<Arc<std::io::Error>>,
 }
+
+/// Equal when code, in-doubt flag and words are; an I/O cause compares by its kind.
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        self.code == other.code
+            && self.in_doubt == other.in_doubt
+            && self.detail == other.detail
+            && self.io_kind() == other.io_kind()
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     /// A definitive (not in-doubt) error.
@@ -135,7 +151,25 @@ impl Error {
             code,
             in_doubt: false,
             detail: detail.into(),
+            source: None,
         }
+    }
+
+    /// A definitive error caused by an I/O failure, which stays reachable as `source()`.
+    pub fn io(code: ResultCode, detail: impl Into<String>, cause: std::io::Error) -> Error {
+        let mut e = Error::new(code, detail);
+        e.source = Some(Arc::new(cause));
+        e
+    }
+
+    /// The kind of the I/O failure underneath, if this error came from one.
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        self.source.as_ref().map(|e| e.kind())
+    }
+
+    /// The OS error number of the I/O failure underneath (`ENOSPC`, `EIO`, …), if any.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.source.as_ref().and_then(|e| e.raw_os_error())
     }
 
     /// The result code.
@@ -177,7 +211,13 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Result alias used throughout aerolite.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -206,6 +246,26 @@ mod tests {
         assert_eq!(ResultCode::OutOfSpace.code(), 8);
         assert_eq!(ResultCode::KeyNotFoundError.code(), 2);
         assert_eq!(ResultCode::FilteredOut.code(), 27);
+    }
+
+    /// An I/O cause survives as `source()` with its kind and errno; the words stay.
+    #[test]
+    fn io_cause_is_the_source() {
+        use std::error::Error as _;
+        let e = Error::io(
+            ResultCode::ServerError,
+            "device write to /x failed",
+            std::io::Error::from_raw_os_error(28),
+        )
+        .with_in_doubt(true);
+        assert_eq!(e.code(), ResultCode::ServerError);
+        assert!(e.in_doubt());
+        assert_eq!(e.raw_os_error(), Some(28));
+        let src = e.source().expect("source kept");
+        let io = src.downcast_ref::<std::io::Error>().expect("an io::Error");
+        assert_eq!(io.raw_os_error(), Some(28));
+        assert!(Error::new(ResultCode::ServerError, "x").source().is_none());
+        assert_ne!(e.clone().with_in_doubt(false), e);
     }
 
     /// ID-FORMULA, ID-DEFINITIVE, ID-RETRIED, ID-READS.

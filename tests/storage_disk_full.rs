@@ -165,6 +165,14 @@ fn a_device_out_of_space_says_so_and_keeps_serving_reads() {
         .expect_err("the device is full");
     assert_eq!(first.code(), ResultCode::ServerError, "{first}");
     assert!(first.detail().contains("no space on device"), "{first}");
+    // The I/O failure stays reachable as the error's source, errno and kind preserved.
+    const ENOSPC: i32 = 28;
+    assert_eq!(first.raw_os_error(), Some(ENOSPC), "{first}");
+    let source = std::error::Error::source(&first).expect("an I/O error keeps its source");
+    let io = source
+        .downcast_ref::<std::io::Error>()
+        .expect("the source is a std::io::Error");
+    assert_eq!(io.raw_os_error(), Some(ENOSPC));
     for i in 1001..1005 {
         let e = db
             .put(&wp(false), &key(i), &bins(i, 900))

@@ -238,10 +238,8 @@ pub fn parse(b: &[u8]) -> Result<(SnapshotMeta, IndexImage)> {
 /// Write `bytes` to `path` atomically: temporary file, sync, rename, directory sync.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |what: &str, e: std::io::Error| {
-        Error::new(
-            ResultCode::ServerError,
-            format!("index snapshot {what} {}: {e}", path.display()),
-        )
+        let words = format!("index snapshot {what} {}: {e}", path.display());
+        Error::io(ResultCode::ServerError, words, e)
     };
     let tmp = path.with_extension("tmp");
     let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
@@ -265,10 +263,10 @@ pub fn remove_file(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => sync_dir(path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::new(
-            ResultCode::ServerError,
-            format!("cannot remove index snapshot {}: {e}", path.display()),
-        )),
+        Err(e) => {
+            let words = format!("cannot remove index snapshot {}: {e}", path.display());
+            Err(Error::io(ResultCode::ServerError, words, e))
+        }
     }
 }
 
@@ -280,10 +278,8 @@ fn sync_dir(path: &Path) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| {
-            Error::new(
-                ResultCode::ServerError,
-                format!("cannot sync directory {}: {e}", dir.display()),
-            )
+            let words = format!("cannot sync directory {}: {e}", dir.display());
+            Error::io(ResultCode::ServerError, words, e)
         })
 }
 

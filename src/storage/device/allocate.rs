@@ -82,14 +82,12 @@ fn create_error(path: &Path, len: u64, what: &str, e: io::Error) -> Error {
     } else {
         ""
     };
-    Error::new(
-        ResultCode::ServerError,
-        format!(
-            "{prefix}cannot {what} device file {} of {len} bytes (file_size_bytes): {e}; free \
-             space on its filesystem or configure a smaller file_size_bytes",
-            path.display()
-        ),
-    )
+    let words = format!(
+        "{prefix}cannot {what} device file {} of {len} bytes (file_size_bytes): {e}; free space \
+         on its filesystem or configure a smaller file_size_bytes",
+        path.display()
+    );
+    Error::io(ResultCode::ServerError, words, e)
 }
 
 /// A new, empty file: `fallocate`, else zeros written.

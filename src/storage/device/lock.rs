@@ -71,10 +71,10 @@ pub fn lock_device(path: &Path) -> Result<PathLock> {
             path,
             "it is mounted or opened exclusively by another program or database",
         ),
-        _ => Error::new(
-            ResultCode::ServerError,
-            format!("cannot open device {}: {e}", path.display()),
-        ),
+        _ => {
+            let words = format!("cannot open device {}: {e}", path.display());
+            Error::io(ResultCode::ServerError, words, e)
+        }
     })?;
     flock_exclusive(&file, path, "device file")?;
     let lock = PathLock {
@@ -93,14 +93,12 @@ pub fn lock_snapshot(snapshot: &Path) -> Result<PathLock> {
     let path = PathBuf::from(name);
     for _ in 0..SIDECAR_ATTEMPTS {
         let file = open_for_lock(&path, false, true).map_err(|e| {
-            Error::new(
-                ResultCode::ServerError,
-                format!(
-                    "cannot create the lock file {} of index snapshot {}: {e}",
-                    path.display(),
-                    snapshot.display()
-                ),
-            )
+            let words = format!(
+                "cannot create the lock file {} of index snapshot {}: {e}",
+                path.display(),
+                snapshot.display()
+            );
+            Error::io(ResultCode::ServerError, words, e)
         })?;
         flock_exclusive(&file, snapshot, "index snapshot")?;
         if same_inode(&file, &path) {
@@ -159,10 +157,8 @@ fn flock_exclusive(file: &File, shown: &Path, what: &str) -> Result<()> {
                 ))
             }
             _ => {
-                return err(
-                    ResultCode::ServerError,
-                    format!("cannot lock {what} {}: {e}", shown.display()),
-                )
+                let words = format!("cannot lock {what} {}: {e}", shown.display());
+                return Err(Error::io(ResultCode::ServerError, words, e));
             }
         }
     }

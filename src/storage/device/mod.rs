@@ -87,18 +87,14 @@ pub trait Device: Send + Sync {
 /// so first: "no space on device", what to do, and that reads keep working.
 pub fn io_error(what: &str, e: std::io::Error) -> Error {
     if allocate::is_no_space(&e) {
-        return Error::new(
-            ResultCode::ServerError,
-            format!(
-                "no space on device: {what} failed: {e}; writes are refused (stop-writes) while \
-                 reads keep working — free space, then reopen the database"
-            ),
+        let words = format!(
+            "no space on device: {what} failed: {e}; writes are refused (stop-writes) while \
+             reads keep working — free space, then reopen the database"
         );
+        return Error::io(ResultCode::ServerError, words, e);
     }
-    Error::new(
-        ResultCode::ServerError,
-        format!("device {what} failed: {e}"),
-    )
+    let words = format!("device {what} failed: {e}");
+    Error::io(ResultCode::ServerError, words, e)
 }
 
 /// Read `buf.len()` bytes at any `offset` with aligned `read_at` calls: the aligned range around
