@@ -36,6 +36,7 @@ pub mod config;
 pub mod database;
 pub mod engine;
 pub mod error;
+pub mod expressions;
 pub mod index;
 pub mod ops;
 pub mod policy;
