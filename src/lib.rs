@@ -65,7 +65,7 @@ pub use engine::read::Bins;
 pub use error::{Error, Result, ResultCode};
 pub use ops::Operation;
 pub use policy::{
-    CommitLevel, Expiration, Filter, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
+    CommitLevel, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
 };
 pub use record::bin::{Bin, BinList};
 pub use record::key::{Digest, Key};

@@ -154,11 +154,7 @@ impl Namespace {
         }
         let mut img = self.load(&digest, &e)?;
         // RP-06
-        if let Some(f) = &policy.filter_expression {
-            if !f.matches(&Namespace::view(&img)) {
-                return err(ResultCode::FilteredOut, format!("{f:?} is false (RP-06)"));
-            }
-        }
+        self.check_filter(policy.filter_expression.as_ref(), &img, "RP-06")?;
         // RP-07
         Namespace::check_stored_key(&img, &checked.user_key)?;
         // RP-08. The image is ours: bins move into the result unless a read-touch still needs them.

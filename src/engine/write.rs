@@ -154,10 +154,8 @@ impl Namespace {
             _ => None,
         };
         // WP-13
-        if let (Some(f), true, Some(img)) = (&policy.filter_expression, state.is_live(), &image) {
-            if !f.matches(&Namespace::view(img)) {
-                return err(ResultCode::FilteredOut, format!("{f:?} is false (WP-13)"));
-            }
+        if let (true, Some(img)) = (state.is_live(), &image) {
+            self.check_filter(policy.filter_expression.as_ref(), img, "WP-13")?;
         }
         // WP-14
         if let Some(img) = &image {

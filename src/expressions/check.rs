@@ -305,8 +305,9 @@ fn cond(tys: &[Ty]) -> Result<Ty> {
 }
 
 fn bin_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > 15 || name.contains('\0') {
-        return bad(format!("bin name {name:?}: 1–15 bytes without NUL"));
+    // aerolite's bin-name rule (B-NAME): at most 15 bytes, no NUL.
+    if name.len() > 15 || name.contains('\0') {
+        return bad(format!("bin name {name:?}: at most 15 bytes without NUL"));
     }
     Ok(())
 }
