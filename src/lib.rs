@@ -50,7 +50,8 @@ pub mod storage;
 pub mod operations {
     pub use crate::cdt::builders::{lists, maps};
     pub use crate::ops::operation::{
-        add, append, delete, delete_bin, get, get_bin, get_header, prepend, put, touch,
+        add, append, delete, delete_bin, exp, exp_read, exp_write, get, get_bin, get_header,
+        prepend, put, touch,
     };
     pub use crate::ops::Operation;
 }

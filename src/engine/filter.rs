@@ -7,8 +7,10 @@
 
 use crate::engine::namespace::Namespace;
 use crate::error::{err, Result, ResultCode};
-use crate::expressions::{Expression, RecordView};
+use crate::expressions::{Expression, RecordMeta, RecordView};
+use crate::ops::Operation;
 use crate::record::bin::BinList;
+use crate::record::key::Digest;
 use crate::record::key::UserKeyBytes;
 use crate::record::value::Value;
 use crate::storage::record_image::{encoded_size, Image};
@@ -69,4 +71,48 @@ impl Namespace {
             format!("filter expression is false or unknown on the record ({rule}, EXP-UNKNOWN-1)"),
         )
     }
+
+    /// The metadata expression ops see (EXP-OP-META): the live record as stored before the
+    /// request, or a record being created (generation 0, no TTL, no key). `None` when `ops`
+    /// holds no expression op, so ordinary operates pay nothing.
+    pub fn exp_meta(
+        &self,
+        ops: &[Operation],
+        digest: &Digest,
+        set_name: &str,
+        live: Option<&Image>,
+    ) -> Option<RecordMeta> {
+        if !has_exp_ops(ops) {
+            return None;
+        }
+        let memory_only = matches!(self.config.storage, StorageConfig::Memory { .. });
+        let Some(img) = live else {
+            return Some(RecordMeta {
+                digest: digest.0,
+                set_name: set_name.to_string(),
+                now_ms: self.clock.now_ms(),
+                memory_only,
+                ..RecordMeta::default()
+            });
+        };
+        let parts = self.view_parts(img);
+        Some(RecordMeta {
+            digest: img.meta.digest.0,
+            set_name: img.meta.set_name.clone(),
+            key: parts.key,
+            generation: u32::from(img.meta.generation),
+            void_time: img.meta.void_time,
+            last_update_ms: img.meta.lut,
+            now_ms: parts.now_ms,
+            tombstone: img.meta.tombstone,
+            record_size: parts.record_size,
+            memory_only,
+        })
+    }
+}
+
+/// Whether `ops` holds an expression op.
+pub fn has_exp_ops(ops: &[Operation]) -> bool {
+    ops.iter()
+        .any(|o| matches!(o, Operation::ExpRead(..) | Operation::ExpWrite(..)))
 }

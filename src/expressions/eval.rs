@@ -53,6 +53,51 @@ impl<'a> RecordView<'a> {
     }
 }
 
+/// A record's metadata owned, for expression ops: their bins change op by op, the metadata
+/// (the record as stored before the request) does not.
+#[derive(Debug, Clone, Default)]
+pub struct RecordMeta {
+    /// Digest.
+    pub digest: [u8; 20],
+    /// Set name.
+    pub set_name: String,
+    /// Stored user key.
+    pub key: Option<Value>,
+    /// Generation (0 for a record being created).
+    pub generation: u32,
+    /// Void-time, s since 2010 (0 = never).
+    pub void_time: u32,
+    /// Last-update-time, ms since 2010.
+    pub last_update_ms: u64,
+    /// Request time, ms since 2010.
+    pub now_ms: u64,
+    /// Tombstone flag.
+    pub tombstone: bool,
+    /// Stored size in bytes.
+    pub record_size: u64,
+    /// Memory-only namespace.
+    pub memory_only: bool,
+}
+
+impl RecordMeta {
+    /// The view of this record with `bins`.
+    pub fn view<'a>(&'a self, bins: &'a BinList) -> RecordView<'a> {
+        RecordView {
+            bins,
+            digest: &self.digest,
+            set_name: &self.set_name,
+            key: self.key.as_ref(),
+            generation: self.generation,
+            void_time: self.void_time,
+            last_update_ms: self.last_update_ms,
+            now_ms: self.now_ms,
+            tombstone: self.tombstone,
+            record_size: self.record_size,
+            memory_only: self.memory_only,
+        }
+    }
+}
+
 /// A value or unknown (`None`).
 pub type Out<'a> = Option<Cow<'a, Value>>;
 

@@ -24,7 +24,7 @@ mod tree;
 pub mod wire;
 
 pub use builders::*;
-pub use eval::RecordView;
+pub use eval::{RecordMeta, RecordView};
 pub use exp_op::{ExpReadFlags, ExpWriteFlags};
 pub use tree::{Call, ExpType, Expression};
 
