@@ -178,7 +178,7 @@ impl<'e> Checker<'e> {
         };
         let tys = self.all(args, depth)?;
         let each = |t: ExpType| tys.iter().all(|a| compatible(*a, Some(t)));
-        use ExpType::{BOOL, FLOAT, INT, STRING};
+        use ExpType::{BOOL, INT, STRING};
         Ok(match code {
             op::UNKNOWN => {
                 count(n == 0, "0")?;
@@ -208,47 +208,7 @@ impl<'e> Checker<'e> {
                 count(n == 1, "1")?;
                 typed(each(BOOL), "not() needs a boolean", BOOL)?
             }
-            op::ADD | op::SUB | op::MUL | op::DIV | op::MIN | op::MAX => {
-                count(n >= 1, "at least 1")?;
-                numeric(&tys)?
-            }
-            op::ABS => {
-                count(n == 1, "1")?;
-                numeric(&tys)?
-            }
-            op::POW | op::LOG => {
-                count(n == 2, "2")?;
-                typed(each(FLOAT), "pow/log need doubles", FLOAT)?
-            }
-            op::FLOOR | op::CEIL => {
-                count(n == 1, "1")?;
-                typed(each(FLOAT), "floor/ceil need a double", FLOAT)?
-            }
-            op::TO_INT => {
-                count(n == 1, "1")?;
-                typed(each(FLOAT), "to_int needs a double", INT)?
-            }
-            op::TO_FLOAT => {
-                count(n == 1, "1")?;
-                typed(each(INT), "to_float needs an integer", FLOAT)?
-            }
-            op::MOD | op::INT_LSHIFT | op::INT_RSHIFT | op::INT_ARSHIFT => {
-                count(n == 2, "2")?;
-                typed(each(INT), "integer op on non-integers", INT)?
-            }
-            op::INT_AND | op::INT_OR | op::INT_XOR => {
-                count(n >= 1, "at least 1")?;
-                typed(each(INT), "integer op on non-integers", INT)?
-            }
-            op::INT_NOT | op::INT_COUNT => {
-                count(n == 1, "1")?;
-                typed(each(INT), "integer op on a non-integer", INT)?
-            }
-            op::INT_LSCAN | op::INT_RSCAN => {
-                count(n == 2, "2")?;
-                let ok = compatible(tys[0], Some(INT)) && compatible(tys[1], Some(BOOL));
-                typed(ok, "bit scan needs (integer, boolean)", INT)?
-            }
+            op::ADD..=op::INT_RSCAN | op::MIN | op::MAX => arith(code, &tys)?,
             op::SET_NAME => meta(n, STRING)?,
             op::KEY_EXISTS | op::IS_TOMBSTONE => meta(n, BOOL)?,
             op::DEVICE_SIZE..=op::RECORD_SIZE => meta(n, INT)?,
@@ -256,6 +216,68 @@ impl<'e> Checker<'e> {
             _ => return bad(format!("unknown op code {code}")),
         })
     }
+}
+
+/// Arithmetic and integer ops: argument counts and types (EXP-TYPE-1).
+fn arith(code: u8, tys: &[Ty]) -> Result<Ty> {
+    use ExpType::{BOOL, FLOAT, INT};
+    let n = tys.len();
+    Ok(match code {
+        op::ADD | op::SUB | op::MUL | op::DIV | op::MIN | op::MAX => {
+            count(n, code, n >= 1, "at least 1")?;
+            numeric(tys)?
+        }
+        op::ABS => {
+            count(n, code, n == 1, "1")?;
+            numeric(tys)?
+        }
+        op::POW | op::LOG => {
+            count(n, code, n == 2, "2")?;
+            typed(each(tys, FLOAT), "pow/log need doubles", FLOAT)?
+        }
+        op::FLOOR | op::CEIL => {
+            count(n, code, n == 1, "1")?;
+            typed(each(tys, FLOAT), "floor/ceil need a double", FLOAT)?
+        }
+        op::TO_INT => {
+            count(n, code, n == 1, "1")?;
+            typed(each(tys, FLOAT), "to_int needs a double", INT)?
+        }
+        op::TO_FLOAT => {
+            count(n, code, n == 1, "1")?;
+            typed(each(tys, INT), "to_float needs an integer", FLOAT)?
+        }
+        op::MOD | op::INT_LSHIFT | op::INT_RSHIFT | op::INT_ARSHIFT => {
+            count(n, code, n == 2, "2")?;
+            typed(each(tys, INT), "integer op on non-integers", INT)?
+        }
+        op::INT_AND | op::INT_OR | op::INT_XOR => {
+            count(n, code, n >= 1, "at least 1")?;
+            typed(each(tys, INT), "integer op on non-integers", INT)?
+        }
+        op::INT_NOT | op::INT_COUNT => {
+            count(n, code, n == 1, "1")?;
+            typed(each(tys, INT), "integer op on a non-integer", INT)?
+        }
+        op::INT_LSCAN | op::INT_RSCAN => {
+            count(n, code, n == 2, "2")?;
+            let ok = compatible(tys[0], Some(INT)) && compatible(tys[1], Some(BOOL));
+            typed(ok, "bit scan needs (integer, boolean)", INT)?
+        }
+        _ => return bad(format!("unknown op code {code}")),
+    })
+}
+
+fn count(n: usize, code: u8, ok: bool, want: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        bad(format!("op {code} takes {want} arguments, has {n}"))
+    }
+}
+
+fn each(tys: &[Ty], t: ExpType) -> bool {
+    tys.iter().all(|a| compatible(*a, Some(t)))
 }
 
 fn typed(ok: bool, what: &str, result: ExpType) -> Result<Ty> {
