@@ -98,6 +98,7 @@ pub mod bench;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
+pub mod expressions;
 pub mod progress;
 pub mod replication;
 #[cfg(feature = "testing")]
@@ -116,7 +117,8 @@ pub mod device {
 pub mod operations {
     pub use crate::cdt::builders::{lists, maps};
     pub use crate::ops::operation::{
-        add, append, delete, delete_bin, get, get_bin, get_header, prepend, put, touch,
+        add, append, delete, delete_bin, exp, exp_read, exp_write, get, get_bin, get_header,
+        prepend, put, touch,
     };
     pub use crate::ops::Operation;
 }
@@ -135,7 +137,7 @@ pub use engine::tombstones::TombStats;
 pub use error::{Error, Result, ResultCode};
 pub use ops::Operation;
 pub use policy::{
-    CommitLevel, Expiration, Filter, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
+    CommitLevel, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
 };
 pub use record::bin::{Bin, BinList};
 pub use record::key::{Digest, Key};

@@ -6,9 +6,10 @@ mod common;
 #[path = "common/semantics.rs"]
 mod sem;
 
+use aerolite::expressions as exp;
 use aerolite::{
-    operations as op, Bins, Expiration as E, Filter, Key, Operation, ReadPolicy,
-    RecordExistsAction as A, ResultCode as RC, StorageConfig, Value, WritePolicy,
+    operations as op, Bins, Expiration as E, Key, Operation, ReadPolicy, RecordExistsAction as A,
+    ResultCode as RC, StorageConfig, Value, WritePolicy,
 };
 use sem::*;
 use std::sync::Arc;
@@ -32,8 +33,8 @@ fn with_key() -> WritePolicy {
     }
 }
 
-fn filter_false() -> Option<Filter> {
-    Some(Filter::bin_eq("a", 12345))
+fn filter_false() -> Option<exp::Expression> {
+    Some(exp::eq(exp::int_bin("a"), exp::int_val(12345)))
 }
 
 /// WP-01 (and RP-01, DP-01): namespace first (20), then key type / set name (4), before any

@@ -6,7 +6,8 @@ mod common;
 #[path = "common/semantics.rs"]
 mod sem;
 
-use aerolite::{Filter, RecordExistsAction as A, ResultCode as RC, StorageConfig, WritePolicy};
+use aerolite::expressions as exp;
+use aerolite::{RecordExistsAction as A, ResultCode as RC, StorageConfig, WritePolicy};
 use sem::*;
 
 fn mode(durable_delete: bool) -> WritePolicy {
@@ -149,13 +150,13 @@ fn d_filter_false() {
             let before = observe(&t, &k);
             let p = WritePolicy {
                 durable_delete: d,
-                filter_expression: Some(Filter::bin_eq("a", 999)),
+                filter_expression: Some(exp::eq(exp::int_bin("a"), exp::int_val(999))),
                 ..WritePolicy::default()
             };
             assert_eq!(rc(&t.db.delete(&p, &k)), RC::FilteredOut, "{s:?}");
             assert_eq!(observe(&t, &k), before);
             let p = WritePolicy {
-                filter_expression: Some(Filter::bin_eq("a", 1)),
+                filter_expression: Some(exp::eq(exp::int_bin("a"), exp::int_val(1))),
                 ..p
             };
             assert!(t.db.delete(&p, &k).expect("filter true"), "{s:?}");

@@ -11,8 +11,9 @@ mod common;
 #[path = "common/semantics.rs"]
 mod sem;
 
+use aerolite::expressions as exp;
 use aerolite::{
-    operations as op, Bins, Expiration, Filter, GenerationPolicy as GP, Key, Operation, ReadPolicy,
+    operations as op, Bins, Expiration, GenerationPolicy as GP, Key, Operation, ReadPolicy,
     RecordExistsAction as A, ResultCode as RC, Value, WritePolicy,
 };
 use proptest::prelude::*;
@@ -240,7 +241,9 @@ fn wpol(r: &Req) -> WritePolicy {
         generation: 0,
         durable_delete: r.durable,
         send_key: r.send_key,
-        filter_expression: r.filter.map(|v| Filter::bin_eq("a", v)),
+        filter_expression: r
+            .filter
+            .map(|v| exp::eq(exp::int_bin("a"), exp::int_val(v))),
         expiration: Expiration::Seconds(100),
         ..WritePolicy::default()
     }
@@ -261,7 +264,9 @@ fn run_engine(t: &common::TestDb, r: &Req) -> RC {
         }
         Kind::Get => {
             let rp = ReadPolicy {
-                filter_expression: r.filter.map(|v| Filter::bin_eq("a", v)),
+                filter_expression: r
+                    .filter
+                    .map(|v| exp::eq(exp::int_bin("a"), exp::int_val(v))),
                 ..ReadPolicy::default()
             };
             rc(&t.db.get(&rp, &k, Bins::All))

@@ -6,8 +6,9 @@ mod common;
 #[path = "common/semantics.rs"]
 mod sem;
 
+use aerolite::expressions as exp;
 use aerolite::{
-    operations as op, Bins, Expiration, Filter, ReadPolicy, ResultCode as RC, StorageConfig, Value,
+    operations as op, Bins, Expiration, ReadPolicy, ResultCode as RC, StorageConfig, Value,
 };
 use sem::*;
 
@@ -171,12 +172,12 @@ fn r_filter() {
     let k = key(1);
     live(&t, &k, 1);
     let p = ReadPolicy {
-        filter_expression: Some(Filter::bin_eq("a", 2)),
+        filter_expression: Some(exp::eq(exp::int_bin("a"), exp::int_val(2))),
         ..ReadPolicy::default()
     };
     assert_eq!(rc(&t.db.get(&p, &k, Bins::All)), RC::FilteredOut);
     let p = ReadPolicy {
-        filter_expression: Some(Filter::bin_eq("a", 1)),
+        filter_expression: Some(exp::eq(exp::int_bin("a"), exp::int_val(1))),
         ..ReadPolicy::default()
     };
     assert!(t.db.get(&p, &k, Bins::All).is_ok());
@@ -307,7 +308,7 @@ fn rtt_apply_only_on_success_and_dropped_when_full() {
     t.clock.advance_s(90);
     let p = ReadPolicy {
         read_touch_ttl_percent: 50,
-        filter_expression: Some(Filter::bin_eq("a", 7)),
+        filter_expression: Some(exp::eq(exp::int_bin("a"), exp::int_val(7))),
         ..ReadPolicy::default()
     };
     assert_eq!(rc(&t.db.get(&p, &k, Bins::All)), RC::FilteredOut);

@@ -6,8 +6,9 @@ mod common;
 #[path = "common/semantics.rs"]
 mod sem;
 
+use aerolite::expressions as exp;
 use aerolite::{
-    operations as op, Error, Filter, Key, RecordExistsAction as A, ResultCode as RC, WritePolicy,
+    operations as op, Error, Key, RecordExistsAction as A, ResultCode as RC, WritePolicy,
 };
 use sem::*;
 
@@ -70,7 +71,7 @@ fn rc_produced_by_requests() {
     let mut forged = Key::new(NS, SET, 2).expect("key");
     forged.digest = k.digest;
     let filt = WritePolicy {
-        filter_expression: Some(Filter::bin_eq("a", 0)),
+        filter_expression: Some(exp::eq(exp::int_bin("a"), exp::int_val(0))),
         ..WritePolicy::default()
     };
     let got = [

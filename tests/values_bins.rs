@@ -5,7 +5,8 @@ mod common;
 #[path = "common/semantics.rs"]
 mod sem;
 
-use aerolite::{Filter, ReadPolicy, ResultCode as RC, Value};
+use aerolite::expressions as exp;
+use aerolite::{ReadPolicy, ResultCode as RC, Value};
 use sem::*;
 
 /// V-INT, V-DOUBLE, V-STRING, V-BYTES, V-BOOL, V-MAP, V-LIST, V-GEOJSON: each type round-trips.
@@ -100,7 +101,7 @@ fn v_equality_int_vs_double() {
     let k = key(1);
     put_ok(&t, &wp(), &k, &[bin("a", 1)]);
     let p = ReadPolicy {
-        filter_expression: Some(Filter::bin_eq("a", 1.0)),
+        filter_expression: Some(exp::eq(exp::float_bin("a"), exp::float_val(1.0))),
         ..ReadPolicy::default()
     };
     assert_eq!(rc(&t.db.get(&p, &k, aerolite::Bins::All)), RC::FilteredOut);

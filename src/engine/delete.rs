@@ -66,11 +66,7 @@ impl Namespace {
         }
         let img = self.load(&digest, &e)?;
         // DP-08
-        if let Some(f) = &policy.filter_expression {
-            if !f.matches(&Namespace::view(&img)) {
-                return err(ResultCode::FilteredOut, format!("{f:?} is false (DP-08)"));
-            }
-        }
+        self.check_filter(policy.filter_expression.as_ref(), &img, "DP-08")?;
         // DP-09
         Namespace::check_stored_key(&img, &checked.user_key)?;
         // DP-10

@@ -10,6 +10,7 @@
 
 pub mod defrag;
 pub mod delete;
+pub mod filter;
 pub mod locks;
 pub mod namespace;
 pub mod read;

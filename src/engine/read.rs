@@ -13,7 +13,7 @@ use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
 use crate::error::{err, Result, ResultCode};
 use crate::index::{IndexEntry, Location};
-use crate::ops::apply::apply_ops_checked;
+use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
 use crate::policy::read::ReadPolicy;
@@ -154,11 +154,7 @@ impl Namespace {
         }
         let mut img = self.load(&digest, &e)?;
         // RP-06
-        if let Some(f) = &policy.filter_expression {
-            if !f.matches(&Namespace::view(&img)) {
-                return err(ResultCode::FilteredOut, format!("{f:?} is false (RP-06)"));
-            }
-        }
+        self.check_filter(policy.filter_expression.as_ref(), &img, "RP-06")?;
         // RP-07
         Namespace::check_stored_key(&img, &checked.user_key)?;
         // RP-08. The image is ours: bins move into the result unless a read-touch still needs them.
@@ -189,8 +185,15 @@ impl Namespace {
                     BinList::new()
                 } else {
                     // Read ops leave the working copy equal to the stored bins.
+                    let meta = self.exp_meta(ops, &digest, &img.meta.set_name, Some(&img));
                     let mut working = std::mem::take(&mut img.bins);
-                    let out = apply_ops_checked(&mut working, ops, respond_all, validate_read_op)?;
+                    let out = apply_ops_with(
+                        &mut working,
+                        ops,
+                        respond_all,
+                        meta.as_ref(),
+                        validate_read_op,
+                    )?;
                     img.bins = working;
                     out
                 }

@@ -3,7 +3,7 @@
 use crate::engine::namespace::Namespace;
 use crate::engine::state::{inc, next_lut, State};
 use crate::error::{err, Result, ResultCode};
-use crate::ops::apply::apply_ops;
+use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::validate_write_ops;
 use crate::ops::Operation;
 use crate::policy::write::{GenerationPolicy, RecordExistsAction, WritePolicy, MAX_TTL_S};
@@ -148,16 +148,15 @@ impl Namespace {
         // equals the request's (WP-12 passed).
         let needs_image = merge
             || policy.filter_expression.is_some()
+            || crate::engine::filter::has_exp_ops(ops)
             || state.entry().is_some_and(|e| e.key_stored());
         let image = match state.entry() {
             Some(e) if needs_image => Some(self.load(&digest, &e)?),
             _ => None,
         };
         // WP-13
-        if let (Some(f), true, Some(img)) = (&policy.filter_expression, state.is_live(), &image) {
-            if !f.matches(&Namespace::view(img)) {
-                return err(ResultCode::FilteredOut, format!("{f:?} is false (WP-13)"));
-            }
+        if let (true, Some(img)) = (state.is_live(), &image) {
+            self.check_filter(policy.filter_expression.as_ref(), img, "WP-13")?;
         }
         // WP-14
         if let Some(img) = &image {
@@ -181,7 +180,15 @@ impl Namespace {
             _ => BinList::new(),
         };
         // WP-17
-        let results = apply_ops(&mut working, ops, policy.respond_all_ops)?;
+        let live_img = image.as_ref().filter(|_| state.is_live());
+        let meta = self.exp_meta(ops, &digest, &key.set_name, live_img);
+        let results = apply_ops_with(
+            &mut working,
+            ops,
+            policy.respond_all_ops,
+            meta.as_ref(),
+            |_, _| Ok(()),
+        )?;
         // WP-18
         if working.len() > BINS_MAX {
             return err(

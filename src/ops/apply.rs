@@ -4,34 +4,42 @@
 
 use crate::cdt::normalize::normalize;
 use crate::error::{err, Result, ResultCode};
+use crate::expressions::RecordMeta;
 use crate::ops::operation::Operation;
 use crate::record::bin::BinList;
 use crate::record::value::Value;
 
-/// Apply `ops` to `bins`; returns the result entries.
-pub fn apply_ops(bins: &mut BinList, ops: &[Operation], respond_all_ops: bool) -> Result<BinList> {
-    apply_ops_checked(bins, ops, respond_all_ops, |_, _| Ok(()))
-}
-
-/// As [`apply_ops`], running `check(i, op)` just before op `i` is applied, so that checks and
-/// op errors decide in request order (RP-08: per op, bad bin name, then the op's own error).
-pub fn apply_ops_checked(
+/// Apply `ops` to `bins` in request order and return the result entries, running `check(i, op)`
+/// just before op `i` is applied, so that checks and op errors decide in request order (RP-08:
+/// per op, bad bin name, then the op's own error). `meta` is the record's metadata for expression
+/// ops (`None`: the ops hold none, or the record is being created with default metadata).
+pub fn apply_ops_with(
     bins: &mut BinList,
     ops: &[Operation],
     respond_all_ops: bool,
+    meta: Option<&RecordMeta>,
     mut check: impl FnMut(usize, &Operation) -> Result<()>,
 ) -> Result<BinList> {
     let mut out = BinList::new();
     for (i, op) in ops.iter().enumerate() {
         check(i, op)?;
-        apply_one(bins, op, respond_all_ops, &mut out)
+        apply_one(bins, op, respond_all_ops, meta, &mut out)
             .map_err(|e| crate::error::Error::new(e.code(), format!("op {i}: {}", e.detail())))?;
     }
     Ok(out)
 }
 
-fn apply_one(bins: &mut BinList, op: &Operation, all: bool, out: &mut BinList) -> Result<()> {
+fn apply_one(
+    bins: &mut BinList,
+    op: &Operation,
+    all: bool,
+    meta: Option<&RecordMeta>,
+    out: &mut BinList,
+) -> Result<()> {
     match op {
+        Operation::ExpRead(..) | Operation::ExpWrite(..) => {
+            crate::ops::exp_apply::apply(bins, op, meta, all, out)?;
+        }
         Operation::Read(name) => match bins.get(name) {
             Some(v) => out.push(name, v.clone()),
             None if all => out.push(name, Value::Nil),

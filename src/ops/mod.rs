@@ -2,6 +2,7 @@
 //! (WP-05 … WP-07, RP-08) and applying it to a working copy of the record (WP-17).
 
 pub mod apply;
+mod exp_apply;
 pub mod operation;
 pub mod validate;
 

@@ -2,6 +2,7 @@
 //! client: get, get_bin, get_header, put, add, append, prepend, touch, delete).
 
 use crate::cdt::CdtOperation;
+use crate::expressions::Expression;
 use crate::record::bin::Bin;
 use crate::record::value::Value;
 
@@ -28,13 +29,20 @@ pub enum Operation {
     DeleteAll,
     /// O-CDT: a map or list op.
     Cdt(CdtOperation),
+    /// EXP-OP-READ: the expression's value as result entry `name` (flags: `ExpReadFlags`).
+    ExpRead(String, Expression, i64),
+    /// EXP-OP-WRITE: the expression's value stored in the bin (flags: `ExpWriteFlags`).
+    ExpWrite(String, Expression, i64),
 }
 
 impl Operation {
     /// Whether this op writes (OP-PATH).
     pub fn is_write(&self) -> bool {
         match self {
-            Operation::Read(_) | Operation::ReadAll | Operation::ReadHeader => false,
+            Operation::Read(_)
+            | Operation::ReadAll
+            | Operation::ReadHeader
+            | Operation::ExpRead(..) => false,
             Operation::Cdt(c) => c.is_modify(),
             _ => true,
         }
@@ -43,7 +51,7 @@ impl Operation {
     /// The bin this op names, if any.
     pub fn bin_name(&self) -> Option<&str> {
         match self {
-            Operation::Read(n) => Some(n),
+            Operation::Read(n) | Operation::ExpRead(n, ..) | Operation::ExpWrite(n, ..) => Some(n),
             Operation::Write(b)
             | Operation::Add(b)
             | Operation::Append(b)
@@ -108,4 +116,31 @@ pub fn delete_bin(name: &str) -> Operation {
         name: name.to_string(),
         value: Value::Nil,
     })
+}
+
+/// Expression operations, as the official Rust client's `operations::exp`.
+pub mod exp {
+    use super::Operation;
+    use crate::expressions::Expression;
+
+    /// Put the value of `exp` (on the record as the ops before it left it) in the result under
+    /// `name`; `flags` from `ExpReadFlags` (EXP-OP-READ).
+    pub fn read_exp(name: &str, exp: &Expression, flags: i64) -> Operation {
+        Operation::ExpRead(name.to_string(), exp.clone(), flags)
+    }
+
+    /// Store the value of `exp` in bin `bin`; `flags` from `ExpWriteFlags` OR-ed (EXP-OP-WRITE).
+    pub fn write_exp(bin: &str, exp: &Expression, flags: i64) -> Operation {
+        Operation::ExpWrite(bin.to_string(), exp.clone(), flags)
+    }
+}
+
+/// `exp_read(name, exp, flags)`: the same as [`exp::read_exp`].
+pub fn exp_read(name: &str, exp: &Expression, flags: i64) -> Operation {
+    self::exp::read_exp(name, exp, flags)
+}
+
+/// `exp_write(bin, exp, flags)`: the same as [`exp::write_exp`].
+pub fn exp_write(bin: &str, exp: &Expression, flags: i64) -> Operation {
+    self::exp::write_exp(bin, exp, flags)
 }

@@ -1,7 +1,7 @@
 //! Write policy: exists action (§8), generation policy (§9), expiration (§16), commit level and
 //! retries (§21).
 
-use crate::policy::filter::Filter;
+use crate::expressions::Expression;
 use std::time::Duration;
 
 /// How a write treats an existing record (§8).
@@ -94,8 +94,9 @@ pub struct WritePolicy {
     pub send_key: bool,
     /// One result entry per op (OPR-ALL).
     pub respond_all_ops: bool,
-    /// Filter predicate (WP-13, DP-08).
-    pub filter_expression: Option<Filter>,
+    /// Filter expression (WP-13, DP-08): the request applies only when it is true on the
+    /// existing record; never evaluated when the request creates the record.
+    pub filter_expression: Option<Expression>,
     /// Deadline of each attempt; `None` = no deadline (CL-TIMEOUT-QUEUED). It bounds the time an
     /// attempt waits for the record; every retry (`max_retries`) gets a fresh deadline, so a call
     /// can take up to `(max_retries + 1) × total_timeout` plus the sleeps, as SB-TRIM-5 assumes.

@@ -6,7 +6,7 @@
 
 use super::steps::{record_base_keys, Step};
 use super::{Cfg, MResult, Model, ReadWhat, Reply};
-use aerolite::policy::Filter;
+use aerolite::expressions::{self as exp, Expression};
 use aerolite::{
     Bins, Clock, Database, DatabaseConfig, Error, ManualClock, NamespaceConfig, ReadPolicy, Record,
     ResultCode, Value, WritePolicy,
@@ -37,11 +37,39 @@ pub struct Harness {
     pub last_code: Option<i32>,
 }
 
-fn filter_of(f: &Option<MFilter>) -> Option<Filter> {
+fn filter_of(f: &Option<MFilter>) -> Option<Expression> {
+    // No bin can have an invalid name, so a predicate on one is false; an expression naming
+    // it would be a ParameterError (EXP-TYPE-1), so the harness sends the constant instead.
+    let valid = |n: &str| n.len() <= 15 && !n.contains('\0');
     match f {
         None => None,
-        Some(MFilter::BinExists(n)) => Some(Filter::bin_exists(n)),
-        Some(MFilter::BinEq(n, v)) => Some(Filter::bin_eq(n, v.clone())),
+        Some(MFilter::BinExists(n) | MFilter::BinEq(n, _)) if !valid(n) => {
+            Some(exp::bool_val(false))
+        }
+        Some(MFilter::BinExists(n)) => Some(exp::bin_exists(n.as_str())),
+        Some(MFilter::BinEq(n, v)) => Some(bin_eq(n, v)),
+    }
+}
+
+/// The filter expression true exactly when bin `n` equals `v` as the model compares values
+/// (cdt.md §1 equality): a comparison on the bin read with `v`'s type, so another type is
+/// unknown and filters out like inequality.
+fn bin_eq(n: &str, v: &Value) -> Expression {
+    match v {
+        // Bins are never nil: always false.
+        Value::Nil => exp::bool_val(false),
+        Value::Int(i) => exp::eq(exp::int_bin(n), exp::int_val(*i)),
+        // CH-NAN: NaN equals NaN in the model; in an expression only NaN is unequal to itself.
+        Value::Float(x) if x.is_nan() => exp::ne(exp::float_bin(n), exp::float_bin(n)),
+        Value::Float(x) => exp::eq(exp::float_bin(n), exp::float_val(*x)),
+        Value::String(s) => exp::eq(exp::string_bin(n), exp::string_val(s.as_str())),
+        Value::Blob(b) => exp::eq(exp::blob_bin(n), exp::blob_val(b.clone())),
+        Value::Bool(b) => exp::eq(exp::bool_bin(n), exp::bool_val(*b)),
+        Value::List(l) => exp::eq(exp::list_bin(n), exp::list_val(l.items.clone())),
+        Value::Map(_) => exp::eq(exp::map_bin(n), exp::map_val(v.clone())),
+        // Expressions cannot compare GeoJSON; the model writes one GeoJSON value only, so
+        // "is GeoJSON" is "equals it" (bytes.rs::value).
+        Value::GeoJSON(_) => exp::eq(exp::bin_type(n), exp::int_val(23)),
     }
 }
 

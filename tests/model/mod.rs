@@ -348,6 +348,10 @@ impl Model {
         out: &mut Vec<(Option<String>, Value)>,
     ) -> Result<(), ResultCode> {
         match op {
+            // Expression ops are covered by tests/expressions_ops.rs; the generator makes none.
+            Operation::ExpRead(..) | Operation::ExpWrite(..) => {
+                return Err(ResultCode::UnsupportedFeature)
+            }
             Operation::Read(n) => match get_bin(bins, n) {
                 Some(v) => out.push((Some(n.clone()), v.clone())),
                 None if all => out.push((Some(n.clone()), Value::Nil)),

@@ -35,6 +35,7 @@ pub struct PathLock {
 
 impl PathLock {
     /// The locked path (the sidecar for a snapshot).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn path(&self) -> &Path {
         &self.path
     }
