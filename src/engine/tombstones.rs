@@ -7,7 +7,11 @@
 //! Why only durable tombstones: the pass reads the device, and an older image still in a write
 //! buffer or the flush queue is not there yet. A durable tombstone has every image appended
 //! before it durable too (the durable frontier covers a gap-free prefix of the append order), so
-//! every older image of its record is on the device, where the pass reads it.
+//! every older image of its record is on the device, where the pass reads it. A block read
+//! while a new incarnation's write to it is not yet synced may hide an older image that a power
+//! loss would bring back; that cannot resurrect the record either: the dropped tombstone's own
+//! image vanishes from the device only when its block is rewritten and synced later, and that
+//! sync makes the earlier write durable first (the `Device` contract).
 //!
 //! Invariants (asserted): a tombstone is dropped only if its image is durable and no other image
 //! of its digest (identical defrag copies of the tombstone excepted) was readable on the device
