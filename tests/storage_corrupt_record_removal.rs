@@ -81,10 +81,16 @@ fn delete_and_durable_delete_remove_a_damaged_record() {
     };
     assert!(db.delete(&right_gen, &key(2)).expect("durable delete"));
     assert_eq!(read(&db, &key(2)), None);
-    assert_eq!(db.stats().tombstones, 1);
+    let by_digest = aerolite::Key::from_digest("test", "s", key(9).digest.0);
+    assert!(db
+        .delete(&wp(true), &by_digest)
+        .expect("durable delete by digest"));
+    assert_eq!(read(&db, &key(9)), None);
+    assert_eq!(db.stats().tombstones, 2);
     db.abandon();
     let db = open_on(cfg(&mem), &clock).expect("cold start");
     assert_eq!(read(&db, &key(2)), None, "the tombstone keeps it deleted");
+    assert_eq!(read(&db, &key(9)), None);
     assert_eq!(read(&db, &key(0)), Some((0, 1)), "neighbours intact");
 }
 
