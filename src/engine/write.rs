@@ -179,7 +179,7 @@ impl Namespace {
         let generation = inc(base);
         let lut = next_lut(lut_old, now_ms);
         let mut working = match &image {
-            Some(img) if merge => img.bins.clone(),
+            Some(img) if merge && state.is_live() => img.bins.clone(),
             _ => BinList::new(),
         };
         // WP-17
