@@ -9,17 +9,9 @@ mod storage_support;
 use aerolite::index::IndexEntry;
 use aerolite::storage::device::faulty::{FaultPlan, FaultyDevice};
 use aerolite::storage::device::Device;
-use aerolite::{Bins, Database, ManualClock, ReadPolicy, ResultCode};
+use aerolite::{Bins, ManualClock, ReadPolicy, ResultCode};
 use std::sync::Arc;
 use storage_support::*;
-
-fn entry(db: &Database, i: i64) -> IndexEntry {
-    aerolite::testing::namespace(db, "test")
-        .expect("namespace")
-        .index
-        .get(&key(i).digest)
-        .expect("indexed")
-}
 
 /// Byte offset on the (single) device of an entry's image.
 fn device_offset(e: &IndexEntry) -> usize {

@@ -44,14 +44,6 @@ fn cfg(dir: &std::path::Path, io: IoBackend, page_cache: bool) -> DeviceConfig {
     c
 }
 
-fn entry(db: &Database, i: i64) -> IndexEntry {
-    aerolite::testing::namespace(db, "test")
-        .expect("namespace")
-        .index
-        .get(&key(i).digest)
-        .expect("indexed")
-}
-
 fn block_of(db: &Database, i: i64) -> Option<u32> {
     aerolite::testing::namespace(db, "test")
         .expect("namespace")

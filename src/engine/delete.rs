@@ -64,11 +64,23 @@ impl Namespace {
                 ),
             );
         }
-        let img = self.load(&digest, &e)?;
+        // Only a filter needs the old bins; otherwise a damaged image does not stop the delete.
+        let img = match &policy.filter_expression {
+            Some(_) => Some(self.load(&digest, &e)?),
+            None => None,
+        };
         // DP-08
-        self.check_filter(policy.filter_expression.as_ref(), &img, "DP-08")?;
+        if let Some(img) = &img {
+            self.check_filter(policy.filter_expression.as_ref(), img, "DP-08")?;
+        }
         // DP-09
-        Namespace::check_stored_key(&img, &checked.user_key)?;
+        let stored_key = self.stored_key_for_overwrite(
+            &digest,
+            &e,
+            img.as_ref(),
+            &checked.user_key,
+            policy.durable_delete,
+        )?;
         // DP-10
         if !policy.durable_delete {
             self.remove(&digest, &e);
@@ -80,8 +92,8 @@ impl Namespace {
             lut: next_lut(e.lut(), now_ms),
             void_time: 0,
             tombstone: true,
-            set_name: img.meta.set_name.clone(),
-            key: img.meta.key.clone(),
+            set_name: self.sets.name(e.set_id),
+            key: stored_key,
             block_seq: 0,
         };
         let (_, ticket) = self.commit(&meta, &BinList::new(), e.set_id, Some(e))?;

@@ -119,8 +119,8 @@ impl Namespace {
     }
 
     /// SK-MISMATCH (WP-14, RP-07, DP-09).
-    pub fn check_stored_key(img: &Image, request: &Option<UserKeyBytes>) -> Result<()> {
-        if let (Some(stored), Some(req)) = (&img.meta.key, request) {
+    pub fn check_stored_key(meta: &ImageMeta, request: &Option<UserKeyBytes>) -> Result<()> {
+        if let (Some(stored), Some(req)) = (&meta.key, request) {
             if stored != req {
                 return err(
                     ResultCode::KeyMismatch,
@@ -187,6 +187,54 @@ impl Namespace {
             "index changed under the record lock"
         );
         self.storage.release(e.location, e.size);
+    }
+
+    /// SK-MISMATCH for a request that needs none of the old bins (delete, durable delete,
+    /// Replace, an operate starting with delete-all), and the stored key its new image carries
+    /// when `carry` (it writes one). `loaded` is the old image when the request loaded it anyway
+    /// (filter, merge); otherwise only the image's header is read, and only when a key is stored
+    /// and needed (the request carries a user key to check, or the key is carried).
+    ///
+    /// A damaged image (read, but fails its checksum, does not parse or disagrees with the
+    /// entry) does not fail such a request: it runs on the index entry alone, so a damaged
+    /// record can still be removed or replaced (RC-1 is for requests that need the bins). The
+    /// stored key is then unrecoverable: the key check is skipped and no key is carried on (a
+    /// Replace with `send_key` stores the request's). A failed read (device error, failed store,
+    /// an image of another block incarnation) is not damage: it fails the request with its 1.
+    pub fn stored_key_for_overwrite(
+        &self,
+        digest: &Digest,
+        e: &IndexEntry,
+        loaded: Option<&Image>,
+        request: &Option<UserKeyBytes>,
+        carry: bool,
+    ) -> Result<Option<UserKeyBytes>> {
+        if let Some(img) = loaded {
+            Namespace::check_stored_key(&img.meta, request)?;
+            return Ok(img.meta.key.clone());
+        }
+        if !e.key_stored() || (request.is_none() && !carry) {
+            return Ok(None);
+        }
+        match self.stored_meta(digest, e)? {
+            Some(m) => {
+                Namespace::check_stored_key(&m, request)?;
+                Ok(m.key)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The verified header of `e`'s image; `Ok(None)` when it was read but is damaged (fails its
+    /// checksum, does not parse, or disagrees with the entry); the read's error when it failed.
+    fn stored_meta(&self, digest: &Digest, e: &IndexEntry) -> Result<Option<ImageMeta>> {
+        let mut meta = None;
+        self.storage.read_with(e.location, e.size, &mut |bytes| {
+            meta = Namespace::verified_view(bytes, digest, e)
+                .ok()
+                .map(|v| v.meta());
+        })?;
+        Ok(meta)
     }
 
     /// Set-name check against an existing entry (WP-12 semantics: "" vs a set differs).

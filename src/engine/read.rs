@@ -156,7 +156,7 @@ impl Namespace {
         // RP-06
         self.check_filter(policy.filter_expression.as_ref(), &img, "RP-06")?;
         // RP-07
-        Namespace::check_stored_key(&img, &checked.user_key)?;
+        Namespace::check_stored_key(&img.meta, &checked.user_key)?;
         // RP-08. The image is ours: bins move into the result unless a read-touch still needs them.
         let bins = match kind {
             ReadKind::Bins(Bins::All) if touch_void.is_some() => img.bins.clone(),

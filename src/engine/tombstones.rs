@@ -1,12 +1,22 @@
 //! Tombstone reclamation (RS-TOMB-RECLAIM, SN-REQ-TOMB-RECLAIM (a)) as a resumable, bounded
-//! step: mark the tombstones older than `tombstone_eligible_age`, read every block a cold start
-//! could read (used and freed-but-not-rewritten blocks, from the device), unmark any tombstone
-//! for which another image of its digest was found, then drop the still-marked ones under their
-//! record locks if they did not change meanwhile.
+//! step: mark the tombstones older than `tombstone_eligible_age` whose images are durable, read
+//! every block a cold start could read (used and freed-but-not-rewritten blocks, from the
+//! device), unmark any tombstone for which another image of its digest was found, then drop the
+//! still-marked ones under their record locks if they did not change meanwhile.
 //!
-//! Invariant: a tombstone is dropped only if no other image of its digest (identical defrag
-//! copies of the tombstone excepted) was readable on the device at any point of the pass (images written during the pass are newer and change the
-//! index entry, which the final re-check sees).
+//! Why only durable tombstones: the pass reads the device, and an older image still in a write
+//! buffer or the flush queue is not there yet. A durable tombstone has every image appended
+//! before it durable too (the durable frontier covers a gap-free prefix of the append order), so
+//! every older image of its record is on the device, where the pass reads it. A block read
+//! while a new incarnation's write to it is not yet synced may hide an older image that a power
+//! loss would bring back; that cannot resurrect the record either: the dropped tombstone's own
+//! image vanishes from the device only when its block is rewritten and synced later, and that
+//! sync makes the earlier write durable first (the `Device` contract).
+//!
+//! Invariants (asserted): a tombstone is dropped only if its image is durable and no other image
+//! of its digest (identical defrag copies of the tombstone excepted) was readable on the device
+//! at any point of the pass (images written during the pass are newer and change the index
+//! entry, which the final re-check sees).
 
 use crate::engine::namespace::Namespace;
 use crate::error::Result;
@@ -63,6 +73,9 @@ impl TombReclaimer {
                     }
                 }
             }
+            // Outside the partition locks: the storage takes its own.
+            self.marked
+                .retain(|_, t| ns.storage.is_durable(t.location, t.size));
             stats.marked = self.marked.len() as u64;
             self.blocks = if self.marked.is_empty() {
                 Vec::new()
@@ -98,6 +111,10 @@ impl TombReclaimer {
                     continue;
                 };
                 if ns.index.get(&d) == Some(t) {
+                    assert!(
+                        ns.storage.is_durable(t.location, t.size),
+                        "a marked tombstone stays durable"
+                    );
                     ns.remove(&d, &t);
                     stats.dropped += 1;
                 }

@@ -142,16 +142,16 @@ impl Namespace {
                 | RecordExistsAction::UpdateOnly
                 | RecordExistsAction::CreateOnly
         );
-        // The old image is needed only to merge its bins, to evaluate a filter, or to check and
-        // carry a stored key (WP-13, WP-14); otherwise (a replace of a record without a stored
-        // key, as Aerospike's replace) the write is blind and saves one device read. The set name
-        // equals the request's (WP-12 passed).
-        let needs_image = merge
-            || policy.filter_expression.is_some()
-            || crate::engine::filter::has_exp_ops(ops)
-            || state.entry().is_some_and(|e| e.key_stored());
+        // The old image's bins are needed only to merge them (unless the ops begin by deleting
+        // them all), to evaluate a filter (WP-13) or for expression ops; its stored key only to
+        // check and carry it (WP-14). Otherwise — Replace, an operate starting with delete-all —
+        // the write needs the index entry alone: one device read saved, and a damaged image
+        // does not stop it.
+        let bins_needed = (state.is_live()
+            && ((merge && ops_read_old_bins(ops)) || policy.filter_expression.is_some()))
+            || crate::engine::filter::has_exp_ops(ops);
         let image = match state.entry() {
-            Some(e) if needs_image => Some(self.load(&digest, &e)?),
+            Some(e) if bins_needed => Some(self.load(&digest, &e)?),
             _ => None,
         };
         // WP-13
@@ -159,9 +159,12 @@ impl Namespace {
             self.check_filter(policy.filter_expression.as_ref(), img, "WP-13")?;
         }
         // WP-14
-        if let Some(img) = &image {
-            Namespace::check_stored_key(img, &checked.user_key)?;
-        }
+        let old_key = match state.entry() {
+            Some(e) => {
+                self.stored_key_for_overwrite(&digest, &e, image.as_ref(), &checked.user_key, true)?
+            }
+            None => None,
+        };
         // WP-15
         let live_void = match state {
             State::Live(e) => Some(e.void_time),
@@ -175,8 +178,8 @@ impl Namespace {
         };
         let generation = inc(base);
         let lut = next_lut(lut_old, now_ms);
-        let mut working = match (&image, state.is_live() && merge) {
-            (Some(img), true) => img.bins.clone(),
+        let mut working = match &image {
+            Some(img) if merge && state.is_live() => img.bins.clone(),
             _ => BinList::new(),
         };
         // WP-17
@@ -196,10 +199,10 @@ impl Namespace {
                 format!("{} bins; at most {BINS_MAX} (WP-18)", working.len()),
             );
         }
-        let stored_key: Option<UserKeyBytes> = match &image {
-            Some(img) if img.meta.key.is_some() => img.meta.key.clone(),
-            _ if policy.send_key => checked.user_key.clone(),
-            _ => None,
+        let stored_key: Option<UserKeyBytes> = match &old_key {
+            Some(k) => Some(k.clone()),
+            None if policy.send_key => checked.user_key.clone(),
+            None => None,
         };
         let set_name = match &image {
             Some(img) => img.meta.set_name.clone(),
@@ -221,7 +224,7 @@ impl Namespace {
                     void_time: 0,
                     tombstone: true,
                     set_name,
-                    key: image.and_then(|i| i.meta.key),
+                    key: old_key,
                     block_seq: 0,
                 };
                 Some(self.commit(&meta, &BinList::new(), e.set_id, Some(e))?.1)
@@ -267,6 +270,17 @@ impl Namespace {
             last_update_time: lut,
             key: meta.key.as_ref().and_then(UserKeyBytes::to_value),
         })
+    }
+}
+
+/// Whether applying `ops` over a live record depends on its old bins: it does unless the ops
+/// begin with a delete-all (only header reads and touches before it, which read no bin).
+fn ops_read_old_bins(ops: &[Operation]) -> bool {
+    match ops.iter().position(|o| matches!(o, Operation::DeleteAll)) {
+        Some(i) => ops[..i]
+            .iter()
+            .any(|o| !matches!(o, Operation::ReadHeader | Operation::Touch)),
+        None => true,
     }
 }
 

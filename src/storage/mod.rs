@@ -155,6 +155,10 @@ pub trait Storage: Send + Sync {
     }
     /// The image at `location` is no longer referenced by the index.
     fn release(&self, location: Location, size: u32);
+    /// Whether the image at `location` of `size` bytes is durable: it, and every image appended
+    /// before it, survives a crash (so no older image is still only in a write buffer or the
+    /// flush queue). Asked for an image the index points at.
+    fn is_durable(&self, location: Location, size: u32) -> bool;
     /// Block until the image of `ticket` is durable.
     fn wait_durable(&self, ticket: u64) -> Result<()>;
     /// Current space state.

@@ -844,6 +844,16 @@ impl Storage for DeviceStorage {
         }
     }
 
+    /// An image's ticket is `seq << 32 | end` as `append` gave it; the durable frontier covers a
+    /// gap-free prefix of the append order, so every earlier image is durable with it.
+    fn is_durable(&self, location: Location, size: u32) -> bool {
+        let st = self.lock();
+        let end = u64::from(location.offset) + u64::from(size);
+        st.blocks.get(location.block).is_some_and(|b| {
+            b.state != BlockState::Free && b.seq != 0 && (b.seq << 32 | end) <= st.durable
+        })
+    }
+
     fn wait_durable(&self, ticket: u64) -> Result<()> {
         if ticket == 0 || !self.commit_to_device {
             return Ok(());

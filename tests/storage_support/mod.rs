@@ -57,6 +57,15 @@ pub fn open_ns(ns: NamespaceConfig, clock: &ManualClock) -> aerolite::Result<Dat
     )
 }
 
+/// The index entry of key `i` (which must be indexed).
+pub fn entry(db: &Database, i: i64) -> aerolite::index::IndexEntry {
+    aerolite::testing::namespace(db, "test")
+        .expect("namespace")
+        .index
+        .get(&key(i).digest)
+        .expect("indexed")
+}
+
 /// Key `i` in set "s".
 pub fn key(i: i64) -> Key {
     Key::new("test", "s", i).expect("integer keys are valid")
