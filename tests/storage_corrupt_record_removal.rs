@@ -94,7 +94,7 @@ fn delete_and_durable_delete_remove_a_damaged_record() {
     assert_eq!(read(&db, &key(0)), Some((0, 1)), "neighbours intact");
 }
 
-/// WP-19, W-REPLACE: Replace and an operate that starts with delete-all succeed on a damaged
+/// WP-19, W-REP-LIVE: Replace and an operate that starts with delete-all succeed on a damaged
 /// record (neither needs the old bins).
 #[test]
 fn replace_and_operate_delete_all_succeed_on_a_damaged_record() {
