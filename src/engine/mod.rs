@@ -10,6 +10,7 @@
 
 pub mod defrag;
 pub mod delete;
+pub mod integrity;
 pub mod locks;
 pub mod namespace;
 pub mod read;

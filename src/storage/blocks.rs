@@ -286,6 +286,43 @@ impl BlockTable {
         self.defrag_queue.refill(defrag);
     }
 
+    /// Integrity audit: `sums[b]` is the sum of the sizes of the index's images in block `b`.
+    /// Checks the first three invariants of this module and reports every disagreement.
+    pub fn audit(&self, sums: &[u64], a: &mut crate::storage::StorageAudit) {
+        if sums.len() != self.blocks.len() {
+            a.problem(|| format!("{} blocks audited of {}", sums.len(), self.blocks.len()));
+        }
+        for ((b, info), &sum) in self.iter().zip(sums) {
+            if info.used != sum {
+                a.problem(|| {
+                    format!(
+                        "block {b} counts {} used bytes, its live images {sum}",
+                        info.used
+                    )
+                });
+            }
+            if (info.state == BlockState::Free) != self.free.contains(&b) {
+                a.problem(|| {
+                    format!(
+                        "block {b} is {:?} but free-set membership disagrees",
+                        info.state
+                    )
+                });
+            }
+            if info.state == BlockState::Free && info.used != 0 {
+                a.problem(|| format!("free block {b} counts {} used bytes", info.used));
+            }
+        }
+        for &b in &self.awaiting_free {
+            let info = self.get(b);
+            if info.is_none_or(|i| {
+                i.used != 0 || !matches!(i.state, BlockState::Used | BlockState::Defrag)
+            }) {
+                a.problem(|| format!("block {b} awaits freeing but is {info:?}"));
+            }
+        }
+    }
+
     /// Sum of used bytes (for assertions and stats).
     #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn used_total(&self) -> u64 {

@@ -47,7 +47,7 @@ use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::snapshot_check;
 use crate::storage::write_block;
 use crate::storage::write_buffer::WriteBuffer;
-use crate::storage::{Placement, Restore, SpaceState, Storage, StorageStats};
+use crate::storage::{Placement, Restore, SpaceState, Storage, StorageAudit, StorageStats};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -59,6 +59,7 @@ use std::time::{Duration, Instant};
 /// lowest first, so written blocks form a prefix).
 const PRISTINE_RUN: u32 = 8;
 
+mod audit;
 mod flush;
 mod moves;
 mod scan;
@@ -1029,6 +1030,10 @@ impl Storage for DeviceStorage {
 
     fn tomb_reclaim_period(&self) -> Option<Duration> {
         self.tomb_period
+    }
+
+    fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
+        self.audit_live(live)
     }
 }
 
