@@ -64,6 +64,10 @@ impl TombReclaimer {
                 }
             }
             stats.marked = self.marked.len() as u64;
+            assert!(
+                self.marked.len() <= MARK_MAX,
+                "a pass marks at most MARK_MAX tombstones"
+            );
             self.blocks = if self.marked.is_empty() {
                 Vec::new()
             } else {
@@ -94,6 +98,10 @@ impl TombReclaimer {
         }
         if self.next_block >= self.blocks.len() {
             for (d, t) in self.marked.drain() {
+                assert!(
+                    t.is_tombstone(),
+                    "only tombstones are marked for reclamation"
+                );
                 let Ok(_guard) = ns.locks.acquire(d, 0, None) else {
                     continue;
                 };
