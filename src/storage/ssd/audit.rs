@@ -62,7 +62,11 @@ impl DeviceStorage {
             Some(c) => c.pos() as u64,
             None => self.block_size as u64,
         };
-        if (loc.offset as usize) < HEADER_LEN || size == 0 || end > limit || size % 16 != 0 {
+        if (loc.offset as usize) < HEADER_LEN
+            || size == 0
+            || end > limit
+            || !size.is_multiple_of(16)
+        {
             a.problem(|| {
                 format!("entry at {loc:?} of {size} bytes lies outside [{HEADER_LEN}, {limit})")
             });
