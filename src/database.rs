@@ -9,6 +9,7 @@
 
 use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig};
 use crate::engine::defrag::DefragStats;
+use crate::engine::integrity::IntegrityReport;
 use crate::engine::read::{Bins, ReadKind};
 use crate::engine::sweep::SweepStats;
 use crate::engine::tombstones::{TombReclaimer, TombStats};
@@ -429,6 +430,36 @@ impl Database {
                 format!("namespace '{name}' is not configured in this database"),
             )
         })
+    }
+
+    /// Check the index against storage in every namespace (cheap: no image is read): each entry
+    /// lies in its digest's partition with a valid generation and set, inside a used block of
+    /// its storage without overlapping another image, and every block's used-byte count equals
+    /// the sum of its live images. ServerError 1 lists the disagreements. Call it while no
+    /// request or maintenance step runs (tests call it after restarts and at the end of runs).
+    pub fn check_integrity(&self) -> Result<IntegrityReport> {
+        self.integrity(false)
+    }
+
+    /// [`Database::check_integrity`] plus every image the index references loaded and compared
+    /// with its entry (CRC, digest, generation, LUT, void-time, tombstone flag, set, stored key):
+    /// one storage read per record.
+    pub fn check_integrity_full(&self) -> Result<IntegrityReport> {
+        self.integrity(true)
+    }
+
+    fn integrity(&self, full: bool) -> Result<IntegrityReport> {
+        let mut report = IntegrityReport::default();
+        let mut names: Vec<&String> = self.inner.namespaces.keys().collect();
+        names.sort();
+        for name in names {
+            let ns = &self.inner.namespaces[name];
+            let problems = crate::engine::integrity::check(ns, full, &mut report);
+            if !problems.is_empty() {
+                return Err(crate::engine::integrity::failure(name, &problems));
+            }
+        }
+        Ok(report)
     }
 
     /// Counters over every namespace.

@@ -130,6 +130,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{DatabaseConfig, DeviceConfig, IoBackend, NamespaceConfig, StorageConfig};
 pub use database::{Database, Stats};
 pub use engine::defrag::DefragStats;
+pub use engine::integrity::IntegrityReport;
 pub use engine::read::Bins;
 pub use engine::recovery::RecoveryStats;
 pub use engine::sweep::SweepStats;

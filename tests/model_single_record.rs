@@ -390,5 +390,7 @@ proptest! {
             }
             check_all(&t, &m, step);
         }
+        let integrity = t.db.check_integrity_full().map(drop).map_err(|e| e.to_string());
+        prop_assert_eq!(integrity, Ok(()), "index against storage at the end");
     }
 }

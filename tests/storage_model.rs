@@ -48,6 +48,14 @@ fn check_all(db: &Database, model: &HashMap<i64, Slot>, what: &str) {
     }
     let s = db.stats();
     assert_eq!((s.records, s.tombstones), (live, tombs), "{what}: counts");
+    let r = db
+        .check_integrity_full()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(
+        (r.records, r.tombstones),
+        (live, tombs),
+        "{what}: integrity counts"
+    );
 }
 
 fn run_seed(seed: u64) {

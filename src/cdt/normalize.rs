@@ -7,7 +7,7 @@
 use crate::cdt::order::compare;
 use crate::error::{err, Result, ResultCode};
 use crate::record::particle::MAX_DEPTH;
-use crate::record::value::{ListOrderType, Value};
+use crate::record::value::{List, ListOrderType, Map, Value};
 use std::cmp::Ordering;
 
 /// M-KEY-VALID: integers, strings and bytes.
@@ -30,6 +30,22 @@ pub fn check_key(k: &Value) -> Result<()> {
 /// Bring `v` into canonical form in place: maps sorted by key with valid, unique keys; ordered
 /// lists sorted. Invalid or duplicate keys (M-KEY-INVALID, M-KEY-DUP) or nesting deeper than
 /// `MAX_DEPTH` → 4.
+/// Whether a map keeps this module's invariant: valid keys in strictly ascending order.
+pub fn map_is_canonical(m: &Map) -> bool {
+    m.entries.iter().all(|(k, _)| is_valid_key(k))
+        && m.entries
+            .windows(2)
+            .all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less)
+}
+
+/// Whether a list keeps this module's invariant: an ordered list is sorted (L-ORDER-ORDERED).
+pub fn list_is_canonical(l: &List) -> bool {
+    l.order != ListOrderType::Ordered
+        || l.items
+            .windows(2)
+            .all(|w| compare(&w[0], &w[1]) != Ordering::Greater)
+}
+
 pub fn normalize(v: &mut Value) -> Result<()> {
     normalize_at(v, 0)
 }
@@ -51,6 +67,7 @@ pub fn normalize_at(v: &mut Value, depth: usize) -> Result<()> {
             if l.order == ListOrderType::Ordered {
                 l.items.sort_by(compare);
             }
+            debug_assert!(list_is_canonical(l), "L-ORDER-ORDERED established");
         }
         Value::Map(m) => {
             for (k, val) in &mut m.entries {
@@ -70,6 +87,7 @@ pub fn normalize_at(v: &mut Value, depth: usize) -> Result<()> {
                     );
                 }
             }
+            debug_assert!(map_is_canonical(m), "CH-MAP-KEY-ORDER established");
         }
         _ => {}
     }

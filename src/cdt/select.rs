@@ -180,6 +180,10 @@ pub fn range_from(start: i128, count: Option<u64>, n: usize) -> Range<usize> {
         start = 0;
     }
     let end = n.min(start + count);
+    debug_assert!(
+        0 <= start && start <= end && end <= n,
+        "a range lies inside the elements"
+    );
     start as usize..end as usize
 }
 
@@ -225,8 +229,21 @@ fn lower_bound_value<E: Elements + ?Sized>(e: &E, v: &Value) -> usize {
         .count()
 }
 
-/// Run a selector over `e`.
+/// Run a selector over `e`: a multi-element selection is a set of ascending indexes (SEL-SET).
 pub fn pick<E: Elements + ?Sized>(e: &E, sel: &Selector) -> Result<Picked> {
+    let picked = pick_any(e, sel)?;
+    debug_assert!(
+        match &picked {
+            Picked::Single(p) => p.is_none_or(|p| p < e.len()),
+            Picked::Multi { set, .. } =>
+                set.windows(2).all(|w| w[0] < w[1]) && set.last().is_none_or(|&i| i < e.len()),
+        },
+        "SEL-SET: a selection is a set of ascending indexes"
+    );
+    Ok(picked)
+}
+
+fn pick_any<E: Elements + ?Sized>(e: &E, sel: &Selector) -> Result<Picked> {
     let n = e.len();
     let multi = |set: Vec<usize>| Picked::Multi {
         set,

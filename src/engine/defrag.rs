@@ -80,6 +80,11 @@ impl Namespace {
         let (mut moved_n, mut moved_bytes) = (0u64, 0u64);
         let mut complete = true;
         for (loc, bytes) in images {
+            assert_eq!(loc.block, block, "blocks_images visits the block asked for");
+            debug_assert!(
+                record_image::verify(&bytes) == Some(bytes.len()),
+                "blocks_images hands out verified images"
+            );
             let Ok(meta) = record_image::decode_meta(&bytes) else {
                 continue;
             };
@@ -105,6 +110,14 @@ impl Namespace {
                     return Err(err);
                 }
             };
+            assert_eq!(
+                placed.size, e.size,
+                "a copy has its source's size (SN-REQ-DEFRAG-RESEAL)"
+            );
+            assert_ne!(
+                placed.location.block, block,
+                "a copy leaves the block being emptied"
+            );
             let mut moved = e;
             moved.location = placed.location;
             moved.size = placed.size;

@@ -101,6 +101,7 @@ impl RecordLocks {
                     let now = Instant::now();
                     if now >= d {
                         let slot = t.get_mut(&digest).expect("waited-for slot present");
+                        assert!(slot.waiters > 0, "a timed-out waiter was counted");
                         slot.waiters -= 1;
                         return err(
                             ResultCode::Timeout,
@@ -116,6 +117,10 @@ impl RecordLocks {
             }
         }
         let slot = t.get_mut(&digest).expect("waited-for slot present");
+        assert!(
+            slot.waiters > 0 && !slot.held,
+            "a woken waiter was counted and finds the lock free"
+        );
         slot.waiters -= 1;
         slot.held = true;
         Ok(RecordGuard {

@@ -11,6 +11,7 @@
 pub mod defrag;
 pub mod delete;
 pub mod filter;
+pub mod integrity;
 pub mod locks;
 pub mod namespace;
 pub mod read;

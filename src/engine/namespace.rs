@@ -151,6 +151,14 @@ impl Namespace {
             );
         }
         let placement = self.storage.append(record_image::encode(meta, bins))?;
+        assert_eq!(
+            placement.size as usize, size,
+            "storage keeps the encoded size"
+        );
+        assert!(
+            old.is_none_or(|o| o.location != placement.location),
+            "a new version never overwrites the image it replaces"
+        );
         let flags = (if meta.tombstone { FLAG_TOMBSTONE } else { 0 })
             | (if meta.key.is_some() {
                 FLAG_KEY_STORED

@@ -96,6 +96,11 @@ pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoverySta
                     return err(ResultCode::ServerError, "snapshot set table out of order");
                 }
             }
+            assert_eq!(
+                ns.sets.len(),
+                image.sets.len(),
+                "the snapshot's set ids are restored"
+            );
             ns.index.restore(image.entries);
         }
         Restore::Scan {
@@ -112,6 +117,11 @@ pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoverySta
     }
     stats.entries = live.len() as u64;
     ns.storage.finish_open(&mut live.into_iter())?;
+    assert_eq!(
+        stats.entries,
+        ns.index.len() as u64,
+        "finish_open saw exactly the entries of the rebuilt index"
+    );
     stats.elapsed = started.elapsed();
     if let (Some(report), false) = (progress, stats.from_snapshot) {
         let scan = ns.storage.stats().scan;

@@ -70,7 +70,10 @@ impl Sets {
         }
         t.names.push(name.to_string());
         let id = t.names.len() as u16;
-        t.ids.insert(name.to_string(), id);
+        let reused = t.ids.insert(name.to_string(), id);
+        assert!(reused.is_none(), "set ids are never reused");
+        assert_eq!(t.ids.len(), t.names.len(), "set ids are dense 1 … n");
+        assert!(usize::from(id) <= SETS_MAX, "n ≤ 4095 (K-SET-COUNT)");
         Ok(id)
     }
 

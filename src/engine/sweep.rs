@@ -34,6 +34,10 @@ impl Namespace {
                 let now_s = self.clock.now_s();
                 if let Some(e) = self.index.get(&d) {
                     if !e.is_tombstone() && e.is_expired(now_s) {
+                        debug_assert!(
+                            e.void_time != 0,
+                            "EX-DEF: a record without TTL never expires"
+                        );
                         self.remove(&d, &e);
                         stats.reaped += 1;
                     }

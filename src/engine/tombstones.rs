@@ -77,6 +77,10 @@ impl TombReclaimer {
             self.marked
                 .retain(|_, t| ns.storage.is_durable(t.location, t.size));
             stats.marked = self.marked.len() as u64;
+            assert!(
+                self.marked.len() <= MARK_MAX,
+                "a pass marks at most MARK_MAX tombstones"
+            );
             self.blocks = if self.marked.is_empty() {
                 Vec::new()
             } else {
@@ -107,6 +111,10 @@ impl TombReclaimer {
         }
         if self.next_block >= self.blocks.len() {
             for (d, t) in self.marked.drain() {
+                assert!(
+                    t.is_tombstone(),
+                    "only tombstones are marked for reclamation"
+                );
                 let Ok(_guard) = ns.locks.acquire(d, 0, None) else {
                     continue;
                 };

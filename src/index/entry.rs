@@ -57,7 +57,7 @@ impl IndexEntry {
             "stored generations are 1 … 65535 (MD-GEN-WIDTH)"
         );
         assert!(lut <= LUT_MAX, "LUT is 40 bits");
-        IndexEntry {
+        let e = IndexEntry {
             location,
             size,
             void_time,
@@ -66,7 +66,9 @@ impl IndexEntry {
             flags,
             generation,
             set_id,
-        }
+        };
+        debug_assert_eq!(e.lut(), lut, "the LUT round-trips its 40 bits");
+        e
     }
 
     /// Last-update-time, ms since 2010.

@@ -196,6 +196,11 @@ impl BinList {
             Some(slot) => *slot = value,
             None => self.push(name, value),
         }
+        debug_assert_eq!(
+            self.get_all(name).count(),
+            1,
+            "B-ORDER: a set bin name is unique"
+        );
     }
 
     /// Append an entry without de-duplication (operate results).
@@ -213,6 +218,7 @@ impl BinList {
         }
         self.entries.retain(|(n, _)| n != name);
         self.index = OnceLock::new();
+        debug_assert!(self.position(name).is_none(), "a removed bin is gone");
         true
     }
 

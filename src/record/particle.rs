@@ -46,6 +46,37 @@ pub struct DecodeError(pub &'static str);
 
 /// Append the encoding of `v` to `out`.
 pub fn encode(v: &Value, out: &mut Vec<u8>) {
+    let start = out.len();
+    encode_any(v, out);
+    debug_assert_eq!(out.len() - start, encoded_len(v), "encoded_len is exact");
+    debug_assert!(
+        decode_all(&out[start..]).is_ok_and(|d| same_value(&d, v)),
+        "decode(encode(v)) == v"
+    );
+}
+
+/// Equality as the round trip keeps it: doubles bit-exactly (NaN included), order attributes too.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::List(x), Value::List(y)) => {
+            x.order == y.order
+                && x.items.len() == y.items.len()
+                && x.items.iter().zip(&y.items).all(|(p, q)| same_value(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.order == y.order
+                && x.entries.len() == y.entries.len()
+                && x.entries
+                    .iter()
+                    .zip(&y.entries)
+                    .all(|((k, v), (l, w))| same_value(k, l) && same_value(v, w))
+        }
+        _ => a == b,
+    }
+}
+
+fn encode_any(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Nil => out.push(tag::NIL),
         Value::Bool(b) => {
@@ -266,7 +297,12 @@ pub fn finish_list(order: ListOrderType, items: Vec<Value>) -> Result<Value, Dec
     {
         return Err(DecodeError("ordered list not sorted"));
     }
-    Ok(Value::List(List { order, items }))
+    let l = List { order, items };
+    debug_assert!(
+        crate::cdt::normalize::list_is_canonical(&l),
+        "a decoded ordered list is sorted"
+    );
+    Ok(Value::List(l))
 }
 
 /// The map rules shared by every encoding: valid key types, unique keys, ascending key order
@@ -289,7 +325,12 @@ pub fn finish_map(order: MapOrder, mut entries: Vec<(Value, Value)>) -> Result<V
             return Err(DecodeError("duplicate map key"));
         }
     }
-    Ok(Value::Map(Map { order, entries }))
+    let m = Map { order, entries };
+    debug_assert!(
+        crate::cdt::normalize::map_is_canonical(&m),
+        "a decoded map is canonical"
+    );
+    Ok(Value::Map(m))
 }
 
 fn decode_utf8(r: &mut Reader<'_>) -> Result<String, DecodeError> {

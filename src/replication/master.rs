@@ -90,6 +90,7 @@ impl Cluster {
                 self.reply(n, reply_to, attempt, Err(e));
             } else {
                 q.push_back(Waiting { payload });
+                debug_assert!(q.len() <= WAITING_MAX, "waiting is bounded by WAITING_MAX");
             }
             return;
         }
@@ -146,6 +147,10 @@ impl Cluster {
         };
         let version = node.version(&rec);
         let parent = node.held.insert(rec.clone(), tag);
+        assert!(
+            parent.is_none_or(|p| p < tag),
+            "installed versions only move forward in tag order"
+        );
         let app = Application {
             attempt,
             node: n,
@@ -192,6 +197,10 @@ impl Cluster {
                 },
             );
         }
+        assert!(
+            !self.nodes[n].in_flight.contains_key(&rec),
+            "at most one write per record in flight"
+        );
         self.nodes[n].in_flight.insert(
             rec.clone(),
             InFlight {

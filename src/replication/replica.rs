@@ -77,7 +77,11 @@ impl Cluster {
                 // Storage refused: no ack, the master re-sends.
                 return;
             }
-            node.held.insert(rec.clone(), tag);
+            let prev = node.held.insert(rec.clone(), tag);
+            assert!(
+                prev.is_none_or(|p| p < tag),
+                "an update never moves a record backwards"
+            );
         }
         self.send(Endpoint::Node(n), from, Payload::Ack { rec, tag });
     }

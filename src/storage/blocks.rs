@@ -118,6 +118,10 @@ impl BlockTable {
             return None;
         }
         let b = self.free.pop_first()?;
+        debug_assert!(
+            !self.awaiting_free.contains(&b),
+            "a free block awaits nothing"
+        );
         let info = self.at(b);
         assert_eq!(info.state, BlockState::Free, "free set holds free blocks");
         assert_eq!(info.used, 0, "a free block holds no live image");
@@ -187,6 +191,12 @@ impl BlockTable {
     /// A defrag copy of an image of `b` has durability ticket `ticket`.
     pub fn note_copy(&mut self, b: u32, ticket: u64) {
         let info = self.at(b);
+        assert!(info.used > 0, "a copy is made of a live image of block {b}");
+        assert_ne!(
+            info.state,
+            BlockState::Free,
+            "a copy's source block is in use"
+        );
         info.pending_ticket = info.pending_ticket.max(ticket);
     }
 
@@ -196,7 +206,7 @@ impl BlockTable {
         match info.state {
             BlockState::Used | BlockState::Defrag if info.used == 0 => {
                 if info.pending_ticket <= durable {
-                    self.free_now(b);
+                    self.free_now(b, durable);
                 } else {
                     self.awaiting_free.insert(b);
                 }
@@ -209,11 +219,19 @@ impl BlockTable {
         }
     }
 
-    fn free_now(&mut self, b: u32) {
+    fn free_now(&mut self, b: u32, durable: u64) {
         let info = self.at(b);
         assert_eq!(
             info.used, 0,
             "SN-REQ-DEFRAG-INVARIANT: free only empty blocks"
+        );
+        assert!(
+            info.pending_ticket <= durable,
+            "SN-REQ-DEFRAG-INVARIANT: free block {b} only once its copies are durable"
+        );
+        assert!(
+            matches!(info.state, BlockState::Used | BlockState::Defrag),
+            "only blocks on the device are freed"
         );
         info.state = BlockState::Free;
         info.pending_ticket = 0;
@@ -234,7 +252,7 @@ impl BlockTable {
         for &b in &ready {
             let info = self.blocks[b as usize];
             if matches!(info.state, BlockState::Used | BlockState::Defrag) && info.used == 0 {
-                self.free_now(b);
+                self.free_now(b, durable);
             } else {
                 self.awaiting_free.remove(&b);
             }
@@ -284,6 +302,51 @@ impl BlockTable {
             }
         }
         self.defrag_queue.refill(defrag);
+        debug_assert_eq!(
+            self.free.len(),
+            self.blocks
+                .iter()
+                .filter(|i| i.state == BlockState::Free)
+                .count(),
+            "a block is in the free set iff it is free"
+        );
+    }
+
+    /// Integrity audit: `sums[b]` is the sum of the sizes of the index's images in block `b`.
+    /// Checks the first three invariants of this module and reports every disagreement.
+    pub fn audit(&self, sums: &[u64], a: &mut crate::storage::StorageAudit) {
+        if sums.len() != self.blocks.len() {
+            a.problem(|| format!("{} blocks audited of {}", sums.len(), self.blocks.len()));
+        }
+        for ((b, info), &sum) in self.iter().zip(sums) {
+            if info.used != sum {
+                a.problem(|| {
+                    format!(
+                        "block {b} counts {} used bytes, its live images {sum}",
+                        info.used
+                    )
+                });
+            }
+            if (info.state == BlockState::Free) != self.free.contains(&b) {
+                a.problem(|| {
+                    format!(
+                        "block {b} is {:?} but free-set membership disagrees",
+                        info.state
+                    )
+                });
+            }
+            if info.state == BlockState::Free && info.used != 0 {
+                a.problem(|| format!("free block {b} counts {} used bytes", info.used));
+            }
+        }
+        for &b in &self.awaiting_free {
+            let info = self.get(b);
+            if info.is_none_or(|i| {
+                i.used != 0 || !matches!(i.state, BlockState::Used | BlockState::Defrag)
+            }) {
+                a.problem(|| format!("block {b} awaits freeing but is {info:?}"));
+            }
+        }
     }
 
     /// Sum of used bytes (for assertions and stats).

@@ -134,6 +134,14 @@ pub fn scan_block(buf: &[u8], block_id: u32, device_set_id: u64) -> BlockScan {
         pos += ALIGN;
     }
     out.counts.damaged = damaged_runs(buf, &out.images, damaged_end);
+    debug_assert!(
+        out.images.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0),
+        "accepted images ascend without overlapping"
+    );
+    assert!(
+        images_end(&out.images) <= buf.len(),
+        "accepted images lie inside the block"
+    );
     out
 }
 

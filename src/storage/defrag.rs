@@ -10,6 +10,10 @@ use std::collections::VecDeque;
 
 /// Live bytes below which a block of `block_size` bytes is queued, for `lwm_pct` percent.
 pub fn lwm_bytes(block_size: u32, lwm_pct: u8) -> u64 {
+    assert!(
+        lwm_pct <= 100,
+        "defrag_lwm_pct is a percentage (config::validate)"
+    );
     u64::from(block_size) * u64::from(lwm_pct) / 100
 }
 
@@ -32,6 +36,11 @@ impl DefragQueue {
         if !self.q.contains(&b) {
             self.q.push_back(b);
         }
+        debug_assert_eq!(
+            self.q.iter().filter(|&&x| x == b).count(),
+            1,
+            "queued at most once"
+        );
     }
 
     /// The oldest queued block.
@@ -48,6 +57,14 @@ impl DefragQueue {
     pub fn refill(&mut self, mut by_used: Vec<(u64, u32)>) {
         by_used.sort_unstable();
         self.q = by_used.into_iter().map(|(_, b)| b).collect();
+        debug_assert!(
+            self.q
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                == self.q.len(),
+            "a restart queues each block at most once"
+        );
     }
 
     /// Blocks queued.

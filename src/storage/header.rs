@@ -138,6 +138,10 @@ impl DeviceHeader {
             .copy_from_slice(self.namespace.as_bytes());
         let crc = crc32_skipping(&b[..HEADER_LEN], off::CRC);
         b[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        debug_assert!(
+            DeviceHeader::decode(&b).as_ref() == Ok(self),
+            "encode then decode is the identity"
+        );
         b
     }
 

@@ -6,7 +6,7 @@
 use crate::error::{err, Result, ResultCode};
 use crate::index::Location;
 use crate::storage::record_image;
-use crate::storage::{Placement, SpaceState, Storage, StorageStats};
+use crate::storage::{Placement, SpaceState, Storage, StorageAudit, StorageStats};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -152,6 +152,41 @@ impl Storage for MemoryStorage {
             }
         }
         Ok(())
+    }
+
+    fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
+        let mut a = StorageAudit::default();
+        let mut seen = std::collections::HashSet::new();
+        for (loc, size) in live {
+            a.images += 1;
+            a.bytes += u64::from(size);
+            if !seen.insert(loc) {
+                a.problem(|| format!("two index entries reference slot {loc:?}"));
+            }
+            let slab = self.shard(loc.block);
+            let len = slab
+                .slots
+                .get(loc.offset as usize)
+                .and_then(|s| s.as_ref().map(Bytes::len));
+            if loc.block as usize >= SHARDS || len != Some(size as usize) {
+                a.problem(|| format!("entry at {loc:?} of {size} bytes: slot holds {len:?} bytes"));
+            }
+        }
+        let mut occupied = 0u64;
+        for s in &self.shards {
+            let slab = s.lock().expect("memory slab poisoned");
+            occupied += slab.slots.iter().filter(|s| s.is_some()).count() as u64;
+            a.blocks += 1;
+        }
+        let (images, bytes) = (a.images, a.bytes);
+        if occupied != images {
+            a.problem(|| format!("{occupied} occupied slots, {images} referenced by the index"));
+        }
+        let used = self.used.load(Ordering::Relaxed);
+        if used != bytes {
+            a.problem(|| format!("used_bytes {used}, index entries sum to {bytes}"));
+        }
+        a
     }
 
     fn stats(&self) -> StorageStats {

@@ -124,6 +124,34 @@ pub struct StorageStats {
     pub io_backend: &'static str,
 }
 
+/// What [`Storage::audit`] found: the backend's space accounting compared with the images the
+/// index references (`Database::check_integrity`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StorageAudit {
+    /// Images the index references.
+    pub images: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Blocks (device) or slabs (memory) whose accounting was compared.
+    pub blocks: u64,
+    /// Disagreements, in words (empty when index and storage agree).
+    pub problems: Vec<String>,
+}
+
+/// Most problems an audit lists (the rest are counted in the last line).
+pub const AUDIT_PROBLEMS_MAX: usize = 32;
+
+impl StorageAudit {
+    /// Record a disagreement (at most [`AUDIT_PROBLEMS_MAX`] are kept in words).
+    pub fn problem(&mut self, what: impl FnOnce() -> String) {
+        if self.problems.len() < AUDIT_PROBLEMS_MAX {
+            self.problems.push(what());
+        } else if self.problems.len() == AUDIT_PROBLEMS_MAX {
+            self.problems.push("… further problems not listed".into());
+        }
+    }
+}
+
 /// A storage backend.
 pub trait Storage: Send + Sync {
     /// Append an encoded image (see module contract).
@@ -237,6 +265,18 @@ pub trait Storage: Send + Sync {
     }
     /// Simulated crash: drop everything not yet durable, write nothing more.
     fn abandon(&self) {}
+    /// Compare the backend's accounting with `live`, every `(location, size)` the index
+    /// references: each lies inside a used block (or slot) of its backend, images do not overlap,
+    /// and the used bytes of every block equal the sum of its live images. Only meaningful while
+    /// no request or maintenance step runs. The default checks nothing but counts.
+    fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
+        let mut a = StorageAudit::default();
+        for (_, size) in live {
+            a.images += 1;
+            a.bytes += u64::from(size);
+        }
+        a
+    }
     /// How often the tombstone-reclaim pass should start (None = never).
     fn tomb_reclaim_period(&self) -> Option<Duration> {
         None

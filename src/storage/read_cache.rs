@@ -77,6 +77,14 @@ impl PostWriteCache {
             self.order
                 .retain(|(b, s)| map.get(b).is_some_and(|(cs, _)| cs == s));
         }
+        assert!(
+            self.map.len() <= self.capacity,
+            "at most `capacity` blocks are held"
+        );
+        debug_assert!(
+            self.order.len() >= self.map.len(),
+            "every held block is in the order"
+        );
     }
 
     /// Forget `block` (it was freed).

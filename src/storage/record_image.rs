@@ -148,7 +148,9 @@ pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
     let image_len = b.len() as u32;
     b[off::IMAGE_LEN..off::IMAGE_LEN + 4].copy_from_slice(&image_len.to_le_bytes());
     b.resize(padded_len(b.len()), 0);
+    debug_assert_eq!(b.len(), encoded_size(meta, bins), "encoded_size is exact");
     seal(&mut b, meta.block_seq);
+    debug_assert_eq!(verify(&b), Some(b.len()), "an encoded image verifies");
     b
 }
 
@@ -198,8 +200,15 @@ pub fn seal(buf: &mut [u8], block_seq: u64) {
     buf[off::BLOCK_SEQ..off::BLOCK_SEQ + 8].copy_from_slice(&block_seq.to_le_bytes());
     let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
     assert!(image_len <= buf.len(), "image_len within the buffer");
+    assert_eq!(
+        padded_len(image_len),
+        buf.len(),
+        "an image is padded_len(image_len) bytes"
+    );
+    debug_assert!(buf[image_len..].iter().all(|&x| x == 0), "padding is zero");
     let crc = crc_of(buf, image_len);
     buf[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+    debug_assert_eq!(verify(buf), Some(buf.len()), "a sealed image verifies");
 }
 
 fn read_u32(buf: &[u8], at: usize) -> u32 {

@@ -138,6 +138,12 @@ pub fn encode(meta: &SnapshotMeta, index: &IndexImage) -> Vec<u8> {
         b.extend_from_slice(&e.set_id.to_le_bytes());
         b.extend_from_slice(&[e.flags, 0, 0, 0]);
     }
+    let set_bytes: usize = index.sets.iter().map(|s| 1 + s.len()).sum();
+    debug_assert_eq!(
+        b.len(),
+        HEADER_LEN + meta.block_seqs.len() * 8 + set_bytes + index.entries.len() * ENTRY_LEN,
+        "the snapshot layout of storage-format.md"
+    );
     let crc = crc32fast::hash(&b);
     b.extend_from_slice(&crc.to_le_bytes());
     b

@@ -47,7 +47,7 @@ use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::snapshot_check;
 use crate::storage::write_block;
 use crate::storage::write_buffer::WriteBuffer;
-use crate::storage::{Placement, Restore, SpaceState, Storage, StorageStats};
+use crate::storage::{Placement, Restore, SpaceState, Storage, StorageAudit, StorageStats};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -59,6 +59,7 @@ use std::time::{Duration, Instant};
 /// lowest first, so written blocks form a prefix).
 const PRISTINE_RUN: u32 = 8;
 
+mod audit;
 mod flush;
 mod moves;
 mod scan;
@@ -498,6 +499,10 @@ impl DeviceStorage {
         record_image::seal(&mut image, cur.seq);
         let offset = cur.place(&image);
         let (block, seq, ticket) = (cur.block, cur.seq, cur.seq << 32 | cur.pos() as u64);
+        debug_assert!(
+            ticket > st.durable,
+            "a new image lies above the durable frontier"
+        );
         st.blocks.add(block, size as u32);
         st.live_bytes += size as u64;
         self.note_append(&mut st);
@@ -838,6 +843,10 @@ impl Storage for DeviceStorage {
         let mut st = self.lock();
         let durable = st.durable;
         st.blocks.release(location.block, size, durable);
+        assert!(
+            st.live_bytes >= u64::from(size),
+            "released more than is live"
+        );
         st.live_bytes -= u64::from(size);
         if st.blocks.get(location.block).map(|b| b.state) == Some(BlockState::Free) {
             self.cache_mut().remove(location.block);
@@ -923,12 +932,18 @@ impl Storage for DeviceStorage {
             bytes += u64::from(size);
         }
         st.blocks.finish_restore();
+        assert_eq!(
+            st.blocks.used_total(),
+            bytes,
+            "restored blocks count every live image"
+        );
         st.live_bytes = bytes;
         let max_seq = st.blocks.iter().map(|(_, b)| b.seq).max().unwrap_or(0);
         st.next_seq = st.next_seq.max(max_seq + 1);
         // Durability of everything restored is a fact; tickets of this session start above it.
         st.durable = (st.next_seq - 1) << 32 | u64::from(u32::MAX);
         st.flush.submitted = st.durable;
+        st.flush.written = st.durable;
         for h in st.headers.iter_mut() {
             h.instance_id = random_id();
         }
@@ -1040,6 +1055,10 @@ impl Storage for DeviceStorage {
     fn tomb_reclaim_period(&self) -> Option<Duration> {
         self.tomb_period
     }
+
+    fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
+        self.audit_live(live)
+    }
 }
 
 impl DeviceStorage {
@@ -1053,6 +1072,14 @@ impl DeviceStorage {
         if st.failed.is_some() {
             return Ok(());
         }
+        assert!(
+            st.sealed.is_empty()
+                && st
+                    .current
+                    .as_ref()
+                    .is_none_or(|c| st.durable >= c.seq << 32 | c.pos() as u64),
+            "a clean shutdown's snapshot covers only durable images (RS-CLEAN)"
+        );
         if let (Some(path), Some(index)) = (&self.snapshot_path, index) {
             let meta = SnapshotMeta {
                 device_set_id: self.device_set_id,

@@ -68,6 +68,17 @@ impl BlockHeader {
         h[off::BLOCK_ID..off::BLOCK_ID + 4].copy_from_slice(&self.block_id.to_le_bytes());
         let crc = crc32_skipping(&h[..off::CRC], off::CRC);
         h[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        debug_assert_eq!(
+            BlockHeader::read(b),
+            BlockState::Valid(*self),
+            "header round-trips"
+        );
+    }
+
+    /// Whether `b` starts with the header of incarnation `block_seq` of block `block_id` (checked
+    /// just before a block is written, and by scans just after it is read).
+    pub fn is_incarnation(b: &[u8], block_id: u32, block_seq: u64) -> bool {
+        matches!(BlockHeader::read(b), BlockState::Valid(h) if h.block_id == block_id && h.block_seq == block_seq)
     }
 
     /// Decode the first bytes of a block.

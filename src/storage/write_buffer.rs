@@ -1,7 +1,8 @@
 //! The write buffer of the open block: images are appended back to back, 16-byte aligned, after
 //! the write-block header (storage-format.md §"Write block").
 //!
-//! Invariants: `HEADER_LEN ≤ flushed ≤ pos ≤ len`; bytes below `pos` never change once placed
+//! Invariants: `flushed ≤ pos ≤ len` and `HEADER_LEN ≤ pos` (`flushed` is 0 until the first
+//! partial flush, which writes the header too); bytes below `pos` never change once placed
 //! (flushed bytes are never rewritten with different content, SN-REQ-FRONTIER); bytes at and
 //! above `pos` are zero.
 
@@ -54,9 +55,19 @@ impl WriteBuffer {
     pub fn place(&mut self, image: &[u8]) -> u32 {
         assert!(self.fits(image.len()), "callers check fits() first");
         assert_eq!(image.len() % 16, 0, "images are 16-byte aligned");
+        debug_assert!(
+            self.buf.as_slice()[self.pos..self.pos + image.len()]
+                .iter()
+                .all(|&x| x == 0),
+            "bytes above pos are zero"
+        );
         let at = self.pos;
         self.buf.as_mut_slice()[at..at + image.len()].copy_from_slice(image);
         self.pos += image.len();
+        debug_assert!(
+            self.flushed <= self.pos && HEADER_LEN <= at,
+            "flushed ≤ pos"
+        );
         at as u32
     }
 
@@ -67,6 +78,10 @@ impl WriteBuffer {
 
     /// Give up the buffer (the block is sealed); it is immutable from now on.
     pub fn seal(self) -> Arc<AlignedBuf> {
+        assert!(
+            self.flushed <= self.pos,
+            "flushed ≤ pos: nothing beyond the images was written"
+        );
         Arc::new(self.buf)
     }
 }

@@ -482,12 +482,16 @@ impl Harness {
         Ok(())
     }
 
-    /// Run steps; on the first disagreement return the step index and the message.
+    /// Run steps, then check the index against storage (`check_integrity_full`); on the first
+    /// disagreement return the step index and the message.
     pub fn run(&mut self, steps: &[Step]) -> Result<(), String> {
         for (i, s) in steps.iter().enumerate() {
             self.step(s)
                 .map_err(|e| format!("step {i} {s:?}:\n  {e}"))?;
         }
-        Ok(())
+        self.db
+            .check_integrity_full()
+            .map(drop)
+            .map_err(|e| format!("after {} steps: {e}", steps.len()))
     }
 }

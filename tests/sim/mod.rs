@@ -281,6 +281,10 @@ impl Run {
     }
 
     fn check_after_restart(&mut self, clean: bool) -> Result<(), String> {
+        self.h
+            .db
+            .check_integrity_full()
+            .map_err(|e| format!("after a restart (clean {clean}): {e}"))?;
         let now_s = self.h.model.now_s();
         let expired = |e: &Entry| !e.tomb && e.void_time != 0 && e.void_time < now_s;
         for (i, k) in record_base_keys().iter().enumerate() {

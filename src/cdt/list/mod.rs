@@ -8,7 +8,7 @@ mod write;
 pub use write::insert_sorted;
 
 use crate::cdt::map::remove_indexes;
-use crate::cdt::normalize::normalize_at;
+use crate::cdt::normalize::{list_is_canonical, normalize_at};
 use crate::cdt::number;
 use crate::cdt::order::compare;
 use crate::cdt::policy::{ListPolicy, ListSortFlags};
@@ -115,12 +115,20 @@ impl ListOp {
                     items: Vec::new(),
                 };
                 let (result, changed) = apply_list(&op, &mut l)?;
+                debug_assert!(list_is_canonical(&l), "a created ordered list is sorted");
                 if changed {
                     *slot = Some(Value::List(l));
                 }
                 Ok(result)
             }
-            Some(Value::List(l)) => Ok(apply_list(&op, l)?.0),
+            Some(Value::List(l)) => {
+                let result = apply_list(&op, l)?.0;
+                debug_assert!(
+                    list_is_canonical(l),
+                    "every list op keeps an ordered list sorted"
+                );
+                Ok(result)
+            }
             Some(other) => err(
                 ResultCode::BinTypeError,
                 format!(

@@ -8,7 +8,7 @@
 
 mod write;
 
-use crate::cdt::normalize::{check_key, normalize_at};
+use crate::cdt::normalize::{check_key, map_is_canonical, normalize_at};
 use crate::cdt::number;
 use crate::cdt::policy::MapPolicy;
 use crate::cdt::result::{check, select_and_build};
@@ -98,12 +98,23 @@ impl MapOp {
                     entries: Vec::new(),
                 };
                 let (result, changed) = apply_map(&op, &mut m)?;
+                debug_assert!(
+                    map_is_canonical(&m),
+                    "a created map is sorted by unique keys"
+                );
                 if changed {
                     *slot = Some(Value::Map(m));
                 }
                 Ok(result)
             }
-            Some(Value::Map(m)) => Ok(apply_map(&op, m)?.0),
+            Some(Value::Map(m)) => {
+                let result = apply_map(&op, m)?.0;
+                debug_assert!(
+                    map_is_canonical(m),
+                    "every map op keeps keys sorted and unique"
+                );
+                Ok(result)
+            }
             Some(other) => err(
                 ResultCode::BinTypeError,
                 format!(

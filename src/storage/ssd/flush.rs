@@ -52,6 +52,7 @@ use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
 use crate::storage::blocks::BlockState;
 use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
+use crate::storage::write_block::BlockHeader;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
@@ -205,6 +206,13 @@ impl DeviceStorage {
     fn gather(&self, st: &mut State, partial: bool) -> Option<Batch> {
         let mut jobs = Vec::new();
         let mut target = st.durable;
+        debug_assert!(
+            st.sealed
+                .iter()
+                .zip(st.sealed.iter().skip(1))
+                .all(|(a, b)| a.seq < b.seq),
+            "blocks are flushed in sequence order"
+        );
         for s in &st.sealed {
             if s.flushed >= self.block_size {
                 continue; // written by an earlier batch, syncing
@@ -265,6 +273,10 @@ impl DeviceStorage {
     fn write_and_sync(&self, batch: Batch) -> Result<()> {
         let mut per_device: Vec<Vec<(u64, &[u8])>> = vec![Vec::new(); self.devices.len()];
         for j in &batch.jobs {
+            debug_assert!(
+                j.base != 0 || BlockHeader::is_incarnation(j.buf.as_slice(), j.block, j.seq),
+                "a block is written with its own header (checked again when read)"
+            );
             let (dev, block_off) = self.place_of(j.block);
             let mut at = j.from;
             while at < j.to {
@@ -335,6 +347,10 @@ impl DeviceStorage {
         self.counters
             .syncs
             .fetch_add(used.len() as u64, Ordering::Relaxed);
+        assert!(
+            batch.no > st.flush.finished_upto && !st.flush.finished.contains_key(&batch.no),
+            "a batch finishes once"
+        );
         st.flush.finished.insert(batch.no, batch.target);
         self.advance(&mut st);
         Ok(())
@@ -343,6 +359,11 @@ impl DeviceStorage {
     /// Write phase done: record the written frontier and release the slot.
     fn written(&self, batch: &Batch) {
         let mut st = self.lock();
+        assert!(st.flush.writing, "only the write slot's holder hands over");
+        assert!(
+            batch.target > st.flush.written,
+            "batches are written one at a time, in ticket order"
+        );
         st.flush.written = st.flush.written.max(batch.target);
         for j in batch.jobs.iter().filter(|j| j.sealed) {
             if let Some(s) = st
@@ -400,6 +421,10 @@ impl DeviceStorage {
             st.flush.idle_since = Some(Instant::now());
         }
         while let Some(t) = st.flush.finished.remove(&(st.flush.finished_upto + 1)) {
+            assert!(
+                t > st.durable,
+                "the durable frontier moves forward over batches in number order"
+            );
             st.flush.finished_upto += 1;
             st.durable = st.durable.max(t);
         }
@@ -407,6 +432,10 @@ impl DeviceStorage {
         assert!(
             durable <= st.flush.submitted,
             "only bytes handed to the device become durable"
+        );
+        assert!(
+            durable <= st.flush.written,
+            "only written bytes become durable"
         );
         st.moves.on_durable(durable);
         while st

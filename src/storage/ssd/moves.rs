@@ -46,6 +46,10 @@ impl PendingMoves {
             }
             e.remove();
         }
+        debug_assert!(
+            self.by_copy.values().all(|&(t, _)| t > durable),
+            "every durable copy is retired"
+        );
     }
 
     /// The source of the non-durable copy at `copy` in block incarnation `seq`, if it is one.
