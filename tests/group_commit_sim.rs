@@ -15,7 +15,8 @@
 
 use aerolite::rng::Rng;
 use aerolite::storage::ssd::group_commit::{
-    decide, may_lead, wake_on_append, Decision, GroupInputs, MAX_SYNCS_IN_FLIGHT, WAIT_MAX,
+    decide, may_lead, slot_free, wake_on_append, Decision, GroupInputs, MAX_SYNCS_IN_FLIGHT,
+    WAIT_MAX,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -33,6 +34,7 @@ enum Cv {
 enum Event {
     Arrive(usize),
     Wake(usize, u64),
+    TakeSlot(usize),
     WriteDone(u64),
     SyncDone(u64),
 }
@@ -228,7 +230,21 @@ impl Sim {
             (Cv::Durable, 5_000)
         } else {
             match decide(&self.inputs()) {
-                Decision::Lead => return self.lead(w, ticket, since_us),
+                Decision::Lead => {
+                    // `wait_ticket` drops the lock between the decision and `flush_once`:
+                    // other events may run first (for long when the thread is preempted).
+                    self.writers[w] = Writer::Leading {
+                        ticket,
+                        since_us,
+                        batch: 0,
+                    };
+                    let d = if self.rng.below(20) == 0 {
+                        self.rng.below(500)
+                    } else {
+                        self.rng.below(3)
+                    };
+                    return self.at(d, Event::TakeSlot(w));
+                }
                 Decision::Wait(d) => {
                     self.stats.timed_waits += u64::from(d < WAIT_MAX);
                     (Cv::Slot, u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
@@ -245,14 +261,23 @@ impl Sim {
         self.at(sleep_us, Event::Wake(w, gen));
     }
 
-    /// `flush_once`: take the write slot and gather everything appended into one batch.
-    fn lead(&mut self, w: usize, ticket: u64, since_us: u64) {
+    /// `flush_once` (non-blocking): take the write slot if it is free and gather everything
+    /// appended into one batch; `Busy` or nothing to write sends the writer back to its loop.
+    fn lead(&mut self, w: usize) {
+        let Writer::Leading {
+            ticket,
+            since_us,
+            batch: 0,
+        } = self.writers[w]
+        else {
+            self.fail("a writer took the slot without deciding to lead");
+        };
+        if !slot_free(&self.inputs()) || self.f.tail <= self.f.written {
+            return self.wait_loop(w);
+        }
         let f = &mut self.f;
         if f.writing.is_some() || f.in_flight.len() >= MAX_SYNCS_IN_FLIGHT {
-            self.fail("decide said Lead with the slot taken or the pipeline full");
-        }
-        if f.tail <= f.written {
-            self.fail("a leader found nothing to write");
+            self.fail("a batch started with the slot taken or the pipeline full");
         }
         f.issued += 1;
         let no = f.issued;
@@ -310,7 +335,7 @@ impl Sim {
         let leader = self
             .writers
             .iter()
-            .position(|w| matches!(w, Writer::Leading { batch, .. } if *batch == no));
+            .position(|w| matches!(w, Writer::Leading { batch, .. } if *batch == no && no > 0));
         if let Some(w) = leader {
             self.wait_loop(w);
         }
@@ -386,6 +411,7 @@ impl Sim {
                         self.wait_loop(w);
                     }
                 }
+                Event::TakeSlot(w) => self.lead(w),
                 Event::WriteDone(no) => self.write_done(no),
                 Event::SyncDone(no) => self.sync_done(no),
             }

@@ -10,7 +10,8 @@
 //!    has returned, the slot is handed over and the written frontier recorded, so the next
 //!    batch can be gathered and written while this one's `fdatasync` is still in flight;
 //! 2. **sync** — up to `MAX_SYNCS_IN_FLIGHT` batches' syncs run at once (on the threads that
-//!    wrote them). A batch is *finished* when all its devices' syncs returned Ok.
+//!    wrote them; a batch starts only with room for its sync, whoever gathers it). A batch is
+//!    *finished* when all its devices' syncs returned Ok.
 //!
 //! Group commit: a waiter whose bytes are not yet written asks `group_commit::decide` whether
 //! it leads the next batch (the policy and its constants live there, as pure functions of the
@@ -134,7 +135,8 @@ fn handoff_doubt(st: &State, ticket: u64, e: Error) -> Error {
 
 impl DeviceStorage {
     /// Gather what is due and run it through both phases. `blocking`: wait for the write slot
-    /// (flusher, shutdown) instead of returning `Busy` (group-commit waiters).
+    /// and room for one more sync (`group_commit::slot_free`: flusher, shutdown) instead of
+    /// returning `Busy` (group-commit waiters).
     pub(super) fn flush_once(&self, partial: bool, blocking: bool) -> Result<Flushed> {
         let batch = {
             let mut st = self.lock();
@@ -145,7 +147,7 @@ impl DeviceStorage {
                 if self.abandoned.load(Ordering::Acquire) {
                     return Ok(Flushed::Nothing);
                 }
-                if !st.flush.writing {
+                if group_commit::slot_free(&self.group_inputs(&st)) {
                     break;
                 }
                 if !blocking {
@@ -153,6 +155,10 @@ impl DeviceStorage {
                 }
                 st = self.wait_slot(st, Duration::from_millis(5));
             }
+            assert!(
+                st.flush.in_flight < group_commit::MAX_SYNCS_IN_FLIGHT,
+                "a batch starts only with room for its sync"
+            );
             let Some(batch) = self.gather(&mut st, partial) else {
                 return Ok(Flushed::Nothing);
             };

@@ -14,8 +14,9 @@
 //!   it saves; measured, see [`OVERLAP_AFTER`]).
 //!
 //! Invariants (asserted): a decision never leads while a batch holds the write slot or
-//! [`MAX_SYNCS_IN_FLIGHT`] syncs are in flight; a wait is never zero and never longer than
-//! [`WAIT_MAX`], so a waiter always asks again.
+//! [`MAX_SYNCS_IN_FLIGHT`] syncs are in flight, and no batch starts then ([`slot_free`], for
+//! leaders and the flusher alike); a wait is never zero and never longer than [`WAIT_MAX`], so
+//! a waiter always asks again.
 
 use std::time::Duration;
 
@@ -118,6 +119,14 @@ pub fn decide(i: &GroupInputs) -> Decision {
     Decision::Wait(d)
 }
 
+/// Whether `flush_once` may take the write slot and start a batch now: no batch writes and
+/// fewer than [`MAX_SYNCS_IN_FLIGHT`] syncs run. Checked under the same lock as the gather, for
+/// every batch (a leader's, whose decision was taken before the lock was dropped and the state
+/// may have moved since; the flusher's; shutdown's).
+pub fn slot_free(i: &GroupInputs) -> bool {
+    !i.writing && i.in_flight < MAX_SYNCS_IN_FLIGHT
+}
+
 /// Whether an append just completed a group worth waking the would-be leaders for: with
 /// nothing in flight, as many images as the last batch gathered are queued; with a sync in
 /// flight (and the leaders not yet woken for this group), the group may now overlap it.
@@ -213,6 +222,18 @@ mod tests {
             ..idle(9, 1, None)
         };
         assert_eq!(decide(&idle_writing), Decision::Wait(WAIT_MAX));
+    }
+
+    #[test]
+    fn a_batch_starts_only_with_the_slot_free_and_room_for_its_sync() {
+        assert!(slot_free(&idle(1, 1, None)));
+        assert!(slot_free(&syncing(MAX_SYNCS_IN_FLIGHT - 1, 0, 0, 0)));
+        assert!(!slot_free(&syncing(MAX_SYNCS_IN_FLIGHT, 0, 0, 0)));
+        let writing = GroupInputs {
+            writing: true,
+            ..idle(1, 1, None)
+        };
+        assert!(!slot_free(&writing));
     }
 
     #[test]
