@@ -11,6 +11,7 @@ use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig
 use crate::engine::defrag::DefragStats;
 use crate::engine::integrity::IntegrityReport;
 use crate::engine::read::{Bins, ReadKind};
+use crate::engine::runtime::Runtime;
 use crate::engine::sweep::SweepStats;
 use crate::engine::tombstones::{TombReclaimer, TombStats};
 use crate::engine::Namespace;
@@ -23,21 +24,17 @@ use crate::record::key::{Key, PARTITIONS};
 use crate::record::record::Record;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::Arc;
 
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
     closed: AtomicBool,
-    stop: Mutex<bool>,
-    wake: Condvar,
 }
 
 /// An open database.
 pub struct Database {
     inner: Arc<Inner>,
-    threads: Vec<JoinHandle<()>>,
+    runtime: Runtime,
     recovery: Vec<crate::engine::recovery::RecoveryStats>,
 }
 
@@ -121,7 +118,8 @@ impl Database {
         let mut namespaces = HashMap::new();
         let mut recovery = Vec::new();
         for nc in &config.namespaces {
-            let storage = crate::storage::open_backend(nc, config.background_threads)?;
+            let storage =
+                crate::storage::open_backend(nc, config.background_threads, config.clock.clone())?;
             let mut nc = nc.clone();
             if let StorageConfig::Device(d) = &nc.storage {
                 // L-RECORD-SIZE: never above the largest image one write block holds.
@@ -138,68 +136,15 @@ impl Database {
         let inner = Arc::new(Inner {
             namespaces,
             closed: AtomicBool::new(false),
-            stop: Mutex::new(false),
-            wake: Condvar::new(),
         });
-        let mut threads = Vec::new();
-        if config.background_threads {
-            for ns in inner.namespaces.values() {
-                let interval = ns.config.expiry_sweep_interval_s;
-                if interval == 0 {
-                    continue;
-                }
-                let (ns, inner) = (ns.clone(), inner.clone());
-                let spawned = std::thread::Builder::new()
-                    .name(format!("aerolite-sweep-{}", ns.config.name))
-                    .spawn(move || {
-                        sweeper_loop(&inner, &ns, Duration::from_secs(u64::from(interval)))
-                    });
-                match spawned {
-                    Ok(h) => threads.push(h),
-                    Err(e) => {
-                        return err(
-                            ResultCode::ServerError,
-                            format!("cannot start sweeper thread: {e}"),
-                        )
-                    }
-                }
-            }
-            for ns in inner.namespaces.values() {
-                if ns.storage.flush_interval().is_none() {
-                    continue;
-                }
-                for (what, maintenance) in [("flush", false), ("maint", true)] {
-                    let (ns, inner) = (ns.clone(), inner.clone());
-                    let spawned = std::thread::Builder::new()
-                        .name(format!("aerolite-{what}-{}", ns.config.name))
-                        .spawn(move || {
-                            let stopped = || inner.stop.lock().map_or(true, |s| *s);
-                            if maintenance {
-                                let sleep = |d: Duration| {
-                                    if let Ok(g) = inner.stop.lock() {
-                                        let _ = inner.wake.wait_timeout_while(g, d, |s| !*s);
-                                    }
-                                };
-                                crate::engine::runtime::maintenance_loop(&ns, &stopped, &sleep);
-                            } else {
-                                crate::engine::runtime::flusher_loop(&ns, &stopped);
-                            }
-                        });
-                    match spawned {
-                        Ok(h) => threads.push(h),
-                        Err(e) => {
-                            return err(
-                                ResultCode::ServerError,
-                                format!("cannot start storage thread: {e}"),
-                            )
-                        }
-                    }
-                }
-            }
-        }
+        let runtime = if config.background_threads {
+            Runtime::start(inner.namespaces.values())?
+        } else {
+            Runtime::default()
+        };
         Ok(Database {
             inner,
-            threads,
+            runtime,
             recovery,
         })
     }
@@ -519,14 +464,7 @@ impl Database {
 
     fn stop_threads(&mut self) -> bool {
         let was_closed = self.inner.closed.swap(true, Ordering::AcqRel);
-        if let Ok(mut stop) = self.inner.stop.lock() {
-            *stop = true;
-        }
-        self.inner.wake.notify_all();
-        for t in self.threads.drain(..) {
-            // A panicked runtime thread already broke an invariant; its panic was reported.
-            let _ = t.join();
-        }
+        self.runtime.stop();
         was_closed
     }
 
@@ -558,24 +496,5 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-fn sweeper_loop(inner: &Inner, ns: &Namespace, interval: Duration) {
-    let mut next = 0usize;
-    // Spread one full sweep over the interval: 64 partitions per tick.
-    let per_tick = 64;
-    let tick = interval / (PARTITIONS / per_tick) as u32;
-    loop {
-        let Ok(stop) = inner.stop.lock() else { return };
-        let Ok((stop, _)) = inner.wake.wait_timeout_while(stop, tick, |s| !*s) else {
-            return;
-        };
-        if *stop {
-            return;
-        }
-        drop(stop);
-        ns.sweep_step(next, per_tick);
-        next = (next + per_tick) % PARTITIONS;
     }
 }

@@ -1,5 +1,23 @@
 //! A small seedable PRNG (SplitMix64) for scenarios, simulations and fault injection: the same seed
-//! always gives the same sequence, on every platform.
+//! always gives the same sequence, on every platform — and the one home of real entropy,
+//! [`random_id`], for ids that must differ between runs (device set, instance, temporary files).
+
+/// A random 64-bit id, never 0 (device set, instance, temporary file names): the per-process
+/// random keys of std's `RandomState` mixed with the wall time and the process id, without a
+/// random-number crate. Not deterministic by design: the engine's clock is not involved.
+pub fn random_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    let id = h.finish() | 1;
+    assert_ne!(id, 0, "ids are never 0");
+    id
+}
 
 /// SplitMix64.
 #[derive(Debug, Clone)]
@@ -50,5 +68,12 @@ mod tests {
         let mut c = Rng::new(1);
         assert!(!c.chance(0.0));
         assert!(c.chance(1.0));
+    }
+
+    #[test]
+    fn random_ids_differ_and_are_never_zero() {
+        let (a, b) = (random_id(), random_id());
+        assert_ne!(a, b);
+        assert!(a != 0 && b != 0);
     }
 }

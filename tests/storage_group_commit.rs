@@ -1,34 +1,72 @@
 //! Group commit (DUR-DEVICE, SN-REQ-ACK-DEVICE): concurrent commit-to-device writers share device
 //! syncs: with a slow sync, 8 writers × 40 writes complete with far fewer syncs than writes, and
-//! every acknowledged write is durable (present after a crash).
+//! every acknowledged write is durable (present after a crash); at most two batches' syncs run
+//! at once, whoever gathers them.
 
 mod storage_support;
 
 use aerolite::storage::device::faulty::{FaultPlan, FaultyDevice};
 use aerolite::storage::device::Device;
 use aerolite::ManualClock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use storage_support::*;
 
-/// A device whose sync takes 3 ms.
-struct SlowSync(Arc<dyn Device>);
+/// A device whose sync takes 3 ms and that records the most syncs it ran at once.
+struct SlowSync {
+    inner: Arc<dyn Device>,
+    running: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl SlowSync {
+    fn new(inner: Arc<dyn Device>) -> SlowSync {
+        SlowSync {
+            inner,
+            running: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+        }
+    }
+}
 
 impl Device for SlowSync {
     fn capacity(&self) -> u64 {
-        self.0.capacity()
+        self.inner.capacity()
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> aerolite::Result<()> {
-        self.0.read_at(offset, buf)
+        self.inner.read_at(offset, buf)
     }
     fn write_at(&self, offset: u64, buf: &[u8]) -> aerolite::Result<()> {
-        self.0.write_at(offset, buf)
+        self.inner.write_at(offset, buf)
     }
     fn sync(&self) -> aerolite::Result<()> {
-        std::thread::sleep(std::time::Duration::from_millis(3));
-        self.0.sync()
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(3));
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.inner.sync()
     }
     fn kind(&self) -> &'static str {
         "slow"
+    }
+}
+
+/// `writers` threads each put `per_writer` records (keys `t × 1000 + i`, `pad` bytes of bins).
+fn put_concurrently(db: &Arc<aerolite::Database>, writers: i64, per_writer: i64, pad: usize) {
+    let threads: Vec<_> = (0..writers)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                for i in 0..per_writer {
+                    let k = t * 1000 + i;
+                    db.put(&wp(false), &key(k), &bins(k, pad)).expect("put");
+                }
+            })
+        })
+        .collect();
+    for w in threads {
+        w.join().expect("writer");
     }
 }
 
@@ -36,7 +74,7 @@ impl Device for SlowSync {
 fn dur_device_concurrent_writers_share_syncs() {
     let mem = mem_device(8);
     let fault = Arc::new(FaultyDevice::new(mem.clone(), FaultPlan::default()));
-    let slow: Arc<dyn Device> = Arc::new(SlowSync(fault.clone()));
+    let slow: Arc<dyn Device> = Arc::new(SlowSync::new(fault.clone()));
     let clock = ManualClock::at_2026();
     let db = Arc::new(
         open_on(
@@ -46,20 +84,7 @@ fn dur_device_concurrent_writers_share_syncs() {
         .expect("open"),
     );
     let syncs_before = fault.syncs();
-    let writers: Vec<_> = (0..8)
-        .map(|t| {
-            let db = db.clone();
-            std::thread::spawn(move || {
-                for i in 0..40 {
-                    let k = t * 1000 + i;
-                    db.put(&wp(false), &key(k), &bins(k, 200)).expect("put");
-                }
-            })
-        })
-        .collect();
-    for w in writers {
-        w.join().expect("writer");
-    }
+    put_concurrently(&db, 8, 40, 200);
     let syncs = fault.syncs() - syncs_before;
     eprintln!("320 commit-to-device writes, {syncs} syncs");
     assert!(syncs < 160, "group commit: {syncs} syncs for 320 writes");
@@ -252,4 +277,32 @@ fn dur_device_sync_failure_with_a_second_batch_in_flight_fails_both_groups() {
             assert_eq!(read(&db, &key(k)), None, "key {k} answered definitively");
         }
     }
+}
+
+/// Pipelining depth: at most `MAX_SYNCS_IN_FLIGHT` (2) batches' syncs run at once, whoever
+/// gathers the batch — a writer leading a group or the flusher thread (1 ms `flush_max_ms`)
+/// writing a due partial buffer (issue 12 point 6; `group_commit::slot_free`).
+#[test]
+fn flusher_and_leaders_never_exceed_two_syncs_in_flight() {
+    let dev = Arc::new(SlowSync::new(mem_device(16)));
+    let clock = ManualClock::at_2026();
+    let cfg = device_config(vec![dev.clone() as Arc<dyn Device>], None)
+        .commit_to_device(true)
+        .flush_max_ms(1);
+    let db = Arc::new(
+        aerolite::Database::open(
+            aerolite::DatabaseConfig::with_namespaces(vec![aerolite::NamespaceConfig::new("test")
+                .storage(aerolite::StorageConfig::Device(cfg))])
+            .clock(Arc::new(clock.clone())),
+        )
+        .expect("open"),
+    );
+    put_concurrently(&db, 16, 150, 300);
+    let most = dev.most.load(Ordering::SeqCst);
+    eprintln!("most syncs at once: {most}");
+    assert!(
+        most <= 2,
+        "{most} syncs ran at once (MAX_SYNCS_IN_FLIGHT = 2)"
+    );
+    assert!(most >= 1);
 }

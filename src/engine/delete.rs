@@ -8,7 +8,6 @@ use crate::policy::write::WritePolicy;
 use crate::record::bin::BinList;
 use crate::record::key::Key;
 use crate::storage::record_image::ImageMeta;
-use std::time::Instant;
 
 impl Namespace {
     /// Run a delete. Returns Ok(()) on success (DP-11); KeyNotFoundError 2 when there is nothing to
@@ -25,7 +24,7 @@ impl Namespace {
             );
         }
         // DP-03
-        let deadline = policy.total_timeout.map(|t| Instant::now() + t);
+        let deadline = policy.total_timeout.map(|t| self.clock.deadline_us(t));
         let guard = self
             .locks
             .acquire(digest, self.config.transaction_pending_limit, deadline)?;

@@ -1,17 +1,25 @@
 //! Per-record locks, sharded by digest (4096 stripes, like Aerospike's partitions), with a count of
 //! waiters per digest for L-KEY-BUSY and a deadline for CL-TIMEOUT-QUEUED.
 //!
+//! Deadlines are readings of the namespace `Clock`'s monotonic time (`Clock::deadline_us`), so
+//! a simulated clock decides when a queued request times out.
+//!
 //! Invariants: at most one holder per digest; a digest appears in its stripe's table exactly while
 //! it is held or waited for; `waiters` counts threads blocked in `acquire` for that digest.
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::{err, Result, ResultCode};
 use crate::index::digest_hash::DigestBuildHasher;
 use crate::record::key::Digest;
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 const STRIPES: usize = 4096;
+
+/// Longest real-time sleep of a waiter with a deadline before it reads the clock again (a
+/// simulated clock moves without waking anyone).
+const DEADLINE_RECHECK: Duration = Duration::from_millis(20);
 
 #[derive(Default)]
 struct Slot {
@@ -27,6 +35,7 @@ struct Stripe {
 /// The lock table.
 pub struct RecordLocks {
     stripes: Vec<Stripe>,
+    clock: Arc<dyn Clock>,
 }
 
 /// A held record lock; released on drop.
@@ -37,14 +46,15 @@ pub struct RecordGuard<'a> {
 
 impl Default for RecordLocks {
     fn default() -> Self {
-        RecordLocks::new()
+        RecordLocks::new(Arc::new(SystemClock))
     }
 }
 
 impl RecordLocks {
-    /// Empty table.
-    pub fn new() -> RecordLocks {
+    /// Empty table whose deadlines are readings of `clock`'s monotonic time.
+    pub fn new(clock: Arc<dyn Clock>) -> RecordLocks {
         RecordLocks {
+            clock,
             stripes: (0..STRIPES)
                 .map(|_| Stripe {
                     table: Mutex::new(HashMap::default()),
@@ -63,12 +73,13 @@ impl RecordLocks {
     /// Lock `digest`. Fails with KeyBusy 14 when `pending_limit > 0` and more than
     /// `pending_limit` requests are already waiting (WP-03, L-KEY-BUSY: "more than the limit";
     /// Aerospike's `wait_queue_depth > transaction_pending_limit`, so with limit L up to L + 1
-    /// requests queue), and with Timeout 9 when `deadline` passes first.
+    /// requests queue), and with Timeout 9 when `deadline` (a `Clock::monotonic_us` reading)
+    /// passes first.
     pub fn acquire(
         &self,
         digest: Digest,
         pending_limit: u32,
-        deadline: Option<Instant>,
+        deadline: Option<u64>,
     ) -> Result<RecordGuard<'_>> {
         let s = self.stripe(&digest);
         let mut t = s.table.lock().expect("lock table poisoned");
@@ -98,7 +109,7 @@ impl RecordLocks {
             match deadline {
                 None => t = s.freed.wait(t).expect("lock table poisoned"),
                 Some(d) => {
-                    let now = Instant::now();
+                    let now = self.clock.monotonic_us();
                     if now >= d {
                         let slot = t.get_mut(&digest).expect("waited-for slot present");
                         assert!(slot.waiters > 0, "a timed-out waiter was counted");
@@ -110,7 +121,7 @@ impl RecordLocks {
                     }
                     t = s
                         .freed
-                        .wait_timeout(t, d - now)
+                        .wait_timeout(t, Duration::from_micros(d - now).min(DEADLINE_RECHECK))
                         .expect("lock table poisoned")
                         .0;
                 }

@@ -52,7 +52,7 @@ impl Namespace {
         Namespace {
             config,
             index: Index::new(),
-            locks: RecordLocks::new(),
+            locks: RecordLocks::new(clock.clone()),
             sets: Sets::default(),
             storage,
             clock,

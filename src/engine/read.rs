@@ -22,7 +22,6 @@ use crate::record::key::Key;
 use crate::record::record::Record;
 use crate::storage::record_image::Image;
 use bytes::Bytes;
-use std::time::Instant;
 
 /// Which bins a read returns (named as in the official client).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +96,7 @@ impl Namespace {
         let digest = key.digest;
         // RP-01
         let checked = self.check_request(key)?;
-        let deadline = policy.total_timeout.map(|t| Instant::now() + t);
+        let deadline = policy.total_timeout.map(|t| self.clock.deadline_us(t));
         let _guard = self.locks.acquire(digest, 0, deadline)?;
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);

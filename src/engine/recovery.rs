@@ -26,7 +26,7 @@ use crate::record::key::{Digest, PARTITIONS};
 use crate::storage::record_image;
 use crate::storage::{IndexImage, Restore, ScanReference};
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a restart did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,9 +83,14 @@ pub fn wins(a: &IndexEntry, b: &IndexEntry) -> bool {
     }
 }
 
+/// Clock time since the monotonic reading `start_us`.
+fn since(ns: &Namespace, start_us: u64) -> Duration {
+    Duration::from_micros(ns.clock.monotonic_us().saturating_sub(start_us))
+}
+
 /// Rebuild the index of `ns` at open, reporting a cold start's progress to `progress`.
 pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoveryStats> {
-    let started = Instant::now();
+    let started_us = ns.clock.monotonic_us();
     let mut stats = RecoveryStats::default();
     match ns.storage.restore()? {
         Restore::Fresh => {}
@@ -122,7 +127,7 @@ pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoverySta
         ns.index.len() as u64,
         "finish_open saw exactly the entries of the rebuilt index"
     );
-    stats.elapsed = started.elapsed();
+    stats.elapsed = since(ns, started_us);
     if let (Some(report), false) = (progress, stats.from_snapshot) {
         let scan = ns.storage.stats().scan;
         if scan.blocks > 0 {
@@ -163,8 +168,8 @@ fn cold_start(
     // Append sequence of every block the scan has offered images from, by block number
     // (0 = none offered yet: written blocks have sequences from 1).
     let mut block_seq: Vec<u64> = Vec::new();
-    let started = Instant::now();
-    let mut last_report = started;
+    let started_us = ns.clock.monotonic_us();
+    let mut last_report_us = started_us;
     let blocks_total = total_blocks(ns);
     ns.storage.scan(&mut |loc, seq, bytes| {
         stats.images += 1;
@@ -175,15 +180,15 @@ fn cold_start(
         if block_seq[b] == 0 {
             stats.blocks_with_images += 1;
             if let Some(report) = progress {
-                if last_report.elapsed() >= REPORT_EVERY {
-                    last_report = Instant::now();
+                if since(ns, last_report_us) >= REPORT_EVERY {
+                    last_report_us = ns.clock.monotonic_us();
                     report(&ColdStartProgress {
                         namespace: ns.config.name.clone(),
                         blocks_with_images: stats.blocks_with_images,
                         blocks_total,
                         images: stats.images,
                         duplicates: stats.superseded,
-                        elapsed: started.elapsed(),
+                        elapsed: since(ns, started_us),
                         ..ColdStartProgress::default()
                     });
                 }

@@ -11,7 +11,6 @@ use crate::record::bin::{BinList, BINS_MAX};
 use crate::record::key::{Key, UserKeyBytes};
 use crate::record::record::Record;
 use crate::storage::record_image::ImageMeta;
-use std::time::Instant;
 
 /// GenerationPolicy check (§9): `cmp` is G for a live record, 0 otherwise.
 pub fn generation_passes(policy: GenerationPolicy, n: u32, cmp: u32) -> bool {
@@ -66,7 +65,7 @@ impl Namespace {
             );
         }
         // WP-03
-        let deadline = policy.total_timeout.map(|t| Instant::now() + t);
+        let deadline = policy.total_timeout.map(|t| self.clock.deadline_us(t));
         let guard = self
             .locks
             .acquire(digest, self.config.transaction_pending_limit, deadline)?;

@@ -285,9 +285,11 @@ pub trait Storage: Send + Sync {
 
 /// Open the backend a namespace is configured with (device backends open their files here;
 /// the engine then calls `restore` / `finish_open`).
+/// Timers of the device store read `clock`'s monotonic time.
 pub fn open_backend(
     ns: &crate::config::NamespaceConfig,
     background: bool,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 ) -> Result<Box<dyn Storage>> {
     Ok(match &ns.storage {
         crate::config::StorageConfig::Memory { capacity_bytes } => Box::new(
@@ -299,6 +301,7 @@ pub fn open_backend(
             ns.stop_writes_used_pct,
             ns.stop_writes_avail_pct,
             background,
+            clock,
         )?),
     })
 }

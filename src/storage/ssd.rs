@@ -33,6 +33,7 @@
 //! - the header's clean flag is cleared durably and a new instance id written (so the snapshot can never
 //!   be loaded again; a cold start deletes it) before the first request after open (SN-REQ-SNAPSHOT-LOAD).
 
+use crate::clock::Clock;
 use crate::config::DeviceConfig;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::index::Location;
@@ -53,7 +54,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Consecutive never-written blocks after which a cold-start scan stops (blocks are allocated
 /// lowest first, so written blocks form a prefix).
@@ -61,6 +62,7 @@ const PRISTINE_RUN: u32 = 8;
 
 mod audit;
 mod flush;
+pub mod group_commit;
 mod moves;
 mod scan;
 
@@ -78,7 +80,9 @@ struct State {
     next_seq: u64,
     durable: u64,
     failed: Option<String>,
-    last_partial: Instant,
+    /// When the open buffer was last flushed partly (or the store opened), µs of `clock`'s
+    /// monotonic time.
+    last_partial: u64,
     live_bytes: u64,
     restore: Option<Restore>,
     headers: Vec<DeviceHeader>,
@@ -128,19 +132,8 @@ pub struct DeviceStorage {
     /// Exclusive locks on the device paths and the snapshot, held from open until shutdown,
     /// abandon or drop (`device::lock`).
     locks: Mutex<Vec<PathLock>>,
-}
-
-/// A random 64-bit id (device set, instance) without a random-number crate.
-pub fn random_id() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.write_u32(std::process::id());
-    h.finish() | 1
+    /// The database's clock: flush timers and group-commit ages read its monotonic time.
+    clock: Arc<dyn Clock>,
 }
 
 /// Opened devices and the locks held on their paths and the snapshot.
@@ -192,6 +185,7 @@ impl DeviceStorage {
         stop_used_pct: u8,
         stop_avail_pct: u8,
         background: bool,
+        clock: Arc<dyn Clock>,
     ) -> Result<DeviceStorage> {
         cfg.validate()?;
         let (devices, locks) = open_devices(cfg)?;
@@ -221,7 +215,7 @@ impl DeviceStorage {
         }
         let blank = found.iter().all(|h| *h == Err(SlotError::Blank));
         let headers: Vec<DeviceHeader> = if blank {
-            let set_id = random_id();
+            let set_id = crate::rng::random_id();
             (0..n)
                 .map(|i| DeviceHeader {
                     header_seq: 0,
@@ -339,7 +333,7 @@ impl DeviceStorage {
                 next_seq,
                 durable: 0,
                 failed: None,
-                last_partial: Instant::now(),
+                last_partial: clock.monotonic_us(),
                 live_bytes: 0,
                 restore: Some(restore),
                 headers,
@@ -354,6 +348,7 @@ impl DeviceStorage {
             counters: Counters::default(),
             abandoned: AtomicBool::new(false),
             locks: Mutex::new(locks),
+            clock,
         })
     }
 
@@ -945,7 +940,7 @@ impl Storage for DeviceStorage {
         st.flush.submitted = st.durable;
         st.flush.written = st.durable;
         for h in st.headers.iter_mut() {
-            h.instance_id = random_id();
+            h.instance_id = crate::rng::random_id();
         }
         let first = st.headers[0].instance_id;
         for h in st.headers.iter_mut() {

@@ -71,7 +71,7 @@ fn temp_name(path: &Path) -> PathBuf {
     name.push(format!(
         ".creating-{}-{:x}",
         std::process::id(),
-        crate::storage::ssd::random_id()
+        crate::rng::random_id()
     ));
     PathBuf::from(name)
 }

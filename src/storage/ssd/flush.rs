@@ -9,16 +9,14 @@
 //!    (one scoped thread per device when a batch spans several). Once every write of the batch
 //!    has returned, the slot is handed over and the written frontier recorded, so the next
 //!    batch can be gathered and written while this one's `fdatasync` is still in flight;
-//! 2. **sync** — up to [`MAX_SYNCS_IN_FLIGHT`] batches' syncs run at once (on the threads that
-//!    wrote them). A batch is *finished* when all its devices' syncs returned Ok.
+//! 2. **sync** — up to `MAX_SYNCS_IN_FLIGHT` batches' syncs run at once (on the threads that
+//!    wrote them; a batch starts only with room for its sync, whoever gathers it). A batch is
+//!    *finished* when all its devices' syncs returned Ok.
 //!
-//! Group commit policy: a waiter whose bytes are not yet written leads the next batch when the
-//! write slot is free and no sync is in flight (once a group as large as the last one is queued,
-//! or after [`GATHER_WAIT`], so the writers the last sync released append first) — or,
-//! overlapping one sync in flight, when that
-//! sync has run for at least [`OVERLAP_AFTER`] and at least [`MIN_OVERLAP_GROUP`] images and
-//! half the waiting writers are queued behind it (on a fast-syncing device a second, smaller
-//! batch costs more CPU than it saves; measured, see [`OVERLAP_AFTER`]).
+//! Group commit: a waiter whose bytes are not yet written asks `group_commit::decide` whether
+//! it leads the next batch (the policy and its constants live there, as pure functions of the
+//! flush state and the ages read from the store's `Clock`) and otherwise sleeps on `slot_cv`
+//! for the time the decision names or until a state change wakes it.
 //!
 //! Invariants:
 //! - writes of consecutive batches never overlap in time (the slot), so a batch that rewrites a
@@ -48,6 +46,7 @@
 //! write + fdatasync: 269/s with one job, 3,045/s with four; BENCHMARKS.md "Group commit,
 //! batched io_uring I/O, parallel cold start").
 
+use super::group_commit::{self, Decision, GroupInputs};
 use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
 use crate::storage::blocks::BlockState;
@@ -55,24 +54,7 @@ use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
 use crate::storage::write_block::BlockHeader;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, MutexGuard};
-use std::time::{Duration, Instant};
-
-/// Batches whose sync may be in flight at once (group commit pipelining depth).
-pub(super) const MAX_SYNCS_IN_FLIGHT: usize = 2;
-
-/// A sync must have run this long before a second batch overlaps it: on a device that syncs
-/// faster (this machine's disk: ~0.4 ms per aerolite group commit) overlapping only splits the
-/// groups and costs CPU (measured: −10 … −20 % writes/s at 16 and 32 writers); on a slow or
-/// busy device it lets the next group's write and sync start at once.
-pub(super) const OVERLAP_AFTER: Duration = Duration::from_millis(1);
-
-/// With no sync in flight, how long a would-be leader waits for a group as large as the last
-/// one before it writes what is queued.
-pub(super) const GATHER_WAIT: Duration = Duration::from_micros(200);
-
-/// Images that must be waiting (and at least half the waiting writers) before a batch
-/// overlaps a sync in flight.
-pub(super) const MIN_OVERLAP_GROUP: u64 = 8;
+use std::time::Duration;
 
 /// Flush bookkeeping in the store state.
 #[derive(Debug, Default)]
@@ -98,12 +80,14 @@ pub(super) struct FlushState {
     pub waiters: u64,
     /// The would-be leaders were woken for the group queued since the last gather.
     pub overlap_signalled: bool,
-    /// When the sync of the newest batch in flight began (its write phase ended).
-    pub sync_since: Option<Instant>,
+    /// When the sync of the newest batch in flight began (its write phase ended), µs of the
+    /// store's monotonic clock.
+    pub sync_since: Option<u64>,
     /// Images the last batch gathered from the open buffer's appenders.
     pub last_group: u64,
-    /// When the last sync in flight finished (nothing in flight since).
-    pub idle_since: Option<Instant>,
+    /// When the last sync in flight finished (nothing in flight since), µs of the store's
+    /// monotonic clock.
+    pub idle_since: Option<u64>,
 }
 
 /// What a flush attempt did.
@@ -152,7 +136,8 @@ fn handoff_doubt(st: &State, ticket: u64, e: Error) -> Error {
 
 impl DeviceStorage {
     /// Gather what is due and run it through both phases. `blocking`: wait for the write slot
-    /// (flusher, shutdown) instead of returning `Busy` (group-commit waiters).
+    /// and room for one more sync (`group_commit::slot_free`: flusher, shutdown) instead of
+    /// returning `Busy` (group-commit waiters).
     pub(super) fn flush_once(&self, partial: bool, blocking: bool) -> Result<Flushed> {
         let batch = {
             let mut st = self.lock();
@@ -163,7 +148,7 @@ impl DeviceStorage {
                 if self.abandoned.load(Ordering::Acquire) {
                     return Ok(Flushed::Nothing);
                 }
-                if !st.flush.writing {
+                if group_commit::slot_free(&self.group_inputs(&st)) {
                     break;
                 }
                 if !blocking {
@@ -171,6 +156,10 @@ impl DeviceStorage {
                 }
                 st = self.wait_slot(st, Duration::from_millis(5));
             }
+            assert!(
+                st.flush.in_flight < group_commit::MAX_SYNCS_IN_FLIGHT,
+                "a batch starts only with room for its sync"
+            );
             let Some(batch) = self.gather(&mut st, partial) else {
                 return Ok(Flushed::Nothing);
             };
@@ -229,9 +218,11 @@ impl DeviceStorage {
             target = target.max((s.seq + 1) << 32);
         }
         let mut partial_done = None;
-        let due = partial || st.last_partial.elapsed() >= self.flush_max;
+        let now_us = self.clock.monotonic_us();
+        let due = partial
+            || Duration::from_micros(now_us.saturating_sub(st.last_partial)) >= self.flush_max;
         if due {
-            st.last_partial = Instant::now();
+            st.last_partial = now_us;
             if let Some(c) = &st.current {
                 if c.pos() > c.flushed {
                     let from = align_down(c.flushed as u64, ALIGN as u64) as usize;
@@ -391,7 +382,7 @@ impl DeviceStorage {
             }
         }
         st.flush.writing = false;
-        st.flush.sync_since = Some(Instant::now());
+        st.flush.sync_since = Some(self.clock.monotonic_us());
         self.counters
             .device_bytes
             .fetch_add(batch.bytes, Ordering::Relaxed);
@@ -405,10 +396,9 @@ impl DeviceStorage {
     /// when the queued group became worth overlapping the sync in flight.
     pub(super) fn note_append(&self, st: &mut State) {
         st.flush.appended += 1;
-        if st.flush.in_flight == 0 && st.flush.appended == st.flush.last_group.max(1) {
-            self.slot_cv.notify_all();
-        } else if st.flush.in_flight > 0 && !st.flush.overlap_signalled && self.may_lead(st) {
-            st.flush.overlap_signalled = true;
+        let inputs = self.group_inputs(st);
+        if group_commit::wake_on_append(&inputs, st.flush.overlap_signalled) {
+            st.flush.overlap_signalled |= inputs.in_flight > 0;
             self.slot_cv.notify_all();
         }
     }
@@ -418,7 +408,7 @@ impl DeviceStorage {
     fn advance(&self, st: &mut State) {
         if st.flush.in_flight == 0 {
             st.flush.sync_since = None;
-            st.flush.idle_since = Some(Instant::now());
+            st.flush.idle_since = Some(self.clock.monotonic_us());
         }
         while let Some(t) = st.flush.finished.remove(&(st.flush.finished_upto + 1)) {
             assert!(
@@ -457,7 +447,7 @@ impl DeviceStorage {
     }
 
     /// Group commit: return once `ticket` is durable, leading a batch when its bytes are not
-    /// yet written, the write slot is free and fewer than [`MAX_SYNCS_IN_FLIGHT`] syncs run.
+    /// yet written and `group_commit::decide` says it leads.
     pub(super) fn wait_ticket(&self, ticket: u64) -> Result<()> {
         let mut counted = false;
         loop {
@@ -485,8 +475,7 @@ impl DeviceStorage {
                     drop(self.wait_cv(st, Duration::from_millis(5)));
                     continue;
                 }
-                if !self.may_lead(&st) {
-                    let d = self.slot_wait(&st);
+                if let Decision::Wait(d) = group_commit::decide(&self.group_inputs(&st)) {
                     drop(self.wait_slot(st, d));
                     continue;
                 }
@@ -505,40 +494,21 @@ impl DeviceStorage {
 
     /// Whether a waiter with unwritten bytes may lead a batch now.
     fn may_lead(&self, st: &State) -> bool {
-        !st.flush.writing
-            && ((st.flush.in_flight == 0 && self.group_ready(st))
-                || (st.flush.in_flight < MAX_SYNCS_IN_FLIGHT
-                    && st.flush.appended >= MIN_OVERLAP_GROUP.max(st.flush.waiters / 2)
-                    && st
-                        .flush
-                        .sync_since
-                        .is_some_and(|t| t.elapsed() >= OVERLAP_AFTER)))
+        group_commit::may_lead(&self.group_inputs(st))
     }
 
-    /// With nothing in flight: a group as large as the last one is queued, or the device has
-    /// been idle for [`GATHER_WAIT`] (the writers the last sync released get to append first).
-    fn group_ready(&self, st: &State) -> bool {
-        st.flush.appended >= st.flush.last_group
-            || st
-                .flush
-                .idle_since
-                .is_none_or(|t| t.elapsed() >= GATHER_WAIT)
-    }
-
-    /// How long a would-be leader sleeps: until the sync in flight becomes old enough to be
-    /// overlapped, at most 5 ms (every state change that lets it lead also wakes it).
-    fn slot_wait(&self, st: &State) -> Duration {
-        let cap = Duration::from_millis(5);
-        match st.flush.sync_since {
-            Some(t) if st.flush.in_flight == 1 && !st.flush.writing => OVERLAP_AFTER
-                .saturating_sub(t.elapsed())
-                .clamp(Duration::from_micros(50), cap),
-            _ => match st.flush.idle_since {
-                Some(t) if st.flush.in_flight == 0 => GATHER_WAIT
-                    .saturating_sub(t.elapsed())
-                    .clamp(Duration::from_micros(20), cap),
-                _ => cap,
-            },
+    /// The group-commit decision's inputs: the flush state, with ages read from the clock.
+    fn group_inputs(&self, st: &State) -> GroupInputs {
+        let f = &st.flush;
+        let now_us = self.clock.monotonic_us();
+        GroupInputs {
+            writing: f.writing,
+            in_flight: f.in_flight,
+            appended: f.appended,
+            waiters: f.waiters,
+            last_group: f.last_group,
+            sync_age_us: f.sync_since.map(|t| now_us.saturating_sub(t)),
+            idle_age_us: f.idle_since.map(|t| now_us.saturating_sub(t)),
         }
     }
 
