@@ -45,7 +45,11 @@ pub mod progress;
 pub mod record;
 pub mod replication;
 pub mod rng;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod storage;
+#[cfg(feature = "server")]
+pub mod wire;
 
 /// Operation builders, as in the official client's `aerospike::operations`.
 pub mod operations {

@@ -1,0 +1,1 @@
+//! `aerolite serve` (in progress).
