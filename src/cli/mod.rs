@@ -5,3 +5,4 @@ pub mod demo;
 pub mod inspect;
 pub mod scenario_gen_race;
 pub mod scenario_in_doubt;
+pub mod serve;

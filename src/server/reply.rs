@@ -1,0 +1,114 @@
+//! Building answers: an `as_msg` in a type-3 frame carrying a result code, the record's
+//! generation and void-time, and its bins as READ ops (server `proto.c:as_msg_make_response_msg`;
+//! parsed by C client `as_command.c:as_command_parse_result` and Rust
+//! `aerospike-core/src/commands/read_command.rs:parse_record`).
+//!
+//! Invariant: every request gets exactly one frame here (streams end with a LAST message).
+
+use crate::record::record::Record;
+use crate::record::value::Value;
+use crate::wire::msg::{Message, MsgHeader, INFO3_LAST};
+use crate::wire::op::{Op, READ};
+use crate::wire::particle::from_value;
+use crate::wire::proto::{frame, TYPE_ADMIN, TYPE_MSG};
+use crate::wire::result::ENTERPRISE_ONLY;
+
+/// Security answer of a CE server: AS_SEC_ERR_NOT_SUPPORTED.
+pub const SECURITY_NOT_SUPPORTED: u8 = 51;
+
+/// Append `msg` as one type-3 frame.
+pub fn push_msg(msg: &Message, out: &mut Vec<u8>) {
+    let mut body = Vec::new();
+    msg.encode(&mut body);
+    out.extend_from_slice(&frame(TYPE_MSG, &body));
+}
+
+/// A header-only answer with `code`.
+pub fn code_only(code: u8, out: &mut Vec<u8>) {
+    let msg = Message {
+        header: MsgHeader {
+            result_code: code,
+            ..MsgHeader::default()
+        },
+        ..Message::default()
+    };
+    push_msg(&msg, out);
+}
+
+/// The last message of a stream (batch, scan, query) with `code`.
+pub fn stream_end(code: u8, out: &mut Vec<u8>) {
+    let msg = Message {
+        header: MsgHeader {
+            info3: INFO3_LAST,
+            result_code: code,
+            ..MsgHeader::default()
+        },
+        ..Message::default()
+    };
+    push_msg(&msg, out);
+}
+
+/// A bin (or operate result entry) as a READ op.
+pub fn bin_op(name: &str, value: &Value) -> Op {
+    let mut bytes = Vec::new();
+    let particle = from_value(value, &mut bytes);
+    Op {
+        op: READ,
+        particle,
+        name: name.as_bytes().to_vec(),
+        value: bytes,
+    }
+}
+
+/// A successful answer: result 0, the record's generation and void-time, and its entries.
+pub fn record(rec: &Record, out: &mut Vec<u8>) {
+    let msg = Message {
+        header: MsgHeader {
+            generation: rec.generation,
+            record_ttl: rec.expiration,
+            ..MsgHeader::default()
+        },
+        fields: Vec::new(),
+        ops: rec.bins.iter().map(|(n, v)| bin_op(n, v)).collect(),
+    };
+    push_msg(&msg, out);
+}
+
+/// Type 4: the CE server refuses compressed requests with 25 (server `proto_ce.c:
+/// as_proto_uncompress`).
+pub fn compressed_refused(out: &mut Vec<u8>) {
+    code_only(ENTERPRISE_ONLY, out);
+}
+
+/// Type 2 (login, user admin): CE has no security; the 16-byte admin header carries the result
+/// code in its second byte (Rust `aerospike-core/src/commands/admin_command.rs`, RESULT_CODE 9
+/// counted from the frame start).
+pub fn security_not_supported(out: &mut Vec<u8>) {
+    let mut body = [0u8; 16];
+    body[1] = SECURITY_NOT_SUPPORTED;
+    out.extend_from_slice(&frame(TYPE_ADMIN, &body));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// wire-protocol.md §1.9: the answer for `{"a": 1}` at generation 1 is a 39-byte body whose
+    /// one op is `00 00 00 0d 01 01 00 01 61 …01`.
+    #[test]
+    fn record_reply_bytes() {
+        let mut rec = Record::default();
+        rec.bins.push("a", Value::Int(1));
+        rec.generation = 1;
+        rec.expiration = 0x0102_0304;
+        let mut out = Vec::new();
+        record(&rec, &mut out);
+        assert_eq!(out[..8], [2, 3, 0, 0, 0, 0, 0, 39]);
+        assert_eq!(out[8..14], [22, 0, 0, 0, 0, 0]);
+        assert_eq!(out[14..18], [0, 0, 0, 1], "generation");
+        assert_eq!(out[18..22], [1, 2, 3, 4], "void-time");
+        assert_eq!(out[26..30], [0, 0, 0, 1], "no fields, one op");
+        assert_eq!(out[30..39], [0, 0, 0, 0x0d, 1, 1, 0, 1, b'a']);
+        assert_eq!(out.len(), 8 + 39);
+    }
+}
