@@ -40,6 +40,10 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> End {
     }
     let _ = stream.set_nodelay(true);
     loop {
+        // A busy client never lets a read time out: look at the stop flag between frames too.
+        if shared.stop.load(Ordering::Acquire) {
+            return End::Quiet;
+        }
         let mut head = [0u8; proto::HEADER_LEN];
         if let Err(end) = read_full(&mut stream, &mut head, shared, true) {
             return end;

@@ -23,10 +23,7 @@ pub const INDEX_NOT_FOUND: u8 = 201;
 
 /// The byte a reply carries for `code`.
 pub fn wire_code(code: ResultCode) -> u8 {
-    match u8::try_from(code.code()) {
-        Ok(n) => n,
-        Err(_) => 1,
-    }
+    u8::try_from(code.code()).unwrap_or(1)
 }
 
 #[cfg(test)]
