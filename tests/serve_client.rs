@@ -214,3 +214,91 @@ async fn send_key_durable_delete_and_unsupported_features() {
     assert_eq!(code(&udf), 100, "AS_ERR_UDF");
     client.close().await.expect("close");
 }
+
+/// Regression: the clients' ordered-map header is an ext8 of length 0 whose type is the map
+/// flags (`c7 00 01`, Rust `msgpack/encoder.rs:pack_map_begin`), not aerolite's stored
+/// `d4 ff 01`. Before the wire msgpack codec, a put_items of a key-ordered map answered 4, a
+/// key-ordered map came back unflagged, and KEY_VALUE results were not the key/value map
+/// (flag 0x08) the client decodes as `KeyValueList` (`msgpack/decoder.rs:map_order`).
+#[tokio::test(flavor = "multi_thread")]
+async fn ordered_maps_and_key_value_results_use_the_clients_msgpack_flags() {
+    use aerospike::operations::MapOrder;
+    use aerospike::{as_sorted_map, MapWriteFlags};
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let w = WritePolicy::default();
+    let key = as_key!("test", "demo", "kv");
+    let sorted =
+        std::collections::BTreeMap::from([(as_val!("b"), as_val!(2)), (as_val!("a"), as_val!(1))]);
+    let kp = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
+    client
+        .operate(&w, &key, &[maps::put_items(&kp, "m", sorted)])
+        .await
+        .expect("put_items of a key-ordered map");
+    let rec = client
+        .get(&ReadPolicy::default(), &key, ["m"])
+        .await
+        .expect("get");
+    assert_eq!(rec.bins.get("m"), Some(&as_sorted_map!("a" => 1, "b" => 2)));
+    assert!(
+        matches!(rec.bins.get("m"), Some(Value::SortedMap(_))),
+        "{:?}",
+        rec.bins
+    );
+    let kv = maps::get_by_index("m", 0, MapReturnType::KEY_VALUE);
+    let rec = client.operate(&w, &key, &[kv]).await.expect("key_value");
+    assert_eq!(
+        rec.bins.get("m"),
+        Some(&Value::KeyValueList(vec![(as_val!("a"), as_val!(1))]))
+    );
+    let om = maps::get_by_index("m", 0, MapReturnType::ORDERED_MAP);
+    let rec = client.operate(&w, &key, &[om]).await.expect("ordered_map");
+    assert_eq!(rec.bins.get("m"), Some(&as_sorted_map!("a" => 1)));
+    // `maps::create(bin, order, ctx)` on an existing unordered map: the map at the last step's
+    // key is created with the order (the crate's own `cdt_map::map_create_op`).
+    let up = MapPolicy::default();
+    client
+        .operate(&w, &key, &[maps::put(&up, "n", as_val!("k"), as_val!(1))])
+        .await
+        .expect("outer map");
+    let create = maps::create("n", MapOrder::KeyOrdered, vec![ctx_map_key(as_val!("sub"))]);
+    client
+        .operate(&w, &key, &[create])
+        .await
+        .expect("create nested");
+    let ctx = vec![ctx_map_key(as_val!("sub"))];
+    for (k, v) in [("z", 26), ("a", 1)] {
+        let put = maps::put(&up, "n", as_val!(k), as_val!(v)).context(ctx.clone());
+        client.operate(&w, &key, &[put]).await.expect("nested put");
+    }
+    let rec = client
+        .get(&ReadPolicy::default(), &key, ["n"])
+        .await
+        .expect("get n");
+    let Some(Value::OrderedMap(outer)) = rec.bins.get("n") else {
+        panic!("outer map: {:?}", rec.bins.get("n"));
+    };
+    assert!(
+        matches!(outer.get(&as_val!("sub")), Some(Value::SortedMap(_))),
+        "{outer:?}"
+    );
+    client.close().await.expect("close");
+}
+
+/// Regression: a header read inside an operate (`operations::get_header()`: READ with no bin
+/// name under GET_NOBINDATA) answers no entry, so `[touch, get_header]` has one result, as
+/// against the server (the crate's own `kv::operate_header_ops_do_not_create_a_nameless_bin`).
+#[tokio::test(flavor = "multi_thread")]
+async fn header_read_in_operate_answers_no_entry() {
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let w = WritePolicy::default();
+    let key = as_key!("test", "demo", "hdr");
+    client.put(&w, &key, &[as_bin!("a", 1)]).await.expect("put");
+    let ops = [operations::touch(), operations::get_header()];
+    let rec = client.operate(&w, &key, &ops).await.expect("operate");
+    assert!(rec.bins.is_empty(), "{:?}", rec.bins);
+    assert_eq!(rec.results, Some(vec![Value::Nil]));
+    assert_eq!(rec.generation, 2);
+    client.close().await.expect("close");
+}

@@ -8,8 +8,9 @@
 use crate::record::record::Record;
 use crate::record::value::Value;
 use crate::wire::msg::{Message, MsgHeader, INFO3_LAST};
+use crate::wire::msgpack;
 use crate::wire::op::{Op, READ};
-use crate::wire::particle::from_value;
+use crate::wire::particle::{self, from_value};
 use crate::wire::proto::{frame, TYPE_ADMIN, TYPE_MSG};
 use crate::wire::result::ENTERPRISE_ONLY;
 
@@ -48,20 +49,69 @@ pub fn stream_end(code: u8, out: &mut Vec<u8>) {
     push_msg(&msg, out);
 }
 
+/// How one operate result entry goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// As its value.
+    Plain,
+    /// Not sent: a header read inside an operate answers no entry, as the server.
+    Skip,
+    /// A list of `[key, value]` pairs (return type KEY_VALUE), sent as a map in result order.
+    KeyValue,
+}
+
 /// A bin (or operate result entry) as a READ op.
 pub fn bin_op(name: &str, value: &Value) -> Op {
     let mut bytes = Vec::new();
     let particle = from_value(value, &mut bytes);
+    read_op(name, particle, bytes)
+}
+
+/// A KEY_VALUE result: `[[k, v], …]` as a map flagged "preserve order"; anything else as is.
+fn key_value_op(name: &str, value: &Value) -> Op {
+    let pairs: Option<Vec<(&Value, &Value)>> = match value {
+        Value::List(l) => l
+            .items
+            .iter()
+            .map(|p| match p {
+                Value::List(kv) if kv.items.len() == 2 => Some((&kv.items[0], &kv.items[1])),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    };
+    let Some(pairs) = pairs else {
+        return bin_op(name, value);
+    };
+    let mut bytes = Vec::new();
+    let n = pairs.len();
+    msgpack::encode_map(msgpack::PRESERVE_ORDER, pairs.into_iter(), n, &mut bytes);
+    read_op(name, particle::MAP, bytes)
+}
+
+fn read_op(name: &str, particle: u8, value: Vec<u8>) -> Op {
     Op {
         op: READ,
         particle,
         name: name.as_bytes().to_vec(),
-        value: bytes,
+        value,
     }
 }
 
-/// A successful answer: result 0, the record's generation and void-time, and its entries.
-pub fn record(rec: &Record, out: &mut Vec<u8>) {
+/// A successful answer: result 0, the record's generation and void-time, and its entries;
+/// `shapes` (one per op) applies when there is one entry per op (respond-all-ops).
+pub fn record(rec: &Record, shapes: &[Entry], out: &mut Vec<u8>) {
+    let aligned = shapes.len() == rec.bins.len();
+    let ops = rec
+        .bins
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (n, v))| match shapes.get(i).filter(|_| aligned) {
+            Some(Entry::Skip) => None,
+            Some(Entry::KeyValue) => Some(key_value_op(n, v)),
+            _ => Some(bin_op(n, v)),
+        })
+        .collect();
     let msg = Message {
         header: MsgHeader {
             generation: rec.generation,
@@ -69,7 +119,7 @@ pub fn record(rec: &Record, out: &mut Vec<u8>) {
             ..MsgHeader::default()
         },
         fields: Vec::new(),
-        ops: rec.bins.iter().map(|(n, v)| bin_op(n, v)).collect(),
+        ops,
     };
     push_msg(&msg, out);
 }
@@ -102,7 +152,7 @@ mod tests {
         rec.generation = 1;
         rec.expiration = 0x0102_0304;
         let mut out = Vec::new();
-        record(&rec, &mut out);
+        record(&rec, &[], &mut out);
         assert_eq!(out[..8], [2, 3, 0, 0, 0, 0, 0, 39]);
         assert_eq!(out[8..14], [22, 0, 0, 0, 0, 0]);
         assert_eq!(out[14..18], [0, 0, 0, 1], "generation");

@@ -22,7 +22,8 @@ use crate::policy::{
 use crate::record::bin::Bin;
 use crate::record::key::{compute_digest, Key};
 use crate::record::record::Record;
-use crate::server::{reply, Shared};
+use crate::server::reply::{self, Entry};
+use crate::server::Shared;
 use crate::wire::msg::*;
 use crate::wire::op::{self as wop, Op};
 use crate::wire::result::wire_code;
@@ -32,12 +33,12 @@ use std::time::Duration;
 /// Answer one single-record command.
 pub fn handle(msg: &Message, shared: &Shared, out: &mut Vec<u8>) {
     match execute(msg, &shared.db) {
-        Ok(rec) => reply::record(&rec, out),
+        Ok((rec, shapes)) => reply::record(&rec, &shapes, out),
         Err(e) => reply::code_only(wire_code(e.code()), out),
     }
 }
 
-fn execute(msg: &Message, db: &Database) -> Result<Record> {
+fn execute(msg: &Message, db: &Database) -> Result<(Record, Vec<Entry>)> {
     let key = key(msg)?;
     filter(msg)?;
     let h = &msg.header;
@@ -45,12 +46,12 @@ fn execute(msg: &Message, db: &Database) -> Result<Record> {
         let policy = write_policy(msg);
         if h.info2 & INFO2_DELETE != 0 {
             return match db.delete(&policy, &key)? {
-                true => Ok(Record::default()),
+                true => Ok((Record::default(), Vec::new())),
                 false => err(ResultCode::KeyNotFoundError, "delete of a missing record"),
             };
         }
-        let ops = ops(msg)?;
-        db.operate(&policy, &key, &ops)
+        let (ops, shapes) = ops(msg)?;
+        Ok((db.operate(&policy, &key, &ops)?, shapes))
     } else if h.info1 & INFO1_READ != 0 {
         read(msg, db, &key)
     } else {
@@ -61,7 +62,7 @@ fn execute(msg: &Message, db: &Database) -> Result<Record> {
     }
 }
 
-fn read(msg: &Message, db: &Database, key: &Key) -> Result<Record> {
+fn read(msg: &Message, db: &Database, key: &Key) -> Result<(Record, Vec<Entry>)> {
     let h = &msg.header;
     let policy = ReadPolicy {
         // The wire carries the percent as u32; 0xFFFFFFFF is −1 ("never touch").
@@ -75,7 +76,7 @@ fn read(msg: &Message, db: &Database, key: &Key) -> Result<Record> {
         } else {
             Bins::All
         };
-        return db.get(&policy, key, bins);
+        return Ok((db.get(&policy, key, bins)?, Vec::new()));
     }
     let plain = msg
         .ops
@@ -83,11 +84,11 @@ fn read(msg: &Message, db: &Database, key: &Key) -> Result<Record> {
         .all(|o| o.op == wop::READ && !o.name.is_empty());
     if plain {
         let names = msg.ops.iter().map(bin_name).collect::<Result<Vec<_>>>()?;
-        return db.get(&policy, key, Bins::Some(names));
+        return Ok((db.get(&policy, key, Bins::Some(names))?, Vec::new()));
     }
-    let ops = ops(msg)?;
+    let (ops, shapes) = ops(msg)?;
     let all = h.info2 & INFO2_RESPOND_ALL_OPS != 0;
-    db.operate_read(&policy, key, &ops, all)
+    Ok((db.operate_read(&policy, key, &ops, all)?, shapes))
 }
 
 /// The record key: namespace, set, digest, and the user key when sent (send-key).
@@ -198,13 +199,38 @@ fn bin_name(op: &Op) -> Result<String> {
         .or_else(|_| err(ResultCode::ParameterError, "bin name is not UTF-8"))
 }
 
-fn ops(msg: &Message) -> Result<Vec<Operation>> {
+/// The engine ops, and how each one's result entry goes on the wire.
+fn ops(msg: &Message) -> Result<(Vec<Operation>, Vec<Entry>)> {
     let header_only = msg.header.info1 & INFO1_NOBINDATA != 0;
-    msg.ops.iter().map(|o| operation(o, header_only)).collect()
+    let mut ops = Vec::with_capacity(msg.ops.len());
+    let mut shapes = Vec::with_capacity(msg.ops.len());
+    for o in &msg.ops {
+        let (op, shape) = operation(o, header_only)?;
+        ops.push(op);
+        shapes.push(shape);
+    }
+    Ok((ops, shapes))
 }
 
-/// One wire op as an engine op.
-fn operation(o: &Op, header_only: bool) -> Result<Operation> {
+/// One wire op as an engine op with the shape of its result entry.
+fn operation(o: &Op, header_only: bool) -> Result<(Operation, Entry)> {
+    if matches!(o.op, wop::CDT_READ | wop::CDT_MODIFY) {
+        let (cdt, key_value) = cdt::decode_with_shape(&bin_name(o)?, &o.value)?;
+        let shape = if key_value {
+            Entry::KeyValue
+        } else {
+            Entry::Plain
+        };
+        return Ok((Operation::Cdt(cdt), shape));
+    }
+    if o.op == wop::READ && o.name.is_empty() && header_only {
+        return Ok((Operation::ReadHeader, Entry::Skip));
+    }
+    Ok((scalar_operation(o)?, Entry::Plain))
+}
+
+/// A non-CDT wire op as an engine op.
+fn scalar_operation(o: &Op) -> Result<Operation> {
     let bin = || -> Result<Bin> {
         Ok(Bin {
             name: bin_name(o)?,
@@ -212,7 +238,6 @@ fn operation(o: &Op, header_only: bool) -> Result<Operation> {
         })
     };
     Ok(match o.op {
-        wop::READ if o.name.is_empty() && header_only => Operation::ReadHeader,
         wop::READ if o.name.is_empty() => Operation::ReadAll,
         wop::READ => Operation::Read(bin_name(o)?),
         wop::WRITE => Operation::Write(bin()?),
@@ -221,7 +246,6 @@ fn operation(o: &Op, header_only: bool) -> Result<Operation> {
         wop::PREPEND => Operation::Prepend(bin()?),
         wop::TOUCH => Operation::Touch,
         wop::DELETE_ALL => Operation::DeleteAll,
-        wop::CDT_READ | wop::CDT_MODIFY => Operation::Cdt(cdt::decode(&bin_name(o)?, &o.value)?),
         wop::EXP_READ | wop::EXP_MODIFY => return exp_op(o),
         wop::BITS_READ | wop::BITS_MODIFY | wop::HLL_READ | wop::HLL_MODIFY => {
             return err(

@@ -85,6 +85,12 @@ fn flags32(v: Option<i64>) -> u32 {
 
 /// Decode the op value `blob` of a CDT op on `bin`.
 pub fn decode(bin: &str, blob: &[u8]) -> Result<CdtOperation> {
+    decode_with_shape(bin, blob).map(|(op, _)| op)
+}
+
+/// Like [`decode`], also saying whether the op is a map get/remove with return type KEY_VALUE,
+/// whose result the server sends as a map of pairs in result order (flag 0x08, `msgpack`).
+pub fn decode_with_shape(bin: &str, blob: &[u8]) -> Result<(CdtOperation, bool)> {
     let Value::List(top) = msgpack(blob)? else {
         return err(ResultCode::ParameterError, "CDT op payload is not an array");
     };
@@ -122,7 +128,35 @@ pub fn decode(bin: &str, blob: &[u8]) -> Result<CdtOperation> {
             format!("CDT op {code} has too many arguments"),
         );
     }
-    Ok(CdtOperation::new(bin, op).with_context(ctx))
+    let (op, ctx) = create_form(op, ctx);
+    let key_value = matches!(
+        &op,
+        CdtOp::Map(MapOp::Get(_, rt) | MapOp::Remove(_, rt))
+            if rt.0 & !ReturnType::Inverted.0 == ReturnType::KeyValue.0
+    );
+    Ok((CdtOperation::new(bin, op).with_context(ctx), key_value))
+}
+
+/// The clients' `maps::create(bin, order, ctx)` / `lists::create(bin, order, pad, ctx)` send
+/// SET_TYPE with the create flags on the last context step (Rust `encoder.rs:
+/// pack_cdt_create_op`): the element that step addresses is created with that order. That is
+/// aerolite's `create(…).set_context(ctx)` (M-CREATE, L-CREATE), whose last step is made
+/// creating by `CdtOperation::with_context`, so the step goes back to its plain form here.
+fn create_form(op: CdtOp, mut ctx: Vec<CTX>) -> (CdtOp, Vec<CTX>) {
+    let op = match (op, ctx.last().cloned()) {
+        (CdtOp::Map(MapOp::SetPolicy(order)), Some(CTX::MapKeyCreate(k, _))) => {
+            ctx.pop();
+            ctx.push(CTX::MapKey(k));
+            CdtOp::Map(MapOp::Create(order))
+        }
+        (CdtOp::List(ListOp::SetOrder(order)), Some(CTX::ListIndexCreate(i, _, pad))) => {
+            ctx.pop();
+            ctx.push(CTX::ListIndex(i));
+            CdtOp::List(ListOp::Create(order, pad))
+        }
+        (op, _) => op,
+    };
+    (op, ctx)
 }
 
 /// `[type, value, type, value, …]` → steps.

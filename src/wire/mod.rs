@@ -16,6 +16,7 @@ pub mod cdt;
 pub mod field;
 pub mod info;
 pub mod msg;
+pub mod msgpack;
 pub mod op;
 pub mod particle;
 pub mod proto;

@@ -6,9 +6,7 @@
 //!
 //! Invariants: `to_value` never panics; `from_value` then `to_value` gives back the value.
 
-use crate::cdt::pack;
-use crate::error::{err, Error, Result, ResultCode};
-use crate::record::particle::Reader;
+use crate::error::{err, Result, ResultCode};
 use crate::record::value::Value;
 
 /// Nil (as a write: delete the bin).
@@ -78,19 +76,9 @@ fn utf8(b: &[u8], what: &str) -> Result<String> {
     String::from_utf8(b.to_vec()).or_else(|_| bad(format!("{what} is not valid UTF-8")))
 }
 
-/// A whole msgpack value (list, map, or CDT operand).
+/// A whole msgpack value (list, map, or CDT operand) in the clients' flavour.
 pub fn msgpack(b: &[u8]) -> Result<Value> {
-    let mut r = Reader::new(b);
-    let v = pack::unpack(&mut r, 0).map_err(|e| {
-        Error::new(
-            ResultCode::ParameterError,
-            format!("msgpack value: {}", e.0),
-        )
-    })?;
-    if r.remaining() != 0 {
-        return bad(format!("{} bytes after a msgpack value", r.remaining()));
-    }
-    Ok(v)
+    crate::wire::msgpack::decode(b)
 }
 
 /// `u8 flags, u16_be ncells, ncells × u64 cells, JSON` (clients send no cells).
@@ -132,11 +120,11 @@ pub fn from_value(v: &Value, out: &mut Vec<u8>) -> u8 {
             BOOL
         }
         Value::List(_) => {
-            pack::pack(v, out);
+            crate::wire::msgpack::encode(v, out);
             LIST
         }
         Value::Map(_) => {
-            pack::pack(v, out);
+            crate::wire::msgpack::encode(v, out);
             MAP
         }
         Value::GeoJSON(s) => {
