@@ -44,7 +44,7 @@ enum Cmd {
         /// Data directory for the device file.
         #[arg(long, default_value = "aerolite-data")]
         data: std::path::PathBuf,
-        /// Configuration file (not supported yet).
+        /// Configuration file: `key = value` lines (docs/serve.md).
         #[arg(long)]
         config: Option<std::path::PathBuf>,
     },

@@ -6,3 +6,4 @@ pub mod inspect;
 pub mod scenario_gen_race;
 pub mod scenario_in_doubt;
 pub mod serve;
+pub mod serve_config;

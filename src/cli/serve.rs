@@ -18,7 +18,7 @@ pub struct Options {
     pub memory: bool,
     /// Data directory of the device file (`test.dat` inside it).
     pub data: PathBuf,
-    /// A configuration file (not read in this version: an error says so).
+    /// A configuration file (`cli::serve_config`); `--memory` still forces memory storage.
     pub config: Option<PathBuf>,
 }
 
@@ -34,31 +34,46 @@ impl Default for Options {
     }
 }
 
-/// The database configuration `opts` describe: namespace `test`, in memory or on
-/// `DATA/test.dat` (created with the directory if missing).
+/// The database configuration `opts` describe: namespace `test` (or the config file's), in
+/// memory or on `DATA/test.dat` (created with the directory if missing).
 pub fn database_config(opts: &Options) -> Result<DatabaseConfig> {
     if let Some(path) = &opts.config {
-        return err(
-            ResultCode::ParameterError,
-            format!(
-                "--config {}: configuration files are not supported yet; use --memory or --data DIR",
-                path.display()
-            ),
-        );
+        let text = std::fs::read_to_string(path).or_else(|e| {
+            err(
+                ResultCode::ParameterError,
+                format!("--config {}: cannot read: {e}", path.display()),
+            )
+        })?;
+        let mut ns = crate::cli::serve_config::parse(path, &text, &opts.data)?;
+        if opts.memory {
+            ns = ns.storage(StorageConfig::Memory { capacity_bytes: 0 });
+        } else if let StorageConfig::Device(d) = &ns.storage {
+            if let Some(dir) = d.paths.first().and_then(|p| p.parent()) {
+                create_dir(dir)?;
+            }
+        }
+        return Ok(DatabaseConfig::with_namespaces(vec![ns]));
     }
     let ns = if opts.memory {
         NamespaceConfig::new("test")
     } else {
-        std::fs::create_dir_all(&opts.data).or_else(|e| {
-            err(
-                ResultCode::ServerError,
-                format!("cannot create data directory {}: {e}", opts.data.display()),
-            )
-        })?;
+        create_dir(&opts.data)?;
         let dev = DeviceConfig::new(opts.data.join("test.dat"));
         NamespaceConfig::new("test").storage(StorageConfig::Device(dev))
     };
     Ok(DatabaseConfig::with_namespaces(vec![ns]))
+}
+
+fn create_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).or_else(|e| {
+        err(
+            ResultCode::ServerError,
+            format!("cannot create data directory {}: {e}", dir.display()),
+        )
+    })
 }
 
 /// Run until a signal; returns the exit code.
@@ -66,15 +81,28 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
     let config = database_config(opts)?;
     signal::install();
     let server = Server::start(config, &opts.bind, opts.port)?;
-    let storage = if opts.memory {
-        "in memory".to_string()
-    } else {
-        format!("on {}", opts.data.join("test.dat").display())
+    let (name, storage) = match server.shared().namespaces.first() {
+        Some(ns) => match &ns.storage {
+            StorageConfig::Device(d) => (
+                ns.name.as_str(),
+                format!(
+                    "on {}",
+                    d.paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            _ => (ns.name.as_str(), "in memory".to_string()),
+        },
+        None => ("(none)", String::new()),
     };
     let _ = writeln!(
         out,
-        "aerolite serve: listening on {} (namespace test {storage}); Ctrl-C stops",
-        server.local_addr()
+        "aerolite serve: listening on {} (namespace {} {storage}); Ctrl-C stops",
+        server.local_addr(),
+        name
     );
     let _ = out.flush();
     while !signal::requested() {
