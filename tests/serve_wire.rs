@@ -165,7 +165,6 @@ fn unsupported_kinds_and_bad_values_answer_codes() {
     let mut c = conn(&s.host());
     let digest = [7u8; 20];
     let cases: Vec<(Vec<u8>, u8, u8)> = vec![
-        (msg(0x08, 0, &[(41, &[0, 0, 0, 0, 8])]), 16, 1),
         (msg(1, 0, &[(0, b"test"), (11, &[0, 0])]), 16, 1),
         (
             msg(
@@ -200,4 +199,35 @@ fn unsupported_kinds_and_bad_values_answer_codes() {
         "a 1-byte integer is a parameter error"
     );
     assert!(info(&mut c, "statistics\n").contains("objects=0;"));
+}
+
+/// Until batch is wired, every row of a batch answers 16 under its own index, then LAST with 0:
+/// the C client 7.x ignores an error on the LAST message (Python's `batch_read` then reported
+/// success with every row "not found"), while per-row errors reach both clients.
+#[test]
+fn batch_rows_each_answer_unsupported() {
+    let s = serve_support::start();
+    let mut c = conn(&s.host());
+    let mut rows = vec![0, 0, 0, 2, 8];
+    for i in 0..2u32 {
+        rows.extend_from_slice(&i.to_be_bytes());
+        rows.extend_from_slice(&[9; 20]);
+        rows.push(1);
+    }
+    send(&mut c, 3, &msg(0x08, 0, &[(41, &rows)]));
+    let (kind, body) = recv(&mut c);
+    assert_eq!(kind, 3);
+    assert_eq!(
+        body.len(),
+        3 * 22,
+        "two rows and the end marker in one frame"
+    );
+    for (i, row) in body.chunks(22).enumerate() {
+        let last = i == 2;
+        assert_eq!(row[3] & 1, u8::from(last), "LAST only on the end marker");
+        assert_eq!(row[5], if last { 0 } else { 16 });
+        if !last {
+            assert_eq!(row[14..18], (i as u32).to_be_bytes(), "row index");
+        }
+    }
 }

@@ -13,6 +13,7 @@
 use crate::server::{reply, single, Shared};
 use crate::wire::field;
 use crate::wire::msg::{Message, INFO1_BATCH};
+use crate::wire::proto::{frame, TYPE_MSG};
 use crate::wire::result::{UDF, UNSUPPORTED_FEATURE};
 
 /// What a message asks for.
@@ -53,10 +54,24 @@ pub fn dispatch(msg: &Message, shared: &Shared, out: &mut Vec<u8>) {
     }
 }
 
-/// Extension point: batch index commands (rows answered in order, then LAST). Until wired, the
-/// whole batch fails with UNSUPPORTED_FEATURE on its LAST message, which the clients raise.
-pub fn batch(_msg: &Message, _shared: &Shared, out: &mut Vec<u8>) {
-    reply::stream_end(UNSUPPORTED_FEATURE, out);
+/// Extension point: batch index commands (rows answered in order, then LAST). Until wired, each
+/// row answers UNSUPPORTED_FEATURE under its index, then LAST with 0: the C client 7.x ignores
+/// an error on the LAST message, per-row errors reach every client. On one node the client sends
+/// every key here, so the row indexes are 0..n (C client `aerospike_batch.c:
+/// as_batch_records_write_new`); a row takes at least 25 bytes, which bounds n.
+pub fn batch(msg: &Message, _shared: &Shared, out: &mut Vec<u8>) {
+    let rows = msg.field(field::BATCH_INDEX).unwrap_or(&[]);
+    let n = match rows.get(..4) {
+        Some(b) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    };
+    let n = n.min(u32::try_from(rows.len() / 25).unwrap_or(u32::MAX));
+    let mut body = Vec::new();
+    for i in 0..n {
+        reply::header_only(0, UNSUPPORTED_FEATURE, i).encode(&mut body);
+    }
+    reply::stream_end_into(0, &mut body);
+    out.extend_from_slice(&frame(TYPE_MSG, &body));
 }
 
 /// Extension point: scan and primary-index query streams (records, PARTITION_DONE rows, LAST).

@@ -24,29 +24,36 @@ pub fn push_msg(msg: &Message, out: &mut Vec<u8>) {
     out.extend_from_slice(&frame(TYPE_MSG, &body));
 }
 
-/// A header-only answer with `code`.
-pub fn code_only(code: u8, out: &mut Vec<u8>) {
-    let msg = Message {
+/// A message of header only: `info3`, result `code`, and `index` in the transaction-TTL slot
+/// (a batch row's index).
+pub fn header_only(info3: u8, code: u8, index: u32) -> Message {
+    Message {
         header: MsgHeader {
+            info3,
             result_code: code,
+            transaction_ttl: index,
             ..MsgHeader::default()
         },
         ..Message::default()
-    };
-    push_msg(&msg, out);
+    }
 }
 
-/// The last message of a stream (batch, scan, query) with `code`.
+/// A header-only answer with `code`.
+pub fn code_only(code: u8, out: &mut Vec<u8>) {
+    push_msg(&header_only(0, code, 0), out);
+}
+
+/// The last message of a stream (batch, scan, query) with `code`, as its own frame.
 pub fn stream_end(code: u8, out: &mut Vec<u8>) {
-    let msg = Message {
-        header: MsgHeader {
-            info3: INFO3_LAST,
-            result_code: code,
-            ..MsgHeader::default()
-        },
-        ..Message::default()
-    };
-    push_msg(&msg, out);
+    let mut body = Vec::new();
+    stream_end_into(code, &mut body);
+    out.extend_from_slice(&frame(TYPE_MSG, &body));
+}
+
+/// The last message of a stream, appended to a frame body being built (rows of a stream share
+/// frames, without a proto header per row).
+pub fn stream_end_into(code: u8, body: &mut Vec<u8>) {
+    header_only(INFO3_LAST, code, 0).encode(body);
 }
 
 /// How one operate result entry goes on the wire.
