@@ -101,9 +101,15 @@ pub mod cli;
 pub mod expressions;
 pub mod progress;
 pub mod replication;
+#[cfg(feature = "server")]
+#[doc(hidden)] // `aerolite serve`; reached through the binary
+pub mod server;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod testing;
+#[cfg(feature = "server")]
+#[doc(hidden)] // Aerospike's wire protocol codec, for `aerolite serve`
+pub mod wire;
 
 /// Block devices under the device store: the `Device` trait is an extension point (custom and
 /// fault-injecting devices, handed over with [`DeviceConfig::with_devices`]).

@@ -29,6 +29,25 @@ enum Cmd {
     },
     /// YCSB-like and ACT-like benchmarks (no options: a ~30 s mixed run).
     Bench(aerolite::bench::BenchArgs),
+    /// Speak Aerospike's wire protocol so the official clients run against aerolite
+    /// (docs/serve.md).
+    Serve {
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Port.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// In-memory namespace `test` (default: a device file in the data directory).
+        #[arg(long, conflicts_with = "data")]
+        memory: bool,
+        /// Data directory for the device file.
+        #[arg(long, default_value = "aerolite-data")]
+        data: std::path::PathBuf,
+        /// Configuration file: `key = value` lines (docs/serve.md).
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+    },
     /// Reproducible experiments from the seeds.
     Scenario {
         #[command(subcommand)]
@@ -111,6 +130,22 @@ fn main() {
         Cmd::Demo => cli::demo::run(&mut out),
         Cmd::Inspect { path, verify } => cli::inspect::run(&path, verify, &mut out),
         Cmd::Bench(args) => aerolite::bench::run_cli(&args, &mut out),
+        Cmd::Serve {
+            bind,
+            port,
+            memory,
+            data,
+            config,
+        } => {
+            let opts = cli::serve::Options {
+                bind,
+                port,
+                memory,
+                data,
+                config,
+            };
+            cli::serve::run(&opts, &mut out).map_err(std::io::Error::other)
+        }
         Cmd::Scenario { which } => match which {
             Scenario::GenRace {
                 seed,

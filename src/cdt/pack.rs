@@ -19,7 +19,7 @@ fn len_u32(n: usize) -> u32 {
     u32::try_from(n).expect("length fits u32: records are bounded by max_record_size")
 }
 
-fn container_header(out: &mut Vec<u8>, n: usize, fix: u8, w16: u8, w32: u8) {
+pub(crate) fn container_header(out: &mut Vec<u8>, n: usize, fix: u8, w16: u8, w32: u8) {
     if n < 16 {
         out.push(fix | n as u8);
     } else if let Ok(n16) = u16::try_from(n) {

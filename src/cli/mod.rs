@@ -5,3 +5,5 @@ pub mod demo;
 pub mod inspect;
 pub mod scenario_gen_race;
 pub mod scenario_in_doubt;
+pub mod serve;
+pub mod serve_config;
