@@ -13,6 +13,7 @@ use crate::error::{err, Error, Result, ResultCode};
 use crate::ops::Operation;
 use crate::policy::read::ReadPolicy;
 use crate::policy::write::WritePolicy;
+use crate::query::{ExecuteTask, PartitionFilter, QueryPolicy, Recordset, Statement};
 use crate::record::bin::Bin;
 use crate::record::key::{Key, PARTITIONS};
 use crate::record::record::Record;
@@ -126,6 +127,9 @@ impl Database {
                 &ns,
                 config.progress.as_ref(),
             )?);
+            // TRUNC-PERSIST-1: records below a persisted cut-off never come back.
+            ns.bind_truncations();
+            ns.reap_truncated(0, PARTITIONS);
             namespaces.insert(nc.name.clone(), Arc::new(ns));
         }
         let inner = Arc::new(Inner {
@@ -295,6 +299,70 @@ impl Database {
             .collect()
     }
 
+    fn ns_named(&self, name: &str) -> Result<&Arc<Namespace>> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return err(ResultCode::ClientError, "database is closed");
+        }
+        self.inner.namespaces.get(name).ok_or_else(|| {
+            Error::new(
+                ResultCode::InvalidNamespace,
+                format!("namespace {name:?} does not exist"),
+            )
+        })
+    }
+
+    /// Scan / primary-index query (docs/multi-record.md SCAN-*): the statement's records in the
+    /// filter's partitions, streamed; `Recordset::partition_filter` is the cursor to resume.
+    pub fn query(
+        &self,
+        policy: &QueryPolicy,
+        partition_filter: PartitionFilter,
+        statement: Statement,
+    ) -> Result<Recordset> {
+        let ns = self.ns_named(&statement.namespace)?.clone();
+        let inner = self.inner.clone();
+        let alive = Box::new(move || !inner.closed.load(Ordering::Acquire));
+        Recordset::new(ns, alive, policy, partition_filter, statement)
+    }
+
+    /// Background operation (QOP-*): apply `ops` (or `operations::delete()`) to every record the
+    /// statement and `policy.filter_expression` select, each with the generation it was read at.
+    pub fn query_operate(
+        &self,
+        policy: &WritePolicy,
+        partition_filter: PartitionFilter,
+        statement: Statement,
+        ops: &[Operation],
+    ) -> Result<ExecuteTask> {
+        if !ops.iter().any(Operation::is_write) {
+            return err(
+                ResultCode::ParameterError,
+                "query_operate needs at least one write op (or operations::delete())",
+            );
+        }
+        let qp = QueryPolicy {
+            filter_expression: policy.filter_expression.clone(),
+            total_timeout: policy.total_timeout,
+            ..QueryPolicy::default()
+        };
+        let statement = Statement {
+            bins: Bins::None,
+            ..statement
+        };
+        let ns = self.ns_named(&statement.namespace)?.clone();
+        let records = self.query(&qp, partition_filter, statement)?;
+        ExecuteTask::start(ns, policy, records, ops.to_vec())
+    }
+
+    /// Truncate (TRUNC-*): every record of `set_name` ("" = the whole namespace) last updated
+    /// before `before_nanos` (Unix nanoseconds; 0 = now) disappears at once; the cut-off is
+    /// persisted before this returns, and space is reclaimed by the sweeper.
+    pub fn truncate(&self, namespace: &str, set_name: &str, before_nanos: u64) -> Result<()> {
+        let ns = self.ns_named(namespace)?;
+        let cutoff = crate::engine::truncate::cutoff_of(before_nanos, ns.clock.now_ms())?;
+        ns.truncate(set_name, cutoff)
+    }
+
     /// Metadata only (R-HEADER).
     pub fn get_header(&self, policy: &ReadPolicy, key: &Key) -> Result<Record> {
         self.get(policy, key, Bins::None)
@@ -368,6 +436,7 @@ impl Database {
             let s = ns.sweep_step(0, PARTITIONS);
             total.partitions += s.partitions;
             total.reaped += s.reaped;
+            total.truncated += s.truncated;
         }
         total
     }

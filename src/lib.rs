@@ -42,6 +42,7 @@ pub mod index;
 pub mod ops;
 pub mod policy;
 pub mod progress;
+pub mod query;
 pub mod record;
 pub mod replication;
 pub mod rng;
@@ -67,6 +68,9 @@ pub use error::{Error, Result, ResultCode};
 pub use ops::Operation;
 pub use policy::{
     CommitLevel, Expiration, Filter, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
+};
+pub use query::{
+    ExecuteTask, PartitionFilter, PartitionStatus, QueryPolicy, Recordset, Statement, TaskStatus,
 };
 pub use record::bin::{Bin, BinList};
 pub use record::key::{Digest, Key};

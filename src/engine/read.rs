@@ -101,7 +101,7 @@ impl Namespace {
         let _guard = self.locks.acquire(digest, 0, deadline)?;
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
-        let entry = self.index.get(&digest);
+        let entry = self.classify_locked(&digest, now_s).entry();
         // RP-02
         let Some(e) = entry else {
             return err(ResultCode::KeyNotFoundError, "record missing (RP-02)");
