@@ -5,6 +5,7 @@
 //! nothing else (ID-NO-ORACLE); retries happen only after Timeout or a client-side error
 //! (ID-RETRY-POLICY); once closed, every request fails with ClientError −1 and counts as not sent.
 
+use crate::batch::{BatchOperation, BatchOperationKind, BatchPolicy, BatchReadPolicy, BatchRecord};
 use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig};
 use crate::engine::read::{Bins, ReadKind};
 use crate::engine::sweep::SweepStats;
@@ -275,28 +276,51 @@ impl Database {
 
     /// Batch get (Aerospike's batch read of `bins` for many keys): one result per key, in order,
     /// each exactly what [`Database::get`] would return for it; the device reads of the batch are
-    /// submitted together (`Namespace::read_many`).
+    /// submitted together. A special case of [`Database::batch`].
     pub fn get_many(&self, policy: &ReadPolicy, keys: &[Key], bins: Bins) -> Vec<Result<Record>> {
-        let mut out: Vec<Option<Result<Record>>> = vec![None; keys.len()];
-        let mut by_ns: Vec<(&Arc<Namespace>, Vec<usize>)> = Vec::new();
-        for (i, k) in keys.iter().enumerate() {
-            match self.ns(k) {
-                Err(e) => out[i] = Some(Err(e)),
-                Ok(ns) => match by_ns.iter_mut().find(|(n, _)| Arc::ptr_eq(n, ns)) {
-                    Some((_, v)) => v.push(i),
-                    None => by_ns.push((ns, vec![i])),
+        let rp = BatchReadPolicy {
+            read_touch_ttl_percent: policy.read_touch_ttl_percent,
+            filter_expression: policy.filter_expression.clone(),
+        };
+        let bp = BatchPolicy {
+            filter_expression: None,
+            total_timeout: policy.total_timeout,
+        };
+        let ops: Vec<BatchOperation> = keys
+            .iter()
+            .map(|k| BatchOperation::read(&rp, k, bins.clone()))
+            .collect();
+        crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), &bp, &ops)
+    }
+
+    /// Batch (BATCH-*): reads, writes and deletes mixed, run in order, one [`BatchRecord`] per
+    /// entry with its own result code and in-doubt flag; the reads' device reads are submitted
+    /// together. Err only when the database is closed.
+    pub fn batch(&self, policy: &BatchPolicy, ops: &[BatchOperation]) -> Result<Vec<BatchRecord>> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return err(ResultCode::ClientError, "database is closed");
+        }
+        let results = crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), policy, ops);
+        Ok(ops
+            .iter()
+            .zip(results)
+            .map(|(op, r)| match r {
+                Ok(rec) => BatchRecord {
+                    key: op.key.clone(),
+                    record: (!matches!(op.kind, BatchOperationKind::Delete)).then_some(rec),
+                    result_code: ResultCode::Ok,
+                    in_doubt: false,
+                    detail: String::new(),
                 },
-            }
-        }
-        for (ns, idx) in by_ns {
-            let ks: Vec<&Key> = idx.iter().map(|i| &keys[*i]).collect();
-            for (i, r) in idx.into_iter().zip(ns.read_many(policy, &ks, &bins)) {
-                out[i] = Some(r);
-            }
-        }
-        out.into_iter()
-            .map(|r| r.unwrap_or_else(|| err(ResultCode::ServerError, "batch key not answered")))
-            .collect()
+                Err(e) => BatchRecord {
+                    key: op.key.clone(),
+                    record: None,
+                    result_code: e.code(),
+                    in_doubt: e.in_doubt(),
+                    detail: e.detail().to_string(),
+                },
+            })
+            .collect())
     }
 
     fn ns_named(&self, name: &str) -> Result<&Arc<Namespace>> {

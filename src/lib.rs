@@ -28,6 +28,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod batch;
 #[cfg(feature = "cli")]
 pub mod bench;
 pub mod cdt;
@@ -57,6 +58,9 @@ pub mod operations {
     pub use crate::ops::Operation;
 }
 
+pub use batch::{
+    BatchDeletePolicy, BatchOperation, BatchPolicy, BatchReadPolicy, BatchRecord, BatchWritePolicy,
+};
 pub use cdt::context::CTX;
 pub use cdt::policy::{ListPolicy, ListSortFlags, ListWriteFlags, MapPolicy, MapWriteFlags};
 pub use cdt::return_type::{ListReturnType, MapReturnType};
