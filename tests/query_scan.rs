@@ -319,3 +319,31 @@ fn scan_errors() {
     assert_eq!(e.code(), aerolite::ResultCode::ClientError);
     assert!(rs.next().is_none());
 }
+
+/// SCAN-LOCK-1: a scan paused in the middle of a partition holds no index or record lock:
+/// writes to that partition, including the record just returned, go through at once.
+#[test]
+fn scan_lock_1_paused_scan_blocks_no_writer() {
+    let t = common::open();
+    let keys: Vec<Key> = (0..300).map(|i| put(&t.db, "a", i)).collect();
+    let pid = keys[0].partition_id();
+    let mut rs =
+        t.db.query(
+            &QueryPolicy::default(),
+            PartitionFilter::by_id(usize::from(pid)),
+            all("a"),
+        )
+        .expect("query");
+    let (first, _) = rs.next().expect("a record").expect("ok");
+    let wp = WritePolicy {
+        total_timeout: Some(std::time::Duration::from_millis(200)),
+        ..WritePolicy::default()
+    };
+    for k in keys.iter().filter(|k| k.partition_id() == pid) {
+        t.db.put(&wp, k, &[as_bin!("v", 7)])
+            .expect("write during a scan");
+    }
+    t.db.put(&wp, &first, &[as_bin!("v", 7)])
+        .expect("write the returned record");
+    assert!(rs.all(|r| r.is_ok()));
+}
