@@ -169,7 +169,6 @@ fn batch_errors() {
     t.db.close();
     let e =
         t.db.batch(&BatchPolicy::default(), &ops)
-            .err()
-            .expect("closed");
+            .expect_err("closed");
     assert_eq!(e.code(), ResultCode::ClientError);
 }

@@ -99,10 +99,7 @@ fn qop_gen_1_record_changed_after_the_read_is_not_written() {
     let db = Arc::new(Database::open_in_memory().expect("open"));
     let mut by_pid: HashMap<u16, i64> = HashMap::new();
     let (a, b) = (0..10_000)
-        .find_map(|i| match by_pid.insert(k(i).partition_id(), i) {
-            Some(j) => Some((j, i)),
-            None => None,
-        })
+        .find_map(|i| by_pid.insert(k(i).partition_id(), i).map(|j| (j, i)))
         .expect("two keys in one partition");
     for i in [a, b] {
         db.put(&WritePolicy::default(), &k(i), &[as_bin!("n", i)])

@@ -315,7 +315,7 @@ fn scan_errors() {
         t.db.query(&QueryPolicy::default(), PartitionFilter::all(), all(""))
             .expect("q");
     t.db.close();
-    let e = rs.next().expect("an item").err().expect("closed");
+    let e = rs.next().expect("an item").expect_err("closed");
     assert_eq!(e.code(), aerolite::ResultCode::ClientError);
     assert!(rs.next().is_none());
 }

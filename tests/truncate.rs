@@ -22,14 +22,19 @@ fn put(db: &Database, set: &str, i: i64) -> u32 {
 }
 
 fn count(db: &Database, set: &str) -> usize {
-    db.query(
-        &QueryPolicy::default(),
-        PartitionFilter::all(),
-        Statement::new("test", set, Bins::All),
-    )
-    .expect("query")
-    .map(|r| r.expect("record"))
-    .count()
+    let rs = db
+        .query(
+            &QueryPolicy::default(),
+            PartitionFilter::all(),
+            Statement::new("test", set, Bins::All),
+        )
+        .expect("query");
+    let mut n = 0;
+    for r in rs {
+        r.expect("record");
+        n += 1;
+    }
+    n
 }
 
 fn missing(db: &Database, key: &Key) -> bool {
@@ -65,8 +70,7 @@ fn trunc_visible_1_set_truncate_hides_records_at_once() {
     };
     let e = db
         .put(&update_only, &k("a", 4), &[as_bin!("v", 1)])
-        .err()
-        .expect("update-only on a truncated record");
+        .expect_err("update-only on a truncated record");
     assert_eq!(e.code(), ResultCode::KeyNotFoundError);
     assert_eq!(count(db, "a"), 0);
     assert_eq!(count(db, "b"), 50);
@@ -128,12 +132,11 @@ fn trunc_cut_1_explicit_cutoff_keeps_newer_records() {
     assert!(!missing(db, &k("a", 10)));
     let e = db
         .truncate("test", "a", unix_ns(now_ms + 10_000))
-        .err()
-        .expect("future");
+        .expect_err("future");
     assert_eq!(e.code(), ResultCode::ParameterError);
-    let e = db.truncate("test", "a", 1).err().expect("before 2010");
+    let e = db.truncate("test", "a", 1).expect_err("before 2010");
     assert_eq!(e.code(), ResultCode::ParameterError);
-    let e = db.truncate("nope", "", 0).err().expect("namespace");
+    let e = db.truncate("nope", "", 0).expect_err("namespace");
     assert_eq!(e.code(), ResultCode::InvalidNamespace);
     // A lower cut-off never brings records back.
     db.truncate("test", "a", unix_ns(now_ms - 4000))

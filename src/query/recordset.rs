@@ -112,7 +112,7 @@ impl Recordset {
                 .map(|(d, e)| (*d, *e))
                 .collect()
         };
-        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        v.sort_unstable_by_key(|x| x.0);
         debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0));
         self.entries = v.into();
         self.loaded = true;
@@ -152,7 +152,7 @@ impl Recordset {
         if self.set_id.is_some_and(|s| s != Some(e.set_id)) {
             return None;
         }
-        let out = match pre {
+        match pre {
             Ok(b) if e == *hint && self.ns.storage.prefetch_current(e.location, b) => {
                 self.decode(d, &e, b)
             }
@@ -160,8 +160,7 @@ impl Recordset {
                 Ok(b) => self.decode(d, &e, &b),
                 Err(err) => Some(Err(err)),
             },
-        };
-        out
+        }
     }
 
     fn decode(&self, d: &Digest, e: &IndexEntry, bytes: &[u8]) -> Option<Result<KeyedRecord>> {
