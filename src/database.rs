@@ -20,13 +20,16 @@ use crate::record::key::{Key, PARTITIONS};
 use crate::record::record::Record;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
     closed: AtomicBool,
+    /// Held (shared) by each background-task write; close takes it exclusively after setting
+    /// `closed`, so no task write runs past the shutdown (QOP-CLOSE-1).
+    task_writes: RwLock<()>,
     stop: Mutex<bool>,
     wake: Condvar,
 }
@@ -136,6 +139,7 @@ impl Database {
         let inner = Arc::new(Inner {
             namespaces,
             closed: AtomicBool::new(false),
+            task_writes: RwLock::new(()),
             stop: Mutex::new(false),
             wake: Condvar::new(),
         });
@@ -375,7 +379,16 @@ impl Database {
         };
         let ns = self.ns_named(&statement.namespace)?.clone();
         let records = self.query(&qp, partition_filter, statement)?;
-        ExecuteTask::start(ns, policy, records, ops.to_vec())
+        let inner = self.inner.clone();
+        let gate: crate::query::operate::WriteGate = Box::new(move |write: &mut dyn FnMut()| {
+            let _shared = inner.task_writes.read();
+            if inner.closed.load(Ordering::Acquire) {
+                return false;
+            }
+            write();
+            true
+        });
+        ExecuteTask::start(ns, policy, records, ops.to_vec(), gate)
     }
 
     /// Truncate (TRUNC-*): every record of `set_name` ("" = the whole namespace) last updated
@@ -524,6 +537,8 @@ impl Database {
 
     fn stop_threads(&mut self) -> bool {
         let was_closed = self.inner.closed.swap(true, Ordering::AcqRel);
+        // Wait for background-task writes in flight; later ones see `closed`.
+        drop(self.inner.task_writes.write());
         if let Ok(mut stop) = self.inner.stop.lock() {
             *stop = true;
         }

@@ -158,7 +158,12 @@ impl Namespace {
             table.push((String::new(), ns_cut));
         }
         table.extend(next.iter().map(|(n, c)| (n.clone(), *c)));
-        self.storage.persist_truncations(&table)?;
+        // A failed header write may have reached some devices (open takes the greatest cut-off
+        // any device holds), so the truncate may still take effect after a restart: in doubt.
+        self.storage.persist_truncations(&table).map_err(|e| {
+            let in_doubt = e.code() != ResultCode::ParameterError;
+            e.with_in_doubt(in_doubt)
+        })?;
         t.ns_cut.fetch_max(ns_cut, Ordering::AcqRel);
         *names = next;
         drop(names);

@@ -16,6 +16,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+/// Runs one task write unless the database is closed (then returns false without running it);
+/// close waits for a write in progress (QOP-CLOSE-1).
+pub type WriteGate = Box<dyn Fn(&mut dyn FnMut()) -> bool + Send>;
+
 /// Status of a background task (the official client's task status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
@@ -67,13 +71,14 @@ impl ExecuteTask {
         policy: &WritePolicy,
         records: Recordset,
         ops: Vec<Operation>,
+        gate: WriteGate,
     ) -> Result<ExecuteTask> {
         let shared = Arc::new(Shared::default());
         let (sh, policy) = (shared.clone(), policy.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("aerolite-qop-{}", ns.config.name))
             .spawn(move || {
-                run(&ns, &policy, records, &ops, &sh);
+                run(&ns, &policy, records, &ops, &sh, &gate);
                 sh.done.store(true, Ordering::Release);
             });
         match spawned {
@@ -127,7 +132,14 @@ impl ExecuteTask {
     }
 }
 
-fn run(ns: &Namespace, policy: &WritePolicy, records: Recordset, ops: &[Operation], sh: &Shared) {
+fn run(
+    ns: &Namespace,
+    policy: &WritePolicy,
+    records: Recordset,
+    ops: &[Operation],
+    sh: &Shared,
+    gate: &WriteGate,
+) {
     for item in records {
         let (key, record) = match item {
             Ok(r) => r,
@@ -144,7 +156,16 @@ fn run(ns: &Namespace, policy: &WritePolicy, records: Recordset, ops: &[Operatio
         let mut wp = policy.clone();
         wp.generation_policy = GenerationPolicy::ExpectGenEqual;
         wp.generation = record.generation;
-        match ns.write(&wp, &key, ops) {
+        let mut outcome = None;
+        if !gate(&mut || outcome = Some(ns.write(&wp, &key, ops))) {
+            note_error(
+                sh,
+                Error::new(ResultCode::ClientError, "database closed during the task"),
+            );
+            return;
+        }
+        let Some(outcome) = outcome else { return };
+        match outcome {
             Ok(_) => sh.applied.fetch_add(1, Ordering::AcqRel),
             Err(e) if e.code() == ResultCode::GenerationError => {
                 sh.generation_changed.fetch_add(1, Ordering::AcqRel)
