@@ -105,6 +105,7 @@ impl PartitionFilter {
         for p in &mut self.partitions {
             p.retry = true;
         }
+        debug_assert!(!self.partitions.is_empty());
         let ordered = self.partitions.windows(2).all(|w| w[0].id < w[1].id);
         let in_range = self
             .partitions

@@ -261,7 +261,14 @@ impl Iterator for Recordset {
                 return None;
             }
             if let Some((d, r)) = self.ready.pop_front() {
-                self.filter.partitions[self.current].digest = Some(d);
+                let status = &mut self.filter.partitions[self.current];
+                // SCAN-ORDER-1: the cursor only moves forward, within its own partition.
+                assert!(
+                    status.digest.is_none_or(|prev| prev < d),
+                    "scan cursor went back"
+                );
+                assert_eq!(d.partition_id(), status.id, "record of another partition");
+                status.digest = Some(d);
                 if r.is_ok() {
                     self.returned += 1;
                     self.pace();
