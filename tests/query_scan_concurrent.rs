@@ -17,6 +17,16 @@ fn key(i: i64) -> Key {
     Key::new("test", "m", i).expect("key")
 }
 
+/// Stops the writers when dropped, so a failed assertion ends the test instead of leaving the
+/// scoped writer threads running forever.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 fn lcg(x: &mut u64) -> u64 {
     *x = x
         .wrapping_mul(6364136223846793005)
@@ -65,7 +75,8 @@ fn scan_concurrent_1_live_once_churn_at_most_once() {
                 }
             });
         }
-        for _ in 0..15 {
+        let _stop_writers = StopOnDrop(&stop);
+        for _ in 0..60 {
             let mut seen: BTreeMap<i64, u32> = BTreeMap::new();
             let rs = db
                 .query(
@@ -99,6 +110,5 @@ fn scan_concurrent_1_live_once_churn_at_most_once() {
                 "a churning record came back twice"
             );
         }
-        stop.store(true, Ordering::Release);
     });
 }
