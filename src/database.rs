@@ -7,6 +7,7 @@
 //! or sets it from what it knows was applied (ID-NO-ORACLE); retries happen only after Timeout or a client-side error
 //! (ID-RETRY-POLICY); once closed, every request fails with ClientError −1 and counts as not sent.
 
+use crate::batch::{BatchOperation, BatchPolicy, BatchReadPolicy};
 use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig};
 use crate::engine::defrag::DefragStats;
 use crate::engine::integrity::IntegrityReport;
@@ -24,11 +25,16 @@ use crate::record::key::{Key, PARTITIONS};
 use crate::record::record::Record;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+mod multi;
 
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
     closed: AtomicBool,
+    /// Held (shared) by each background-task write; close takes it exclusively after setting
+    /// `closed`, so no task write runs past the shutdown (QOP-CLOSE-1).
+    task_writes: RwLock<()>,
 }
 
 /// An open database.
@@ -131,11 +137,15 @@ impl Database {
                 &ns,
                 config.progress.as_ref(),
             )?);
+            // TRUNC-PERSIST-1: records below a persisted cut-off never come back.
+            ns.bind_truncations();
+            ns.reap_truncated(0, PARTITIONS);
             namespaces.insert(nc.name.clone(), Arc::new(ns));
         }
         let inner = Arc::new(Inner {
             namespaces,
             closed: AtomicBool::new(false),
+            task_writes: RwLock::new(()),
         });
         let runtime = if config.background_threads {
             Runtime::start(inner.namespaces.values())?
@@ -225,28 +235,21 @@ impl Database {
 
     /// Batch get (Aerospike's batch read of `bins` for many keys): one result per key, in order,
     /// each exactly what [`Database::get`] would return for it; the device reads of the batch are
-    /// submitted together (`Namespace::read_many`).
+    /// submitted together. A special case of [`Database::batch`].
     pub fn get_many(&self, policy: &ReadPolicy, keys: &[Key], bins: Bins) -> Vec<Result<Record>> {
-        let mut out: Vec<Option<Result<Record>>> = vec![None; keys.len()];
-        let mut by_ns: Vec<(&Arc<Namespace>, Vec<usize>)> = Vec::new();
-        for (i, k) in keys.iter().enumerate() {
-            match self.ns(k) {
-                Err(e) => out[i] = Some(Err(e)),
-                Ok(ns) => match by_ns.iter_mut().find(|(n, _)| Arc::ptr_eq(n, ns)) {
-                    Some((_, v)) => v.push(i),
-                    None => by_ns.push((ns, vec![i])),
-                },
-            }
-        }
-        for (ns, idx) in by_ns {
-            let ks: Vec<&Key> = idx.iter().map(|i| &keys[*i]).collect();
-            for (i, r) in idx.into_iter().zip(ns.read_many(policy, &ks, &bins)) {
-                out[i] = Some(r);
-            }
-        }
-        out.into_iter()
-            .map(|r| r.unwrap_or_else(|| err(ResultCode::ServerError, "batch key not answered")))
-            .collect()
+        let rp = BatchReadPolicy {
+            read_touch_ttl_percent: policy.read_touch_ttl_percent,
+            filter_expression: policy.filter_expression.clone(),
+        };
+        let bp = BatchPolicy {
+            filter_expression: None,
+            total_timeout: policy.total_timeout,
+        };
+        let ops: Vec<BatchOperation> = keys
+            .iter()
+            .map(|k| BatchOperation::read(&rp, k, bins.clone()))
+            .collect();
+        crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), &bp, &ops)
     }
 
     /// Metadata only (R-HEADER).
@@ -322,6 +325,7 @@ impl Database {
             let s = ns.sweep_step(0, PARTITIONS);
             total.partitions += s.partitions;
             total.reaped += s.reaped;
+            total.truncated += s.truncated;
         }
         total
     }
@@ -464,6 +468,8 @@ impl Database {
 
     fn stop_threads(&mut self) -> bool {
         let was_closed = self.inner.closed.swap(true, Ordering::AcqRel);
+        // Wait for background-task writes in flight; later ones see `closed`.
+        drop(self.inner.task_writes.write());
         self.runtime.stop();
         was_closed
     }

@@ -33,6 +33,11 @@ pub struct ReadmeDoctests;
 // project's own tests and tools, never an embedder) makes them reachable, hidden from the docs.
 #[cfg(feature = "testing")]
 #[doc(hidden)]
+pub mod batch;
+#[cfg(not(feature = "testing"))]
+mod batch;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod cdt;
 #[cfg(not(feature = "testing"))]
 mod cdt;
@@ -76,6 +81,11 @@ mod ops;
 pub mod policy;
 #[cfg(not(feature = "testing"))]
 mod policy;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod query;
+#[cfg(not(feature = "testing"))]
+mod query;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod record;
@@ -129,6 +139,9 @@ pub mod operations {
     pub use crate::ops::Operation;
 }
 
+pub use batch::{
+    BatchDeletePolicy, BatchOperation, BatchPolicy, BatchReadPolicy, BatchRecord, BatchWritePolicy,
+};
 pub use cdt::context::CTX;
 pub use cdt::policy::{ListPolicy, ListSortFlags, ListWriteFlags, MapPolicy, MapWriteFlags};
 pub use cdt::return_type::{ListReturnType, MapReturnType};
@@ -145,6 +158,9 @@ pub use error::{Error, Result, ResultCode};
 pub use ops::Operation;
 pub use policy::{
     CommitLevel, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
+};
+pub use query::{
+    ExecuteTask, PartitionFilter, PartitionStatus, QueryPolicy, Recordset, Statement, TaskStatus,
 };
 pub use record::bin::{Bin, BinList};
 pub use record::key::{Digest, Key};

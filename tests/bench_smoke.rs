@@ -225,3 +225,23 @@ fn bench_smoke_device_file_commit_to_device() {
         "the second run starts empty"
     );
 }
+
+/// `aerolite bench -w scan,batch`: full scans (ops = records: at least one pass over every
+/// record) and batch reads (ops = batches of 64) run without errors and report throughput.
+#[test]
+fn bench_smoke_scan_and_batch() {
+    let report = bench::run(&tiny(vec![Workload::Scan, Workload::Batch])).expect("bench runs");
+    let names: Vec<&str> = report.phases.iter().map(|p| p.workload.as_str()).collect();
+    assert_eq!(names, ["load", "scan", "batch"]);
+    assert_eq!(report.errors(), 0, "{:?}", report.phases[1].first_error);
+    let (scan, batch) = (&report.phases[1], &report.phases[2]);
+    assert!(
+        scan.ops >= 500,
+        "one pass returns every record: {}",
+        scan.ops
+    );
+    assert_eq!(scan.write.count, 0);
+    assert!(scan.mb_per_s > 0.0);
+    assert!(batch.ops > 0 && batch.read.count == batch.ops);
+    assert!(batch.mb_per_s > 0.0);
+}

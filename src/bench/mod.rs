@@ -14,6 +14,7 @@ pub mod act;
 pub mod histogram;
 pub mod json;
 pub mod keys;
+pub mod multi;
 pub mod report;
 pub mod sys;
 pub mod target;
@@ -323,6 +324,18 @@ impl BenchTarget for AeroliteTarget {
         )
     }
 
+    fn scan_share(&self, share: usize, shares: usize) -> OpResult<(u64, u64)> {
+        multi::aerolite_scan(&self.db, NAMESPACE, BIN, share, shares)
+    }
+
+    fn read_batch(&self, ks: &[u64]) -> OpResult<usize> {
+        let keys = ks
+            .iter()
+            .map(|k| Self::key(*k))
+            .collect::<OpResult<Vec<Key>>>()?;
+        multi::aerolite_batch(&self.db, &keys, BIN)
+    }
+
     fn read_modify_write(&self, k: u64, modify: &mut dyn FnMut(&mut Vec<u8>)) -> OpResult<u32> {
         let key = Self::key(k)?;
         for attempt in 0..RMW_MAX_ATTEMPTS {
@@ -596,7 +609,8 @@ pub fn run_one(
 /// Command-line arguments of `aerolite bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Workloads, comma-separated: load, ycsb-a, ycsb-b, ycsb-c, ycsb-f, update, act. Default: load then
+    /// Workloads, comma-separated: load, ycsb-a, ycsb-b, ycsb-c, ycsb-f, update, act, scan
+    /// (full scans, ops = records), batch (batch reads of 64 keys, ops = batches). Default: load then
     /// YCSB A, B, C, F for 6 s each.
     #[arg(long, short = 'w', value_delimiter = ',')]
     pub workload: Vec<String>,

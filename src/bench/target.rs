@@ -42,4 +42,13 @@ pub trait BenchTarget: Sync {
     fn read_modify_write(&self, k: u64, modify: &mut dyn FnMut(&mut Vec<u8>)) -> OpResult<u32>;
     /// Counters (called between phases).
     fn stats(&self) -> TargetStats;
+    /// Read every record of share `share` of `shares` (a disjoint split of the data set);
+    /// returns (records, value bytes). Engines without a scan say so.
+    fn scan_share(&self, _share: usize, _shares: usize) -> OpResult<(u64, u64)> {
+        Err(format!("{} has no scan", self.name()))
+    }
+    /// Read records `ks` together; returns the value bytes. Default: one read after another.
+    fn read_batch(&self, ks: &[u64]) -> OpResult<usize> {
+        ks.iter().map(|k| self.read(*k)).sum()
+    }
 }

@@ -32,11 +32,15 @@ pub enum Workload {
     Update,
     /// ACT: fixed-rate reads and writes of 1536-byte records (see `act.rs`).
     Act,
+    /// Full scans, each thread its share of the partitions (ops = records, `multi.rs`).
+    Scan,
+    /// Batch reads of 64 keys (ops = batches, `multi.rs`).
+    Batch,
 }
 
 impl Workload {
     /// Every workload, in the order of the default mixed run.
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Load,
         Workload::YcsbA,
         Workload::YcsbB,
@@ -44,6 +48,8 @@ impl Workload {
         Workload::YcsbF,
         Workload::Update,
         Workload::Act,
+        Workload::Scan,
+        Workload::Batch,
     ];
 
     /// Name on the command line and in reports.
@@ -56,6 +62,8 @@ impl Workload {
             Workload::YcsbF => "ycsb-f",
             Workload::Update => "update",
             Workload::Act => "act",
+            Workload::Scan => "scan",
+            Workload::Batch => "batch",
         }
     }
 
@@ -70,7 +78,7 @@ impl Workload {
             Workload::Load | Workload::Update => 0.0,
             Workload::YcsbA | Workload::YcsbF => 0.5,
             Workload::YcsbB => 0.95,
-            Workload::YcsbC => 1.0,
+            Workload::YcsbC | Workload::Scan | Workload::Batch => 1.0,
             Workload::Act => 2.0 / 3.0,
         }
     }
@@ -188,7 +196,11 @@ pub fn run_phase(target: &dyn BenchTarget, spec: &PhaseSpec, bar: &ProgressBar) 
             s.spawn(move || {
                 let seed = spec.seed ^ (t as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 let mut keys = KeyChooser::new(spec.distribution, spec.records, seed, zipf);
-                let r = worker(target, spec, &mut keys, budget, next, done, stop);
+                let r = if matches!(spec.workload, Workload::Scan | Workload::Batch) {
+                    crate::bench::multi::multi_worker(target, spec, t, &mut keys, done, stop)
+                } else {
+                    worker(target, spec, &mut keys, budget, next, done, stop)
+                };
                 merged.lock().expect("result mutex poisoned").merge(r);
             });
         }

@@ -30,7 +30,7 @@ impl Namespace {
             .acquire(digest, self.config.transaction_pending_limit, deadline)?;
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
-        let state = State::classify(self.index.get(&digest), now_s);
+        let state = self.classify_locked(&digest, now_s);
         // DP-04
         let Some(e) = state.entry() else {
             return err(ResultCode::KeyNotFoundError, "record missing (DP-04)");

@@ -22,6 +22,7 @@ pub mod sets;
 pub mod state;
 pub mod sweep;
 pub mod tombstones;
+pub mod truncate;
 pub mod write;
 
 pub use namespace::Namespace;

@@ -38,6 +38,8 @@ pub struct Namespace {
     pub storage: Box<dyn Storage>,
     /// Engine clock.
     pub clock: Arc<dyn Clock>,
+    /// Truncate cut-offs (TRUNC-*).
+    pub truncations: crate::engine::truncate::Truncations,
 }
 
 /// What a request validated at WP-01 / RP-01 / DP-01 carries on.
@@ -49,6 +51,7 @@ pub struct Checked {
 impl Namespace {
     /// A namespace over the given storage.
     pub fn new(config: NamespaceConfig, storage: Box<dyn Storage>, clock: Arc<dyn Clock>) -> Self {
+        let truncations = crate::engine::truncate::Truncations::new(&storage.truncations());
         Namespace {
             config,
             index: Index::new(),
@@ -56,6 +59,7 @@ impl Namespace {
             sets: Sets::default(),
             storage,
             clock,
+            truncations,
         }
     }
 

@@ -41,6 +41,9 @@ impl Bins {
     }
 }
 
+/// An image read ahead for a batch: the index entry it was read for and the read's outcome.
+pub type Prefetched = Option<(IndexEntry, Result<Bytes>)>;
+
 /// What a read request asks for.
 pub enum ReadKind<'a> {
     /// get / get_header / exists.
@@ -67,6 +70,17 @@ impl Namespace {
         keys: &[&Key],
         bins: &Bins,
     ) -> Vec<Result<Record>> {
+        let pre = self.prefetch(keys);
+        keys.iter()
+            .zip(pre)
+            .map(|(k, p)| self.read_inner(policy, k, ReadKind::Bins(bins), p.as_ref()))
+            .collect()
+    }
+
+    /// The images of the keys' current (non-tombstone) index entries, read together without
+    /// record locks (`Storage::read_many`: one submission per device); `None` for a key without
+    /// one. Use each with [`Namespace::read_prefetched`].
+    pub fn prefetch(&self, keys: &[&Key]) -> Vec<Prefetched> {
         let hints: Vec<Option<IndexEntry>> = keys
             .iter()
             .map(|k| self.index.get(&k.digest).filter(|e| !e.is_tombstone()))
@@ -76,14 +90,23 @@ impl Namespace {
             .iter()
             .filter_map(|i| hints[*i].map(|e| (e.location, e.size)))
             .collect();
-        let mut pre: Vec<Option<(IndexEntry, Result<Bytes>)>> = vec![None; keys.len()];
+        let mut pre: Vec<Prefetched> = vec![None; keys.len()];
         for (i, b) in wanted.into_iter().zip(self.storage.read_many(&reqs)) {
             pre[i] = hints[i].map(|e| (e, b));
         }
-        keys.iter()
-            .zip(pre)
-            .map(|(k, p)| self.read_inner(policy, k, ReadKind::Bins(bins), p.as_ref()))
-            .collect()
+        pre
+    }
+
+    /// A read-path request that may use an image from [`Namespace::prefetch`]: it does only
+    /// when the key's entry is still the one the image was read for (checked under the lock).
+    pub fn read_prefetched(
+        &self,
+        policy: &ReadPolicy,
+        key: &Key,
+        kind: ReadKind<'_>,
+        prefetched: &Prefetched,
+    ) -> Result<Record> {
+        self.read_inner(policy, key, kind, prefetched.as_ref())
     }
 
     fn read_inner(
@@ -100,7 +123,7 @@ impl Namespace {
         let _guard = self.locks.acquire(digest, 0, deadline)?;
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
-        let entry = self.index.get(&digest);
+        let entry = self.classify_locked(&digest, now_s).entry();
         // RP-02
         let Some(e) = entry else {
             return err(ResultCode::KeyNotFoundError, "record missing (RP-02)");

@@ -10,11 +10,14 @@ pub struct SweepStats {
     pub partitions: usize,
     /// Expired records removed.
     pub reaped: usize,
+    /// Truncated records (and tombstones) removed (TRUNC-RECLAIM-1).
+    pub truncated: usize,
 }
 
 impl Namespace {
     /// Visit `count` partitions starting at `first` (wrapping) and remove every expired record
-    /// (non-durably: no tombstone). Each candidate is re-checked under its record lock.
+    /// (non-durably: no tombstone), and every truncated entry. Each candidate is re-checked under
+    /// its record lock.
     pub fn sweep_step(&self, first: usize, count: usize) -> SweepStats {
         let mut stats = SweepStats::default();
         for i in 0..count.min(PARTITIONS) {
@@ -43,6 +46,7 @@ impl Namespace {
                     }
                 }
             }
+            stats.truncated += self.reap_truncated(pid, 1);
             stats.partitions += 1;
         }
         stats

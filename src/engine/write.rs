@@ -81,7 +81,7 @@ impl Namespace {
         validate_write_ops(ops, action, policy.respond_all_ops)?;
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
-        let mut state = State::classify(self.index.get(&digest), now_s);
+        let mut state = self.classify_locked(&digest, now_s);
         // WP-08
         let must_exist = matches!(
             action,
@@ -173,7 +173,7 @@ impl Namespace {
         // WP-16
         let (base, lut_old) = match state {
             State::Live(e) | State::Tomb(e) => (e.generation, e.lut()),
-            _ => (0, 0),
+            _ => (0, self.lut_floor(&key.set_name)),
         };
         let generation = inc(base);
         let lut = next_lut(lut_old, now_ms);

@@ -11,12 +11,18 @@ use crate::storage::record_image::crc32_skipping;
 pub const SLOT_SIZE: usize = 4096;
 /// Number of slots.
 pub const SLOTS: usize = 2;
-/// Bytes covered by the CRC (the rest of the slot is zero).
+/// Bytes of the fixed fields (version 1: all the CRC covers; the rest of the slot is zero).
 pub const HEADER_LEN: usize = 96;
+/// Version 2: offset of the truncate table (u16 count, u16 bytes, then the entries).
+pub const TRUNC_OFF: usize = 96;
+/// Version 2: offset of the first truncate entry.
+pub const TRUNC_ENTRIES: usize = 100;
+/// Most bytes of truncate entries a slot holds.
+pub const TRUNC_BYTES_MAX: usize = SLOT_SIZE - TRUNC_ENTRIES;
 /// Magic, the ASCII bytes `AEROLITE`.
 pub const MAGIC: [u8; 8] = *b"AEROLITE";
-/// Format version written and accepted.
-pub const FORMAT_VERSION: u32 = 1;
+/// Format version written (2: with the truncate table); version 1 is still read.
+pub const FORMAT_VERSION: u32 = 2;
 /// Flag: the devices were shut down cleanly and an index snapshot matching `instance_id` exists.
 pub const FLAG_CLEAN: u32 = 1;
 /// Flag: the namespace ran with `commit_to_device`.
@@ -77,6 +83,13 @@ pub struct DeviceHeader {
     pub seq_high: u64,
     /// Namespace name (≤ 31 bytes).
     pub namespace: String,
+    /// Truncate cut-offs (TRUNC-PERSIST-1): set name ("" = namespace), LUT ms since 2010.
+    pub truncations: Vec<(String, u64)>,
+}
+
+/// Bytes the truncate entries of `table` take (8-byte cut-off, 1-byte name length, name).
+pub fn truncations_len(table: &[(String, u64)]) -> usize {
+    table.iter().map(|(n, _)| 9 + n.len()).sum()
 }
 
 /// Why a slot did not decode.
@@ -136,7 +149,22 @@ impl DeviceHeader {
         b[off::NS_LEN] = self.namespace.len() as u8;
         b[off::NS_NAME..off::NS_NAME + self.namespace.len()]
             .copy_from_slice(self.namespace.as_bytes());
-        let crc = crc32_skipping(&b[..HEADER_LEN], off::CRC);
+        let len = truncations_len(&self.truncations);
+        assert!(
+            len <= TRUNC_BYTES_MAX,
+            "truncate table checked by the caller"
+        );
+        b[TRUNC_OFF..TRUNC_OFF + 2].copy_from_slice(&(self.truncations.len() as u16).to_le_bytes());
+        b[TRUNC_OFF + 2..TRUNC_OFF + 4].copy_from_slice(&(len as u16).to_le_bytes());
+        let mut at = TRUNC_ENTRIES;
+        for (name, cut) in &self.truncations {
+            assert!(name.len() <= 63, "set names are ≤ 63 bytes");
+            b[at..at + 8].copy_from_slice(&cut.to_le_bytes());
+            b[at + 8] = name.len() as u8;
+            b[at + 9..at + 9 + name.len()].copy_from_slice(name.as_bytes());
+            at += 9 + name.len();
+        }
+        let crc = crc32_skipping(&b[..TRUNC_ENTRIES + len], off::CRC);
         b[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
         debug_assert!(
             DeviceHeader::decode(&b).as_ref() == Ok(self),
@@ -157,12 +185,26 @@ impl DeviceHeader {
             return Err(SlotError::Foreign);
         }
         let version = le32(b, off::VERSION);
-        if crc32_skipping(&b[..HEADER_LEN], off::CRC) != le32(b, off::CRC) {
+        let covered = match version {
+            1 => HEADER_LEN,
+            2 if b.len() >= TRUNC_ENTRIES => {
+                let len = usize::from(u16::from_le_bytes([b[TRUNC_OFF + 2], b[TRUNC_OFF + 3]]));
+                if len > TRUNC_BYTES_MAX || TRUNC_ENTRIES + len > b.len() {
+                    return Err(SlotError::Corrupt);
+                }
+                TRUNC_ENTRIES + len
+            }
+            2 => return Err(SlotError::Corrupt),
+            v => return Err(SlotError::UnknownVersion(v)),
+        };
+        if crc32_skipping(&b[..covered], off::CRC) != le32(b, off::CRC) {
             return Err(SlotError::Corrupt);
         }
-        if version != FORMAT_VERSION {
-            return Err(SlotError::UnknownVersion(version));
-        }
+        let truncations = if version == 1 {
+            Vec::new()
+        } else {
+            decode_truncations(&b[TRUNC_OFF..covered]).ok_or(SlotError::Corrupt)?
+        };
         let ns_len = usize::from(b[off::NS_LEN]);
         if ns_len > 31 {
             return Err(SlotError::Corrupt);
@@ -180,6 +222,7 @@ impl DeviceHeader {
             block_count: le32(b, off::BLOCK_COUNT),
             seq_high: le64(b, off::SEQ_HIGH),
             namespace,
+            truncations,
         })
     }
 
@@ -200,6 +243,26 @@ impl DeviceHeader {
     }
 }
 
+/// The truncate table of a version-2 slot (`area` starts at `TRUNC_OFF`); `None` when the
+/// count and the entries disagree or a name is not UTF-8.
+fn decode_truncations(area: &[u8]) -> Option<Vec<(String, u64)>> {
+    let count = usize::from(u16::from_le_bytes([*area.first()?, *area.get(1)?]));
+    let entries = area.get(TRUNC_ENTRIES - TRUNC_OFF..)?;
+    let mut out = Vec::with_capacity(count);
+    let mut at = 0;
+    while at < entries.len() {
+        let cut = u64::from_le_bytes(entries.get(at..at + 8)?.try_into().ok()?);
+        let n = usize::from(*entries.get(at + 8)?);
+        let name = std::str::from_utf8(entries.get(at + 9..at + 9 + n)?).ok()?;
+        if n > 63 {
+            return None;
+        }
+        out.push((name.to_string(), cut));
+        at += 9 + n;
+    }
+    (out.len() == count).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +279,7 @@ mod tests {
             block_count: 1023,
             seq_high: 77,
             namespace: "test".into(),
+            truncations: Vec::new(),
         }
     }
 
@@ -225,7 +289,7 @@ mod tests {
         let b = sample().encode();
         assert_eq!(b.len(), SLOT_SIZE);
         assert_eq!(&b[0..8], b"AEROLITE");
-        assert_eq!(le32(&b, 8), 1);
+        assert_eq!(le32(&b, 8), 2);
         assert_eq!(le64(&b, 16), 5);
         assert_eq!(le32(&b, 24), 1);
         assert_eq!(le32(&b, 28), 1 << 20);
@@ -239,6 +303,43 @@ mod tests {
         assert_eq!(&b[65..69], b"test");
         assert!(b[HEADER_LEN..].iter().all(|&x| x == 0));
         assert_eq!(HEADER_LEN, 96);
+    }
+
+    /// Pins storage-format.md table "Device header truncate table" (TRUNC-PERSIST-1).
+    #[test]
+    fn pinned_truncate_table() {
+        let mut h = sample();
+        h.truncations = vec![(String::new(), 0x01_0203_0405), ("users".into(), 7)];
+        let b = h.encode();
+        assert_eq!(u16::from_le_bytes([b[96], b[97]]), 2);
+        assert_eq!(u16::from_le_bytes([b[98], b[99]]), 9 + 14);
+        assert_eq!(le64(&b, 100), 0x01_0203_0405);
+        assert_eq!(b[108], 0);
+        assert_eq!(le64(&b, 109), 7);
+        assert_eq!(b[117], 5);
+        assert_eq!(&b[118..123], b"users");
+        assert!(b[123..].iter().all(|&x| x == 0));
+        let crc = crc32_skipping(&b[..123], off::CRC);
+        assert_eq!(le32(&b, 12), crc);
+        assert_eq!(DeviceHeader::decode(&b), Ok(h.clone()));
+        let mut c = b.clone();
+        c[120] ^= 1;
+        assert_eq!(DeviceHeader::decode(&c), Err(SlotError::Corrupt));
+        let mut over = b.clone();
+        over[98..100].copy_from_slice(&(TRUNC_BYTES_MAX as u16 + 1).to_le_bytes());
+        assert_eq!(DeviceHeader::decode(&over), Err(SlotError::Corrupt));
+    }
+
+    /// A version-1 slot (no truncate table, CRC over 96 bytes) still decodes.
+    #[test]
+    fn version_1_slot_decodes_without_truncations() {
+        let h = sample();
+        let mut b = h.encode();
+        b[8..12].copy_from_slice(&1u32.to_le_bytes());
+        b[96..100].fill(0);
+        let crc = crc32_skipping(&b[..HEADER_LEN], off::CRC);
+        b[12..16].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(DeviceHeader::decode(&b), Ok(h));
     }
 
     #[test]

@@ -277,6 +277,16 @@ pub trait Storage: Send + Sync {
         }
         a
     }
+
+    /// The truncate cut-offs found at open (set name, "" = namespace; LUT ms since 2010).
+    fn truncations(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+    /// Make the truncate table durable before it takes effect (TRUNC-PERSIST-1). Backends
+    /// without persistence keep nothing.
+    fn persist_truncations(&self, _table: &[(String, u64)]) -> Result<()> {
+        Ok(())
+    }
     /// How often the tombstone-reclaim pass should start (None = never).
     fn tomb_reclaim_period(&self) -> Option<Duration> {
         None

@@ -228,6 +228,7 @@ impl DeviceStorage {
                     block_count: per_device,
                     seq_high: 0,
                     namespace: namespace.to_string(),
+                    truncations: Vec::new(),
                 })
                 .collect()
         } else {
@@ -1053,6 +1054,48 @@ impl Storage for DeviceStorage {
 
     fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
         self.audit_live(live)
+    }
+
+    fn truncations(&self) -> Vec<(String, u64)> {
+        let st = self.lock();
+        let mut all: Vec<(String, u64)> = Vec::new();
+        for (name, cut) in st.headers.iter().flat_map(|h| h.truncations.iter()) {
+            match all.iter_mut().find(|(n, _)| n == name) {
+                Some((_, c)) => *c = (*c).max(*cut),
+                None => all.push((name.clone(), *cut)),
+            }
+        }
+        all
+    }
+
+    fn persist_truncations(&self, table: &[(String, u64)]) -> Result<()> {
+        let len = header::truncations_len(table);
+        if len > header::TRUNC_BYTES_MAX {
+            return err(
+                ResultCode::ParameterError,
+                format!(
+                    "the truncate table needs {len} bytes; the device header holds {} \
+                     (about 55 truncated sets): truncate the whole namespace instead, which \
+                     replaces every set's cut-off (TRUNC-PERSIST-1)",
+                    header::TRUNC_BYTES_MAX
+                ),
+            );
+        }
+        let mut st = self.lock();
+        if let Some(f) = &st.failed {
+            return err(
+                ResultCode::ServerError,
+                format!("storage failed earlier ({f}); truncate not persisted"),
+            );
+        }
+        for h in st.headers.iter_mut() {
+            h.truncations = table.to_vec();
+        }
+        let r = self.write_headers(&mut st, false);
+        if let Err(e) = &r {
+            self.fail(&mut st, e);
+        }
+        r
     }
 }
 

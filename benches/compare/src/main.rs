@@ -124,7 +124,11 @@ fn run(args: &Args) -> Result<i32, String> {
     for w in &args.workload {
         match Workload::parse(w) {
             Some(Workload::Load) => {}
-            Some(Workload::Act) | None => return Err(format!("workload {w:?} is not compared")),
+            // Peers have no scan target yet (BenchTarget::scan_share); batch reads fall back to
+            // one read after another for them.
+            Some(Workload::Act | Workload::Scan) | None => {
+                return Err(format!("workload {w:?} is not compared"))
+            }
             Some(w) => workloads.push(w),
         }
     }

@@ -1,0 +1,299 @@
+//! `Recordset`: a query's stream of records, read one partition at a time (docs/multi-record.md
+//! SCAN-*). Each partition's matching entries are copied under its index lock and sorted by
+//! digest; records are then read in batches (one `Storage::read_many` submission per batch) and
+//! each is re-checked and answered under its own record lock.
+
+use crate::engine::namespace::{undecodable, Namespace};
+use crate::engine::read::Bins;
+use crate::error::{err, Error, Result, ResultCode};
+use crate::index::{IndexEntry, Location};
+use crate::query::partition_filter::PartitionFilter;
+use crate::query::policy::QueryPolicy;
+use crate::query::predicate::{RecordPredicate, RecordView};
+use crate::query::statement::Statement;
+use crate::record::bin::BinList;
+use crate::record::key::{Digest, Key};
+use crate::record::record::Record;
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Records read per device submission.
+pub const READ_BATCH: usize = 64;
+
+/// One record of a query: its key (namespace, set, stored user key if any, digest) and record.
+pub type KeyedRecord = (Key, Record);
+
+/// Whether the database that started a query is still open.
+pub type AliveFn = Box<dyn Fn() -> bool + Send>;
+
+/// The stream of a query. Iterate it; [`Recordset::partition_filter`] is the cursor to resume.
+pub struct Recordset {
+    ns: Arc<Namespace>,
+    alive: AliveFn,
+    statement: Statement,
+    policy: QueryPolicy,
+    filter: PartitionFilter,
+    set_id: Option<Option<u16>>,
+    /// Index into `filter.partitions` of the partition being read.
+    current: usize,
+    loaded: bool,
+    entries: VecDeque<(Digest, IndexEntry)>,
+    ready: VecDeque<(Digest, Result<KeyedRecord>)>,
+    returned: u64,
+    finished: bool,
+}
+
+impl Recordset {
+    /// A query over `ns` (the statement's namespace), checked for a valid partition range.
+    pub(crate) fn new(
+        ns: Arc<Namespace>,
+        alive: AliveFn,
+        policy: &QueryPolicy,
+        mut filter: PartitionFilter,
+        statement: Statement,
+    ) -> Result<Recordset> {
+        filter.prepare()?;
+        crate::engine::sets::validate_set_name(&statement.set_name)?;
+        if let Bins::Some(names) = &statement.bins {
+            if names.is_empty() {
+                return err(
+                    ResultCode::ParameterError,
+                    "statement bin list is empty; use Bins::None for metadata only (RP-08)",
+                );
+            }
+        }
+        // None = whole namespace; Some(None) = a set with no records yet.
+        let set_id = (!statement.set_name.is_empty()).then(|| ns.sets.id(&statement.set_name));
+        Ok(Recordset {
+            ns,
+            alive,
+            statement,
+            policy: policy.clone(),
+            filter,
+            set_id,
+            current: 0,
+            loaded: false,
+            entries: VecDeque::new(),
+            ready: VecDeque::new(),
+            returned: 0,
+            finished: false,
+        })
+    }
+
+    /// The cursor: every partition's status after the records returned so far. A query with
+    /// it returns the records after them (SCAN-RESUME-1).
+    pub fn partition_filter(&self) -> PartitionFilter {
+        self.filter.clone()
+    }
+
+    /// Records returned so far.
+    pub fn records_returned(&self) -> u64 {
+        self.returned
+    }
+
+    /// Copy the current partition's candidate entries (SCAN-LOCK-1), sorted by digest, after the
+    /// partition's cursor.
+    fn load_partition(&mut self) {
+        let status = &self.filter.partitions[self.current];
+        let after = status.digest;
+        let now_s = self.ns.clock.now_s();
+        let want_set = self.set_id;
+        let mut v: Vec<(Digest, IndexEntry)> = {
+            let part = self.ns.index.partition(usize::from(status.id));
+            part.iter()
+                .filter(|(d, e)| {
+                    after.is_none_or(|a| **d > a)
+                        && want_set.is_none_or(|s| s == Some(e.set_id))
+                        && !e.is_tombstone()
+                        && !e.is_expired(now_s)
+                })
+                .map(|(d, e)| (*d, *e))
+                .collect()
+        };
+        v.sort_unstable_by_key(|x| x.0);
+        debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0));
+        self.entries = v.into();
+        self.loaded = true;
+    }
+
+    /// Read the next batch of the current partition into `ready`.
+    fn read_batch(&mut self) {
+        let n = self.entries.len().min(READ_BATCH);
+        let batch: Vec<(Digest, IndexEntry)> = self.entries.drain(..n).collect();
+        let reqs: Vec<(Location, u32)> = batch.iter().map(|(_, e)| (e.location, e.size)).collect();
+        let pre = self.ns.storage.read_many(&reqs);
+        for ((d, hint), bytes) in batch.into_iter().zip(pre) {
+            if let Some(r) = self.answer(&d, &hint, &bytes) {
+                self.ready.push_back((d, r));
+            }
+        }
+    }
+
+    /// One record under its lock: `None` when it is no longer visible, in another set, or
+    /// rejected by the filter (SCAN-VISIBLE-1, SCAN-FILTER-1).
+    fn answer(
+        &self,
+        d: &Digest,
+        hint: &IndexEntry,
+        pre: &Result<Bytes>,
+    ) -> Option<Result<KeyedRecord>> {
+        let deadline = self
+            .policy
+            .total_timeout
+            .map(|t| self.ns.clock.deadline_us(t));
+        let _guard = match self.ns.locks.acquire(*d, 0, deadline) {
+            Ok(g) => g,
+            Err(e) => return Some(Err(e)),
+        };
+        let e = self.ns.index.get(d)?;
+        let now_s = self.ns.clock.now_s();
+        if e.is_tombstone() || e.is_expired(now_s) || self.ns.truncated(&e) {
+            return None;
+        }
+        if self.set_id.is_some_and(|s| s != Some(e.set_id)) {
+            return None;
+        }
+        match pre {
+            Ok(b) if e == *hint && self.ns.storage.prefetch_current(e.location, b) => {
+                self.decode(d, &e, b)
+            }
+            _ => match self.ns.storage.read(e.location, e.size) {
+                Ok(b) => self.decode(d, &e, &b),
+                Err(err) => Some(Err(err)),
+            },
+        }
+    }
+
+    fn decode(&self, d: &Digest, e: &IndexEntry, bytes: &[u8]) -> Option<Result<KeyedRecord>> {
+        let v = match Namespace::verified_view(bytes, d, e) {
+            Ok(v) => v,
+            Err(err) => return Some(Err(err)),
+        };
+        let pred: Option<&dyn RecordPredicate> = self
+            .policy
+            .filter_expression
+            .as_ref()
+            .map(|f| f as &dyn RecordPredicate);
+        let all = pred.is_some() || self.statement.bins == Bins::All;
+        let bins = if all {
+            v.bins()
+        } else {
+            match &self.statement.bins {
+                Bins::Some(names) if self.policy.include_bin_data => v.named_bins(names),
+                _ => Ok(BinList::new()),
+            }
+        };
+        let bins = match bins.map_err(undecodable) {
+            Ok(b) => b,
+            Err(err) => return Some(Err(err)),
+        };
+        let mut record = Record {
+            bins,
+            generation: u32::from(v.generation),
+            expiration: v.void_time,
+            last_update_time: v.lut,
+            key: v.key.and_then(|k| k.to_owned().to_value()),
+        };
+        if let Some(p) = pred {
+            let view = RecordView {
+                digest: d,
+                set_name: v.set_name,
+                record: &record,
+                device_size: e.size,
+                now_ms: self.ns.clock.now_ms(),
+                memory_only: matches!(self.ns.config.storage, crate::StorageConfig::Memory { .. }),
+            };
+            if !p.keep(&view) {
+                return None;
+            }
+            record.bins = select(std::mem::take(&mut record.bins), &self.statement.bins);
+        }
+        if !self.policy.include_bin_data {
+            record.bins = BinList::new();
+        }
+        let key = Key {
+            namespace: self.statement.namespace.clone(),
+            set_name: v.set_name.to_string(),
+            user_key: record.key.clone(),
+            digest: *d,
+        };
+        Some(Ok((key, record)))
+    }
+
+    fn pace(&self) {
+        if self.policy.records_per_second > 0 {
+            std::thread::sleep(Duration::from_secs(1) / self.policy.records_per_second);
+        }
+    }
+}
+
+/// The bins of `all` a statement asks for.
+fn select(all: BinList, bins: &Bins) -> BinList {
+    match bins {
+        Bins::All => all,
+        Bins::None => BinList::new(),
+        Bins::Some(names) => {
+            let mut out = BinList::new();
+            for n in names {
+                if let Some(v) = all.get(n) {
+                    out.push(n, v.clone());
+                }
+            }
+            out
+        }
+    }
+}
+
+impl Iterator for Recordset {
+    type Item = Result<KeyedRecord>;
+
+    fn next(&mut self) -> Option<Result<KeyedRecord>> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            if !(self.alive)() {
+                self.finished = true;
+                return Some(Err(Error::new(
+                    ResultCode::ClientError,
+                    "database closed during the query",
+                )));
+            }
+            if self.policy.max_records > 0 && self.returned >= self.policy.max_records {
+                self.finished = true;
+                return None;
+            }
+            if let Some((d, r)) = self.ready.pop_front() {
+                let status = &mut self.filter.partitions[self.current];
+                // SCAN-ORDER-1: the cursor only moves forward, within its own partition.
+                assert!(
+                    status.digest.is_none_or(|prev| prev < d),
+                    "scan cursor went back"
+                );
+                assert_eq!(d.partition_id(), status.id, "record of another partition");
+                status.digest = Some(d);
+                if r.is_ok() {
+                    self.returned += 1;
+                    self.pace();
+                }
+                return Some(r);
+            }
+            if self.current >= self.filter.partitions.len() {
+                self.finished = true;
+                return None;
+            }
+            if !self.loaded {
+                self.load_partition();
+            }
+            if self.entries.is_empty() {
+                self.filter.partitions[self.current].retry = false;
+                self.current += 1;
+                self.loaded = false;
+                continue;
+            }
+            self.read_batch();
+        }
+    }
+}
