@@ -160,7 +160,8 @@ pub use policy::{
     CommitLevel, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
 };
 pub use query::{
-    ExecuteTask, PartitionFilter, PartitionStatus, QueryPolicy, Recordset, Statement, TaskStatus,
+    ExecuteTask, KeyedRecord, PartitionFilter, PartitionStatus, QueryPolicy, Recordset, Statement,
+    TaskCounts, TaskStatus,
 };
 pub use record::bin::{Bin, BinList};
 pub use record::key::{Digest, Key};

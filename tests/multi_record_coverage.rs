@@ -7,6 +7,7 @@ use std::path::Path;
 fn ids(doc: &str) -> Vec<String> {
     doc.lines()
         .filter_map(|l| l.strip_prefix("| ")?.split(" |").next())
+        .map(|c| c.trim_matches('*'))
         .filter(|c| {
             c.contains('-')
                 && c.chars()

@@ -19,8 +19,14 @@ const RULES: &[(&str, &[&str])] = &[
     // The engine's background threads start in the runtime; `aerolite serve` (a front end
     // above the engine, like the CLI) starts its accept loop and one thread per connection in
     // the server module.
-    ("thread::spawn", &["src/engine/runtime.rs", "src/server/mod.rs"]),
-    ("thread::Builder", &["src/engine/runtime.rs", "src/server/mod.rs"]),
+    (
+        "thread::spawn",
+        &["src/engine/runtime.rs", "src/server/mod.rs"],
+    ),
+    (
+        "thread::Builder",
+        &["src/engine/runtime.rs", "src/server/mod.rs"],
+    ),
 ];
 
 /// Trees outside the rule (they measure real time for people, not for the engine).

@@ -120,7 +120,10 @@ fn trunc_cut_1_explicit_cutoff_keeps_newer_records() {
         put(db, "a", i);
     }
     t.clock.advance_ms(5_000);
-    let now_ms = aerolite::testing::namespace(db, "test").expect("ns").clock.now_ms();
+    let now_ms = aerolite::testing::namespace(db, "test")
+        .expect("ns")
+        .clock
+        .now_ms();
     for i in 10..20 {
         put(db, "a", i);
     }

@@ -183,3 +183,12 @@ impl Runtime {
         assert!(self.threads.is_empty(), "every runtime thread joined");
     }
 }
+
+/// Start a one-off background task thread (a `query_operate` task): like the runtime's own
+/// threads, every task thread starts here, so time and threads keep one home each.
+pub fn spawn_task(
+    name: String,
+    task: impl FnOnce() + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name(name).spawn(task)
+}

@@ -75,12 +75,11 @@ impl ExecuteTask {
     ) -> Result<ExecuteTask> {
         let shared = Arc::new(Shared::default());
         let (sh, policy) = (shared.clone(), policy.clone());
-        let spawned = std::thread::Builder::new()
-            .name(format!("aerolite-qop-{}", ns.config.name))
-            .spawn(move || {
-                run(&ns, &policy, records, &ops, &sh, &gate);
-                sh.done.store(true, Ordering::Release);
-            });
+        let name = format!("aerolite-qop-{}", ns.config.name);
+        let spawned = crate::engine::runtime::spawn_task(name, move || {
+            run(&ns, &policy, records, &ops, &sh, &gate);
+            sh.done.store(true, Ordering::Release);
+        });
         match spawned {
             Ok(h) => Ok(ExecuteTask {
                 shared,

@@ -1,7 +1,7 @@
 //! Routing an `as_msg` (proto type 3) to one dispatch function per command kind. Single-record
 //! commands are served (`single`); batch, scan/query streams and UDF calls have their own entry
 //! points here, which answer the code docs/serve.md gives until the engine features they need
-//! are wired in (the lead wires batch, scans/queries and truncate after merging [H]).
+//! are wired in (the lead wires batch, scans/queries and truncate after merging issue H).
 //!
 //! Classification follows what the clients send: a batch carries info1 BATCH and a BATCH_INDEX
 //! field (C client `aerospike_batch.c:as_batch_header_write_new`); a UDF call carries the UDF
