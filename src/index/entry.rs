@@ -1,15 +1,7 @@
 //! One index entry. Fields are 4-byte aligned so that digest + entry is 48 bytes per slot
 //! (target ≤ 64, Aerospike's figure; asserted below and in tests).
 
-/// Where a record image lives. Its meaning belongs to the storage backend (for device storage:
-/// write-block number and byte offset in the block).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Location {
-    /// Block (or shard) number.
-    pub block: u32,
-    /// Byte offset (or slot).
-    pub offset: u32,
-}
+pub use crate::storage::Location;
 
 /// Entry flag: the record is a tombstone (S-TOMB).
 pub const FLAG_TOMBSTONE: u8 = 1;

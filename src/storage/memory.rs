@@ -4,8 +4,8 @@
 //! the sizes of occupied slots; with a capacity, stop-writes holds while used ≥ `stop_used_pct`.
 
 use crate::error::{err, Result, ResultCode};
-use crate::index::Location;
 use crate::storage::record_image;
+use crate::storage::Location;
 use crate::storage::{Placement, SpaceState, Storage, StorageAudit, StorageStats};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};

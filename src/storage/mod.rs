@@ -23,6 +23,7 @@ pub mod defrag;
 pub mod device;
 pub mod header;
 pub mod image_view;
+pub mod location;
 pub mod memory;
 pub mod read_cache;
 pub mod record_image;
@@ -33,8 +34,8 @@ pub mod write_block;
 pub mod write_buffer;
 
 use crate::error::Result;
-use crate::index::Location;
 use bytes::Bytes;
+pub use location::Location;
 pub use snapshot::IndexImage;
 use std::time::Duration;
 

@@ -6,8 +6,9 @@
 //! never panics and rejects any length, magic, version or CRC mismatch.
 
 use crate::error::{Error, Result, ResultCode};
-use crate::index::{IndexEntry, Location};
+use crate::index::IndexEntry;
 use crate::record::key::Digest;
+use crate::storage::Location;
 use std::io::Write;
 use std::path::Path;
 

@@ -213,8 +213,8 @@ pub fn decide(snap: Result<Option<(SnapshotMeta, IndexImage)>>, exp: &Expected) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Location;
     use crate::record::key::Digest;
+    use crate::storage::Location;
 
     const GEOMETRY: Geometry = Geometry {
         block_size: 4096,

@@ -36,7 +36,6 @@
 use crate::clock::Clock;
 use crate::config::DeviceConfig;
 use crate::error::{err, Error, Result, ResultCode};
-use crate::index::Location;
 use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::{scan_block, ScanCounts};
 use crate::storage::device::lock::PathLock;
@@ -48,6 +47,7 @@ use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::snapshot_check;
 use crate::storage::write_block;
 use crate::storage::write_buffer::WriteBuffer;
+use crate::storage::Location;
 use crate::storage::{Placement, Restore, SpaceState, Storage, StorageAudit, StorageStats};
 use bytes::Bytes;
 use std::collections::VecDeque;

@@ -7,9 +7,9 @@
 //! finds; it reports each disagreement in words.
 
 use super::{DeviceStorage, State};
-use crate::index::Location;
 use crate::storage::blocks::BlockState;
 use crate::storage::write_block::HEADER_LEN;
+use crate::storage::Location;
 use crate::storage::StorageAudit;
 
 impl DeviceStorage {

@@ -14,7 +14,7 @@
 
 use super::{DeviceStorage, MemRead, State};
 use crate::error::{err, Result, ResultCode};
-use crate::index::Location;
+use crate::storage::Location;
 use std::collections::BTreeMap;
 
 /// The moves not yet durable.

@@ -16,9 +16,9 @@
 
 use super::{DeviceStorage, PRISTINE_RUN};
 use crate::error::{Error, Result, ResultCode};
-use crate::index::Location;
 use crate::storage::cold_start::{scan_block, BlockScan, ScanCounts};
 use crate::storage::device::AlignedBuf;
+use crate::storage::Location;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes one reader asks for in one batched read (Aerospike reads 8 MiB ahead at cold start).
