@@ -23,5 +23,6 @@ pub mod state;
 pub mod sweep;
 pub mod tombstones;
 pub mod write;
+pub mod write_inplace;
 
 pub use namespace::Namespace;
