@@ -41,7 +41,8 @@ fn requests_match_the_model_and_keep_bins() {
                 operations::add(&Bin::new("c", 1)),
             ];
             let r = db.operate(&wp, &key, &ops);
-            if model.contains_key(&k) {
+            let exists = model.contains_key(&k);
+            if exists {
                 let e = r.expect_err("CreateOnly on an existing key");
                 assert_eq!(e.code(), ResultCode::ElementExists);
             } else {
