@@ -2,6 +2,11 @@
 //! op itself (`CdtOperation::apply` on a decoded bin value) and through `Database::operate` on an
 //! in-memory database (which adds decode / clone / encode of the whole record per request).
 //!
+//! `operate_put_add` is the op pair of issue 16 point 4: a CreateOnly put of a new key in the
+//! middle of a key-ordered map of n integer entries plus an add to another bin, in one
+//! `operate` (memory backend); only that call is timed, an untimed remove takes the key out
+//! again so the map keeps n entries.
+//!
 //! Run: `cargo bench --bench cdt_map -- --warm-up-time 1 --measurement-time 2`.
 
 use aerolite::operations::maps;
@@ -67,5 +72,38 @@ fn bench_operate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_op, bench_operate);
+const PAIR_SIZES: [i64; 4] = [64, 1_000, 10_000, 50_000];
+
+fn bench_put_add(c: &mut Criterion) {
+    let mut g = c.benchmark_group("operate_put_add");
+    let db = Database::open_in_memory().expect("db");
+    let wp = WritePolicy::default();
+    let create_only = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::CreateOnly);
+    for n in PAIR_SIZES {
+        let key = as_key!("test", "pair", n);
+        let bins = [Bin::new("m", map_of(n)), Bin::new("c", 0)];
+        db.put(&wp, &key, &bins).expect("put");
+        // Keys are even: an odd key in the middle is new.
+        let ops = [
+            maps::put(&create_only, "m", n + 1, 7),
+            aerolite::operations::add(&Bin::new("c", 1)),
+        ];
+        let undo = [maps::remove_by_key("m", n + 1, MapReturnType::None)];
+        g.bench_with_input(BenchmarkId::new("put_add", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                let mut spent = std::time::Duration::ZERO;
+                for _ in 0..iters {
+                    let t = std::time::Instant::now();
+                    black_box(db.operate(&wp, &key, &ops).expect("operate put+add"));
+                    spent += t.elapsed();
+                    db.operate(&wp, &key, &undo).expect("operate remove");
+                }
+                spent
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_op, bench_operate, bench_put_add);
 criterion_main!(benches);

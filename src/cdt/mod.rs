@@ -89,6 +89,14 @@ impl CdtOperation {
         &self.bin
     }
 
+    /// The map op, if this is one.
+    pub fn map_op(&self) -> Option<&MapOp> {
+        match &self.op {
+            CdtOp::Map(m) => Some(m),
+            CdtOp::List(_) => None,
+        }
+    }
+
     /// The context steps, outermost first.
     pub fn context(&self) -> &[CTX] {
         &self.ctx

@@ -121,6 +121,7 @@ impl Namespace {
             let mut moved = e;
             moved.location = placed.location;
             moved.size = placed.size;
+            self.map_cache.forget(&meta.digest);
             let prev = self.index.put(meta.digest, moved);
             assert_eq!(prev, Some(e), "index changed under the record lock");
             self.storage.release(loc, e.size);

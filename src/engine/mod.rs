@@ -24,5 +24,6 @@ pub mod sweep;
 pub mod tombstones;
 pub mod truncate;
 pub mod write;
+pub mod write_inplace;
 
 pub use namespace::Namespace;

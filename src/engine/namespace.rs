@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::NamespaceConfig;
 use crate::engine::locks::RecordLocks;
 use crate::engine::sets::{validate_set_name, Sets};
+use crate::engine::write_inplace::MapCache;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{Index, IndexEntry};
@@ -12,7 +13,7 @@ use crate::record::bin::BinList;
 use crate::record::key::{Digest, Key, UserKeyBytes};
 use crate::record::record::Record;
 use crate::storage::image_view::ImageView;
-use crate::storage::record_image::{self, Image, ImageMeta};
+use crate::storage::record_image::{self, Image, ImageMeta, RawBin};
 use crate::storage::Storage;
 use std::sync::Arc;
 
@@ -40,6 +41,8 @@ pub struct Namespace {
     pub clock: Arc<dyn Clock>,
     /// Truncate cut-offs (TRUNC-*).
     pub truncations: crate::engine::truncate::Truncations,
+    /// Offset indexes of large maps, for in-place map ops (write_inplace.rs).
+    pub map_cache: MapCache,
 }
 
 /// What a request validated at WP-01 / RP-01 / DP-01 carries on.
@@ -60,6 +63,7 @@ impl Namespace {
             storage,
             clock,
             truncations,
+            map_cache: MapCache::default(),
         }
     }
 
@@ -144,7 +148,21 @@ impl Namespace {
         set_id: u16,
         old: Option<IndexEntry>,
     ) -> Result<(IndexEntry, u64)> {
-        let size = record_image::encoded_size(meta, bins);
+        self.commit_with(meta, bins, None, set_id, old)
+    }
+
+    /// [`Namespace::commit`] with an optional pre-encoded bin (the in-place map path).
+    pub fn commit_with(
+        &self,
+        meta: &ImageMeta,
+        bins: &BinList,
+        raw: Option<RawBin<'_>>,
+        set_id: u16,
+        old: Option<IndexEntry>,
+    ) -> Result<(IndexEntry, u64)> {
+        // Any new image of the record makes a cached offset index stale.
+        self.map_cache.forget(&meta.digest);
+        let size = record_image::encoded_size_with(meta, bins, raw);
         if size > self.config.max_record_size as usize {
             return err(
                 ResultCode::RecordTooBig,
@@ -154,7 +172,9 @@ impl Namespace {
                 ),
             );
         }
-        let placement = self.storage.append(record_image::encode(meta, bins))?;
+        let placement = self
+            .storage
+            .append(record_image::encode_with(meta, bins, raw))?;
         assert_eq!(
             placement.size as usize, size,
             "storage keeps the encoded size"
@@ -192,6 +212,7 @@ impl Namespace {
 
     /// Remove an entry without writing anything (non-durable delete, reaping, WP-09).
     pub fn remove(&self, digest: &Digest, e: &IndexEntry) {
+        self.map_cache.forget(digest);
         let prev = self.index.remove(digest);
         assert_eq!(
             prev.map(|p| p.location),

@@ -54,6 +54,17 @@ pub fn resolve_ttl(ns: &Namespace, raw: i64, live_void: Option<u32>, now_s: u32)
 impl Namespace {
     /// Run a write-path request.
     pub fn write(&self, policy: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<Record> {
+        self.write_with(policy, key, ops, true)
+    }
+
+    /// [`Namespace::write`]; `in_place` lets map ops run on the packed map (write_inplace.rs).
+    fn write_with(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        ops: &[Operation],
+        in_place: bool,
+    ) -> Result<Record> {
         let digest = key.digest;
         // WP-01
         let checked = self.check_request(key)?;
@@ -149,9 +160,15 @@ impl Namespace {
         let bins_needed = (state.is_live()
             && ((merge && ops_read_old_bins(ops)) || policy.filter_expression.is_some()))
             || crate::engine::filter::has_exp_ops(ops);
-        let image = match state.entry() {
-            Some(e) if bins_needed => Some(self.load(&digest, &e)?),
-            _ => None,
+        let in_place_bin = crate::engine::write_inplace::plan(ops, policy)
+            .filter(|_| in_place && merge && state.is_live());
+        let (image, mut split) = match (state.entry(), in_place_bin) {
+            (Some(e), Some(bin)) if bins_needed => match self.load_split(&digest, &e, bin)? {
+                Some((img, s)) => (Some(img), Some(s)),
+                None => (Some(self.load(&digest, &e)?), None),
+            },
+            (Some(e), _) if bins_needed => (Some(self.load(&digest, &e)?), None),
+            _ => (None, None),
         };
         // WP-13
         if let (true, Some(img)) = (state.is_live(), &image) {
@@ -184,18 +201,37 @@ impl Namespace {
         // WP-17
         let live_img = image.as_ref().filter(|_| state.is_live());
         let meta = self.exp_meta(ops, &digest, &key.set_name, live_img);
-        let results = apply_ops_with(
-            &mut working,
-            ops,
-            policy.respond_all_ops,
-            meta.as_ref(),
-            |_, _| Ok(()),
-        )?;
+        let results = match (&mut split, in_place_bin) {
+            (Some(s), Some(bin)) => {
+                let all = policy.respond_all_ops;
+                match crate::engine::write_inplace::apply_ops(
+                    &mut working,
+                    &mut s.map,
+                    bin,
+                    ops,
+                    all,
+                ) {
+                    Some(r) => r?,
+                    None => {
+                        drop(guard);
+                        return self.write_with(policy, key, ops, false);
+                    }
+                }
+            }
+            _ => apply_ops_with(
+                &mut working,
+                ops,
+                policy.respond_all_ops,
+                meta.as_ref(),
+                |_, _| Ok(()),
+            )?,
+        };
         // WP-18
-        if working.len() > BINS_MAX {
+        let bin_count = working.len() + usize::from(split.is_some());
+        if bin_count > BINS_MAX {
             return err(
                 ResultCode::ParameterError,
-                format!("{} bins; at most {BINS_MAX} (WP-18)", working.len()),
+                format!("{bin_count} bins; at most {BINS_MAX} (WP-18)"),
             );
         }
         let stored_key: Option<UserKeyBytes> = match &old_key {
@@ -208,7 +244,7 @@ impl Namespace {
             None => key.set_name.clone(),
         };
         // WP-19
-        if working.is_empty() {
+        if working.is_empty() && split.is_none() {
             let State::Live(e) = state else {
                 return err(
                     ResultCode::KeyNotFoundError,
@@ -258,7 +294,12 @@ impl Namespace {
             key: stored_key,
             block_seq: 0,
         };
-        let (_, ticket) = self.commit(&meta, &working, set_id, state.entry())?;
+        let ticket = match (split, in_place_bin) {
+            (Some(s), Some(bin)) => {
+                self.commit_split(&meta, &working, s, bin, set_id, state.entry())?
+            }
+            _ => self.commit(&meta, &working, set_id, state.entry())?.1,
+        };
         drop(guard);
         self.storage.wait_durable(ticket)?;
         // WP-22

@@ -29,7 +29,8 @@ pub fn apply_ops_with(
     Ok(out)
 }
 
-fn apply_one(
+/// Apply one op (errors without the op-index prefix that [`apply_ops_with`] adds).
+pub(crate) fn apply_one(
     bins: &mut BinList,
     op: &Operation,
     all: bool,

@@ -42,6 +42,9 @@ impl KeyRef<'_> {
     }
 }
 
+/// A bin found by [`ImageView::bins_split`]: its position among the bins and its particle.
+pub type SplitBin<'a> = (usize, &'a [u8]);
+
 /// The verified header of an image and its undecoded bins.
 #[derive(Debug, Clone, Copy)]
 pub struct ImageView<'a> {
@@ -167,6 +170,47 @@ impl<'a> ImageView<'a> {
             return Err(DecodeError("trailing bytes in image"));
         }
         Ok(bins)
+    }
+
+    /// Every bin but `name`, decoded and validated as [`ImageView::bins`] does, and where bin
+    /// `name` sits: its position among the bins and its particle bytes, stepped over undecoded
+    /// when `known_len` (the particle's length, from an offset index of this very image) says
+    /// how long it is.
+    pub fn bins_split(
+        &self,
+        name: &str,
+        known_len: Option<usize>,
+    ) -> Result<(BinList, Option<SplitBin<'a>>), DecodeError> {
+        let mut bins = BinList::new();
+        let mut split = None;
+        let mut seen = std::collections::HashSet::new();
+        let mut r = Reader::new(self.bins);
+        for i in 0..self.bin_count {
+            let n = bin_name(&mut r)?;
+            if !seen.insert(n) {
+                return Err(DecodeError("nil or duplicate bin"));
+            }
+            if n == name {
+                let start = r.position();
+                match known_len {
+                    Some(len) => {
+                        r.take(len)?;
+                    }
+                    None => skip_particle(&mut r)?,
+                }
+                split = Some((usize::from(i), &self.bins[start..r.position()]));
+                continue;
+            }
+            let v = particle::decode(&mut r, 0)?;
+            if v.is_nil() {
+                return Err(DecodeError("nil or duplicate bin"));
+            }
+            bins.push(n, v);
+        }
+        if r.remaining() != 0 {
+            return Err(DecodeError("trailing bytes in image"));
+        }
+        Ok((bins, split))
     }
 
     /// The bins among `names` that the record has, in the order of `names` (a name asked twice

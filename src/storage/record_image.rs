@@ -93,6 +93,23 @@ pub fn padded_len(n: usize) -> usize {
 
 /// Exact padded size the image of `meta` + `bins` would have (for RecordTooBig before encoding).
 pub fn encoded_size(meta: &ImageMeta, bins: &BinList) -> usize {
+    encoded_size_with(meta, bins, None)
+}
+
+/// A bin whose particle is already encoded (an in-place CDT result), stored at position `pos`
+/// among the bins: the others keep their order around it.
+#[derive(Debug, Clone, Copy)]
+pub struct RawBin<'a> {
+    /// Position among the record's bins.
+    pub pos: usize,
+    /// Bin name.
+    pub name: &'a str,
+    /// The particle bytes, tag byte included, exactly as `particle::encode` writes them.
+    pub particle: &'a [u8],
+}
+
+/// [`encoded_size`] with an optional pre-encoded bin.
+pub fn encoded_size_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) -> usize {
     let mut n = off::VARIABLE + meta.set_name.len();
     if let Some(k) = &meta.key {
         n += 5 + k.bytes.len();
@@ -100,21 +117,44 @@ pub fn encoded_size(meta: &ImageMeta, bins: &BinList) -> usize {
     for (name, v) in bins.iter() {
         n += 1 + name.len() + particle::encoded_len(v);
     }
+    if let Some(r) = raw {
+        n += 1 + r.name.len() + r.particle.len();
+    }
     padded_len(n)
 }
 
+fn push_name(b: &mut Vec<u8>, name: &str) {
+    assert!(
+        name.len() <= BIN_NAME_MAX,
+        "bin names are validated before encoding"
+    );
+    b.push(name.len() as u8);
+    b.extend_from_slice(name.as_bytes());
+}
+
 /// Encode and seal with `meta.block_seq`.
+#[cfg_attr(not(any(feature = "testing", test)), allow(dead_code))] // tests and tools
 pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
+    encode_with(meta, bins, None)
+}
+
+/// [`encode`] with an optional pre-encoded bin placed at its position.
+pub fn encode_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) -> Vec<u8> {
+    let bin_count = bins.len() + usize::from(raw.is_some());
+    assert!(
+        raw.is_none_or(|r| r.pos <= bins.len() && bins.get(r.name).is_none()),
+        "a raw bin has a position among the bins and a name of its own"
+    );
     assert!(
         meta.set_name.len() <= 63,
         "set names are validated before encoding (K-SET-NAME)"
     );
     assert!(meta.generation != 0, "stored generations are 1 … 65535");
     assert!(
-        bins.len() <= usize::from(u16::MAX),
+        bin_count <= usize::from(u16::MAX),
         "bin count bounded by B-MAX"
     );
-    let mut b = Vec::with_capacity(encoded_size(meta, bins));
+    let mut b = Vec::with_capacity(encoded_size_with(meta, bins, raw));
     b.extend_from_slice(&MAGIC.to_le_bytes());
     b.push(VERSION);
     let flags = (if meta.tombstone { FLAG_TOMBSTONE } else { 0 })
@@ -126,7 +166,7 @@ pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
     b.extend_from_slice(&meta.block_seq.to_le_bytes());
     b.extend_from_slice(&meta.digest.0);
     b.extend_from_slice(&meta.generation.to_le_bytes());
-    b.extend_from_slice(&(bins.len() as u16).to_le_bytes());
+    b.extend_from_slice(&(bin_count as u16).to_le_bytes());
     b.extend_from_slice(&meta.lut.to_le_bytes());
     b.push(meta.set_name.len() as u8);
     debug_assert_eq!(b.len(), off::VARIABLE);
@@ -136,19 +176,26 @@ pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
         b.extend_from_slice(&(k.bytes.len() as u32).to_le_bytes());
         b.extend_from_slice(&k.bytes);
     }
-    for (name, v) in bins.iter() {
-        assert!(
-            name.len() <= BIN_NAME_MAX,
-            "bin names are validated before encoding"
-        );
-        b.push(name.len() as u8);
-        b.extend_from_slice(name.as_bytes());
+    for (i, (name, v)) in bins.iter().enumerate() {
+        if let Some(r) = raw.filter(|r| r.pos == i) {
+            push_name(&mut b, r.name);
+            b.extend_from_slice(r.particle);
+        }
+        push_name(&mut b, name);
         particle::encode(v, &mut b);
+    }
+    if let Some(r) = raw.filter(|r| r.pos == bins.len()) {
+        push_name(&mut b, r.name);
+        b.extend_from_slice(r.particle);
     }
     let image_len = b.len() as u32;
     b[off::IMAGE_LEN..off::IMAGE_LEN + 4].copy_from_slice(&image_len.to_le_bytes());
     b.resize(padded_len(b.len()), 0);
-    debug_assert_eq!(b.len(), encoded_size(meta, bins), "encoded_size is exact");
+    debug_assert_eq!(
+        b.len(),
+        encoded_size_with(meta, bins, raw),
+        "encoded_size is exact"
+    );
     seal(&mut b, meta.block_seq);
     debug_assert_eq!(verify(&b), Some(b.len()), "an encoded image verifies");
     b

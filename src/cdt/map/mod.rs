@@ -6,6 +6,9 @@
 //! chosen over a stored offset index because the engine decodes a record image once per request
 //! anyway, and a sorted `Vec` gives binary search, ordered iteration and index selection for free.
 
+pub mod inplace;
+#[cfg(test)]
+mod inplace_tests;
 mod write;
 
 use crate::cdt::normalize::{check_key, map_is_canonical, normalize_at};

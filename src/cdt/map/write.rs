@@ -12,7 +12,7 @@ fn find(m: &Map, k: &Value) -> std::result::Result<usize, usize> {
 }
 
 /// M-FLAG-VIOLATION: the code an item violates with, if any.
-fn violation(flags: MapWriteFlags, exists: bool) -> Option<ResultCode> {
+pub(super) fn violation(flags: MapWriteFlags, exists: bool) -> Option<ResultCode> {
     if exists && flags.contains(MapWriteFlags::CreateOnly) {
         Some(ResultCode::ElementExists)
     } else if !exists && flags.contains(MapWriteFlags::UpdateOnly) {
@@ -22,7 +22,7 @@ fn violation(flags: MapWriteFlags, exists: bool) -> Option<ResultCode> {
     }
 }
 
-fn fail<T>(code: ResultCode, k: &Value) -> Result<T> {
+pub(super) fn fail<T>(code: ResultCode, k: &Value) -> Result<T> {
     let why = if code == ResultCode::ElementExists {
         "CreateOnly and the key exists (M-PUT-CO-EXISTS, M-PUTI-FAIL)"
     } else {
