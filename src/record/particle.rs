@@ -2,7 +2,10 @@
 //! "Particle encoding"). Little-endian, explicit tag bytes.
 //!
 //! Invariants:
-//! - `decode(encode(v)) == v` for every value, doubles bit-exactly, order attributes included;
+//! - `decode(encode(v)) == v` for every storable value, doubles bit-exactly, order attributes
+//!   included; the selector values WILDCARD and INFINITY are never encoded (`encode` asserts
+//!   it: `cdt::normalize` refuses them before a write, ORD-SELECTOR-ONLY) and never decoded
+//!   (`cdt::pack::unpack` rejects their bytes);
 //! - decoding arbitrary bytes never panics: every length is checked against the bytes left, and
 //!   nesting is bounded by `MAX_DEPTH`; an unknown tag is an error;
 //! - a decoded map holds valid key types (cdt.md M-KEY-VALID) in strictly ascending key order:
@@ -46,6 +49,10 @@ pub struct DecodeError(pub &'static str);
 
 /// Append the encoding of `v` to `out`.
 pub fn encode(v: &Value, out: &mut Vec<u8>) {
+    assert!(
+        !v.has_selector_only(),
+        "{v} reached a record image: cdt::normalize refuses it (ORD-SELECTOR-ONLY)"
+    );
     let start = out.len();
     encode_any(v, out);
     debug_assert_eq!(out.len() - start, encoded_len(v), "encoded_len is exact");
@@ -94,6 +101,9 @@ fn encode_any(v: &Value, out: &mut Vec<u8>) {
         Value::String(s) => encode_bytes(tag::STRING, s.as_bytes(), out),
         Value::GeoJSON(s) => encode_bytes(tag::GEOJSON, s.as_bytes(), out),
         Value::Blob(b) => encode_bytes(tag::BLOB, b, out),
+        Value::Wildcard | Value::Infinity => {
+            panic!("{v} reached a record image: cdt::normalize refuses it (ORD-SELECTOR-ONLY)")
+        }
         Value::List(_) => {
             out.push(tag::LIST);
             pack::pack(v, out);
@@ -113,6 +123,8 @@ pub fn encoded_len(v: &Value) -> usize {
         Value::Int(_) | Value::Float(_) => 9,
         Value::String(s) | Value::GeoJSON(s) => 5 + s.len(),
         Value::Blob(b) => 5 + b.len(),
+        // Never encoded (see `encode_any`); the size of a Nil keeps this total.
+        Value::Wildcard | Value::Infinity => 1,
         Value::List(_) | Value::Map(_) => 1 + pack::packed_len(v),
     }
 }

@@ -4,7 +4,9 @@
 //! - equality and ordering are exactly cdt.md §1 (implemented once, in `cdt::order`); `1` and
 //!   `1.0` are different values (V-EQUALITY);
 //! - a `Map` never holds two equal keys; a key-ordered map (`KeyOrdered`, `KeyValueOrdered`) keeps
-//!   its entries sorted by key (the `cdt` module maintains this for every op).
+//!   its entries sorted by key (the `cdt` module maintains this for every op);
+//! - `Wildcard` and `Infinity` are selector operands only: no bin, list or map that reaches
+//!   storage holds one (`cdt::normalize` answers 4, ORD-SELECTOR-ONLY).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -71,6 +73,13 @@ pub enum Value {
     Map(Map),
     /// V-GEOJSON: text, compared as text.
     GeoJSON(String),
+    /// ORD-WILDCARD: a selector operand equal to every value; inside a list it ends the
+    /// comparison as equal (`[1, Wildcard]` matches `[1, 2]` and `[1, "a", 3]`). Never stored
+    /// (ORD-SELECTOR-ONLY); equality with it is not transitive.
+    Wildcard,
+    /// ORD-INFINITY: a selector operand above every other value, for interval ends. Never
+    /// stored (ORD-SELECTOR-ONLY).
+    Infinity,
 }
 
 /// Aerospike particle type ids (record-model.md §3).
@@ -98,10 +107,11 @@ pub enum ParticleType {
 }
 
 impl Value {
-    /// The particle type.
+    /// The particle type. `Wildcard` and `Infinity` have none (they are never a bin value,
+    /// ORD-SELECTOR-ONLY) and report `Null`.
     pub fn particle_type(&self) -> ParticleType {
         match self {
-            Value::Nil => ParticleType::Null,
+            Value::Nil | Value::Wildcard | Value::Infinity => ParticleType::Null,
             Value::Bool(_) => ParticleType::Bool,
             Value::Int(_) => ParticleType::Integer,
             Value::Float(_) => ParticleType::Float,
@@ -110,6 +120,20 @@ impl Value {
             Value::List(_) => ParticleType::List,
             Value::Map(_) => ParticleType::Map,
             Value::GeoJSON(_) => ParticleType::GeoJSON,
+        }
+    }
+
+    /// Whether this is `Wildcard` or `Infinity`, or a list or map holding one at any depth:
+    /// a value that may select but never be stored (ORD-SELECTOR-ONLY).
+    pub fn has_selector_only(&self) -> bool {
+        match self {
+            Value::Wildcard | Value::Infinity => true,
+            Value::List(l) => l.items.iter().any(Value::has_selector_only),
+            Value::Map(m) => m
+                .entries
+                .iter()
+                .any(|(k, v)| k.has_selector_only() || v.has_selector_only()),
+            _ => false,
         }
     }
 
@@ -196,6 +220,8 @@ impl fmt::Display for Value {
             Value::String(s) => write!(f, "{s:?}"),
             Value::Blob(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
             Value::GeoJSON(s) => write!(f, "geo{s:?}"),
+            Value::Wildcard => write!(f, "WILDCARD"),
+            Value::Infinity => write!(f, "INFINITY"),
             Value::List(l) => {
                 write!(f, "[")?;
                 for (i, v) in l.items.iter().enumerate() {

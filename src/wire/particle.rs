@@ -96,9 +96,11 @@ fn geojson(b: &[u8]) -> Result<Value> {
 }
 
 /// Append the wire form of `v`; returns its particle type.
+/// `Wildcard` and `Infinity` are never a bin value (ORD-SELECTOR-ONLY) and have no particle
+/// type; like Nil they write nothing.
 pub fn from_value(v: &Value, out: &mut Vec<u8>) -> u8 {
     match v {
-        Value::Nil => NULL,
+        Value::Nil | Value::Wildcard | Value::Infinity => NULL,
         Value::Int(i) => {
             out.extend_from_slice(&i.to_be_bytes());
             INTEGER
