@@ -320,6 +320,27 @@ async fn selector_values_wildcard_and_infinity() {
     client.close().await.expect("close");
 }
 
+/// V-OTHER-BLOB through the wire (the crate's own `kv::unknown_value_round_trips_as_a_bin_value`):
+/// a particle the client does not interpret (7, a Java blob) comes back with its type.
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_particle_round_trips_as_a_bin_value() {
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let key = as_key!("test", "demo", "jblob");
+    let payload: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37)).collect();
+    let bins = [as_bin!("foreign", Value::Unknown(7, payload.clone()))];
+    client
+        .put(&WritePolicy::default(), &key, &bins)
+        .await
+        .expect("put");
+    let rec = client
+        .get(&ReadPolicy::default(), &key, Bins::All)
+        .await
+        .expect("get");
+    assert_eq!(rec.bins.get("foreign"), Some(&Value::Unknown(7, payload)));
+    client.close().await.expect("close");
+}
+
 /// Regression: a header read inside an operate (`operations::get_header()`: READ with no bin
 /// name under GET_NOBINDATA) answers no entry, so `[touch, get_header]` has one result, as
 /// against the server (the crate's own `kv::operate_header_ops_do_not_create_a_nameless_bin`).

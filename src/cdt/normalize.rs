@@ -8,7 +8,7 @@
 use crate::cdt::order::compare;
 use crate::error::{err, Result, ResultCode};
 use crate::record::particle::MAX_DEPTH;
-use crate::record::value::{List, ListOrderType, Map, Value};
+use crate::record::value::{List, ListOrderType, Map, ParticleType, Value};
 use std::cmp::Ordering;
 
 /// M-KEY-VALID: integers, strings and bytes.
@@ -89,6 +89,17 @@ pub fn normalize_at(v: &mut Value, depth: usize) -> Result<()> {
                 }
             }
             debug_assert!(map_is_canonical(m), "CH-MAP-KEY-ORDER established");
+        }
+        Value::Other { particle_type, .. }
+            if depth > 0 || ParticleType::language_blob(*particle_type).is_none() =>
+        {
+            return err(
+                ResultCode::ParameterError,
+                format!(
+                    "a blob of particle type {particle_type} is kept only as a whole bin value \
+                     of a language-blob type 7-12, never inside a list or map (V-OTHER-WHERE)"
+                ),
+            )
         }
         Value::Wildcard | Value::Infinity => {
             return err(

@@ -24,7 +24,7 @@ fn class(v: &Value) -> u8 {
         Value::String(_) => 5,
         Value::List(_) => 6,
         Value::Map(_) => 7,
-        Value::Blob(_) => 8,
+        Value::Blob(_) | Value::Other { .. } => 8,
         Value::Float(_) => 9,
         Value::GeoJSON(_) => 10,
         Value::Infinity => 11,
@@ -68,12 +68,24 @@ fn step(a: &Value, b: &Value) -> Step {
         (Value::Float(x), Value::Float(y)) => compare_doubles(*x, *y),
         (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::GeoJSON(x), Value::GeoJSON(y)) => x.as_bytes().cmp(y.as_bytes()),
-        (Value::Blob(x), Value::Blob(y)) => x.as_slice().cmp(y.as_slice()),
+        (Value::Blob(_) | Value::Other { .. }, _) => typed_bytes(a).cmp(&typed_bytes(b)),
         (Value::List(x), Value::List(y)) => return step_lists(&x.items, &y.items),
         (Value::Map(x), Value::Map(y)) => return step_maps(x, y),
         // Same class and no payload to compare: nil, false, true, INFINITY.
         _ => Ordering::Equal,
     })
+}
+
+/// VO-BYTES, V-OTHER-BLOB: bytes compare as their msgpack form does, type byte first.
+fn typed_bytes(v: &Value) -> (u8, &[u8]) {
+    match v {
+        Value::Other {
+            particle_type,
+            bytes,
+        } => (*particle_type, bytes),
+        Value::Blob(b) => (4, b),
+        _ => (0, &[]),
+    }
 }
 
 /// VO-DOUBLE with CH-NAN: -0.0 == 0.0; NaN == NaN and NaN > every other double.

@@ -137,6 +137,11 @@ pub fn pack(v: &Value, out: &mut Vec<u8>) {
         }
         Value::String(s) => pack_str(3, s.as_bytes(), out),
         Value::Blob(b) => pack_str(4, b, out),
+        // Never in a stored container (V-OTHER-WHERE): `unpack` rejects the type byte.
+        Value::Other {
+            particle_type,
+            bytes,
+        } => pack_str(*particle_type, bytes, out),
         Value::GeoJSON(s) => pack_str(23, s.as_bytes(), out),
         Value::Wildcard => out.extend_from_slice(&EXT8_WILDCARD),
         Value::Infinity => out.extend_from_slice(&EXT8_INFINITY),
@@ -177,7 +182,7 @@ pub fn packed_len(v: &Value) -> usize {
         Value::Int(i) => int_len(*i),
         Value::Float(_) => 9,
         Value::String(s) | Value::GeoJSON(s) => str_header_len(s.len() + 1) + 1 + s.len(),
-        Value::Blob(b) => str_header_len(b.len() + 1) + 1 + b.len(),
+        Value::Blob(b) | Value::Other { bytes: b, .. } => str_header_len(b.len() + 1) + 1 + b.len(),
         Value::Wildcard | Value::Infinity => EXT8_WILDCARD.len(),
         Value::List(l) => {
             let ordered = l.order == ListOrderType::Ordered;

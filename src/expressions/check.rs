@@ -48,7 +48,7 @@ pub fn value_type(v: &Value) -> ExpType {
         Value::Int(_) => ExpType::INT,
         Value::Float(_) => ExpType::FLOAT,
         Value::String(_) => ExpType::STRING,
-        Value::Blob(_) => ExpType::BLOB,
+        Value::Blob(_) | Value::Other { .. } => ExpType::BLOB,
         Value::GeoJSON(_) => ExpType::GEO,
         Value::List(_) => ExpType::LIST,
         Value::Map(_) => ExpType::MAP,

@@ -70,6 +70,9 @@ fn bin_eq(n: &str, v: &Value) -> Expression {
         // Expressions cannot compare GeoJSON; the model writes one GeoJSON value only, so
         // "is GeoJSON" is "equals it" (bytes.rs::value).
         Value::GeoJSON(_) => exp::eq(exp::bin_type(n), exp::int_val(23)),
+        Value::Other { particle_type, .. } => {
+            exp::eq(exp::bin_type(n), exp::int_val(i64::from(*particle_type)))
+        }
     }
 }
 
