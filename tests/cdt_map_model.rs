@@ -232,7 +232,7 @@ fn real_op(op: &Op) -> Operation {
             } else {
                 RT::Key
             };
-            maps::get_by_rank_range_count("m", *r, *c, rt)
+            maps::get_by_rank_range("m", *r, *c, rt)
         }
         Op::IndexRange(i, c, inv) => {
             let rt = if *inv {
@@ -240,7 +240,7 @@ fn real_op(op: &Op) -> Operation {
             } else {
                 RT::Value
             };
-            maps::get_by_index_range_count("m", *i, *c, rt)
+            maps::get_by_index_range("m", *i, *c, rt)
         }
         Op::ValueInterval(b, e) => maps::get_by_value_range("m", *b, *e, RT::Key),
         Op::RemoveValueInterval(b, e) => maps::remove_by_value_range("m", *b, *e, RT::Count),

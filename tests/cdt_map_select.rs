@@ -101,17 +101,17 @@ fn m_ex_selectors() {
     );
     assert_eq!(t.code(maps::get_by_index("m", 4, RT::Key)), 26, "M-EX-17");
     assert_eq!(
-        t.ok(maps::get_by_index_range("m", 1, RT::Key)),
+        t.ok(maps::get_by_index_range_from("m", 1, RT::Key)),
         li(&[4, 5, 9]),
         "M-EX-18"
     );
     assert_eq!(
-        t.ok(maps::get_by_index_range_count("m", -10, 3, RT::Key)),
+        t.ok(maps::get_by_index_range("m", -10, 3, RT::Key)),
         li(&[]),
         "M-EX-19"
     );
     assert_eq!(
-        t.ok(maps::get_by_rank_range_count("m", 0, 2, RT::Key)),
+        t.ok(maps::get_by_rank_range("m", 0, 2, RT::Key)),
         li(&[4, 9]),
         "M-EX-20"
     );
@@ -151,7 +151,7 @@ fn m_ex_selectors() {
     );
     let g = t.gen();
     assert_eq!(
-        t.ok(maps::remove_by_index_range_count(
+        t.ok(maps::remove_by_index_range(
             "m",
             -2,
             -1,
@@ -282,28 +282,23 @@ fn rt_every_return_type() {
 fn sel_result_order() {
     let t = base(); // key order 0,4,5,9; ranks: 4:2 (0), 9:10 (1), 5:15 (2), 0:17 (3)
     assert_eq!(
-        t.ok(maps::get_by_rank_range("m", 1, RT::Key)),
+        t.ok(maps::get_by_rank_range_from("m", 1, RT::Key)),
         li(&[9, 5, 0])
     );
     assert_eq!(
-        t.ok(maps::get_by_rank_range("m", 1, RT::Key | RT::Inverted)),
+        t.ok(maps::get_by_rank_range_from("m", 1, RT::Key | RT::Inverted)),
         li(&[4])
     );
     assert_eq!(
-        t.ok(maps::get_by_rank_range_count(
-            "m",
-            0,
-            3,
-            RT::Key | RT::Inverted
-        )),
+        t.ok(maps::get_by_rank_range("m", 0, 3, RT::Key | RT::Inverted)),
         li(&[0])
     );
     assert_eq!(
-        t.ok(maps::get_by_rank_range("m", 1, RT::Rank)),
+        t.ok(maps::get_by_rank_range_from("m", 1, RT::Rank)),
         li(&[1, 2, 3])
     );
     assert_eq!(
-        t.ok(maps::get_by_rank_range("m", 1, RT::ReverseRank)),
+        t.ok(maps::get_by_rank_range_from("m", 1, RT::ReverseRank)),
         li(&[2, 1, 0])
     );
     assert_eq!(
@@ -334,7 +329,7 @@ fn sel_result_order() {
     );
     // Index-ordered selectors with a Rank return type list ranks in index order.
     assert_eq!(
-        t.ok(maps::get_by_index_range("m", 0, RT::Rank)),
+        t.ok(maps::get_by_index_range_from("m", 0, RT::Rank)),
         li(&[3, 0, 2, 1])
     );
     assert_eq!(
@@ -431,7 +426,7 @@ fn m_op_remove_twins() {
         ),
         (
             "M-OP-INDEX-RANGE",
-            maps::remove_by_index_range_count("m", 1, 2, RT::Key),
+            maps::remove_by_index_range("m", 1, 2, RT::Key),
             li(&[4, 5]),
             left(&[0, 9]),
         ),
@@ -467,13 +462,13 @@ fn m_op_remove_twins() {
         ),
         (
             "M-OP-RANK-RANGE",
-            maps::remove_by_rank_range("m", 0, RT::Count),
+            maps::remove_by_rank_range_from("m", 0, RT::Count),
             4.into(),
             left(&[]),
         ),
         (
             "M-OP-RANK-RANGE inverted",
-            maps::remove_by_rank_range_count("m", 0, 1, RT::None | RT::Inverted),
+            maps::remove_by_rank_range("m", 0, 1, RT::None | RT::Inverted),
             Value::Nil,
             left(&[4]),
         ),

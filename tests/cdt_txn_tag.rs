@@ -32,7 +32,7 @@ fn guarded(txn: &str, now_ms: i64, no_fail: bool) -> Vec<Operation> {
     vec![
         maps::put(&tag_policy(no_fail), "txns", txn, now_ms),
         add(&Bin::new("balance", -10)),
-        maps::remove_by_rank_range_count("txns", -N, N, RT::None | RT::Inverted),
+        maps::remove_by_rank_range("txns", -N, N, RT::None | RT::Inverted),
     ]
 }
 
@@ -242,14 +242,14 @@ fn sb_trim_1_2_by_count() {
             ("d".into(), 5.into()),
         ]),
     );
-    t.ok(maps::remove_by_rank_range_count(
+    t.ok(maps::remove_by_rank_range(
         "txns",
         -N,
         N,
         RT::None | RT::Inverted,
     ));
     assert_eq!(tags(&t), vec![Value::from("b"), "c".into(), "d".into()]);
-    t.ok(maps::remove_by_rank_range_count(
+    t.ok(maps::remove_by_rank_range(
         "txns",
         -N,
         N,
@@ -284,7 +284,7 @@ fn sb_trim_3_by_age() {
 /// ids it removes arbitrary tags (the warning of the row).
 #[test]
 fn sb_trim_4_by_index() {
-    let trim = maps::remove_by_index_range("txns", -N, RT::None | RT::Inverted);
+    let trim = maps::remove_by_index_range_from("txns", -N, RT::None | RT::Inverted);
     let t = open();
     for i in 0..6 {
         t.ok(maps::put(

@@ -285,6 +285,62 @@ async fn ordered_maps_and_key_value_results_use_the_clients_msgpack_flags() {
     client.close().await.expect("close");
 }
 
+/// ORD-WILDCARD, ORD-INFINITY, ORD-SELECTOR-ONLY through the wire: the official client's
+/// `Value::Wildcard` / `Value::Infinity` (msgpack `d4 ff 00` / `d4 ff 01`) select inside list
+/// values, and appending one to a list answers ParameterError 4.
+#[tokio::test(flavor = "multi_thread")]
+async fn selector_values_wildcard_and_infinity() {
+    use aerospike::operations::lists::ListReturnType;
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let w = WritePolicy::default();
+    let key = as_key!("test", "demo", "sel");
+    let stored = as_list![as_list![1, 2], as_list![2, 3], as_list![1, 9, 9]];
+    client
+        .put(&w, &key, &[as_bin!("l", stored)])
+        .await
+        .expect("put");
+    let wild = lists::get_by_value("l", as_list![1, Value::Wildcard], ListReturnType::INDEX);
+    let rec = client.operate(&w, &key, &[wild]).await.expect("wildcard");
+    assert_eq!(rec.bins.get("l"), Some(&as_list![0, 2]));
+    let range = lists::get_by_value_range(
+        "l",
+        as_list![1],
+        as_list![1, Value::Infinity],
+        ListReturnType::COUNT,
+    );
+    let rec = client.operate(&w, &key, &[range]).await.expect("infinity");
+    assert_eq!(rec.bins.get("l"), Some(&as_val!(2)));
+    let store = lists::append(&ListPolicy::default(), "l", as_list![Value::Infinity]);
+    let e = client
+        .operate(&w, &key, &[store])
+        .await
+        .expect_err("stored");
+    assert_eq!(code(&e), 4, "{e}");
+    client.close().await.expect("close");
+}
+
+/// V-OTHER-BLOB through the wire (the crate's own `kv::unknown_value_round_trips_as_a_bin_value`):
+/// a particle the client does not interpret (7, a Java blob) comes back with its type.
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_particle_round_trips_as_a_bin_value() {
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let key = as_key!("test", "demo", "jblob");
+    let payload: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37)).collect();
+    let bins = [as_bin!("foreign", Value::Unknown(7, payload.clone()))];
+    client
+        .put(&WritePolicy::default(), &key, &bins)
+        .await
+        .expect("put");
+    let rec = client
+        .get(&ReadPolicy::default(), &key, Bins::All)
+        .await
+        .expect("get");
+    assert_eq!(rec.bins.get("foreign"), Some(&Value::Unknown(7, payload)));
+    client.close().await.expect("close");
+}
+
 /// Regression: a header read inside an operate (`operations::get_header()`: READ with no bin
 /// name under GET_NOBINDATA) answers no entry, so `[touch, get_header]` has one result, as
 /// against the server (the crate's own `kv::operate_header_ops_do_not_create_a_nameless_bin`).

@@ -3,11 +3,12 @@
 //! Invariant established here and relied on by every map op: a stored map, whatever its order
 //! attribute, holds valid keys (M-KEY-VALID) in strictly ascending key order (CH-MAP-KEY-ORDER),
 //! and a stored ordered list is sorted (L-ORDER-ORDERED). Nesting is bounded by `MAX_DEPTH`.
+//! No stored value holds the selector-only `Wildcard` or `Infinity` (ORD-SELECTOR-ONLY).
 
 use crate::cdt::order::compare;
 use crate::error::{err, Result, ResultCode};
 use crate::record::particle::MAX_DEPTH;
-use crate::record::value::{List, ListOrderType, Map, Value};
+use crate::record::value::{List, ListOrderType, Map, ParticleType, Value};
 use std::cmp::Ordering;
 
 /// M-KEY-VALID: integers, strings and bytes.
@@ -27,9 +28,6 @@ pub fn check_key(k: &Value) -> Result<()> {
     }
 }
 
-/// Bring `v` into canonical form in place: maps sorted by key with valid, unique keys; ordered
-/// lists sorted. Invalid or duplicate keys (M-KEY-INVALID, M-KEY-DUP) or nesting deeper than
-/// `MAX_DEPTH` → 4.
 /// Whether a map keeps this module's invariant: valid keys in strictly ascending order.
 pub fn map_is_canonical(m: &Map) -> bool {
     m.entries.iter().all(|(k, _)| is_valid_key(k))
@@ -46,6 +44,9 @@ pub fn list_is_canonical(l: &List) -> bool {
             .all(|w| compare(&w[0], &w[1]) != Ordering::Greater)
 }
 
+/// Bring `v` into canonical form in place: maps sorted by key with valid, unique keys; ordered
+/// lists sorted. Invalid or duplicate keys (M-KEY-INVALID, M-KEY-DUP), a `Wildcard` or
+/// `Infinity` anywhere (ORD-SELECTOR-ONLY) or nesting deeper than `MAX_DEPTH` → 4.
 pub fn normalize(v: &mut Value) -> Result<()> {
     normalize_at(v, 0)
 }
@@ -89,8 +90,29 @@ pub fn normalize_at(v: &mut Value, depth: usize) -> Result<()> {
             }
             debug_assert!(map_is_canonical(m), "CH-MAP-KEY-ORDER established");
         }
+        Value::Other { particle_type, .. }
+            if depth > 0 || ParticleType::language_blob(*particle_type).is_none() =>
+        {
+            return err(
+                ResultCode::ParameterError,
+                format!(
+                    "a blob of particle type {particle_type} is kept only as a whole bin value \
+                     of a language-blob type 7-12, never inside a list or map (V-OTHER-WHERE)"
+                ),
+            )
+        }
+        Value::Wildcard | Value::Infinity => {
+            return err(
+                ResultCode::ParameterError,
+                format!(
+                    "{v} is a selector value (get_by_value, range ends) and cannot be stored in a \
+                     bin, list or map (ORD-SELECTOR-ONLY)"
+                ),
+            )
+        }
         _ => {}
     }
+    debug_assert!(!v.has_selector_only(), "ORD-SELECTOR-ONLY established");
     Ok(())
 }
 

@@ -1,14 +1,19 @@
-//! The one total order over values (cdt.md §1, VO-* rows). Every comparison in aerolite — map
-//! key order, rank, intervals, equality, sorting — goes through [`compare`].
+//! The one order over values (cdt.md §1, VO-* rows; docs/semantics.md Part 2 §1 ORD-*). Every
+//! comparison in aerolite — map key order, rank, intervals, equality, sorting — goes through
+//! [`compare`].
 //!
-//! Invariant: `compare` is a total order (reflexive, antisymmetric, transitive), NaN included
-//! (CH-NAN: all NaNs are equal and greater than every other double).
+//! Invariants: over storable values (no `Wildcard`, no `Infinity`: ORD-SELECTOR-ONLY) `compare`
+//! is a total order (reflexive, antisymmetric, transitive), NaN included (CH-NAN: all NaNs are
+//! equal and greater than every other double). `Infinity` extends it as one greatest value
+//! (ORD-INFINITY). `Wildcard` is equal to everything and ends the whole comparison where it is
+//! met (ORD-WILDCARD), as Aerospike's msgpack comparison does; it appears only in selector
+//! operands, never in sorted data, so sorting and binary searches stay well defined.
 
 use crate::record::value::{Map, Value};
 use std::cmp::Ordering;
 
 /// Type class rank (VO-TYPES): nil < false < true < negative ints < non-negative ints < strings
-/// < lists < maps < bytes < doubles < GeoJSON.
+/// < lists < maps < bytes < doubles < GeoJSON < INFINITY (ORD-INFINITY).
 fn class(v: &Value) -> u8 {
     match v {
         Value::Nil => 0,
@@ -19,28 +24,67 @@ fn class(v: &Value) -> u8 {
         Value::String(_) => 5,
         Value::List(_) => 6,
         Value::Map(_) => 7,
-        Value::Blob(_) => 8,
+        Value::Blob(_) | Value::Other { .. } => 8,
         Value::Float(_) => 9,
         Value::GeoJSON(_) => 10,
+        Value::Infinity => 11,
+        // Never ranked: `step` answers before asking for a class (ORD-WILDCARD).
+        Value::Wildcard => 12,
     }
 }
 
-/// Compare two values (VO-*).
+/// One comparison's outcome: decided, or a `Wildcard` was met, which makes the whole
+/// comparison — not just the current element — equal (ORD-WILDCARD).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Decided(Ordering),
+    Wild,
+}
+
+impl Step {
+    fn ordering(self) -> Ordering {
+        match self {
+            Step::Decided(o) => o,
+            Step::Wild => Ordering::Equal,
+        }
+    }
+}
+
+/// Compare two values (VO-*, ORD-WILDCARD, ORD-INFINITY).
 pub fn compare(a: &Value, b: &Value) -> Ordering {
+    step(a, b).ordering()
+}
+
+fn step(a: &Value, b: &Value) -> Step {
+    if matches!(a, Value::Wildcard) || matches!(b, Value::Wildcard) {
+        return Step::Wild;
+    }
     let (ca, cb) = (class(a), class(b));
     if ca != cb {
-        return ca.cmp(&cb);
+        return Step::Decided(ca.cmp(&cb));
     }
-    match (a, b) {
+    Step::Decided(match (a, b) {
         (Value::Int(x), Value::Int(y)) => x.cmp(y),
         (Value::Float(x), Value::Float(y)) => compare_doubles(*x, *y),
         (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::GeoJSON(x), Value::GeoJSON(y)) => x.as_bytes().cmp(y.as_bytes()),
-        (Value::Blob(x), Value::Blob(y)) => x.as_slice().cmp(y.as_slice()),
-        (Value::List(x), Value::List(y)) => compare_lists(&x.items, &y.items),
-        (Value::Map(x), Value::Map(y)) => compare_maps(x, y),
-        // Same class and no payload to compare: nil, false, true.
+        (Value::Blob(_) | Value::Other { .. }, _) => typed_bytes(a).cmp(&typed_bytes(b)),
+        (Value::List(x), Value::List(y)) => return step_lists(&x.items, &y.items),
+        (Value::Map(x), Value::Map(y)) => return step_maps(x, y),
+        // Same class and no payload to compare: nil, false, true, INFINITY.
         _ => Ordering::Equal,
+    })
+}
+
+/// VO-BYTES, V-OTHER-BLOB: bytes compare as their msgpack form does, type byte first.
+fn typed_bytes(v: &Value) -> (u8, &[u8]) {
+    match v {
+        Value::Other {
+            particle_type,
+            bytes,
+        } => (*particle_type, bytes),
+        Value::Blob(b) => (4, b),
+        _ => (0, &[]),
     }
 }
 
@@ -56,29 +100,41 @@ pub fn compare_doubles(x: f64, y: f64) -> Ordering {
 
 /// VO-LIST: element by element, shorter prefix first.
 pub fn compare_lists(a: &[Value], b: &[Value]) -> Ordering {
+    step_lists(a, b).ordering()
+}
+
+/// VO-LIST; a `Wildcard` met in the common prefix decides "equal" (ORD-WILDCARD), so a list
+/// with a `Wildcard` at position i matches every list of more than i elements sharing the rest
+/// of the prefix.
+fn step_lists(a: &[Value], b: &[Value]) -> Step {
     for (x, y) in a.iter().zip(b.iter()) {
-        let o = compare(x, y);
-        if o != Ordering::Equal {
-            return o;
+        let s = step(x, y);
+        if s != Step::Decided(Ordering::Equal) {
+            return s;
         }
     }
-    a.len().cmp(&b.len())
+    Step::Decided(a.len().cmp(&b.len()))
 }
 
 /// VO-MAP: entry count first, then entries in ascending key order (key, then value).
 pub fn compare_maps(a: &Map, b: &Map) -> Ordering {
+    step_maps(a, b).ordering()
+}
+
+fn step_maps(a: &Map, b: &Map) -> Step {
     if a.entries.len() != b.entries.len() {
-        return a.entries.len().cmp(&b.entries.len());
+        return Step::Decided(a.entries.len().cmp(&b.entries.len()));
     }
     let sa = sorted_refs(a);
     let sb = sorted_refs(b);
     for ((ka, va), (kb, vb)) in sa.iter().zip(sb.iter()) {
-        let o = compare(ka, kb).then_with(|| compare(va, vb));
-        if o != Ordering::Equal {
-            return o;
+        for s in [step(ka, kb), step(va, vb)] {
+            if s != Step::Decided(Ordering::Equal) {
+                return s;
+            }
         }
     }
-    Ordering::Equal
+    Step::Decided(Ordering::Equal)
 }
 
 fn sorted_refs(m: &Map) -> Vec<(&Value, &Value)> {
@@ -178,5 +234,57 @@ mod tests {
         assert!(Value::Float(f64::INFINITY) < Value::Float(f64::NAN));
         // Map order attribute does not take part; entry order in an unordered map neither.
         assert_eq!(m(vec![(2, 0), (1, 0)]), m(vec![(1, 0), (2, 0)]));
+    }
+
+    /// ORD-INFINITY: above every other value, GeoJSON and NaN included; equal only to itself.
+    #[test]
+    fn ord_infinity_is_greatest() {
+        let inf = Value::Infinity;
+        for v in [
+            Value::Nil,
+            Value::Int(i64::MAX),
+            Value::Float(f64::NAN),
+            Value::GeoJSON("{}".into()),
+            Value::list(vec![Value::Int(1)]),
+        ] {
+            assert_eq!(compare(&v, &inf), Ordering::Less, "{v}");
+            assert_eq!(compare(&inf, &v), Ordering::Greater, "{v}");
+        }
+        assert_eq!(compare(&inf, &Value::Infinity), Ordering::Equal);
+        let l = |v: Vec<Value>| Value::list(v);
+        assert!(l(vec![1.into(), 9.into(), 9.into()]) < l(vec![1.into(), Value::Infinity]));
+        assert!(l(vec![2.into()]) > l(vec![1.into(), Value::Infinity]));
+    }
+
+    /// ORD-WILDCARD: equal to everything; in a list it ends the comparison as equal, so the
+    /// elements after it are not compared, but the other list must reach its position.
+    #[test]
+    fn ord_wildcard_ends_the_comparison() {
+        let w = Value::Wildcard;
+        let l = |v: Vec<Value>| Value::list(v);
+        for v in [Value::Nil, Value::Infinity, l(vec![]), m(vec![(1, 1)])] {
+            assert_eq!(compare(&w, &v), Ordering::Equal, "{v}");
+            assert_eq!(compare(&v, &w), Ordering::Equal, "{v}");
+        }
+        let pat = l(vec![1.into(), w.clone(), 5.into()]);
+        assert_eq!(compare(&pat, &l(vec![1.into(), 2.into()])), Ordering::Equal);
+        assert_eq!(
+            compare(&pat, &l(vec![1.into(), 2.into(), 9.into()])),
+            Ordering::Equal
+        );
+        assert_eq!(compare(&pat, &l(vec![1.into()])), Ordering::Greater);
+        assert_eq!(
+            compare(&pat, &l(vec![0.into(), 7.into()])),
+            Ordering::Greater
+        );
+        let nested = l(vec![l(vec![1.into(), w.clone()]), 5.into()]);
+        assert_eq!(
+            compare(&nested, &l(vec![l(vec![1.into(), 2.into()]), 6.into()])),
+            Ordering::Equal,
+            "a nested WILDCARD ends the outer comparison too"
+        );
+        let mw = Value::map(vec![(1.into(), w)]);
+        assert_eq!(compare(&mw, &m(vec![(1, 7)])), Ordering::Equal);
+        assert_eq!(compare(&mw, &m(vec![(2, 7)])), Ordering::Less);
     }
 }

@@ -4,9 +4,13 @@
 //! order other than Unordered, starts with an extension header `d4 ff <flags>` (for maps as the
 //! first key, with a nil value), counted in the container's element count.
 //!
+//! The selector values WILDCARD and INFINITY are never stored (ORD-SELECTOR-ONLY); `pack` writes
+//! them as ext8 `c7 01 ff 00` / `c7 01 ff 01` (Aerospike's other spelling of them), never as the
+//! `d4 ff <flags>` order header they share bytes with on the wire, and `unpack` rejects them.
+//!
 //! Invariants: `unpack` never panics (every count is bounded by the bytes left, nesting by
-//! `MAX_DEPTH`); it accepts exactly what `pack` writes plus other msgpack integer and `bin`
-//! widths; the container rules (sorted ordered lists, valid unique map keys) are checked by the
+//! `MAX_DEPTH`); it accepts exactly what `pack` writes for storable values plus other msgpack
+//! integer and `bin` widths; the container rules (sorted ordered lists, valid unique map keys) are checked by the
 //! particle decoder's shared `finish_*` functions.
 
 use crate::record::particle::{finish_list, finish_map, DecodeError, Reader, MAX_DEPTH};
@@ -14,6 +18,10 @@ use crate::record::value::{ListOrderType, MapOrder, Value};
 
 /// Extension type of the order header.
 const EXT_FLAGS: u8 = 0xff;
+
+/// ext8 WILDCARD and INFINITY (ORD-SELECTOR-ONLY: never in a stored image).
+const EXT8_WILDCARD: [u8; 4] = [0xc7, 0x01, 0xff, 0x00];
+const EXT8_INFINITY: [u8; 4] = [0xc7, 0x01, 0xff, 0x01];
 
 fn len_u32(n: usize) -> u32 {
     u32::try_from(n).expect("length fits u32: records are bounded by max_record_size")
@@ -129,7 +137,14 @@ pub fn pack(v: &Value, out: &mut Vec<u8>) {
         }
         Value::String(s) => pack_str(3, s.as_bytes(), out),
         Value::Blob(b) => pack_str(4, b, out),
+        // Never in a stored container (V-OTHER-WHERE): `unpack` rejects the type byte.
+        Value::Other {
+            particle_type,
+            bytes,
+        } => pack_str(*particle_type, bytes, out),
         Value::GeoJSON(s) => pack_str(23, s.as_bytes(), out),
+        Value::Wildcard => out.extend_from_slice(&EXT8_WILDCARD),
+        Value::Infinity => out.extend_from_slice(&EXT8_INFINITY),
         Value::List(l) => {
             let ordered = l.order == ListOrderType::Ordered;
             container_header(out, l.items.len() + usize::from(ordered), 0x90, 0xdc, 0xdd);
@@ -167,7 +182,8 @@ pub fn packed_len(v: &Value) -> usize {
         Value::Int(i) => int_len(*i),
         Value::Float(_) => 9,
         Value::String(s) | Value::GeoJSON(s) => str_header_len(s.len() + 1) + 1 + s.len(),
-        Value::Blob(b) => str_header_len(b.len() + 1) + 1 + b.len(),
+        Value::Blob(b) | Value::Other { bytes: b, .. } => str_header_len(b.len() + 1) + 1 + b.len(),
+        Value::Wildcard | Value::Infinity => EXT8_WILDCARD.len(),
         Value::List(l) => {
             let ordered = l.order == ListOrderType::Ordered;
             container_header_len(l.items.len() + usize::from(ordered))
@@ -535,5 +551,31 @@ mod tests {
             l[0] = tag::MAP;
             let _ = decode_all(&l);
         }
+    }
+
+    /// ORD-SELECTOR-ONLY: WILDCARD and INFINITY pack as ext8 `c7 01 ff 00|01`, never as the
+    /// `d4 ff <flags>` order header, and no stored image decodes to one.
+    #[test]
+    fn selector_values_never_collide_with_the_order_header() {
+        let mut out = Vec::new();
+        pack(
+            &Value::list(vec![Value::Wildcard, Value::Infinity]),
+            &mut out,
+        );
+        assert_eq!(out, [0x92, 0xc7, 0x01, 0xff, 0x00, 0xc7, 0x01, 0xff, 0x01]);
+        assert_eq!(packed_len(&Value::Wildcard), 4);
+        let mut image = vec![tag::LIST];
+        image.extend_from_slice(&out);
+        assert!(
+            decode_all(&image).is_err(),
+            "a stored list never holds WILDCARD"
+        );
+        assert!(unpack(&mut Reader::new(&[0xc7, 0x01, 0xff, 0x01]), 0).is_err());
+        let ordered = [tag::LIST, 0x92, 0xd4, 0xff, 0x01, 0x05];
+        let Ok(Value::List(l)) = decode_all(&ordered) else {
+            panic!("an ordered list")
+        };
+        assert_eq!(l.order, ListOrderType::Ordered);
+        assert!(matches!(l.items[..], [Value::Int(5)]));
     }
 }

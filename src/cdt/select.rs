@@ -116,6 +116,11 @@ impl Elements for MapElems<'_> {
         Some(&self.0[i].0)
     }
     fn key_search(&self, k: &Value) -> std::result::Result<usize, usize> {
+        // ORD-WILDCARD-KEY: WILDCARD is not a key (M-KEY-LOOKUP); it matches none and stands
+        // before the first, where a binary search would stop at an arbitrary "equal" key.
+        if matches!(k, Value::Wildcard) {
+            return Err(0);
+        }
         self.0.binary_search_by(|(ek, _)| compare(ek, k))
     }
 }

@@ -39,15 +39,16 @@ fn bad<T>(what: String) -> Result<T> {
     )
 }
 
-/// The type of a literal value.
+/// The type of a literal value. The selector values WILDCARD and INFINITY are typed "any" by
+/// the checker (see `Checker::exp`) and report NIL here.
 pub fn value_type(v: &Value) -> ExpType {
     match v {
-        Value::Nil => ExpType::NIL,
+        Value::Nil | Value::Wildcard | Value::Infinity => ExpType::NIL,
         Value::Bool(_) => ExpType::BOOL,
         Value::Int(_) => ExpType::INT,
         Value::Float(_) => ExpType::FLOAT,
         Value::String(_) => ExpType::STRING,
-        Value::Blob(_) => ExpType::BLOB,
+        Value::Blob(_) | Value::Other { .. } => ExpType::BLOB,
         Value::GeoJSON(_) => ExpType::GEO,
         Value::List(_) => ExpType::LIST,
         Value::Map(_) => ExpType::MAP,
@@ -68,6 +69,7 @@ impl<'e> Checker<'e> {
             return bad(format!("nested deeper than {MAX_EXP_DEPTH}"));
         }
         Ok(match e {
+            Expression::Val(Value::Wildcard | Value::Infinity) => None,
             Expression::Val(v) => Some(value_type(v)),
             Expression::Infinity | Expression::Wildcard => None,
             Expression::Bin(name, t) => {

@@ -2,7 +2,10 @@
 //! "Particle encoding"). Little-endian, explicit tag bytes.
 //!
 //! Invariants:
-//! - `decode(encode(v)) == v` for every value, doubles bit-exactly, order attributes included;
+//! - `decode(encode(v)) == v` for every storable value, doubles bit-exactly, order attributes
+//!   included; the selector values WILDCARD and INFINITY are never encoded (`encode` asserts
+//!   it: `cdt::normalize` refuses them before a write, ORD-SELECTOR-ONLY) and never decoded
+//!   (`cdt::pack::unpack` rejects their bytes);
 //! - decoding arbitrary bytes never panics: every length is checked against the bytes left, and
 //!   nesting is bounded by `MAX_DEPTH`; an unknown tag is an error;
 //! - a decoded map holds valid key types (cdt.md M-KEY-VALID) in strictly ascending key order:
@@ -30,6 +33,10 @@ pub mod tag {
     pub const STRING: u8 = 3;
     /// Blob, u32 length + bytes.
     pub const BLOB: u8 = 4;
+    /// First language blob (Java); u32 length + bytes, kept as `Value::Other` (V-OTHER-BLOB).
+    pub const LANGUAGE_BLOBS_FIRST: u8 = 7;
+    /// Last language blob (Erlang).
+    pub const LANGUAGE_BLOBS_LAST: u8 = 12;
     /// Boolean, 1 byte.
     pub const BOOL: u8 = 17;
     /// Map: a msgpack map (`cdt::pack`, encoding v2); v1 (order byte, u32 count) is read too.
@@ -46,6 +53,10 @@ pub struct DecodeError(pub &'static str);
 
 /// Append the encoding of `v` to `out`.
 pub fn encode(v: &Value, out: &mut Vec<u8>) {
+    assert!(
+        !v.has_selector_only(),
+        "{v} reached a record image: cdt::normalize refuses it (ORD-SELECTOR-ONLY)"
+    );
     let start = out.len();
     encode_any(v, out);
     debug_assert_eq!(out.len() - start, encoded_len(v), "encoded_len is exact");
@@ -94,6 +105,13 @@ fn encode_any(v: &Value, out: &mut Vec<u8>) {
         Value::String(s) => encode_bytes(tag::STRING, s.as_bytes(), out),
         Value::GeoJSON(s) => encode_bytes(tag::GEOJSON, s.as_bytes(), out),
         Value::Blob(b) => encode_bytes(tag::BLOB, b, out),
+        Value::Other {
+            particle_type,
+            bytes,
+        } => encode_bytes(*particle_type, bytes, out),
+        Value::Wildcard | Value::Infinity => {
+            panic!("{v} reached a record image: cdt::normalize refuses it (ORD-SELECTOR-ONLY)")
+        }
         Value::List(_) => {
             out.push(tag::LIST);
             pack::pack(v, out);
@@ -112,7 +130,9 @@ pub fn encoded_len(v: &Value) -> usize {
         Value::Bool(_) => 2,
         Value::Int(_) | Value::Float(_) => 9,
         Value::String(s) | Value::GeoJSON(s) => 5 + s.len(),
-        Value::Blob(b) => 5 + b.len(),
+        Value::Blob(b) | Value::Other { bytes: b, .. } => 5 + b.len(),
+        // Never encoded (see `encode_any`); the size of a Nil keeps this total.
+        Value::Wildcard | Value::Infinity => 1,
         Value::List(_) | Value::Map(_) => 1 + pack::packed_len(v),
     }
 }
@@ -231,6 +251,13 @@ pub fn decode(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
         tag::BLOB => {
             let n = r.u32()? as usize;
             Value::Blob(r.take(n)?.to_vec())
+        }
+        tag::LANGUAGE_BLOBS_FIRST..=tag::LANGUAGE_BLOBS_LAST if depth == 0 => {
+            let n = r.u32()? as usize;
+            Value::Other {
+                particle_type: t,
+                bytes: r.take(n)?.to_vec(),
+            }
         }
         tag::LIST | tag::MAP => {
             // v2 payloads are msgpack (a container header byte ≥ 0x80); v1 payloads start with
@@ -370,6 +397,40 @@ mod tests {
             (2.into(), Value::Nil),
             ("a".into(), 1.into()),
         ]));
+    }
+
+    /// V-OTHER-BLOB: pins storage-format.md "Particle encoding" tags 7–12 (`07`, u32 LE length,
+    /// bytes); a language blob inside a container, or tag 13, does not decode.
+    #[test]
+    fn language_blob_tags_pinned() {
+        let v = Value::Other {
+            particle_type: 7,
+            bytes: vec![0xab, 0xcd],
+        };
+        let mut b = Vec::new();
+        encode(&v, &mut b);
+        assert_eq!(b, [7, 2, 0, 0, 0, 0xab, 0xcd]);
+        assert!(matches!(
+            decode_all(&b),
+            Ok(Value::Other {
+                particle_type: 7,
+                ..
+            })
+        ));
+        b[0] = 12;
+        assert!(matches!(
+            decode_all(&b),
+            Ok(Value::Other {
+                particle_type: 12,
+                ..
+            })
+        ));
+        b[0] = 13;
+        assert!(decode_all(&b).is_err(), "tag 13 is unknown");
+        let v1_list = [tag::LIST, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0];
+        assert!(decode_all(&v1_list).is_err(), "never inside a container");
+        let v2_list = [tag::LIST, 0x91, 0xa2, 7, 0xab];
+        assert!(decode_all(&v2_list).is_err(), "never inside a container");
     }
 
     /// M-ORDER-SEMANTICS, M-KEY-VALID at decode: unordered maps come back sorted by key;

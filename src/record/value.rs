@@ -4,7 +4,10 @@
 //! - equality and ordering are exactly cdt.md §1 (implemented once, in `cdt::order`); `1` and
 //!   `1.0` are different values (V-EQUALITY);
 //! - a `Map` never holds two equal keys; a key-ordered map (`KeyOrdered`, `KeyValueOrdered`) keeps
-//!   its entries sorted by key (the `cdt` module maintains this for every op).
+//!   its entries sorted by key (the `cdt` module maintains this for every op);
+//! - `Wildcard` and `Infinity` are selector operands only: no bin, list or map that reaches
+//!   storage holds one (`cdt::normalize` answers 4, ORD-SELECTOR-ONLY);
+//! - a stored `Other` is a whole bin value with a language-blob type 7–12 (V-OTHER-WHERE).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -71,6 +74,23 @@ pub enum Value {
     Map(Map),
     /// V-GEOJSON: text, compared as text.
     GeoJSON(String),
+    /// V-OTHER-BLOB: a blob of a particle type aerolite does not interpret (Aerospike's
+    /// language blobs 7–12: Java, C#, Python, Ruby, PHP, Erlang), kept with its type so that a
+    /// record round-trips. Only a whole bin value (V-OTHER-WHERE); orders as bytes whose first
+    /// byte is the type (a `Blob` is type 4).
+    Other {
+        /// The particle type, 7–12.
+        particle_type: u8,
+        /// The payload, uninterpreted.
+        bytes: Vec<u8>,
+    },
+    /// ORD-WILDCARD: a selector operand equal to every value; inside a list it ends the
+    /// comparison as equal (`[1, Wildcard]` matches `[1, 2]` and `[1, "a", 3]`). Never stored
+    /// (ORD-SELECTOR-ONLY); equality with it is not transitive.
+    Wildcard,
+    /// ORD-INFINITY: a selector operand above every other value, for interval ends. Never
+    /// stored (ORD-SELECTOR-ONLY).
+    Infinity,
 }
 
 /// Aerospike particle type ids (record-model.md §3).
@@ -87,6 +107,18 @@ pub enum ParticleType {
     String = 3,
     /// Blob.
     Blob = 4,
+    /// Java blob (V-OTHER-BLOB).
+    JavaBlob = 7,
+    /// C# blob.
+    CSharpBlob = 8,
+    /// Python blob.
+    PythonBlob = 9,
+    /// Ruby blob.
+    RubyBlob = 10,
+    /// PHP blob.
+    PhpBlob = 11,
+    /// Erlang blob.
+    ErlangBlob = 12,
     /// Boolean.
     Bool = 17,
     /// Map.
@@ -97,19 +129,52 @@ pub enum ParticleType {
     GeoJSON = 23,
 }
 
+impl ParticleType {
+    /// The language-blob type `t` (7–12) that `Value::Other` keeps (V-OTHER-WHERE).
+    pub fn language_blob(t: u8) -> Option<ParticleType> {
+        Some(match t {
+            7 => ParticleType::JavaBlob,
+            8 => ParticleType::CSharpBlob,
+            9 => ParticleType::PythonBlob,
+            10 => ParticleType::RubyBlob,
+            11 => ParticleType::PhpBlob,
+            12 => ParticleType::ErlangBlob,
+            _ => return None,
+        })
+    }
+}
+
 impl Value {
-    /// The particle type.
+    /// The particle type. `Wildcard` and `Infinity` have none (they are never a bin value,
+    /// ORD-SELECTOR-ONLY) and report `Null`.
     pub fn particle_type(&self) -> ParticleType {
         match self {
-            Value::Nil => ParticleType::Null,
+            Value::Nil | Value::Wildcard | Value::Infinity => ParticleType::Null,
             Value::Bool(_) => ParticleType::Bool,
             Value::Int(_) => ParticleType::Integer,
             Value::Float(_) => ParticleType::Float,
             Value::String(_) => ParticleType::String,
             Value::Blob(_) => ParticleType::Blob,
+            Value::Other { particle_type, .. } => {
+                ParticleType::language_blob(*particle_type).unwrap_or(ParticleType::Blob)
+            }
             Value::List(_) => ParticleType::List,
             Value::Map(_) => ParticleType::Map,
             Value::GeoJSON(_) => ParticleType::GeoJSON,
+        }
+    }
+
+    /// Whether this is `Wildcard` or `Infinity`, or a list or map holding one at any depth:
+    /// a value that may select but never be stored (ORD-SELECTOR-ONLY).
+    pub fn has_selector_only(&self) -> bool {
+        match self {
+            Value::Wildcard | Value::Infinity => true,
+            Value::List(l) => l.items.iter().any(Value::has_selector_only),
+            Value::Map(m) => m
+                .entries
+                .iter()
+                .any(|(k, v)| k.has_selector_only() || v.has_selector_only()),
+            _ => false,
         }
     }
 
@@ -196,6 +261,12 @@ impl fmt::Display for Value {
             Value::String(s) => write!(f, "{s:?}"),
             Value::Blob(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
             Value::GeoJSON(s) => write!(f, "geo{s:?}"),
+            Value::Other {
+                particle_type,
+                bytes,
+            } => write!(f, "blob{particle_type}{:?}", String::from_utf8_lossy(bytes)),
+            Value::Wildcard => write!(f, "WILDCARD"),
+            Value::Infinity => write!(f, "INFINITY"),
             Value::List(l) => {
                 write!(f, "[")?;
                 for (i, v) in l.items.iter().enumerate() {

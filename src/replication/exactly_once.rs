@@ -173,7 +173,7 @@ pub fn guarded_ops(
     all.extend_from_slice(ops);
     if let Some(n) = policy.keep_newest {
         let n = i64::from(n.max(1));
-        all.push(crate::operations::maps::remove_by_rank_range_count(
+        all.push(crate::operations::maps::remove_by_rank_range(
             bin,
             -n,
             n,
@@ -181,7 +181,7 @@ pub fn guarded_ops(
         ));
     }
     if let Some(n) = policy.keep_last_by_key {
-        all.push(crate::operations::maps::remove_by_index_range(
+        all.push(crate::operations::maps::remove_by_index_range_from(
             bin,
             -i64::from(n.max(1)),
             MapReturnType::None | MapReturnType::Inverted,

@@ -3,8 +3,9 @@
 //! form (`cdt::pack`): strings, blobs and GeoJSON are `str` whose first byte is the particle type.
 //! Containers differ: the clients mark an ordered list or map with an ext8 of length 0 whose
 //! *type* is the flags, `c7 00 <flags>` (for a map followed by a nil value), where aerolite's
-//! storage writes `d4 ff <flags>`; on the wire `d4 ff 00` / `d4 ff 01` are the WILDCARD and
-//! INFINITY range values instead. Map flags: 0x01 key-ordered, 0x03 key-value-ordered, 0x08
+//! storage writes `d4 ff <flags>`; on the wire `d4 ff 00` / `d4 ff 01` (or the ext8 spelling
+//! `c7 01 ff 00` / `c7 01 ff 01`) are the selector values WILDCARD and INFINITY instead
+//! (ORD-WILDCARD, ORD-INFINITY; Aerospike `msgpack_in.c` reads both spellings). Map flags: 0x01 key-ordered, 0x03 key-value-ordered, 0x08
 //! "preserve order" (results of return type KEY_VALUE, which the Rust client decodes as a list of
 //! pairs, `decoder.rs:map_order`).
 //!
@@ -76,11 +77,26 @@ fn unpack(r: &mut Reader<'_>, depth: usize) -> Result<Value> {
             let bits = u32::from_be_bytes(r.array().map_err(de)?);
             Ok(Value::Float(f64::from(f32::from_bits(bits))))
         }
-        Some(0xc7..=0xc9 | 0xd4..=0xd8) => err(
-            ResultCode::ParameterError,
-            "msgpack extension values (WILDCARD, INFINITY) are not supported by aerolite",
-        ),
+        Some(0xc7..=0xc9 | 0xd4..=0xd8) => selector_value(r),
         _ => pack::unpack(r, depth).map_err(de),
+    }
+}
+
+/// Extension type of the selector values.
+const EXT_SELECTOR: u8 = 0xff;
+
+/// WILDCARD `d4 ff 00` / `c7 01 ff 00`, INFINITY `d4 ff 01` / `c7 01 ff 01`; any other
+/// extension value → 4.
+fn selector_value(r: &mut Reader<'_>) -> Result<Value> {
+    let ext = match r.peek2() {
+        Some([0xd4, _]) => r.take(3).map_err(de)?,
+        Some([0xc7, 0x01]) => &r.take(4).map_err(de)?[1..],
+        _ => return bad("extension values other than WILDCARD and INFINITY are not supported"),
+    };
+    match ext {
+        [_, EXT_SELECTOR, 0x00] => Ok(Value::Wildcard),
+        [_, EXT_SELECTOR, 0x01] => Ok(Value::Infinity),
+        _ => bad("extension values other than WILDCARD and INFINITY are not supported"),
     }
 }
 
@@ -149,6 +165,8 @@ pub fn encode(v: &Value, out: &mut Vec<u8>) {
                 out,
             );
         }
+        Value::Wildcard => out.extend_from_slice(&[0xd4, EXT_SELECTOR, 0x00]),
+        Value::Infinity => out.extend_from_slice(&[0xd4, EXT_SELECTOR, 0x01]),
         scalar => pack::pack(scalar, out),
     }
 }
@@ -214,11 +232,29 @@ mod tests {
         assert_eq!(wire(&unordered), [0x80]);
     }
 
-    /// Wildcard and infinity (`d4 ff 00`, `d4 ff 01`), float32, truncation and bad counts.
+    /// ORD-WILDCARD, ORD-INFINITY: `d4 ff 00` / `d4 ff 01` and their ext8 spelling decode to
+    /// the selector values and encode back as the clients write them; other extension values,
+    /// float32, truncation and bad counts.
     #[test]
     fn extension_values_and_garbage() {
-        assert!(decode(&[0x91, 0xd4, 0xff, 0x00]).is_err());
-        assert!(decode(&[0xd4, 0xff, 0x01]).is_err());
+        let wild_list = [0x92, 0x01, 0xd4, 0xff, 0x00];
+        let v = decode(&wild_list).expect("[1, WILDCARD]");
+        let Value::List(l) = &v else { panic!("{v}") };
+        assert!(matches!(l.items[..], [Value::Int(1), Value::Wildcard]));
+        assert_eq!(wire(&v), wild_list);
+        assert!(matches!(decode(&[0xd4, 0xff, 0x01]), Ok(Value::Infinity)));
+        assert!(matches!(
+            decode(&[0xc7, 0x01, 0xff, 0x01]),
+            Ok(Value::Infinity)
+        ));
+        assert!(matches!(
+            decode(&[0xc7, 0x01, 0xff, 0x00]),
+            Ok(Value::Wildcard)
+        ));
+        assert!(decode(&[0xd4, 0xff, 0x02]).is_err());
+        assert!(decode(&[0xd4, 0x01, 0x00]).is_err());
+        assert!(decode(&[0xd5, 0xff, 0x00, 0x00]).is_err());
+        assert!(decode(&[0xd4, 0xff]).is_err());
         assert_eq!(
             decode(&[0xca, 0x3f, 0x80, 0, 0]).expect("f32"),
             Value::Float(1.0)

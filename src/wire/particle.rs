@@ -43,15 +43,21 @@ fn be8(b: &[u8], what: &str) -> Result<[u8; 8]> {
     })
 }
 
-/// The value of particle type `particle` held in `b`. Legacy language blobs (7–12) are bytes;
-/// HLL and unknown types are UnsupportedFeature (16).
+/// The value of particle type `particle` held in `b`. Legacy language blobs (7–12) are
+/// `Value::Other` with their type (V-OTHER-BLOB); HLL and unknown types are UnsupportedFeature
+/// (16).
 pub fn to_value(particle: u8, b: &[u8]) -> Result<Value> {
     Ok(match particle {
         NULL => Value::Nil,
         INTEGER => Value::Int(i64::from_be_bytes(be8(b, "integer")?)),
         FLOAT => Value::Float(f64::from_bits(u64::from_be_bytes(be8(b, "double")?))),
         STRING => Value::String(utf8(b, "string")?),
-        BLOB | 7..=12 => Value::Blob(b.to_vec()),
+        BLOB => Value::Blob(b.to_vec()),
+        // V-OTHER-BLOB: a language blob keeps its type.
+        7..=12 => Value::Other {
+            particle_type: particle,
+            bytes: b.to_vec(),
+        },
         BOOL => match b {
             [v] => Value::Bool(*v != 0),
             _ => {
@@ -96,9 +102,11 @@ fn geojson(b: &[u8]) -> Result<Value> {
 }
 
 /// Append the wire form of `v`; returns its particle type.
+/// `Wildcard` and `Infinity` are never a bin value (ORD-SELECTOR-ONLY) and have no particle
+/// type; like Nil they write nothing.
 pub fn from_value(v: &Value, out: &mut Vec<u8>) -> u8 {
     match v {
-        Value::Nil => NULL,
+        Value::Nil | Value::Wildcard | Value::Infinity => NULL,
         Value::Int(i) => {
             out.extend_from_slice(&i.to_be_bytes());
             INTEGER
@@ -114,6 +122,13 @@ pub fn from_value(v: &Value, out: &mut Vec<u8>) -> u8 {
         Value::Blob(b) => {
             out.extend_from_slice(b);
             BLOB
+        }
+        Value::Other {
+            particle_type,
+            bytes,
+        } => {
+            out.extend_from_slice(bytes);
+            *particle_type
         }
         Value::Bool(b) => {
             out.push(u8::from(*b));
@@ -189,9 +204,13 @@ mod tests {
         );
         assert_eq!(code(HLL, &[]), Some(ResultCode::UnsupportedFeature));
         assert_eq!(code(99, &[]), Some(ResultCode::UnsupportedFeature));
-        assert_eq!(
+        // V-OTHER-BLOB: a legacy language blob keeps its type (it used to become a plain blob).
+        assert!(matches!(
             to_value(9, b"py").expect("legacy blob"),
-            Value::Blob(b"py".to_vec())
-        );
+            Value::Other { particle_type: 9, bytes } if bytes == b"py"
+        ));
+        let mut out = Vec::new();
+        let other = to_value(7, &[1, 2]).expect("java blob");
+        assert_eq!((from_value(&other, &mut out), out), (7, vec![1, 2]));
     }
 }

@@ -56,8 +56,8 @@ fn filter_of(f: &Option<MFilter>) -> Option<Expression> {
 /// unknown and filters out like inequality.
 fn bin_eq(n: &str, v: &Value) -> Expression {
     match v {
-        // Bins are never nil: always false.
-        Value::Nil => exp::bool_val(false),
+        // Bins are never nil, WILDCARD or INFINITY (ORD-SELECTOR-ONLY): always false.
+        Value::Nil | Value::Wildcard | Value::Infinity => exp::bool_val(false),
         Value::Int(i) => exp::eq(exp::int_bin(n), exp::int_val(*i)),
         // CH-NAN: NaN equals NaN in the model; in an expression only NaN is unequal to itself.
         Value::Float(x) if x.is_nan() => exp::ne(exp::float_bin(n), exp::float_bin(n)),
@@ -70,6 +70,9 @@ fn bin_eq(n: &str, v: &Value) -> Expression {
         // Expressions cannot compare GeoJSON; the model writes one GeoJSON value only, so
         // "is GeoJSON" is "equals it" (bytes.rs::value).
         Value::GeoJSON(_) => exp::eq(exp::bin_type(n), exp::int_val(23)),
+        Value::Other { particle_type, .. } => {
+            exp::eq(exp::bin_type(n), exp::int_val(i64::from(*particle_type)))
+        }
     }
 }
 

@@ -104,11 +104,13 @@ twins! {
         (key: impl Into<Value>, index: i64, n: i64) => Selector::KeyRel(key.into(), index, count(n));
     /// M-OP-INDEX.
     get_by_index / remove_by_index (index: i64) => Selector::Index(index);
-    /// M-OP-INDEX-RANGE, to the end.
-    get_by_index_range / remove_by_index_range (index: i64) => Selector::IndexRange(index, None);
-    /// M-OP-INDEX-RANGE with a count.
-    get_by_index_range_count / remove_by_index_range_count (index: i64, n: i64)
-        => Selector::IndexRange(index, count(n));
+    /// M-OP-INDEX-RANGE: `count` entries from `index` (ORD-BUILDERS: the official client's
+    /// `(bin, index, count, return_type)`).
+    get_by_index_range / remove_by_index_range (index: i64, count: i64)
+        => Selector::IndexRange(index, super::count(count));
+    /// M-OP-INDEX-RANGE, from `index` to the end.
+    get_by_index_range_from / remove_by_index_range_from (index: i64)
+        => Selector::IndexRange(index, None);
     /// M-OP-VALUE.
     get_by_value / remove_by_value (value: impl Into<Value>) => Selector::Value(value.into());
     /// M-OP-VALUE-LIST (`values` must be a list).
@@ -124,9 +126,11 @@ twins! {
         (value: impl Into<Value>, rank: i64, n: i64) => Selector::ValueRel(value.into(), rank, count(n));
     /// M-OP-RANK.
     get_by_rank / remove_by_rank (rank: i64) => Selector::Rank(rank);
-    /// M-OP-RANK-RANGE, to the end.
-    get_by_rank_range / remove_by_rank_range (rank: i64) => Selector::RankRange(rank, None);
-    /// M-OP-RANK-RANGE with a count.
-    get_by_rank_range_count / remove_by_rank_range_count (rank: i64, n: i64)
-        => Selector::RankRange(rank, count(n));
+    /// M-OP-RANK-RANGE: `count` entries from `rank` (ORD-BUILDERS: the official client's
+    /// `(bin, rank, count, return_type)`).
+    get_by_rank_range / remove_by_rank_range (rank: i64, count: i64)
+        => Selector::RankRange(rank, super::count(count));
+    /// M-OP-RANK-RANGE, from `rank` to the end.
+    get_by_rank_range_from / remove_by_rank_range_from (rank: i64)
+        => Selector::RankRange(rank, None);
 }

@@ -4,8 +4,13 @@
 //!
 //! Naming follows the official clients: the spec's `by_key_interval` / `by_value_interval` are
 //! `*_by_key_range` / `*_by_value_range` (a Nil `end` means "through the highest", SEL-INTERVAL);
-//! `*_range` forms without `_count` select to the end; counts are `i64` and a negative count is
-//! reinterpreted as unsigned, i.e. "to the end" (CDT-COUNT-ARG).
+//! index and rank ranges take the official client's arguments (ORD-BUILDERS): for maps
+//! `get_by_index_range(bin, index, count, rt)` and `get_by_index_range_from(bin, index, rt)` to
+//! the end, for lists `get_by_index_range(bin, index, rt)` to the end and
+//! `get_by_index_range_count(bin, index, count, rt)` (the same for rank and the `remove_by_*`
+//! twins; the official crate names the two containers' forms differently); relative ranges
+//! without `_count` select to the end. Counts are `i64` and a negative count is reinterpreted as
+//! unsigned, i.e. "to the end" (CDT-COUNT-ARG).
 //!
 //! The transaction-tag pattern (record-model.md §22.2): a create-only tag put makes the debit
 //! exactly-once; the retry of an applied operate fails with 24 and changes nothing.
@@ -21,7 +26,7 @@
 //! let ops = [
 //!     maps::put(&tag, "txns", "tx-42", 1_000),
 //!     add(&as_bin!("balance", -10)),
-//!     maps::remove_by_rank_range_count("txns", -100, 100, MapReturnType::None | MapReturnType::Inverted),
+//!     maps::remove_by_rank_range("txns", -100, 100, MapReturnType::None | MapReturnType::Inverted),
 //! ];
 //! db.operate(&WritePolicy::default(), &key, &ops)?;
 //! let retry = db.operate(&WritePolicy::default(), &key, &ops);
