@@ -57,7 +57,8 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum Scenario {
-    /// Seed 000: read-modify-write with ExpectGenEqual racing durable deletes and TTL expiry.
+    /// Seed 000: read-modify-write with ExpectGenEqual racing durable deletes, TTL expiry, and
+    /// scan-based cleanup cycles (filter expression, gen-checked durable deletes).
     GenRace {
         /// Interleaving seed.
         #[arg(long, default_value_t = 1)]

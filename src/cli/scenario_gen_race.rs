@@ -10,6 +10,11 @@
 //! - `sa-retry`: the SA-RETRY loop: re-read on 3, continue from the fresh generation or re-create
 //!   with `ExpectGenEqual(0)` when the read gives 2, bounded at 8 attempts (SA-RETRY-1 … 4).
 //!
+//! Two parts: `run_one` injects a delete / expiry at random between a read and its write (this
+//! file); `cleanup` runs the seed whole — periodic scan-based cleanup cycles (filter expression,
+//! gen-checked durable deletes) against concurrent writers, with a timeline aligned with the
+//! cycles. `report` prints both as a table or JSON.
+//!
 //! Deterministic: one thread interleaves the actors from the seed; the clock is a manual clock.
 
 use crate::config::{DatabaseConfig, NamespaceConfig};

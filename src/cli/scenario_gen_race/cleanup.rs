@@ -326,7 +326,7 @@ impl<'a> Sim<'a> {
     /// One cleanup step: start a cycle on the period, delete the records scanned last step, pull
     /// the next ones from the scan.
     fn cleanup_step(&mut self, c: &mut Cleanup) -> Result<()> {
-        if c.scan.is_none() && self.now_ms > 0 && self.now_ms % PERIOD_MS == 0 {
+        if c.scan.is_none() && self.now_ms > 0 && self.now_ms.is_multiple_of(PERIOD_MS) {
             assert!(c.next_deletes.is_empty(), "one cycle at a time");
             self.out.cycles += 1;
             c.scan = Some(self.db.query(
