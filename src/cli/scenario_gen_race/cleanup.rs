@@ -7,7 +7,10 @@
 //!
 //! Deterministic: one thread drives every actor, one simulated millisecond per step, in an order
 //! drawn from the seed; the manual clock advances with the steps; the scan is a lazy `Recordset`
-//! pulled one record per cleanup step (the delete follows one step later, so writers can slip in).
+//! pulled `CLEANUP_PER_MS` records per cleanup step (each deleted one step later, so writers can
+//! slip in). The deletes are per record from the scan rather than one `query_operate` task, which
+//! would apply the same rule (QOP-GEN-1) but on its own thread, so the interleaving would follow
+//! the OS scheduler instead of the seed.
 //!
 //! Invariants (asserted): a gen-checked `Update` never answers 2; every started update ends applied
 //! or dropped; at most one cycle runs at a time; the run is bounded by `max_steps`.

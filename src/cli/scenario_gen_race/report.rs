@@ -209,7 +209,7 @@ fn write_timeline<W: Write>(out: &mut W, cleanups: &[CleanupRow]) -> std::io::Re
             "del", "rc3", "r2", "drop"
         ));
     }
-    writeln!(out, "{names}\n{head}")?;
+    writeln!(out, "{}\n{head}", names.trim_end())?;
     let len = cleanups
         .iter()
         .map(|(_, o)| o.buckets.len())
