@@ -289,3 +289,93 @@ fn sa_retry_loop_recreate_race_and_bound() {
     });
     assert_eq!(out, Outcome::GaveUp);
 }
+
+mod scan_cleanup {
+    //! The seed whole (`aerolite scenario gen-race`, scan-cleanup part): a cleanup process whose
+    //! periodic cycles scan with a filter expression for stale or empty profiles and durably
+    //! delete each with `ExpectGenEqual` at the scanned generation (SA-02, SA-11, SCAN-FILTER-1),
+    //! racing the writers' `Update` + `ExpectGenEqual` loops. The naive same-generation retry
+    //! drops updates, mostly in the buckets of the cleanup cycles; the SA-RETRY loop drops none.
+
+    use aerolite::cli::scenario_gen_race::{run, run_cleanup, Options, Strategy};
+
+    fn opts() -> Options {
+        Options {
+            updates: 8000,
+            ..Options::default()
+        }
+    }
+
+    /// SA-RETRY-1 … SA-RETRY-4, SA-03, SA-11 against the scan-based cleanup.
+    #[test]
+    fn scan_cleanup_naive_drops_in_cycles_sa_retry_drops_none() {
+        let naive = run_cleanup(&opts(), Strategy::NaiveSameGen).expect("runs");
+        let sa = run_cleanup(&opts(), Strategy::SaRetry).expect("runs");
+        for o in [&naive, &sa] {
+            assert!(o.cycles >= 4, "{o:?}");
+            assert!(o.deletes().0 > 100, "the cleanup deleted stale records");
+            assert_eq!(o.totals.codes.get(&2), None, "Update + EQ never gives 2");
+            let reads_gone: u64 = o.buckets.iter().map(|b| b.reads_not_found).sum();
+            assert!(reads_gone > 0, "writers read records the cleanup deleted");
+            for b in &o.buckets {
+                assert!(
+                    b.deleted == 0 || b.cycle.is_some(),
+                    "deletes only in cycles"
+                );
+            }
+        }
+        // The naive retry drops updates, in bursts aligned with the cleanup cycles.
+        let [(err_in, drop_in), (err_out, drop_out)] = naive.split_by_cycle();
+        assert!(naive.totals.dropped > 0, "{:?}", naive.totals);
+        assert!(drop_in > 2 * drop_out, "in {drop_in} out {drop_out}");
+        assert!(err_in > 2 * err_out, "in {err_in} out {err_out}");
+        // The correct retry met the same races and dropped nothing.
+        let [(sa_err_in, _), _] = sa.split_by_cycle();
+        assert!(sa_err_in > 0, "sa-retry saw the races too");
+        assert_eq!(sa.totals.dropped, 0, "{:?}", sa.totals);
+        assert_eq!(sa.totals.applied, sa.totals.updates);
+    }
+
+    /// The run is a function of the seed: the same seed gives the same timeline, another seed
+    /// another one.
+    #[test]
+    fn scan_cleanup_reproducible_for_a_seed() {
+        let a = run_cleanup(&opts(), Strategy::NaiveSameGen).expect("runs");
+        let b = run_cleanup(&opts(), Strategy::NaiveSameGen).expect("runs");
+        assert_eq!(a, b);
+        let other = Options { seed: 2, ..opts() };
+        let c = run_cleanup(&other, Strategy::NaiveSameGen).expect("runs");
+        assert_ne!(a.buckets, c.buckets);
+    }
+
+    /// The report: the table names the cleanup and its timeline; `--json` is one object with
+    /// both parts and a bucket list per strategy.
+    #[test]
+    fn scan_cleanup_report_table_and_json() {
+        let small = Options {
+            updates: 2500,
+            ..Options::default()
+        };
+        let mut table = Vec::new();
+        assert_eq!(run(&small, false, &mut table).expect("writes"), 0);
+        let table = String::from_utf8(table).expect("utf-8");
+        assert!(table.contains("scan cleanup: every 1000 ms"), "{table}");
+        assert!(table.contains("t_ms cycle"), "{table}");
+        let mut json = Vec::new();
+        assert_eq!(run(&small, true, &mut json).expect("writes"), 0);
+        let json = String::from_utf8(json).expect("utf-8");
+        assert!(json.starts_with("{\"random_races\": ["), "{json}");
+        let depth_never_negative = json.chars().try_fold(0i64, |d, c| match c {
+            '{' | '[' => Some(d + 1),
+            '}' | ']' => (d > 0).then_some(d - 1),
+            _ => Some(d),
+        });
+        assert_eq!(depth_never_negative, Some(0), "balanced: {json}");
+        assert_eq!(json.matches("\"mode\": ").count(), 6);
+        assert!(json.contains("\"scan_cleanup\": {"));
+        assert_eq!(json.matches("\"buckets\": [").count(), 3);
+        assert!(json.contains(
+            "\"strategy\": \"sa-retry\", \"updates\": 2500, \"applied\": 2500, \"dropped\": 0"
+        ));
+    }
+}

@@ -57,7 +57,8 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum Scenario {
-    /// Seed 000: read-modify-write with ExpectGenEqual racing durable deletes and TTL expiry.
+    /// Seed 000: read-modify-write with ExpectGenEqual racing durable deletes, TTL expiry, and
+    /// scan-based cleanup cycles (filter expression, gen-checked durable deletes).
     GenRace {
         /// Interleaving seed.
         #[arg(long, default_value_t = 1)]
@@ -65,7 +66,7 @@ enum Scenario {
         /// Records.
         #[arg(long, default_value_t = 200)]
         records: u64,
-        /// Logical updates per strategy and race mode.
+        /// Logical updates per strategy and race mode (and per strategy against the cleanup).
         #[arg(long, default_value_t = 20_000)]
         updates: u64,
         /// Probability of a delete / expiry between read and write.

@@ -10,6 +10,11 @@
 //! - `sa-retry`: the SA-RETRY loop: re-read on 3, continue from the fresh generation or re-create
 //!   with `ExpectGenEqual(0)` when the read gives 2, bounded at 8 attempts (SA-RETRY-1 … 4).
 //!
+//! Two parts: `run_one` injects a delete / expiry at random between a read and its write (this
+//! file); `cleanup` runs the seed whole — periodic scan-based cleanup cycles (filter expression,
+//! gen-checked durable deletes) against concurrent writers, with a timeline aligned with the
+//! cycles. `report` prints both as a table or JSON.
+//!
 //! Deterministic: one thread interleaves the actors from the seed; the clock is a manual clock.
 
 use crate::config::{DatabaseConfig, NamespaceConfig};
@@ -19,8 +24,13 @@ use crate::{
     RecordExistsAction, Result, WritePolicy,
 };
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Arc;
+
+mod cleanup;
+mod report;
+
+pub use cleanup::{run_cleanup, Bucket, CleanupOutcome};
+pub use report::run;
 
 /// What races the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +66,14 @@ impl Strategy {
             Strategy::NaiveSameGen => "naive-same-gen",
             Strategy::RereadOnce => "reread-once",
             Strategy::SaRetry => "sa-retry",
+        }
+    }
+
+    /// Write requests sent per logical update at most.
+    pub fn max_attempts(self) -> u32 {
+        match self {
+            Strategy::NaiveSameGen | Strategy::RereadOnce => 2,
+            Strategy::SaRetry => 8,
         }
     }
 }
@@ -130,12 +148,9 @@ pub fn run_one(opts: &Options, mode: RaceMode, strategy: Strategy) -> Result<Out
         out.updates += 1;
         let read = db.get(&ReadPolicy::default(), k, Bins::All);
         let mut n_seen = gen_of(&read);
-        let mut value = value_of(&read) + 1;
+        let mut value = value_of(&read, "n") + 1;
         let mut attempts = 0;
-        let max_attempts = match strategy {
-            Strategy::NaiveSameGen | Strategy::RereadOnce => 2,
-            Strategy::SaRetry => 8,
-        };
+        let max_attempts = strategy.max_attempts();
         loop {
             attempts += 1;
             // Interference between the read and the write.
@@ -166,7 +181,7 @@ pub fn run_one(opts: &Options, mode: RaceMode, strategy: Strategy) -> Result<Out
                     expiration: Expiration::Seconds(TTL_S),
                     ..wp
                 };
-                let _ = db.put(&wp, k, &[as_bin!("n", value_of(&other) + 1)]);
+                let _ = db.put(&wp, k, &[as_bin!("n", value_of(&other, "n") + 1)]);
             }
             let wp = WritePolicy {
                 record_exists_action: RecordExistsAction::Update,
@@ -192,7 +207,7 @@ pub fn run_one(opts: &Options, mode: RaceMode, strategy: Strategy) -> Result<Out
                 Strategy::RereadOnce | Strategy::SaRetry => {
                     let again = db.get(&ReadPolicy::default(), k, Bins::All);
                     n_seen = gen_of(&again);
-                    value = value_of(&again) + 1;
+                    value = value_of(&again, "n") + 1;
                 }
             }
         }
@@ -205,73 +220,12 @@ fn gen_of(r: &Result<Record>) -> u32 {
     r.as_ref().map_or(0, |rec| rec.generation)
 }
 
-fn value_of(r: &Result<Record>) -> i64 {
+fn value_of(r: &Result<Record>, bin: &str) -> i64 {
     r.as_ref()
         .ok()
-        .and_then(|rec| rec.bin("n"))
+        .and_then(|rec| rec.bin(bin))
         .and_then(|v| v.as_int())
         .unwrap_or(0)
-}
-
-/// Run every strategy under both race modes and print a table (or JSON).
-pub fn run<W: Write>(opts: &Options, json: bool, out: &mut W) -> std::io::Result<i32> {
-    let mut rows = Vec::new();
-    for mode in [RaceMode::DurableDelete, RaceMode::TtlExpiry] {
-        for s in Strategy::ALL {
-            match run_one(opts, mode, s) {
-                Ok(o) => rows.push((mode, s, o)),
-                Err(e) => {
-                    writeln!(out, "scenario failed: {e}")?;
-                    return Ok(1);
-                }
-            }
-        }
-    }
-    if json {
-        writeln!(out, "[")?;
-        for (i, (mode, s, o)) in rows.iter().enumerate() {
-            let codes: Vec<String> = o
-                .codes
-                .iter()
-                .map(|(c, n)| format!("\"{c}\": {n}"))
-                .collect();
-            writeln!(
-                out,
-                "  {{\"mode\": \"{mode:?}\", \"strategy\": \"{}\", \"updates\": {}, \"applied\": {}, \"dropped\": {}, \"writes_sent\": {}, \"codes\": {{{}}}}}{}",
-                s.name(), o.updates, o.applied, o.dropped, o.writes_sent, codes.join(", "),
-                if i + 1 < rows.len() { "," } else { "" }
-            )?;
-        }
-        writeln!(out, "]")?;
-        return Ok(0);
-    }
-    writeln!(
-        out,
-        "gen-race: {} records, {} updates, race p={}, conflict p={}, seed {}",
-        opts.records, opts.updates, opts.race_probability, opts.conflict_probability, opts.seed
-    )?;
-    writeln!(
-        out,
-        "{:<14} {:<15} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "race", "strategy", "updates", "applied", "dropped", "writes", "rc0", "rc2", "rc3"
-    )?;
-    for (mode, s, o) in &rows {
-        let c = |k: i32| o.codes.get(&k).copied().unwrap_or(0);
-        writeln!(
-            out,
-            "{:<14} {:<15} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-            format!("{mode:?}"),
-            s.name(),
-            o.updates,
-            o.applied,
-            o.dropped,
-            o.writes_sent,
-            c(0),
-            c(2),
-            c(3)
-        )?;
-    }
-    Ok(0)
 }
 
 #[cfg(test)]
