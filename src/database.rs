@@ -28,6 +28,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 mod multi;
+mod sindex;
+pub use sindex::AdminPolicy;
 
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
@@ -133,13 +135,14 @@ impl Database {
                 nc.max_record_size = nc.max_record_size.min(cap);
             }
             let ns = Namespace::new(nc.clone(), storage, config.clock.clone());
-            recovery.push(crate::engine::recovery::open(
-                &ns,
-                config.progress.as_ref(),
-            )?);
+            let mut stats = crate::engine::recovery::open(&ns, config.progress.as_ref())?;
             // TRUNC-PERSIST-1: records below a persisted cut-off never come back.
             ns.bind_truncations();
             ns.reap_truncated(0, PARTITIONS);
+            let (n, entries, took) = sindex::rebuild_at_open(&ns)?;
+            (stats.sindexes, stats.sindex_entries, stats.sindex_rebuild) =
+                (n as u64, entries, took);
+            recovery.push(stats);
             namespaces.insert(nc.name.clone(), Arc::new(ns));
         }
         let inner = Arc::new(Inner {

@@ -40,6 +40,8 @@ pub struct Namespace {
     pub clock: Arc<dyn Clock>,
     /// Truncate cut-offs (TRUNC-*).
     pub truncations: crate::engine::truncate::Truncations,
+    /// Secondary indexes, kept by `commit` and `remove` (SIDX-EXACT-1).
+    pub sindexes: crate::sindex::Sindexes,
 }
 
 /// What a request validated at WP-01 / RP-01 / DP-01 carries on.
@@ -60,6 +62,7 @@ impl Namespace {
             storage,
             clock,
             truncations,
+            sindexes: crate::sindex::Sindexes::default(),
         }
     }
 
@@ -187,6 +190,8 @@ impl Namespace {
         if let Some(o) = old {
             self.storage.release(o.location, o.size);
         }
+        self.sindexes
+            .on_commit(&meta.digest, &meta.set_name, bins, meta.tombstone);
         Ok((entry, placement.ticket))
     }
 
@@ -199,6 +204,7 @@ impl Namespace {
             "index changed under the record lock"
         );
         self.storage.release(e.location, e.size);
+        self.sindexes.on_remove(digest);
     }
 
     /// SK-MISMATCH for a request that needs none of the old bins (delete, durable delete,
