@@ -74,8 +74,11 @@ fn write_one(db: &Database, rng: &mut Rng) {
     }
 }
 
+/// What a filter selects, tested on a record by hand.
+type Check = Box<dyn Fn(&Record) -> bool>;
+
 /// The (filter, record test) pairs a round checks.
-fn filters(rng: &mut Rng) -> Vec<(Filter, Box<dyn Fn(&Record) -> bool>)> {
+fn filters(rng: &mut Rng) -> Vec<(Filter, Check)> {
     let a = rng.below(VALUES);
     let b = a + rng.below(4);
     let c = rng.below(VALUES);

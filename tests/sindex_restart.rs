@@ -21,7 +21,8 @@ fn count(db: &Database, v: i64) -> usize {
     db.query(&QueryPolicy::default(), PartitionFilter::all(), st)
         .expect("query")
         .map(|r| r.expect("record"))
-        .count()
+        .collect::<Vec<_>>()
+        .len()
 }
 
 fn create(db: &Database) {
