@@ -96,6 +96,12 @@ pub struct Stats {
     pub fast_restart: bool,
     /// The I/O backend the device store runs on ("uring", "portable"; "" for memory).
     pub io_backend: &'static str,
+    /// Secondary indexes (docs/sindex.md).
+    pub sindexes: u64,
+    /// Their entries (one per indexed value of a record).
+    pub sindex_entries: u64,
+    /// Indexes still being built (SIDX-BUILD-1; `IndexTask::percent_loaded` gives progress).
+    pub sindexes_loading: u64,
 }
 
 impl Stats {
@@ -447,6 +453,11 @@ impl Database {
             s.scan_corrupt += st.scan.corrupt;
             s.scan_unparsed += st.scan.unparsed;
             s.scan_invalid_blocks += st.scan.invalid_blocks;
+            for ix in ns.sindexes.indexes() {
+                s.sindexes += 1;
+                s.sindex_entries += ix.tree.len() as u64;
+                s.sindexes_loading += u64::from(!ix.loaded());
+            }
         }
         for r in &self.recovery {
             s.restart_superseded += r.superseded;

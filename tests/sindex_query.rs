@@ -335,4 +335,9 @@ fn sidx_build_1_background_build_reports_progress() {
     assert_eq!(task.percent_loaded(), 100);
     assert_eq!(task.query_status(), aerolite::TaskStatus::Complete);
     assert_eq!(query(db, "b", Filter::equal("v", 3)).len(), 100);
+    let st = db.stats();
+    assert_eq!(
+        (st.sindexes, st.sindex_entries, st.sindexes_loading),
+        (1, 500, 0)
+    );
 }
