@@ -28,6 +28,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 mod multi;
+mod sindex;
+pub use sindex::AdminPolicy;
 
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
@@ -94,6 +96,12 @@ pub struct Stats {
     pub fast_restart: bool,
     /// The I/O backend the device store runs on ("uring", "portable"; "" for memory).
     pub io_backend: &'static str,
+    /// Secondary indexes (docs/sindex.md).
+    pub sindexes: u64,
+    /// Their entries (one per indexed value of a record).
+    pub sindex_entries: u64,
+    /// Indexes still being built (SIDX-BUILD-1; `IndexTask::percent_loaded` gives progress).
+    pub sindexes_loading: u64,
 }
 
 impl Stats {
@@ -133,13 +141,14 @@ impl Database {
                 nc.max_record_size = nc.max_record_size.min(cap);
             }
             let ns = Namespace::new(nc.clone(), storage, config.clock.clone());
-            recovery.push(crate::engine::recovery::open(
-                &ns,
-                config.progress.as_ref(),
-            )?);
+            let mut stats = crate::engine::recovery::open(&ns, config.progress.as_ref())?;
             // TRUNC-PERSIST-1: records below a persisted cut-off never come back.
             ns.bind_truncations();
             ns.reap_truncated(0, PARTITIONS);
+            let (n, entries, took) = sindex::rebuild_at_open(&ns)?;
+            (stats.sindexes, stats.sindex_entries, stats.sindex_rebuild) =
+                (n as u64, entries, took);
+            recovery.push(stats);
             namespaces.insert(nc.name.clone(), Arc::new(ns));
         }
         let inner = Arc::new(Inner {
@@ -444,6 +453,11 @@ impl Database {
             s.scan_corrupt += st.scan.corrupt;
             s.scan_unparsed += st.scan.unparsed;
             s.scan_invalid_blocks += st.scan.invalid_blocks;
+            for ix in ns.sindexes.indexes() {
+                s.sindexes += 1;
+                s.sindex_entries += ix.tree.len() as u64;
+                s.sindexes_loading += u64::from(!ix.loaded());
+            }
         }
         for r in &self.recovery {
             s.restart_superseded += r.superseded;

@@ -67,6 +67,16 @@ pub enum ResultCode {
     OpNotApplicable = 26,
     /// RC-27: filter predicate false.
     FilteredOut = 27,
+    /// SIDX-CREATE-CONFLICT-1: an index of that name or on that bin exists, defined otherwise.
+    IndexAlreadyExists = 200,
+    /// SIDX-DROP-MISSING / SIDX-QUERY-1: no such index.
+    IndexNotFound = 201,
+    /// SIDX-BUILD-1: the index is still being built.
+    IndexNotReadable = 203,
+    /// SIDX-BAD-NAME: index name longer than 63 bytes.
+    IndexNameMaxLen = 205,
+    /// SIDX-BAD-COUNT: more than 256 indexes in a namespace.
+    IndexMaxCount = 206,
 }
 
 impl ResultCode {
@@ -75,7 +85,7 @@ impl ResultCode {
     pub const OutOfSpace: ResultCode = ResultCode::ServerMemError;
 
     /// Every code, in numeric order (used to check the table for gaps and round trips).
-    pub const ALL: [ResultCode; 26] = [
+    pub const ALL: [ResultCode; 31] = [
         ResultCode::ClientError,
         ResultCode::Ok,
         ResultCode::ServerError,
@@ -102,6 +112,11 @@ impl ResultCode {
         ResultCode::EnterpriseOnly,
         ResultCode::OpNotApplicable,
         ResultCode::FilteredOut,
+        ResultCode::IndexAlreadyExists,
+        ResultCode::IndexNotFound,
+        ResultCode::IndexNotReadable,
+        ResultCode::IndexNameMaxLen,
+        ResultCode::IndexMaxCount,
     ];
 
     /// The Aerospike number.

@@ -98,6 +98,11 @@ pub mod rng;
 mod rng;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
+pub mod sindex;
+#[cfg(not(feature = "testing"))]
+mod sindex;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod storage;
 #[cfg(not(feature = "testing"))]
 mod storage;
@@ -147,7 +152,7 @@ pub use cdt::policy::{ListPolicy, ListSortFlags, ListWriteFlags, MapPolicy, MapW
 pub use cdt::return_type::{ListReturnType, MapReturnType};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{DatabaseConfig, DeviceConfig, IoBackend, NamespaceConfig, StorageConfig};
-pub use database::{Database, Stats};
+pub use database::{AdminPolicy, Database, Stats};
 pub use engine::defrag::DefragStats;
 pub use engine::integrity::IntegrityReport;
 pub use engine::read::Bins;
@@ -167,3 +172,4 @@ pub use record::bin::{Bin, BinList};
 pub use record::key::{Digest, Key};
 pub use record::record::Record;
 pub use record::value::{List, ListOrderType, Map, MapOrder, Value};
+pub use sindex::{CollectionIndexType, Filter, IndexTask, IndexType};

@@ -43,6 +43,11 @@ fn rc_numbers() {
         ("RC-25", RC::EnterpriseOnly, 25),
         ("RC-26", RC::OpNotApplicable, 26),
         ("RC-27", RC::FilteredOut, 27),
+        ("SIDX-CREATE-CONFLICT-1", RC::IndexAlreadyExists, 200),
+        ("SIDX-DROP-MISSING", RC::IndexNotFound, 201),
+        ("SIDX-BUILD-1", RC::IndexNotReadable, 203),
+        ("SIDX-BAD-NAME", RC::IndexNameMaxLen, 205),
+        ("SIDX-BAD-COUNT", RC::IndexMaxCount, 206),
     ];
     for (id, c, n) in table {
         assert_eq!(c.code(), n, "{id}");

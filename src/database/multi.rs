@@ -45,7 +45,7 @@ impl Database {
             .collect())
     }
 
-    fn ns_named(&self, name: &str) -> Result<&Arc<Namespace>> {
+    pub(super) fn ns_named(&self, name: &str) -> Result<&Arc<Namespace>> {
         if self.inner.closed.load(Ordering::Acquire) {
             return err(ResultCode::ClientError, "database is closed");
         }

@@ -43,6 +43,8 @@ pub struct Namespace {
     pub truncations: crate::engine::truncate::Truncations,
     /// Offset indexes of large maps, for in-place map ops (write_inplace.rs).
     pub map_cache: MapCache,
+    /// Secondary indexes, kept by `commit` and `remove` (SIDX-EXACT-1).
+    pub sindexes: crate::sindex::Sindexes,
 }
 
 /// What a request validated at WP-01 / RP-01 / DP-01 carries on.
@@ -64,6 +66,7 @@ impl Namespace {
             clock,
             truncations,
             map_cache: MapCache::default(),
+            sindexes: crate::sindex::Sindexes::default(),
         }
     }
 
@@ -207,6 +210,8 @@ impl Namespace {
         if let Some(o) = old {
             self.storage.release(o.location, o.size);
         }
+        self.sindexes
+            .on_commit(&meta.digest, &meta.set_name, bins, meta.tombstone);
         Ok((entry, placement.ticket))
     }
 
@@ -220,6 +225,7 @@ impl Namespace {
             "index changed under the record lock"
         );
         self.storage.release(e.location, e.size);
+        self.sindexes.on_remove(digest);
     }
 
     /// SK-MISMATCH for a request that needs none of the old bins (delete, durable delete,

@@ -60,6 +60,12 @@ pub struct RecoveryStats {
     pub entries: u64,
     /// Wall time of the restart.
     pub elapsed: Duration,
+    /// Secondary indexes restored from the definitions file (SIDX-RESTART-1).
+    pub sindexes: u64,
+    /// Entries their rebuild from the records inserted.
+    pub sindex_entries: u64,
+    /// Time the rebuild took (zero when there is no index: fast restart stays fast).
+    pub sindex_rebuild: Duration,
 }
 
 /// RS-RESOLVE: whether image `a` wins over image `b` of the same digest (greater LUT, then

@@ -160,8 +160,12 @@ impl Namespace {
         let bins_needed = (state.is_live()
             && ((merge && ops_read_old_bins(ops)) || policy.filter_expression.is_some()))
             || crate::engine::filter::has_exp_ops(ops);
+        // The in-place map path hands the map bin to storage as raw bytes, which secondary
+        // indexes cannot read: with any index defined, the decoded path keeps them exact
+        // (SIDX-EXACT-1; an index created meanwhile is corrected by its build's visit, which
+        // waits for this record lock).
         let in_place_bin = crate::engine::write_inplace::plan(ops, policy)
-            .filter(|_| in_place && merge && state.is_live());
+            .filter(|_| in_place && merge && state.is_live() && self.sindexes.is_empty());
         let (image, mut split) = match (state.entry(), in_place_bin) {
             (Some(e), Some(bin)) if bins_needed => match self.load_split(&digest, &e, bin)? {
                 Some((img, s)) => (Some(img), Some(s)),

@@ -15,7 +15,7 @@ use crate::record::bin::BinList;
 use crate::record::key::{Digest, Key};
 use crate::record::record::Record;
 use bytes::Bytes;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,35 @@ pub struct Recordset {
     ready: VecDeque<(Digest, Result<KeyedRecord>)>,
     returned: u64,
     finished: bool,
+    /// The index query's candidates per partition (SIDX-QUERY-1), `None` for a scan.
+    by_index: Option<IndexCandidates>,
+}
+
+/// An index query: its index, filter, and the matching digests per partition, sorted.
+struct IndexCandidates {
+    index: Arc<crate::sindex::registry::SIndex>,
+    filter: crate::sindex::Filter,
+    digests: BTreeMap<u16, Vec<Digest>>,
+}
+
+impl IndexCandidates {
+    /// SIDX-QUERY-1: the digests of `statement`'s filter, read from its index at query start.
+    fn of(ns: &Namespace, statement: &Statement) -> Result<Option<IndexCandidates>> {
+        let Some(f) = &statement.filter else {
+            return Ok(None);
+        };
+        let index = ns.sindexes.for_filter(f, &statement.set_name)?;
+        let (b, e) = f.bounds()?;
+        let mut digests: BTreeMap<u16, Vec<Digest>> = BTreeMap::new();
+        for d in index.tree.range(b, e) {
+            digests.entry(d.partition_id()).or_default().push(d);
+        }
+        Ok(Some(IndexCandidates {
+            index,
+            filter: f.clone(),
+            digests,
+        }))
+    }
 }
 
 impl Recordset {
@@ -64,6 +93,7 @@ impl Recordset {
                 );
             }
         }
+        let by_index = IndexCandidates::of(&ns, &statement)?;
         // None = whole namespace; Some(None) = a set with no records yet.
         let set_id = (!statement.set_name.is_empty()).then(|| ns.sets.id(&statement.set_name));
         Ok(Recordset {
@@ -79,6 +109,7 @@ impl Recordset {
             ready: VecDeque::new(),
             returned: 0,
             finished: false,
+            by_index,
         })
     }
 
@@ -100,17 +131,29 @@ impl Recordset {
         let after = status.digest;
         let now_s = self.ns.clock.now_s();
         let want_set = self.set_id;
-        let mut v: Vec<(Digest, IndexEntry)> = {
-            let part = self.ns.index.partition(usize::from(status.id));
-            part.iter()
-                .filter(|(d, e)| {
-                    after.is_none_or(|a| **d > a)
-                        && want_set.is_none_or(|s| s == Some(e.set_id))
-                        && !e.is_tombstone()
-                        && !e.is_expired(now_s)
-                })
-                .map(|(d, e)| (*d, *e))
-                .collect()
+        let keep = |d: &Digest, e: &IndexEntry| {
+            after.is_none_or(|a| *d > a)
+                && want_set.is_none_or(|s| s == Some(e.set_id))
+                && !e.is_tombstone()
+                && !e.is_expired(now_s)
+        };
+        let pid = status.id;
+        let mut v: Vec<(Digest, IndexEntry)> = match &mut self.by_index {
+            Some(c) => c
+                .digests
+                .remove(&pid)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|d| self.ns.index.get(&d).map(|e| (d, e)))
+                .filter(|(d, e)| keep(d, e))
+                .collect(),
+            None => {
+                let part = self.ns.index.partition(usize::from(pid));
+                part.iter()
+                    .filter(|(d, e)| keep(d, e))
+                    .map(|(d, e)| (*d, *e))
+                    .collect()
+            }
         };
         v.sort_unstable_by_key(|x| x.0);
         debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0));
@@ -176,7 +219,7 @@ impl Recordset {
             .filter_expression
             .as_ref()
             .map(|f| f as &dyn RecordPredicate);
-        let all = pred.is_some() || self.statement.bins == Bins::All;
+        let all = pred.is_some() || self.by_index.is_some() || self.statement.bins == Bins::All;
         let bins = if all {
             v.bins()
         } else {
@@ -196,6 +239,12 @@ impl Recordset {
             last_update_time: v.lut,
             key: v.key.and_then(|k| k.to_owned().to_value()),
         };
+        if let Some(c) = &self.by_index {
+            // SIDX-RECHECK-1: the record's current value, under its lock, must match.
+            if !c.filter.matches(&c.index.def, &record.bins) {
+                return None;
+            }
+        }
         if let Some(p) = pred {
             let view = RecordView {
                 digest: d,
@@ -208,6 +257,8 @@ impl Recordset {
             if !p.keep(&view) {
                 return None;
             }
+        }
+        if all {
             record.bins = select(std::mem::take(&mut record.bins), &self.statement.bins);
         }
         if !self.policy.include_bin_data {

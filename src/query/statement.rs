@@ -12,6 +12,8 @@ pub struct Statement {
     pub set_name: String,
     /// Bins to return (`Bins::None`: metadata only).
     pub bins: Bins,
+    /// Secondary-index predicate (SIDX-QUERY-1); `None` = a scan.
+    pub filter: Option<crate::sindex::Filter>,
 }
 
 impl Statement {
@@ -21,6 +23,12 @@ impl Statement {
             namespace: namespace.to_string(),
             set_name: set_name.to_string(),
             bins,
+            filter: None,
         }
+    }
+
+    /// Query through the secondary index `filter` names (the official client's `set_filter`).
+    pub fn set_filter(&mut self, filter: crate::sindex::Filter) {
+        self.filter = Some(filter);
     }
 }

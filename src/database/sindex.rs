@@ -1,0 +1,125 @@
+//! The secondary-index commands of `Database` (docs/sindex.md): `create_index_on_bin`,
+//! `drop_index`, and the rebuild of persisted indexes at open (SIDX-RESTART-1).
+
+use super::Database;
+use crate::cdt::context::CTX;
+use crate::config::StorageConfig;
+use crate::engine::Namespace;
+use crate::error::{err, Result, ResultCode};
+use crate::sindex::{persist, CollectionIndexType, IndexDef, IndexTask, IndexType};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Policy of index administration (the official client's `AdminPolicy`).
+#[derive(Debug, Clone, Default)]
+pub struct AdminPolicy {
+    /// Accepted for compatibility; index commands do not wait on record locks.
+    pub timeout: Option<Duration>,
+}
+
+/// Where `ns` keeps its index definitions (`None`: a memory namespace keeps them in memory).
+fn defs_path(ns: &Namespace) -> Option<PathBuf> {
+    match &ns.config.storage {
+        StorageConfig::Device(d) => d.paths.first().map(|p| persist::path_for(p)),
+        _ => None,
+    }
+}
+
+fn save(ns: &Namespace) -> Result<()> {
+    match defs_path(ns) {
+        Some(p) => {
+            let defs: Vec<IndexDef> = ns
+                .sindexes
+                .indexes()
+                .iter()
+                .map(|i| i.def.clone())
+                .collect();
+            persist::store(&p, &defs)
+        }
+        None => Ok(()),
+    }
+}
+
+/// SIDX-RESTART-1: register the persisted definitions of `ns` and build them from its records
+/// (synchronously). Returns (indexes, entries, elapsed).
+pub(crate) fn rebuild_at_open(ns: &Namespace) -> Result<(usize, u64, Duration)> {
+    let Some(p) = defs_path(ns) else {
+        return Ok((0, 0, Duration::ZERO));
+    };
+    let defs = persist::load(&p)?;
+    if defs.is_empty() {
+        return Ok((0, 0, Duration::ZERO));
+    }
+    let start = ns.clock.monotonic_us();
+    let mut entries = 0;
+    for def in defs {
+        let (ix, _) = ns.sindexes.create(def)?;
+        crate::sindex::build::build(ns, &ix, &|| true);
+        entries += ix.tree.len() as u64;
+    }
+    let us = ns.clock.monotonic_us().saturating_sub(start);
+    Ok((
+        ns.sindexes.indexes().len(),
+        entries,
+        Duration::from_micros(us),
+    ))
+}
+
+impl Database {
+    /// Create a secondary index on `bin_name` of `set_name` ("" = every set) and build it in
+    /// the background (SIDX-BUILD-1); the task reports its progress. An equal existing index is
+    /// a no-op success; a conflicting one answers 200, too many 206, a long name 205. `ctx`
+    /// (an element nested in the bin) is not supported yet: a non-empty one answers 16.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_index_on_bin(
+        &self,
+        _policy: &AdminPolicy,
+        namespace: &str,
+        set_name: &str,
+        bin_name: &str,
+        index_name: &str,
+        index_type: IndexType,
+        collection_index_type: CollectionIndexType,
+        ctx: Option<&[CTX]>,
+    ) -> Result<IndexTask> {
+        if ctx.is_some_and(|c| !c.is_empty()) {
+            return err(
+                ResultCode::UnsupportedFeature,
+                "indexes on a CDT context are not supported yet; index the whole bin",
+            );
+        }
+        let ns = self.ns_named(namespace)?.clone();
+        let def = IndexDef {
+            name: index_name.to_string(),
+            set_name: set_name.to_string(),
+            bin_name: bin_name.to_string(),
+            index_type,
+            collection: collection_index_type,
+        };
+        let (ix, fresh) = ns.sindexes.create(def)?;
+        if fresh {
+            if let Err(e) = save(&ns) {
+                // Nothing half-built: the index leaves with its definition.
+                let _ = ns.sindexes.drop_index(index_name);
+                return Err(e);
+            }
+        }
+        let inner = self.inner.clone();
+        let alive = Box::new(move || !inner.closed.load(Ordering::Acquire));
+        IndexTask::start(ns, ix, fresh, alive)
+    }
+
+    /// Drop index `index_name` (201 when there is none, SIDX-DROP-MISSING).
+    pub fn drop_index(
+        &self,
+        _policy: &AdminPolicy,
+        namespace: &str,
+        _set_name: &str,
+        index_name: &str,
+    ) -> Result<()> {
+        let ns = self.ns_named(namespace)?;
+        ns.sindexes.drop_index(index_name)?;
+        save(ns)
+    }
+}

@@ -1,0 +1,160 @@
+//! An index's definition: name, set, bin, value type and collection type (the official
+//! client's `IndexType` / `CollectionIndexType`), its checks (SIDX-BAD-*), and the keys it
+//! extracts from a record's bins (SIDX-KEYS-1).
+//!
+//! Invariants: a definition that passed `validate` has a name of 1 … `NAME_MAX_LEN` bytes
+//! without NUL, a valid set name and bin name; `keys_of` never panics on any bin value.
+
+use crate::error::{Error, Result, ResultCode};
+use crate::record::bin::BinList;
+use crate::record::value::Value;
+use crate::sindex::tree::SKey;
+
+/// Longest index name in bytes (Aerospike's limit: 63 bytes plus the terminating NUL).
+pub const NAME_MAX_LEN: usize = 63;
+/// Most indexes per namespace (Aerospike's limit).
+pub const MAX_INDEXES: usize = 256;
+
+/// The type of the indexed values (the official client's `IndexType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IndexType {
+    /// Integers.
+    Numeric,
+    /// Strings.
+    String,
+    /// Blobs (byte arrays).
+    Blob,
+}
+
+/// Which values of the bin are indexed (the official client's `CollectionIndexType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CollectionIndexType {
+    /// The bin's value itself.
+    Default,
+    /// Each element of a list bin.
+    List,
+    /// Each key of a map bin.
+    MapKeys,
+    /// Each value of a map bin.
+    MapValues,
+}
+
+/// One index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    /// Index name, unique in its namespace.
+    pub name: String,
+    /// Set name; empty = every set of the namespace.
+    pub set_name: String,
+    /// Indexed bin.
+    pub bin_name: String,
+    /// Value type.
+    pub index_type: IndexType,
+    /// Collection type.
+    pub collection: CollectionIndexType,
+}
+
+impl IndexDef {
+    /// SIDX-BAD-NAME (205), SIDX-BAD-BIN / set (4 / 21).
+    pub fn validate(&self) -> Result<()> {
+        if self.name.is_empty() || self.name.contains('\0') {
+            return Err(Error::new(
+                ResultCode::ParameterError,
+                "index name must be 1 or more bytes without NUL (SIDX-BAD-NAME)",
+            ));
+        }
+        if self.name.len() > NAME_MAX_LEN {
+            return Err(Error::new(
+                ResultCode::IndexNameMaxLen,
+                format!(
+                    "index name of {} bytes exceeds {NAME_MAX_LEN}; choose a shorter name \
+                     (SIDX-BAD-NAME)",
+                    self.name.len()
+                ),
+            ));
+        }
+        crate::engine::sets::validate_set_name(&self.set_name)?;
+        crate::record::bin::validate_bin_name(&self.bin_name)
+    }
+
+    /// Whether a record of `set_name` belongs to this index.
+    pub fn covers_set(&self, set_name: &str) -> bool {
+        self.set_name.is_empty() || self.set_name == set_name
+    }
+
+    /// SIDX-KEYS-1: the keys of the record's bins this index holds. A bin of another type, or
+    /// an element of another type in a collection, is skipped (SIDX-WRONG-TYPE-1).
+    pub fn keys_of(&self, bins: &BinList) -> Vec<SKey> {
+        let Some(v) = bins.get(&self.bin_name) else {
+            return Vec::new();
+        };
+        let one = |v: &Value| key_of(self.index_type, v);
+        match (self.collection, v) {
+            (CollectionIndexType::Default, v) => one(v).into_iter().collect(),
+            (CollectionIndexType::List, Value::List(l)) => l.items.iter().filter_map(one).collect(),
+            (CollectionIndexType::MapKeys, Value::Map(m)) => {
+                m.entries.iter().filter_map(|(k, _)| one(k)).collect()
+            }
+            (CollectionIndexType::MapValues, Value::Map(m)) => {
+                m.entries.iter().filter_map(|(_, v)| one(v)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The key of one value under `index_type`; `None` when the value is of another type.
+pub fn key_of(index_type: IndexType, v: &Value) -> Option<SKey> {
+    match (index_type, v) {
+        (IndexType::Numeric, Value::Int(i)) => Some(SKey::Int(*i)),
+        (IndexType::String, Value::String(s)) => Some(SKey::Str(s.clone())),
+        (IndexType::Blob, Value::Blob(b)) => Some(SKey::Blob(b.clone())),
+        _ => None,
+    }
+}
+
+/// The index type a key belongs to.
+pub fn type_of(k: &SKey) -> IndexType {
+    match k {
+        SKey::Int(_) => IndexType::Numeric,
+        SKey::Str(_) => IndexType::String,
+        SKey::Blob(_) => IndexType::Blob,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::value::List;
+
+    fn def(c: CollectionIndexType) -> IndexDef {
+        IndexDef {
+            name: "i".into(),
+            set_name: String::new(),
+            bin_name: "b".into(),
+            index_type: IndexType::Numeric,
+            collection: c,
+        }
+    }
+
+    #[test]
+    fn sidx_wrong_type_1_skips_other_types() {
+        let mut bins = BinList::new();
+        bins.push("b", Value::String("x".into()));
+        assert!(def(CollectionIndexType::Default).keys_of(&bins).is_empty());
+        let mut bins = BinList::new();
+        let items = vec![Value::Int(3), Value::String("x".into()), Value::Int(4)];
+        bins.push(
+            "b",
+            Value::List(List {
+                order: Default::default(),
+                items,
+            }),
+        );
+        assert_eq!(
+            def(CollectionIndexType::List).keys_of(&bins),
+            vec![SKey::Int(3), SKey::Int(4)]
+        );
+        assert!(def(CollectionIndexType::MapKeys).keys_of(&bins).is_empty());
+    }
+}

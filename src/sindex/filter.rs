@@ -1,0 +1,98 @@
+//! `Filter`: the index predicate of a query (the official client's `Filter::equal`, `range`,
+//! `contains`, `contains_range`), set with `Statement::set_filter` (SIDX-QUERY-1).
+//!
+//! Invariants: a filter selects an index by bin, collection type and value type only; a record
+//! matches it when any key its index would extract lies in `[begin, end]` (SIDX-RECHECK-1 uses
+//! the same test on the record under its lock).
+
+use crate::error::{Error, Result, ResultCode};
+use crate::record::bin::BinList;
+use crate::record::value::Value;
+use crate::sindex::definition::{key_of, type_of, CollectionIndexType, IndexDef, IndexType};
+use crate::sindex::tree::SKey;
+
+/// An index predicate: the bin's (or its elements') values in `[begin, end]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// Indexed bin.
+    pub bin_name: String,
+    /// Collection type of the index to use.
+    pub collection: CollectionIndexType,
+    begin: Option<SKey>,
+    end: Option<SKey>,
+}
+
+fn skey(v: Value) -> Option<SKey> {
+    [IndexType::Numeric, IndexType::String, IndexType::Blob]
+        .into_iter()
+        .find_map(|t| key_of(t, &v))
+}
+
+impl Filter {
+    /// The bin's value equals `value` (an integer, string or blob).
+    pub fn equal(bin_name: &str, value: impl Into<Value>) -> Filter {
+        let v = value.into();
+        Filter::contains_range(bin_name, v.clone(), v, CollectionIndexType::Default)
+    }
+
+    /// The bin's integer value lies in `[begin, end]`.
+    pub fn range(bin_name: &str, begin: impl Into<Value>, end: impl Into<Value>) -> Filter {
+        Filter::contains_range(bin_name, begin, end, CollectionIndexType::Default)
+    }
+
+    /// The collection (list elements, map keys or map values) contains `value`.
+    pub fn contains(
+        bin_name: &str,
+        value: impl Into<Value>,
+        collection: CollectionIndexType,
+    ) -> Filter {
+        let v = value.into();
+        Filter::contains_range(bin_name, v.clone(), v, collection)
+    }
+
+    /// The collection contains a value in `[begin, end]`.
+    pub fn contains_range(
+        bin_name: &str,
+        begin: impl Into<Value>,
+        end: impl Into<Value>,
+        collection: CollectionIndexType,
+    ) -> Filter {
+        Filter {
+            bin_name: bin_name.to_string(),
+            collection,
+            begin: skey(begin.into()),
+            end: skey(end.into()),
+        }
+    }
+
+    /// The checked bounds: both of one indexable type (4 otherwise, SIDX-BAD-FILTER).
+    pub fn bounds(&self) -> Result<(&SKey, &SKey)> {
+        match (&self.begin, &self.end) {
+            (Some(b), Some(e)) if type_of(b) == type_of(e) => Ok((b, e)),
+            _ => Err(Error::new(
+                ResultCode::ParameterError,
+                format!(
+                    "filter on bin {:?}: bounds must both be integers, strings or blobs \
+                     (SIDX-BAD-FILTER)",
+                    self.bin_name
+                ),
+            )),
+        }
+    }
+
+    /// Whether `def` can answer this filter.
+    pub fn uses(&self, def: &IndexDef) -> bool {
+        self.bounds()
+            .is_ok_and(|(b, _)| type_of(b) == def.index_type)
+            && def.bin_name == self.bin_name
+            && def.collection == self.collection
+    }
+
+    /// SIDX-RECHECK-1: whether the record's bins match, as `def` extracts them.
+    pub fn matches(&self, def: &IndexDef, bins: &BinList) -> bool {
+        let Ok((b, e)) = self.bounds() else {
+            return false;
+        };
+        def.keys_of(bins).iter().any(|k| k >= b && k <= e)
+    }
+}
