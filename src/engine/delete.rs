@@ -4,6 +4,7 @@ use crate::engine::namespace::Namespace;
 use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write::generation_passes;
 use crate::error::{err, Result, ResultCode};
+use crate::index::IndexEntry;
 use crate::policy::write::WritePolicy;
 use crate::record::bin::BinList;
 use crate::record::key::Key;
@@ -30,39 +31,8 @@ impl Namespace {
             .acquire(digest, self.config.transaction_pending_limit, deadline)?;
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
-        let state = self.classify_locked(&digest, now_s);
-        // DP-04
-        let Some(e) = state.entry() else {
-            return err(ResultCode::KeyNotFoundError, "record missing (DP-04)");
-        };
-        // DP-05
-        if !key.set_name.is_empty() && !self.same_set(&key.set_name, &e) {
-            return err(
-                ResultCode::ParameterError,
-                "request set differs from the record's set (DP-05)",
-            );
-        }
-        // DP-06
-        if let State::Tomb(_) = state {
-            return err(
-                ResultCode::KeyNotFoundError,
-                "record is a tombstone (DP-06)",
-            );
-        }
-        // DP-07: against G (live) or G_old (expired).
-        if !generation_passes(
-            policy.generation_policy,
-            policy.generation,
-            u32::from(e.generation),
-        ) {
-            return err(
-                ResultCode::GenerationError,
-                format!(
-                    "{:?}({}) against generation {} (DP-07)",
-                    policy.generation_policy, policy.generation, e.generation
-                ),
-            );
-        }
+        // DP-04 … DP-07
+        let e = self.check_deletable(policy, key, now_s)?;
         // Only a filter needs the old bins; otherwise a damaged image does not stop the delete.
         let img = match &policy.filter_expression {
             Some(_) => Some(self.load(&digest, &e)?),
@@ -98,5 +68,44 @@ impl Namespace {
         let (_, ticket) = self.commit(&meta, &BinList::new(), e.set_id, Some(e))?;
         drop(guard);
         self.storage.wait_durable(ticket)
+    }
+
+    /// DP-04 … DP-07: the entry to delete, unless the record is missing, in another set, a
+    /// tombstone, or fails the generation policy (against G, or G_old when expired).
+    fn check_deletable(&self, policy: &WritePolicy, key: &Key, now_s: u32) -> Result<IndexEntry> {
+        let state = self.classify_locked(&key.digest, now_s);
+        // DP-04
+        let Some(e) = state.entry() else {
+            return err(ResultCode::KeyNotFoundError, "record missing (DP-04)");
+        };
+        // DP-05
+        if !key.set_name.is_empty() && !self.same_set(&key.set_name, &e) {
+            return err(
+                ResultCode::ParameterError,
+                "request set differs from the record's set (DP-05)",
+            );
+        }
+        // DP-06
+        if let State::Tomb(_) = state {
+            return err(
+                ResultCode::KeyNotFoundError,
+                "record is a tombstone (DP-06)",
+            );
+        }
+        // DP-07: against G (live) or G_old (expired).
+        if !generation_passes(
+            policy.generation_policy,
+            policy.generation,
+            u32::from(e.generation),
+        ) {
+            return err(
+                ResultCode::GenerationError,
+                format!(
+                    "{:?}({}) against generation {} (DP-07)",
+                    policy.generation_policy, policy.generation, e.generation
+                ),
+            );
+        }
+        Ok(e)
     }
 }

@@ -123,46 +123,8 @@ impl Namespace {
         let _guard = self.locks.acquire(digest, 0, deadline)?;
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
-        let entry = self.classify_locked(&digest, now_s).entry();
-        // RP-02
-        let Some(e) = entry else {
-            return err(ResultCode::KeyNotFoundError, "record missing (RP-02)");
-        };
-        // RP-03
-        if !key.set_name.is_empty() && !self.same_set(&key.set_name, &e) {
-            return err(
-                ResultCode::ParameterError,
-                "request set differs from the record's set (RP-03)",
-            );
-        }
-        match State::classify(Some(e), now_s) {
-            // RP-04
-            State::Expired(_) => {
-                return err(ResultCode::KeyNotFoundError, "record expired (RP-04)")
-            }
-            // RP-05. When the store is refusing writes (a failed device write or sync puts it in
-            // stop-writes) the tombstone may belong to a durable delete that was answered with 1;
-            // its image is then not durable and `load` fails with 1, so the delete stays invisible
-            // until reopen (WP-NOCHANGE; the delete's 1 was in doubt, ID-DEVICE-HANDOFF).
-            State::Tomb(_) => {
-                if self.storage.space().stop_writes {
-                    self.load(&digest, &e)?;
-                }
-                return err(
-                    ResultCode::KeyNotFoundError,
-                    "record is a tombstone (RP-05)",
-                );
-            }
-            _ => {}
-        }
-        // RP-05A
-        let p = policy.read_touch_ttl_percent;
-        if e.void_time != 0 && !(p == -1 || (0..=100).contains(&p)) {
-            return err(
-                ResultCode::ParameterError,
-                format!("read_touch_ttl_percent {p} (RP-05A, RTT-SETTING)"),
-            );
-        }
+        let e = self.check_readable(key, now_s)?; // RP-02 … RP-05
+        check_touch_setting(policy, &e)?; // RP-05A
         let touch_void = self.read_touch_due(policy, &e, now_s);
         if let (None, None, ReadKind::Bins(bins)) = (&policy.filter_expression, touch_void, &kind) {
             if let Some((pe, Ok(bytes))) = prefetched {
@@ -180,34 +142,75 @@ impl Namespace {
         // RP-07
         Namespace::check_stored_key(&img.meta, &checked.user_key)?;
         // RP-08. The image is ours: bins move into the result unless a read-touch still needs them.
-        let bins = match kind {
-            ReadKind::Bins(Bins::All) if touch_void.is_some() => img.bins.clone(),
+        let bins = self.select_bins(kind, key, &mut img, touch_void.is_some())?;
+        // RP-09
+        let result = Record {
+            bins,
+            ..Namespace::view_meta(&img)
+        };
+        if let Some(new_void) = touch_void {
+            self.apply_read_touch(&e, &img, new_void, now_ms);
+        }
+        Ok(result)
+    }
+
+    /// RP-02 … RP-05: the record's entry, unless it is missing, in another set, expired or a
+    /// tombstone.
+    fn check_readable(&self, key: &Key, now_s: u32) -> Result<IndexEntry> {
+        let digest = key.digest;
+        let entry = self.classify_locked(&digest, now_s).entry();
+        // RP-02
+        let Some(e) = entry else {
+            return err(ResultCode::KeyNotFoundError, "record missing (RP-02)");
+        };
+        // RP-03
+        if !key.set_name.is_empty() && !self.same_set(&key.set_name, &e) {
+            return err(
+                ResultCode::ParameterError,
+                "request set differs from the record's set (RP-03)",
+            );
+        }
+        match State::classify(Some(e), now_s) {
+            // RP-04
+            State::Expired(_) => err(ResultCode::KeyNotFoundError, "record expired (RP-04)"),
+            // RP-05. When the store is refusing writes (a failed device write or sync puts it in
+            // stop-writes) the tombstone may belong to a durable delete that was answered with 1;
+            // its image is then not durable and `load` fails with 1, so the delete stays invisible
+            // until reopen (WP-NOCHANGE; the delete's 1 was in doubt, ID-DEVICE-HANDOFF).
+            State::Tomb(_) => {
+                if self.storage.space().stop_writes {
+                    self.load(&digest, &e)?;
+                }
+                err(
+                    ResultCode::KeyNotFoundError,
+                    "record is a tombstone (RP-05)",
+                )
+            }
+            _ => Ok(e),
+        }
+    }
+
+    /// RP-08: the bins the request returns, taken out of `img` unless `keep` (a read-touch
+    /// still writes them); for read ops, their results.
+    fn select_bins(
+        &self,
+        kind: ReadKind<'_>,
+        key: &Key,
+        img: &mut Image,
+        keep: bool,
+    ) -> Result<BinList> {
+        Ok(match kind {
+            ReadKind::Bins(Bins::All) if keep => img.bins.clone(),
             ReadKind::Bins(Bins::All) => std::mem::take(&mut img.bins),
             ReadKind::Bins(Bins::None) => BinList::new(),
-            ReadKind::Bins(Bins::Some(names)) => {
-                if names.is_empty() {
-                    return err(
-                        ResultCode::ParameterError,
-                        "explicit bin list is empty (RP-08)",
-                    );
-                }
-                validate_read_op_count(names.len())?;
-                let mut out = BinList::new();
-                for n in names {
-                    validate_bin_name(n)?;
-                    if let Some(v) = img.bins.get(n) {
-                        out.push(n, v.clone());
-                    }
-                }
-                out
-            }
+            ReadKind::Bins(Bins::Some(names)) => named_bins(img, names)?,
             ReadKind::Ops(ops, respond_all) => {
                 validate_read_op_count(ops.len())?;
                 if ops.iter().all(|o| matches!(o, Operation::ReadHeader)) {
                     BinList::new()
                 } else {
                     // Read ops leave the working copy equal to the stored bins.
-                    let meta = self.exp_meta(ops, &digest, &img.meta.set_name, Some(&img));
+                    let meta = self.exp_meta(ops, &key.digest, &img.meta.set_name, Some(img));
                     let mut working = std::mem::take(&mut img.bins);
                     let out = apply_ops_with(
                         &mut working,
@@ -220,16 +223,7 @@ impl Namespace {
                     out
                 }
             }
-        };
-        // RP-09
-        let result = Record {
-            bins,
-            ..Namespace::view_meta(&img)
-        };
-        if let Some(new_void) = touch_void {
-            self.apply_read_touch(&e, &img, new_void, now_ms);
-        }
-        Ok(result)
+        })
     }
 
     /// RP-06 … RP-09 of a get without a filter or read-touch: the image is verified (CRC, and
@@ -361,4 +355,36 @@ impl Namespace {
             let _ = self.storage.wait_durable(ticket);
         }
     }
+}
+
+/// RP-05A: a read-touch percent outside −1 and 0 … 100 fails a record that can expire.
+fn check_touch_setting(policy: &ReadPolicy, e: &IndexEntry) -> Result<()> {
+    let p = policy.read_touch_ttl_percent;
+    if e.void_time != 0 && !(p == -1 || (0..=100).contains(&p)) {
+        return err(
+            ResultCode::ParameterError,
+            format!("read_touch_ttl_percent {p} (RP-05A, RTT-SETTING)"),
+        );
+    }
+    Ok(())
+}
+
+/// RP-08 for a named-bin read: the list is not empty, within the op limit, and each name valid;
+/// the named bins the image has, in request order.
+fn named_bins(img: &Image, names: &[String]) -> Result<BinList> {
+    if names.is_empty() {
+        return err(
+            ResultCode::ParameterError,
+            "explicit bin list is empty (RP-08)",
+        );
+    }
+    validate_read_op_count(names.len())?;
+    let mut out = BinList::new();
+    for n in names {
+        validate_bin_name(n)?;
+        if let Some(v) = img.bins.get(n) {
+            out.push(n, v.clone());
+        }
+    }
+    Ok(out)
 }

@@ -163,27 +163,51 @@ fn total_blocks(ns: &Namespace) -> u64 {
     }
 }
 
+/// A cold start: scan every image into the index (the one appended last wins,
+/// CH-APPEND-ORDER), then drop what the scan's resolution left expired or reclaimable and count
+/// the records a resurrection reference marks as come back.
 fn cold_start(
     ns: &Namespace,
     reference: Option<ScanReference>,
     progress: Option<&ProgressFn>,
     stats: &mut RecoveryStats,
 ) -> Result<()> {
+    let scanned = scan_into_index(ns, progress, stats)?;
+    stats.resurrection_reference = reference.is_some();
+    drop_after_scan(ns, reference.as_ref(), &scanned, stats);
+    Ok(())
+}
+
+/// What the scan learned beyond the index.
+struct Scanned {
+    /// Digests with an image of an older version on the device (a tombstone of theirs is kept).
+    has_older: HashSet<Digest>,
+    /// Append sequence of every block the scan has offered images from, by block number
+    /// (0 = none offered yet: written blocks have sequences from 1).
+    block_seq: Vec<u64>,
+}
+
+/// Offer every image on the devices to the index, reporting progress as blocks are reached.
+fn scan_into_index(
+    ns: &Namespace,
+    progress: Option<&ProgressFn>,
+    stats: &mut RecoveryStats,
+) -> Result<Scanned> {
     let mut problem = None;
-    let mut has_older: HashSet<Digest> = HashSet::new();
-    // Append sequence of every block the scan has offered images from, by block number
-    // (0 = none offered yet: written blocks have sequences from 1).
-    let mut block_seq: Vec<u64> = Vec::new();
+    let mut scanned = Scanned {
+        has_older: HashSet::new(),
+        block_seq: Vec::new(),
+    };
     let started_us = ns.clock.monotonic_us();
     let mut last_report_us = started_us;
     let blocks_total = total_blocks(ns);
     ns.storage.scan(&mut |loc, seq, bytes| {
         stats.images += 1;
         let b = loc.block as usize;
-        if block_seq.len() <= b {
-            block_seq.resize(b + 1, 0);
+        if scanned.block_seq.len() <= b {
+            scanned.block_seq.resize(b + 1, 0);
         }
-        if block_seq[b] == 0 {
+        if scanned.block_seq[b] == 0 {
             stats.blocks_with_images += 1;
             if let Some(report) = progress {
                 if since(ns, last_report_us) >= REPORT_EVERY {
@@ -200,61 +224,83 @@ fn cold_start(
                 }
             }
         }
-        block_seq[b] = seq;
-        // The backend verified the CRC; a failure here is counted as superseded-by-nothing.
-        let Ok(meta) = record_image::decode_meta(bytes) else {
-            return;
-        };
-        let set_id = match ns.sets.intern(&meta.set_name) {
-            Ok(id) => id,
-            Err(e) => {
-                problem.get_or_insert(e);
-                return;
+        scanned.block_seq[b] = seq;
+        if let Err(e) = offer_image(ns, loc, seq, bytes, &mut scanned, stats) {
+            problem.get_or_insert(e);
+        }
+    })?;
+    match problem {
+        Some(e) => Err(e),
+        None => Ok(scanned),
+    }
+}
+
+/// Offer one image at `loc` (block sequence `seq`) to the index: it replaces the entry of its
+/// digest when it lies later in append order; a differing older version marks the digest.
+fn offer_image(
+    ns: &Namespace,
+    loc: Location,
+    seq: u64,
+    bytes: &[u8],
+    scanned: &mut Scanned,
+    stats: &mut RecoveryStats,
+) -> Result<()> {
+    // The backend verified the CRC; a failure here is counted as superseded-by-nothing.
+    let Ok(meta) = record_image::decode_meta(bytes) else {
+        return Ok(());
+    };
+    let set_id = ns.sets.intern(&meta.set_name)?;
+    let flags = (if meta.tombstone { FLAG_TOMBSTONE } else { 0 })
+        | (if meta.key.is_some() {
+            FLAG_KEY_STORED
+        } else {
+            0
+        });
+    let entry = IndexEntry::new(
+        loc,
+        bytes.len() as u32,
+        meta.generation,
+        meta.void_time,
+        meta.lut,
+        set_id,
+        flags,
+    );
+    match ns.index.get(&meta.digest) {
+        Some(old) => {
+            let copy = old.generation == entry.generation
+                && old.lut() == entry.lut()
+                && old.flags == entry.flags;
+            if !copy {
+                scanned.has_older.insert(meta.digest);
             }
-        };
-        let flags = (if meta.tombstone { FLAG_TOMBSTONE } else { 0 })
-            | (if meta.key.is_some() {
-                FLAG_KEY_STORED
-            } else {
-                0
-            });
-        let entry = IndexEntry::new(
-            loc,
-            bytes.len() as u32,
-            meta.generation,
-            meta.void_time,
-            meta.lut,
-            set_id,
-            flags,
-        );
-        match ns.index.get(&meta.digest) {
-            Some(old) => {
-                let copy = old.generation == entry.generation
-                    && old.lut() == entry.lut()
-                    && old.flags == entry.flags;
-                if !copy {
-                    has_older.insert(meta.digest);
-                }
-                stats.superseded += 1;
-                let old_pos = (block_seq[old.location.block as usize], old.location.offset);
-                if (seq, loc.offset) > old_pos {
-                    ns.index.put(meta.digest, entry);
-                }
-            }
-            None => {
+            stats.superseded += 1;
+            let old_pos = (
+                scanned.block_seq[old.location.block as usize],
+                old.location.offset,
+            );
+            if (seq, loc.offset) > old_pos {
                 ns.index.put(meta.digest, entry);
             }
         }
-    })?;
-    if let Some(e) = problem {
-        return Err(e);
+        None => {
+            ns.index.put(meta.digest, entry);
+        }
     }
-    // RS-UNCLEAN-EXPIRED / CH-RESTART-EXPIRED: expiry only after resolution. RS-TOMB-RECLAIM:
-    // an eligible tombstone with no other image of its record on the device is dropped.
+    Ok(())
+}
+
+/// RS-UNCLEAN-EXPIRED / CH-RESTART-EXPIRED: expiry only after resolution. RS-TOMB-RECLAIM: an
+/// eligible tombstone with no other image of its record on the device is dropped. With a
+/// resurrection reference, count the live records it did not know.
+fn drop_after_scan(
+    ns: &Namespace,
+    reference: Option<&ScanReference>,
+    scanned: &Scanned,
+    stats: &mut RecoveryStats,
+) {
     let now_s = ns.clock.now_s();
     let now_ms = ns.clock.now_ms();
     let age_ms = u64::from(ns.config.tombstone_eligible_age_s) * 1000;
-    stats.resurrection_reference = reference.is_some();
     for p in 0..PARTITIONS {
         let mut part = ns.index.partition(p);
         let before = part.len();
@@ -264,21 +310,20 @@ fn cold_start(
         part.retain(|d, e| {
             !(e.is_tombstone()
                 && now_ms.saturating_sub(e.lut()) >= age_ms
-                && !has_older.contains(d))
+                && !scanned.has_older.contains(d))
         });
         stats.tombstones_dropped += (before - part.len()) as u64;
-        if let Some(r) = &reference {
+        if let Some(r) = reference {
             stats.resurrected += part
                 .iter()
                 .filter(|(d, e)| {
                     !e.is_tombstone()
-                        && block_seq[e.location.block as usize] <= r.seq_high
+                        && scanned.block_seq[e.location.block as usize] <= r.seq_high
                         && r.digests.binary_search(d).is_err()
                 })
                 .count() as u64;
         }
     }
-    Ok(())
 }
 
 /// The index as a snapshot image (set names by id, every entry).

@@ -44,14 +44,7 @@ pub fn validate_write_ops(
                 crate::error::Error::new(e.code(), format!("op {i}: {} (WP-06b)", e.detail()))
             })?;
         }
-        let forbidden_with_replace = match op {
-            Operation::Write(b) => b.value.is_nil(),
-            Operation::Add(_) | Operation::Append(_) | Operation::Prepend(_) => true,
-            Operation::DeleteAll => true,
-            Operation::Cdt(c) => c.is_modify(),
-            _ => false,
-        };
-        if replace && forbidden_with_replace {
+        if replace && forbidden_with_replace(op) {
             return err(
                 ResultCode::ParameterError,
                 format!("op {i}: bin delete/add/append/prepend/CDT modify/delete-all with {action:?} (WP-06c, W-REP-FORBIDDEN)"),
@@ -74,21 +67,40 @@ pub fn validate_write_ops(
         }
     }
     if read_alls > 0 {
-        let entry_op = ops
-            .iter()
-            .any(|op| matches!(op, Operation::Read(_) | Operation::Cdt(_)));
-        if entry_op {
-            return err(
-                ResultCode::ParameterError,
-                "read-all together with a bin read or CDT op (WP-07)",
-            );
-        }
-        if ops.iter().any(|op| matches!(op, Operation::ReadHeader)) {
-            return err(
-                ResultCode::ParameterError,
-                "read-header together with read-all (WP-07A)",
-            );
-        }
+        check_read_all_company(ops)?;
+    }
+    Ok(())
+}
+
+/// WP-06c: a bin delete (Nil write), add, append, prepend, CDT modify or delete-all, which
+/// `Replace` / `ReplaceOnly` refuse.
+fn forbidden_with_replace(op: &Operation) -> bool {
+    match op {
+        Operation::Write(b) => b.value.is_nil(),
+        Operation::Add(_) | Operation::Append(_) | Operation::Prepend(_) => true,
+        Operation::DeleteAll => true,
+        Operation::Cdt(c) => c.is_modify(),
+        _ => false,
+    }
+}
+
+/// WP-07 / WP-07A for a request with a read-all: no op beside it yields a result entry or
+/// reads the header.
+fn check_read_all_company(ops: &[Operation]) -> Result<()> {
+    let entry_op = ops
+        .iter()
+        .any(|op| matches!(op, Operation::Read(_) | Operation::Cdt(_)));
+    if entry_op {
+        return err(
+            ResultCode::ParameterError,
+            "read-all together with a bin read or CDT op (WP-07)",
+        );
+    }
+    if ops.iter().any(|op| matches!(op, Operation::ReadHeader)) {
+        return err(
+            ResultCode::ParameterError,
+            "read-header together with read-all (WP-07A)",
+        );
     }
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! - reads never read-touch (RTT-APPLY's write would bypass replication in this stub).
 
 use crate::engine::read::Bins;
+use crate::engine::replica_apply::RecordVersion;
 use crate::error::{Error, Result, ResultCode};
 use crate::policy::write::{CommitLevel, WritePolicy};
 use crate::record::key::Key;
@@ -139,26 +140,7 @@ impl Cluster {
                 return;
             }
         };
-        let node = &mut self.nodes[n];
-        node.seq += 1;
-        let tag = VersionTag {
-            regime: node.regime,
-            seq: node.seq,
-        };
-        let version = node.version(&rec);
-        let parent = node.held.insert(rec.clone(), tag);
-        assert!(
-            parent.is_none_or(|p| p < tag),
-            "installed versions only move forward in tag order"
-        );
-        let app = Application {
-            attempt,
-            node: n,
-            rec: rec.clone(),
-            tag,
-            at_ms: self.now_ms(),
-        };
-        self.truth.applied(app, parent);
+        let (tag, version) = self.install_version(n, attempt, &rec);
         let Ok(version) = version else {
             // Applied but unreadable (device failure): the sequence cannot complete; the client
             // gets no reply and times out in doubt, which is the truth.
@@ -185,15 +167,64 @@ impl Cluster {
             self.next_waiting(n, &rec);
             return;
         }
-        for &r in &replicas {
+        let flight = InFlight {
+            attempt,
+            reply_to,
+            tag,
+            version,
+            prior,
+            pending: replicas,
+            acked: BTreeSet::new(),
+            replied: commit_master,
+            crash_at,
+            result: record,
+        };
+        self.replicate(n, rec, flight);
+    }
+
+    /// Install the applied write as the node's newest version of `rec` (a new tag in the node's
+    /// regime) and record it in the truth. Returns the tag and the version to replicate.
+    fn install_version(
+        &mut self,
+        n: NodeId,
+        attempt: AttemptId,
+        rec: &RecKey,
+    ) -> (VersionTag, Result<Option<RecordVersion>>) {
+        let node = &mut self.nodes[n];
+        node.seq += 1;
+        let tag = VersionTag {
+            regime: node.regime,
+            seq: node.seq,
+        };
+        let version = node.version(rec);
+        let parent = node.held.insert(rec.clone(), tag);
+        assert!(
+            parent.is_none_or(|p| p < tag),
+            "installed versions only move forward in tag order"
+        );
+        let app = Application {
+            attempt,
+            node: n,
+            rec: rec.clone(),
+            tag,
+            at_ms: self.now_ms(),
+        };
+        self.truth.applied(app, parent);
+        (tag, version)
+    }
+
+    /// Step 3: send the version to every pending replica, keep the write in flight, and arm its
+    /// retransmit timer (unless the master crashes after sending).
+    fn replicate(&mut self, n: NodeId, rec: RecKey, flight: InFlight) {
+        for &r in &flight.pending {
             self.send(
                 Endpoint::Node(n),
                 Endpoint::Node(r),
                 Payload::Replicate {
-                    attempt,
+                    attempt: flight.attempt,
                     rec: rec.clone(),
-                    tag,
-                    version: version.clone(),
+                    tag: flight.tag,
+                    version: flight.version.clone(),
                 },
             );
         }
@@ -201,21 +232,8 @@ impl Cluster {
             !self.nodes[n].in_flight.contains_key(&rec),
             "at most one write per record in flight"
         );
-        self.nodes[n].in_flight.insert(
-            rec.clone(),
-            InFlight {
-                attempt,
-                reply_to,
-                tag,
-                version,
-                prior,
-                pending: replicas,
-                acked: BTreeSet::new(),
-                replied: commit_master,
-                crash_at,
-                result: record.clone(),
-            },
-        );
+        let (tag, mut crash_at) = (flight.tag, flight.crash_at);
+        self.nodes[n].in_flight.insert(rec.clone(), flight);
         if self.faults.take_crash(Step::Replicate, &mut crash_at) {
             self.crash(n);
             return;

@@ -17,6 +17,7 @@ use crate::policy::write::{CommitLevel, WritePolicy};
 use crate::record::bin::Bin;
 use crate::record::key::Key;
 use crate::record::value::Value;
+use crate::replication::client::Client;
 use crate::replication::cluster::{Cluster, ClusterConfig};
 use crate::replication::exactly_once::{self, OnCluster, OnceOutcome, OncePolicy};
 use crate::replication::faults::FaultMix;
@@ -140,37 +141,16 @@ pub struct Outcome {
     pub diverged: u64,
 }
 
-/// Run one strategy.
+/// Run one strategy: `opts.writes` logical increments on random keys under the fault mix, then
+/// heal the cluster and count what each write did.
 pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
-    let mut cluster = Cluster::new(ClusterConfig::new(opts.replicas).seed(opts.seed))?;
-    cluster.faults().mix = FaultMix {
-        drop_per_mille: opts.drop_per_mille,
-        delay_per_mille: opts.delay_per_mille,
-        delay_ms_max: opts.delay_ms_max,
-        duplicate_per_mille: opts.duplicate_per_mille,
-        crash_master_per_mille: opts.crash_per_mille,
-        restart_after_ms: opts.restart_after_ms,
-    };
+    let mut cluster = faulty_cluster(opts)?;
     let mut client = cluster.new_client();
     let mut pick = Rng::new(opts.seed ^ 0x5eed_0003);
     let keys: Vec<Key> = (0..opts.keys.max(1))
         .map(|i| Key::new("test", "counters", i as i64))
         .collect::<Result<_>>()?;
-    let policy = WritePolicy {
-        total_timeout: Some(Duration::from_millis(opts.timeout_ms.max(1))),
-        commit_level: if opts.commit_master {
-            CommitLevel::CommitMaster
-        } else {
-            CommitLevel::CommitAll
-        },
-        ..WritePolicy::default()
-    };
-    let once = OncePolicy {
-        write: policy.clone(),
-        max_submissions: opts.max_submissions,
-        ..OncePolicy::default()
-    };
-    let ops: Vec<Operation> = vec![crate::operations::add(&Bin::new("n", 1))];
+    let run = Submitter::new(opts);
     let mut out = Outcome {
         writes: opts.writes,
         ..Outcome::default()
@@ -180,49 +160,8 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
         let key = &keys[pick.below(keys.len() as u64) as usize];
         cluster.run_for(opts.gap_ms);
         client.label_calls(Some(w));
-        let (ok, doubt, resolved, attempts) = match strategy {
-            Strategy::NoRetry => {
-                let r = client.operate(&mut cluster, &policy, key, &ops);
-                let sent = u64::from(client.last_call().sent);
-                let doubt = r.as_ref().err().is_some_and(|e| e.in_doubt());
-                (r.is_ok(), u64::from(doubt), false, sent)
-            }
-            Strategy::NaiveRetry => {
-                let (mut ok, mut doubt, mut sent) = (false, 0u64, 0u64);
-                for _ in 0..opts.max_submissions.max(1) {
-                    let r = client.operate(&mut cluster, &policy, key, &ops);
-                    sent += u64::from(client.last_call().sent);
-                    match r {
-                        Ok(_) => {
-                            ok = true;
-                            break;
-                        }
-                        Err(e) if e.in_doubt() || e.code().code() <= 0 => {
-                            doubt += u64::from(e.in_doubt());
-                            cluster.run_for(50);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                (ok, doubt, false, sent)
-            }
-            Strategy::ExactlyOnce => {
-                let txn = format!("w{w:08}");
-                let sent_before = client.sent_total();
-                let mut target = OnCluster {
-                    client: &mut client,
-                    cluster: &mut cluster,
-                };
-                let (r, st) =
-                    exactly_once::operate_once_with_stats(&mut target, &once, key, &txn, &ops);
-                let sent = client.sent_total() - sent_before;
-                let resolved = match &r {
-                    Ok(OnceOutcome::Applied(_) | OnceOutcome::AlreadyApplied) => true,
-                    Err(e) => !e.in_doubt(),
-                };
-                (r.is_ok(), u64::from(st.in_doubt), resolved, sent)
-            }
-        };
+        let (ok, doubt, resolved, attempts) =
+            run.submit(strategy, &mut client, &mut cluster, key, w);
         out.attempts += attempts;
         out.in_doubt += doubt;
         // Blind retry never resolves a doubt: a later success says nothing about the earlier
@@ -235,8 +174,128 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
     }
     client.label_calls(None);
     heal_everything(&mut cluster);
-    let counts = final_counts(&cluster, &keys);
-    for w in 0..opts.writes {
+    tally(&cluster, &keys, &believed, &mut out)?;
+    Ok(out)
+}
+
+/// A cluster of `opts.replicas` seeded with `opts.seed`, under the options' fault mix.
+fn faulty_cluster(opts: &Options) -> Result<Cluster> {
+    let mut cluster = Cluster::new(ClusterConfig::new(opts.replicas).seed(opts.seed))?;
+    cluster.faults().mix = FaultMix {
+        drop_per_mille: opts.drop_per_mille,
+        delay_per_mille: opts.delay_per_mille,
+        delay_ms_max: opts.delay_ms_max,
+        duplicate_per_mille: opts.duplicate_per_mille,
+        crash_master_per_mille: opts.crash_per_mille,
+        restart_after_ms: opts.restart_after_ms,
+    };
+    Ok(cluster)
+}
+
+/// How one logical write went: succeeded, in-doubt answers seen, doubt resolved, messages sent.
+type Submitted = (bool, u64, bool, u64);
+
+/// One logical write (an increment of bin `n`) as each strategy submits it.
+struct Submitter<'a> {
+    opts: &'a Options,
+    policy: WritePolicy,
+    once: OncePolicy,
+    ops: Vec<Operation>,
+}
+
+impl<'a> Submitter<'a> {
+    fn new(opts: &'a Options) -> Submitter<'a> {
+        let policy = WritePolicy {
+            total_timeout: Some(Duration::from_millis(opts.timeout_ms.max(1))),
+            commit_level: if opts.commit_master {
+                CommitLevel::CommitMaster
+            } else {
+                CommitLevel::CommitAll
+            },
+            ..WritePolicy::default()
+        };
+        let once = OncePolicy {
+            write: policy.clone(),
+            max_submissions: opts.max_submissions,
+            ..OncePolicy::default()
+        };
+        Submitter {
+            opts,
+            policy,
+            once,
+            ops: vec![crate::operations::add(&Bin::new("n", 1))],
+        }
+    }
+
+    /// Submit logical write `w` on `key` with `strategy`.
+    fn submit(
+        &self,
+        strategy: Strategy,
+        client: &mut Client,
+        cluster: &mut Cluster,
+        key: &Key,
+        w: u64,
+    ) -> Submitted {
+        let (policy, ops) = (&self.policy, &self.ops);
+        match strategy {
+            Strategy::NoRetry => {
+                let r = client.operate(cluster, policy, key, ops);
+                let sent = u64::from(client.last_call().sent);
+                let doubt = r.as_ref().err().is_some_and(|e| e.in_doubt());
+                (r.is_ok(), u64::from(doubt), false, sent)
+            }
+            Strategy::NaiveRetry => self.naive_retry(client, cluster, key),
+            Strategy::ExactlyOnce => {
+                let txn = format!("w{w:08}");
+                let sent_before = client.sent_total();
+                let mut target = OnCluster {
+                    client: &mut *client,
+                    cluster,
+                };
+                let (r, st) =
+                    exactly_once::operate_once_with_stats(&mut target, &self.once, key, &txn, ops);
+                let sent = client.sent_total() - sent_before;
+                let resolved = match &r {
+                    Ok(OnceOutcome::Applied(_) | OnceOutcome::AlreadyApplied) => true,
+                    Err(e) => !e.in_doubt(),
+                };
+                (r.is_ok(), u64::from(st.in_doubt), resolved, sent)
+            }
+        }
+    }
+
+    /// Resubmit the same operate until it succeeds, fails for sure, or the submissions run out.
+    fn naive_retry(&self, client: &mut Client, cluster: &mut Cluster, key: &Key) -> Submitted {
+        let (mut ok, mut doubt, mut sent) = (false, 0u64, 0u64);
+        for _ in 0..self.opts.max_submissions.max(1) {
+            let r = client.operate(cluster, &self.policy, key, &self.ops);
+            sent += u64::from(client.last_call().sent);
+            match r {
+                Ok(_) => {
+                    ok = true;
+                    break;
+                }
+                Err(e) if e.in_doubt() || e.code().code() <= 0 => {
+                    doubt += u64::from(e.in_doubt());
+                    cluster.run_for(50);
+                }
+                Err(_) => break,
+            }
+        }
+        (ok, doubt, false, sent)
+    }
+}
+
+/// Count, after healing, how often each write applied against what the application believed,
+/// the counters' sum, divergence from the master, failovers and writes lost at rejoin.
+fn tally(
+    cluster: &Cluster,
+    keys: &[Key],
+    believed: &HashMap<u64, bool>,
+    out: &mut Outcome,
+) -> Result<()> {
+    let counts = final_counts(cluster, keys);
+    for w in 0..out.writes {
         let n = counts.get(&w).copied().unwrap_or(0);
         let b = believed.get(&w).copied().unwrap_or(false);
         out.applied += u64::from(n > 0);
@@ -245,7 +304,7 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
         out.applied_unknowingly += u64::from(!b && n > 0);
     }
     let m = cluster.route();
-    for k in &keys {
+    for k in keys {
         let v = cluster.version_on(m, k)?;
         if let Some(Value::Int(n)) = v.as_ref().and_then(|v| v.bins.get("n")) {
             out.counter_sum += n;
@@ -256,7 +315,7 @@ pub fn run_one(opts: &Options, strategy: Strategy) -> Result<Outcome> {
     }
     out.failovers = u64::from(cluster.regime() - 1);
     out.rejoin_lost = cluster.lost_writes().len() as u64;
-    Ok(out)
+    Ok(())
 }
 
 /// Restart every node, reconnect it, and let the cluster settle.

@@ -203,28 +203,9 @@ pub fn parse(b: &[u8]) -> Result<(SnapshotMeta, IndexImage)> {
     }
     let mut out = Vec::with_capacity(entries);
     for i in 0..entries {
-        let e = &body[pos + i * ENTRY_LEN..pos + (i + 1) * ENTRY_LEN];
-        let mut d = [0u8; 20];
-        d.copy_from_slice(&e[..20]);
-        let generation =
-            u16::from_le_bytes([e[entry_off::GENERATION], e[entry_off::GENERATION + 1]]);
-        let lut = le64(e, entry_off::LUT);
-        if generation == 0 || lut >> 40 != 0 {
-            return Err(bad("entry with generation 0 or LUT beyond 40 bits"));
-        }
-        let entry = IndexEntry::new(
-            Location {
-                block: le32(e, entry_off::BLOCK),
-                offset: le32(e, entry_off::OFFSET),
-            },
-            le32(e, entry_off::SIZE),
-            generation,
-            le32(e, entry_off::VOID_TIME),
-            lut,
-            u16::from_le_bytes([e[entry_off::SET_ID], e[entry_off::SET_ID + 1]]),
-            e[entry_off::FLAGS],
-        );
-        out.push((Digest(d), entry));
+        out.push(parse_entry(
+            &body[pos + i * ENTRY_LEN..pos + (i + 1) * ENTRY_LEN],
+        )?);
     }
     let meta = SnapshotMeta {
         device_set_id: le64(body, off::DEVICE_SET_ID),
@@ -240,6 +221,30 @@ pub fn parse(b: &[u8]) -> Result<(SnapshotMeta, IndexImage)> {
             entries: out,
         },
     ))
+}
+
+/// One index entry of `ENTRY_LEN` bytes (a generation of 0 or a LUT beyond 40 bits fails).
+fn parse_entry(e: &[u8]) -> Result<(Digest, IndexEntry)> {
+    let mut d = [0u8; 20];
+    d.copy_from_slice(&e[..20]);
+    let generation = u16::from_le_bytes([e[entry_off::GENERATION], e[entry_off::GENERATION + 1]]);
+    let lut = le64(e, entry_off::LUT);
+    if generation == 0 || lut >> 40 != 0 {
+        return Err(bad("entry with generation 0 or LUT beyond 40 bits"));
+    }
+    let entry = IndexEntry::new(
+        Location {
+            block: le32(e, entry_off::BLOCK),
+            offset: le32(e, entry_off::OFFSET),
+        },
+        le32(e, entry_off::SIZE),
+        generation,
+        le32(e, entry_off::VOID_TIME),
+        lut,
+        u16::from_le_bytes([e[entry_off::SET_ID], e[entry_off::SET_ID + 1]]),
+        e[entry_off::FLAGS],
+    );
+    Ok((Digest(d), entry))
 }
 
 /// Write `bytes` to `path` atomically: temporary file, sync, rename, directory sync.

@@ -5,9 +5,12 @@
 //! Global block `g` lives on device `g % n` at byte offset `block_size × (1 + g / n)`; the first
 //! `block_size` bytes of each device hold the two header slots.
 //!
-//! Submodules: `flush` (flush batches, pipelined group commit: the commit-to-device design and
+//! Submodules: `open` (the open steps: lock, size, read and check headers, choose the restore),
+//! `append` (placing images in the open block), `read` (memory and device reads, batched
+//! reads), `flush` (flush batches, pipelined group commit: the commit-to-device design and
 //! why it overlaps `fdatasync` calls rather than issuing `RWF_DSYNC` writes), `scan` (cold-start
-//! scan with one reader thread per device and 8 MiB read-ahead, batched block reads for defrag).
+//! scan with one reader thread per device and 8 MiB read-ahead, batched block reads for defrag),
+//! `moves` (defrag copies not yet durable), `audit`, `group_commit`.
 //!
 //! Invariants:
 //! - images are placed only in the open block; a block's bytes below its durable frontier are
@@ -34,17 +37,15 @@
 //!   be loaded again; a cold start deletes it) before the first request after open (SN-REQ-SNAPSHOT-LOAD).
 
 use crate::clock::Clock;
-use crate::config::DeviceConfig;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::{scan_block, ScanCounts};
 use crate::storage::device::lock::PathLock;
-use crate::storage::device::{self, align_down, align_up, AlignedBuf, Device, ALIGN};
-use crate::storage::header::{self, DeviceHeader, SlotError};
+use crate::storage::device::{AlignedBuf, Device};
+use crate::storage::header::{self, DeviceHeader};
 use crate::storage::read_cache::PostWriteCache;
 use crate::storage::record_image;
 use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
-use crate::storage::snapshot_check;
 use crate::storage::write_block;
 use crate::storage::write_buffer::WriteBuffer;
 use crate::storage::Location;
@@ -60,10 +61,13 @@ use std::time::Duration;
 /// lowest first, so written blocks form a prefix).
 const PRISTINE_RUN: u32 = 8;
 
+mod append;
 mod audit;
 mod flush;
 pub mod group_commit;
 mod moves;
+mod open;
+mod read;
 mod scan;
 
 struct Sealed {
@@ -136,223 +140,7 @@ pub struct DeviceStorage {
     clock: Arc<dyn Clock>,
 }
 
-/// Opened devices and the locks held on their paths and the snapshot.
-type OpenedDevices = (Vec<Arc<dyn Device>>, Vec<PathLock>);
-
-/// The configured devices, or the paths opened and locked (devices first, then the snapshot):
-/// a path another open store holds is refused before anything is read or written.
-fn open_devices(cfg: &DeviceConfig) -> Result<OpenedDevices> {
-    let mut locks = Vec::with_capacity(cfg.paths.len() + 1);
-    let devices = match &cfg.devices {
-        Some(d) => d.0.clone(),
-        None => {
-            let mut devices = Vec::with_capacity(cfg.paths.len());
-            for p in &cfg.paths {
-                let (d, held) =
-                    device::open_locked(p, cfg.file_size_bytes, cfg.direct_io, cfg.io_backend)?;
-                devices.push(d);
-                locks.push(held);
-            }
-            devices
-        }
-    };
-    if let Some(p) = &cfg.snapshot_path {
-        locks.push(device::lock::lock_snapshot(p)?);
-    }
-    Ok((devices, locks))
-}
-
-fn slot_error(i: usize, e: SlotError) -> Error {
-    let why = match e {
-        SlotError::Blank => "is blank while other devices are formatted".to_string(),
-        SlotError::Foreign => {
-            "holds data that is not an aerolite device (refusing to overwrite)".to_string()
-        }
-        SlotError::UnknownVersion(v) => format!(
-            "has format version {v}, this build reads {}",
-            header::FORMAT_VERSION
-        ),
-        SlotError::Corrupt => "has no valid header slot".to_string(),
-    };
-    Error::new(ResultCode::ParameterError, format!("device {i} {why}"))
-}
-
 impl DeviceStorage {
-    /// Open (formatting blank devices) and decide how the index will be restored.
-    pub fn open(
-        cfg: &DeviceConfig,
-        namespace: &str,
-        stop_used_pct: u8,
-        stop_avail_pct: u8,
-        background: bool,
-        clock: Arc<dyn Clock>,
-    ) -> Result<DeviceStorage> {
-        cfg.validate()?;
-        let (devices, locks) = open_devices(cfg)?;
-        let n = devices.len();
-        let bs = cfg.block_size as u64;
-        let per_device = devices
-            .iter()
-            .map(|d| (d.capacity() / bs).saturating_sub(1))
-            .min()
-            .unwrap_or(0);
-        let per_device = u32::try_from(per_device).unwrap_or(u32::MAX);
-        if per_device < 2 {
-            return err(
-                ResultCode::ParameterError,
-                "device too small: it must hold the header and at least two write blocks",
-            );
-        }
-        let mut found = Vec::with_capacity(n);
-        for d in &devices {
-            let mut slots = AlignedBuf::zeroed(header::SLOT_SIZE * header::SLOTS);
-            d.read_at(0, slots.as_mut_slice())?;
-            let s = slots.as_slice();
-            found.push(DeviceHeader::pick([
-                &s[..header::SLOT_SIZE],
-                &s[header::SLOT_SIZE..],
-            ]));
-        }
-        let blank = found.iter().all(|h| *h == Err(SlotError::Blank));
-        let headers: Vec<DeviceHeader> = if blank {
-            let set_id = crate::rng::random_id();
-            (0..n)
-                .map(|i| DeviceHeader {
-                    header_seq: 0,
-                    flags: 0,
-                    block_size: cfg.block_size,
-                    device_set_id: set_id,
-                    instance_id: 0,
-                    device_index: i as u16,
-                    device_count: n as u16,
-                    block_count: per_device,
-                    seq_high: 0,
-                    namespace: namespace.to_string(),
-                    truncations: Vec::new(),
-                })
-                .collect()
-        } else {
-            let mut hs = Vec::with_capacity(n);
-            for (i, h) in found.into_iter().enumerate() {
-                hs.push(h.map_err(|e| slot_error(i, e))?);
-            }
-            hs
-        };
-        let first = headers[0].clone();
-        for (i, h) in headers.iter().enumerate() {
-            let problem = if h.namespace != namespace {
-                Some(format!("belongs to namespace {:?}", h.namespace))
-            } else if h.block_size != cfg.block_size {
-                Some(format!("was formatted with block_size {}", h.block_size))
-            } else if usize::from(h.device_count) != n || usize::from(h.device_index) != i {
-                Some(format!(
-                    "is device {} of {}, configured as {i} of {n}",
-                    h.device_index, h.device_count
-                ))
-            } else if h.device_set_id != first.device_set_id {
-                Some("belongs to another device set".to_string())
-            } else if h.block_count > per_device {
-                Some("is smaller than when it was formatted".to_string())
-            } else {
-                None
-            };
-            if let Some(p) = problem {
-                return err(ResultCode::ParameterError, format!("device {i} {p}"));
-            }
-        }
-        let per_device = if blank { per_device } else { first.block_count };
-        let total_blocks = per_device
-            .checked_mul(n as u32)
-            .ok_or_else(|| Error::new(ResultCode::ParameterError, "too many blocks"))?;
-        let mut blocks = BlockTable::new(
-            total_blocks,
-            cfg.block_size,
-            cfg.defrag_lwm_pct,
-            cfg.defrag_reserve_blocks as usize,
-        );
-        let mut next_seq = headers.iter().map(|h| h.seq_high).max().unwrap_or(0) + 1;
-        let clean = !blank
-            && headers.iter().all(|h| {
-                h.is_clean() && h.instance_id == first.instance_id && h.seq_high == first.seq_high
-            });
-        let mut fast_restart = false;
-        let restore = if blank {
-            Restore::Fresh
-        } else {
-            let snap = match &cfg.snapshot_path {
-                Some(p) => snapshot::read_file(p),
-                None => Ok(None),
-            };
-            let expected = snapshot_check::Expected {
-                clean,
-                device_set_id: first.device_set_id,
-                instance_id: first.instance_id,
-                seq_high: first.seq_high,
-                geometry: snapshot_check::Geometry {
-                    block_size: cfg.block_size,
-                    total_blocks,
-                },
-            };
-            match snapshot_check::decide(snap, &expected) {
-                snapshot_check::Decision::Load(meta, index) => {
-                    for (b, s) in meta.block_seqs.iter().enumerate() {
-                        blocks.restore_seq(b as u32, *s);
-                    }
-                    next_seq = next_seq.max(meta.seq_high + 1);
-                    fast_restart = true;
-                    Restore::Snapshot(index)
-                }
-                snapshot_check::Decision::Scan(reference, snapshot_rejected) => Restore::Scan {
-                    reference,
-                    snapshot_rejected,
-                },
-            }
-        };
-        let cache_blocks = usize::try_from((cfg.post_write_cache / bs).saturating_mul(n as u64))
-            .unwrap_or(usize::MAX);
-        Ok(DeviceStorage {
-            devices,
-            block_size: cfg.block_size as usize,
-            flush_size: cfg.flush_size as usize,
-            total_blocks,
-            device_set_id: first.device_set_id,
-            commit_to_device: cfg.commit_to_device,
-            flush_max: Duration::from_millis(u64::from(cfg.flush_max_ms)),
-            max_write_cache: cfg.max_write_cache,
-            read_page_cache: cfg.read_page_cache,
-            cache: RwLock::new(PostWriteCache::new(cache_blocks)),
-            snapshot_path: cfg.snapshot_path.clone(),
-            tomb_period: (cfg.tomb_reclaim_period_s != 0)
-                .then(|| Duration::from_secs(u64::from(cfg.tomb_reclaim_period_s))),
-            stop_used_pct: u64::from(stop_used_pct),
-            stop_avail_pct: u64::from(stop_avail_pct),
-            background,
-            state: Mutex::new(State {
-                blocks,
-                current: None,
-                sealed: VecDeque::new(),
-                next_seq,
-                durable: 0,
-                failed: None,
-                last_partial: clock.monotonic_us(),
-                live_bytes: 0,
-                restore: Some(restore),
-                headers,
-                scan: ScanCounts::default(),
-                fast_restart,
-                flush: flush::FlushState::default(),
-                moves: moves::PendingMoves::default(),
-            }),
-            durable_cv: Condvar::new(),
-            slot_cv: Condvar::new(),
-            work_cv: Condvar::new(),
-            counters: Counters::default(),
-            abandoned: AtomicBool::new(false),
-            locks: Mutex::new(locks),
-            clock,
-        })
-    }
-
     /// Give up the exclusive locks on the device paths and the snapshot (at close; nothing is
     /// written afterwards).
     fn release_locks(&self) {
@@ -445,259 +233,6 @@ impl DeviceStorage {
         }
         Ok(())
     }
-
-    fn append_inner(&self, mut image: Vec<u8>, from: Option<Location>) -> Result<Placement> {
-        if !self.background && !self.lock().sealed.is_empty() {
-            self.flush_step(false)?;
-        }
-        let size = image.len();
-        if size > self.max_image() {
-            return err(
-                ResultCode::RecordTooBig,
-                format!(
-                    "image of {size} bytes does not fit a {} byte write block (L-RECORD-SIZE)",
-                    self.block_size
-                ),
-            );
-        }
-        let mut st = self.lock();
-        if let Some(f) = &st.failed {
-            return err(ResultCode::ServerError, format!("device store failed: {f}"));
-        }
-        if st.current.as_ref().is_none_or(|c| !c.fits(size)) {
-            let seq = st.next_seq;
-            let Some(b) = st.blocks.open(seq, from.is_some()) else {
-                return err(
-                    ResultCode::ServerMemError,
-                    "no free write block outside the defrag reserve (L-NO-BLOCK)",
-                );
-            };
-            st.next_seq += 1;
-            if let Some(cur) = st.current.take() {
-                st.blocks.seal(cur.block);
-                let (block, seq, flushed) = (cur.block, cur.seq, cur.flushed);
-                st.sealed.push_back(Sealed {
-                    block,
-                    seq,
-                    flushed,
-                    buf: cur.seal(),
-                });
-                self.work_cv.notify_all();
-            }
-            st.current = Some(WriteBuffer::new(
-                b,
-                seq,
-                self.block_size,
-                self.device_set_id,
-            ));
-        }
-        let cur = st.current.as_mut().expect("a block was opened above");
-        record_image::seal(&mut image, cur.seq);
-        let offset = cur.place(&image);
-        let (block, seq, ticket) = (cur.block, cur.seq, cur.seq << 32 | cur.pos() as u64);
-        debug_assert!(
-            ticket > st.durable,
-            "a new image lies above the durable frontier"
-        );
-        st.blocks.add(block, size as u32);
-        st.live_bytes += size as u64;
-        self.note_append(&mut st);
-        match from {
-            Some(f) => {
-                st.blocks.note_copy(f.block, ticket);
-                st.moves.note(seq, Location { block, offset }, ticket, f);
-                self.counters
-                    .defrag_bytes
-                    .fetch_add(size as u64, Ordering::Relaxed);
-            }
-            None => {
-                self.counters
-                    .client_bytes
-                    .fetch_add(size as u64, Ordering::Relaxed);
-            }
-        }
-        Ok(Placement {
-            location: Location { block, offset },
-            size: size as u32,
-            ticket,
-        })
-    }
-}
-
-thread_local! {
-    /// Per-thread buffer for page-cache reads visited by `read_with` (no allocation per read).
-    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Largest buffer a thread keeps between reads.
-const READ_BUF_KEEP: usize = 256 << 10;
-
-/// Run `f` on a zeroed buffer of `len` bytes: the thread's reused one, or a fresh one when it is
-/// in use (a visitor that reads again) or the image is large.
-fn with_read_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
-    READ_BUF.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut v) if len <= READ_BUF_KEEP => {
-            v.clear();
-            v.resize(len, 0);
-            f(&mut v)
-        }
-        _ => f(&mut vec![0u8; len]),
-    })
-}
-
-/// Where a read found its image (decided under the state lock, completed outside it).
-enum MemRead {
-    /// Copied out of the open write buffer (which keeps changing).
-    Copied(Bytes),
-    /// A sealed or post-write-cached block: immutable, shared without a copy.
-    Shared(Arc<AlignedBuf>),
-    /// On the device, in the block's incarnation `seq`.
-    OnDevice(u64),
-    /// A defrag copy not durable on a failed store: read its source at this location.
-    Moved(Location),
-}
-
-/// One device read of a batch: request index, where the image is read (the request's location or
-/// a defrag source, `locate`), block incarnation, aligned device offset, image offset in the
-/// buffer, buffer.
-type BatchRead = (usize, Location, u64, u64, usize, AlignedBuf);
-
-/// `owner`'s bytes `[start, end)` as the owner of a `Bytes` (no copy).
-struct Slice<T> {
-    owner: T,
-    start: usize,
-    end: usize,
-}
-
-impl<T> Slice<T> {
-    fn new(owner: T, start: usize, end: usize) -> Slice<T> {
-        Slice { owner, start, end }
-    }
-}
-
-impl<T: std::borrow::Borrow<AlignedBuf>> AsRef<[u8]> for Slice<T> {
-    fn as_ref(&self) -> &[u8] {
-        &self.owner.borrow().as_slice()[self.start..self.end]
-    }
-}
-
-impl DeviceStorage {
-    fn cache_ref(&self) -> std::sync::RwLockReadGuard<'_, PostWriteCache> {
-        // A panic while holding the cache broke an invariant already.
-        self.cache.read().expect("post-write cache poisoned")
-    }
-
-    fn cache_mut(&self) -> std::sync::RwLockWriteGuard<'_, PostWriteCache> {
-        self.cache.write().expect("post-write cache poisoned")
-    }
-
-    /// The memory part of a read: the post-write cache (one hash probe under its own read lock),
-    /// the open buffer, the flush queue, or the block incarnation to read from the device
-    /// (SN-REQ-READ-BUFFER). No copy under a lock except from the open buffer.
-    fn read_memory(&self, location: Location, start: usize, end: usize) -> Result<MemRead> {
-        // Cached blocks are flushed and durable, and stay the block's incarnation while the
-        // reader's record (whose image is in it) holds it, so a hit needs no state lock. A block
-        // that moves from the flush queue to the cache meanwhile is found on the device.
-        if let Some(buf) = self.cache_ref().get(location.block).map(|(_, b)| b.clone()) {
-            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(MemRead::Shared(buf));
-        }
-        let st = self.lock();
-        let check = |seq: u64| Self::not_durable(&st, location, seq, end);
-        if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
-            if let Some(r) = check(c.seq) {
-                return r;
-            }
-            if end <= c.pos() {
-                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(MemRead::Copied(Bytes::copy_from_slice(
-                    &c.bytes()[start..end],
-                )));
-            }
-            return err(ResultCode::ServerError, "read beyond the write frontier");
-        }
-        if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
-            if let Some(r) = check(s.seq) {
-                return r;
-            }
-            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(MemRead::Shared(s.buf.clone()));
-        }
-        match st.blocks.get(location.block) {
-            Some(b) if b.state != BlockState::Free && b.seq != 0 => {
-                check(b.seq).unwrap_or(Ok(MemRead::OnDevice(b.seq)))
-            }
-            Some(b) => check(b.seq).unwrap_or_else(|| {
-                err(ResultCode::ServerError, format!("no block at {location:?}"))
-            }),
-            None => err(ResultCode::ServerError, format!("no block at {location:?}")),
-        }
-    }
-
-    /// Byte range `[start, end)` of an image in its block (→ 1 when it cannot be one).
-    fn image_range(&self, location: Location, size: u32) -> Result<(usize, usize)> {
-        let (start, end) = (
-            location.offset as usize,
-            location.offset as usize + size as usize,
-        );
-        if end > self.block_size || start < write_block::HEADER_LEN {
-            return err(
-                ResultCode::ServerError,
-                format!("bad location {location:?}"),
-            );
-        }
-        Ok((start, end))
-    }
-
-    /// A page-cache read of the image at `start` of `location`'s block into `buf` (exactly its
-    /// length), refused with 1 unless it carries the block's incarnation `seq`.
-    fn read_cached_into(
-        &self,
-        location: Location,
-        seq: u64,
-        start: usize,
-        buf: &mut [u8],
-    ) -> Result<()> {
-        let (dev, block_off) = self.place_of(location.block);
-        self.devices[dev].read_cached(block_off + start as u64, buf)?;
-        if record_image::block_seq_of(buf) == Some(seq) {
-            return Ok(());
-        }
-        err(
-            ResultCode::ServerError,
-            format!("image at {location:?} is not of the block's incarnation {seq}"),
-        )
-    }
-
-    /// The device part of a read: through the page cache (`read_page_cache`: exactly the image's
-    /// bytes) or one aligned `O_DIRECT` read. The image must carry the block's incarnation `seq`
-    /// (a stale page or a reused block is refused with 1); the engine then verifies CRC, digest,
-    /// generation, LUT and void-time.
-    fn read_device(&self, location: Location, seq: u64, start: usize, end: usize) -> Result<Bytes> {
-        let (dev, block_off) = self.place_of(location.block);
-        let check = |img: &[u8]| {
-            if record_image::block_seq_of(img) == Some(seq) {
-                return Ok(());
-            }
-            err(
-                ResultCode::ServerError,
-                format!("image at {location:?} is not of the block's incarnation {seq}"),
-            )
-        };
-        if self.read_page_cache {
-            let mut v = vec![0u8; end - start];
-            self.read_cached_into(location, seq, start, &mut v)?;
-            return Ok(Bytes::from(v));
-        }
-        let a = ALIGN as u64;
-        let lo = align_down(block_off + start as u64, a);
-        let hi = align_up(block_off + end as u64, a);
-        let mut buf = AlignedBuf::zeroed((hi - lo) as usize);
-        self.devices[dev].read_at(lo, buf.as_mut_slice())?;
-        let at = (block_off + start as u64 - lo) as usize;
-        check(&buf.as_slice()[at..at + (end - start)])?;
-        Ok(Bytes::from_owner(Slice::new(buf, at, at + (end - start))))
-    }
 }
 
 impl Storage for DeviceStorage {
@@ -710,116 +245,17 @@ impl Storage for DeviceStorage {
     }
 
     fn read(&self, location: Location, size: u32) -> Result<Bytes> {
-        let (location, start, end, found) = self.locate(location, size)?;
-        let seq = match found {
-            MemRead::Copied(b) => return Ok(b),
-            MemRead::Shared(buf) => return Ok(Bytes::from_owner(Slice::new(buf, start, end))),
-            MemRead::OnDevice(seq) => seq,
-            MemRead::Moved(_) => unreachable!("locate resolves moves"),
-        };
-        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-        self.read_device(location, seq, start, end)
+        self.read_image(location, size)
     }
 
     fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
-        let (location, start, end, found) = self.locate(location, size)?;
-        let seq = match found {
-            MemRead::Copied(b) => {
-                visit(&b);
-                return Ok(());
-            }
-            MemRead::Shared(buf) => {
-                visit(&buf.as_slice()[start..end]);
-                return Ok(());
-            }
-            MemRead::OnDevice(seq) => seq,
-            MemRead::Moved(_) => unreachable!("locate resolves moves"),
-        };
-        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-        if !self.read_page_cache {
-            let b = self.read_device(location, seq, start, end)?;
-            visit(&b);
-            return Ok(());
-        }
-        with_read_buf(end - start, |buf| {
-            self.read_cached_into(location, seq, start, buf)?;
-            visit(buf);
-            Ok(())
-        })
+        self.read_image_with(location, size, visit)
     }
 
     /// Memory hits are answered at once; device reads of `O_DIRECT` stores go to each device in
-    /// one `read_batch` (one io_uring submission); page-cache reads are positional reads, one
-    /// after another (a hit costs a copy, a miss is punted by the kernel either way). A failed
-    /// batch is retried read by read, so each request gets its own answer.
+    /// one `read_batch` (one io_uring submission); a failed batch is retried read by read (`read`).
     fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
-        let mut out: Vec<Option<Result<Bytes>>> = vec![None; reqs.len()];
-        let mut pending: Vec<Vec<BatchRead>> =
-            (0..self.devices.len()).map(|_| Vec::new()).collect();
-        for (i, (location, size)) in reqs.iter().enumerate() {
-            let (location, start, end, seq) = match self.locate(*location, *size) {
-                Err(e) => {
-                    out[i] = Some(Err(e));
-                    continue;
-                }
-                Ok((_, _, _, MemRead::Copied(b))) => {
-                    out[i] = Some(Ok(b));
-                    continue;
-                }
-                Ok((_, start, end, MemRead::Shared(buf))) => {
-                    out[i] = Some(Ok(Bytes::from_owner(Slice::new(buf, start, end))));
-                    continue;
-                }
-                Ok((location, start, end, MemRead::OnDevice(seq))) => (location, start, end, seq),
-                Ok((_, _, _, MemRead::Moved(_))) => unreachable!("locate resolves moves"),
-            };
-            self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-            if self.read_page_cache {
-                out[i] = Some(self.read_device(location, seq, start, end));
-                continue;
-            }
-            let (dev, block_off) = self.place_of(location.block);
-            let a = ALIGN as u64;
-            let lo = align_down(block_off + start as u64, a);
-            let hi = align_up(block_off + end as u64, a);
-            let at = (block_off + start as u64 - lo) as usize;
-            let buf = AlignedBuf::zeroed((hi - lo) as usize);
-            pending[dev].push((i, location, seq, lo, at, buf));
-        }
-        for (dev, mut reads) in pending.into_iter().enumerate() {
-            if reads.is_empty() {
-                continue;
-            }
-            let batch = {
-                let mut extents: Vec<(u64, &mut [u8])> = reads
-                    .iter_mut()
-                    .map(|(_, _, _, lo, _, buf)| (*lo, buf.as_mut_slice()))
-                    .collect();
-                self.devices[dev].read_batch(&mut extents)
-            };
-            for (i, location, seq, _, at, buf) in reads {
-                let size = reqs[i].1;
-                let len = size as usize;
-                out[i] = Some(match &batch {
-                    Err(_) => self
-                        .image_range(location, size)
-                        .and_then(|(start, end)| self.read_device(location, seq, start, end)),
-                    Ok(())
-                        if record_image::block_seq_of(&buf.as_slice()[at..at + len])
-                            == Some(seq) =>
-                    {
-                        Ok(Bytes::from_owner(Slice::new(buf, at, at + len)))
-                    }
-                    Ok(()) => err(
-                        ResultCode::ServerError,
-                        format!("image at {location:?} is not of the block's incarnation {seq}"),
-                    ),
-                });
-            }
-        }
-        out.into_iter()
-            .map(|r| r.unwrap_or_else(|| err(ResultCode::ServerError, "read not answered")))
-            .collect()
+        self.read_images(reqs)
     }
 
     /// An image's bytes never change within a block incarnation, so a prefetched image is still

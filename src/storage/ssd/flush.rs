@@ -260,8 +260,9 @@ impl DeviceStorage {
         })
     }
 
-    /// Both phases of `batch` (the caller took the write slot and counted it in flight).
-    fn write_and_sync(&self, batch: Batch) -> Result<()> {
+    /// The device writes of `batch`, per device: `(device offset, bytes)`; full blocks in
+    /// flush-size units.
+    fn extents_of<'a>(&self, batch: &'a Batch) -> Vec<Vec<(u64, &'a [u8])>> {
         let mut per_device: Vec<Vec<(u64, &[u8])>> = vec![Vec::new(); self.devices.len()];
         for j in &batch.jobs {
             debug_assert!(
@@ -286,6 +287,12 @@ impl DeviceStorage {
                 at = end;
             }
         }
+        per_device
+    }
+
+    /// Both phases of `batch` (the caller took the write slot and counted it in flight).
+    fn write_and_sync(&self, batch: Batch) -> Result<()> {
+        let per_device = self.extents_of(&batch);
         let used: Vec<usize> = (0..per_device.len())
             .filter(|&i| !per_device[i].is_empty())
             .collect();

@@ -12,7 +12,8 @@
 //! - an entry is dropped once its ticket is durable; a source is therefore never used after its
 //!   block could have been freed.
 
-use super::{DeviceStorage, MemRead, State};
+use super::read::MemRead;
+use super::{DeviceStorage, State};
 use crate::error::{err, Result, ResultCode};
 use crate::storage::Location;
 use std::collections::BTreeMap;

@@ -1,0 +1,99 @@
+//! Appending an image: into the open write buffer, sealing it into the flush queue and opening
+//! the next block when the image does not fit.
+//!
+//! Invariants:
+//! - an image is placed only in the open block, and its ticket lies above the durable frontier;
+//! - a failed store refuses every append (SN-REQ-WRITE-ERROR).
+
+use super::{DeviceStorage, Sealed};
+use crate::error::{err, Result, ResultCode};
+use crate::index::Location;
+use crate::storage::record_image;
+use crate::storage::write_buffer::WriteBuffer;
+use crate::storage::{Placement, Storage};
+use std::sync::atomic::Ordering;
+
+impl DeviceStorage {
+    /// Place `image` in the open block (a defrag copy of `from` when given); returns where it
+    /// lies and its durability ticket.
+    pub(super) fn append_inner(
+        &self,
+        mut image: Vec<u8>,
+        from: Option<Location>,
+    ) -> Result<Placement> {
+        if !self.background && !self.lock().sealed.is_empty() {
+            self.flush_step(false)?;
+        }
+        let size = image.len();
+        if size > self.max_image() {
+            return err(
+                ResultCode::RecordTooBig,
+                format!(
+                    "image of {size} bytes does not fit a {} byte write block (L-RECORD-SIZE)",
+                    self.block_size
+                ),
+            );
+        }
+        let mut st = self.lock();
+        if let Some(f) = &st.failed {
+            return err(ResultCode::ServerError, format!("device store failed: {f}"));
+        }
+        if st.current.as_ref().is_none_or(|c| !c.fits(size)) {
+            let seq = st.next_seq;
+            let Some(b) = st.blocks.open(seq, from.is_some()) else {
+                return err(
+                    ResultCode::ServerMemError,
+                    "no free write block outside the defrag reserve (L-NO-BLOCK)",
+                );
+            };
+            st.next_seq += 1;
+            if let Some(cur) = st.current.take() {
+                st.blocks.seal(cur.block);
+                let (block, seq, flushed) = (cur.block, cur.seq, cur.flushed);
+                st.sealed.push_back(Sealed {
+                    block,
+                    seq,
+                    flushed,
+                    buf: cur.seal(),
+                });
+                self.work_cv.notify_all();
+            }
+            st.current = Some(WriteBuffer::new(
+                b,
+                seq,
+                self.block_size,
+                self.device_set_id,
+            ));
+        }
+        let cur = st.current.as_mut().expect("a block was opened above");
+        record_image::seal(&mut image, cur.seq);
+        let offset = cur.place(&image);
+        let (block, seq, ticket) = (cur.block, cur.seq, cur.seq << 32 | cur.pos() as u64);
+        debug_assert!(
+            ticket > st.durable,
+            "a new image lies above the durable frontier"
+        );
+        st.blocks.add(block, size as u32);
+        st.live_bytes += size as u64;
+        self.note_append(&mut st);
+        match from {
+            Some(f) => {
+                st.blocks.note_copy(f.block, ticket);
+                st.moves.note(seq, Location { block, offset }, ticket, f);
+                self.counters
+                    .defrag_bytes
+                    .fetch_add(size as u64, Ordering::Relaxed);
+            }
+            None => {
+                self.counters
+                    .client_bytes
+                    .fetch_add(size as u64, Ordering::Relaxed);
+            }
+        }
+        Ok(Placement {
+            location: Location { block, offset },
+            size: size as u32,
+            ticket,
+        })
+    }
+}

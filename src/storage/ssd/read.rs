@@ -1,0 +1,325 @@
+//! Reads: from memory (the post-write cache, the open buffer, the flush queue) or one device
+//! read, through the page cache or one aligned `O_DIRECT` read; batched reads per device.
+//!
+//! Invariants:
+//! - a device image is returned only when it carries its block's current incarnation (the engine
+//!   then checks CRC, digest, generation, LUT and void-time);
+//! - a post-write-cache hit takes only the cache's read lock (lock order `state`, `cache`).
+
+use super::DeviceStorage;
+use crate::error::{err, Result, ResultCode};
+use crate::index::Location;
+use crate::storage::blocks::BlockState;
+use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
+use crate::storage::read_cache::PostWriteCache;
+use crate::storage::record_image;
+use crate::storage::write_block;
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+thread_local! {
+    /// Per-thread buffer for page-cache reads visited by `read_with` (no allocation per read).
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Largest buffer a thread keeps between reads.
+const READ_BUF_KEEP: usize = 256 << 10;
+
+/// Run `f` on a zeroed buffer of `len` bytes: the thread's reused one, or a fresh one when it is
+/// in use (a visitor that reads again) or the image is large.
+fn with_read_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    READ_BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) if len <= READ_BUF_KEEP => {
+            v.clear();
+            v.resize(len, 0);
+            f(&mut v)
+        }
+        _ => f(&mut vec![0u8; len]),
+    })
+}
+
+/// Where a read found its image (decided under the state lock, completed outside it).
+pub(super) enum MemRead {
+    /// Copied out of the open write buffer (which keeps changing).
+    Copied(Bytes),
+    /// A sealed or post-write-cached block: immutable, shared without a copy.
+    Shared(Arc<AlignedBuf>),
+    /// On the device, in the block's incarnation `seq`.
+    OnDevice(u64),
+    /// A defrag copy not durable on a failed store: read its source at this location.
+    Moved(Location),
+}
+
+/// One device read of a batch: request index, where the image is read (the request's location or
+/// a defrag source, `locate`), block incarnation, aligned device offset, image offset in the
+/// buffer, buffer.
+type BatchRead = (usize, Location, u64, u64, usize, AlignedBuf);
+
+/// `owner`'s bytes `[start, end)` as the owner of a `Bytes` (no copy).
+struct Slice<T> {
+    owner: T,
+    start: usize,
+    end: usize,
+}
+
+impl<T> Slice<T> {
+    fn new(owner: T, start: usize, end: usize) -> Slice<T> {
+        Slice { owner, start, end }
+    }
+}
+
+impl<T: std::borrow::Borrow<AlignedBuf>> AsRef<[u8]> for Slice<T> {
+    fn as_ref(&self) -> &[u8] {
+        &self.owner.borrow().as_slice()[self.start..self.end]
+    }
+}
+
+impl DeviceStorage {
+    pub(super) fn cache_ref(&self) -> std::sync::RwLockReadGuard<'_, PostWriteCache> {
+        // A panic while holding the cache broke an invariant already.
+        self.cache.read().expect("post-write cache poisoned")
+    }
+
+    pub(super) fn cache_mut(&self) -> std::sync::RwLockWriteGuard<'_, PostWriteCache> {
+        self.cache.write().expect("post-write cache poisoned")
+    }
+
+    /// The memory part of a read: the post-write cache (one hash probe under its own read lock),
+    /// the open buffer, the flush queue, or the block incarnation to read from the device
+    /// (SN-REQ-READ-BUFFER). No copy under a lock except from the open buffer.
+    pub(super) fn read_memory(
+        &self,
+        location: Location,
+        start: usize,
+        end: usize,
+    ) -> Result<MemRead> {
+        // Cached blocks are flushed and durable, and stay the block's incarnation while the
+        // reader's record (whose image is in it) holds it, so a hit needs no state lock. A block
+        // that moves from the flush queue to the cache meanwhile is found on the device.
+        if let Some(buf) = self.cache_ref().get(location.block).map(|(_, b)| b.clone()) {
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(MemRead::Shared(buf));
+        }
+        let st = self.lock();
+        let check = |seq: u64| Self::not_durable(&st, location, seq, end);
+        if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
+            if let Some(r) = check(c.seq) {
+                return r;
+            }
+            if end <= c.pos() {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(MemRead::Copied(Bytes::copy_from_slice(
+                    &c.bytes()[start..end],
+                )));
+            }
+            return err(ResultCode::ServerError, "read beyond the write frontier");
+        }
+        if let Some(s) = st.sealed.iter().find(|s| s.block == location.block) {
+            if let Some(r) = check(s.seq) {
+                return r;
+            }
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(MemRead::Shared(s.buf.clone()));
+        }
+        match st.blocks.get(location.block) {
+            Some(b) if b.state != BlockState::Free && b.seq != 0 => {
+                check(b.seq).unwrap_or(Ok(MemRead::OnDevice(b.seq)))
+            }
+            Some(b) => check(b.seq).unwrap_or_else(|| {
+                err(ResultCode::ServerError, format!("no block at {location:?}"))
+            }),
+            None => err(ResultCode::ServerError, format!("no block at {location:?}")),
+        }
+    }
+
+    /// Byte range `[start, end)` of an image in its block (→ 1 when it cannot be one).
+    pub(super) fn image_range(&self, location: Location, size: u32) -> Result<(usize, usize)> {
+        let (start, end) = (
+            location.offset as usize,
+            location.offset as usize + size as usize,
+        );
+        if end > self.block_size || start < write_block::HEADER_LEN {
+            return err(
+                ResultCode::ServerError,
+                format!("bad location {location:?}"),
+            );
+        }
+        Ok((start, end))
+    }
+
+    /// A page-cache read of the image at `start` of `location`'s block into `buf` (exactly its
+    /// length), refused with 1 unless it carries the block's incarnation `seq`.
+    pub(super) fn read_cached_into(
+        &self,
+        location: Location,
+        seq: u64,
+        start: usize,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let (dev, block_off) = self.place_of(location.block);
+        self.devices[dev].read_cached(block_off + start as u64, buf)?;
+        if record_image::block_seq_of(buf) == Some(seq) {
+            return Ok(());
+        }
+        err(
+            ResultCode::ServerError,
+            format!("image at {location:?} is not of the block's incarnation {seq}"),
+        )
+    }
+
+    /// The device part of a read: through the page cache (`read_page_cache`: exactly the image's
+    /// bytes) or one aligned `O_DIRECT` read. The image must carry the block's incarnation `seq`
+    /// (a stale page or a reused block is refused with 1); the engine then verifies CRC, digest,
+    /// generation, LUT and void-time.
+    pub(super) fn read_device(
+        &self,
+        location: Location,
+        seq: u64,
+        start: usize,
+        end: usize,
+    ) -> Result<Bytes> {
+        let (dev, block_off) = self.place_of(location.block);
+        let check = |img: &[u8]| {
+            if record_image::block_seq_of(img) == Some(seq) {
+                return Ok(());
+            }
+            err(
+                ResultCode::ServerError,
+                format!("image at {location:?} is not of the block's incarnation {seq}"),
+            )
+        };
+        if self.read_page_cache {
+            let mut v = vec![0u8; end - start];
+            self.read_cached_into(location, seq, start, &mut v)?;
+            return Ok(Bytes::from(v));
+        }
+        let a = ALIGN as u64;
+        let lo = align_down(block_off + start as u64, a);
+        let hi = align_up(block_off + end as u64, a);
+        let mut buf = AlignedBuf::zeroed((hi - lo) as usize);
+        self.devices[dev].read_at(lo, buf.as_mut_slice())?;
+        let at = (block_off + start as u64 - lo) as usize;
+        check(&buf.as_slice()[at..at + (end - start)])?;
+        Ok(Bytes::from_owner(Slice::new(buf, at, at + (end - start))))
+    }
+
+    /// `Storage::read`: memory first, else one device read.
+    pub(super) fn read_image(&self, location: Location, size: u32) -> Result<Bytes> {
+        let (location, start, end, found) = self.locate(location, size)?;
+        let seq = match found {
+            MemRead::Copied(b) => return Ok(b),
+            MemRead::Shared(buf) => return Ok(Bytes::from_owner(Slice::new(buf, start, end))),
+            MemRead::OnDevice(seq) => seq,
+            MemRead::Moved(_) => unreachable!("locate resolves moves"),
+        };
+        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        self.read_device(location, seq, start, end)
+    }
+
+    /// `Storage::read_with`: visit the image in place where it is in memory, else read it.
+    pub(super) fn read_image_with(
+        &self,
+        location: Location,
+        size: u32,
+        visit: &mut dyn FnMut(&[u8]),
+    ) -> Result<()> {
+        let (location, start, end, found) = self.locate(location, size)?;
+        let seq = match found {
+            MemRead::Copied(b) => {
+                visit(&b);
+                return Ok(());
+            }
+            MemRead::Shared(buf) => {
+                visit(&buf.as_slice()[start..end]);
+                return Ok(());
+            }
+            MemRead::OnDevice(seq) => seq,
+            MemRead::Moved(_) => unreachable!("locate resolves moves"),
+        };
+        self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        if !self.read_page_cache {
+            let b = self.read_device(location, seq, start, end)?;
+            visit(&b);
+            return Ok(());
+        }
+        with_read_buf(end - start, |buf| {
+            self.read_cached_into(location, seq, start, buf)?;
+            visit(buf);
+            Ok(())
+        })
+    }
+
+    /// `Storage::read_many`. Memory hits are answered at once; device reads of `O_DIRECT` stores go to each device in
+    /// one `read_batch` (one io_uring submission); page-cache reads are positional reads, one
+    /// after another (a hit costs a copy, a miss is punted by the kernel either way). A failed
+    /// batch is retried read by read, so each request gets its own answer.
+    pub(super) fn read_images(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+        let mut out: Vec<Option<Result<Bytes>>> = vec![None; reqs.len()];
+        let mut pending: Vec<Vec<BatchRead>> =
+            (0..self.devices.len()).map(|_| Vec::new()).collect();
+        for (i, (location, size)) in reqs.iter().enumerate() {
+            let (location, start, end, seq) = match self.locate(*location, *size) {
+                Err(e) => {
+                    out[i] = Some(Err(e));
+                    continue;
+                }
+                Ok((_, _, _, MemRead::Copied(b))) => {
+                    out[i] = Some(Ok(b));
+                    continue;
+                }
+                Ok((_, start, end, MemRead::Shared(buf))) => {
+                    out[i] = Some(Ok(Bytes::from_owner(Slice::new(buf, start, end))));
+                    continue;
+                }
+                Ok((location, start, end, MemRead::OnDevice(seq))) => (location, start, end, seq),
+                Ok((_, _, _, MemRead::Moved(_))) => unreachable!("locate resolves moves"),
+            };
+            self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+            if self.read_page_cache {
+                out[i] = Some(self.read_device(location, seq, start, end));
+                continue;
+            }
+            let (dev, block_off) = self.place_of(location.block);
+            let a = ALIGN as u64;
+            let lo = align_down(block_off + start as u64, a);
+            let hi = align_up(block_off + end as u64, a);
+            let at = (block_off + start as u64 - lo) as usize;
+            let buf = AlignedBuf::zeroed((hi - lo) as usize);
+            pending[dev].push((i, location, seq, lo, at, buf));
+        }
+        for (dev, mut reads) in pending.into_iter().enumerate() {
+            if reads.is_empty() {
+                continue;
+            }
+            let batch = {
+                let mut extents: Vec<(u64, &mut [u8])> = reads
+                    .iter_mut()
+                    .map(|(_, _, _, lo, _, buf)| (*lo, buf.as_mut_slice()))
+                    .collect();
+                self.devices[dev].read_batch(&mut extents)
+            };
+            for (i, location, seq, _, at, buf) in reads {
+                let size = reqs[i].1;
+                let len = size as usize;
+                out[i] = Some(match &batch {
+                    Err(_) => self
+                        .image_range(location, size)
+                        .and_then(|(start, end)| self.read_device(location, seq, start, end)),
+                    Ok(())
+                        if record_image::block_seq_of(&buf.as_slice()[at..at + len])
+                            == Some(seq) =>
+                    {
+                        Ok(Bytes::from_owner(Slice::new(buf, at, at + len)))
+                    }
+                    Ok(()) => err(
+                        ResultCode::ServerError,
+                        format!("image at {location:?} is not of the block's incarnation {seq}"),
+                    ),
+                });
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| err(ResultCode::ServerError, "read not answered")))
+            .collect()
+    }
+}
