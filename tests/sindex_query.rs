@@ -375,7 +375,11 @@ fn sidx_exact_1_in_place_map_put_is_indexed() {
         )
         .expect("put a new key");
         assert_eq!(
-            query(db, "m", Filter::contains("m", new_key.as_str(), Cit::MapKeys)),
+            query(
+                db,
+                "m",
+                Filter::contains("m", new_key.as_str(), Cit::MapKeys)
+            ),
             [1].into(),
             "round {round}: the new map key is indexed"
         );
