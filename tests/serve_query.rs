@@ -75,8 +75,10 @@ async fn query_whole_set_selection_expression_and_pages() {
     fp.base_policy.filter_expression = Some(ge(int_bin("i"), int_val(90)));
     let (hi, _) = run(&client, &fp, PartitionFilter::all(), stmt()).await;
     assert_eq!(hi.len(), 10);
-    let mut pp = QueryPolicy::default();
-    pp.max_records = 30;
+    let pp = QueryPolicy {
+        max_records: 30,
+        ..QueryPolicy::default()
+    };
     let (mut pf, mut got, mut pages) = (PartitionFilter::all(), Vec::new(), 0);
     while !pf.done() && pages < 20 {
         let (page, next) = run(&client, &pp, pf, stmt()).await;
@@ -140,5 +142,38 @@ async fn truncate_set_and_namespace() {
         format!("{e:?}").contains("20") || e.result_code() == 20,
         "{e:?}"
     );
+    client.close().await.expect("close");
+}
+
+/// Regression: a background query (`query_operate`: info2 WRITE, ops, no digest) was served as
+/// a foreground read scan, so its writes never happened while the client saw success.
+#[tokio::test(flavor = "multi_thread")]
+async fn background_query_operate_applies_its_ops() {
+    use aerospike::operations;
+    use aerospike::Task;
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    fill(&client, "bg", 30).await;
+    let mut stmt = Statement::new("test", "bg", Bins::All);
+    stmt.set_operations(vec![operations::put(&as_bin!("done", 1))]);
+    let task = client
+        .query_operate(&WritePolicy::default(), stmt)
+        .await
+        .expect("background query starts");
+    task.wait_till_complete(Some(std::time::Duration::from_secs(10)))
+        .await
+        .expect("completes");
+    let r = ReadPolicy::default();
+    for i in [0, 17, 29] {
+        let rec = client
+            .get(&r, &as_key!("test", "bg", i), Bins::All)
+            .await
+            .expect("get");
+        assert_eq!(
+            rec.bins.get("done"),
+            Some(&aerospike::Value::Int(1)),
+            "record {i}"
+        );
+    }
     client.close().await.expect("close");
 }

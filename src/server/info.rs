@@ -53,6 +53,10 @@ fn value(cmd: &InfoCommand, shared: &Shared) -> String {
         "namespaces" => names(&shared.namespaces),
         "namespace" => namespace(cmd, shared),
         "statistics" => statistics(shared),
+        "query-show" | "scan-show" if !cmd.params.is_empty() => error_value(
+            2,
+            "job not found (aerolite answers a background query after it has finished)",
+        ),
         "sets" | "bins" | "sindex" | "sindex-list" | "jobs" | "query-show" | "scan-show" => {
             String::new()
         }

@@ -212,7 +212,8 @@ pub fn expiration(ttl: u32) -> Expiration {
     }
 }
 
-fn write_policy(msg: &Message) -> WritePolicy {
+/// The write policy of a message's header bits and fields (filter not included).
+pub fn write_policy(msg: &Message) -> WritePolicy {
     let h = &msg.header;
     let record_exists_action = if h.info2 & INFO2_CREATE_ONLY != 0 {
         RecordExistsAction::CreateOnly
@@ -258,7 +259,7 @@ fn bin_name(op: &Op) -> Result<String> {
 }
 
 /// The engine ops, and how each one's result entry goes on the wire.
-fn ops(msg: &Message) -> Result<(Vec<Operation>, Vec<Entry>)> {
+pub fn ops(msg: &Message) -> Result<(Vec<Operation>, Vec<Entry>)> {
     let header_only = msg.header.info1 & INFO1_NOBINDATA != 0;
     let mut ops = Vec::with_capacity(msg.ops.len());
     let mut shapes = Vec::with_capacity(msg.ops.len());

@@ -9,6 +9,9 @@
 //! Partitions cut short by `max_records` get no done row: the client resumes them from the last
 //! digest it received.
 //!
+//! A background query (info2 WRITE with ops) is `Database::query_operate`, run to completion
+//! before LAST (with 0 or the task's error code).
+//!
 //! Secondary-index queries (an INDEX_RANGE field) answer LAST with 201 (index not found: aerolite
 //! has no secondary indexes). A query whose records fail to read ends with LAST carrying that
 //! record's code. The whole answer is built before it is written (bounded by the client's
@@ -18,14 +21,15 @@
 
 use crate::engine::read::Bins;
 use crate::error::{err, Result, ResultCode};
+use crate::policy::WritePolicy;
 use crate::query::{PartitionFilter, PartitionStatus, QueryPolicy, Statement};
 use crate::record::key::{Digest, Key, PARTITIONS};
 use crate::record::record::Record;
 use crate::server::reply;
-use crate::server::single::{filter, timeout};
+use crate::server::single::{filter, ops, timeout, write_policy};
 use crate::server::Shared;
 use crate::wire::field::{self, Field};
-use crate::wire::msg::{Message, MsgHeader, INFO1_NOBINDATA, INFO3_PARTITION_DONE};
+use crate::wire::msg::{Message, MsgHeader, INFO1_NOBINDATA, INFO2_WRITE, INFO3_PARTITION_DONE};
 use crate::wire::op::READ;
 use crate::wire::particle::from_value;
 use crate::wire::proto::{frame, TYPE_MSG};
@@ -42,11 +46,20 @@ pub fn handle(msg: &Message, shared: &Shared, out: &mut Vec<u8>) {
     if msg.field(field::INDEX_RANGE).is_some() {
         return reply::stream_end(INDEX_NOT_FOUND, out);
     }
-    let code = match request(msg).and_then(|(p, pf, st)| run(shared, &p, pf, st, out)) {
+    // Rows share frames (full ones are flushed into `out`); LAST ends the last frame.
+    let mut body = Vec::new();
+    let code = match request(msg).and_then(|(p, pf, st)| {
+        if msg.header.info2 & INFO2_WRITE != 0 {
+            background(msg, shared, pf, st)
+        } else {
+            run(shared, &p, pf, st, out, &mut body)
+        }
+    }) {
         Ok(()) => 0,
         Err(e) => wire_code(e.code()),
     };
-    reply::stream_end(code, out);
+    reply::stream_end_into(code, &mut body);
+    out.extend_from_slice(&frame(TYPE_MSG, &body));
 }
 
 /// The query a message asks for.
@@ -92,7 +105,7 @@ fn request(msg: &Message) -> Result<(QueryPolicy, PartitionFilter, Statement)> {
 fn partitions(msg: &Message) -> Result<PartitionFilter> {
     let pids = msg.field(field::PID_ARRAY).unwrap_or(&[]);
     let digests = msg.field(field::DIGEST_ARRAY).unwrap_or(&[]);
-    if pids.len() % 2 != 0 || digests.len() % 20 != 0 {
+    if !pids.len().is_multiple_of(2) || !digests.len().is_multiple_of(20) {
         return err(
             ResultCode::ParameterError,
             "PID_ARRAY must hold u16 ids, DIGEST_ARRAY 20-byte digests",
@@ -124,40 +137,53 @@ fn partitions(msg: &Message) -> Result<PartitionFilter> {
             retry: true,
         })
         .collect();
+    assert!(
+        pf.partitions.windows(2).all(|w| w[0].id < w[1].id),
+        "partition ids distinct and increasing"
+    );
     Ok(pf)
 }
 
-/// Stream the records into `out`, then the done rows (the caller writes LAST).
+/// A background query (`query_operate`): run it to completion; the caller answers LAST.
+fn background(msg: &Message, shared: &Shared, pf: PartitionFilter, st: Statement) -> Result<()> {
+    let policy = WritePolicy {
+        filter_expression: filter(msg)?,
+        ..write_policy(msg)
+    };
+    let (ops, _) = ops(msg)?;
+    let task = shared.db.query_operate(&policy, pf, st, &ops)?;
+    task.wait().map(|_| ())
+}
+
+/// The record rows, then the done rows, into `body` (full frames flushed into `out`; the
+/// caller ends `body` with LAST).
 fn run(
     shared: &Shared,
     policy: &QueryPolicy,
     pf: PartitionFilter,
     st: Statement,
     out: &mut Vec<u8>,
+    body: &mut Vec<u8>,
 ) -> Result<()> {
     let mut rs = shared.db.query(policy, pf, st)?;
-    let mut body = Vec::new();
     let mut failure = None;
     for r in rs.by_ref() {
         match r {
-            Ok((key, rec)) => record_row(&key, &rec).encode(&mut body),
+            Ok((key, rec)) => record_row(&key, &rec).encode(body),
             Err(e) => {
                 failure = Some(e);
                 break;
             }
         }
         if body.len() >= FRAME_FLUSH_BYTES {
-            out.extend_from_slice(&frame(TYPE_MSG, &body));
+            out.extend_from_slice(&frame(TYPE_MSG, body));
             body.clear();
         }
     }
     for p in rs.partition_filter().partitions.iter().filter(|p| !p.retry) {
         let mut done = reply::header_only(INFO3_PARTITION_DONE, 0, 0);
         done.header.generation = u32::from(p.id);
-        done.encode(&mut body);
-    }
-    if !body.is_empty() {
-        out.extend_from_slice(&frame(TYPE_MSG, &body));
+        done.encode(body);
     }
     failure.map_or(Ok(()), Err)
 }
