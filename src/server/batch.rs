@@ -32,6 +32,9 @@ pub fn handle(msg: &Message, shared: &Shared, out: &mut Vec<u8>) {
     }
 }
 
+/// A row mapped to its batch entry (or why it could not be).
+type Mapped = std::result::Result<(BatchOperation, Vec<Entry>), Error>;
+
 /// One row's outcome: its index, and the record with its entry shapes or the error.
 struct Answered {
     index: u32,
@@ -44,10 +47,7 @@ fn run(msg: &Message, shared: &Shared) -> Result<Vec<Answered>> {
         filter_expression: single::filter(msg)?,
         total_timeout: single::timeout(msg.header.transaction_ttl),
     };
-    let mut mapped: Vec<(
-        u32,
-        std::result::Result<(BatchOperation, Vec<Entry>), Error>,
-    )> = Vec::with_capacity(rows.len());
+    let mut mapped: Vec<(u32, Mapped)> = Vec::with_capacity(rows.len());
     for row in &rows {
         mapped.push((row.index, single::request(&row.msg).map(to_batch)));
     }
@@ -104,6 +104,7 @@ fn to_batch(req: (Request, Vec<Entry>)) -> (BatchOperation, Vec<Entry>) {
 }
 
 fn answer(rows: &[Answered], out: &mut Vec<u8>) {
+    let start = out.len();
     let mut body = Vec::new();
     for row in rows {
         match &row.outcome {
@@ -117,4 +118,8 @@ fn answer(rows: &[Answered], out: &mut Vec<u8>) {
     }
     reply::stream_end_into(0, &mut body);
     out.extend_from_slice(&frame(TYPE_MSG, &body));
+    assert!(
+        out.len() > start,
+        "a batch always answers at least its LAST message"
+    );
 }

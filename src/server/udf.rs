@@ -114,6 +114,10 @@ impl Registry {
                 })?;
         }
         modules.insert(name.to_string(), content);
+        assert!(
+            self.dir.as_ref().is_none_or(|d| d.join(name).is_file()),
+            "a stored module has its file"
+        );
         Ok(())
     }
 

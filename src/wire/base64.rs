@@ -32,7 +32,7 @@ fn sextet(c: u8) -> Option<u32> {
 /// Decode `s`; `None` when it is not padded standard base64.
 pub fn decode(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(b.len() / 4 * 3);

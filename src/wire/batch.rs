@@ -66,6 +66,11 @@ pub fn decode(field: &[u8]) -> Result<Vec<Row>, Error> {
         msg.fields.push(Field::new(DIGEST, digest));
         rows.push(Row { index, msg });
     }
+    assert_eq!(rows.len(), n as usize, "one decoded row per counted row");
+    assert!(
+        rows.iter().all(|row| row.msg.field(DIGEST).is_some()),
+        "every row carries its digest"
+    );
     if r.remaining() != 0 {
         return Err(malformed(format!(
             "{} bytes after the batch rows",
