@@ -73,7 +73,7 @@ fn skip(b: &[u8], pos: &mut usize, depth: usize) -> Result<()> {
         0xcd | 0xd1 => (2, 0),
         0xca | 0xce | 0xd2 => (4, 0),
         0xcb | 0xcf | 0xd3 => (8, 0),
-        0xd4..=0xd8 => (2 + (1 << (t - 0xd4)), 0),
+        0xd4..=0xd8 => (1 + (1 << (t - 0xd4)), 0),
         0xc4 | 0xd9 => (1 + be(b, *pos, 1)?, 0),
         0xc5 | 0xda => (2 + be(b, *pos, 2)?, 0),
         0xc6 | 0xdb => (4 + be(b, *pos, 4)?, 0),
