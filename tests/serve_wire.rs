@@ -157,15 +157,16 @@ fn compressed_and_security_frames_answer_ce_codes() {
     assert!(info(&mut c, "node\n").starts_with("node\t"));
 }
 
-/// Batch, scan and UDF messages get an answer with a code (the stream kinds end with LAST);
-/// a bad value inside a well-formed message answers 4 and the connection stays usable.
+/// Scan and UDF messages get an answer with a code (a scan of the empty partition 0 first
+/// answers its PARTITION_DONE row, result 0, not LAST); a bad value inside a well-formed
+/// message answers 4 and the connection stays usable.
 #[test]
 fn unsupported_kinds_and_bad_values_answer_codes() {
     let s = serve_support::start();
     let mut c = conn(&s.host());
     let digest = [7u8; 20];
     let cases: Vec<(Vec<u8>, u8, u8)> = vec![
-        (msg(1, 0, &[(0, b"test"), (11, &[0, 0])]), 16, 1),
+        (msg(1, 0, &[(0, b"test"), (11, &[0, 0])]), 0, 0),
         (
             msg(
                 0,
@@ -201,18 +202,23 @@ fn unsupported_kinds_and_bad_values_answer_codes() {
     assert!(info(&mut c, "statistics\n").contains("objects=0;"));
 }
 
-/// Until batch is wired, every row of a batch answers 16 under its own index, then LAST with 0:
-/// the C client 7.x ignores an error on the LAST message (Python's `batch_read` then reported
-/// success with every row "not found"), while per-row errors reach both clients.
+/// Batch rows answer under their own index (a missing record: 2), a REPEAT row reuses the
+/// previous row's namespace and attributes, then LAST with 0; a batch whose first row is a
+/// REPEAT row is malformed and answers only LAST with 4.
 #[test]
-fn batch_rows_each_answer_unsupported() {
+fn batch_rows_answer_under_their_index() {
     let s = serve_support::start();
     let mut c = conn(&s.host());
     let mut rows = vec![0, 0, 0, 2, 8];
     for i in 0..2u32 {
         rows.extend_from_slice(&i.to_be_bytes());
         rows.extend_from_slice(&[9; 20]);
-        rows.push(1);
+        if i == 0 {
+            rows.extend_from_slice(&[0, 0x03, 0, 1, 0, 0, 0, 0, 0, 5, 0]);
+            rows.extend_from_slice(b"test");
+        } else {
+            rows.push(1);
+        }
     }
     send(&mut c, 3, &msg(0x08, 0, &[(41, &rows)]));
     let (kind, body) = recv(&mut c);
@@ -225,9 +231,16 @@ fn batch_rows_each_answer_unsupported() {
     for (i, row) in body.chunks(22).enumerate() {
         let last = i == 2;
         assert_eq!(row[3] & 1, u8::from(last), "LAST only on the end marker");
-        assert_eq!(row[5], if last { 0 } else { 16 });
+        assert_eq!(row[5], if last { 0 } else { 2 });
         if !last {
             assert_eq!(row[14..18], (i as u32).to_be_bytes(), "row index");
         }
     }
+    let mut repeat_first = vec![0, 0, 0, 1, 8];
+    repeat_first.extend_from_slice(&[0; 4]);
+    repeat_first.extend_from_slice(&[9; 20]);
+    repeat_first.push(1);
+    send(&mut c, 3, &msg(0x08, 0, &[(41, &repeat_first)]));
+    let (_, body) = recv(&mut c);
+    assert_eq!((body.len(), body[3] & 1, body[5]), (22, 1, 4));
 }

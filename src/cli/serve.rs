@@ -80,7 +80,8 @@ fn create_dir(dir: &std::path::Path) -> Result<()> {
 pub fn run(opts: &Options, out: &mut dyn Write) -> Result<i32> {
     let config = database_config(opts)?;
     signal::install();
-    let server = Server::start(config, &opts.bind, opts.port)?;
+    let server =
+        Server::start_with_udf_dir(config, &opts.bind, opts.port, Some(opts.data.join("udf")))?;
     let (name, storage) = match server.shared().namespaces.first() {
         Some(ns) => match &ns.storage {
             StorageConfig::Device(d) => (

@@ -12,7 +12,7 @@
 //! migrations), so tends never trigger re-fetches.
 
 use crate::config::{NamespaceConfig, StorageConfig};
-use crate::server::Shared;
+use crate::server::{admin, Shared};
 use crate::wire::info::{error_value, parse_request, push_reply, InfoCommand};
 use crate::wire::proto::{frame, TYPE_INFO};
 
@@ -53,24 +53,21 @@ fn value(cmd: &InfoCommand, shared: &Shared) -> String {
         "namespaces" => names(&shared.namespaces),
         "namespace" => namespace(cmd, shared),
         "statistics" => statistics(shared),
-        "sets" | "bins" | "sindex" | "sindex-list" | "udf-list" | "jobs" | "query-show"
-        | "scan-show" => String::new(),
+        "query-show" | "scan-show" if !cmd.params.is_empty() => error_value(
+            2,
+            "job not found (aerolite answers a background query after it has finished)",
+        ),
+        "sets" | "bins" | "sindex" | "sindex-list" | "jobs" | "query-show" | "scan-show" => {
+            String::new()
+        }
         "user-agent-set" => "ok".into(),
-        "truncate" | "truncate-namespace" | "truncate-undo" => truncate(cmd),
-        "udf-put" | "udf-get" | "udf-remove" | "sindex-create" | "sindex-delete" => {
+        "truncate" | "truncate-namespace" => admin::truncate(cmd, shared),
+        "udf-list" | "udf-put" | "udf-get" | "udf-remove" => admin::udf(cmd, &shared.udfs),
+        "truncate-undo" | "sindex-create" | "sindex-delete" => {
             error_value(16, &format!("{} is not supported by aerolite yet", cmd.name))
         }
         _ => error_value(4, "unrecognized command"),
     }
-}
-
-/// Extension point for truncate (wired when the engine's truncate lands): until then an error
-/// the clients raise, never a silent `ok`.
-fn truncate(cmd: &InfoCommand) -> String {
-    error_value(
-        16,
-        &format!("{} is not supported by this aerolite build yet", cmd.name),
-    )
 }
 
 fn names(ns: &[NamespaceConfig]) -> String {

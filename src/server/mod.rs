@@ -12,12 +12,16 @@
 //! every connection finish its current frame, joins them, then closes the database (flush and
 //! index snapshot) as its last owner.
 
+pub mod admin;
+pub mod batch;
 pub mod command;
 pub mod conn;
 pub mod info;
 pub mod reply;
 pub mod signal;
 pub mod single;
+pub mod stream;
+pub mod udf;
 
 use crate::config::{DatabaseConfig, NamespaceConfig};
 use crate::database::Database;
@@ -47,6 +51,8 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// Connections accepted so far (for log lines).
     pub accepted: AtomicU64,
+    /// Registered UDF modules (`udf-put`, `udf-list`, …).
+    pub udfs: udf::Registry,
 }
 
 /// A running server.
@@ -58,8 +64,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Open the database of `config` and listen on `bind:port` (port 0: an ephemeral port).
+    /// Open the database of `config` and listen on `bind:port` (port 0: an ephemeral port);
+    /// UDF modules are kept in memory.
     pub fn start(config: DatabaseConfig, bind: &str, port: u16) -> Result<Server> {
+        Server::start_with_udf_dir(config, bind, port, None)
+    }
+
+    /// As [`Server::start`], with UDF modules persisted in `udf_dir` (created on first use).
+    pub fn start_with_udf_dir(
+        config: DatabaseConfig,
+        bind: &str,
+        port: u16,
+        udf_dir: Option<std::path::PathBuf>,
+    ) -> Result<Server> {
+        let udfs = udf::Registry::open(udf_dir)?;
         let namespaces = config.namespaces.clone();
         let listener = TcpListener::bind((bind, port)).map_err(|e| {
             io_error(format!(
@@ -79,6 +97,7 @@ impl Server {
             node: format!("AE201173{:08X}", addr.port()),
             stop: AtomicBool::new(false),
             accepted: AtomicU64::new(0),
+            udfs,
         });
         let conns = Arc::new(Mutex::new(Vec::new()));
         let (s, c) = (shared.clone(), conns.clone());

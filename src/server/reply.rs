@@ -108,6 +108,12 @@ fn read_op(name: &str, particle: u8, value: Vec<u8>) -> Op {
 /// A successful answer: result 0, the record's generation and void-time, and its entries;
 /// `shapes` (one per op) applies when there is one entry per op (respond-all-ops).
 pub fn record(rec: &Record, shapes: &[Entry], out: &mut Vec<u8>) {
+    push_msg(&record_msg(rec, shapes, 0), out);
+}
+
+/// The message of a successful answer, with `index` in the transaction-TTL slot (a batch row's
+/// index; 0 for a single-record answer).
+pub fn record_msg(rec: &Record, shapes: &[Entry], index: u32) -> Message {
     let aligned = shapes.len() == rec.bins.len();
     let ops = rec
         .bins
@@ -119,16 +125,16 @@ pub fn record(rec: &Record, shapes: &[Entry], out: &mut Vec<u8>) {
             _ => Some(bin_op(n, v)),
         })
         .collect();
-    let msg = Message {
+    Message {
         header: MsgHeader {
             generation: rec.generation,
             record_ttl: rec.expiration,
+            transaction_ttl: index,
             ..MsgHeader::default()
         },
         fields: Vec::new(),
         ops,
-    };
-    push_msg(&msg, out);
+    }
 }
 
 /// Type 4: the CE server refuses compressed requests with 25 (server `proto_ce.c:

@@ -7,14 +7,17 @@
 //! never expires, 0xFFFFFFFE leaves the void-time unchanged, anything else is seconds; a read's
 //! `record_ttl` is its read-touch percent; the reply carries the void-time (seconds since 2010,
 //! 0 = never) as the server does. A KEY field must hash to the DIGEST sent (else 4); it is
-//! stored (send-key). Filter expressions, expression ops, bit and HLL ops answer 16 until the
-//! expression engine is wired in (`filter`, `exp_op` below are the extension points).
+//! stored (send-key). A FILTER field is the request policy's filter expression; expression ops
+//! (7, 8) are `read_exp` / `write_exp`; bit and HLL ops answer 16 (not in aerolite's engine).
 //!
 //! Invariant: every failure is answered with its result code; nothing here panics on input.
 
+use crate::batch::{BatchDeletePolicy, BatchReadPolicy, BatchWritePolicy};
 use crate::database::Database;
 use crate::engine::read::Bins;
 use crate::error::{err, Result, ResultCode};
+use crate::expressions::Expression;
+use crate::ops::operation::exp::{read_exp, write_exp};
 use crate::ops::Operation;
 use crate::policy::{
     CommitLevel, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
@@ -27,33 +30,59 @@ use crate::server::Shared;
 use crate::wire::msg::*;
 use crate::wire::op::{self as wop, Op};
 use crate::wire::result::wire_code;
-use crate::wire::{cdt, field, particle};
+use crate::wire::{cdt, exp as wexp, field, particle};
 use std::time::Duration;
 
 /// Answer one single-record command.
 pub fn handle(msg: &Message, shared: &Shared, out: &mut Vec<u8>) {
-    match execute(msg, &shared.db) {
+    match request(msg).and_then(|(req, shapes)| Ok((run(req, &shared.db)?, shapes))) {
         Ok((rec, shapes)) => reply::record(&rec, &shapes, out),
         Err(e) => reply::code_only(wire_code(e.code()), out),
     }
 }
 
-fn execute(msg: &Message, db: &Database) -> Result<(Record, Vec<Entry>)> {
+/// A single-record command as a call of the `Database` API (batch rows map through it too).
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// `get` of bins (all, some, or the header only).
+    Get(Key, ReadPolicy, Bins),
+    /// `operate_read` with respond-all-ops.
+    ReadOps(Key, ReadPolicy, Vec<Operation>, bool),
+    /// `operate` (a put is WRITE ops only).
+    Write(Key, WritePolicy, Vec<Operation>),
+    /// `delete` (missing record → 2).
+    Delete(Key, WritePolicy),
+}
+
+fn run(req: Request, db: &Database) -> Result<Record> {
+    match req {
+        Request::Get(key, policy, bins) => db.get(&policy, &key, bins),
+        Request::ReadOps(key, policy, ops, all) => db.operate_read(&policy, &key, &ops, all),
+        Request::Write(key, policy, ops) => db.operate(&policy, &key, &ops),
+        Request::Delete(key, policy) => match db.delete(&policy, &key)? {
+            true => Ok(Record::default()),
+            false => err(ResultCode::KeyNotFoundError, "delete of a missing record"),
+        },
+    }
+}
+
+/// Map a message onto the request it stands for, with the shape of each result entry.
+pub fn request(msg: &Message) -> Result<(Request, Vec<Entry>)> {
     let key = key(msg)?;
-    filter(msg)?;
+    let filter_expression = filter(msg)?;
     let h = &msg.header;
     if h.info2 & INFO2_WRITE != 0 {
-        let policy = write_policy(msg);
+        let policy = WritePolicy {
+            filter_expression,
+            ..write_policy(msg)
+        };
         if h.info2 & INFO2_DELETE != 0 {
-            return match db.delete(&policy, &key)? {
-                true => Ok((Record::default(), Vec::new())),
-                false => err(ResultCode::KeyNotFoundError, "delete of a missing record"),
-            };
+            return Ok((Request::Delete(key, policy), Vec::new()));
         }
         let (ops, shapes) = ops(msg)?;
-        Ok((db.operate(&policy, &key, &ops)?, shapes))
+        Ok((Request::Write(key, policy, ops), shapes))
     } else if h.info1 & INFO1_READ != 0 {
-        read(msg, db, &key)
+        read(msg, key, filter_expression)
     } else {
         err(
             ResultCode::ParameterError,
@@ -62,12 +91,12 @@ fn execute(msg: &Message, db: &Database) -> Result<(Record, Vec<Entry>)> {
     }
 }
 
-fn read(msg: &Message, db: &Database, key: &Key) -> Result<(Record, Vec<Entry>)> {
+fn read(msg: &Message, key: Key, filter: Option<Expression>) -> Result<(Request, Vec<Entry>)> {
     let h = &msg.header;
     let policy = ReadPolicy {
         // The wire carries the percent as u32; 0xFFFFFFFF is −1 ("never touch").
         read_touch_ttl_percent: h.record_ttl as i32,
-        filter_expression: None,
+        filter_expression: filter,
         total_timeout: timeout(h.transaction_ttl),
     };
     if msg.ops.is_empty() {
@@ -76,7 +105,7 @@ fn read(msg: &Message, db: &Database, key: &Key) -> Result<(Record, Vec<Entry>)>
         } else {
             Bins::All
         };
-        return Ok((db.get(&policy, key, bins)?, Vec::new()));
+        return Ok((Request::Get(key, policy, bins), Vec::new()));
     }
     let plain = msg
         .ops
@@ -84,11 +113,45 @@ fn read(msg: &Message, db: &Database, key: &Key) -> Result<(Record, Vec<Entry>)>
         .all(|o| o.op == wop::READ && !o.name.is_empty());
     if plain {
         let names = msg.ops.iter().map(bin_name).collect::<Result<Vec<_>>>()?;
-        return Ok((db.get(&policy, key, Bins::Some(names))?, Vec::new()));
+        return Ok((Request::Get(key, policy, Bins::Some(names)), Vec::new()));
     }
     let (ops, shapes) = ops(msg)?;
     let all = h.info2 & INFO2_RESPOND_ALL_OPS != 0;
-    Ok((db.operate_read(&policy, key, &ops, all)?, shapes))
+    Ok((Request::ReadOps(key, policy, ops, all), shapes))
+}
+
+/// The batch read policy of a row's read policy.
+pub fn batch_read_policy(p: &ReadPolicy) -> BatchReadPolicy {
+    BatchReadPolicy {
+        read_touch_ttl_percent: p.read_touch_ttl_percent,
+        filter_expression: p.filter_expression.clone(),
+    }
+}
+
+/// The batch write policy of a row's write policy.
+pub fn batch_write_policy(p: &WritePolicy) -> BatchWritePolicy {
+    BatchWritePolicy {
+        record_exists_action: p.record_exists_action,
+        generation_policy: p.generation_policy,
+        generation: p.generation,
+        expiration: p.expiration,
+        durable_delete: p.durable_delete,
+        send_key: p.send_key,
+        commit_level: p.commit_level,
+        filter_expression: p.filter_expression.clone(),
+    }
+}
+
+/// The batch delete policy of a row's write policy.
+pub fn batch_delete_policy(p: &WritePolicy) -> BatchDeletePolicy {
+    BatchDeletePolicy {
+        generation_policy: p.generation_policy,
+        generation: p.generation,
+        durable_delete: p.durable_delete,
+        send_key: p.send_key,
+        commit_level: p.commit_level,
+        filter_expression: p.filter_expression.clone(),
+    }
 }
 
 /// The record key: namespace, set, digest, and the user key when sent (send-key).
@@ -128,19 +191,14 @@ fn text(b: Option<&[u8]>, what: &str) -> Result<String> {
     }
 }
 
-/// Extension point: the FILTER field (a msgpack filter expression). Until the expression engine
-/// is wired in, a request carrying one answers UNSUPPORTED_FEATURE rather than ignoring it.
-fn filter(msg: &Message) -> Result<()> {
-    if msg.field(field::FILTER).is_some() {
-        return err(
-            ResultCode::UnsupportedFeature,
-            "filter expressions are not wired into aerolite serve yet",
-        );
-    }
-    Ok(())
+/// The FILTER field (43): a msgpack filter expression (docs/expressions.md EXP-WHERE-1); a
+/// malformed one is 4 or 16.
+pub fn filter(msg: &Message) -> Result<Option<Expression>> {
+    msg.field(field::FILTER).map(wexp::filter).transpose()
 }
 
-fn timeout(ms: u32) -> Option<Duration> {
+/// A request's `transaction_ttl` (ms) as a deadline; 0 = none.
+pub fn timeout(ms: u32) -> Option<Duration> {
     (ms > 0).then(|| Duration::from_millis(u64::from(ms)))
 }
 
@@ -154,7 +212,8 @@ pub fn expiration(ttl: u32) -> Expiration {
     }
 }
 
-fn write_policy(msg: &Message) -> WritePolicy {
+/// The write policy of a message's header bits and fields (filter not included).
+pub fn write_policy(msg: &Message) -> WritePolicy {
     let h = &msg.header;
     let record_exists_action = if h.info2 & INFO2_CREATE_ONLY != 0 {
         RecordExistsAction::CreateOnly
@@ -200,7 +259,7 @@ fn bin_name(op: &Op) -> Result<String> {
 }
 
 /// The engine ops, and how each one's result entry goes on the wire.
-fn ops(msg: &Message) -> Result<(Vec<Operation>, Vec<Entry>)> {
+pub fn ops(msg: &Message) -> Result<(Vec<Operation>, Vec<Entry>)> {
     let header_only = msg.header.info1 & INFO1_NOBINDATA != 0;
     let mut ops = Vec::with_capacity(msg.ops.len());
     let mut shapes = Vec::with_capacity(msg.ops.len());
@@ -262,13 +321,13 @@ fn scalar_operation(o: &Op) -> Result<Operation> {
     })
 }
 
-/// Extension point: expression read / modify ops (wired with the expression engine).
+/// An expression op: EXP_READ puts the value under the op's name, EXP_MODIFY stores it in the
+/// op's bin (docs/expressions.md EXP-OP-*).
 fn exp_op(o: &Op) -> Result<Operation> {
-    err(
-        ResultCode::UnsupportedFeature,
-        format!(
-            "expression op {} is not wired into aerolite serve yet",
-            o.op
-        ),
-    )
+    let (exp, flags) = wexp::op_payload(&o.value)?;
+    let name = bin_name(o)?;
+    Ok(match o.op {
+        wop::EXP_READ => read_exp(&name, &exp, flags),
+        _ => write_exp(&name, &exp, flags),
+    })
 }

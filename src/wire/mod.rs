@@ -12,7 +12,10 @@
 //! message has at most [`MAX_FIELDS`] fields and [`MAX_OPS`] ops. A decoding failure is an
 //! `aerolite::Error` with ParameterError (4) saying what was wrong at which offset.
 
+pub mod base64;
+pub mod batch;
 pub mod cdt;
+pub mod exp;
 pub mod field;
 pub mod info;
 pub mod msg;
