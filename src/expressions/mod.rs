@@ -14,6 +14,7 @@
 mod arith;
 pub mod builders;
 mod cdt_call;
+#[doc(hidden)] // the static type check; `Expression::matches` and the engine run it
 pub mod check;
 mod eval;
 pub mod exp_op;
@@ -21,6 +22,7 @@ pub mod lists;
 pub mod maps;
 mod regex;
 mod tree;
+#[doc(hidden)] // msgpack encoding; `Expression::{to_bytes, from_bytes}` are the API
 pub mod wire;
 
 pub use builders::*;
