@@ -1,7 +1,9 @@
 //! The write path (record-model.md §7.1, WP-01 … WP-22): put, touch, and operate with a write op.
 
-use crate::engine::namespace::Namespace;
+use crate::engine::locks::RecordGuard;
+use crate::engine::namespace::{Checked, Namespace};
 use crate::engine::state::{inc, next_lut, State};
+use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
 use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::validate_write_ops;
@@ -10,7 +12,7 @@ use crate::policy::write::{GenerationPolicy, RecordExistsAction, WritePolicy, MA
 use crate::record::bin::{BinList, BINS_MAX};
 use crate::record::key::{Key, UserKeyBytes};
 use crate::record::record::Record;
-use crate::storage::record_image::ImageMeta;
+use crate::storage::record_image::{Image, ImageMeta};
 
 /// GenerationPolicy check (§9): `cmp` is G for a live record, 0 otherwise.
 pub fn generation_passes(policy: GenerationPolicy, n: u32, cmp: u32) -> bool {
@@ -51,8 +53,31 @@ pub fn resolve_ttl(ns: &Namespace, raw: i64, live_void: Option<u32>, now_s: u32)
     })
 }
 
+/// What the checks under the record lock learned about the record (WP-08 … WP-14).
+struct Found<'o> {
+    /// The record's state after WP-09 (an expired record has become missing).
+    state: State,
+    /// The old image, loaded only when its bins are needed (merge, filter, expression ops).
+    image: Option<Image>,
+    /// The stored key the old version carries (WP-14), if known.
+    old_key: Option<UserKeyBytes>,
+    /// The in-place map path (write_inplace.rs): the map bin it works on, and the old image's
+    /// map kept packed (then `image` holds the other bins).
+    in_place: Option<(&'o str, Split)>,
+}
+
+/// The new version staged by WP-15 and WP-16; WP-17 applies the ops to `working`.
+struct Staged {
+    generation: u16,
+    lut: u64,
+    void_time: u32,
+    working: BinList,
+}
+
 impl Namespace {
-    /// Run a write-path request.
+    /// Run a write-path request: the checks of record-model.md §7.1 in their order, each step
+    /// named after the rows it implements. Nothing observable changes before WP-19 / WP-20
+    /// except WP-09's discard of an expired record (WP-NOCHANGE).
     pub fn write(&self, policy: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<Record> {
         self.write_with(policy, key, ops, true)
     }
@@ -65,35 +90,78 @@ impl Namespace {
         ops: &[Operation],
         in_place: bool,
     ) -> Result<Record> {
-        let digest = key.digest;
-        // WP-01
-        let checked = self.check_request(key)?;
-        // WP-02
+        let checked = self.check_request(key)?; // WP-01
+        self.check_overload()?; // WP-02
+        let guard = self.lock_record(policy, key)?; // WP-03
+        self.check_stop_writes()?; // WP-04
+        validate_write_ops(ops, policy.record_exists_action, policy.respond_all_ops)?; // WP-05 … WP-07A
+        let now_ms = self.clock.now_ms();
+        let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
+        let state = self.check_existence(policy, key, ops, now_s)?; // WP-08 … WP-10
+        check_generation(policy, &state)?; // WP-11
+        self.check_set(key, &state)?; // WP-12
+        let mut found = self.check_old_image(policy, key, ops, &checked, state, in_place)?; // WP-13, WP-14
+        let mut staged = self.stage(policy, key, &found, now_ms, now_s)?; // WP-15, WP-16
+        let Some(results) =
+            self.apply_to_working(policy, key, ops, &mut found, &mut staged.working)?
+        // WP-17, WP-18
+        else {
+            // The in-place map path cannot run these ops: nothing was committed; start over on
+            // the decoded path.
+            drop(guard);
+            return self.write_with(policy, key, ops, false);
+        };
+        let (reply, ticket) = if staged.working.is_empty() && found.in_place.is_none() {
+            self.write_emptied(policy, key, found, &staged, results)? // WP-19
+        } else {
+            self.store(policy, key, &checked, found, staged, results)? // WP-20, WP-21
+        };
+        drop(guard);
+        if let Some(t) = ticket {
+            self.storage.wait_durable(t)?; // WP-21: durability is awaited outside the lock
+        }
+        Ok(reply) // WP-22
+    }
+
+    /// WP-02: refuse when too many write blocks wait to be flushed.
+    fn check_overload(&self) -> Result<()> {
         if self.storage.space().overloaded {
             return err(
                 ResultCode::DeviceOverload,
                 "storage write queue over max_write_cache (WP-02)",
             );
         }
-        // WP-03
+        Ok(())
+    }
+
+    /// WP-03: take the record lock, refusing a hot key or a passed deadline.
+    fn lock_record(&self, policy: &WritePolicy, key: &Key) -> Result<RecordGuard<'_>> {
         let deadline = policy.total_timeout.map(|t| self.clock.deadline_us(t));
-        let guard = self
-            .locks
-            .acquire(digest, self.config.transaction_pending_limit, deadline)?;
-        // WP-04
+        self.locks
+            .acquire(key.digest, self.config.transaction_pending_limit, deadline)
+    }
+
+    /// WP-04: refuse while the namespace is in stop-writes.
+    fn check_stop_writes(&self) -> Result<()> {
         if let Some(cause) = self.storage.stop_writes_cause() {
             return err(
                 ResultCode::ServerMemError,
                 format!("namespace is in stop-writes (WP-04): {cause}"),
             );
         }
-        // WP-05 … WP-07A
+        Ok(())
+    }
+
+    /// WP-08 must-exist, WP-09 discard an expired record, WP-10 CreateOnly on a live record.
+    fn check_existence(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        ops: &[Operation],
+        now_s: u32,
+    ) -> Result<State> {
         let action = policy.record_exists_action;
-        validate_write_ops(ops, action, policy.respond_all_ops)?;
-        let now_ms = self.clock.now_ms();
-        let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
-        let mut state = self.classify_locked(&digest, now_s);
-        // WP-08
+        let mut state = self.classify_locked(&key.digest, now_s);
         let must_exist = matches!(
             action,
             RecordExistsAction::UpdateOnly | RecordExistsAction::ReplaceOnly
@@ -104,59 +172,52 @@ impl Namespace {
                 format!("record must exist; it is {} (WP-08)", state_word(&state)),
             );
         }
-        // WP-09
         if let State::Expired(e) = state {
-            self.remove(&digest, &e);
+            self.remove(&key.digest, &e);
             state = State::Missing;
         }
-        // WP-10
         if action == RecordExistsAction::CreateOnly && state.is_live() {
             return err(
                 ResultCode::KeyExistsError,
                 "CreateOnly on a live record (WP-10)",
             );
         }
-        // WP-11
-        let cmp = match state {
-            State::Live(e) => u32::from(e.generation),
-            _ => 0,
-        };
-        if !generation_passes(policy.generation_policy, policy.generation, cmp) {
-            return err(
-                ResultCode::GenerationError,
-                format!(
-                    "{:?}({}) against generation {cmp} (WP-11)",
-                    policy.generation_policy, policy.generation
-                ),
-            );
+        Ok(state)
+    }
+
+    /// WP-12: the request's set against the record's, or a new set beyond K-SET-COUNT.
+    fn check_set(&self, key: &Key, state: &State) -> Result<()> {
+        match *state {
+            State::Live(e) | State::Tomb(e) if !self.same_set(&key.set_name, &e) => err(
+                ResultCode::ParameterError,
+                "request set differs from the record's set (WP-12)",
+            ),
+            State::Missing if self.sets.would_overflow(&key.set_name) => err(
+                ResultCode::ParameterError,
+                "a new set beyond 4095 sets (WP-12, K-SET-COUNT)",
+            ),
+            _ => Ok(()),
         }
-        // WP-12
-        match state {
-            State::Live(e) | State::Tomb(e) if !self.same_set(&key.set_name, &e) => {
-                return err(
-                    ResultCode::ParameterError,
-                    "request set differs from the record's set (WP-12)",
-                );
-            }
-            State::Missing if self.sets.would_overflow(&key.set_name) => {
-                return err(
-                    ResultCode::ParameterError,
-                    "a new set beyond 4095 sets (WP-12, K-SET-COUNT)",
-                );
-            }
-            _ => {}
-        }
-        let merge = matches!(
-            action,
-            RecordExistsAction::Update
-                | RecordExistsAction::UpdateOnly
-                | RecordExistsAction::CreateOnly
-        );
-        // The old image's bins are needed only to merge them (unless the ops begin by deleting
-        // them all), to evaluate a filter (WP-13) or for expression ops; its stored key only to
-        // check and carry it (WP-14). Otherwise — Replace, an operate starting with delete-all —
-        // the write needs the index entry alone: one device read saved, and a damaged image
-        // does not stop it.
+    }
+
+    /// Load the old image when its bins are needed, then WP-13 (filter, live records only) and
+    /// WP-14 (stored key).
+    ///
+    /// The old image's bins are needed only to merge them (unless the ops begin by deleting
+    /// them all), to evaluate a filter (WP-13) or for expression ops; its stored key only to
+    /// check and carry it (WP-14). Otherwise — Replace, an operate starting with delete-all —
+    /// the write needs the index entry alone: one device read saved, and a damaged image does
+    /// not stop it.
+    fn check_old_image<'o>(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        ops: &'o [Operation],
+        checked: &Checked,
+        state: State,
+        in_place: bool,
+    ) -> Result<Found<'o>> {
+        let merge = merges(policy.record_exists_action);
         let bins_needed = (state.is_live()
             && ((merge && ops_read_old_bins(ops)) || policy.filter_expression.is_some()))
             || crate::engine::filter::has_exp_ops(ops);
@@ -166,154 +227,238 @@ impl Namespace {
         // waits for this record lock).
         let in_place_bin = crate::engine::write_inplace::plan(ops, policy)
             .filter(|_| in_place && merge && state.is_live() && self.sindexes.is_empty());
-        let (image, mut split) = match (state.entry(), in_place_bin) {
-            (Some(e), Some(bin)) if bins_needed => match self.load_split(&digest, &e, bin)? {
-                Some((img, s)) => (Some(img), Some(s)),
-                None => (Some(self.load(&digest, &e)?), None),
+        let (image, split) = match (state.entry(), in_place_bin) {
+            (Some(e), Some(bin)) if bins_needed => match self.load_split(&key.digest, &e, bin)? {
+                Some((img, s)) => (Some(img), Some((bin, s))),
+                None => (Some(self.load(&key.digest, &e)?), None),
             },
-            (Some(e), _) if bins_needed => (Some(self.load(&digest, &e)?), None),
+            (Some(e), _) if bins_needed => (Some(self.load(&key.digest, &e)?), None),
             _ => (None, None),
         };
-        // WP-13
         if let (true, Some(img)) = (state.is_live(), &image) {
             self.check_filter(policy.filter_expression.as_ref(), img, "WP-13")?;
         }
-        // WP-14
         let old_key = match state.entry() {
-            Some(e) => {
-                self.stored_key_for_overwrite(&digest, &e, image.as_ref(), &checked.user_key, true)?
-            }
+            Some(e) => self.stored_key_for_overwrite(
+                &key.digest,
+                &e,
+                image.as_ref(),
+                &checked.user_key,
+                true,
+            )?,
             None => None,
         };
-        // WP-15
-        let live_void = match state {
+        Ok(Found {
+            state,
+            image,
+            old_key,
+            in_place: split,
+        })
+    }
+
+    /// WP-15 resolve the TTL, WP-16 stage the new generation, LUT and working bins.
+    fn stage(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        found: &Found<'_>,
+        now_ms: u64,
+        now_s: u32,
+    ) -> Result<Staged> {
+        let live_void = match found.state {
             State::Live(e) => Some(e.void_time),
             _ => None,
         };
         let void_time = resolve_ttl(self, policy.expiration.ttl_value(), live_void, now_s)?;
-        // WP-16
-        let (base, lut_old) = match state {
+        let (base, lut_old) = match found.state {
             State::Live(e) | State::Tomb(e) => (e.generation, e.lut()),
             _ => (0, self.lut_floor(&key.set_name)),
         };
-        let generation = inc(base);
-        let lut = next_lut(lut_old, now_ms);
-        let mut working = match &image {
-            Some(img) if merge && state.is_live() => img.bins.clone(),
+        let merge = merges(policy.record_exists_action);
+        let working = match &found.image {
+            Some(img) if merge && found.state.is_live() => img.bins.clone(),
             _ => BinList::new(),
         };
-        // WP-17
-        let live_img = image.as_ref().filter(|_| state.is_live());
-        let meta = self.exp_meta(ops, &digest, &key.set_name, live_img);
-        let results = match (&mut split, in_place_bin) {
-            (Some(s), Some(bin)) => {
+        Ok(Staged {
+            generation: inc(base),
+            lut: next_lut(lut_old, now_ms),
+            void_time,
+            working,
+        })
+    }
+
+    /// WP-17 apply the ops in order to the working copy (the packed map in place when the
+    /// in-place path was chosen), WP-18 the bin-count limit. Returns the ops' result entries;
+    /// `None` when the in-place path cannot run these ops (nothing changed yet).
+    fn apply_to_working(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        ops: &[Operation],
+        found: &mut Found<'_>,
+        working: &mut BinList,
+    ) -> Result<Option<BinList>> {
+        let results = match &mut found.in_place {
+            Some((bin, split)) => {
                 let all = policy.respond_all_ops;
                 match crate::engine::write_inplace::apply_ops(
-                    &mut working,
-                    &mut s.map,
+                    working,
+                    &mut split.map,
                     bin,
                     ops,
                     all,
                 ) {
                     Some(r) => r?,
-                    None => {
-                        drop(guard);
-                        return self.write_with(policy, key, ops, false);
-                    }
+                    None => return Ok(None),
                 }
             }
-            _ => apply_ops_with(
-                &mut working,
-                ops,
-                policy.respond_all_ops,
-                meta.as_ref(),
-                |_, _| Ok(()),
-            )?,
+            None => {
+                let live_img = found.image.as_ref().filter(|_| found.state.is_live());
+                let meta = self.exp_meta(ops, &key.digest, &key.set_name, live_img);
+                apply_ops_with(
+                    working,
+                    ops,
+                    policy.respond_all_ops,
+                    meta.as_ref(),
+                    |_, _| Ok(()),
+                )?
+            }
         };
-        // WP-18
-        let bin_count = working.len() + usize::from(split.is_some());
+        let bin_count = working.len() + usize::from(found.in_place.is_some());
         if bin_count > BINS_MAX {
             return err(
                 ResultCode::ParameterError,
                 format!("{bin_count} bins; at most {BINS_MAX} (WP-18)"),
             );
         }
-        let stored_key: Option<UserKeyBytes> = match &old_key {
-            Some(k) => Some(k.clone()),
-            None if policy.send_key => checked.user_key.clone(),
-            None => None,
+        Ok(Some(results))
+    }
+
+    /// WP-19: the write leaves zero bins. Not live → 2; live → the write becomes a delete
+    /// (durable: a tombstone image; otherwise the entry is removed). Returns the reply (WP-22)
+    /// and the durability ticket to wait for once the lock is released.
+    fn write_emptied(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        found: Found<'_>,
+        staged: &Staged,
+        results: BinList,
+    ) -> Result<(Record, Option<u64>)> {
+        let State::Live(e) = found.state else {
+            return err(
+                ResultCode::KeyNotFoundError,
+                "the write leaves zero bins on a record that is not live (WP-19)",
+            );
         };
-        let set_name = match &image {
-            Some(img) => img.meta.set_name.clone(),
-            None => key.set_name.clone(),
+        let ticket = if policy.durable_delete {
+            let meta = ImageMeta {
+                digest: key.digest,
+                generation: staged.generation,
+                lut: staged.lut,
+                void_time: 0,
+                tombstone: true,
+                set_name: image_set_name(key, &found),
+                key: found.old_key,
+                block_seq: 0,
+            };
+            Some(self.commit(&meta, &BinList::new(), e.set_id, Some(e))?.1)
+        } else {
+            self.remove(&key.digest, &e);
+            None
         };
-        // WP-19
-        if working.is_empty() && split.is_none() {
-            let State::Live(e) = state else {
-                return err(
-                    ResultCode::KeyNotFoundError,
-                    "the write leaves zero bins on a record that is not live (WP-19)",
-                );
-            };
-            let ticket = if policy.durable_delete {
-                let meta = ImageMeta {
-                    digest,
-                    generation,
-                    lut,
-                    void_time: 0,
-                    tombstone: true,
-                    set_name,
-                    key: old_key,
-                    block_seq: 0,
-                };
-                Some(self.commit(&meta, &BinList::new(), e.set_id, Some(e))?.1)
-            } else {
-                self.remove(&digest, &e);
-                None
-            };
-            drop(guard);
-            if let Some(t) = ticket {
-                self.storage.wait_durable(t)?;
-            }
-            return Ok(Record {
-                bins: results,
-                generation: 0,
-                expiration: 0,
-                last_update_time: lut,
-                key: None,
-            });
-        }
-        // WP-20, WP-21
-        let set_id = match state.entry() {
+        let reply = Record {
+            bins: results,
+            generation: 0,
+            expiration: 0,
+            last_update_time: staged.lut,
+            key: None,
+        };
+        Ok((reply, ticket))
+    }
+
+    /// WP-20 store the image and WP-21 commit it (visible at once). Returns the reply (WP-22)
+    /// and the durability ticket to wait for once the lock is released.
+    fn store(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        checked: &Checked,
+        found: Found<'_>,
+        staged: Staged,
+        results: BinList,
+    ) -> Result<(Record, Option<u64>)> {
+        let set_id = match found.state.entry() {
             Some(e) => e.set_id,
             None => self.sets.intern(&key.set_name)?,
         };
+        let set_name = image_set_name(key, &found);
+        let stored_key: Option<UserKeyBytes> = match found.old_key {
+            Some(k) => Some(k),
+            None if policy.send_key => checked.user_key.clone(),
+            None => None,
+        };
         let meta = ImageMeta {
-            digest,
-            generation,
-            lut,
-            void_time,
+            digest: key.digest,
+            generation: staged.generation,
+            lut: staged.lut,
+            void_time: staged.void_time,
             tombstone: false,
             set_name,
             key: stored_key,
             block_seq: 0,
         };
-        let ticket = match (split, in_place_bin) {
-            (Some(s), Some(bin)) => {
-                self.commit_split(&meta, &working, s, bin, set_id, state.entry())?
+        let old = found.state.entry();
+        let ticket = match found.in_place {
+            Some((bin, split)) => {
+                self.commit_split(&meta, &staged.working, split, bin, set_id, old)?
             }
-            _ => self.commit(&meta, &working, set_id, state.entry())?.1,
+            None => self.commit(&meta, &staged.working, set_id, old)?.1,
         };
-        drop(guard);
-        self.storage.wait_durable(ticket)?;
-        // WP-22
-        Ok(Record {
+        let reply = Record {
             bins: results,
-            generation: u32::from(generation),
-            expiration: void_time,
-            last_update_time: lut,
+            generation: u32::from(staged.generation),
+            expiration: staged.void_time,
+            last_update_time: staged.lut,
             key: meta.key.as_ref().and_then(UserKeyBytes::to_value),
-        })
+        };
+        Ok((reply, Some(ticket)))
+    }
+}
+
+/// WP-11: the generation policy, `N` against `G` when live and against 0 otherwise.
+fn check_generation(policy: &WritePolicy, state: &State) -> Result<()> {
+    let cmp = match state {
+        State::Live(e) => u32::from(e.generation),
+        _ => 0,
+    };
+    if !generation_passes(policy.generation_policy, policy.generation, cmp) {
+        return err(
+            ResultCode::GenerationError,
+            format!(
+                "{:?}({}) against generation {cmp} (WP-11)",
+                policy.generation_policy, policy.generation
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Whether the exists action merges the ops into the record's existing bins (WP-16).
+fn merges(action: RecordExistsAction) -> bool {
+    matches!(
+        action,
+        RecordExistsAction::Update
+            | RecordExistsAction::UpdateOnly
+            | RecordExistsAction::CreateOnly
+    )
+}
+
+/// The set name the new image carries: the old image's when loaded, else the request's.
+fn image_set_name(key: &Key, found: &Found<'_>) -> String {
+    match &found.image {
+        Some(img) => img.meta.set_name.clone(),
+        None => key.set_name.clone(),
     }
 }
 
