@@ -2,8 +2,8 @@
 //! and start threads only in the runtime, so a simulation can drive every timer. The test scans
 //! `src/` and fails naming `file:line` of every `Instant::now`, `SystemTime::now`,
 //! `.elapsed()`, `thread::spawn` or `thread::Builder` outside the home modules: `src/clock.rs`
-//! (time), `src/rng.rs` (the entropy of random ids), `src/engine/runtime.rs` (threads; and
-//! `src/server/mod.rs` for the wire server's accept and connection threads); the CLI
+//! (time), `src/rng.rs` (the entropy of random ids), `src/engine/runtime.rs` (threads: the
+//! runtime's own and, through `spawn_task`, task, accept and connection threads); the CLI
 //! and the benchmark harness (`src/cli`, `src/bench`, `src/bin`) measure real time on purpose.
 //! Scoped threads (`std::thread::scope`) borrow the caller's data and end with it, so they are
 //! not background threads and not flagged.

@@ -184,7 +184,8 @@ impl Runtime {
     }
 }
 
-/// Start a one-off background task thread (a `query_operate` task): like the runtime's own
+/// Start a one-off thread (a `query_operate` task, the wire server's accept loop and
+/// connections): like the runtime's own
 /// threads, every task thread starts here, so time and threads keep one home each.
 pub fn spawn_task(
     name: String,

@@ -25,6 +25,7 @@ pub mod udf;
 
 use crate::config::{DatabaseConfig, NamespaceConfig};
 use crate::database::Database;
+use crate::engine::runtime::spawn_task;
 use crate::error::{Error, Result, ResultCode};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -101,10 +102,10 @@ impl Server {
         });
         let conns = Arc::new(Mutex::new(Vec::new()));
         let (s, c) = (shared.clone(), conns.clone());
-        let acceptor = std::thread::Builder::new()
-            .name("aerolite-accept".into())
-            .spawn(move || accept_loop(&listener, &s, &c))
-            .map_err(|e| io_error(format!("cannot start the accept thread: {e}")))?;
+        let acceptor = spawn_task("aerolite-accept".into(), move || {
+            accept_loop(&listener, &s, &c)
+        })
+        .map_err(|e| io_error(format!("cannot start the accept thread: {e}")))?;
         Ok(Server {
             shared,
             addr,
@@ -178,9 +179,9 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, conns: &Mutex<Vec<J
             Ok((stream, peer)) => {
                 let id = shared.accepted.fetch_add(1, Ordering::Relaxed);
                 let s = shared.clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("aerolite-conn-{id}"))
-                    .spawn(move || conn::run(stream, peer, &s));
+                let spawned = spawn_task(format!("aerolite-conn-{id}"), move || {
+                    conn::run(stream, peer, &s)
+                });
                 match (spawned, conns.lock()) {
                     (Ok(h), Ok(mut v)) => {
                         v.retain(|h| !h.is_finished());
