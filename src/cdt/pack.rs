@@ -61,8 +61,8 @@ fn str_header_len(n: usize) -> usize {
     }
 }
 
-fn pack_str(t: u8, b: &[u8], out: &mut Vec<u8>) {
-    let n = b.len() + 1;
+/// A msgpack str header for `n` bytes (fixstr, str8, str16, str32).
+pub(crate) fn str_header(n: usize, out: &mut Vec<u8>) {
     if n < 32 {
         out.push(0xa0 | n as u8);
     } else if let Ok(n8) = u8::try_from(n) {
@@ -74,6 +74,10 @@ fn pack_str(t: u8, b: &[u8], out: &mut Vec<u8>) {
         out.push(0xdb);
         out.extend_from_slice(&len_u32(n).to_be_bytes());
     }
+}
+
+fn pack_str(t: u8, b: &[u8], out: &mut Vec<u8>) {
+    str_header(b.len() + 1, out);
     out.push(t);
     out.extend_from_slice(b);
 }

@@ -23,30 +23,11 @@ pub const MAX_EXP_BYTES: usize = 1 << 20;
 const CTX_EVAL: i64 = 0xff;
 
 fn array_header(n: usize, out: &mut Vec<u8>) {
-    if n < 16 {
-        out.push(0x90 | n as u8);
-    } else if let Ok(n16) = u16::try_from(n) {
-        out.push(0xdc);
-        out.extend_from_slice(&n16.to_be_bytes());
-    } else {
-        out.push(0xdd);
-        out.extend_from_slice(&(n as u32).to_be_bytes());
-    }
+    crate::cdt::pack::container_header(out, n, 0x90, 0xdc, 0xdd);
 }
 
 fn raw_str(s: &str, out: &mut Vec<u8>) {
-    let n = s.len();
-    if n < 32 {
-        out.push(0xa0 | n as u8);
-    } else if let Ok(n8) = u8::try_from(n) {
-        out.extend_from_slice(&[0xd9, n8]);
-    } else if let Ok(n16) = u16::try_from(n) {
-        out.push(0xda);
-        out.extend_from_slice(&n16.to_be_bytes());
-    } else {
-        out.push(0xdb);
-        out.extend_from_slice(&(n as u32).to_be_bytes());
-    }
+    crate::cdt::pack::str_header(s.len(), out);
     out.extend_from_slice(s.as_bytes());
 }
 
