@@ -67,7 +67,8 @@ pub fn to_value(particle: u8, b: &[u8]) -> Result<Value> {
                 ))
             }
         },
-        MAP | LIST => msgpack(b)?,
+        MAP => container(msgpack(b)?, "map")?,
+        LIST => container(msgpack(b)?, "list")?,
         GEOJSON => geojson(b)?,
         _ => {
             return err(
@@ -85,6 +86,18 @@ fn utf8(b: &[u8], what: &str) -> Result<String> {
 /// A whole msgpack value (list, map, or CDT operand) in the clients' flavour.
 pub fn msgpack(b: &[u8]) -> Result<Value> {
     crate::wire::msgpack::decode(b)
+}
+
+/// A map or list particle must hold that container (a scalar, or a selector value such as
+/// INFINITY that has no bin form, is a malformed value).
+fn container(v: Value, want: &str) -> Result<Value> {
+    match (&v, want) {
+        (Value::Map(_), "map") | (Value::List(_), "list") => Ok(v),
+        _ => bad(format!(
+            "{want} particle holds {v} (particle type {:?}), not a {want}",
+            v.particle_type()
+        )),
+    }
 }
 
 /// `u8 flags, u16_be ncells, ncells × u64 cells, JSON` (clients send no cells).
@@ -198,6 +211,15 @@ mod tests {
         assert_eq!(code(STRING, &[0xff]), Some(ResultCode::ParameterError));
         assert_eq!(code(LIST, &[0x92, 0x01]), Some(ResultCode::ParameterError));
         assert_eq!(code(LIST, &[0x90, 0x01]), Some(ResultCode::ParameterError));
+        // A list or map particle holds a container: a scalar or a selector value (the fuzzer's
+        // `d4 ff 01`, INFINITY, which has no bin form) is not a list or map.
+        assert_eq!(
+            code(LIST, &[0xd4, 0xff, 0x01]),
+            Some(ResultCode::ParameterError)
+        );
+        assert_eq!(code(MAP, &[0x01]), Some(ResultCode::ParameterError));
+        assert_eq!(code(LIST, &[0x80]), Some(ResultCode::ParameterError));
+        assert_eq!(code(MAP, &[0x90]), Some(ResultCode::ParameterError));
         assert_eq!(
             code(GEOJSON, &[0, 0xff, 0xff]),
             Some(ResultCode::ParameterError)
