@@ -256,7 +256,7 @@ impl Database {
         };
         let ops: Vec<BatchOperation> = keys
             .iter()
-            .map(|k| BatchOperation::read(&rp, k, bins.clone()))
+            .map(|k| BatchOperation::read(&rp, k.clone(), bins.clone()))
             .collect();
         crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), &bp, &ops)
     }

@@ -8,12 +8,19 @@ mod common;
 use aerolite::expressions as exp;
 use aerolite::{
     as_bin, operations, BatchDeletePolicy, BatchOperation, BatchPolicy, BatchReadPolicy,
-    BatchWritePolicy, Bins, GenerationPolicy, Key, ReadPolicy, RecordExistsAction, ResultCode,
-    Value, WritePolicy,
+    BatchRecord, BatchWritePolicy, Bins, GenerationPolicy, Key, ReadPolicy, RecordExistsAction,
+    ResultCode, Value, WritePolicy,
 };
 
 fn k(i: i64) -> Key {
     Key::new("test", "b", i).expect("key")
+}
+
+/// Every entry's outcome, filled in place by `Database::batch`.
+fn outcomes(ops: &[BatchOperation]) -> Vec<BatchRecord> {
+    ops.iter()
+        .map(|o| o.batch_record().cloned().expect("every entry ran"))
+        .collect()
 }
 
 /// BATCH-ORDER-1, BATCH-RESULT-1: mixed entries in order, per-entry codes; a later read sees an
@@ -36,23 +43,28 @@ fn batch_order_1_mixed_entries_in_order_with_own_codes() {
         generation: 7,
         ..BatchWritePolicy::default()
     };
-    let ops = vec![
-        BatchOperation::read(&rp, &k(0), Bins::All),
+    let mut ops = vec![
+        BatchOperation::read(&rp, k(0), Bins::All),
         BatchOperation::write(
             &BatchWritePolicy::default(),
-            &k(0),
+            k(0),
             vec![operations::add(&as_bin!("v", 100))],
         ),
-        BatchOperation::read(&rp, &k(0), Bins::All),
-        BatchOperation::write(&create_only, &k(1), vec![operations::put(&as_bin!("v", 9))]),
-        BatchOperation::write(&gen_check, &k(2), vec![operations::put(&as_bin!("v", 9))]),
-        BatchOperation::delete(&BatchDeletePolicy::default(), &k(3)),
-        BatchOperation::read(&rp, &k(3), Bins::All),
-        BatchOperation::read_ops(&rp, &k(4), vec![operations::get_bin("v")]),
-        BatchOperation::read(&rp, &k(99), Bins::All),
-        BatchOperation::read(&rp, &Key::new("nope", "b", 1).expect("key"), Bins::All),
+        BatchOperation::read(&rp, k(0), Bins::All),
+        BatchOperation::write(&create_only, k(1), vec![operations::put(&as_bin!("v", 9))]),
+        BatchOperation::write(&gen_check, k(2), vec![operations::put(&as_bin!("v", 9))]),
+        BatchOperation::delete(&BatchDeletePolicy::default(), k(3)),
+        BatchOperation::read(&rp, k(3), Bins::All),
+        BatchOperation::read_ops(&rp, k(4), vec![operations::get_bin("v")]),
+        BatchOperation::read(&rp, k(99), Bins::All),
+        BatchOperation::read(&rp, Key::new("nope", "b", 1).expect("key"), Bins::All),
     ];
-    let out = db.batch(&BatchPolicy::default(), &ops).expect("batch");
+    assert!(
+        ops.iter().all(|o| o.result_code().is_none()),
+        "no outcome before the run"
+    );
+    db.batch(&BatchPolicy::default(), &mut ops).expect("batch");
+    let out = outcomes(&ops);
     let codes: Vec<ResultCode> = out.iter().map(|r| r.result_code).collect();
     assert_eq!(
         codes,
@@ -119,13 +131,14 @@ fn batch_filter_1_entry_policies() {
         expiration: aerolite::Expiration::Seconds(100),
         ..BatchWritePolicy::default()
     };
-    let ops = vec![
-        BatchOperation::read(&BatchReadPolicy::default(), &k(1), Bins::All),
-        BatchOperation::read(&any, &k(1), Bins::All),
-        BatchOperation::delete(&durable, &k(2)),
-        BatchOperation::write(&ttl, &k(0), vec![operations::touch()]),
+    let mut ops = vec![
+        BatchOperation::read(&BatchReadPolicy::default(), k(1), Bins::All),
+        BatchOperation::read(&any, k(1), Bins::All),
+        BatchOperation::delete(&durable, k(2)),
+        BatchOperation::write(&ttl, k(0), vec![operations::touch()]),
     ];
-    let out = db.batch(&bp, &ops).expect("batch");
+    db.batch(&bp, &mut ops).expect("batch");
+    let out = outcomes(&ops);
     assert_eq!(out[0].result_code, ResultCode::FilteredOut);
     assert_eq!(out[1].result_code, ResultCode::Ok);
     assert_eq!(out[2].result_code, ResultCode::Ok);
@@ -160,16 +173,18 @@ fn batch_getmany_1_get_many_equals_gets() {
 #[test]
 fn batch_errors() {
     let mut t = common::open();
-    let ops = vec![BatchOperation::read_ops(
+    let mut ops = vec![BatchOperation::read_ops(
         &BatchReadPolicy::default(),
-        &k(1),
+        k(1),
         vec![operations::put(&as_bin!("v", 1))],
     )];
-    let out = t.db.batch(&BatchPolicy::default(), &ops).expect("batch");
+    t.db.batch(&BatchPolicy::default(), &mut ops)
+        .expect("batch");
+    let out = outcomes(&ops);
     assert_eq!(out[0].result_code, ResultCode::ParameterError);
     t.db.close();
     let e =
-        t.db.batch(&BatchPolicy::default(), &ops)
+        t.db.batch(&BatchPolicy::default(), &mut ops)
             .expect_err("closed");
     assert_eq!(e.code(), ResultCode::ClientError);
 }

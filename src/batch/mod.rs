@@ -32,7 +32,8 @@ pub enum BatchOperationKind {
     Delete,
 }
 
-/// One entry of a batch.
+/// One entry of a batch, and after [`Database::batch`](crate::Database::batch) its outcome
+/// (the official client's shape: the results are filled in place).
 #[derive(Debug, Clone)]
 pub struct BatchOperation {
     /// The record.
@@ -45,21 +46,24 @@ pub struct BatchOperation {
     pub write_policy: Option<BatchWritePolicy>,
     /// Delete policy (deletes).
     pub delete_policy: Option<BatchDeletePolicy>,
+    /// The outcome, once the batch has run (None before).
+    outcome: Option<BatchRecord>,
 }
 
 impl BatchOperation {
-    fn new(key: &Key, kind: BatchOperationKind) -> BatchOperation {
+    fn new(key: Key, kind: BatchOperationKind) -> BatchOperation {
         BatchOperation {
-            key: key.clone(),
+            key,
             kind,
             read_policy: None,
             write_policy: None,
             delete_policy: None,
+            outcome: None,
         }
     }
 
     /// Read `bins` of `key`.
-    pub fn read(policy: &BatchReadPolicy, key: &Key, bins: Bins) -> BatchOperation {
+    pub fn read(policy: &BatchReadPolicy, key: Key, bins: Bins) -> BatchOperation {
         BatchOperation {
             read_policy: Some(policy.clone()),
             ..BatchOperation::new(key, BatchOperationKind::Read(bins))
@@ -67,7 +71,7 @@ impl BatchOperation {
     }
 
     /// Run read ops on `key`.
-    pub fn read_ops(policy: &BatchReadPolicy, key: &Key, ops: Vec<Operation>) -> BatchOperation {
+    pub fn read_ops(policy: &BatchReadPolicy, key: Key, ops: Vec<Operation>) -> BatchOperation {
         BatchOperation {
             read_policy: Some(policy.clone()),
             ..BatchOperation::new(key, BatchOperationKind::ReadOps(ops))
@@ -75,7 +79,7 @@ impl BatchOperation {
     }
 
     /// Run write ops on `key` under `policy`.
-    pub fn write(policy: &BatchWritePolicy, key: &Key, ops: Vec<Operation>) -> BatchOperation {
+    pub fn write(policy: &BatchWritePolicy, key: Key, ops: Vec<Operation>) -> BatchOperation {
         BatchOperation {
             write_policy: Some(policy.clone()),
             ..BatchOperation::new(key, BatchOperationKind::Write(ops))
@@ -83,7 +87,7 @@ impl BatchOperation {
     }
 
     /// Delete `key` under `policy`.
-    pub fn delete(policy: &BatchDeletePolicy, key: &Key) -> BatchOperation {
+    pub fn delete(policy: &BatchDeletePolicy, key: Key) -> BatchOperation {
         BatchOperation {
             delete_policy: Some(policy.clone()),
             ..BatchOperation::new(key, BatchOperationKind::Delete)
@@ -96,6 +100,43 @@ impl BatchOperation {
             self.kind,
             BatchOperationKind::Write(_) | BatchOperationKind::Delete
         )
+    }
+
+    /// The record the entry answered (reads: the bins; writes: op results and metadata;
+    /// deletes and failures: none).
+    pub fn record(&self) -> Option<&Record> {
+        self.outcome.as_ref().and_then(|o| o.record.as_ref())
+    }
+
+    /// Take the answered record out of the entry.
+    pub fn take_record(&mut self) -> Option<Record> {
+        self.outcome.as_mut().and_then(|o| o.record.take())
+    }
+
+    /// The entry's result code; None until the batch has run.
+    pub fn result_code(&self) -> Option<ResultCode> {
+        self.outcome.as_ref().map(|o| o.result_code)
+    }
+
+    /// Whether the entry failed in doubt (a write that may have been applied).
+    pub fn in_doubt(&self) -> bool {
+        self.outcome.as_ref().is_some_and(|o| o.in_doubt)
+    }
+
+    /// The whole outcome; None until the batch has run.
+    pub fn batch_record(&self) -> Option<&BatchRecord> {
+        self.outcome.as_ref()
+    }
+
+    /// The outcome, consuming the entry; None if the batch has not run.
+    pub fn into_batch_record(self) -> Option<BatchRecord> {
+        self.outcome
+    }
+
+    /// Record the outcome (the batch runner, once per run).
+    pub(crate) fn set_outcome(&mut self, r: BatchRecord) {
+        debug_assert!(r.key == self.key, "an outcome belongs to its own entry");
+        self.outcome = Some(r);
     }
 }
 

@@ -57,18 +57,20 @@ pub fn aerolite_scan(
 /// aerolite's batch read of `keys`: value bytes read.
 pub fn aerolite_batch(db: &Database, keys: &[Key], bin: &str) -> OpResult<usize> {
     let rp = BatchReadPolicy::default();
-    let ops: Vec<BatchOperation> = keys
+    let mut ops: Vec<BatchOperation> = keys
         .iter()
-        .map(|k| BatchOperation::read(&rp, k, Bins::All))
+        .map(|k| BatchOperation::read(&rp, k.clone(), Bins::All))
         .collect();
-    let out = db
-        .batch(&BatchPolicy::default(), &ops)
+    db.batch(&BatchPolicy::default(), &mut ops)
         .map_err(|e| e.to_string())?;
     let mut bytes = 0;
-    for r in out {
-        match r.record.as_ref().and_then(|rec| rec.bin(bin)) {
+    for op in &ops {
+        match op.record().and_then(|rec| rec.bin(bin)) {
             Some(Value::Blob(b)) => bytes += b.len(),
-            _ => return Err(format!("batch read of {:?}: {}", r.key, r.detail)),
+            _ => {
+                let detail = op.batch_record().map_or("not run", |r| r.detail.as_str());
+                return Err(format!("batch read of {:?}: {detail}", op.key));
+            }
         }
     }
     Ok(bytes)

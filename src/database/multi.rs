@@ -15,18 +15,37 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 impl Database {
-    /// Batch (BATCH-*): reads, writes and deletes mixed, run in order, one [`BatchRecord`] per
-    /// entry with its own result code and in-doubt flag; the reads' device reads are submitted
-    /// together. Err only when the database is closed.
-    pub fn batch(&self, policy: &BatchPolicy, ops: &[BatchOperation]) -> Result<Vec<BatchRecord>> {
+    /// Batch (BATCH-*): reads, writes and deletes mixed, run in order; each entry receives its
+    /// own outcome in place ([`BatchOperation::record`], `result_code`, `in_doubt`,
+    /// `batch_record`), as the official client fills its `&mut [BatchOperation]`; the reads'
+    /// device reads are submitted together. Err only when the database is closed.
+    ///
+    /// ```
+    /// use aerolite::{as_bin, BatchOperation, BatchPolicy, BatchReadPolicy, Bins, Database, Key};
+    /// use aerolite::{ResultCode, WritePolicy};
+    ///
+    /// let db = Database::open_in_memory()?;
+    /// let k1 = Key::new("test", "users", 1)?;
+    /// db.put(&WritePolicy::default(), &k1, &[as_bin!("name", "ada")])?;
+    /// let rp = BatchReadPolicy::default();
+    /// let mut ops = vec![
+    ///     BatchOperation::read(&rp, k1, Bins::from(["name"])),
+    ///     BatchOperation::read(&rp, Key::new("test", "users", 2)?, Bins::All),
+    /// ];
+    /// db.batch(&BatchPolicy::default(), &mut ops)?;
+    /// assert_eq!(ops[0].result_code(), Some(ResultCode::Ok));
+    /// assert!(ops[0].record().is_some_and(|r| r.bin("name").is_some()));
+    /// assert_eq!(ops[1].result_code(), Some(ResultCode::KeyNotFoundError));
+    /// # Ok::<(), aerolite::Error>(())
+    /// ```
+    pub fn batch(&self, policy: &BatchPolicy, ops: &mut [BatchOperation]) -> Result<()> {
         if self.inner.closed.load(Ordering::Acquire) {
             return err(ResultCode::ClientError, "database is closed");
         }
         let results = crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), policy, ops);
-        Ok(ops
-            .iter()
-            .zip(results)
-            .map(|(op, r)| match r {
+        assert_eq!(results.len(), ops.len(), "one result per batch entry");
+        for (op, r) in ops.iter_mut().zip(results) {
+            let outcome = match r {
                 Ok(rec) => BatchRecord {
                     key: op.key.clone(),
                     record: (!matches!(op.kind, BatchOperationKind::Delete)).then_some(rec),
@@ -41,8 +60,10 @@ impl Database {
                     in_doubt: e.in_doubt(),
                     detail: e.detail().to_string(),
                 },
-            })
-            .collect())
+            };
+            op.set_outcome(outcome);
+        }
+        Ok(())
     }
 
     pub(super) fn ns_named(&self, name: &str) -> Result<&Arc<Namespace>> {

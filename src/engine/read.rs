@@ -41,6 +41,13 @@ impl Bins {
     }
 }
 
+/// `Bins::from(["a", "b"])`, as the official client writes it.
+impl<const N: usize> From<[&str; N]> for Bins {
+    fn from(names: [&str; N]) -> Bins {
+        Bins::from_names(&names)
+    }
+}
+
 /// An image read ahead for a batch: the index entry it was read for and the read's outcome.
 pub type Prefetched = Option<(IndexEntry, Result<Bytes>)>;
 

@@ -12,7 +12,7 @@
 //! Invariant: exactly one answer row per request row, in request order, then LAST.
 
 use crate::batch::{BatchOperation, BatchPolicy, BatchRecord};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultCode};
 use crate::server::reply::{self, Entry};
 use crate::server::single::{self, Request};
 use crate::server::Shared;
@@ -51,11 +51,17 @@ fn run(msg: &Message, shared: &Shared) -> Result<Vec<Answered>> {
     for row in &rows {
         mapped.push((row.index, single::request(&row.msg).map(to_batch)));
     }
-    let ops: Vec<BatchOperation> = mapped
+    let mut ops: Vec<BatchOperation> = mapped
         .iter()
         .filter_map(|(_, m)| m.as_ref().ok().map(|(op, _)| op.clone()))
         .collect();
-    let mut results = shared.db.batch(&policy, &ops)?.into_iter();
+    shared.db.batch(&policy, &mut ops)?;
+    let mut results = ops
+        .into_iter()
+        .map(BatchOperation::into_batch_record)
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| Error::new(ResultCode::ServerError, "a batch entry was not run"))?
+        .into_iter();
     let answered = mapped
         .into_iter()
         .map(|(index, m)| Answered {
@@ -63,7 +69,7 @@ fn run(msg: &Message, shared: &Shared) -> Result<Vec<Answered>> {
             outcome: m.and_then(|(_, shapes)| match results.next() {
                 Some(r) => outcome(r, shapes),
                 None => Err(Error::new(
-                    crate::error::ResultCode::ServerError,
+                    ResultCode::ServerError,
                     "batch answered fewer rows than it was given",
                 )),
             }),
@@ -77,7 +83,7 @@ fn outcome(
     r: BatchRecord,
     shapes: Vec<Entry>,
 ) -> std::result::Result<(crate::record::record::Record, Vec<Entry>), Error> {
-    if r.result_code == crate::error::ResultCode::Ok {
+    if r.result_code == ResultCode::Ok {
         return Ok((r.record.unwrap_or_default(), shapes));
     }
     Err(Error::new(r.result_code, r.detail))
@@ -88,16 +94,16 @@ fn to_batch(req: (Request, Vec<Entry>)) -> (BatchOperation, Vec<Entry>) {
     let (req, shapes) = req;
     let op = match req {
         Request::Get(key, policy, bins) => {
-            BatchOperation::read(&single::batch_read_policy(&policy), &key, bins)
+            BatchOperation::read(&single::batch_read_policy(&policy), key, bins)
         }
         Request::ReadOps(key, policy, ops, _) => {
-            BatchOperation::read_ops(&single::batch_read_policy(&policy), &key, ops)
+            BatchOperation::read_ops(&single::batch_read_policy(&policy), key, ops)
         }
         Request::Write(key, policy, ops) => {
-            BatchOperation::write(&single::batch_write_policy(&policy), &key, ops)
+            BatchOperation::write(&single::batch_write_policy(&policy), key, ops)
         }
         Request::Delete(key, policy) => {
-            BatchOperation::delete(&single::batch_delete_policy(&policy), &key)
+            BatchOperation::delete(&single::batch_delete_policy(&policy), key)
         }
     };
     (op, shapes)
