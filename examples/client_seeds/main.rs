@@ -9,7 +9,7 @@
 //!
 //! Run: `aerolite serve --memory &` then
 //! `cargo run --release --example client_seeds -- --hosts 127.0.0.1:3000 [--seconds 5]
-//! [--writers 16] [--profiles 1000] [--debits 200]`. Exits 1 if a check fails.
+//! [--writers 16] [--profiles 200] [--debits 200]`. Exits 1 if a check fails.
 //! `tests/client_seeds.rs` runs the same code against a test server with small sizes.
 
 mod proxy;

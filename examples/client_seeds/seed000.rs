@@ -36,8 +36,8 @@ const EMPTY_ONE_IN: u64 = 4;
 /// One event in this many goes to any profile instead of the writer's own shard.
 const CROSS_SHARD_ONE_IN: u64 = 100;
 
-/// Sizes of one run. `Default` is the embedded scenario's shape (16 writers, 0–20 ms between a
-/// read and its write, stale after 100 ms, a cleanup cycle every second).
+/// Sizes of one run. `Default` is the embedded scenario's shape (200 profiles, 16 writers, 0–20 ms
+/// between a read and its write, stale after 100 ms, a cleanup cycle every second).
 #[derive(Debug, Clone)]
 pub struct RaceConfig {
     pub namespace: String,
@@ -56,7 +56,7 @@ impl Default for RaceConfig {
         RaceConfig {
             namespace: "test".into(),
             set: "profiles".into(),
-            profiles: 1000,
+            profiles: 200,
             writers: 16,
             duration_ms: 5000,
             period_ms: 1000,

@@ -33,7 +33,7 @@ CROSS_SHARD_ONE_IN = 100
 
 
 class Race:
-    def __init__(self, client, ns="test", set_name="profiles", profiles=1000, writers=16,
+    def __init__(self, client, ns="test", set_name="profiles", profiles=200, writers=16,
                  seconds=5.0, period_ms=1000, stale_ms=100, think_ms_max=20, seed=1):
         self.c, self.ns, self.set = client, ns, set_name
         self.profiles, self.writers, self.seconds = profiles, writers, seconds
@@ -186,7 +186,7 @@ def main(argv=None):
     p.add_argument("--hosts", default="127.0.0.1:3000")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--writers", type=int, default=16)
-    p.add_argument("--profiles", type=int, default=1000)
+    p.add_argument("--profiles", type=int, default=200)
     a = p.parse_args(argv)
     client = connect(a.hosts)
     race = Race(client, profiles=a.profiles, writers=a.writers, seconds=a.seconds).run()
