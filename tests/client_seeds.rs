@@ -2,7 +2,8 @@
 //! in-process on an ephemeral port: the code of `examples/client_seeds` (included by path, so the
 //! example and this test cannot drift) with small sizes. Proves that, over the wire, the seed-000
 //! retry loop loses no update while a scan-based cleanup durably deletes with generation checks
-//! (the audience counts add up exactly), and that seed 003's tagged debit is exactly-once when
+//! (the audience counts add up exactly), that a TTL passing between read and write answers 3
+//! then 2 (scenario B), and that seed 003's tagged debit is exactly-once when
 //! replies are really lost (a proxy drops them; every in-doubt retry answers 24).
 
 mod serve_support;
@@ -11,6 +12,8 @@ mod serve_support;
 mod proxy;
 #[path = "../examples/client_seeds/seed000.rs"]
 mod seed000;
+#[path = "../examples/client_seeds/seed000_ttl.rs"]
+mod seed000_ttl;
 #[path = "../examples/client_seeds/seed003.rs"]
 mod seed003;
 
@@ -44,6 +47,18 @@ async fn seed000_race_loses_no_update_over_the_wire() {
     assert!(report.cycles >= 3, "cleanup cycles ran: {}", report.cycles);
     let deleted: u64 = report.buckets.values().map(|b| b.deleted).sum();
     assert!(deleted > 0, "the cleanup deleted stale or empty profiles");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed000_ttl_expiry_between_read_and_write_answers_3_then_2() {
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let report = seed000_ttl::run(&client, "test", "profiles")
+        .await
+        .expect("scenario B runs");
+    report.print();
+    report.check().expect("scenario B codes");
+    assert!(report.recreated_generation >= 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

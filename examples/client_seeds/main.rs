@@ -3,7 +3,8 @@
 //!
 //! - seed 000 (`seed000.rs`): read-modify-write with `Update` + `ExpectGenEqual` racing a
 //!   scan-based cleanup that durably deletes with a generation check; the bursts of 3 and 2 and
-//!   the retry that loses nothing.
+//!   the retry that loses nothing; scenario B (`seed000_ttl.rs`): the TTL passes between the
+//!   read and the write.
 //! - seed 003 (`seed003.rs`): an in-doubt write (its reply lost by a proxy, `proxy.rs`) retried
 //!   safely with a txn id in a create-only map bin; exactly-once checked at the end.
 //!
@@ -14,6 +15,7 @@
 
 mod proxy;
 mod seed000;
+mod seed000_ttl;
 mod seed003;
 
 use aerospike::{Client, ClientPolicy};
@@ -63,13 +65,19 @@ async fn run(args: Args) -> Result<(), String> {
     let client = Arc::new(client);
     let race = seed000::run(client.clone(), &args.race).await?;
     race.print(&args.race);
+    let ttl = seed000_ttl::run(&client, &args.race.namespace, &args.race.set).await?;
+    ttl.print();
     let px = proxy::Proxy::start(&args.hosts).map_err(|e| format!("proxy: {e}"))?;
     let through = Client::new(&policy, &px.host())
         .await
         .map_err(|e| format!("connecting through the proxy: {e}"))?;
     let once = seed003::run(&through, &client, &px, &args.once).await?;
     once.print(&args.once);
-    let checks = [("seed 000", race.check()), ("seed 003", once.check())];
+    let checks = [
+        ("seed 000", race.check()),
+        ("seed 000 scenario B", ttl.check()),
+        ("seed 003", once.check()),
+    ];
     let mut ok = true;
     for (name, c) in checks {
         match c {

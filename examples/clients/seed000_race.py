@@ -14,6 +14,9 @@ it) and uses the retry that loses nothing (docs/semantics.md SA-RETRY-1..4): on 
 re-create with EXPECT_GEN_EQUAL(0). Check, exactly: every update applied once, and
 sum(audience live) + sum(audience of the records the cleanup deleted) == updates applied.
 
+Scenario B (ttl_expiry): the record's TTL passes between the read and the write: the write answers
+3 (never 2), the re-read 2, the re-create with gen 0 succeeds.
+
 Run: aerolite serve --memory &   python3 seed000_race.py --hosts 127.0.0.1:3000 [--seconds 5]
 Point --hosts at an Aerospike cluster and the same code runs there. Exits 1 if the check fails.
 """
@@ -170,6 +173,35 @@ class Race:
               f"{t['deleted_audience']} = applied {t['applied']}")
 
 
+def ttl_expiry(client, ns="test", set_name="profiles"):
+    """Scenario B: the TTL passes between the read (gen G) and the EXPECT_GEN_EQUAL(G) write.
+
+    Returns the codes of (write at G, re-read, re-create with gen 0): (3, 2, 0) expected — an
+    expired record has generation 0, not G (SA-RETRY-1), and is gone on the re-read.
+    """
+    k = (ns, set_name, "ttl-profile")
+    client.put(k, {"audience": 1}, meta={"ttl": 1},
+               policy={"exists": aerospike.POLICY_EXISTS_CREATE_OR_REPLACE})
+    _, meta, _ = client.get(k)
+    time.sleep(2.1)  # past a 1 s TTL whatever the sub-second phase of the server's clock
+    codes = []
+    for step in ("write", "reread", "recreate"):
+        try:
+            if step == "reread":
+                client.get(k)
+            else:
+                gen = meta["gen"] if step == "write" else 0
+                client.put(k, {"audience": 1 if gen == 0 else 2}, meta={"gen": gen},
+                           policy={"exists": aerospike.POLICY_EXISTS_IGNORE,
+                                   "gen": aerospike.POLICY_GEN_EQ})
+            codes.append(0)
+        except ex.AerospikeError as e:
+            codes.append(e.code)
+    print(f"seed 000 scenario B (TTL passes between read and write): write with EQ(G) -> "
+          f"{codes[0]}, re-read -> {codes[1]}, re-create with EQ(0) -> {codes[2]}")
+    return tuple(codes)
+
+
 def connect(hosts):
     pairs = []
     for h in hosts.split(","):
@@ -192,6 +224,9 @@ def main(argv=None):
     race = Race(client, profiles=a.profiles, writers=a.writers, seconds=a.seconds).run()
     race.print()
     problems = race.check()
+    ttl_codes = ttl_expiry(client)
+    if ttl_codes != (3, 2, 0):
+        problems.append(f"scenario B codes {ttl_codes}, expected (3, 2, 0)")
     client.close()
     print("seed 000: " + ("check passed" if not problems else "CHECK FAILED: " + "; ".join(problems)))
     return 1 if problems else 0

@@ -4,8 +4,9 @@ Runs the examples' own code (examples/clients/seed000_race.py, seed003_exactly_o
 small sizes: scripts/python-client-smoke starts `aerolite serve --memory` on a free loopback port
 and passes it in AEROLITE_PORT. Seed 000: writers with the SA-RETRY loop race a scan-based
 cleanup that durably deletes with generation checks; no update is lost (the audience counts add
-up exactly). Seed 003: replies lost by a proxy surface as in doubt, the blind retry debits twice,
-the tagged retry answers 24 and the balance moves exactly once per debit.
+up exactly); a TTL passing between read and write answers 3, then 2 on the re-read. Seed 003:
+replies lost by a proxy surface as in doubt, the blind retry debits twice, the tagged retry
+answers 24 and the balance moves exactly once per debit.
 """
 import os
 import sys
@@ -38,6 +39,10 @@ def test_seed000_race_loses_no_update(client):
     assert race.check() == []
     assert race.totals["cycles"] >= 3
     assert sum(b["deleted"] for b in race.buckets.values()) > 0, "the cleanup deleted profiles"
+
+
+def test_seed000_ttl_expiry_between_read_and_write_answers_3_then_2(client):
+    assert seed000_race.ttl_expiry(client, set_name="seed000ttl") == (3, 2, 0)
 
 
 def test_seed003_lost_replies_are_in_doubt_and_retry_is_exactly_once(client, port):
