@@ -14,6 +14,9 @@ it) and uses the retry that loses nothing (docs/semantics.md SA-RETRY-1..4): on 
 re-create with EXPECT_GEN_EQUAL(0). Check, exactly: every update applied once, and
 sum(audience live) + sum(audience of the records the cleanup deleted) == updates applied.
 
+update_only_trap: the seed's "both attempts fail with 2" is what POLICY_EXISTS_UPDATE (update-only
+in this client) gives; POLICY_EXISTS_IGNORE (Java's UPDATE) gives 3, then the gen-0 re-create works.
+
 Scenario B (ttl_expiry): the record's TTL passes between the read and the write: the write answers
 3 (never 2), the re-read 2, the re-create with gen 0 succeeds.
 
@@ -202,6 +205,34 @@ def ttl_expiry(client, ns="test", set_name="profiles"):
     return tuple(codes)
 
 
+def update_only_trap(client, ns="test", set_name="profiles"):
+    """The seed's production symptom, reproduced: after a durable delete, a write with
+    EXPECT_GEN_EQUAL(G) and then the gen-0 retry both answer 2 when the exists policy is
+    POLICY_EXISTS_UPDATE, which in the Python / C client means update-only (Java's UPDATE_ONLY).
+    With POLICY_EXISTS_IGNORE (Java's UPDATE: create or merge) the first answers 3 and the gen-0
+    re-create succeeds. Returns {policy name: (code at G, code at gen 0)}.
+    """
+    k = (ns, set_name, "trap-profile")
+    out = {}
+    for name, exists in (("POLICY_EXISTS_UPDATE", aerospike.POLICY_EXISTS_UPDATE),
+                         ("POLICY_EXISTS_IGNORE", aerospike.POLICY_EXISTS_IGNORE)):
+        client.put(k, {"audience": 1},
+                   policy={"exists": aerospike.POLICY_EXISTS_CREATE_OR_REPLACE})
+        _, meta, _ = client.get(k)
+        client.remove(k, policy={"durable_delete": True})  # the cleanup job
+        codes = []
+        for gen in (meta["gen"], 0):
+            try:
+                client.put(k, {"audience": 2}, meta={"gen": gen},
+                           policy={"exists": exists, "gen": aerospike.POLICY_GEN_EQ})
+                codes.append(0)
+            except ex.AerospikeError as e:
+                codes.append(e.code)
+        out[name] = tuple(codes)
+        print(f"seed 000 with {name}: write at G -> {codes[0]}, retry at gen 0 -> {codes[1]}")
+    return out
+
+
 def connect(hosts):
     pairs = []
     for h in hosts.split(","):
@@ -224,6 +255,9 @@ def main(argv=None):
     race = Race(client, profiles=a.profiles, writers=a.writers, seconds=a.seconds).run()
     race.print()
     problems = race.check()
+    trap = update_only_trap(client)
+    if trap != {"POLICY_EXISTS_UPDATE": (2, 2), "POLICY_EXISTS_IGNORE": (3, 0)}:
+        problems.append(f"exists-policy codes {trap}")
     ttl_codes = ttl_expiry(client)
     if ttl_codes != (3, 2, 0):
         problems.append(f"scenario B codes {ttl_codes}, expected (3, 2, 0)")

@@ -45,6 +45,11 @@ def test_seed000_ttl_expiry_between_read_and_write_answers_3_then_2(client):
     assert seed000_race.ttl_expiry(client, set_name="seed000ttl") == (3, 2, 0)
 
 
+def test_seed000_update_only_gives_the_seeds_two_errors_2(client):
+    codes = seed000_race.update_only_trap(client, set_name="seed000trap")
+    assert codes == {"POLICY_EXISTS_UPDATE": (2, 2), "POLICY_EXISTS_IGNORE": (3, 0)}
+
+
 def test_seed003_lost_replies_are_in_doubt_and_retry_is_exactly_once(client, port):
     proxy = LossyProxy("127.0.0.1", port)
     through = seed000_race.connect(f"127.0.0.1:{proxy.port}")
