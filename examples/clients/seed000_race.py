@@ -262,7 +262,8 @@ def main(argv=None):
     if ttl_codes != (3, 2, 0):
         problems.append(f"scenario B codes {ttl_codes}, expected (3, 2, 0)")
     client.close()
-    print("seed 000: " + ("check passed" if not problems else "CHECK FAILED: " + "; ".join(problems)))
+    verdict = "check passed" if not problems else "CHECK FAILED: " + "; ".join(problems)
+    print(f"seed 000: {verdict}")
     return 1 if problems else 0
 
 

@@ -116,7 +116,8 @@ def check(r):
 
 def print_report(r):
     print(f"seed 003: blind retry of a debit of {r['amount']} whose reply was lost (in doubt: "
-          f"{r['blind_in_doubt']}): balance {START_BALANCE} -> {r['blind_balance']} (debited twice)")
+          f"{r['blind_in_doubt']}): balance {START_BALANCE} -> {r['blind_balance']} "
+          "(debited twice)")
     print(f"  exactly-once: {r['debits']} debits, {r['replies_lost']} replies lost by the proxy, "
           f"{r['in_doubt']} in doubt, {r['already_applied']} retries answered 24 (already applied)")
     print(f"  balance {r['balance']} (expected {r['expected_balance']}), {r['tags']} txn tags")
@@ -137,7 +138,8 @@ def main(argv=None):
     for c in (through, direct):
         c.close()
     proxy.close()
-    print("seed 003: " + ("check passed" if not problems else "CHECK FAILED: " + "; ".join(problems)))
+    verdict = "check passed" if not problems else "CHECK FAILED: " + "; ".join(problems)
+    print(f"seed 003: {verdict}")
     return 1 if problems else 0
 
 
