@@ -297,6 +297,7 @@ fn read_entry(r: &mut Reader<'_>) -> std::result::Result<Entry, DecodeError> {
     );
     Ok(entry)
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
