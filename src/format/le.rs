@@ -1,6 +1,7 @@
 //! The one little-endian reader and writer of the on-disk format (storage-format.md: every
 //! integer is little-endian and fixed-width). Decoders read through [`Reader`], encoders write
-//! through [`Writer`]; no other file slices bytes into integers (tests/tidy_layers.rs).
+//! through [`Writer`]; storage, record, sindex and cdt code never slices bytes into integers
+//! itself (tests/tidy_layers.rs; hashing and the wire protocol are not the on-disk format).
 //!
 //! Invariants: a `Reader` never reads past its slice and never panics — every read checks the
 //! bytes left and answers `DecodeError("truncated")` otherwise; its position only moves forward.

@@ -211,48 +211,34 @@ pub fn parse(b: &[u8]) -> Result<(SnapshotMeta, IndexImage)> {
     let sets = le::u32_at(body, off::SET_COUNT).map_err(short)? as usize;
     let entries = usize::try_from(le::u64_at(body, off::ENTRY_COUNT).map_err(short)?)
         .map_err(|_| bad("entry count"))?;
-    let mut pos = HEADER_LEN;
-    let need = |pos: usize, n: usize| -> Result<()> {
-        if pos.checked_add(n).is_none_or(|e| e > body.len()) {
-            Err(bad("truncated"))
-        } else {
-            Ok(())
+    // Counts are checked against the bytes left before anything is allocated from them.
+    let fits = |r: &Reader<'_>, n: Option<usize>| -> Result<()> {
+        match n {
+            Some(n) if n <= r.remaining() => Ok(()),
+            _ => Err(bad("truncated")),
         }
     };
-    need(
-        pos,
-        blocks.checked_mul(8).ok_or_else(|| bad("block count"))?,
-    )?;
-    let mut r = Reader::at(body, pos);
+    let mut r = Reader::at(body, HEADER_LEN);
+    fits(&r, blocks.checked_mul(8))?;
     let block_seqs = (0..blocks)
         .map(|_| r.u64())
         .collect::<std::result::Result<_, _>>()
         .map_err(short)?;
-    pos += blocks * 8;
     let mut names = Vec::with_capacity(sets.min(4096));
     for _ in 0..sets {
-        need(pos, 1)?;
-        let n = usize::from(body[pos]);
-        need(pos + 1, n)?;
-        let s = std::str::from_utf8(&body[pos + 1..pos + 1 + n]).map_err(|_| bad("set name"))?;
-        names.push(s.to_string());
-        pos += 1 + n;
+        let n = usize::from(r.u8().map_err(short)?);
+        let name = std::str::from_utf8(r.take(n).map_err(short)?).map_err(|_| bad("set name"))?;
+        names.push(name.to_string());
     }
-    need(
-        pos,
-        entries
-            .checked_mul(ENTRY_LEN)
-            .ok_or_else(|| bad("entry count"))?,
-    )?;
-    if pos + entries * ENTRY_LEN != body.len() {
+    fits(&r, entries.checked_mul(ENTRY_LEN))?;
+    if r.remaining() != entries * ENTRY_LEN {
         return Err(bad("trailing bytes"));
     }
-    let mut out = Vec::with_capacity(entries);
-    for i in 0..entries {
-        out.push(parse_entry(
-            &body[pos + i * ENTRY_LEN..pos + (i + 1) * ENTRY_LEN],
-        )?);
-    }
+    let table = r.take(entries * ENTRY_LEN).map_err(short)?;
+    let out = table
+        .chunks_exact(ENTRY_LEN)
+        .map(parse_entry)
+        .collect::<Result<Vec<_>>>()?;
     let meta = SnapshotMeta {
         device_set_id: le::u64_at(body, off::DEVICE_SET_ID).map_err(short)?,
         instance_id: le::u64_at(body, off::INSTANCE_ID).map_err(short)?,
