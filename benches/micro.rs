@@ -4,10 +4,10 @@
 //! Run: `cargo bench --bench micro` (short pass: `-- --warm-up-time 0.5 --measurement-time 1.5`).
 
 use aerolite::bench::keys::key_string;
+use aerolite::format::record_image::{self, ImageMeta};
 use aerolite::operations::{self, maps};
 use aerolite::record::bin::BinList;
 use aerolite::record::key::{compute_digest, UserKeyBytes};
-use aerolite::storage::record_image::{self, ImageMeta};
 use aerolite::{
     Bin, Bins, Database, Key, MapOrder, MapPolicy, MapWriteFlags, ReadPolicy, Value, WritePolicy,
 };

@@ -137,7 +137,7 @@ impl Database {
             let mut nc = nc.clone();
             if let StorageConfig::Device(d) = &nc.storage {
                 // L-RECORD-SIZE: never above the largest image one write block holds.
-                let cap = d.block_size - crate::storage::write_block::HEADER_LEN as u32;
+                let cap = d.block_size - crate::format::write_block::HEADER_LEN as u32;
                 nc.max_record_size = nc.max_record_size.min(cap);
             }
             let ns = Namespace::new(nc.clone(), storage, config.clock.clone());

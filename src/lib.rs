@@ -68,6 +68,11 @@ pub mod error;
 mod error;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
+pub mod format;
+#[cfg(not(feature = "testing"))]
+mod format;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub mod index;
 #[cfg(not(feature = "testing"))]
 mod index;

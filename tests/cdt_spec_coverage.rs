@@ -1,6 +1,6 @@
 //! cdt.md coverage: every row id of `../shared/spec/cdt.md` (first column of its tables) must be
-//! named, as a whole word, by a test under `tests/cdt_*.rs` or a unit test under `src/cdt/` or
-//! `src/record/particle.rs`. Prints `cdt.md rows covered N / M`. The repository's restatement,
+//! named, as a whole word, by a test under `tests/cdt_*.rs` or a unit test under `src/cdt/`,
+//! `src/record/order.rs` (the value order) or `src/format/{particle,pack}.rs` (their bytes). Prints `cdt.md rows covered N / M`. The repository's restatement,
 //! `docs/semantics.md` Part 2, defines the same row ids (checked here when the spec is present)
 //! and is the id source when the spec is absent (the repository outside its workspace).
 
@@ -162,7 +162,15 @@ fn check_named(root: &Path, ids: &[String]) {
     );
     read_dir_rs(
         &root.join("src/record"),
-        &|p| p.file_name().is_some_and(|n| n == "particle.rs"),
+        &|p| p.file_name().is_some_and(|n| n == "order.rs"),
+        &mut text,
+    );
+    read_dir_rs(
+        &root.join("src/format"),
+        &|p| {
+            p.file_name()
+                .is_some_and(|n| n == "particle.rs" || n == "pack.rs")
+        },
         &mut text,
     );
     let missing: Vec<&String> = ids.iter().filter(|id| !names(&text, id)).collect();

@@ -54,7 +54,7 @@ type Forgery = (&'static str, fn(&mut SnapshotMeta, &mut IndexImage));
 
 const FORGERIES: &[Forgery] = &[
     ("block beyond the device", |m, i| {
-        i.entries[3].1.location.block = m.block_seqs.len() as u32 + 5
+        i.entries[3].block = m.block_seqs.len() as u32 + 5
     }),
     ("block never written", |m, i| {
         let blank = m
@@ -62,29 +62,27 @@ const FORGERIES: &[Forgery] = &[
             .iter()
             .rposition(|&s| s == 0)
             .expect("a blank block");
-        i.entries[3].1.location.block = blank as u32;
+        i.entries[3].block = blank as u32;
     }),
-    ("huge size", |_, i| i.entries[7].1.size = u32::MAX - 15),
+    ("huge size", |_, i| i.entries[7].size = u32::MAX - 15),
     ("size past the block end", |m, i| {
-        i.entries[7].1.size = m.block_size - i.entries[7].1.location.offset + 16
+        i.entries[7].size = m.block_size - i.entries[7].offset + 16
     }),
     ("offset inside the block header", |_, i| {
-        i.entries[9].1.location.offset = 16
+        i.entries[9].offset = 16
     }),
-    ("unaligned offset", |_, i| {
-        i.entries[9].1.location.offset += 3
-    }),
+    ("unaligned offset", |_, i| i.entries[9].offset += 3),
     ("size below the smallest image", |_, i| {
-        i.entries[9].1.size = 16
+        i.entries[9].size = 16
     }),
     ("two entries at one place", |_, i| {
-        i.entries[11].1.location = i.entries[12].1.location
+        (i.entries[11].block, i.entries[11].offset) = (i.entries[12].block, i.entries[12].offset)
     }),
-    ("unknown set id", |_, i| i.entries[5].1.set_id = 77),
-    ("unknown flag bits", |_, i| i.entries[5].1.flags |= 0x80),
+    ("unknown set id", |_, i| i.entries[5].set_id = 77),
+    ("unknown flag bits", |_, i| i.entries[5].flags |= 0x80),
     ("tombstone with a void time", |_, i| {
-        i.entries[5].1.flags |= 1;
-        i.entries[5].1.void_time = 99;
+        i.entries[5].flags |= 1;
+        i.entries[5].void_time = 99;
     }),
     ("duplicate set names", |_, i| i.sets.push(i.sets[0].clone())),
     ("empty set name", |_, i| i.sets.push(String::new())),

@@ -8,7 +8,9 @@
 //! Scoped threads (`std::thread::scope`) borrow the caller's data and end with it, so they are
 //! not background threads and not flagged.
 
-use std::path::{Path, PathBuf};
+mod tidy_support;
+
+use std::path::Path;
 
 /// What may appear only in its home modules.
 const RULES: &[(&str, &[&str])] = &[
@@ -32,23 +34,9 @@ const RULES: &[(&str, &[&str])] = &[
 /// Trees outside the rule (they measure real time for people, not for the engine).
 const EXEMPT_DIRS: &[&str] = &["src/cli", "src/bench", "src/bin"];
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("list {}: {e}", dir.display()));
-    for e in entries {
-        let path = e.expect("directory entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|x| x == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// Every `file:line: pattern` that breaks a rule in the files under `root`/src.
 fn offences(root: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
-    files.sort();
+    let files = tidy_support::rust_files(&root.join("src"));
     let mut found = Vec::new();
     for f in files {
         let rel = f

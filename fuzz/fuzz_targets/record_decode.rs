@@ -21,8 +21,8 @@
 #![no_main]
 
 use aerolite::record::key::{Digest, UserKeyBytes};
-use aerolite::record::particle;
-use aerolite::storage::record_image::{self, ImageMeta};
+use aerolite::format::particle;
+use aerolite::format::record_image::{self, ImageMeta};
 use aerolite::{BinList, List, ListOrderType, Map, MapOrder, Value};
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -175,7 +175,7 @@ fn sealed(data: &[u8]) {
 /// header, does not overlap the previous one, decodes, and carries the header's block sequence.
 fn block(data: &[u8]) {
     use aerolite::storage::cold_start::scan_block;
-    use aerolite::storage::write_block::{BlockHeader, BlockState, HEADER_LEN};
+    use aerolite::format::write_block::{BlockHeader, BlockState, HEADER_LEN};
     let check = |buf: &[u8], id: u32, set: u64| {
         let scan = scan_block(buf, id, set);
         let mut end = HEADER_LEN;

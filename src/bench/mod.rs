@@ -27,10 +27,10 @@ use crate::bench::target::{BenchTarget, OpResult, TargetStats};
 use crate::bench::workload::{run_phase, PhaseSpec, Workload};
 use crate::config::{DatabaseConfig, DeviceConfig, NamespaceConfig, StorageConfig};
 use crate::error::{err, Result, ResultCode};
+use crate::format::record_image::{self, ImageMeta};
 use crate::record::bin::BinList;
 use crate::record::key::Digest;
 use crate::storage::device::{self, IoBackend as DeviceIo};
-use crate::storage::record_image::{self, ImageMeta};
 use crate::{
     Bin, Bins, Database, GenerationPolicy, Key, ReadPolicy, RecordExistsAction, Value, WritePolicy,
 };

@@ -8,10 +8,10 @@
 
 use crate::cdt::list;
 use crate::cdt::normalize::is_valid_key;
-use crate::cdt::order::compare;
 use crate::cdt::select::{rank_order, single_pos, ListElems, MapElems};
 use crate::error::{err, Result, ResultCode};
 use crate::ops::Operation;
+use crate::record::order::compare;
 use crate::record::value::{List, ListOrderType, Map, MapOrder, Value};
 
 /// One context step (CTX-PATH, CTX-CREATE). Named as in the official clients' `CTX`.

@@ -5,8 +5,8 @@
 //! result value (Nil when it has none). Atomicity is the engine's job: a failed op discards the
 //! whole working copy (OP-ATOMIC), so `apply` may leave the slot in any state on error.
 //!
-//! Layout: `order` (the one value order, §1), `normalize` (canonical stored form), `select` and
-//! `result` (selectors and return types, §3–§4), `map` and `list` (the ops, §5–§6), `context`
+//! Layout: the one value order (§1) lives with the values (`record::order`); `normalize`
+//! (canonical stored form), `select` and `result` (selectors and return types, §3–§4), `map` and `list` (the ops, §5–§6), `context`
 //! (nested addressing, §10), `builders` (the `operations::maps` / `operations::lists` API).
 //!
 //! Check order inside one op (an interpretation; cdt.md fixes no order between these): parameter
@@ -23,15 +23,13 @@ pub mod list;
 pub mod map;
 pub mod normalize;
 pub mod number;
-pub mod order;
-pub mod pack;
 pub mod policy;
 pub mod result;
 pub mod return_type;
 pub mod select;
 
 use crate::error::{err, Result, ResultCode};
-use crate::record::particle::MAX_DEPTH;
+use crate::format::particle::MAX_DEPTH;
 use crate::record::value::Value;
 use context::CTX;
 use list::ListOp;

@@ -5,16 +5,13 @@
 //! and a stored ordered list is sorted (L-ORDER-ORDERED). Nesting is bounded by `MAX_DEPTH`.
 //! No stored value holds the selector-only `Wildcard` or `Infinity` (ORD-SELECTOR-ONLY).
 
-use crate::cdt::order::compare;
 use crate::error::{err, Result, ResultCode};
-use crate::record::particle::MAX_DEPTH;
-use crate::record::value::{List, ListOrderType, Map, ParticleType, Value};
+use crate::format::particle::MAX_DEPTH;
+use crate::record::order::compare;
+use crate::record::value::{ListOrderType, ParticleType, Value};
 use std::cmp::Ordering;
 
-/// M-KEY-VALID: integers, strings and bytes.
-pub fn is_valid_key(k: &Value) -> bool {
-    matches!(k, Value::Int(_) | Value::String(_) | Value::Blob(_))
-}
+pub use crate::record::canonical::{is_valid_key, list_is_canonical, map_is_canonical};
 
 /// M-KEY-VALID / M-KEY-INVALID → 4.
 pub fn check_key(k: &Value) -> Result<()> {
@@ -26,22 +23,6 @@ pub fn check_key(k: &Value) -> Result<()> {
             format!("{k} cannot be a map key (M-KEY-INVALID)"),
         )
     }
-}
-
-/// Whether a map keeps this module's invariant: valid keys in strictly ascending order.
-pub fn map_is_canonical(m: &Map) -> bool {
-    m.entries.iter().all(|(k, _)| is_valid_key(k))
-        && m.entries
-            .windows(2)
-            .all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less)
-}
-
-/// Whether a list keeps this module's invariant: an ordered list is sorted (L-ORDER-ORDERED).
-pub fn list_is_canonical(l: &List) -> bool {
-    l.order != ListOrderType::Ordered
-        || l.items
-            .windows(2)
-            .all(|w| compare(&w[0], &w[1]) != Ordering::Greater)
 }
 
 /// Bring `v` into canonical form in place: maps sorted by key with valid, unique keys; ordered

@@ -4,10 +4,10 @@
 //! selected elements and builds the result value. It also returns the indexes to delete for the
 //! remove_by_* twin (indexes and ranks in results refer to the container before removal).
 
-use crate::cdt::order::compare;
 use crate::cdt::return_type::{Base, ReturnType};
 use crate::cdt::select::{pick, rank_of, rank_order, Elements, Picked, Selector};
 use crate::error::{err, Result, ResultCode};
+use crate::record::order::compare;
 use crate::record::value::{Map, MapOrder, Value};
 
 /// Static checks of a selector + return type (before the bin is looked at): RT-UNKNOWN → 4,

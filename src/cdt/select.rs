@@ -8,8 +8,8 @@
 //! Map entries are always sorted by key (normalize.rs), so key selectors are binary searches:
 //! `by_key` is O(log n) on every map, whatever its order attribute.
 
-use crate::cdt::order::compare;
 use crate::error::{err, Result, ResultCode};
+use crate::record::order::compare;
 use crate::record::value::Value;
 use std::cmp::Ordering;
 use std::ops::Range;

@@ -7,9 +7,9 @@
 //! block are an earlier incarnation's leftovers (a freed block keeps its old contents), which the
 //! cold start skips, and are listed but not damage. Reads only; never writes to the device.
 
+use crate::format::header::{self, DeviceHeader};
+use crate::format::record_image;
 use crate::storage::cold_start::{scan_block, ScanCounts};
-use crate::storage::header::{self, DeviceHeader};
-use crate::storage::record_image;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;

@@ -8,8 +8,8 @@
 
 use crate::engine::namespace::Namespace;
 use crate::error::Result;
+use crate::format::record_image;
 use crate::index::Location;
-use crate::storage::record_image;
 
 /// Blocks read with one batched device read (8 × 1 MiB: Aerospike's defrag reads ahead
 /// similarly); bounds the memory of a step.

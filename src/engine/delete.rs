@@ -4,11 +4,11 @@ use crate::engine::namespace::Namespace;
 use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write::generation_passes;
 use crate::error::{err, Result, ResultCode};
+use crate::format::record_image::ImageMeta;
 use crate::index::IndexEntry;
 use crate::policy::write::WritePolicy;
 use crate::record::bin::BinList;
 use crate::record::key::Key;
-use crate::storage::record_image::ImageMeta;
 
 impl Namespace {
     /// Run a delete. Returns Ok(()) on success (DP-11); KeyNotFoundError 2 when there is nothing to

@@ -8,12 +8,12 @@
 use crate::engine::namespace::Namespace;
 use crate::error::{err, Result, ResultCode};
 use crate::expressions::{Expression, RecordMeta, RecordView};
+use crate::format::record_image::{encoded_size, Image};
 use crate::ops::Operation;
 use crate::record::bin::BinList;
 use crate::record::key::Digest;
 use crate::record::key::UserKeyBytes;
 use crate::record::value::Value;
-use crate::storage::record_image::{encoded_size, Image};
 use crate::StorageConfig;
 
 /// The parts of a record view that are not borrowed from the image.

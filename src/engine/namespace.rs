@@ -7,18 +7,18 @@ use crate::engine::locks::RecordLocks;
 use crate::engine::sets::{validate_set_name, Sets};
 use crate::engine::write_inplace::MapCache;
 use crate::error::{err, Error, Result, ResultCode};
+use crate::format::image_view::ImageView;
+use crate::format::record_image::{self, Image, ImageMeta, RawBin};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{Index, IndexEntry};
 use crate::record::bin::BinList;
 use crate::record::key::{Digest, Key, UserKeyBytes};
 use crate::record::record::Record;
-use crate::storage::image_view::ImageView;
-use crate::storage::record_image::{self, Image, ImageMeta, RawBin};
 use crate::storage::Storage;
 use std::sync::Arc;
 
 /// A stored image that does not decode (RC-1).
-pub fn undecodable(d: crate::record::particle::DecodeError) -> Error {
+pub fn undecodable(d: crate::format::particle::DecodeError) -> Error {
     Error::new(
         ResultCode::ServerError,
         format!("stored image does not decode: {}", d.0),

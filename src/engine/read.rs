@@ -12,6 +12,7 @@
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
 use crate::error::{err, Result, ResultCode};
+use crate::format::record_image::Image;
 use crate::index::{IndexEntry, Location};
 use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
@@ -20,7 +21,6 @@ use crate::policy::read::ReadPolicy;
 use crate::record::bin::{validate_bin_name, BinList};
 use crate::record::key::Key;
 use crate::record::record::Record;
-use crate::storage::record_image::Image;
 use bytes::Bytes;
 
 /// Which bins a read returns (named as in the official client).

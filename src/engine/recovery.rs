@@ -19,11 +19,11 @@
 
 use crate::engine::namespace::Namespace;
 use crate::error::{err, Result, ResultCode};
+use crate::format::record_image;
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{IndexEntry, Location};
 use crate::progress::{ColdStartProgress, ProgressFn, REPORT_EVERY};
 use crate::record::key::{Digest, PARTITIONS};
-use crate::storage::record_image;
 use crate::storage::{IndexImage, Restore, ScanReference};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -112,7 +112,13 @@ pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoverySta
                 image.sets.len(),
                 "the snapshot's set ids are restored"
             );
-            ns.index.restore(image.entries);
+            let entries = image
+                .entries
+                .iter()
+                .map(IndexEntry::from_snapshot)
+                .collect();
+            drop(image);
+            ns.index.restore(entries);
         }
         Restore::Scan {
             reference,
@@ -333,7 +339,7 @@ pub fn index_image(ns: &Namespace) -> IndexImage {
         .collect();
     let mut entries = Vec::with_capacity(ns.index.len());
     for p in 0..PARTITIONS {
-        entries.extend(ns.index.partition(p).iter().map(|(d, e)| (*d, *e)));
+        entries.extend(ns.index.partition(p).iter().map(|(d, e)| e.to_snapshot(*d)));
     }
     IndexImage { sets, entries }
 }

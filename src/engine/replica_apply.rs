@@ -13,9 +13,9 @@
 
 use crate::engine::namespace::Namespace;
 use crate::error::Result;
+use crate::format::record_image::ImageMeta;
 use crate::record::bin::BinList;
 use crate::record::key::{Digest, UserKeyBytes};
-use crate::storage::record_image::ImageMeta;
 
 /// One complete stored version of a record: what a replica must hold to be identical.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,14 +1,11 @@
 //! The namespace's set table: set name ↔ set id (K-SET-NAME, K-SET-COUNT). Id 0 is "no set".
 //! Invariant: ids are dense 1 … n, never reused, n ≤ 4095.
 
-use crate::error::{err, Result, ResultCode};
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-/// Most distinct non-empty set names per namespace.
-pub const SETS_MAX: usize = 4095;
-/// Longest set name in bytes.
-pub const SET_NAME_MAX: usize = 63;
+use crate::error::{err, Result, ResultCode};
+pub use crate::record::key::{validate_set_name, SETS_MAX};
 
 #[derive(Default)]
 struct Table {
@@ -20,17 +17,6 @@ struct Table {
 #[derive(Default)]
 pub struct Sets {
     t: RwLock<Table>,
-}
-
-/// K-SET-NAME: 0–63 bytes, no NUL → 4.
-pub fn validate_set_name(name: &str) -> Result<()> {
-    if name.len() > SET_NAME_MAX || name.as_bytes().contains(&0) {
-        return err(
-            ResultCode::ParameterError,
-            format!("set name {name:?}: at most {SET_NAME_MAX} bytes, no NUL (K-SET-NAME)"),
-        );
-    }
-    Ok(())
 }
 
 impl Sets {

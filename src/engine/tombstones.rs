@@ -20,9 +20,9 @@
 
 use crate::engine::namespace::Namespace;
 use crate::error::Result;
+use crate::format::record_image;
 use crate::index::IndexEntry;
 use crate::record::key::{Digest, PARTITIONS};
-use crate::storage::record_image;
 use std::collections::HashMap;
 
 /// Bound on tombstones considered per pass.

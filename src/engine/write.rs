@@ -5,6 +5,7 @@ use crate::engine::namespace::{Checked, Namespace};
 use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
+use crate::format::record_image::{Image, ImageMeta};
 use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::validate_write_ops;
 use crate::ops::Operation;
@@ -12,7 +13,6 @@ use crate::policy::write::{GenerationPolicy, RecordExistsAction, WritePolicy, MA
 use crate::record::bin::{BinList, BINS_MAX};
 use crate::record::key::{Key, UserKeyBytes};
 use crate::record::record::Record;
-use crate::storage::record_image::{Image, ImageMeta};
 
 /// GenerationPolicy check (§9): `cmp` is G for a live record, 0 otherwise.
 pub fn generation_passes(policy: GenerationPolicy, n: u32, cmp: u32) -> bool {

@@ -15,13 +15,13 @@
 use crate::cdt::map::inplace::PackedMap;
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::error::{Error, Result};
+use crate::format::record_image::{Image, RawBin};
 use crate::index::{IndexEntry, Location};
 use crate::ops::apply::apply_one;
 use crate::ops::Operation;
 use crate::policy::write::WritePolicy;
 use crate::record::bin::BinList;
 use crate::record::key::Digest;
-use crate::storage::record_image::{Image, RawBin};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -210,7 +210,7 @@ impl Namespace {
     /// Commit the in-place result and keep its offset index for the next request.
     pub fn commit_split(
         &self,
-        meta: &crate::storage::record_image::ImageMeta,
+        meta: &crate::format::record_image::ImageMeta,
         working: &BinList,
         split: Split,
         bin: &str,

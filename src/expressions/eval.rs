@@ -9,12 +9,12 @@
 //! `check` first; integer arithmetic wraps (as the server's C); values are borrowed from the
 //! record and the expression, copied only when an op builds a new value.
 
-use crate::cdt::order::compare;
 use crate::clock::CITRUSLEAF_EPOCH_UNIX_S;
 use crate::expressions::check::value_type;
 use crate::expressions::tree::{op, ExpType, Expression};
 use crate::expressions::{cdt_call, regex};
 use crate::record::bin::BinList;
+use crate::record::order::compare;
 use crate::record::value::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;

@@ -5,14 +5,14 @@
 //! Invariants: `decode` never panics on any input; it reads at most `MAX_EXP_BYTES` bytes and
 //! nests at most `MAX_EXP_DEPTH` expressions deep; it consumes the whole input; `encode` of what
 //! `decode` returns gives back the input when the input used the encoder's (shortest) widths.
-//! Literal values use the CDT particle msgpack of `cdt::pack` (strings, bytes and GeoJSON carry
+//! Literal values use the CDT particle msgpack of `format::pack` (strings, bytes and GeoJSON carry
 //! their particle type as first byte); names (bins, variables) and regex patterns are plain
 //! msgpack strings.
 
-use crate::cdt::pack;
 use crate::error::{Error, Result, ResultCode};
 use crate::expressions::tree::{op, Call, ExpType, Expression};
-use crate::record::particle::{DecodeError, Reader};
+use crate::format::pack;
+use crate::format::particle::{DecodeError, Reader};
 use crate::record::value::Value;
 
 /// Deepest nesting of expressions `decode` accepts (and `check` allows for built trees).
@@ -23,11 +23,11 @@ pub const MAX_EXP_BYTES: usize = 1 << 20;
 const CTX_EVAL: i64 = 0xff;
 
 fn array_header(n: usize, out: &mut Vec<u8>) {
-    crate::cdt::pack::container_header(out, n, 0x90, 0xdc, 0xdd);
+    crate::format::pack::container_header(out, n, 0x90, 0xdc, 0xdd);
 }
 
 fn raw_str(s: &str, out: &mut Vec<u8>) {
-    crate::cdt::pack::str_header(s.len(), out);
+    crate::format::pack::str_header(s.len(), out);
     out.extend_from_slice(s.as_bytes());
 }
 

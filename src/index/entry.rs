@@ -1,15 +1,17 @@
 //! One index entry. Fields are 4-byte aligned so that digest + entry is 48 bytes per slot
 //! (target ≤ 64, Aerospike's figure; asserted below and in tests).
 
+use crate::format::snapshot;
+use crate::record::key::Digest;
 pub use crate::storage::Location;
 
-/// Entry flag: the record is a tombstone (S-TOMB).
-pub const FLAG_TOMBSTONE: u8 = 1;
+/// Entry flag: the record is a tombstone (S-TOMB). The snapshot stores the flags byte as is.
+pub const FLAG_TOMBSTONE: u8 = snapshot::FLAG_TOMBSTONE;
 /// Entry flag: a user key is stored with the record (SK-STORE).
-pub const FLAG_KEY_STORED: u8 = 2;
+pub const FLAG_KEY_STORED: u8 = snapshot::FLAG_KEY_STORED;
 
 /// Largest LUT value (40 bits, MD-LUT-UNIT).
-pub const LUT_MAX: u64 = (1 << 40) - 1;
+pub const LUT_MAX: u64 = snapshot::LUT_MAX;
 
 /// Index entry: metadata plus the location and size of the record image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -76,6 +78,45 @@ impl IndexEntry {
     /// Whether a user key is stored.
     pub fn key_stored(&self) -> bool {
         self.flags & FLAG_KEY_STORED != 0
+    }
+
+    /// The snapshot's entry for this entry of `digest` (the file format's own type).
+    pub fn to_snapshot(&self, digest: Digest) -> snapshot::Entry {
+        snapshot::Entry {
+            digest,
+            block: self.location.block,
+            offset: self.location.offset,
+            size: self.size,
+            void_time: self.void_time,
+            lut: self.lut(),
+            generation: self.generation,
+            set_id: self.set_id,
+            flags: self.flags,
+        }
+    }
+
+    /// The digest and index entry of a parsed snapshot entry (`format::snapshot::parse` refuses
+    /// generation 0 and LUTs beyond 40 bits, which `new` asserts).
+    pub fn from_snapshot(e: &snapshot::Entry) -> (Digest, IndexEntry) {
+        let location = Location {
+            block: e.block,
+            offset: e.offset,
+        };
+        let entry = IndexEntry::new(
+            location,
+            e.size,
+            e.generation,
+            e.void_time,
+            e.lut,
+            e.set_id,
+            e.flags,
+        );
+        debug_assert_eq!(
+            entry.to_snapshot(e.digest),
+            *e,
+            "the conversion round-trips"
+        );
+        (e.digest, entry)
     }
 
     /// EX-DEF: expired when `void_time ≠ 0 ∧ void_time < now_s` (S-EXPIRY-EDGE).

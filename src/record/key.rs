@@ -38,6 +38,22 @@ impl fmt::Debug for Digest {
 /// Number of partitions (K-PID).
 pub const PARTITIONS: usize = 4096;
 
+/// Most distinct non-empty set names per namespace.
+pub const SETS_MAX: usize = 4095;
+/// Longest set name in bytes.
+pub const SET_NAME_MAX: usize = 63;
+
+/// K-SET-NAME: 0–63 bytes, no NUL → 4.
+pub fn validate_set_name(name: &str) -> Result<()> {
+    if name.len() > SET_NAME_MAX || name.as_bytes().contains(&0) {
+        return err(
+            ResultCode::ParameterError,
+            format!("set name {name:?}: at most {SET_NAME_MAX} bytes, no NUL (K-SET-NAME)"),
+        );
+    }
+    Ok(())
+}
+
 /// A user key's digest input: type byte and key bytes (K-TYPE-*). This is also the stored key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserKeyBytes {

@@ -1,9 +1,12 @@
-//! The record model's data types: keys and digests, values, bins, records, and the particle
-//! encoding of values. Nothing here touches storage or time.
+//! The record model's data types: keys and digests, values and their one order (`order`), the
+//! canonical form a stored value keeps (`canonical`), bins and records (their bytes on disk are
+//! `crate::format`'s). Nothing here touches storage or time, and nothing here imports the CDT
+//! ops above it (tests/tidy_layers.rs).
 
 pub mod bin;
+pub mod canonical;
 pub mod key;
-pub mod particle;
+pub mod order;
 #[allow(clippy::module_inception)]
 pub mod record;
 pub mod value;

@@ -1,7 +1,7 @@
 //! `Value`: the particle types of record-model.md §3, and the list and map containers.
 //!
 //! Invariants:
-//! - equality and ordering are exactly cdt.md §1 (implemented once, in `cdt::order`); `1` and
+//! - equality and ordering are exactly cdt.md §1 (implemented once, in `record::order`); `1` and
 //!   `1.0` are different values (V-EQUALITY);
 //! - a `Map` never holds two equal keys; a key-ordered map (`KeyOrdered`, `KeyValueOrdered`) keeps
 //!   its entries sorted by key (the `cdt` module maintains this for every op);
@@ -226,7 +226,7 @@ impl Value {
 
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
-        crate::cdt::order::compare(self, other) == Ordering::Equal
+        crate::record::order::compare(self, other) == Ordering::Equal
     }
 }
 impl Eq for Value {}
@@ -237,17 +237,17 @@ impl PartialOrd for Value {
 }
 impl Ord for Value {
     fn cmp(&self, other: &Value) -> Ordering {
-        crate::cdt::order::compare(self, other)
+        crate::record::order::compare(self, other)
     }
 }
 impl PartialEq for List {
     fn eq(&self, other: &List) -> bool {
-        crate::cdt::order::compare_lists(&self.items, &other.items) == Ordering::Equal
+        crate::record::order::compare_lists(&self.items, &other.items) == Ordering::Equal
     }
 }
 impl PartialEq for Map {
     fn eq(&self, other: &Map) -> bool {
-        crate::cdt::order::compare_maps(self, other) == Ordering::Equal
+        crate::record::order::compare_maps(self, other) == Ordering::Equal
     }
 }
 

@@ -6,6 +6,8 @@
 //! decodes to an error naming the path, never a panic.
 
 use crate::error::{Error, Result, ResultCode};
+use crate::format::checksum::crc32;
+use crate::format::le::{self, Reader, Writer};
 use crate::sindex::definition::{CollectionIndexType, IndexDef, IndexType};
 use std::path::{Path, PathBuf};
 
@@ -40,49 +42,35 @@ fn coll_tag(c: CollectionIndexType) -> u8 {
 
 /// The file's bytes for `defs`.
 pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
-    let mut b = MAGIC.to_vec();
-    b.extend_from_slice(&VERSION.to_le_bytes());
-    b.extend_from_slice(&(defs.len() as u16).to_le_bytes());
+    let mut b = Vec::new();
+    let mut w = Writer::append(&mut b);
+    w.bytes(MAGIC).u16(VERSION).u16(defs.len() as u16);
     for d in defs {
         for s in [&d.name, &d.set_name, &d.bin_name] {
             assert!(s.len() <= 255, "validated names fit one length byte");
-            b.push(s.len() as u8);
-            b.extend_from_slice(s.as_bytes());
+            w.u8(s.len() as u8).bytes(s.as_bytes());
         }
-        b.push(type_tag(d.index_type));
-        b.push(coll_tag(d.collection));
+        w.u8(type_tag(d.index_type)).u8(coll_tag(d.collection));
     }
-    let crc = crc32fast::hash(&b);
-    b.extend_from_slice(&crc.to_le_bytes());
+    let crc = crc32(&b);
+    Writer::append(&mut b).u32(crc);
     b
 }
 
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let (a, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(a)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn string(&mut self) -> Option<String> {
-        let n = usize::from(self.u8()?);
-        String::from_utf8(self.take(n)?.to_vec()).ok()
-    }
+fn string(r: &mut Reader<'_>) -> Option<String> {
+    let n = usize::from(r.u8().ok()?);
+    String::from_utf8(r.take(n).ok()?.to_vec()).ok()
 }
 
 fn decode_def(r: &mut Reader<'_>) -> Option<IndexDef> {
-    let (name, set_name, bin_name) = (r.string()?, r.string()?, r.string()?);
-    let index_type = match r.u8()? {
+    let (name, set_name, bin_name) = (string(r)?, string(r)?, string(r)?);
+    let index_type = match r.u8().ok()? {
         1 => IndexType::Numeric,
         2 => IndexType::String,
         3 => IndexType::Blob,
         _ => return None,
     };
-    let collection = match r.u8()? {
+    let collection = match r.u8().ok()? {
         0 => CollectionIndexType::Default,
         1 => CollectionIndexType::List,
         2 => CollectionIndexType::MapKeys,
@@ -101,16 +89,16 @@ fn decode_def(r: &mut Reader<'_>) -> Option<IndexDef> {
 /// The definitions in `bytes`; `None` when they do not decode.
 pub fn decode(bytes: &[u8]) -> Option<Vec<IndexDef>> {
     let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
-    if crc32fast::hash(body).to_le_bytes() != crc {
+    if le::u32_at(crc, 0).ok()? != crc32(body) {
         return None;
     }
-    let mut r = Reader(body);
-    if r.take(4)? != MAGIC || r.take(2)? != VERSION.to_le_bytes() {
+    let mut r = Reader::new(body);
+    if r.take(4).ok()? != MAGIC || r.u16().ok()? != VERSION {
         return None;
     }
-    let n = u16::from_le_bytes(r.take(2)?.try_into().ok()?);
+    let n = r.u16().ok()?;
     let defs: Option<Vec<IndexDef>> = (0..n).map(|_| decode_def(&mut r)).collect();
-    r.0.is_empty().then_some(defs?)
+    (r.remaining() == 0).then_some(defs?)
 }
 
 /// Read the definitions at `path` (none when the file does not exist).
@@ -195,6 +183,6 @@ mod tests {
         assert_eq!(&b[4..8], &[1, 0, 1, 0]);
         assert_eq!(&b[8..16], &[2, b'a', b'b', 0, 1, b'c', 3, 1]);
         assert_eq!(b.len(), 20);
-        assert_eq!(b[16..20], crc32fast::hash(&b[..16]).to_le_bytes());
+        assert_eq!(le::u32_at(&b, 16), Ok(crc32(&b[..16])));
     }
 }

@@ -17,9 +17,9 @@
 //! after the last accepted image (a damaged current image), and non-zero bytes between the last
 //! accepted image and the end of its flush unit. A torn write of a power loss shows as damage too.
 
+use crate::format::record_image::{self, ALIGN};
+use crate::format::write_block::{BlockHeader, BlockState, HEADER_LEN};
 use crate::storage::device::align_up;
-use crate::storage::record_image::{self, ALIGN};
-use crate::storage::write_block::{BlockHeader, BlockState, HEADER_LEN};
 
 /// What scanning one block found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,12 +72,6 @@ impl ScanCounts {
 /// (storage-format.md §"Writing rules"; `device::ALIGN`).
 const FLUSH_UNIT: usize = crate::storage::device::ALIGN;
 
-fn has_magic(b: &[u8]) -> bool {
-    b.len() >= 3
-        && u16::from_le_bytes([b[0], b[1]]) == record_image::MAGIC
-        && b[2] == record_image::VERSION
-}
-
 /// Scan a whole block image (`buf` is the block, `buf.len()` its size).
 pub fn scan_block(buf: &[u8], block_id: u32, device_set_id: u64) -> BlockScan {
     let mut out = BlockScan::default();
@@ -104,7 +98,7 @@ pub fn scan_block(buf: &[u8], block_id: u32, device_set_id: u64) -> BlockScan {
     let mut damaged_end = 0;
     while pos + ALIGN <= buf.len() {
         let rest = &buf[pos..];
-        if has_magic(rest) {
+        if record_image::has_magic(rest) {
             if let Some(n) = record_image::verify(rest) {
                 if record_image::block_seq_of(rest) == Some(header.block_seq) {
                     out.images.push((pos as u32, n as u32));
@@ -176,10 +170,10 @@ fn damaged_runs(buf: &[u8], images: &[(u32, u32)], damaged_end: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::record_image::ImageMeta;
     use crate::record::bin::BinList;
     use crate::record::key::Digest;
     use crate::record::value::Value;
-    use crate::storage::record_image::ImageMeta;
 
     fn image(d: u8, seq: u64) -> Vec<u8> {
         let meta = ImageMeta {

@@ -4,7 +4,7 @@
 //! the sizes of occupied slots; with a capacity, stop-writes holds while used ≥ `stop_used_pct`.
 
 use crate::error::{err, Result, ResultCode};
-use crate::storage::record_image;
+use crate::format::record_image;
 use crate::storage::Location;
 use crate::storage::{Placement, SpaceState, Storage, StorageAudit, StorageStats};
 use bytes::Bytes;

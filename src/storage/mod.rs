@@ -11,9 +11,11 @@
 //!   memory); concurrent waiters may share one device sync (group commit);
 //! - `scan` visits every image that a cold start could find, in any order.
 //!
-//! The device store (`ssd`) is built from one module per on-disk structure (`header`,
-//! `write_block`, `record_image`, `snapshot`; layouts in storage-format.md) and per in-memory
-//! structure (`write_buffer`, `blocks`), with `cold_start` scanning and `device/` I/O backends.
+//! The device store (`ssd`) is built on the byte layouts of `crate::format` (one module per
+//! on-disk structure: header, write block, record image, snapshot; storage-format.md) and one
+//! module per in-memory structure (`write_buffer`, `blocks`), with `cold_start` scanning,
+//! `snapshot` writing and reading the snapshot file, and `device/` I/O backends. Storage never
+//! imports the index or the engine (tests/tidy_layers.rs).
 //! Restart, defrag and tombstone reclamation need the index, so the engine drives them through
 //! the restart and maintenance methods below (engine/recovery.rs, engine/defrag.rs).
 
@@ -21,16 +23,12 @@ pub mod blocks;
 pub mod cold_start;
 pub mod defrag;
 pub mod device;
-pub mod header;
-pub mod image_view;
 pub mod location;
 pub mod memory;
 pub mod read_cache;
-pub mod record_image;
 pub mod snapshot;
 pub mod snapshot_check;
 pub mod ssd;
-pub mod write_block;
 pub mod write_buffer;
 
 use crate::error::Result;

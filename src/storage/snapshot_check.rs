@@ -11,13 +11,11 @@
 //! record (ServerError 1, never a wrong value); an image size enlarged into unused bytes of its
 //! block only overstates the block's used bytes until the record is rewritten.
 
-use crate::engine::sets::{validate_set_name, SETS_MAX};
 use crate::error::Result;
-use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
-use crate::index::IndexEntry;
-use crate::storage::record_image;
-use crate::storage::snapshot::{IndexImage, SnapshotMeta};
-use crate::storage::write_block;
+use crate::format::record_image;
+use crate::format::snapshot::{Entry, IndexImage, SnapshotMeta, FLAG_KEY_STORED, FLAG_TOMBSTONE};
+use crate::format::write_block;
+use crate::record::key::{validate_set_name, SETS_MAX};
 use crate::storage::ScanReference;
 use std::collections::HashSet;
 
@@ -46,7 +44,7 @@ pub fn check(
     }
     check_block_seqs(meta)?;
     check_sets(&index.sets)?;
-    for (_, e) in &index.entries {
+    for e in &index.entries {
         check_entry(e, meta, index.sets.len())?;
     }
     check_no_overlap(&index.entries, geometry.total_blocks)
@@ -87,19 +85,15 @@ fn check_sets(sets: &[String]) -> std::result::Result<(), Doubt> {
 
 /// One entry: inside a written block, after its header, 16-byte aligned, at least the smallest
 /// image, known flags and set id, no void time on a tombstone.
-fn check_entry(
-    e: &IndexEntry,
-    meta: &SnapshotMeta,
-    set_count: usize,
-) -> std::result::Result<(), Doubt> {
+fn check_entry(e: &Entry, meta: &SnapshotMeta, set_count: usize) -> std::result::Result<(), Doubt> {
     let written = meta
         .block_seqs
-        .get(e.location.block as usize)
+        .get(e.block as usize)
         .is_some_and(|&s| s != 0);
     if !written {
         return Err("entry outside every written block");
     }
-    let (offset, size) = (u64::from(e.location.offset), u64::from(e.size));
+    let (offset, size) = (u64::from(e.offset), u64::from(e.size));
     let align = record_image::ALIGN as u64;
     let min_size = record_image::padded_len(record_image::off::VARIABLE) as u64;
     if offset < write_block::HEADER_LEN as u64
@@ -121,22 +115,19 @@ fn check_entry(
 
 /// No two entries share bytes: entries bucketed by block (counting sort), each block's sorted by
 /// offset. Runs after `check_entry`, so blocks are in range and ends do not overflow.
-fn check_no_overlap(
-    entries: &[(crate::record::key::Digest, IndexEntry)],
-    total_blocks: u32,
-) -> std::result::Result<(), Doubt> {
+fn check_no_overlap(entries: &[Entry], total_blocks: u32) -> std::result::Result<(), Doubt> {
     let mut starts = vec![0usize; total_blocks as usize + 1];
-    for (_, e) in entries {
-        starts[e.location.block as usize + 1] += 1;
+    for e in entries {
+        starts[e.block as usize + 1] += 1;
     }
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
     }
     let mut next = starts.clone();
     let mut spans = vec![(0u32, 0u32); entries.len()];
-    for (_, e) in entries {
-        let slot = &mut next[e.location.block as usize];
-        spans[*slot] = (e.location.offset, e.location.offset + e.size);
+    for e in entries {
+        let slot = &mut next[e.block as usize];
+        spans[*slot] = (e.offset, e.offset + e.size);
         *slot += 1;
     }
     for b in 0..total_blocks as usize {
@@ -197,7 +188,7 @@ pub fn decide(snap: Result<Option<(SnapshotMeta, IndexImage)>>, exp: &Expected) 
     // Not usable for a fast restart, but a CRC-valid index of an earlier clean shutdown of these
     // devices: the cold start's reference for resurrections.
     let reference = same_set.then(|| {
-        let mut digests: Vec<_> = index.entries.iter().map(|(d, _)| *d).collect();
+        let mut digests: Vec<_> = index.entries.iter().map(|e| e.digest).collect();
         digests.sort_unstable();
         ScanReference {
             seq_high: meta.seq_high,
@@ -214,22 +205,27 @@ pub fn decide(snap: Result<Option<(SnapshotMeta, IndexImage)>>, exp: &Expected) 
 mod tests {
     use super::*;
     use crate::record::key::Digest;
-    use crate::storage::Location;
 
     const GEOMETRY: Geometry = Geometry {
         block_size: 4096,
         total_blocks: 3,
     };
 
-    fn entry(block: u32, offset: u32, size: u32) -> (Digest, IndexEntry) {
-        let loc = Location { block, offset };
-        (
-            Digest([block as u8; 20]),
-            IndexEntry::new(loc, size, 1, 0, 5, 0, 0),
-        )
+    fn entry(block: u32, offset: u32, size: u32) -> Entry {
+        Entry {
+            digest: Digest([block as u8; 20]),
+            block,
+            offset,
+            size,
+            void_time: 0,
+            lut: 5,
+            generation: 1,
+            set_id: 0,
+            flags: 0,
+        }
     }
 
-    fn sample(entries: Vec<(Digest, IndexEntry)>) -> (SnapshotMeta, IndexImage) {
+    fn sample(entries: Vec<Entry>) -> (SnapshotMeta, IndexImage) {
         let meta = SnapshotMeta {
             device_set_id: 1,
             instance_id: 2,

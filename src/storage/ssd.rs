@@ -38,15 +38,15 @@
 
 use crate::clock::Clock;
 use crate::error::{err, Error, Result, ResultCode};
+use crate::format::header::{self, DeviceHeader};
+use crate::format::record_image;
+use crate::format::write_block;
 use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::{scan_block, ScanCounts};
 use crate::storage::device::lock::PathLock;
 use crate::storage::device::{AlignedBuf, Device};
-use crate::storage::header::{self, DeviceHeader};
 use crate::storage::read_cache::PostWriteCache;
-use crate::storage::record_image;
 use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
-use crate::storage::write_block;
 use crate::storage::write_buffer::WriteBuffer;
 use crate::storage::Location;
 use crate::storage::{Placement, Restore, SpaceState, Storage, StorageAudit, StorageStats};

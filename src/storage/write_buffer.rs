@@ -6,8 +6,8 @@
 //! (flushed bytes are never rewritten with different content, SN-REQ-FRONTIER); bytes at and
 //! above `pos` are zero.
 
+use crate::format::write_block::{BlockHeader, HEADER_LEN};
 use crate::storage::device::AlignedBuf;
-use crate::storage::write_block::{BlockHeader, HEADER_LEN};
 use std::sync::Arc;
 
 /// The open block's buffer.
@@ -89,7 +89,7 @@ impl WriteBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::write_block::BlockState;
+    use crate::format::write_block::BlockState;
 
     #[test]
     fn places_after_the_header_and_keeps_zero_tail() {

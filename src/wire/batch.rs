@@ -13,7 +13,7 @@
 //! 25 bytes) and by [`MAX_ROWS`]; a REPEAT row never comes first.
 
 use crate::error::Error;
-use crate::record::particle::Reader;
+use crate::format::particle::Reader;
 use crate::wire::field::{Field, DIGEST};
 use crate::wire::msg::{Message, MsgHeader};
 use crate::wire::op::Op;

@@ -4,7 +4,7 @@
 //! Invariant: a decoded field's data is exactly `size − 1` bytes that were present in the input.
 
 use crate::error::Error;
-use crate::record::particle::Reader;
+use crate::format::particle::Reader;
 use crate::wire::{be_u32, byte, malformed, take};
 
 /// Namespace name (raw bytes).

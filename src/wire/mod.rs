@@ -26,7 +26,7 @@ pub mod proto;
 pub mod result;
 
 use crate::error::{Error, ResultCode};
-use crate::record::particle::Reader;
+use crate::format::particle::Reader;
 
 /// Largest frame body accepted (the clients' `PROTO_SIZE_MAX`, 128 MiB).
 pub const MAX_FRAME: u64 = 128 * 1024 * 1024;

@@ -7,7 +7,7 @@
 //! at most `MAX_FIELDS` fields and `MAX_OPS` ops; `encode` writes what `decode` reads back.
 
 use crate::error::Error;
-use crate::record::particle::Reader;
+use crate::format::particle::Reader;
 use crate::wire::field::Field;
 use crate::wire::op::Op;
 use crate::wire::{be_u16, be_u32, byte, malformed, MAX_FIELDS, MAX_OPS};

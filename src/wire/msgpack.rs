@@ -1,6 +1,6 @@
 //! msgpack as the clients and the server exchange it (aerospike-common `as_msgpack.c`; Rust
 //! `aerospike-core/src/msgpack/{encoder,decoder}.rs`). Scalars are the same as aerolite's stored
-//! form (`cdt::pack`): strings, blobs and GeoJSON are `str` whose first byte is the particle type.
+//! form (`format::pack`): strings, blobs and GeoJSON are `str` whose first byte is the particle type.
 //! Containers differ: the clients mark an ordered list or map with an ext8 of length 0 whose
 //! *type* is the flags, `c7 00 <flags>` (for a map followed by a nil value), where aerolite's
 //! storage writes `d4 ff <flags>`; on the wire `d4 ff 00` / `d4 ff 01` (or the ext8 spelling
@@ -13,9 +13,9 @@
 //! and accepts every `encode` output; decoded containers pass the particle decoder's container
 //! rules (`finish_list`, `finish_map`).
 
-use crate::cdt::pack::{self, container_header};
 use crate::error::{err, Result, ResultCode};
-use crate::record::particle::{finish_list, finish_map, DecodeError, Reader, MAX_DEPTH};
+use crate::format::pack::{self, container_header};
+use crate::format::particle::{finish_list, finish_map, DecodeError, Reader, MAX_DEPTH};
 use crate::record::value::{ListOrderType, MapOrder, Value};
 
 /// Map flag of KEY_VALUE results: pairs in result order.

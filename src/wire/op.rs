@@ -5,7 +5,7 @@
 //! Invariant: a decoded op's name and value are exactly the bytes its size announced.
 
 use crate::error::Error;
-use crate::record::particle::Reader;
+use crate::format::particle::Reader;
 use crate::wire::{be_u32, byte, malformed, take};
 
 /// Read a bin (empty name with GET_ALL: every bin).

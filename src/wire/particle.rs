@@ -2,7 +2,7 @@
 //! `datamodel.h` types; C client `as_command.c:as_command_parse_value`; Rust
 //! `aerospike-core/src/value.rs:write_to` and `bytes_to_particle`). Integers and doubles are
 //! 8-byte big-endian, strings raw UTF-8, lists and maps Aerospike-flavoured msgpack
-//! (`cdt::pack`), GeoJSON a cell header then the JSON text.
+//! (`format::pack`), GeoJSON a cell header then the JSON text.
 //!
 //! Invariants: `to_value` never panics; `from_value` then `to_value` gives back the value.
 

@@ -10,12 +10,12 @@ pub use write::insert_sorted;
 use crate::cdt::map::remove_indexes;
 use crate::cdt::normalize::{list_is_canonical, normalize_at};
 use crate::cdt::number;
-use crate::cdt::order::compare;
 use crate::cdt::policy::{ListPolicy, ListSortFlags};
 use crate::cdt::result::{check, select_and_build};
 use crate::cdt::return_type::ReturnType;
 use crate::cdt::select::{ListElems, Selector};
 use crate::error::{err, Result, ResultCode};
+use crate::record::order::compare;
 use crate::record::value::{List, ListOrderType, Value};
 
 /// One list op (without its context).

@@ -2,9 +2,9 @@
 //! (cdt.md §6.3–§6.6). Each returns whether the list changed (false = no-op, CDT-ABSENT-NOOP).
 
 use crate::cdt::number;
-use crate::cdt::order::compare;
 use crate::cdt::policy::ListWriteFlags;
 use crate::error::{err, Result, ResultCode};
+use crate::record::order::compare;
 use crate::record::value::{List, ListOrderType, Value};
 use std::cmp::Ordering;
 

@@ -16,14 +16,14 @@
 
 use crate::cdt::map::{write, MapOp};
 use crate::cdt::number;
-use crate::cdt::order::compare;
-use crate::cdt::pack::{self, container_header};
 use crate::cdt::policy::MapWriteFlags;
 use crate::cdt::result::select_and_build;
 use crate::cdt::return_type::{Base, ReturnType};
 use crate::cdt::select::{pick, Elements, Picked, Selector};
 use crate::error::Result;
-use crate::record::particle::{self, Reader};
+use crate::format::pack::{self, container_header};
+use crate::format::particle::{self, Reader};
+use crate::record::order::compare;
 use crate::record::value::{MapOrder, Value};
 
 /// A map particle with its entry offset index.

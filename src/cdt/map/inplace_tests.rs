@@ -6,7 +6,7 @@ use super::MapOp;
 use crate::cdt::policy::{MapPolicy, MapWriteFlags};
 use crate::cdt::return_type::ReturnType;
 use crate::cdt::select::Selector;
-use crate::record::particle;
+use crate::format::particle;
 use crate::record::value::{Map, MapOrder, Value};
 use proptest::prelude::*;
 

@@ -2,9 +2,9 @@
 //! Operands arrive canonical (valid keys, payload sorted by key: map/mod.rs `prepared`).
 
 use crate::cdt::number;
-use crate::cdt::order::compare;
 use crate::cdt::policy::MapWriteFlags;
 use crate::error::{err, Result, ResultCode};
+use crate::record::order::compare;
 use crate::record::value::{Map, Value};
 
 fn find(m: &Map, k: &Value) -> std::result::Result<usize, usize> {

@@ -7,9 +7,9 @@
 
 use super::{DeviceStorage, Sealed};
 use crate::error::{err, Result, ResultCode};
-use crate::index::Location;
-use crate::storage::record_image;
+use crate::format::record_image;
 use crate::storage::write_buffer::WriteBuffer;
+use crate::storage::Location;
 use crate::storage::{Placement, Storage};
 use std::sync::atomic::Ordering;
 

@@ -7,8 +7,8 @@
 //! finds; it reports each disagreement in words.
 
 use super::{DeviceStorage, State};
+use crate::format::write_block::HEADER_LEN;
 use crate::storage::blocks::BlockState;
-use crate::storage::write_block::HEADER_LEN;
 use crate::storage::Location;
 use crate::storage::StorageAudit;
 

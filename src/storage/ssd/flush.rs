@@ -49,9 +49,9 @@
 use super::group_commit::{self, Decision, GroupInputs};
 use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
+use crate::format::write_block::BlockHeader;
 use crate::storage::blocks::BlockState;
 use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
-use crate::storage::write_block::BlockHeader;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;

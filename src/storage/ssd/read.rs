@@ -8,12 +8,12 @@
 
 use super::DeviceStorage;
 use crate::error::{err, Result, ResultCode};
-use crate::index::Location;
+use crate::format::record_image;
+use crate::format::write_block;
 use crate::storage::blocks::BlockState;
 use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
 use crate::storage::read_cache::PostWriteCache;
-use crate::storage::record_image;
-use crate::storage::write_block;
+use crate::storage::Location;
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

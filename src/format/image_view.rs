@@ -12,11 +12,12 @@
 //! - `named_bins` walks every bin (so structure errors and trailing bytes are still found) but
 //!   builds values only for the requested names; it never panics on any input.
 
+use crate::format::le::{self, DecodeError, Reader};
+use crate::format::particle::{self, tag};
+use crate::format::record_image::{self, off, ImageMeta, FLAG_KEY, FLAG_TOMBSTONE};
 use crate::record::bin::{BinList, BIN_NAME_MAX};
 use crate::record::key::{Digest, UserKeyBytes};
-use crate::record::particle::{self, tag, DecodeError, Reader};
 use crate::record::value::Value;
-use crate::storage::record_image::{self, off, ImageMeta, FLAG_KEY, FLAG_TOMBSTONE};
 
 /// A stored user key inside an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +79,10 @@ impl<'a> ImageView<'a> {
                 "bad image header (magic, version, length) or CRC mismatch",
             ));
         }
-        let mut a = [0u8; 4];
-        a.copy_from_slice(&buf[off::IMAGE_LEN..off::IMAGE_LEN + 4]);
-        let image_len = u32::from_le_bytes(a) as usize;
-        let img = &buf[..image_len];
+        let image_len = le::u32_at(buf, off::IMAGE_LEN)? as usize;
+        let img = buf
+            .get(..image_len)
+            .ok_or(DecodeError("image length past the buffer"))?;
         let mut r = Reader::new(img);
         r.take(3)?;
         let flags = r.u8()?;

@@ -5,7 +5,8 @@
 //! Invariants: a block's images are sealed with the block's `block_seq` (record_image::seal);
 //! `decode` never panics; an all-zero header is "never written".
 
-use crate::storage::record_image::crc32_skipping;
+use crate::format::checksum::crc32_skipping;
+use crate::format::le::{self, Writer};
 
 /// Header bytes; the first image starts here.
 pub const HEADER_LEN: usize = 32;
@@ -60,14 +61,15 @@ impl BlockHeader {
         assert!(self.block_seq != 0, "block sequences start at 1");
         let h = &mut b[..HEADER_LEN];
         h.fill(0);
-        h[off::MAGIC..off::MAGIC + 4].copy_from_slice(&MAGIC);
-        h[off::VERSION..off::VERSION + 2].copy_from_slice(&VERSION.to_le_bytes());
-        h[off::BLOCK_SEQ..off::BLOCK_SEQ + 8].copy_from_slice(&self.block_seq.to_le_bytes());
-        h[off::DEVICE_SET_ID..off::DEVICE_SET_ID + 8]
-            .copy_from_slice(&self.device_set_id.to_le_bytes());
-        h[off::BLOCK_ID..off::BLOCK_ID + 4].copy_from_slice(&self.block_id.to_le_bytes());
+        Writer::place(h, off::MAGIC)
+            .bytes(&MAGIC)
+            .u16(VERSION)
+            .u16(0)
+            .u64(self.block_seq)
+            .u64(self.device_set_id)
+            .u32(self.block_id);
         let crc = crc32_skipping(&h[..off::CRC], off::CRC);
-        h[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        le::put_u32_at(h, off::CRC, crc);
         debug_assert_eq!(
             BlockHeader::read(b),
             BlockState::Valid(*self),
@@ -90,30 +92,25 @@ impl BlockHeader {
         if h.iter().all(|&x| x == 0) {
             return BlockState::Blank;
         }
-        let mut crc = [0; 4];
-        crc.copy_from_slice(&h[off::CRC..off::CRC + 4]);
-        if h[off::MAGIC..off::MAGIC + 4] != MAGIC
-            || u16::from_le_bytes([h[off::VERSION], h[off::VERSION + 1]]) != VERSION
-            || h[off::RESERVED..off::RESERVED + 2] != [0, 0]
-            || crc32_skipping(&h[..off::CRC], off::CRC) != u32::from_le_bytes(crc)
-        {
-            return BlockState::Invalid;
+        match BlockHeader::fields(h) {
+            Ok(Some(header)) => BlockState::Valid(header),
+            Ok(None) | Err(_) => BlockState::Invalid,
         }
-        let mut s = [0; 8];
-        s.copy_from_slice(&h[off::BLOCK_SEQ..off::BLOCK_SEQ + 8]);
-        let mut d = [0; 8];
-        d.copy_from_slice(&h[off::DEVICE_SET_ID..off::DEVICE_SET_ID + 8]);
-        let mut id = [0; 4];
-        id.copy_from_slice(&h[off::BLOCK_ID..off::BLOCK_ID + 4]);
-        let block_seq = u64::from_le_bytes(s);
-        if block_seq == 0 {
-            return BlockState::Invalid;
-        }
-        BlockState::Valid(BlockHeader {
-            block_seq,
-            device_set_id: u64::from_le_bytes(d),
-            block_id: u32::from_le_bytes(id),
-        })
+    }
+
+    /// The fields of a non-blank header of `HEADER_LEN` bytes; `None` when the magic, version,
+    /// reserved bytes, CRC or block sequence are wrong.
+    fn fields(h: &[u8]) -> Result<Option<BlockHeader>, le::DecodeError> {
+        let valid = le::Reader::at(h, off::MAGIC).take(MAGIC.len())? == MAGIC
+            && le::u16_at(h, off::VERSION)? == VERSION
+            && le::u16_at(h, off::RESERVED)? == 0
+            && crc32_skipping(&h[..off::CRC], off::CRC) == le::u32_at(h, off::CRC)?;
+        let header = BlockHeader {
+            block_seq: le::u64_at(h, off::BLOCK_SEQ)?,
+            device_set_id: le::u64_at(h, off::DEVICE_SET_ID)?,
+            block_id: le::u32_at(h, off::BLOCK_ID)?,
+        };
+        Ok((valid && header.block_seq != 0).then_some(header))
     }
 }
 

@@ -5,7 +5,8 @@
 //! Invariants: `encode` then `decode` is the identity; `decode` never panics and rejects a bad
 //! magic, an unknown version or a CRC mismatch; a slot of all zeros is "never written".
 
-use crate::storage::record_image::crc32_skipping;
+use crate::format::checksum::crc32_skipping;
+use crate::format::le::{self, put_u16_at, put_u32_at, put_u64_at, DecodeError, Reader};
 
 /// Bytes per slot (one 4 KiB unit, so each slot write is one aligned I/O).
 pub const SLOT_SIZE: usize = 4096;
@@ -105,16 +106,10 @@ pub enum SlotError {
     Corrupt,
 }
 
-fn le32(b: &[u8], at: usize) -> u32 {
-    let mut a = [0; 4];
-    a.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(a)
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    let mut a = [0; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(a)
+impl From<DecodeError> for SlotError {
+    fn from(_: DecodeError) -> SlotError {
+        SlotError::Corrupt
+    }
 }
 
 impl DeviceHeader {
@@ -133,19 +128,16 @@ impl DeviceHeader {
         assert!(self.namespace.len() <= 31, "namespace names are ≤ 31 bytes");
         let mut b = vec![0u8; SLOT_SIZE];
         b[off::MAGIC..off::MAGIC + 8].copy_from_slice(&MAGIC);
-        b[off::VERSION..off::VERSION + 4].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-        b[off::HEADER_SEQ..off::HEADER_SEQ + 8].copy_from_slice(&self.header_seq.to_le_bytes());
-        b[off::FLAGS..off::FLAGS + 4].copy_from_slice(&self.flags.to_le_bytes());
-        b[off::BLOCK_SIZE..off::BLOCK_SIZE + 4].copy_from_slice(&self.block_size.to_le_bytes());
-        b[off::DEVICE_SET_ID..off::DEVICE_SET_ID + 8]
-            .copy_from_slice(&self.device_set_id.to_le_bytes());
-        b[off::INSTANCE_ID..off::INSTANCE_ID + 8].copy_from_slice(&self.instance_id.to_le_bytes());
-        b[off::DEVICE_INDEX..off::DEVICE_INDEX + 2]
-            .copy_from_slice(&self.device_index.to_le_bytes());
-        b[off::DEVICE_COUNT..off::DEVICE_COUNT + 2]
-            .copy_from_slice(&self.device_count.to_le_bytes());
-        b[off::BLOCK_COUNT..off::BLOCK_COUNT + 4].copy_from_slice(&self.block_count.to_le_bytes());
-        b[off::SEQ_HIGH..off::SEQ_HIGH + 8].copy_from_slice(&self.seq_high.to_le_bytes());
+        put_u32_at(&mut b, off::VERSION, FORMAT_VERSION);
+        put_u64_at(&mut b, off::HEADER_SEQ, self.header_seq);
+        put_u32_at(&mut b, off::FLAGS, self.flags);
+        put_u32_at(&mut b, off::BLOCK_SIZE, self.block_size);
+        put_u64_at(&mut b, off::DEVICE_SET_ID, self.device_set_id);
+        put_u64_at(&mut b, off::INSTANCE_ID, self.instance_id);
+        put_u16_at(&mut b, off::DEVICE_INDEX, self.device_index);
+        put_u16_at(&mut b, off::DEVICE_COUNT, self.device_count);
+        put_u32_at(&mut b, off::BLOCK_COUNT, self.block_count);
+        put_u64_at(&mut b, off::SEQ_HIGH, self.seq_high);
         b[off::NS_LEN] = self.namespace.len() as u8;
         b[off::NS_NAME..off::NS_NAME + self.namespace.len()]
             .copy_from_slice(self.namespace.as_bytes());
@@ -154,18 +146,15 @@ impl DeviceHeader {
             len <= TRUNC_BYTES_MAX,
             "truncate table checked by the caller"
         );
-        b[TRUNC_OFF..TRUNC_OFF + 2].copy_from_slice(&(self.truncations.len() as u16).to_le_bytes());
-        b[TRUNC_OFF + 2..TRUNC_OFF + 4].copy_from_slice(&(len as u16).to_le_bytes());
-        let mut at = TRUNC_ENTRIES;
+        put_u16_at(&mut b, TRUNC_OFF, self.truncations.len() as u16);
+        put_u16_at(&mut b, TRUNC_OFF + 2, len as u16);
+        let mut w = le::Writer::place(&mut b, TRUNC_ENTRIES);
         for (name, cut) in &self.truncations {
             assert!(name.len() <= 63, "set names are ≤ 63 bytes");
-            b[at..at + 8].copy_from_slice(&cut.to_le_bytes());
-            b[at + 8] = name.len() as u8;
-            b[at + 9..at + 9 + name.len()].copy_from_slice(name.as_bytes());
-            at += 9 + name.len();
+            w.u64(*cut).u8(name.len() as u8).bytes(name.as_bytes());
         }
         let crc = crc32_skipping(&b[..TRUNC_ENTRIES + len], off::CRC);
-        b[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        put_u32_at(&mut b, off::CRC, crc);
         debug_assert!(
             DeviceHeader::decode(&b).as_ref() == Ok(self),
             "encode then decode is the identity"
@@ -184,11 +173,11 @@ impl DeviceHeader {
         if b[off::MAGIC..off::MAGIC + 8] != MAGIC {
             return Err(SlotError::Foreign);
         }
-        let version = le32(b, off::VERSION);
+        let version = le::u32_at(b, off::VERSION)?;
         let covered = match version {
             1 => HEADER_LEN,
             2 if b.len() >= TRUNC_ENTRIES => {
-                let len = usize::from(u16::from_le_bytes([b[TRUNC_OFF + 2], b[TRUNC_OFF + 3]]));
+                let len = usize::from(le::u16_at(b, TRUNC_OFF + 2)?);
                 if len > TRUNC_BYTES_MAX || TRUNC_ENTRIES + len > b.len() {
                     return Err(SlotError::Corrupt);
                 }
@@ -197,7 +186,7 @@ impl DeviceHeader {
             2 => return Err(SlotError::Corrupt),
             v => return Err(SlotError::UnknownVersion(v)),
         };
-        if crc32_skipping(&b[..covered], off::CRC) != le32(b, off::CRC) {
+        if crc32_skipping(&b[..covered], off::CRC) != le::u32_at(b, off::CRC)? {
             return Err(SlotError::Corrupt);
         }
         let truncations = if version == 1 {
@@ -212,15 +201,15 @@ impl DeviceHeader {
         let namespace = String::from_utf8(b[off::NS_NAME..off::NS_NAME + ns_len].to_vec())
             .map_err(|_| SlotError::Corrupt)?;
         Ok(DeviceHeader {
-            header_seq: le64(b, off::HEADER_SEQ),
-            flags: le32(b, off::FLAGS),
-            block_size: le32(b, off::BLOCK_SIZE),
-            device_set_id: le64(b, off::DEVICE_SET_ID),
-            instance_id: le64(b, off::INSTANCE_ID),
-            device_index: u16::from_le_bytes([b[off::DEVICE_INDEX], b[off::DEVICE_INDEX + 1]]),
-            device_count: u16::from_le_bytes([b[off::DEVICE_COUNT], b[off::DEVICE_COUNT + 1]]),
-            block_count: le32(b, off::BLOCK_COUNT),
-            seq_high: le64(b, off::SEQ_HIGH),
+            header_seq: le::u64_at(b, off::HEADER_SEQ)?,
+            flags: le::u32_at(b, off::FLAGS)?,
+            block_size: le::u32_at(b, off::BLOCK_SIZE)?,
+            device_set_id: le::u64_at(b, off::DEVICE_SET_ID)?,
+            instance_id: le::u64_at(b, off::INSTANCE_ID)?,
+            device_index: le::u16_at(b, off::DEVICE_INDEX)?,
+            device_count: le::u16_at(b, off::DEVICE_COUNT)?,
+            block_count: le::u32_at(b, off::BLOCK_COUNT)?,
+            seq_high: le::u64_at(b, off::SEQ_HIGH)?,
             namespace,
             truncations,
         })
@@ -246,19 +235,17 @@ impl DeviceHeader {
 /// The truncate table of a version-2 slot (`area` starts at `TRUNC_OFF`); `None` when the
 /// count and the entries disagree or a name is not UTF-8.
 fn decode_truncations(area: &[u8]) -> Option<Vec<(String, u64)>> {
-    let count = usize::from(u16::from_le_bytes([*area.first()?, *area.get(1)?]));
-    let entries = area.get(TRUNC_ENTRIES - TRUNC_OFF..)?;
+    let count = usize::from(le::u16_at(area, 0).ok()?);
+    let mut r = Reader::new(area.get(TRUNC_ENTRIES - TRUNC_OFF..)?);
     let mut out = Vec::with_capacity(count);
-    let mut at = 0;
-    while at < entries.len() {
-        let cut = u64::from_le_bytes(entries.get(at..at + 8)?.try_into().ok()?);
-        let n = usize::from(*entries.get(at + 8)?);
-        let name = std::str::from_utf8(entries.get(at + 9..at + 9 + n)?).ok()?;
+    while r.remaining() > 0 {
+        let cut = r.u64().ok()?;
+        let n = usize::from(r.u8().ok()?);
+        let name = std::str::from_utf8(r.take(n).ok()?).ok()?;
         if n > 63 {
             return None;
         }
         out.push((name.to_string(), cut));
-        at += 9 + n;
     }
     (out.len() == count).then_some(out)
 }
@@ -266,6 +253,14 @@ fn decode_truncations(area: &[u8]) -> Option<Vec<(String, u64)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn le32(b: &[u8], at: usize) -> u32 {
+        le::u32_at(b, at).expect("field inside the slot")
+    }
+
+    fn le64(b: &[u8], at: usize) -> u64 {
+        le::u64_at(b, at).expect("field inside the slot")
+    }
 
     fn sample() -> DeviceHeader {
         DeviceHeader {

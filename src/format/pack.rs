@@ -13,7 +13,7 @@
 //! integer and `bin` widths; the container rules (sorted ordered lists, valid unique map keys) are checked by the
 //! particle decoder's shared `finish_*` functions.
 
-use crate::record::particle::{finish_list, finish_map, DecodeError, Reader, MAX_DEPTH};
+use crate::format::particle::{finish_list, finish_map, DecodeError, Reader, MAX_DEPTH};
 use crate::record::value::{ListOrderType, MapOrder, Value};
 
 /// Extension type of the order header.
@@ -343,7 +343,7 @@ pub fn unpack(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::particle::{decode_all, encode, encoded_len, tag};
+    use crate::format::particle::{decode_all, encode, encoded_len, tag};
     use crate::record::value::{List, Map};
 
     fn bytes(v: &Value) -> Vec<u8> {

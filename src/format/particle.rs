@@ -5,16 +5,18 @@
 //! - `decode(encode(v)) == v` for every storable value, doubles bit-exactly, order attributes
 //!   included; the selector values WILDCARD and INFINITY are never encoded (`encode` asserts
 //!   it: `cdt::normalize` refuses them before a write, ORD-SELECTOR-ONLY) and never decoded
-//!   (`cdt::pack::unpack` rejects their bytes);
+//!   (`format::pack::unpack` rejects their bytes);
 //! - decoding arbitrary bytes never panics: every length is checked against the bytes left, and
 //!   nesting is bounded by `MAX_DEPTH`; an unknown tag is an error;
 //! - a decoded map holds valid key types (cdt.md M-KEY-VALID) in strictly ascending key order:
 //!   a key-ordered map must arrive that way, an unordered one is sorted (duplicates rejected), so
 //!   a corrupt image cannot smuggle an unsorted map past the map ops' binary searches.
 
-use crate::cdt::normalize::is_valid_key;
-use crate::cdt::order::compare;
-use crate::cdt::pack;
+use crate::format::le::Writer;
+pub use crate::format::le::{DecodeError, Reader};
+use crate::format::pack;
+use crate::record::canonical::is_valid_key;
+use crate::record::order::compare;
 use crate::record::value::{List, ListOrderType, Map, MapOrder, Value};
 use std::cmp::Ordering;
 
@@ -39,17 +41,13 @@ pub mod tag {
     pub const LANGUAGE_BLOBS_LAST: u8 = 12;
     /// Boolean, 1 byte.
     pub const BOOL: u8 = 17;
-    /// Map: a msgpack map (`cdt::pack`, encoding v2); v1 (order byte, u32 count) is read too.
+    /// Map: a msgpack map (`format::pack`, encoding v2); v1 (order byte, u32 count) is read too.
     pub const MAP: u8 = 19;
-    /// List: a msgpack array (`cdt::pack`, encoding v2); v1 (order byte, u32 count) is read too.
+    /// List: a msgpack array (`format::pack`, encoding v2); v1 (order byte, u32 count) is read too.
     pub const LIST: u8 = 20;
     /// GeoJSON, u32 length + UTF-8.
     pub const GEOJSON: u8 = 23;
 }
-
-/// Why bytes did not decode.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError(pub &'static str);
 
 /// Append the encoding of `v` to `out`.
 pub fn encode(v: &Value, out: &mut Vec<u8>) {
@@ -95,12 +93,10 @@ fn encode_any(v: &Value, out: &mut Vec<u8>) {
             out.push(u8::from(*b));
         }
         Value::Int(i) => {
-            out.push(tag::INT);
-            out.extend_from_slice(&i.to_le_bytes());
+            Writer::append(out).u8(tag::INT).i64(*i);
         }
         Value::Float(x) => {
-            out.push(tag::FLOAT);
-            out.extend_from_slice(&x.to_bits().to_le_bytes());
+            Writer::append(out).u8(tag::FLOAT).u64(x.to_bits());
         }
         Value::String(s) => encode_bytes(tag::STRING, s.as_bytes(), out),
         Value::GeoJSON(s) => encode_bytes(tag::GEOJSON, s.as_bytes(), out),
@@ -143,81 +139,7 @@ fn len_u32(n: usize) -> u32 {
 }
 
 fn encode_bytes(t: u8, b: &[u8], out: &mut Vec<u8>) {
-    out.push(t);
-    out.extend_from_slice(&len_u32(b.len()).to_le_bytes());
-    out.extend_from_slice(b);
-}
-
-/// A bounds-checked reader over a byte slice.
-pub struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    /// Read from the start of `buf`.
-    pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf, pos: 0 }
-    }
-
-    /// Bytes not yet read.
-    pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
-    }
-
-    /// Current offset.
-    pub fn position(&self) -> usize {
-        self.pos
-    }
-
-    /// Take `n` bytes.
-    pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if n > self.remaining() {
-            return Err(DecodeError("truncated"));
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-
-    /// The next byte, not consumed.
-    pub fn peek(&self) -> Option<u8> {
-        self.buf.get(self.pos).copied()
-    }
-
-    /// The next two bytes, not consumed.
-    pub fn peek2(&self) -> Option<[u8; 2]> {
-        let s = self.buf.get(self.pos..self.pos + 2)?;
-        Some([s[0], s[1]])
-    }
-
-    /// One byte.
-    pub fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.take(1)?[0])
-    }
-
-    /// Little-endian u16.
-    pub fn u16(&mut self) -> Result<u16, DecodeError> {
-        Ok(u16::from_le_bytes(self.array()?))
-    }
-
-    /// Little-endian u32.
-    pub fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-
-    /// Little-endian u64.
-    pub fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-
-    /// A fixed-size array.
-    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let s = self.take(N)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(s);
-        Ok(a)
-    }
+    Writer::append(out).u8(t).u32(len_u32(b.len())).bytes(b);
 }
 
 /// Decode one value from the whole of `buf` (trailing bytes are an error).
@@ -244,8 +166,8 @@ pub fn decode(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
             1 => Value::Bool(true),
             _ => return Err(DecodeError("bad bool byte")),
         },
-        tag::INT => Value::Int(i64::from_le_bytes(r.array()?)),
-        tag::FLOAT => Value::Float(f64::from_bits(u64::from_le_bytes(r.array()?))),
+        tag::INT => Value::Int(r.i64()?),
+        tag::FLOAT => Value::Float(f64::from_bits(r.u64()?)),
         tag::STRING => Value::String(decode_utf8(r)?),
         tag::GEOJSON => Value::GeoJSON(decode_utf8(r)?),
         tag::BLOB => {
@@ -326,7 +248,7 @@ pub fn finish_list(order: ListOrderType, items: Vec<Value>) -> Result<Value, Dec
     }
     let l = List { order, items };
     debug_assert!(
-        crate::cdt::normalize::list_is_canonical(&l),
+        crate::record::canonical::list_is_canonical(&l),
         "a decoded ordered list is sorted"
     );
     Ok(Value::List(l))
@@ -354,7 +276,7 @@ pub fn finish_map(order: MapOrder, mut entries: Vec<(Value, Value)>) -> Result<V
     }
     let m = Map { order, entries };
     debug_assert!(
-        crate::cdt::normalize::map_is_canonical(&m),
+        crate::record::canonical::map_is_canonical(&m),
         "a decoded map is canonical"
     );
     Ok(Value::Map(m))

@@ -8,10 +8,12 @@
 //! - `decode` never panics, verifies magic, version, lengths, CRC and every particle, and
 //!   rejects trailing bytes inside `image_len`.
 
+use crate::format::checksum::crc32_skipping;
+use crate::format::image_view::ImageView;
+use crate::format::le::{self, DecodeError, Writer};
+use crate::format::particle;
 use crate::record::bin::{BinList, BIN_NAME_MAX};
 use crate::record::key::{Digest, UserKeyBytes};
-use crate::record::particle::{self, DecodeError};
-use crate::storage::image_view::ImageView;
 
 /// Image magic, little-endian u16 at offset 0 (bytes `0x01 0xAE`).
 pub const MAGIC: u16 = 0xAE01;
@@ -155,26 +157,28 @@ pub fn encode_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) ->
         "bin count bounded by B-MAX"
     );
     let mut b = Vec::with_capacity(encoded_size_with(meta, bins, raw));
-    b.extend_from_slice(&MAGIC.to_le_bytes());
-    b.push(VERSION);
     let flags = (if meta.tombstone { FLAG_TOMBSTONE } else { 0 })
         | (if meta.key.is_some() { FLAG_KEY } else { 0 });
-    b.push(flags);
-    b.extend_from_slice(&[0; 4]); // image_len, patched below
-    b.extend_from_slice(&[0; 4]); // crc, patched by seal
-    b.extend_from_slice(&meta.void_time.to_le_bytes());
-    b.extend_from_slice(&meta.block_seq.to_le_bytes());
-    b.extend_from_slice(&meta.digest.0);
-    b.extend_from_slice(&meta.generation.to_le_bytes());
-    b.extend_from_slice(&(bin_count as u16).to_le_bytes());
-    b.extend_from_slice(&meta.lut.to_le_bytes());
-    b.push(meta.set_name.len() as u8);
+    Writer::append(&mut b)
+        .u16(MAGIC)
+        .u8(VERSION)
+        .u8(flags)
+        .zeros(4) // image_len, patched below
+        .zeros(4) // crc, patched by seal
+        .u32(meta.void_time)
+        .u64(meta.block_seq)
+        .bytes(&meta.digest.0)
+        .u16(meta.generation)
+        .u16(bin_count as u16)
+        .u64(meta.lut)
+        .u8(meta.set_name.len() as u8);
     debug_assert_eq!(b.len(), off::VARIABLE);
     b.extend_from_slice(meta.set_name.as_bytes());
     if let Some(k) = &meta.key {
-        b.push(k.type_byte);
-        b.extend_from_slice(&(k.bytes.len() as u32).to_le_bytes());
-        b.extend_from_slice(&k.bytes);
+        Writer::append(&mut b)
+            .u8(k.type_byte)
+            .u32(k.bytes.len() as u32)
+            .bytes(&k.bytes);
     }
     for (i, (name, v)) in bins.iter().enumerate() {
         if let Some(r) = raw.filter(|r| r.pos == i) {
@@ -189,7 +193,7 @@ pub fn encode_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) ->
         b.extend_from_slice(r.particle);
     }
     let image_len = b.len() as u32;
-    b[off::IMAGE_LEN..off::IMAGE_LEN + 4].copy_from_slice(&image_len.to_le_bytes());
+    le::put_u32_at(&mut b, off::IMAGE_LEN, image_len);
     b.resize(padded_len(b.len()), 0);
     debug_assert_eq!(
         b.len(),
@@ -206,31 +210,17 @@ fn crc_of(buf: &[u8], image_len: usize) -> u32 {
     crc32_skipping(&buf[..image_len], off::CRC)
 }
 
-/// CRC-32 of `buf` without the 4 bytes at `crc_at` (the field that will hold the CRC). Shared by
-/// every on-disk structure that embeds its own checksum.
-pub fn crc32_skipping(buf: &[u8], crc_at: usize) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    h.update(&buf[..crc_at.min(buf.len())]);
-    if crc_at + 4 < buf.len() {
-        h.update(&buf[crc_at + 4..]);
-    }
-    h.finalize()
-}
-
 /// The block sequence an image was sealed with (no verification).
 pub fn block_seq_of(buf: &[u8]) -> Option<u64> {
-    let b = buf.get(off::BLOCK_SEQ..off::BLOCK_SEQ + 8)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(b);
-    Some(u64::from_le_bytes(a))
+    le::u64_at(buf, off::BLOCK_SEQ).ok()
 }
 
 /// Whether the image at the start of `buf` has a plausible header and a matching CRC; returns its
 /// padded length. Bins are not parsed (the CRC covers them).
 pub fn verify(buf: &[u8]) -> Option<usize> {
     let n = peek_len(buf)?;
-    let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
-    (read_u32(buf, off::CRC) == crc_of(buf, image_len)).then_some(n)
+    let image_len = le::u32_at(buf, off::IMAGE_LEN).ok()? as usize;
+    (le::u32_at(buf, off::CRC).ok()? == crc_of(buf, image_len)).then_some(n)
 }
 
 /// Verify the CRC and decode everything but the bins (cold-start scans need only metadata).
@@ -244,8 +234,8 @@ pub fn seal(buf: &mut [u8], block_seq: u64) {
         buf.len() >= off::VARIABLE && buf.len().is_multiple_of(ALIGN),
         "a whole encoded image"
     );
-    buf[off::BLOCK_SEQ..off::BLOCK_SEQ + 8].copy_from_slice(&block_seq.to_le_bytes());
-    let image_len = read_u32(buf, off::IMAGE_LEN) as usize;
+    le::put_u64_at(buf, off::BLOCK_SEQ, block_seq);
+    let image_len = le::u32_at(buf, off::IMAGE_LEN).map_or(usize::MAX, |n| n as usize);
     assert!(image_len <= buf.len(), "image_len within the buffer");
     assert_eq!(
         padded_len(image_len),
@@ -254,14 +244,13 @@ pub fn seal(buf: &mut [u8], block_seq: u64) {
     );
     debug_assert!(buf[image_len..].iter().all(|&x| x == 0), "padding is zero");
     let crc = crc_of(buf, image_len);
-    buf[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+    le::put_u32_at(buf, off::CRC, crc);
     debug_assert_eq!(verify(buf), Some(buf.len()), "a sealed image verifies");
 }
 
-fn read_u32(buf: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&buf[at..at + 4]);
-    u32::from_le_bytes(a)
+/// Whether `b` starts with an image's magic and version (nothing else checked).
+pub fn has_magic(b: &[u8]) -> bool {
+    le::u16_at(b, off::MAGIC) == Ok(MAGIC) && b.get(off::VERSION) == Some(&VERSION)
 }
 
 /// The padded length an image starting at `buf[0]` claims, if its header is plausible (magic,
@@ -270,10 +259,10 @@ pub fn peek_len(buf: &[u8]) -> Option<usize> {
     if buf.len() < off::VARIABLE {
         return None;
     }
-    if u16::from_le_bytes([buf[0], buf[1]]) != MAGIC || buf[off::VERSION] != VERSION {
+    if le::u16_at(buf, off::MAGIC).ok()? != MAGIC || buf[off::VERSION] != VERSION {
         return None;
     }
-    let n = read_u32(buf, off::IMAGE_LEN) as usize;
+    let n = le::u32_at(buf, off::IMAGE_LEN).ok()? as usize;
     (n >= off::VARIABLE && padded_len(n) <= buf.len()).then(|| padded_len(n))
 }
 
@@ -291,6 +280,10 @@ pub fn decode(buf: &[u8]) -> Result<Image, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_u32(b: &[u8], at: usize) -> u32 {
+        le::u32_at(b, at).expect("field inside the image")
+    }
     use crate::record::value::Value;
 
     fn sample() -> (ImageMeta, BinList) {
