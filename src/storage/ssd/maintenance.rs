@@ -42,7 +42,12 @@ impl Maintenance for DeviceStorage {
     }
 
     fn defrag_next(&self) -> Option<u32> {
-        self.lock().blocks.pop_defrag()
+        let next = self.lock().blocks.pop_defrag();
+        debug_assert!(
+            next.is_none_or(|b| b < self.total_blocks),
+            "the defrag queue holds blocks of this store"
+        );
+        next
     }
 
     fn defrag_done(&self, block: u32, complete: bool) {
@@ -56,12 +61,24 @@ impl Maintenance for DeviceStorage {
         blocks: &[u32],
         visit: &mut dyn FnMut(usize, Location, &[u8]),
     ) -> Result<()> {
-        if blocks.iter().any(|&b| b >= self.total_blocks) {
-            return err(ResultCode::ParameterError, "no such block");
+        if let Some(b) = blocks.iter().find(|&&b| b >= self.total_blocks) {
+            return err(
+                ResultCode::ParameterError,
+                format!(
+                    "block {b} asked for; the store has {} blocks",
+                    self.total_blocks
+                ),
+            );
         }
-        for (i, (&block, buf)) in blocks.iter().zip(self.read_blocks(blocks)?).enumerate() {
+        let bufs = self.read_blocks(blocks)?;
+        assert_eq!(bufs.len(), blocks.len(), "one buffer per block read");
+        for (i, (&block, buf)) in blocks.iter().zip(bufs).enumerate() {
             let s = scan_block(buf.as_slice(), block, self.device_set_id);
             for (off, len) in s.images {
+                debug_assert!(
+                    (off + len) as usize <= buf.as_slice().len(),
+                    "a scanned image lies inside its block"
+                );
                 visit(
                     i,
                     Location { block, offset: off },
@@ -124,6 +141,10 @@ impl Maintenance for DeviceStorage {
         if let Err(e) = &r {
             self.fail(&mut st, e);
         }
+        debug_assert!(
+            st.headers.iter().all(|h| h.truncations == table),
+            "every device header carries the table"
+        );
         r
     }
 }
