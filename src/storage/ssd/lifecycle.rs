@@ -14,8 +14,11 @@ use crate::storage::{Lifecycle, Location, Restore};
 use std::sync::atomic::Ordering;
 
 impl Lifecycle for DeviceStorage {
+    /// Open always chooses a restore; it is handed out once (the lifecycle order).
     fn restore(&self) -> Result<Restore> {
-        Ok(self.lock().restore.take().unwrap_or(Restore::Fresh))
+        let found = self.lock().restore.take();
+        assert!(found.is_some(), "restore is called once, after open");
+        Ok(found.unwrap_or(Restore::Fresh))
     }
 
     fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
