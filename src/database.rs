@@ -29,7 +29,9 @@ use std::sync::{Arc, RwLock};
 
 mod multi;
 mod sindex;
+mod stats;
 pub use sindex::AdminPolicy;
+pub use stats::Stats;
 
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
@@ -44,85 +46,6 @@ pub struct Database {
     inner: Arc<Inner>,
     runtime: Runtime,
     recovery: Vec<crate::engine::recovery::RecoveryStats>,
-}
-
-/// A point-in-time snapshot of counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Index entries that are live or expired-not-reaped records.
-    pub records: u64,
-    /// Tombstones.
-    pub tombstones: u64,
-    /// Heap bytes of the index: its tables by capacity plus the fixed 4096-partition array.
-    pub index_bytes: u64,
-    /// Bytes of live images in storage.
-    pub used_bytes: u64,
-    /// Bytes written to storage (device bytes for the device store).
-    pub bytes_written: u64,
-    /// Image bytes appended by requests.
-    pub client_bytes: u64,
-    /// Image bytes rewritten by defrag.
-    pub defrag_bytes: u64,
-    /// Write blocks in use.
-    pub used_blocks: u64,
-    /// Free write blocks.
-    pub free_blocks: u64,
-    /// Blocks queued for defrag.
-    pub defrag_queued: u64,
-    /// Reads served from memory.
-    pub cache_hits: u64,
-    /// Reads from the device.
-    pub cache_misses: u64,
-    /// Device syncs.
-    pub syncs: u64,
-    /// Cold start: images accepted by the scan.
-    pub scan_images: u64,
-    /// Cold start: images skipped as stale (earlier block incarnation).
-    pub scan_stale: u64,
-    /// Cold start: images skipped as corrupt (magic found, verification failed).
-    pub scan_corrupt: u64,
-    /// Cold start: runs of bytes that belong to no verified image.
-    pub scan_unparsed: u64,
-    /// Cold start: blocks with an invalid header.
-    pub scan_invalid_blocks: u64,
-    /// Restart: images that lost resolution to a newer image of the same record.
-    pub restart_superseded: u64,
-    /// Restart: winners dropped because they had expired.
-    pub restart_expired: u64,
-    /// Cold start: records brought back that the last clean shutdown's index did not hold
-    /// (zombies, Q-ZOMBIE; a lower bound, see `RecoveryStats::resurrected`).
-    pub restart_resurrected: u64,
-    /// Whether every namespace opened from an index snapshot.
-    pub fast_restart: bool,
-    /// The I/O backend the device store runs on ("uring", "portable"; "" for memory).
-    pub io_backend: &'static str,
-    /// Secondary indexes (docs/sindex.md).
-    pub sindexes: u64,
-    /// Their entries (one per indexed value of a record).
-    pub sindex_entries: u64,
-    /// Indexes still being built (SIDX-BUILD-1; `IndexTask::percent_loaded` gives progress).
-    pub sindexes_loading: u64,
-}
-
-impl Stats {
-    /// Device bytes written per byte of request data (1.0 when nothing was written).
-    pub fn write_amplification(&self) -> f64 {
-        if self.client_bytes == 0 {
-            1.0
-        } else {
-            self.bytes_written as f64 / self.client_bytes as f64
-        }
-    }
-
-    /// Share of reads served from memory.
-    pub fn cache_hit_ratio(&self) -> f64 {
-        let n = self.cache_hits + self.cache_misses;
-        if n == 0 {
-            0.0
-        } else {
-            self.cache_hits as f64 / n as f64
-        }
-    }
 }
 
 impl Database {
@@ -349,7 +272,7 @@ impl Database {
     /// setting; this is not a sync. A memory namespace has nothing to flush.
     pub fn flush(&self) -> Result<()> {
         for ns in self.inner.namespaces.values() {
-            ns.storage.flush_step(true)?;
+            ns.flush_step(true)?;
         }
         Ok(())
     }
@@ -422,50 +345,7 @@ impl Database {
 
     /// Counters over every namespace.
     pub fn stats(&self) -> Stats {
-        let mut s = Stats::default();
-        for ns in self.inner.namespaces.values() {
-            for p in 0..PARTITIONS {
-                for e in ns.index.partition(p).values() {
-                    if e.is_tombstone() {
-                        s.tombstones += 1;
-                    } else {
-                        s.records += 1;
-                    }
-                }
-            }
-            s.index_bytes += ns.index.memory_bytes() as u64;
-            let st = ns.storage.stats();
-            if !st.io_backend.is_empty() {
-                s.io_backend = st.io_backend;
-            }
-            s.used_bytes += st.used_bytes;
-            s.bytes_written += st.bytes_written;
-            s.client_bytes += st.client_bytes;
-            s.defrag_bytes += st.defrag_bytes;
-            s.used_blocks += st.used_blocks;
-            s.free_blocks += st.free_blocks;
-            s.defrag_queued += st.defrag_queued;
-            s.cache_hits += st.cache_hits;
-            s.cache_misses += st.cache_misses;
-            s.syncs += st.syncs;
-            s.scan_images += st.scan.accepted;
-            s.scan_stale += st.scan.stale;
-            s.scan_corrupt += st.scan.corrupt;
-            s.scan_unparsed += st.scan.unparsed;
-            s.scan_invalid_blocks += st.scan.invalid_blocks;
-            for ix in ns.sindexes.indexes() {
-                s.sindexes += 1;
-                s.sindex_entries += ix.tree.len() as u64;
-                s.sindexes_loading += u64::from(!ix.loaded());
-            }
-        }
-        for r in &self.recovery {
-            s.restart_superseded += r.superseded;
-            s.restart_expired += r.expired_dropped;
-            s.restart_resurrected += r.resurrected;
-        }
-        s.fast_restart = !self.recovery.is_empty() && self.recovery.iter().all(|r| r.from_snapshot);
-        s
+        Stats::collect(self.inner.namespaces.values(), &self.recovery)
     }
 
     /// Close: stop background threads, then shut storage down cleanly (flush, index snapshot,

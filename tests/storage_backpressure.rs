@@ -104,7 +104,6 @@ fn l_overload_flush_queue_over_max_write_cache() {
     assert!(n > 10, "a block filled first");
     aerolite::testing::namespace(&db, "test")
         .expect("namespace")
-        .storage
         .flush_step(false)
         .expect("flush");
     db.put(&wp(false), &key(n), &bins(n, 3000))

@@ -114,10 +114,10 @@ fn sn_req_scan_parallel_readers_resolve_like_a_sequential_scan() {
         clock.advance_ms(3);
         let ns = aerolite::testing::namespace(&db, "test").expect("namespace");
         while ns.defrag_step(4).expect("defrag").blocks > 0 {}
-        ns.storage.flush_step(true).expect("flush");
+        ns.flush_step(true).expect("flush");
     }
     let ns = aerolite::testing::namespace(&db, "test").expect("namespace");
-    ns.storage.flush_step(true).expect("flush");
+    ns.flush_step(true).expect("flush");
     db.abandon();
     let images: Vec<Vec<u8>> = devs.iter().map(|d| d.contents()).collect();
 

@@ -62,7 +62,7 @@ fn rc_1_damaged_image_on_device_read_is_server_error() {
         db.put(&wp(false), &key(i), &bins(i, 700)).expect("put");
     }
     let ns = aerolite::testing::namespace(&db, "test").expect("namespace");
-    ns.storage.flush_step(true).expect("flush");
+    ns.flush_step(true).expect("flush");
     let e = entry(&db, 3);
     assert_eq!(
         e.location.block, 0,

@@ -28,9 +28,9 @@ impl Lcg {
 
 fn maintain(db: &Database) {
     let ns = aerolite::testing::namespace(db, "test").expect("namespace");
-    ns.storage.flush_step(true).expect("flush");
+    ns.flush_step(true).expect("flush");
     while ns.defrag_step(8).expect("defrag").blocks > 0 {
-        ns.storage.flush_step(true).expect("flush");
+        ns.flush_step(true).expect("flush");
     }
 }
 
@@ -119,7 +119,7 @@ fn crash_between_copy_and_durable_copy_loses_nothing() {
     let ns = aerolite::testing::namespace(&db, "test")
         .expect("namespace")
         .clone();
-    ns.storage.flush_step(true).expect("flush");
+    ns.flush_step(true).expect("flush");
     let free_before = db.stats().free_blocks;
     // From now on nothing more becomes durable; defrag copies into the buffer.
     fault.set_plan(FaultPlan {

@@ -87,7 +87,7 @@ fn run_seed(seed: u64) {
                     }
                     Err(e) if e.code() == ResultCode::ServerMemError => {
                         let ns = aerolite::testing::namespace(&db, "test").expect("ns");
-                        ns.storage.flush_step(true).expect("flush");
+                        ns.flush_step(true).expect("flush");
                         moved += ns.defrag_step(16).expect("defrag").moved;
                     }
                     Err(e) => panic!("seed {seed} step {step}: put: {e}"),
@@ -105,7 +105,7 @@ fn run_seed(seed: u64) {
             }
             75..=84 => {
                 let ns = aerolite::testing::namespace(&db, "test").expect("ns");
-                ns.storage.flush_step(rng.below(2) == 0).expect("flush");
+                ns.flush_step(rng.below(2) == 0).expect("flush");
                 moved += ns
                     .defrag_step(1 + rng.below(4) as usize)
                     .expect("defrag")

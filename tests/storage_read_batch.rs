@@ -277,3 +277,51 @@ fn prefetched_image_of_a_reborn_block_is_refused() {
         "block 0 was reborn: the prefetched image is stale"
     );
 }
+
+/// The memory backend prefetches for real (`read_many` reads what `read` does): a prefetched
+/// image is current until its slot is released, and stays refused once the slot holds another
+/// record's image.
+#[test]
+fn memory_prefetch_is_current_until_the_slot_is_reused() {
+    let clock = ManualClock::at_2026();
+    let db = storage_support::open_ns(
+        aerolite::NamespaceConfig::new("test")
+            .storage(aerolite::StorageConfig::Memory { capacity_bytes: 0 }),
+        &clock,
+    )
+    .expect("open");
+    let ns = aerolite::testing::namespace(&db, "test")
+        .expect("namespace")
+        .clone();
+    let wp = WritePolicy::default();
+    db.put(&wp, &k(0), &storage_support::bins(0, 100))
+        .expect("put");
+    let e = ns.index.get(&k(0).digest).expect("indexed");
+    let pre = ns.storage.read_many(&[(e.location, e.size)]);
+    let bytes = pre[0].as_ref().expect("prefetched");
+    assert_eq!(
+        bytes,
+        &ns.storage.read(e.location, e.size).expect("read"),
+        "read_many reads what read does"
+    );
+    assert!(
+        ns.storage.prefetch_current(e.location, bytes),
+        "unchanged slot"
+    );
+    assert!(db.delete(&wp, &k(0)).expect("delete"));
+    assert!(
+        !ns.storage.prefetch_current(e.location, bytes),
+        "released slot"
+    );
+    let mut i = 1;
+    while ns.index.get(&k(i - 1).digest).map(|n| n.location) != Some(e.location) {
+        db.put(&wp, &k(i), &storage_support::bins(i, 100))
+            .expect("put");
+        i += 1;
+        assert!(i < 1000, "the slot is reused");
+    }
+    assert!(
+        !ns.storage.prefetch_current(e.location, bytes),
+        "the slot holds another record's image"
+    );
+}

@@ -135,7 +135,6 @@ fn dur_buffered_loses_only_unflushed_writes() {
     db.put(&wp(false), &key(1), &bins(1, 100)).expect("put");
     aerolite::testing::namespace(&db, "test")
         .expect("namespace")
-        .storage
         .flush_step(true)
         .expect("flush");
     db.put(&wp(false), &key(2), &bins(2, 100))

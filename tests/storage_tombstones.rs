@@ -33,11 +33,11 @@ fn churn_and_defrag(db: &Database, rounds: i64) {
         db.put(&wp(false), &key(1000 + n % 50), &bins(n, 1500))
             .expect("churn");
         if n % 20 == 0 {
-            ns.storage.flush_step(true).expect("flush");
+            ns.flush_step(true).expect("flush");
             while ns.defrag_step(8).expect("defrag").blocks > 0 {}
         }
     }
-    ns.storage.flush_step(true).expect("flush");
+    ns.flush_step(true).expect("flush");
 }
 
 /// RS-TOMB-RECLAIM: not before the eligible age; not while an older image is readable; dropped

@@ -179,7 +179,7 @@ fn run(input: Input) {
             }
             Op::Flush => {
                 let ns = aerolite::testing::namespace(&db, "test").expect("namespace test exists");
-                let _ = ns.storage.flush_step(true);
+                let _ = ns.flush_step(true);
             }
             Op::Advance(ms) => clock.advance_ms(i64::from(*ms)),
         }

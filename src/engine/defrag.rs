@@ -10,6 +10,7 @@ use crate::engine::namespace::Namespace;
 use crate::error::Result;
 use crate::format::record_image;
 use crate::index::Location;
+use crate::storage::Maintenance;
 
 /// Blocks read with one batched device read (8 × 1 MiB: Aerospike's defrag reads ahead
 /// similarly); bounds the memory of a step.
@@ -28,15 +29,19 @@ pub struct DefragStats {
 
 impl Namespace {
     /// Defragment up to `max_blocks` queued blocks. Blocks are taken from the queue and read
-    /// [`READ_BATCH`] at a time with one batched device read (`Storage::blocks_images`), then
+    /// [`READ_BATCH`] at a time with one batched device read (`Maintenance::blocks_images`), then
     /// emptied one after another in queue order.
+    /// A backend without maintenance (memory) has no blocks to defragment: nothing is done.
     pub fn defrag_step(&self, max_blocks: usize) -> Result<DefragStats> {
         let mut stats = DefragStats::default();
+        let Some(m) = self.storage.maintenance() else {
+            return Ok(stats);
+        };
         let mut left = max_blocks;
         while left > 0 {
             let mut batch = Vec::new();
             while batch.len() < left.min(READ_BATCH) {
-                match self.storage.defrag_next() {
+                match m.defrag_next() {
                     Some(b) => batch.push(b),
                     None => break,
                 }
@@ -47,17 +52,16 @@ impl Namespace {
             left -= batch.len();
             let mut images: Vec<Vec<(Location, Vec<u8>)>> =
                 batch.iter().map(|_| Vec::new()).collect();
-            if let Err(e) = self
-                .storage
-                .blocks_images(&batch, &mut |i, loc, b| images[i].push((loc, b.to_vec())))
+            if let Err(e) =
+                m.blocks_images(&batch, &mut |i, loc, b| images[i].push((loc, b.to_vec())))
             {
                 for &b in &batch {
-                    self.storage.defrag_done(b, false);
+                    m.defrag_done(b, false);
                 }
                 return Err(e);
             }
             for (n, (&block, images)) in batch.iter().zip(images).enumerate() {
-                match self.empty_block(block, images) {
+                match self.empty_block(m, block, images) {
                     Ok(moved) => {
                         stats.moved += moved.0;
                         stats.bytes += moved.1;
@@ -65,7 +69,7 @@ impl Namespace {
                     }
                     Err(e) => {
                         for &b in &batch[n + 1..] {
-                            self.storage.defrag_done(b, false);
+                            m.defrag_done(b, false);
                         }
                         return Err(e);
                     }
@@ -76,7 +80,12 @@ impl Namespace {
     }
 
     /// Move the live images of `block` (read from it); returns (images, bytes) moved.
-    fn empty_block(&self, block: u32, images: Vec<(Location, Vec<u8>)>) -> Result<(u64, u64)> {
+    fn empty_block(
+        &self,
+        m: &dyn Maintenance,
+        block: u32,
+        images: Vec<(Location, Vec<u8>)>,
+    ) -> Result<(u64, u64)> {
         let (mut moved_n, mut moved_bytes) = (0u64, 0u64);
         let mut complete = true;
         for (loc, bytes) in images {
@@ -103,10 +112,10 @@ impl Namespace {
                 continue;
             }
             let size = bytes.len() as u64;
-            let placed = match self.storage.relocate(loc, bytes) {
+            let placed = match m.relocate(loc, bytes) {
                 Ok(p) => p,
                 Err(err) => {
-                    self.storage.defrag_done(block, false);
+                    m.defrag_done(block, false);
                     return Err(err);
                 }
             };
@@ -128,7 +137,7 @@ impl Namespace {
             moved_n += 1;
             moved_bytes += size;
         }
-        self.storage.defrag_done(block, complete);
+        m.defrag_done(block, complete);
         Ok((moved_n, moved_bytes))
     }
 }

@@ -14,7 +14,7 @@ use crate::index::{Index, IndexEntry};
 use crate::record::bin::BinList;
 use crate::record::key::{Digest, Key, UserKeyBytes};
 use crate::record::record::Record;
-use crate::storage::Storage;
+use crate::storage::Backend;
 use std::sync::Arc;
 
 /// A stored image that does not decode (RC-1).
@@ -36,7 +36,7 @@ pub struct Namespace {
     /// Set table.
     pub sets: Sets,
     /// Image storage.
-    pub storage: Box<dyn Storage>,
+    pub storage: Box<dyn Backend>,
     /// Engine clock.
     pub clock: Arc<dyn Clock>,
     /// Truncate cut-offs (TRUNC-*).
@@ -55,8 +55,12 @@ pub struct Checked {
 
 impl Namespace {
     /// A namespace over the given storage.
-    pub fn new(config: NamespaceConfig, storage: Box<dyn Storage>, clock: Arc<dyn Clock>) -> Self {
-        let truncations = crate::engine::truncate::Truncations::new(&storage.truncations());
+    pub fn new(config: NamespaceConfig, storage: Box<dyn Backend>, clock: Arc<dyn Clock>) -> Self {
+        // A backend without maintenance keeps no truncate table across opens.
+        let found = storage
+            .maintenance()
+            .map_or_else(Vec::new, |m| m.truncations());
+        let truncations = crate::engine::truncate::Truncations::new(&found);
         Namespace {
             config,
             index: Index::new(),
@@ -67,6 +71,15 @@ impl Namespace {
             truncations,
             map_cache: MapCache::default(),
             sindexes: crate::sindex::Sindexes::default(),
+        }
+    }
+
+    /// One bounded flush step of the storage (see `Maintenance::flush_step`); bytes written.
+    /// A backend without maintenance (memory) buffers nothing: 0.
+    pub fn flush_step(&self, force_partial: bool) -> Result<u64> {
+        match self.storage.maintenance() {
+            Some(m) => m.flush_step(force_partial),
+            None => Ok(0),
         }
     }
 

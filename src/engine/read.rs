@@ -98,7 +98,9 @@ impl Namespace {
             .filter_map(|i| hints[*i].map(|e| (e.location, e.size)))
             .collect();
         let mut pre: Vec<Prefetched> = vec![None; keys.len()];
-        for (i, b) in wanted.into_iter().zip(self.storage.read_many(&reqs)) {
+        let got = self.storage.read_many(&reqs);
+        assert_eq!(got.len(), reqs.len(), "read_many answers every request");
+        for (i, b) in wanted.into_iter().zip(got) {
             pre[i] = hints[i].map(|e| (e, b));
         }
         pre

@@ -346,11 +346,7 @@ pub fn index_image(ns: &Namespace) -> IndexImage {
 
 /// Clean shutdown of `ns`'s storage (snapshot when the backend keeps one).
 pub fn close(ns: &Namespace) -> Result<()> {
-    if ns.storage.wants_snapshot() {
-        ns.storage.shutdown(Some(&index_image(ns)))
-    } else {
-        ns.storage.shutdown(None)
-    }
+    ns.storage.close(&|| index_image(ns))
 }
 
 #[cfg(test)]

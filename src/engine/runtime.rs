@@ -22,19 +22,23 @@ const TOMB_BLOCKS_PER_STEP: usize = 8;
 
 /// Flush sealed blocks as they appear and the partial buffer every `flush_max_ms`.
 pub fn flusher_loop(ns: &Namespace, stopped: &dyn Fn() -> bool) {
-    let Some(tick) = ns.storage.flush_interval() else {
+    let Some(m) = ns.storage.maintenance() else {
         return;
     };
+    let tick = m.flush_interval();
     while !stopped() {
         // A failed flush put the store in its failed state; requests see the error.
-        let _ = ns.storage.flush_step(false);
-        ns.storage.wait_for_work(tick);
+        let _ = m.flush_step(false);
+        m.wait_for_work(tick);
     }
 }
 
 /// Defragment queued blocks and run tombstone reclamation every period.
 pub fn maintenance_loop(ns: &Namespace, stopped: &dyn Fn() -> bool, sleep: &dyn Fn(Duration)) {
-    let period = ns.storage.tomb_reclaim_period();
+    let period = ns
+        .storage
+        .maintenance()
+        .and_then(|m| m.tomb_reclaim_period());
     let mut tomb = TombReclaimer::new();
     let mut tomb_running = false;
     let mut next_tomb = period.map(|p| ns.clock.deadline_us(p));
@@ -115,8 +119,8 @@ pub struct Runtime {
 
 impl Runtime {
     /// Start the sweeper of every namespace with an expiry sweep interval, and the flusher and
-    /// maintenance threads of every namespace whose storage flushes. On failure the threads
-    /// already started are stopped before the error returns.
+    /// maintenance threads of every namespace whose storage has maintenance (the device
+    /// store). On failure the threads already started are stopped before the error returns.
     pub fn start<'a>(namespaces: impl Iterator<Item = &'a Arc<Namespace>>) -> Result<Runtime> {
         let mut rt = Runtime::default();
         for ns in namespaces {
@@ -136,7 +140,7 @@ impl Runtime {
                 sweeper_loop(stop, ns, interval)
             })?;
         }
-        if ns.storage.flush_interval().is_some() {
+        if ns.storage.maintenance().is_some() {
             self.spawn("flush", ns, |stop, ns| flusher_loop(ns, &|| stop.is_set()))?;
             self.spawn("maint", ns, |stop, ns| {
                 maintenance_loop(ns, &|| stop.is_set(), &|d| {

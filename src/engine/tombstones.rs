@@ -81,20 +81,25 @@ impl TombReclaimer {
                 self.marked.len() <= MARK_MAX,
                 "a pass marks at most MARK_MAX tombstones"
             );
-            self.blocks = if self.marked.is_empty() {
-                Vec::new()
-            } else {
-                ns.storage.readable_blocks()
+            // A backend without maintenance holds no image a restart could bring back.
+            self.blocks = match ns.storage.maintenance() {
+                Some(m) if !self.marked.is_empty() => m.readable_blocks(),
+                _ => Vec::new(),
             };
             self.next_block = 0;
             self.active = true;
         }
-        while self.next_block < self.blocks.len() && (stats.blocks_read as usize) < max_blocks {
+        // `blocks` is empty without maintenance (above).
+        let maintenance = ns.storage.maintenance();
+        while let (Some(m), true) = (
+            maintenance,
+            self.next_block < self.blocks.len() && (stats.blocks_read as usize) < max_blocks,
+        ) {
             let b = self.blocks[self.next_block];
             self.next_block += 1;
             stats.blocks_read += 1;
             let marked = &mut self.marked;
-            ns.storage.block_images(b, &mut |loc, bytes| {
+            m.blocks_images(&[b], &mut |_, loc, bytes| {
                 if let Ok(m) = record_image::decode_meta(bytes) {
                     // An identical copy of the tombstone itself (left by a defrag move) is
                     // harmless: at worst a cold start brings the tombstone back, never the

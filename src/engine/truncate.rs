@@ -160,10 +160,13 @@ impl Namespace {
         table.extend(next.iter().map(|(n, c)| (n.clone(), *c)));
         // A failed header write may have reached some devices (open takes the greatest cut-off
         // any device holds), so the truncate may still take effect after a restart: in doubt.
-        self.storage.persist_truncations(&table).map_err(|e| {
-            let in_doubt = e.code() != ResultCode::ParameterError;
-            e.with_in_doubt(in_doubt)
-        })?;
+        // A backend without maintenance keeps the table in memory only (nothing to persist).
+        if let Some(m) = self.storage.maintenance() {
+            m.persist_truncations(&table).map_err(|e| {
+                let in_doubt = e.code() != ResultCode::ParameterError;
+                e.with_in_doubt(in_doubt)
+            })?;
+        }
         t.ns_cut.fetch_max(ns_cut, Ordering::AcqRel);
         *names = next;
         drop(names);

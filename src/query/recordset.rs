@@ -167,6 +167,7 @@ impl Recordset {
         let batch: Vec<(Digest, IndexEntry)> = self.entries.drain(..n).collect();
         let reqs: Vec<(Location, u32)> = batch.iter().map(|(_, e)| (e.location, e.size)).collect();
         let pre = self.ns.storage.read_many(&reqs);
+        assert_eq!(pre.len(), reqs.len(), "read_many answers every request");
         for ((d, hint), bytes) in batch.into_iter().zip(pre) {
             if let Some(r) = self.answer(&d, &hint, &bytes) {
                 self.ready.push_back((d, r));

@@ -2,16 +2,26 @@
 //!
 //! Invariants: a slot holds exactly the bytes appended until released; `used_bytes` is the sum of
 //! the sizes of occupied slots; with a capacity, stop-writes holds while used ≥ `stop_used_pct`.
+//!
+//! It implements the data path ([`Storage`]) and the lifecycle ([`Lifecycle`]), not
+//! [`crate::storage::Maintenance`]: it has no buffer to flush, no blocks to defragment, no image
+//! a restart could bring back and nothing persistent, so the engine skips those steps.
 
 use crate::error::{err, Result, ResultCode};
 use crate::format::record_image;
 use crate::storage::Location;
-use crate::storage::{Placement, SpaceState, Storage, StorageAudit, StorageStats};
+use crate::storage::{
+    Backend, IndexImage, Lifecycle, Maintenance, Placement, Restore, SpaceState, Storage,
+    StorageAudit, StorageStats,
+};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 const SHARDS: usize = 64;
+
+/// What [`StorageStats::io_backend`] says for this backend.
+pub const IO_BACKEND: &str = "memory";
 
 #[derive(Default)]
 struct Slab {
@@ -93,6 +103,31 @@ impl Storage for MemoryStorage {
         }
     }
 
+    /// The slot's `Bytes` is shared, so the visit runs outside the slab lock.
+    fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
+        let b = self.read(location, size)?;
+        visit(&b);
+        Ok(())
+    }
+
+    /// Each read is a reference-count increment: the batch reads one after another.
+    fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+        reqs.iter()
+            .map(|&(location, size)| self.read(location, size))
+            .collect()
+    }
+
+    /// A prefetched image shares the slot's allocation, which stays alive while the prefetch
+    /// holds it; a reused slot holds a new allocation. So the slot still holds the image exactly
+    /// when it holds the same allocation.
+    fn prefetch_current(&self, location: Location, image: &[u8]) -> bool {
+        let slab = self.shard(location.block);
+        matches!(
+            slab.slots.get(location.offset as usize),
+            Some(Some(b)) if b.as_ptr() == image.as_ptr() && b.len() == image.len()
+        )
+    }
+
     fn release(&self, location: Location, size: u32) {
         let mut slab = self.shard(location.block);
         let slot = slab.slots.get_mut(location.offset as usize);
@@ -133,25 +168,6 @@ impl Storage for MemoryStorage {
                 self.stop_used_pct
             )
         })
-    }
-
-    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
-        for (i, s) in self.shards.iter().enumerate() {
-            let slab = s.lock().expect("memory slab poisoned");
-            for (j, b) in slab.slots.iter().enumerate() {
-                if let Some(b) = b {
-                    visit(
-                        Location {
-                            block: i as u32,
-                            offset: j as u32,
-                        },
-                        0,
-                        b,
-                    );
-                }
-            }
-        }
-        Ok(())
     }
 
     fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
@@ -195,8 +211,59 @@ impl Storage for MemoryStorage {
             capacity_bytes: self.capacity,
             bytes_written: self.written.load(Ordering::Relaxed),
             client_bytes: self.written.load(Ordering::Relaxed),
-            io_backend: "memory",
+            io_backend: IO_BACKEND,
             ..StorageStats::default()
         }
+    }
+}
+
+impl Lifecycle for MemoryStorage {
+    /// Nothing outlives the process: every open starts empty.
+    fn restore(&self) -> Result<Restore> {
+        Ok(Restore::Fresh)
+    }
+
+    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
+        for (i, s) in self.shards.iter().enumerate() {
+            let slab = s.lock().expect("memory slab poisoned");
+            for (j, b) in slab.slots.iter().enumerate() {
+                if let Some(b) = b {
+                    visit(
+                        Location {
+                            block: i as u32,
+                            offset: j as u32,
+                        },
+                        0,
+                        b,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The accounting is kept by `append` and `release` as they happen; nothing to rebuild.
+    /// A fresh store has no live image, so `live` is empty; an entry that names no occupied
+    /// slot of its size is refused.
+    fn finish_open(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> Result<()> {
+        for (loc, size) in live {
+            self.read(loc, size)?;
+        }
+        Ok(())
+    }
+
+    /// Nothing to make durable and no snapshot: the images go with the process.
+    fn close(&self, _index: &dyn Fn() -> IndexImage) -> Result<()> {
+        Ok(())
+    }
+
+    /// Nothing is durable, so a crash has nothing to drop beyond what the process loses.
+    fn abandon(&self) {}
+}
+
+impl Backend for MemoryStorage {
+    /// No background work and nothing persistent (module docs).
+    fn maintenance(&self) -> Option<&dyn Maintenance> {
+        None
     }
 }

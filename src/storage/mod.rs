@@ -1,15 +1,37 @@
-//! The storage boundary: where record images live. The engine (index, locks, record model) sees
-//! storage only through [`Storage`]; backends are `memory` (Aerospike's `storage-engine memory`)
-//! and `ssd`, the log-structured device store.
+//! The storage boundary: where record images live. Backends are `memory` (Aerospike's
+//! `storage-engine memory`) and `ssd`, the log-structured device store. The engine (index,
+//! locks, record model) holds a backend as `Box<dyn Backend>` and sees it through three
+//! interfaces, none with default methods (`tests/tidy_storage_boundary.rs` fails on one): a
+//! default written for one backend is silently wrong for the other.
 //!
-//! Contract every backend keeps:
-//! - `append` takes a complete encoded image, seals it (block sequence + CRC) and places it; the
-//!   returned location stays readable until `release` is called for it;
-//! - an image's bytes, once appended, are never changed (a new version is a new image);
-//! - `read` returns exactly the bytes appended, or an error (never different bytes);
-//! - `wait_durable(ticket)` returns once the image of that ticket survives a crash (immediately for
-//!   memory); concurrent waiters may share one device sync (group commit);
-//! - `scan` visits every image that a cold start could find, in any order.
+//! 1. [`Storage`], the data path, implemented fully by both backends: append, read (single,
+//!    in place, batched with `prefetch_current`), release, durability (`is_durable`,
+//!    `wait_durable`), space and stop-writes state, counters and the accounting audit.
+//!    - `append` takes a complete encoded image, seals it (block sequence + CRC) and places it;
+//!      the returned location stays readable until `release` is called for it;
+//!    - an image's bytes, once appended, are never changed (a new version is a new image);
+//!    - `read`, `read_with` and each `read_many` result return exactly the bytes appended, or an
+//!      error (never different bytes); `prefetch_current` is true only while the prefetched
+//!      bytes are still the image stored at that location;
+//!    - `wait_durable(ticket)` returns once the image of that ticket survives a crash
+//!      (immediately for memory, where nothing survives a crash and nothing is lost by one);
+//!      concurrent waiters may share one device sync (group commit);
+//!    - `stats().used_bytes` is the sum of the sizes of appended, unreleased images, which
+//!      `audit` checks against the index.
+//! 2. [`Lifecycle`], open and close, called once each in order: `restore` (what the backend
+//!    found), `scan` (only after [`Restore::Scan`]; visits every image a cold start could find,
+//!    in any order), `finish_open` (space accounting rebuilt from the index, snapshot made
+//!    unloadable), then requests, then `close` (clean: everything durable, snapshot) or
+//!    `abandon` (simulated crash: nothing more is written). Memory finds nothing, keeps nothing
+//!    and says so in each method.
+//! 3. [`Maintenance`], optional, implemented only by the device store and reached through
+//!    [`Backend::maintenance`]: flush steps and the flusher's wait, defrag (queue, relocate,
+//!    batched block reads), the blocks tombstone reclamation reads, and the persistent truncate
+//!    table. The engine skips each for a backend without it: memory has no buffer to flush, no
+//!    blocks to defragment, no image a restart could bring back, and nothing persistent.
+//!
+//! The engine owns every background thread (engine/runtime.rs); backends start none that
+//! outlive a call (the device store's scan and sync use scoped threads).
 //!
 //! The device store (`ssd`) is built on the byte layouts of `crate::format` (one module per
 //! on-disk structure: header, write block, record image, snapshot; storage-format.md) and one
@@ -17,7 +39,7 @@
 //! `snapshot` writing and reading the snapshot file, and `device/` I/O backends. Storage never
 //! imports the index or the engine (tests/tidy_layers.rs).
 //! Restart, defrag and tombstone reclamation need the index, so the engine drives them through
-//! the restart and maintenance methods below (engine/recovery.rs, engine/defrag.rs).
+//! [`Lifecycle`] and [`Maintenance`] (engine/recovery.rs, engine/defrag.rs, engine/tombstones.rs).
 
 pub mod blocks;
 pub mod cold_start;
@@ -123,6 +145,62 @@ pub struct StorageStats {
     pub io_backend: &'static str,
 }
 
+impl StorageStats {
+    /// The counters of several namespaces (`Database::stats`): counts and bytes sum, a device
+    /// store names the I/O backend (memory only when every part is memory), and `fast_restart`
+    /// holds when there are parts and it holds for each.
+    pub fn sum(parts: impl IntoIterator<Item = StorageStats>) -> StorageStats {
+        let mut total = StorageStats::default();
+        let mut all_fast = true;
+        let mut any = false;
+        for p in parts {
+            total.add(&p);
+            all_fast &= p.fast_restart;
+            any = true;
+        }
+        total.fast_restart = any && all_fast;
+        total
+    }
+
+    /// Add another part's counters (see [`StorageStats::sum`]; `fast_restart` is left to it).
+    /// The destructuring is exhaustive, so a new counter cannot be left out of the sum.
+    fn add(&mut self, o: &StorageStats) {
+        let StorageStats {
+            used_bytes,
+            capacity_bytes,
+            bytes_written,
+            client_bytes,
+            defrag_bytes,
+            used_blocks,
+            free_blocks,
+            defrag_queued,
+            flush_queue,
+            cache_hits,
+            cache_misses,
+            syncs,
+            scan,
+            fast_restart: _,
+            io_backend,
+        } = *o;
+        self.used_bytes += used_bytes;
+        self.capacity_bytes += capacity_bytes;
+        self.bytes_written += bytes_written;
+        self.client_bytes += client_bytes;
+        self.defrag_bytes += defrag_bytes;
+        self.used_blocks += used_blocks;
+        self.free_blocks += free_blocks;
+        self.defrag_queued += defrag_queued;
+        self.flush_queue += flush_queue;
+        self.cache_hits += cache_hits;
+        self.cache_misses += cache_misses;
+        self.syncs += syncs;
+        self.scan.add(&scan);
+        if self.io_backend.is_empty() || self.io_backend == memory::IO_BACKEND {
+            self.io_backend = io_backend;
+        }
+    }
+}
+
 /// What [`Storage::audit`] found: the backend's space accounting compared with the images the
 /// index references (`Database::check_integrity`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -151,36 +229,26 @@ impl StorageAudit {
     }
 }
 
-/// A storage backend.
+/// The data path: what both backends do for real, request by request.
 pub trait Storage: Send + Sync {
-    /// Append an encoded image (see module contract).
+    /// Append an encoded image (see the module contract). Fails with the backend's full or
+    /// failed state; nothing is placed then.
     fn append(&self, image: Vec<u8>) -> Result<Placement>;
-    /// Read the image at `location` of `size` bytes.
+    /// Read the image at `location` of `size` bytes: exactly the bytes appended, or an error.
     fn read(&self, location: Location, size: u32) -> Result<Bytes>;
     /// Run `visit` on the image at `location` (same bytes and errors as `read`) without handing
     /// out a copy: backends pass a shared block or a reused buffer, outside their locks.
-    fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
-        let b = self.read(location, size)?;
-        visit(&b);
-        Ok(())
-    }
-    /// Prefetch several images for a batch read, without the records' locks: each result is
-    /// what `read` would have returned then; backends that can submit their device reads
-    /// together do so. A prefetched image may be used only while [`Storage::prefetch_current`]
-    /// says so. The default prefetches nothing (each result is an error; the batch then reads
-    /// key by key), which suits backends whose reads are memory copies.
-    fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
-        reqs.iter()
-            .map(|_| crate::error::err(crate::error::ResultCode::ServerError, "no prefetch"))
-            .collect()
-    }
+    fn read_with(&self, location: Location, size: u32, visit: &mut dyn FnMut(&[u8])) -> Result<()>;
+    /// Read several images for a batch, without the records' locks: each result is what `read`
+    /// would have returned then (the device store submits its device reads together). A
+    /// prefetched image may be used only while [`Storage::prefetch_current`] says so.
+    fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>>;
     /// Whether `image`, prefetched by `read_many` from `location`, is still the image stored
-    /// there (its block was not freed and reused since). Called under the record's lock, after
+    /// there (not released and the place reused since). Called under the record's lock, after
     /// the index entry was found unchanged.
-    fn prefetch_current(&self, _location: Location, _image: &[u8]) -> bool {
-        false
-    }
-    /// The image at `location` is no longer referenced by the index.
+    fn prefetch_current(&self, location: Location, image: &[u8]) -> bool;
+    /// The image at `location` is no longer referenced by the index (its bytes leave the space
+    /// accounting; the place may be reused).
     fn release(&self, location: Location, size: u32);
     /// Whether the image at `location` of `size` bytes is durable: it, and every image appended
     /// before it, survives a crash (so no older image is still only in a write buffer or the
@@ -188,108 +256,81 @@ pub trait Storage: Send + Sync {
     fn is_durable(&self, location: Location, size: u32) -> bool;
     /// Block until the image of `ticket` is durable.
     fn wait_durable(&self, ticket: u64) -> Result<()>;
-    /// Current space state.
+    /// Current space and back-pressure state.
     fn space(&self) -> SpaceState;
     /// Why the namespace is in stop-writes, in words (`None` when it is not): the threshold
     /// reached, or the device failure (e.g. "no space on device") that stopped writes.
     fn stop_writes_cause(&self) -> Option<String>;
-    /// Visit every image a cold start could find.
-    /// Offers every image a cold start may index as `(location, block_seq, bytes)`. `block_seq`
-    /// is the append sequence of the image's write block: images compare in append order by
-    /// `(block_seq, location.offset)` (storage-format.md §"Scanning rules").
-    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()>;
-    /// Counters.
+    /// The backend's counters (`Database::stats` sums them over namespaces).
     fn stats(&self) -> StorageStats;
+    /// Compare the space accounting of the data path with `live`, every `(location, size)` the
+    /// index references: each lies inside a used block (or slot) of its backend, images do not
+    /// overlap, and used bytes equal the sum of the live images. Only meaningful while no
+    /// request or maintenance step runs (`Database::check_integrity`).
+    fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit;
+}
 
+/// Open and close: called by the engine once each, in the order `restore`, (`scan`),
+/// `finish_open`, then requests, then `close` or `abandon`.
+pub trait Lifecycle: Send + Sync {
     /// At open: what the backend found (called once, before any request).
-    fn restore(&self) -> Result<Restore> {
-        Ok(Restore::Fresh)
-    }
+    fn restore(&self) -> Result<Restore>;
+    /// Offer every image a cold start may index as `(location, block_seq, bytes)` (after
+    /// `restore` answered [`Restore::Scan`]). `block_seq` is the append sequence of the image's
+    /// write block: images compare in append order by `(block_seq, location.offset)`
+    /// (storage-format.md §"Scanning rules").
+    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()>;
     /// At open, after the index is rebuilt: every live image's location and size. The backend
     /// rebuilds its space accounting and invalidates any snapshot durably before returning.
-    fn finish_open(&self, _live: &mut dyn Iterator<Item = (Location, u32)>) -> Result<()> {
-        Ok(())
-    }
+    fn finish_open(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> Result<()>;
+    /// Clean shutdown: make everything durable and, when the backend keeps an index snapshot,
+    /// write `index()` (called only then) and mark the store clean.
+    fn close(&self, index: &dyn Fn() -> IndexImage) -> Result<()>;
+    /// Simulated crash: drop everything not yet durable, write nothing more.
+    fn abandon(&self);
+}
+
+/// Background work and persistent metadata of a store that buffers, defragments and keeps
+/// tables on its devices. Only the device store implements it; the engine reaches it through
+/// [`Backend::maintenance`] and skips each step for a backend without it.
+pub trait Maintenance: Send + Sync {
     /// Defrag: place a copy of the image read from `from` (resealed, may use the reserve).
-    fn relocate(&self, _from: Location, image: Vec<u8>) -> Result<Placement> {
-        self.append(image)
-    }
+    fn relocate(&self, from: Location, image: Vec<u8>) -> Result<Placement>;
     /// One bounded flush step: every sealed block and, when `flush_max_ms` passed since the last
     /// one or `force_partial`, the partly filled buffer. Returns bytes written.
-    fn flush_step(&self, _force_partial: bool) -> Result<u64> {
-        Ok(0)
-    }
-    /// Block until flush work may be pending or `timeout` passes (the flusher thread's sleep).
-    fn wait_for_work(&self, timeout: Duration) {
-        std::thread::sleep(timeout);
-    }
-    /// Interval of the runtime flusher, if the backend needs one.
-    fn flush_interval(&self) -> Option<Duration> {
-        None
-    }
+    fn flush_step(&self, force_partial: bool) -> Result<u64>;
+    /// Block until flush work may be pending or `timeout` passes (the flusher thread's wait).
+    fn wait_for_work(&self, timeout: Duration);
+    /// Interval of the runtime flusher.
+    fn flush_interval(&self) -> Duration;
     /// The next block to defragment, if any.
-    fn defrag_next(&self) -> Option<u32> {
-        None
-    }
+    fn defrag_next(&self) -> Option<u32>;
     /// Defrag finished with `block`: `complete` when every live image was moved or found
     /// unmovable; otherwise (interrupted, e.g. no space) the block is queued again.
-    fn defrag_done(&self, _block: u32, _complete: bool) {}
-    /// Visit the verified images of `block` as a cold start would see them on the device.
-    fn block_images(&self, _block: u32, _visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
-        Ok(())
-    }
-    /// [`Storage::block_images`] of several blocks at once (batched device reads, defrag); the
-    /// visitor gets the index into `blocks` first. Default: one block after another.
+    fn defrag_done(&self, block: u32, complete: bool);
+    /// Visit the verified images of `blocks` as a cold start would see them on the device
+    /// (batched device reads); the visitor gets the index into `blocks` first.
     fn blocks_images(
         &self,
         blocks: &[u32],
         visit: &mut dyn FnMut(usize, Location, &[u8]),
-    ) -> Result<()> {
-        for (i, &b) in blocks.iter().enumerate() {
-            self.block_images(b, &mut |loc, img| visit(i, loc, img))?;
-        }
-        Ok(())
-    }
+    ) -> Result<()>;
     /// Blocks a cold-start scan could read images from (for tombstone reclamation).
-    fn readable_blocks(&self) -> Vec<u32> {
-        Vec::new()
-    }
-    /// Clean shutdown: flush everything and, with `index`, write the snapshot and mark clean.
-    fn shutdown(&self, _index: Option<&IndexImage>) -> Result<()> {
-        Ok(())
-    }
-    /// Whether `shutdown` uses an index image (so the engine builds one).
-    fn wants_snapshot(&self) -> bool {
-        false
-    }
-    /// Simulated crash: drop everything not yet durable, write nothing more.
-    fn abandon(&self) {}
-    /// Compare the backend's accounting with `live`, every `(location, size)` the index
-    /// references: each lies inside a used block (or slot) of its backend, images do not overlap,
-    /// and the used bytes of every block equal the sum of its live images. Only meaningful while
-    /// no request or maintenance step runs. The default checks nothing but counts.
-    fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
-        let mut a = StorageAudit::default();
-        for (_, size) in live {
-            a.images += 1;
-            a.bytes += u64::from(size);
-        }
-        a
-    }
-
-    /// The truncate cut-offs found at open (set name, "" = namespace; LUT ms since 2010).
-    fn truncations(&self) -> Vec<(String, u64)> {
-        Vec::new()
-    }
-    /// Make the truncate table durable before it takes effect (TRUNC-PERSIST-1). Backends
-    /// without persistence keep nothing.
-    fn persist_truncations(&self, _table: &[(String, u64)]) -> Result<()> {
-        Ok(())
-    }
+    fn readable_blocks(&self) -> Vec<u32>;
     /// How often the tombstone-reclaim pass should start (None = never).
-    fn tomb_reclaim_period(&self) -> Option<Duration> {
-        None
-    }
+    fn tomb_reclaim_period(&self) -> Option<Duration>;
+    /// The truncate cut-offs found at open (set name, "" = namespace; LUT ms since 2010).
+    fn truncations(&self) -> Vec<(String, u64)>;
+    /// Make the truncate table durable before it takes effect (TRUNC-PERSIST-1).
+    fn persist_truncations(&self, table: &[(String, u64)]) -> Result<()>;
+}
+
+/// What the engine holds for a namespace: the data path, the lifecycle and, for the device
+/// store, maintenance.
+pub trait Backend: Storage + Lifecycle {
+    /// The maintenance interface, or `None` for a backend with no background work and nothing
+    /// persistent (memory).
+    fn maintenance(&self) -> Option<&dyn Maintenance>;
 }
 
 /// Open the backend a namespace is configured with (device backends open their files here;
@@ -299,7 +340,7 @@ pub fn open_backend(
     ns: &crate::config::NamespaceConfig,
     background: bool,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
-) -> Result<Box<dyn Storage>> {
+) -> Result<Box<dyn Backend>> {
     Ok(match &ns.storage {
         crate::config::StorageConfig::Memory { capacity_bytes } => Box::new(
             memory::MemoryStorage::new(*capacity_bytes, ns.stop_writes_used_pct),

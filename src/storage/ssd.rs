@@ -10,7 +10,9 @@
 //! reads), `flush` (flush batches, pipelined group commit: the commit-to-device design and
 //! why it overlaps `fdatasync` calls rather than issuing `RWF_DSYNC` writes), `scan` (cold-start
 //! scan with one reader thread per device and 8 MiB read-ahead, batched block reads for defrag),
-//! `moves` (defrag copies not yet durable), `audit`, `group_commit`.
+//! `moves` (defrag copies not yet durable), `audit`, `group_commit`; the trait impls of the
+//! storage boundary (storage/mod.rs): [`Storage`] here, `lifecycle` ([`crate::storage::Lifecycle`])
+//! and `maintenance` ([`Maintenance`]).
 //!
 //! Invariants:
 //! - images are placed only in the open block; a block's bytes below its durable frontier are
@@ -37,19 +39,20 @@
 //!   be loaded again; a cold start deletes it) before the first request after open (SN-REQ-SNAPSHOT-LOAD).
 
 use crate::clock::Clock;
-use crate::error::{err, Error, Result, ResultCode};
+use crate::error::{Error, Result};
 use crate::format::header::{self, DeviceHeader};
 use crate::format::record_image;
 use crate::format::write_block;
 use crate::storage::blocks::{BlockState, BlockTable};
-use crate::storage::cold_start::{scan_block, ScanCounts};
+use crate::storage::cold_start::ScanCounts;
 use crate::storage::device::lock::PathLock;
 use crate::storage::device::{AlignedBuf, Device};
 use crate::storage::read_cache::PostWriteCache;
-use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::write_buffer::WriteBuffer;
 use crate::storage::Location;
-use crate::storage::{Placement, Restore, SpaceState, Storage, StorageAudit, StorageStats};
+use crate::storage::{
+    Backend, Maintenance, Placement, Restore, SpaceState, Storage, StorageAudit, StorageStats,
+};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -65,6 +68,8 @@ mod append;
 mod audit;
 mod flush;
 pub mod group_commit;
+mod lifecycle;
+mod maintenance;
 mod moves;
 mod open;
 mod read;
@@ -240,10 +245,6 @@ impl Storage for DeviceStorage {
         self.append_inner(image, None)
     }
 
-    fn relocate(&self, from: Location, image: Vec<u8>) -> Result<Placement> {
-        self.append_inner(image, Some(from))
-    }
-
     fn read(&self, location: Location, size: u32) -> Result<Bytes> {
         self.read_image(location, size)
     }
@@ -314,17 +315,6 @@ impl Storage for DeviceStorage {
         self.stop_cause(&self.lock())
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(Location, u64, &[u8])) -> Result<()> {
-        let r = self.scan_devices(visit)?;
-        let mut st = self.lock();
-        for (g, s) in r.seqs {
-            st.blocks.restore_seq(g, s);
-        }
-        st.next_seq = st.next_seq.max(r.max_seq + 1);
-        st.scan = r.counts;
-        Ok(())
-    }
-
     fn stats(&self) -> StorageStats {
         let st = self.lock();
         let free = st.blocks.free_count() as u64;
@@ -347,224 +337,13 @@ impl Storage for DeviceStorage {
         }
     }
 
-    fn restore(&self) -> Result<Restore> {
-        Ok(self.lock().restore.take().unwrap_or(Restore::Fresh))
-    }
-
-    fn finish_open(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> Result<()> {
-        let mut st = self.lock();
-        let mut bytes = 0u64;
-        for (loc, size) in live {
-            if !st.blocks.add_restored(loc.block, size) {
-                return err(
-                    ResultCode::ServerError,
-                    format!("restored index entry points at an unwritten block {loc:?}"),
-                );
-            }
-            bytes += u64::from(size);
-        }
-        st.blocks.finish_restore();
-        assert_eq!(
-            st.blocks.used_total(),
-            bytes,
-            "restored blocks count every live image"
-        );
-        st.live_bytes = bytes;
-        let max_seq = st.blocks.iter().map(|(_, b)| b.seq).max().unwrap_or(0);
-        st.next_seq = st.next_seq.max(max_seq + 1);
-        // Durability of everything restored is a fact; tickets of this session start above it.
-        st.durable = (st.next_seq - 1) << 32 | u64::from(u32::MAX);
-        st.flush.submitted = st.durable;
-        st.flush.written = st.durable;
-        for h in st.headers.iter_mut() {
-            h.instance_id = crate::rng::random_id();
-        }
-        let first = st.headers[0].instance_id;
-        for h in st.headers.iter_mut() {
-            h.instance_id = first;
-        }
-        self.write_headers(&mut st, false)?;
-        let st_fast_restart = st.fast_restart;
-        drop(st);
-        // After a fast restart the snapshot stays as the reference of a later cold start (it can
-        // never be loaded again: the headers are no longer clean and carry a new instance id);
-        // a cold start has consumed it.
-        if let (Some(p), false) = (&self.snapshot_path, st_fast_restart) {
-            snapshot::remove_file(p)?;
-        }
-        Ok(())
-    }
-
-    fn flush_step(&self, force_partial: bool) -> Result<u64> {
-        match self.flush_once(force_partial, true)? {
-            flush::Flushed::Done(bytes) => Ok(bytes),
-            flush::Flushed::Nothing | flush::Flushed::Busy => Ok(0),
-        }
-    }
-
-    fn wait_for_work(&self, timeout: Duration) {
-        let st = self.lock();
-        // Sealed buffers already written wait only for their sync: no work for the flusher.
-        if st.sealed.iter().all(|s| s.flushed >= self.block_size) {
-            let _ = self
-                .work_cv
-                .wait_timeout(st, timeout)
-                .expect("device store state poisoned");
-        }
-    }
-
-    fn flush_interval(&self) -> Option<Duration> {
-        Some(
-            self.flush_max
-                .clamp(Duration::from_millis(1), Duration::from_millis(50)),
-        )
-    }
-
-    fn defrag_next(&self) -> Option<u32> {
-        self.lock().blocks.pop_defrag()
-    }
-
-    fn defrag_done(&self, block: u32, complete: bool) {
-        if !complete {
-            self.lock().blocks.requeue_defrag(block);
-        }
-    }
-
-    fn block_images(&self, block: u32, visit: &mut dyn FnMut(Location, &[u8])) -> Result<()> {
-        self.blocks_images(&[block], &mut |_, loc, img| visit(loc, img))
-    }
-
-    fn blocks_images(
-        &self,
-        blocks: &[u32],
-        visit: &mut dyn FnMut(usize, Location, &[u8]),
-    ) -> Result<()> {
-        if blocks.iter().any(|&b| b >= self.total_blocks) {
-            return err(ResultCode::ParameterError, "no such block");
-        }
-        for (i, (&block, buf)) in blocks.iter().zip(self.read_blocks(blocks)?).enumerate() {
-            let s = scan_block(buf.as_slice(), block, self.device_set_id);
-            for (off, len) in s.images {
-                visit(
-                    i,
-                    Location { block, offset: off },
-                    &buf.as_slice()[off as usize..(off + len) as usize],
-                );
-            }
-        }
-        Ok(())
-    }
-
-    fn readable_blocks(&self) -> Vec<u32> {
-        let st = self.lock();
-        st.blocks
-            .iter()
-            .filter(|(_, b)| b.seq != 0)
-            .map(|(g, _)| g)
-            .collect()
-    }
-
-    fn shutdown(&self, index: Option<&IndexImage>) -> Result<()> {
-        let r = self.shutdown_writes(index);
-        self.release_locks();
-        r
-    }
-
-    fn wants_snapshot(&self) -> bool {
-        self.snapshot_path.is_some()
-    }
-
-    fn abandon(&self) {
-        self.abandoned.store(true, Ordering::Release);
-        let mut st = self.lock();
-        st.failed = Some("abandoned (simulated crash)".into());
-        self.durable_cv.notify_all();
-        self.slot_cv.notify_all();
-        drop(st);
-        self.release_locks();
-    }
-
-    fn tomb_reclaim_period(&self) -> Option<Duration> {
-        self.tomb_period
-    }
-
     fn audit(&self, live: &mut dyn Iterator<Item = (Location, u32)>) -> StorageAudit {
         self.audit_live(live)
     }
-
-    fn truncations(&self) -> Vec<(String, u64)> {
-        let st = self.lock();
-        let mut all: Vec<(String, u64)> = Vec::new();
-        for (name, cut) in st.headers.iter().flat_map(|h| h.truncations.iter()) {
-            match all.iter_mut().find(|(n, _)| n == name) {
-                Some((_, c)) => *c = (*c).max(*cut),
-                None => all.push((name.clone(), *cut)),
-            }
-        }
-        all
-    }
-
-    fn persist_truncations(&self, table: &[(String, u64)]) -> Result<()> {
-        let len = header::truncations_len(table);
-        if len > header::TRUNC_BYTES_MAX {
-            return err(
-                ResultCode::ParameterError,
-                format!(
-                    "the truncate table needs {len} bytes; the device header holds {} \
-                     (about 55 truncated sets): truncate the whole namespace instead, which \
-                     replaces every set's cut-off (TRUNC-PERSIST-1)",
-                    header::TRUNC_BYTES_MAX
-                ),
-            );
-        }
-        let mut st = self.lock();
-        if let Some(f) = &st.failed {
-            return err(
-                ResultCode::ServerError,
-                format!("storage failed earlier ({f}); truncate not persisted"),
-            );
-        }
-        for h in st.headers.iter_mut() {
-            h.truncations = table.to_vec();
-        }
-        let r = self.write_headers(&mut st, false);
-        if let Err(e) = &r {
-            self.fail(&mut st, e);
-        }
-        r
-    }
 }
 
-impl DeviceStorage {
-    /// Shutdown's writes: flush everything, then the snapshot and clean headers.
-    fn shutdown_writes(&self, index: Option<&IndexImage>) -> Result<()> {
-        if self.abandoned.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        self.flush_all()?;
-        let mut st = self.lock();
-        if st.failed.is_some() {
-            return Ok(());
-        }
-        assert!(
-            st.sealed.is_empty()
-                && st
-                    .current
-                    .as_ref()
-                    .is_none_or(|c| st.durable >= c.seq << 32 | c.pos() as u64),
-            "a clean shutdown's snapshot covers only durable images (RS-CLEAN)"
-        );
-        if let (Some(path), Some(index)) = (&self.snapshot_path, index) {
-            let meta = SnapshotMeta {
-                device_set_id: self.device_set_id,
-                instance_id: st.headers[0].instance_id,
-                seq_high: st.next_seq - 1,
-                block_size: self.block_size as u32,
-                block_seqs: st.blocks.iter().map(|(_, b)| b.seq).collect(),
-            };
-            snapshot::write_file(path, &snapshot::encode(&meta, index))?;
-            self.write_headers(&mut st, true)?;
-        }
-        Ok(())
+impl Backend for DeviceStorage {
+    fn maintenance(&self) -> Option<&dyn Maintenance> {
+        Some(self)
     }
 }

@@ -595,7 +595,7 @@ impl Run {
                     self.log.push("flush".into());
                     let ns =
                         aerolite::testing::namespace(&self.h.db, "test").ok_or("namespace gone")?;
-                    match ns.storage.flush_step(true) {
+                    match ns.flush_step(true) {
                         Ok(_) if !self.triggered() => self.durable_point(),
                         Ok(_) => self.note_states(),
                         Err(_) if self.triggered() => {

@@ -113,7 +113,6 @@ pub fn tmp() -> tempfile::TempDir {
 pub fn flush(db: &Database) {
     aerolite::testing::namespace(db, "test")
         .expect("namespace")
-        .storage
         .flush_step(true)
         .expect("flush");
 }

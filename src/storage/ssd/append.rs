@@ -10,7 +10,7 @@ use crate::error::{err, Result, ResultCode};
 use crate::format::record_image;
 use crate::storage::write_buffer::WriteBuffer;
 use crate::storage::Location;
-use crate::storage::{Placement, Storage};
+use crate::storage::{Maintenance, Placement};
 use std::sync::atomic::Ordering;
 
 impl DeviceStorage {

@@ -1,0 +1,150 @@
+//! The device store's background work and persistent metadata ([`Maintenance`]): flush steps
+//! and the flusher's wait, the defrag queue and copies, the block reads of defrag and tombstone
+//! reclamation, and the truncate table kept in the device headers.
+//!
+//! Invariants: a block read for defrag or reclamation is verified image by image as a cold start
+//! would read it (`scan_block`); the truncate table is durable in every device header before
+//! `persist_truncations` returns Ok, and a failed header write fails the store.
+
+use super::{flush, DeviceStorage};
+use crate::error::{err, Result, ResultCode};
+use crate::format::header;
+use crate::storage::cold_start::scan_block;
+use crate::storage::{Location, Maintenance, Placement};
+use std::time::Duration;
+
+impl Maintenance for DeviceStorage {
+    fn relocate(&self, from: Location, image: Vec<u8>) -> Result<Placement> {
+        self.append_inner(image, Some(from))
+    }
+
+    fn flush_step(&self, force_partial: bool) -> Result<u64> {
+        match self.flush_once(force_partial, true)? {
+            flush::Flushed::Done(bytes) => Ok(bytes),
+            flush::Flushed::Nothing | flush::Flushed::Busy => Ok(0),
+        }
+    }
+
+    fn wait_for_work(&self, timeout: Duration) {
+        let st = self.lock();
+        // Sealed buffers already written wait only for their sync: no work for the flusher.
+        if st.sealed.iter().all(|s| s.flushed >= self.block_size) {
+            let _ = self
+                .work_cv
+                .wait_timeout(st, timeout)
+                .expect("device store state poisoned");
+        }
+    }
+
+    fn flush_interval(&self) -> Duration {
+        self.flush_max
+            .clamp(Duration::from_millis(1), Duration::from_millis(50))
+    }
+
+    fn defrag_next(&self) -> Option<u32> {
+        let next = self.lock().blocks.pop_defrag();
+        debug_assert!(
+            next.is_none_or(|b| b < self.total_blocks),
+            "the defrag queue holds blocks of this store"
+        );
+        next
+    }
+
+    fn defrag_done(&self, block: u32, complete: bool) {
+        if !complete {
+            self.lock().blocks.requeue_defrag(block);
+        }
+    }
+
+    fn blocks_images(
+        &self,
+        blocks: &[u32],
+        visit: &mut dyn FnMut(usize, Location, &[u8]),
+    ) -> Result<()> {
+        if let Some(b) = blocks.iter().find(|&&b| b >= self.total_blocks) {
+            return err(
+                ResultCode::ParameterError,
+                format!(
+                    "block {b} asked for; the store has {} blocks",
+                    self.total_blocks
+                ),
+            );
+        }
+        let bufs = self.read_blocks(blocks)?;
+        assert_eq!(bufs.len(), blocks.len(), "one buffer per block read");
+        for (i, (&block, buf)) in blocks.iter().zip(bufs).enumerate() {
+            let s = scan_block(buf.as_slice(), block, self.device_set_id);
+            for (off, len) in s.images {
+                debug_assert!(
+                    (off + len) as usize <= buf.as_slice().len(),
+                    "a scanned image lies inside its block"
+                );
+                visit(
+                    i,
+                    Location { block, offset: off },
+                    &buf.as_slice()[off as usize..(off + len) as usize],
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn readable_blocks(&self) -> Vec<u32> {
+        let st = self.lock();
+        st.blocks
+            .iter()
+            .filter(|(_, b)| b.seq != 0)
+            .map(|(g, _)| g)
+            .collect()
+    }
+
+    fn tomb_reclaim_period(&self) -> Option<Duration> {
+        self.tomb_period
+    }
+
+    fn truncations(&self) -> Vec<(String, u64)> {
+        let st = self.lock();
+        let mut all: Vec<(String, u64)> = Vec::new();
+        for (name, cut) in st.headers.iter().flat_map(|h| h.truncations.iter()) {
+            match all.iter_mut().find(|(n, _)| n == name) {
+                Some((_, c)) => *c = (*c).max(*cut),
+                None => all.push((name.clone(), *cut)),
+            }
+        }
+        all
+    }
+
+    fn persist_truncations(&self, table: &[(String, u64)]) -> Result<()> {
+        let len = header::truncations_len(table);
+        if len > header::TRUNC_BYTES_MAX {
+            return err(
+                ResultCode::ParameterError,
+                format!(
+                    "the truncate table needs {len} bytes; the device header holds {} \
+                     (about 55 truncated sets): truncate the whole namespace instead, which \
+                     replaces every set's cut-off (TRUNC-PERSIST-1)",
+                    header::TRUNC_BYTES_MAX
+                ),
+            );
+        }
+        let mut st = self.lock();
+        if let Some(f) = &st.failed {
+            return err(
+                ResultCode::ServerError,
+                format!("storage failed earlier ({f}); truncate not persisted"),
+            );
+        }
+        for h in st.headers.iter_mut() {
+            h.truncations = table.to_vec();
+        }
+        let r = self.write_headers(&mut st, false);
+        if let Err(e) = &r {
+            self.fail(&mut st, e);
+        }
+        debug_assert!(
+            st.headers.iter().all(|h| h.truncations == table),
+            "every device header carries the table"
+        );
+        r
+    }
+}
