@@ -2,17 +2,21 @@
 //! `<first device path>.sindex`, rewritten whole (temp file, sync, rename) on every create and
 //! drop. Entries are not stored: they are rebuilt from the records at open.
 //!
+//! Version 2 (SIDX-CTX-1) appends each definition's packed CDT context; version 1 files (no
+//! context) are still read, and rewritten as version 2 by the next create or drop.
+//!
 //! Invariants: `decode(encode(defs)) == defs`; a file with a bad magic, version, length or CRC
 //! decodes to an error naming the path, never a panic.
 
 use crate::error::{Error, Result, ResultCode};
+use crate::sindex::ctx::IndexCtx;
 use crate::sindex::definition::{CollectionIndexType, IndexDef, IndexType};
 use std::path::{Path, PathBuf};
 
 /// File magic.
 pub const MAGIC: &[u8; 4] = b"ALSX";
-/// Format version.
-pub const VERSION: u16 = 1;
+/// Format version written (1 is still read: definitions without a context).
+pub const VERSION: u16 = 2;
 
 /// The definitions file of a namespace whose first device is `device`.
 pub fn path_for(device: &Path) -> PathBuf {
@@ -51,6 +55,10 @@ pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
         }
         b.push(type_tag(d.index_type));
         b.push(coll_tag(d.collection));
+        let ctx = d.ctx.packed();
+        let ctx_len = u16::try_from(ctx.len()).expect("validated contexts fit a u16 length");
+        b.extend_from_slice(&ctx_len.to_le_bytes());
+        b.extend_from_slice(ctx);
     }
     let crc = crc32fast::hash(&b);
     b.extend_from_slice(&crc.to_le_bytes());
@@ -74,7 +82,7 @@ impl Reader<'_> {
     }
 }
 
-fn decode_def(r: &mut Reader<'_>) -> Option<IndexDef> {
+fn decode_def(r: &mut Reader<'_>, version: u16) -> Option<IndexDef> {
     let (name, set_name, bin_name) = (r.string()?, r.string()?, r.string()?);
     let index_type = match r.u8()? {
         1 => IndexType::Numeric,
@@ -89,10 +97,17 @@ fn decode_def(r: &mut Reader<'_>) -> Option<IndexDef> {
         3 => CollectionIndexType::MapValues,
         _ => return None,
     };
+    let ctx = if version >= 2 {
+        let n = usize::from(u16::from_le_bytes(r.take(2)?.try_into().ok()?));
+        IndexCtx::from_packed(r.take(n)?)?
+    } else {
+        IndexCtx::default()
+    };
     Some(IndexDef {
         name,
         set_name,
         bin_name,
+        ctx,
         index_type,
         collection,
     })
@@ -105,11 +120,15 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<IndexDef>> {
         return None;
     }
     let mut r = Reader(body);
-    if r.take(4)? != MAGIC || r.take(2)? != VERSION.to_le_bytes() {
+    if r.take(4)? != MAGIC {
+        return None;
+    }
+    let version = u16::from_le_bytes(r.take(2)?.try_into().ok()?);
+    if !(1..=VERSION).contains(&version) {
         return None;
     }
     let n = u16::from_le_bytes(r.take(2)?.try_into().ok()?);
-    let defs: Option<Vec<IndexDef>> = (0..n).map(|_| decode_def(&mut r)).collect();
+    let defs: Option<Vec<IndexDef>> = (0..n).map(|_| decode_def(&mut r, version)).collect();
     r.0.is_empty().then_some(defs?)
 }
 
@@ -160,16 +179,32 @@ pub fn store(path: &Path, defs: &[IndexDef]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cdt::context::CTX;
+
+    fn def(ctx: &[CTX]) -> IndexDef {
+        IndexDef {
+            name: "ab".into(),
+            set_name: String::new(),
+            bin_name: "c".into(),
+            ctx: IndexCtx::of(ctx),
+            index_type: IndexType::Blob,
+            collection: CollectionIndexType::List,
+        }
+    }
 
     #[test]
     fn sidx_persist_1_round_trip_and_damage() {
-        let defs = vec![IndexDef {
-            name: "by_age".into(),
-            set_name: "users".into(),
-            bin_name: "age".into(),
-            index_type: IndexType::Numeric,
-            collection: CollectionIndexType::MapValues,
-        }];
+        let defs = vec![
+            IndexDef {
+                name: "by_age".into(),
+                set_name: "users".into(),
+                bin_name: "age".into(),
+                ctx: IndexCtx::default(),
+                index_type: IndexType::Numeric,
+                collection: CollectionIndexType::MapValues,
+            },
+            def(&[CTX::map_key("a"), CTX::list_rank(-1)]),
+        ];
         let mut b = encode(&defs);
         assert_eq!(decode(&b), Some(defs));
         for i in 0..b.len() {
@@ -180,21 +215,28 @@ mod tests {
         assert_eq!(decode(&b[..3]), None);
     }
 
-    /// The layout table of storage-format.md "Index definitions file".
+    /// The layout table of storage-format.md "Index definitions file" (version 2).
     #[test]
     fn layout_matches_storage_format() {
-        let d = IndexDef {
-            name: "ab".into(),
-            set_name: String::new(),
-            bin_name: "c".into(),
-            index_type: IndexType::Blob,
-            collection: CollectionIndexType::List,
-        };
-        let b = encode(&[d]);
+        let b = encode(&[def(&[])]);
         assert_eq!(&b[0..4], b"ALSX");
-        assert_eq!(&b[4..8], &[1, 0, 1, 0]);
-        assert_eq!(&b[8..16], &[2, b'a', b'b', 0, 1, b'c', 3, 1]);
-        assert_eq!(b.len(), 20);
-        assert_eq!(b[16..20], crc32fast::hash(&b[..16]).to_le_bytes());
+        assert_eq!(&b[4..8], &[2, 0, 1, 0]);
+        assert_eq!(&b[8..18], &[2, b'a', b'b', 0, 1, b'c', 3, 1, 0, 0]);
+        assert_eq!(b.len(), 22);
+        assert_eq!(b[18..22], crc32fast::hash(&b[..18]).to_le_bytes());
+        let b = encode(&[def(&[CTX::map_key("a")])]);
+        // ctx_len 5, then the packed context [0x22, "a"].
+        assert_eq!(&b[16..23], &[5, 0, 0x92, 0x22, 0xa2, 3, b'a']);
+        assert_eq!(b.len(), 27);
+    }
+
+    /// A version-1 file (no context field) is still read (SIDX-CTX-1).
+    #[test]
+    fn version_1_is_still_read() {
+        let mut b = b"ALSX".to_vec();
+        b.extend_from_slice(&[1, 0, 1, 0, 2, b'a', b'b', 0, 1, b'c', 3, 1]);
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode(&b), Some(vec![def(&[])]));
     }
 }
