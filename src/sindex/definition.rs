@@ -103,6 +103,23 @@ impl IndexDef {
         }
     }
 
+    /// For an index of one key per record (`Default`, no context): `Some(v)` with the value
+    /// whose key the record holds (`None` inside: no key, the bin is absent or of another
+    /// type); `None` for other indexes. Agrees with `keys_of` (asserted in tests).
+    pub fn single_key<'a>(&self, bins: &'a BinList) -> Option<Option<&'a Value>> {
+        if self.collection != CollectionIndexType::Default || !self.ctx.is_empty() {
+            return None;
+        }
+        let v = bins.get(&self.bin_name);
+        let typed = match (self.index_type, v) {
+            (IndexType::Numeric, Some(Value::Int(_)))
+            | (IndexType::String, Some(Value::String(_)))
+            | (IndexType::Blob, Some(Value::Blob(_))) => v,
+            _ => None,
+        };
+        Some(typed)
+    }
+
     /// The keys of `v`, the bin's value or the element the context selected.
     fn keys_of_value(&self, v: &Value) -> Vec<SKey> {
         let one = |v: &Value| key_of(self.index_type, v);
@@ -174,5 +191,25 @@ mod tests {
             vec![SKey::Int(3), SKey::Int(4)]
         );
         assert!(def(CollectionIndexType::MapKeys).keys_of(&bins).is_empty());
+        assert_eq!(def(CollectionIndexType::List).single_key(&bins), None);
+    }
+
+    /// `single_key` agrees with `keys_of` for a `Default` index without context.
+    #[test]
+    fn single_key_agrees_with_keys_of() {
+        let d = def(CollectionIndexType::Default);
+        for v in [Value::Int(7), Value::String("x".into()), Value::Nil] {
+            let mut bins = BinList::new();
+            if v != Value::Nil {
+                bins.push("b", v);
+            }
+            let from_single: Vec<SKey> = d
+                .single_key(&bins)
+                .expect("single-valued")
+                .and_then(|v| key_of(d.index_type, v))
+                .into_iter()
+                .collect();
+            assert_eq!(from_single, d.keys_of(&bins));
+        }
     }
 }

@@ -123,21 +123,34 @@ impl Sindexes {
 
     /// SIDX-EXACT-1: the record `digest` of `set_name` now holds `bins` (none for a tombstone).
     pub fn on_commit(&self, digest: &Digest, set_name: &str, bins: &BinList, tombstone: bool) {
-        for ix in self.all() {
-            if ix.def.covers_set(set_name) {
-                let keys = if tombstone {
-                    Vec::new()
-                } else {
-                    ix.def.keys_of(bins)
-                };
-                ix.tree.replace(digest, keys);
+        if self.is_empty() {
+            return;
+        }
+        // Under the list's read lock, not a clone of it: a write pays no allocation for the
+        // list (create and drop take the write lock and never hold an index's tree lock).
+        let list = self.list.read().unwrap_or_else(|p| p.into_inner());
+        for ix in list.iter().filter(|ix| ix.def.covers_set(set_name)) {
+            if tombstone {
+                ix.tree.replace(digest, Vec::new());
+                continue;
             }
+            // The common case, a write that leaves a single-valued index's bin as it was, is
+            // checked without allocating (SIDX-MEMORY-2 "Cost").
+            let single = ix.def.single_key(bins);
+            if single.is_some_and(|v| ix.tree.holds_only(digest, v)) {
+                continue;
+            }
+            ix.tree.replace(digest, ix.def.keys_of(bins));
         }
     }
 
     /// SIDX-EXACT-1: the record `digest` is gone.
     pub fn on_remove(&self, digest: &Digest) {
-        for ix in self.all() {
+        if self.is_empty() {
+            return;
+        }
+        let list = self.list.read().unwrap_or_else(|p| p.into_inner());
+        for ix in list.iter() {
             ix.tree.replace(digest, Vec::new());
         }
     }

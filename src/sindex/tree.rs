@@ -11,6 +11,7 @@
 
 use crate::index::digest_hash::DigestBuildHasher;
 use crate::record::key::Digest;
+use crate::record::value::Value;
 use crate::sindex::definition::IndexType;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
@@ -83,8 +84,18 @@ impl<K: Stored> Entries<K> {
         out
     }
 
+    /// Whether the digest holds exactly `keys` (sorted), without allocating.
+    fn holds(&self, d: &Digest, keys: &[K]) -> bool {
+        let more = self.more.get(d).map_or(&[][..], Vec::as_slice);
+        match (self.first.get(d), keys.split_first()) {
+            (None, None) => true,
+            (Some(f), Some((k, rest))) => f == k && more == rest,
+            _ => false,
+        }
+    }
+
     fn replace(&mut self, digest: &Digest, keys: Vec<K>) {
-        if self.keys_of(digest) == keys {
+        if self.holds(digest, &keys) {
             return;
         }
         for k in self.keys_of(digest) {
@@ -186,6 +197,26 @@ impl Tree {
         }
     }
 
+    /// Whether the digest's entries are exactly the key of `v` (none when `v` is `None`),
+    /// checked without allocating; false for a value of another type than the tree holds.
+    pub fn holds_only(&self, digest: &Digest, v: Option<&Value>) -> bool {
+        fn one<K>(e: &Entries<K>, d: &Digest, same: impl Fn(&K) -> bool) -> bool {
+            e.first.get(d).is_some_and(same) && !e.more.contains_key(d)
+        }
+        match (&*self.read(), v) {
+            (Kind::Int(e), None) => !e.first.contains_key(digest),
+            (Kind::Other(e), None) => !e.first.contains_key(digest),
+            (Kind::Int(e), Some(Value::Int(i))) => one(e, digest, |k| k == i),
+            (Kind::Other(e), Some(Value::String(s))) => {
+                one(e, digest, |k| matches!(k, SKey::Str(x) if x == s))
+            }
+            (Kind::Other(e), Some(Value::Blob(b))) => {
+                one(e, digest, |k| matches!(k, SKey::Blob(x) if x == b))
+            }
+            _ => false,
+        }
+    }
+
     /// The digests with a key in `[begin, end]`, sorted and deduplicated.
     pub fn range(&self, begin: &SKey, end: &SKey) -> Vec<Digest> {
         if begin > end {
@@ -243,6 +274,23 @@ mod tests {
         assert!(t
             .range(&SKey::Str("a".into()), &SKey::Str("z".into()))
             .is_empty());
+    }
+
+    #[test]
+    fn holds_only_agrees_with_the_entries() {
+        let t = Tree::new(IndexType::Numeric);
+        let d = Digest([3; 20]);
+        assert!(t.holds_only(&d, None));
+        t.replace(&d, vec![SKey::Int(4)]);
+        assert!(t.holds_only(&d, Some(&Value::Int(4))));
+        assert!(!t.holds_only(&d, Some(&Value::Int(5))));
+        assert!(!t.holds_only(&d, None));
+        t.replace(&d, vec![SKey::Int(4), SKey::Int(6)]);
+        assert!(!t.holds_only(&d, Some(&Value::Int(4))), "a second key");
+        let s = Tree::new(IndexType::String);
+        s.replace(&d, vec![SKey::Str("x".into())]);
+        assert!(s.holds_only(&d, Some(&Value::String("x".into()))));
+        assert!(!s.holds_only(&d, Some(&Value::Blob(b"x".to_vec()))));
     }
 
     #[test]
