@@ -13,10 +13,12 @@ const KEYS_PER_MAP: i64 = 10_000;
 fn populated() -> Database {
     let db = Database::open_in_memory().expect("open");
     for i in 0..RECORDS {
-        let mut m = aerolite::Map::default();
-        m.entries = (0..KEYS_PER_MAP)
-            .map(|k| (Value::from(k * RECORDS + i), Value::from(1)))
-            .collect();
+        let m = aerolite::Map {
+            entries: (0..KEYS_PER_MAP)
+                .map(|k| (Value::from(k * RECORDS + i), Value::from(1)))
+                .collect(),
+            ..aerolite::Map::default()
+        };
         let key = Key::new("test", "c", i).expect("key");
         db.put(
             &WritePolicy::default(),
