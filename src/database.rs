@@ -364,6 +364,10 @@ impl Database {
         let was_closed = self.inner.closed.swap(true, Ordering::AcqRel);
         // Wait for background-task writes in flight; later ones see `closed`.
         drop(self.inner.task_writes.write());
+        // Index builds see `closed` before their next partition (SIDX-BUILD-1).
+        for ns in self.inner.namespaces.values() {
+            ns.sindexes.join_builds();
+        }
         self.runtime.stop();
         was_closed
     }

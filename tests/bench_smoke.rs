@@ -245,3 +245,45 @@ fn bench_smoke_scan_and_batch() {
     assert!(batch.ops > 0 && batch.read.count == batch.ops);
     assert!(batch.mb_per_s > 0.0);
 }
+
+/// Issue 14 point 5: `aerolite bench -w sindex` with tiny sizes: both sides run the same 1 %
+/// ranges, return the same records (no mismatch), and the report prints both rates and the
+/// ratio. Not a performance test: the ratio is only required to be positive.
+#[test]
+fn bench_smoke_sindex_query_vs_scan() {
+    let mut opts = tiny(Vec::new());
+    opts.records = 3_000;
+    opts.duration = None;
+    opts.ops = Some(4);
+    let report = bench::sindex::run(&opts).expect("sindex bench runs");
+    assert_eq!(report.records, 3_000);
+    assert_eq!((report.index.queries, report.scan.queries), (4, 4));
+    assert_eq!(report.mismatches, 0, "{report:?}");
+    assert!(
+        report.index.records > 0,
+        "1 % ranges of uniform values match records"
+    );
+    assert_eq!(report.index.records, report.scan.records);
+    assert!(report.ratio() > 0.0 && report.index.queries_per_s() > 0.0);
+    let mut table = Vec::new();
+    report.write_table(&mut table).expect("table");
+    let table = String::from_utf8(table).expect("utf-8");
+    assert!(
+        table.contains("index range query") && table.contains("ratio"),
+        "{table}"
+    );
+    let json = report.to_json().to_string();
+    assert!(
+        json.contains("\"ratio\"") && json.contains("\"queries_per_s\""),
+        "{json}"
+    );
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: bench::BenchArgs,
+    }
+    let cli = Cli::try_parse_from(["x", "-w", "sindex"]).expect("parses");
+    let o = cli.args.options().expect("sindex is a workload name");
+    assert_eq!(o.records, 1_000_000, "sindex default size");
+}

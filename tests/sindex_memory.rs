@@ -51,5 +51,5 @@ fn sidx_memory_2_bytes_per_entry() {
     let per_entry = grown as f64 / n as f64;
     println!("SIDX-MEMORY-2: {per_entry:.1} heap bytes per numeric index entry ({n} entries)");
     assert_eq!(db.stats().sindex_entries, n as u64);
-    assert!(per_entry < 256.0, "{per_entry} bytes per entry");
+    assert!(per_entry < 160.0, "{per_entry} bytes per entry");
 }

@@ -4,13 +4,17 @@
 //! index queries and checks every record they return against the filter (SIDX-RECHECK-1: the
 //! returned bins are the record's current ones, read under its lock). Between rounds, with no
 //! writer running, every query must return exactly the records a full scan filtered by hand
-//! selects (SIDX-EXACT-1). Seeded; runs on the backend `AEROLITE_BACKEND` names.
+//! selects (SIDX-EXACT-1), and the query by the CDT-context index (map key "a" of bin "n", a
+//! nested list) what a scan with a filter expression on the same path selects (SIDX-CTX-1).
+//! Seeded; runs on the backend `AEROLITE_BACKEND` names.
 
 mod common;
 
+use aerolite::expressions as exp;
 use aerolite::{
     as_bin, AdminPolicy, Bins, CollectionIndexType as Cit, Database, Digest, Expiration, Filter,
-    IndexType, Key, PartitionFilter, QueryPolicy, Record, Statement, Value, WritePolicy,
+    IndexType, Key, ListReturnType, PartitionFilter, QueryPolicy, Record, Statement, Value,
+    WritePolicy, CTX,
 };
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,7 +47,14 @@ fn write_one(db: &Database, rng: &mut Rng) {
     let key = Key::new("test", "m", rng.below(KEYS)).expect("key");
     let v = rng.below(VALUES);
     let list = Value::from(vec![Value::from(v), Value::from(v + 1)]);
-    let bins = [as_bin!("v", v), as_bin!("l", list)];
+    let mut nested = aerolite::Map::default();
+    let inner = Value::from(vec![Value::from(v), Value::from(v + 2)]);
+    nested.entries.push((Value::from("a"), inner));
+    let bins = [
+        as_bin!("v", v),
+        as_bin!("l", list),
+        as_bin!("n", Value::Map(nested)),
+    ];
     let r = match rng.below(10) {
         0 => db.delete(&WritePolicy::default(), &key).map(|_| ()),
         1 => {
@@ -97,7 +108,40 @@ fn filters(rng: &mut Rng) -> Vec<(Filter, Check)> {
                 move |r| matches!(r.bin("l"), Some(Value::List(l)) if l.items.contains(&Value::from(c))),
             ),
         ),
+        (
+            Filter::contains("n", c, Cit::List).context(vec![CTX::map_key("a")]),
+            Box::new(move |r| nested_contains(r, c)),
+        ),
     ]
+}
+
+/// Whether bin "n" is a map whose key "a" holds a list containing `c`.
+fn nested_contains(r: &Record, c: i64) -> bool {
+    let Some(Value::Map(m)) = r.bin("n") else {
+        return false;
+    };
+    m.entries.iter().any(|(k, v)| {
+        *k == Value::from("a") && matches!(v, Value::List(l) if l.items.contains(&Value::from(c)))
+    })
+}
+
+/// SIDX-CTX-1: the records a scan with a filter expression on n.a (contains `c`) returns.
+fn scan_nested(db: &Database, c: i64) -> BTreeSet<Digest> {
+    let count = exp::lists::get_by_value(
+        ListReturnType::Count,
+        exp::int_val(c),
+        exp::map_bin("n"),
+        &[CTX::map_key("a")],
+    );
+    let qp = QueryPolicy {
+        filter_expression: Some(exp::gt(count, exp::int_val(0))),
+        ..QueryPolicy::default()
+    };
+    let st = Statement::new("test", "m", Bins::All);
+    db.query(&qp, PartitionFilter::all(), st)
+        .expect("scan")
+        .map(|r| r.expect("record").0.digest)
+        .collect()
 }
 
 fn query(db: &Database, f: &Filter, check: &dyn Fn(&Record) -> bool) -> BTreeSet<Digest> {
@@ -125,7 +169,7 @@ fn brute_force(db: &Database, check: &dyn Fn(&Record) -> bool) -> BTreeSet<Diges
         .collect()
 }
 
-fn index(db: &Database, bin: &str, name: &str, c: Cit) {
+fn index(db: &Database, bin: &str, name: &str, c: Cit, ctx: Option<&[CTX]>) {
     db.create_index_on_bin(
         &AdminPolicy::default(),
         "test",
@@ -134,7 +178,7 @@ fn index(db: &Database, bin: &str, name: &str, c: Cit) {
         name,
         IndexType::Numeric,
         c,
-        None,
+        ctx,
     )
     .expect("create")
     .wait_till_complete()
@@ -150,8 +194,9 @@ fn sidx_model_1_queries_match_scan_under_concurrent_change() {
     for _ in 0..KEYS {
         write_one(db, &mut rng);
     }
-    index(db, "v", "iv", Cit::Default);
-    index(db, "l", "il", Cit::List);
+    index(db, "v", "iv", Cit::Default, None);
+    index(db, "l", "il", Cit::List, None);
+    index(db, "n", "ina", Cit::List, Some(&[CTX::map_key("a")]));
     for round in 0..30u64 {
         let stop = AtomicBool::new(false);
         std::thread::scope(|s| {
@@ -190,6 +235,13 @@ fn sidx_model_1_queries_match_scan_under_concurrent_change() {
                 "round {round}: {f:?}"
             );
         }
+        let c = rng.below(VALUES + 2);
+        let f = Filter::contains("n", c, Cit::List).context(vec![CTX::map_key("a")]);
+        assert_eq!(
+            query(db, &f, &|r| nested_contains(r, c)),
+            scan_nested(db, c),
+            "round {round}: n.a contains {c}, against the filter expression"
+        );
     }
     db.sweep_expired();
     for (f, check) in filters(&mut rng) {

@@ -9,7 +9,8 @@ mod common;
 use aerolite::expressions as exp;
 use aerolite::{
     as_bin, AdminPolicy, Bins, CollectionIndexType as Cit, Database, Filter, IndexType, Key,
-    PartitionFilter, QueryPolicy, ResultCode, Statement, Value, WritePolicy,
+    ListReturnType, MapReturnType, PartitionFilter, QueryPolicy, ResultCode, Statement, Value,
+    WritePolicy, CTX,
 };
 use std::collections::BTreeSet;
 
@@ -260,7 +261,7 @@ fn sidx_bad_input_codes() {
             .map_err(|e| e.code()),
         Err(ResultCode::IndexNotFound)
     );
-    let ctx = [aerolite::CTX::list_index(0)];
+    let ctx = [aerolite::CTX::list_value(Value::Wildcard)];
     let r = db.create_index_on_bin(
         &ap,
         "test",
@@ -273,7 +274,8 @@ fn sidx_bad_input_codes() {
     );
     assert_eq!(
         r.err().map(|e| e.code()),
-        Some(ResultCode::UnsupportedFeature)
+        Some(ResultCode::ParameterError),
+        "SIDX-CTX-1: a context value that cannot be stored"
     );
     for i in 1..256 {
         assert_eq!(
@@ -384,4 +386,127 @@ fn sidx_exact_1_in_place_map_put_is_indexed() {
             "round {round}: the new map key is indexed"
         );
     }
+}
+
+fn index_ctx(db: &Database, name: &str, t: IndexType, c: Cit, ctx: &[CTX]) -> aerolite::Result<()> {
+    db.create_index_on_bin(
+        &AdminPolicy::default(),
+        "test",
+        "x",
+        "doc",
+        name,
+        t,
+        c,
+        Some(ctx),
+    )?
+    .wait_till_complete()
+}
+
+/// The ids of set "x" a scan with `e` as filter expression returns.
+fn scan_where(db: &Database, e: exp::Expression) -> BTreeSet<i64> {
+    let qp = QueryPolicy {
+        filter_expression: Some(e),
+        ..QueryPolicy::default()
+    };
+    let st = Statement::new("test", "x", Bins::All);
+    let keys = run(db, &qp, PartitionFilter::all(), st);
+    keys.iter().map(|k| id_of(db, "x", k)).collect()
+}
+
+/// Record `i` of set "x": bin "doc" = {"a": [i % 7, 100 + i % 5], "b": i}, except every 9th
+/// without "a", every 11th with "a" a string, and every 13th with "doc" an integer.
+fn put_doc(db: &Database, i: i64, shift: i64) {
+    let list = Value::from(vec![Value::from((i + shift) % 7), Value::from(100 + i % 5)]);
+    let mut m = aerolite::Map::default();
+    if i % 9 != 0 {
+        let a = if i % 11 == 0 {
+            Value::from("str")
+        } else {
+            list
+        };
+        m.entries.push((Value::from("a"), a));
+    }
+    m.entries.push((Value::from("b"), Value::from(i + shift)));
+    let doc = if i % 13 == 0 {
+        Value::from(i)
+    } else {
+        Value::Map(m)
+    };
+    put(db, "x", i, &[as_bin!("doc", doc)]);
+}
+
+/// SIDX-CTX-1: an index on the element a CDT context selects (map key "a" -> a nested list,
+/// indexed as List; map key "b" -> an integer, indexed as Default) answers exactly what a scan
+/// with a filter expression on the same nested path answers, before and after updates; the
+/// filter must name the same context (none: 201); definitions with another context are other
+/// indexes, an equal one is a no-op and another name on the same context conflicts (200).
+#[test]
+fn sidx_ctx_1_index_on_nested_element_equals_scan() {
+    let t = common::open();
+    let db = &t.db;
+    for i in 0..200 {
+        put_doc(db, i, 0);
+    }
+    let a = [CTX::map_key("a")];
+    let b = [CTX::map_key("b")];
+    index_ctx(db, "ia", IndexType::Numeric, Cit::List, &a).expect("index on doc.a");
+    index_ctx(db, "ib", IndexType::Numeric, Cit::Default, &b).expect("index on doc.b");
+    index_ctx(db, "ia", IndexType::Numeric, Cit::List, &a).expect("same: no-op");
+    assert_eq!(
+        index_ctx(db, "ia2", IndexType::Numeric, Cit::List, &a).map_err(|e| e.code()),
+        Err(ResultCode::IndexAlreadyExists)
+    );
+    let in_a = |v: i64| {
+        let n = exp::lists::get_by_value(
+            ListReturnType::Count,
+            exp::int_val(v),
+            exp::map_bin("doc"),
+            &a,
+        );
+        exp::gt(n, exp::int_val(0))
+    };
+    let b_in = |lo: i64, hi: i64| {
+        let b = || {
+            exp::maps::get_by_key(
+                MapReturnType::Value,
+                exp::ExpType::INT,
+                exp::string_val("b"),
+                exp::map_bin("doc"),
+                &[],
+            )
+        };
+        exp::and(vec![
+            exp::ge(b(), exp::int_val(lo)),
+            exp::le(b(), exp::int_val(hi)),
+        ])
+    };
+    for shift in [0, 3] {
+        if shift > 0 {
+            for i in (0..200).step_by(2) {
+                put_doc(db, i, shift);
+            }
+        }
+        for v in [0, 3, 6, 102] {
+            let want = scan_where(db, in_a(v));
+            assert!(
+                !want.is_empty(),
+                "shift {shift} v {v}: the scan selects some"
+            );
+            let f = Filter::contains("doc", v, Cit::List).context(a.to_vec());
+            assert_eq!(query(db, "x", f), want, "shift {shift}: doc.a contains {v}");
+        }
+        let want = scan_where(db, b_in(50, 70));
+        let f = Filter::range("doc", 50, 70).context(b.to_vec());
+        assert_eq!(query(db, "x", f), want, "shift {shift}: doc.b in [50, 70]");
+    }
+    let mut st = Statement::new("test", "x", Bins::All);
+    st.set_filter(Filter::equal("doc", 3));
+    let e = db
+        .query(&QueryPolicy::default(), PartitionFilter::all(), st)
+        .err();
+    assert_eq!(
+        e.map(|e| e.code()),
+        Some(ResultCode::IndexNotFound),
+        "no context: no index"
+    );
 }

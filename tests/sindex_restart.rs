@@ -106,3 +106,51 @@ fn sidx_persist_1_damaged_file_fails_open() {
     assert_eq!(e.code(), ResultCode::ServerError);
     assert!(e.detail().contains("ns.dev.sindex"), "{}", e.detail());
 }
+
+/// SIDX-CTX-1 with SIDX-PERSIST-1: an index on a CDT context (map key "a" of bin "m", an
+/// integer) comes back after a restart with its context, and a filter naming the same
+/// context uses it.
+#[test]
+fn sidx_ctx_1_context_index_survives_restart() {
+    use aerolite::{Map, Value, CTX};
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let db = open_on(file_config(dir.path()), &clock).expect("open");
+    for i in 0..100 {
+        let mut m = Map::default();
+        m.entries.push((Value::from("a"), Value::from(i % 5)));
+        db.put(
+            &WritePolicy::default(),
+            &k(i),
+            &[as_bin!("m", Value::Map(m))],
+        )
+        .expect("put");
+    }
+    let ctx = [CTX::map_key("a")];
+    db.create_index_on_bin(
+        &AdminPolicy::default(),
+        "test",
+        "r",
+        "m",
+        "ima",
+        IndexType::Numeric,
+        CollectionIndexType::Default,
+        Some(&ctx),
+    )
+    .expect("create")
+    .wait_till_complete()
+    .expect("built");
+    let count_a = |db: &Database, v: i64| {
+        let mut st = Statement::new("test", "r", Bins::All);
+        st.set_filter(Filter::equal("m", v).context(ctx.to_vec()));
+        db.query(&QueryPolicy::default(), PartitionFilter::all(), st)
+            .expect("query through the context index")
+            .count()
+    };
+    assert_eq!(count_a(&db, 3), 20);
+    db.shutdown().expect("shutdown");
+    let db = open_on(file_config(dir.path()), &clock).expect("restart");
+    let rs = db.recovery_stats()[0];
+    assert_eq!((rs.sindexes, rs.sindex_entries), (1, 100));
+    assert_eq!(count_a(&db, 3), 20);
+}

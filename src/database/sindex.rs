@@ -5,7 +5,8 @@ use super::Database;
 use crate::cdt::context::CTX;
 use crate::config::StorageConfig;
 use crate::engine::Namespace;
-use crate::error::{err, Result, ResultCode};
+use crate::error::Result;
+use crate::sindex::ctx::IndexCtx;
 use crate::sindex::{persist, CollectionIndexType, IndexDef, IndexTask, IndexType};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -69,8 +70,9 @@ pub(crate) fn rebuild_at_open(ns: &Namespace) -> Result<(usize, u64, Duration)> 
 impl Database {
     /// Create a secondary index on `bin_name` of `set_name` ("" = every set) and build it in
     /// the background (SIDX-BUILD-1); the task reports its progress. An equal existing index is
-    /// a no-op success; a conflicting one answers 200, too many 206, a long name 205. `ctx`
-    /// (an element nested in the bin) is not supported yet: a non-empty one answers 16.
+    /// a no-op success; a conflicting one answers 200, too many 206, a long name 205. A
+    /// non-empty `ctx` indexes the element it selects in the bin, as a CDT read op selects it
+    /// (SIDX-CTX-1); queries name it with `Filter::context`.
     #[allow(clippy::too_many_arguments)]
     pub fn create_index_on_bin(
         &self,
@@ -83,17 +85,12 @@ impl Database {
         collection_index_type: CollectionIndexType,
         ctx: Option<&[CTX]>,
     ) -> Result<IndexTask> {
-        if ctx.is_some_and(|c| !c.is_empty()) {
-            return err(
-                ResultCode::UnsupportedFeature,
-                "indexes on a CDT context are not supported yet; index the whole bin",
-            );
-        }
         let ns = self.ns_named(namespace)?.clone();
         let def = IndexDef {
             name: index_name.to_string(),
             set_name: set_name.to_string(),
             bin_name: bin_name.to_string(),
+            ctx: IndexCtx::of(ctx.unwrap_or_default()),
             index_type,
             collection: collection_index_type,
         };

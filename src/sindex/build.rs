@@ -83,13 +83,14 @@ impl IndexTask {
     ) -> Result<IndexTask> {
         if fresh {
             let (ns2, ix2) = (ns.clone(), ix.clone());
-            spawn_task(format!("sindex-{}", ix.def.name), move || {
+            let handle = spawn_task(format!("sindex-{}", ix.def.name), move || {
                 build(&ns2, &ix2, &*alive);
             })
             .map_err(|e| {
                 ix.end_build(false);
                 Error::io(ResultCode::ServerError, "cannot start the index build", e)
             })?;
+            ns.sindexes.track_build(handle);
         }
         Ok(IndexTask { index: ix })
     }

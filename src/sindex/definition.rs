@@ -1,13 +1,15 @@
-//! An index's definition: name, set, bin, value type and collection type (the official
-//! client's `IndexType` / `CollectionIndexType`), its checks (SIDX-BAD-*), and the keys it
-//! extracts from a record's bins (SIDX-KEYS-1).
+//! An index's definition: name, set, bin, CDT context, value type and collection type (the
+//! official client's `IndexType` / `CollectionIndexType`), its checks (SIDX-BAD-*), and the keys
+//! it extracts from a record's bins (SIDX-KEYS-1, SIDX-CTX-1).
 //!
 //! Invariants: a definition that passed `validate` has a name of 1 … `NAME_MAX_LEN` bytes
-//! without NUL, a valid set name and bin name; `keys_of` never panics on any bin value.
+//! without NUL, a valid set name and bin name, and a valid context; `keys_of` never panics on
+//! any bin value.
 
 use crate::error::{Error, Result, ResultCode};
 use crate::record::bin::BinList;
 use crate::record::value::Value;
+use crate::sindex::ctx::IndexCtx;
 use crate::sindex::tree::SKey;
 
 /// Longest index name in bytes (Aerospike's limit: 63 bytes plus the terminating NUL).
@@ -48,6 +50,8 @@ pub struct IndexDef {
     pub set_name: String,
     /// Indexed bin.
     pub bin_name: String,
+    /// The element of the bin the index covers (empty: the bin's value).
+    pub ctx: IndexCtx,
     /// Value type.
     pub index_type: IndexType,
     /// Collection type.
@@ -74,7 +78,8 @@ impl IndexDef {
             ));
         }
         crate::engine::sets::validate_set_name(&self.set_name)?;
-        crate::record::bin::validate_bin_name(&self.bin_name)
+        crate::record::bin::validate_bin_name(&self.bin_name)?;
+        self.ctx.validate()
     }
 
     /// Whether a record of `set_name` belongs to this index.
@@ -83,11 +88,40 @@ impl IndexDef {
     }
 
     /// SIDX-KEYS-1: the keys of the record's bins this index holds. A bin of another type, or
-    /// an element of another type in a collection, is skipped (SIDX-WRONG-TYPE-1).
+    /// an element of another type in a collection, is skipped (SIDX-WRONG-TYPE-1); with a
+    /// context, the keys of the element it selects, none when it selects nothing (SIDX-CTX-1).
     pub fn keys_of(&self, bins: &BinList) -> Vec<SKey> {
-        let Some(v) = bins.get(&self.bin_name) else {
+        let Some(bin) = bins.get(&self.bin_name) else {
             return Vec::new();
         };
+        if self.ctx.is_empty() {
+            return self.keys_of_value(bin);
+        }
+        match self.ctx.select(bin) {
+            Some(element) => self.keys_of_value(&element),
+            None => Vec::new(),
+        }
+    }
+
+    /// For an index of one key per record (`Default`, no context): `Some(v)` with the value
+    /// whose key the record holds (`None` inside: no key, the bin is absent or of another
+    /// type); `None` for other indexes. Agrees with `keys_of` (asserted in tests).
+    pub fn single_key<'a>(&self, bins: &'a BinList) -> Option<Option<&'a Value>> {
+        if self.collection != CollectionIndexType::Default || !self.ctx.is_empty() {
+            return None;
+        }
+        let v = bins.get(&self.bin_name);
+        let typed = match (self.index_type, v) {
+            (IndexType::Numeric, Some(Value::Int(_)))
+            | (IndexType::String, Some(Value::String(_)))
+            | (IndexType::Blob, Some(Value::Blob(_))) => v,
+            _ => None,
+        };
+        Some(typed)
+    }
+
+    /// The keys of `v`, the bin's value or the element the context selected.
+    fn keys_of_value(&self, v: &Value) -> Vec<SKey> {
         let one = |v: &Value| key_of(self.index_type, v);
         match (self.collection, v) {
             (CollectionIndexType::Default, v) => one(v).into_iter().collect(),
@@ -132,6 +166,7 @@ mod tests {
             name: "i".into(),
             set_name: String::new(),
             bin_name: "b".into(),
+            ctx: IndexCtx::default(),
             index_type: IndexType::Numeric,
             collection: c,
         }
@@ -156,5 +191,25 @@ mod tests {
             vec![SKey::Int(3), SKey::Int(4)]
         );
         assert!(def(CollectionIndexType::MapKeys).keys_of(&bins).is_empty());
+        assert_eq!(def(CollectionIndexType::List).single_key(&bins), None);
+    }
+
+    /// `single_key` agrees with `keys_of` for a `Default` index without context.
+    #[test]
+    fn single_key_agrees_with_keys_of() {
+        let d = def(CollectionIndexType::Default);
+        for v in [Value::Int(7), Value::String("x".into()), Value::Nil] {
+            let mut bins = BinList::new();
+            if v != Value::Nil {
+                bins.push("b", v);
+            }
+            let from_single: Vec<SKey> = d
+                .single_key(&bins)
+                .expect("single-valued")
+                .and_then(|v| key_of(d.index_type, v))
+                .into_iter()
+                .collect();
+            assert_eq!(from_single, d.keys_of(&bins));
+        }
     }
 }

@@ -1,13 +1,16 @@
 //! `Filter`: the index predicate of a query (the official client's `Filter::equal`, `range`,
 //! `contains`, `contains_range`), set with `Statement::set_filter` (SIDX-QUERY-1).
 //!
-//! Invariants: a filter selects an index by bin, collection type and value type only; a record
+//! Invariants: a filter selects an index by bin, context, collection type and value type only;
+//! a record
 //! matches it when any key its index would extract lies in `[begin, end]` (SIDX-RECHECK-1 uses
 //! the same test on the record under its lock).
 
+use crate::cdt::context::CTX;
 use crate::error::{Error, Result, ResultCode};
 use crate::record::bin::BinList;
 use crate::record::value::Value;
+use crate::sindex::ctx::IndexCtx;
 use crate::sindex::definition::{key_of, type_of, CollectionIndexType, IndexDef, IndexType};
 use crate::sindex::tree::SKey;
 
@@ -18,6 +21,8 @@ pub struct Filter {
     pub bin_name: String,
     /// Collection type of the index to use.
     pub collection: CollectionIndexType,
+    /// The CDT context of the index to use (SIDX-CTX-1); empty = the bin's value.
+    pub ctx: IndexCtx,
     begin: Option<SKey>,
     end: Option<SKey>,
 }
@@ -60,9 +65,18 @@ impl Filter {
         Filter {
             bin_name: bin_name.to_string(),
             collection,
+            ctx: IndexCtx::default(),
             begin: skey(begin.into()),
             end: skey(end.into()),
         }
+    }
+
+    /// Use the index on the element `ctx` selects in the bin (the official client's
+    /// `Filter::context`; SIDX-CTX-1). An empty context is the bin's value itself.
+    #[must_use]
+    pub fn context(mut self, ctx: impl Into<Vec<CTX>>) -> Filter {
+        self.ctx = IndexCtx::of(&ctx.into());
+        self
     }
 
     /// The checked bounds: both of one indexable type (4 otherwise, SIDX-BAD-FILTER).
@@ -86,6 +100,7 @@ impl Filter {
             .is_ok_and(|(b, _)| type_of(b) == def.index_type)
             && def.bin_name == self.bin_name
             && def.collection == self.collection
+            && def.ctx == self.ctx
     }
 
     /// SIDX-RECHECK-1: whether the record's bins match, as `def` extracts them.

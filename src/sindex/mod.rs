@@ -1,5 +1,5 @@
 //! Secondary indexes (docs/sindex.md SIDX-*): per namespace, a set of indexes on one bin's
-//! values each (`definition`), every index an ordered set of `(value, digest)` entries
+//! values each, or on the element a CDT context selects in it (`definition`, `ctx`), every index an ordered set of `(value, digest)` entries
 //! (`tree`), kept by the namespace's two commit points (`registry`: `Namespace::commit` and
 //! `Namespace::remove` call it under the record lock), built in the background on creation and
 //! at open (`build`), their definitions persisted beside the device file (`persist`), and
@@ -14,6 +14,7 @@
 //! - at most `MAX_INDEXES` indexes per namespace, names at most `NAME_MAX_LEN` bytes.
 
 pub mod build;
+pub mod ctx;
 pub mod definition;
 pub mod filter;
 pub mod persist;

@@ -2,19 +2,23 @@
 //! `<first device path>.sindex`, rewritten whole (temp file, sync, rename) on every create and
 //! drop. Entries are not stored: they are rebuilt from the records at open.
 //!
+//! Version 2 (SIDX-CTX-1) appends each definition's packed CDT context; version 1 files (no
+//! context) are still read, and rewritten as version 2 by the next create or drop.
+//!
 //! Invariants: `decode(encode(defs)) == defs`; a file with a bad magic, version, length or CRC
 //! decodes to an error naming the path, never a panic.
 
 use crate::error::{Error, Result, ResultCode};
 use crate::format::checksum::crc32;
 use crate::format::le::{self, Reader, Writer};
+use crate::sindex::ctx::IndexCtx;
 use crate::sindex::definition::{CollectionIndexType, IndexDef, IndexType};
 use std::path::{Path, PathBuf};
 
 /// File magic.
 pub const MAGIC: &[u8; 4] = b"ALSX";
-/// Format version.
-pub const VERSION: u16 = 1;
+/// Format version written (1 is still read: definitions without a context).
+pub const VERSION: u16 = 2;
 
 /// The definitions file of a namespace whose first device is `device`.
 pub fn path_for(device: &Path) -> PathBuf {
@@ -51,6 +55,9 @@ pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
             w.u8(s.len() as u8).bytes(s.as_bytes());
         }
         w.u8(type_tag(d.index_type)).u8(coll_tag(d.collection));
+        let ctx = d.ctx.packed();
+        let ctx_len = u16::try_from(ctx.len()).expect("validated contexts fit a u16 length");
+        w.u16(ctx_len).bytes(ctx);
     }
     let crc = crc32(&b);
     Writer::append(&mut b).u32(crc);
@@ -62,7 +69,7 @@ fn string(r: &mut Reader<'_>) -> Option<String> {
     String::from_utf8(r.take(n).ok()?.to_vec()).ok()
 }
 
-fn decode_def(r: &mut Reader<'_>) -> Option<IndexDef> {
+fn decode_def(r: &mut Reader<'_>, version: u16) -> Option<IndexDef> {
     let (name, set_name, bin_name) = (string(r)?, string(r)?, string(r)?);
     let index_type = match r.u8().ok()? {
         1 => IndexType::Numeric,
@@ -77,10 +84,17 @@ fn decode_def(r: &mut Reader<'_>) -> Option<IndexDef> {
         3 => CollectionIndexType::MapValues,
         _ => return None,
     };
+    let ctx = if version >= 2 {
+        let n = usize::from(r.u16().ok()?);
+        IndexCtx::from_packed(r.take(n).ok()?)?
+    } else {
+        IndexCtx::default()
+    };
     Some(IndexDef {
         name,
         set_name,
         bin_name,
+        ctx,
         index_type,
         collection,
     })
@@ -93,11 +107,15 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<IndexDef>> {
         return None;
     }
     let mut r = Reader::new(body);
-    if r.take(4).ok()? != MAGIC || r.u16().ok()? != VERSION {
+    if r.take(4).ok()? != MAGIC {
+        return None;
+    }
+    let version = r.u16().ok()?;
+    if !(1..=VERSION).contains(&version) {
         return None;
     }
     let n = r.u16().ok()?;
-    let defs: Option<Vec<IndexDef>> = (0..n).map(|_| decode_def(&mut r)).collect();
+    let defs: Option<Vec<IndexDef>> = (0..n).map(|_| decode_def(&mut r, version)).collect();
     (r.remaining() == 0).then_some(defs?)
 }
 
@@ -148,16 +166,32 @@ pub fn store(path: &Path, defs: &[IndexDef]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cdt::context::CTX;
+
+    fn def(ctx: &[CTX]) -> IndexDef {
+        IndexDef {
+            name: "ab".into(),
+            set_name: String::new(),
+            bin_name: "c".into(),
+            ctx: IndexCtx::of(ctx),
+            index_type: IndexType::Blob,
+            collection: CollectionIndexType::List,
+        }
+    }
 
     #[test]
     fn sidx_persist_1_round_trip_and_damage() {
-        let defs = vec![IndexDef {
-            name: "by_age".into(),
-            set_name: "users".into(),
-            bin_name: "age".into(),
-            index_type: IndexType::Numeric,
-            collection: CollectionIndexType::MapValues,
-        }];
+        let defs = vec![
+            IndexDef {
+                name: "by_age".into(),
+                set_name: "users".into(),
+                bin_name: "age".into(),
+                ctx: IndexCtx::default(),
+                index_type: IndexType::Numeric,
+                collection: CollectionIndexType::MapValues,
+            },
+            def(&[CTX::map_key("a"), CTX::list_rank(-1)]),
+        ];
         let mut b = encode(&defs);
         assert_eq!(decode(&b), Some(defs));
         for i in 0..b.len() {
@@ -168,21 +202,28 @@ mod tests {
         assert_eq!(decode(&b[..3]), None);
     }
 
-    /// The layout table of storage-format.md "Index definitions file".
+    /// The layout table of storage-format.md "Index definitions file" (version 2).
     #[test]
     fn layout_matches_storage_format() {
-        let d = IndexDef {
-            name: "ab".into(),
-            set_name: String::new(),
-            bin_name: "c".into(),
-            index_type: IndexType::Blob,
-            collection: CollectionIndexType::List,
-        };
-        let b = encode(&[d]);
+        let b = encode(&[def(&[])]);
         assert_eq!(&b[0..4], b"ALSX");
-        assert_eq!(&b[4..8], &[1, 0, 1, 0]);
-        assert_eq!(&b[8..16], &[2, b'a', b'b', 0, 1, b'c', 3, 1]);
-        assert_eq!(b.len(), 20);
-        assert_eq!(le::u32_at(&b, 16), Ok(crc32(&b[..16])));
+        assert_eq!(&b[4..8], &[2, 0, 1, 0]);
+        assert_eq!(&b[8..18], &[2, b'a', b'b', 0, 1, b'c', 3, 1, 0, 0]);
+        assert_eq!(b.len(), 22);
+        assert_eq!(le::u32_at(&b, 18), Ok(crc32(&b[..18])));
+        let b = encode(&[def(&[CTX::map_key("a")])]);
+        // ctx_len 5, then the packed context [0x22, "a"].
+        assert_eq!(&b[16..23], &[5, 0, 0x92, 0x22, 0xa2, 3, b'a']);
+        assert_eq!(b.len(), 27);
+    }
+
+    /// A version-1 file (no context field) is still read (SIDX-CTX-1).
+    #[test]
+    fn version_1_is_still_read() {
+        let mut b = b"ALSX".to_vec();
+        b.extend_from_slice(&[1, 0, 1, 0, 2, b'a', b'b', 0, 1, b'c', 3, 1]);
+        let crc = crc32(&b);
+        Writer::append(&mut b).u32(crc);
+        assert_eq!(decode(&b), Some(vec![def(&[])]));
     }
 }

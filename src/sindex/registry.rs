@@ -4,7 +4,8 @@
 //! delete, touch, expiry reaping, truncate reclaim, replica apply) keeps the indexes exact
 //! (SIDX-EXACT-1). Defrag moves change no value and need nothing.
 //!
-//! Invariants: index names are unique; no two indexes share set, bin, type and collection;
+//! Invariants: index names are unique; no two indexes share set, bin, context, type and
+//! collection;
 //! at most `MAX_INDEXES`; a namespace with no index pays one atomic load per commit.
 
 use crate::error::{Error, Result, ResultCode};
@@ -15,6 +16,7 @@ use crate::sindex::filter::Filter;
 use crate::sindex::tree::Tree;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::thread::JoinHandle;
 
 /// One index: definition, entries and build state.
 pub struct SIndex {
@@ -46,6 +48,11 @@ impl SIndex {
         self.ended.1.notify_all();
     }
 
+    /// Whether the build ended (loaded, dropped, or stopped by close).
+    pub fn build_ended(&self) -> bool {
+        *self.ended.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Block until the build ended.
     pub fn wait_build(&self) {
         let mut g = self.ended.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -60,6 +67,8 @@ impl SIndex {
 pub struct Sindexes {
     count: AtomicUsize,
     list: RwLock<Vec<Arc<SIndex>>>,
+    /// Background builds not yet joined (finished ones are reaped when a build starts).
+    builds: Mutex<Vec<JoinHandle<()>>>,
 }
 
 fn conflict(what: String) -> Error {
@@ -79,6 +88,34 @@ impl Sindexes {
         self.count.load(Ordering::Acquire) == 0
     }
 
+    /// Keep the handle of a build thread so that `join_builds` can wait for it; handles of
+    /// builds that already ended are joined here, so at most one per live build is kept.
+    pub fn track_build(&self, handle: JoinHandle<()>) {
+        let mut builds = self.builds.lock().unwrap_or_else(|p| p.into_inner());
+        let (done, running): (Vec<_>, Vec<_>) = builds.drain(..).partition(JoinHandle::is_finished);
+        *builds = running;
+        builds.push(handle);
+        drop(builds);
+        for h in done {
+            // A build that panicked broke an invariant; its index stays unloaded (201 / 203).
+            let _ = h.join();
+        }
+    }
+
+    /// Wait for every build thread to end (`Database::close`, SIDX-BUILD-1: a build checks the
+    /// database's closed flag before each partition, so this waits at most one partition).
+    pub fn join_builds(&self) {
+        let handles = std::mem::take(&mut *self.builds.lock().unwrap_or_else(|p| p.into_inner()));
+        for h in handles {
+            let _ = h.join();
+        }
+        // `close` holds the database exclusively: no build can start meanwhile.
+        assert!(
+            self.indexes().iter().all(|ix| ix.build_ended()),
+            "after join_builds no build runs"
+        );
+    }
+
     /// Every index (definitions and state).
     pub fn indexes(&self) -> Vec<Arc<SIndex>> {
         self.all()
@@ -86,21 +123,34 @@ impl Sindexes {
 
     /// SIDX-EXACT-1: the record `digest` of `set_name` now holds `bins` (none for a tombstone).
     pub fn on_commit(&self, digest: &Digest, set_name: &str, bins: &BinList, tombstone: bool) {
-        for ix in self.all() {
-            if ix.def.covers_set(set_name) {
-                let keys = if tombstone {
-                    Vec::new()
-                } else {
-                    ix.def.keys_of(bins)
-                };
-                ix.tree.replace(digest, keys);
+        if self.is_empty() {
+            return;
+        }
+        // Under the list's read lock, not a clone of it: a write pays no allocation for the
+        // list (create and drop take the write lock and never hold an index's tree lock).
+        let list = self.list.read().unwrap_or_else(|p| p.into_inner());
+        for ix in list.iter().filter(|ix| ix.def.covers_set(set_name)) {
+            if tombstone {
+                ix.tree.replace(digest, Vec::new());
+                continue;
             }
+            // The common case, a write that leaves a single-valued index's bin as it was, is
+            // checked without allocating (SIDX-MEMORY-2 "Cost").
+            let single = ix.def.single_key(bins);
+            if single.is_some_and(|v| ix.tree.holds_only(digest, v)) {
+                continue;
+            }
+            ix.tree.replace(digest, ix.def.keys_of(bins));
         }
     }
 
     /// SIDX-EXACT-1: the record `digest` is gone.
     pub fn on_remove(&self, digest: &Digest) {
-        for ix in self.all() {
+        if self.is_empty() {
+            return;
+        }
+        let list = self.list.read().unwrap_or_else(|p| p.into_inner());
+        for ix in list.iter() {
             ix.tree.replace(digest, Vec::new());
         }
     }
@@ -123,12 +173,12 @@ impl Sindexes {
                 )));
             }
             let same = |a: &IndexDef, b: &IndexDef| {
-                (&a.set_name, &a.bin_name, a.index_type, a.collection)
-                    == (&b.set_name, &b.bin_name, b.index_type, b.collection)
+                (&a.set_name, &a.bin_name, &a.ctx, a.index_type, a.collection)
+                    == (&b.set_name, &b.bin_name, &b.ctx, b.index_type, b.collection)
             };
             if same(&ix.def, &def) {
                 return Err(conflict(format!(
-                    "index {:?} already indexes this set, bin, type and collection \
+                    "index {:?} already indexes this set, bin, context, type and collection \
                      (SIDX-CREATE-CONFLICT-1)",
                     ix.def.name
                 )));
@@ -140,9 +190,10 @@ impl Sindexes {
                 format!("a namespace holds at most {MAX_INDEXES} indexes (SIDX-BAD-COUNT)"),
             ));
         }
+        let tree = Tree::new(def.index_type);
         let ix = Arc::new(SIndex {
             def,
-            tree: Tree::default(),
+            tree,
             load_pct: AtomicU8::new(0),
             dropped: AtomicBool::new(false),
             ended: (Mutex::new(false), Condvar::new()),
@@ -181,8 +232,8 @@ impl Sindexes {
                 Error::new(
                     ResultCode::IndexNotFound,
                     format!(
-                        "no index on bin {:?} of this type and collection covers set {set_name:?} \
-                         (SIDX-QUERY-1); create one with create_index_on_bin",
+                        "no index on bin {:?} of this context, type and collection covers set \
+                         {set_name:?} (SIDX-QUERY-1); create one with create_index_on_bin",
                         f.bin_name
                     ),
                 )

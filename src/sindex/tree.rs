@@ -1,10 +1,18 @@
-//! One index's entries: an ordered set of `(key, digest)` plus, per digest, the keys it holds
-//! (so a removal needs no old image), behind one `RwLock`.
+//! One index's entries (SIDX-MEMORY-2): an ordered set of `(key, digest)` plus, per digest,
+//! the keys it holds (so a removal needs no old image), behind one `RwLock`. A numeric index
+//! stores its keys as bare `i64` (32-byte entries); string and blob indexes store `SKey`. The
+//! per-digest keys are one key inline (`first`) and, only for a record with several keys
+//! (list elements, map keys or values), the others in `more`; both maps hash the digest's own
+//! bytes.
 //!
-//! Invariants: `by_digest[d]` holds exactly the keys `k` with `(k, d)` in `ordered`, sorted and
-//! without duplicates; no digest maps to an empty key list (checked by `check`).
+//! Invariants (checked by `check`): `first[d]` and `more[d]` hold exactly the keys `k` with
+//! `(k, d)` in `ordered`, sorted, without duplicates, `first[d]` the smallest; `more[d]` exists
+//! only beside `first[d]` and is never empty.
 
+use crate::index::digest_hash::DigestBuildHasher;
 use crate::record::key::Digest;
+use crate::record::value::Value;
+use crate::sindex::definition::IndexType;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::RwLock;
@@ -20,59 +28,204 @@ pub enum SKey {
     Blob(Vec<u8>),
 }
 
-#[derive(Default)]
-struct Entries {
-    ordered: BTreeSet<(SKey, Digest)>,
-    by_digest: HashMap<Digest, Vec<SKey>>,
+/// A stored key: `i64` in numeric indexes, `SKey` in the others.
+trait Stored: Ord + Clone + Sized {
+    /// The stored form of `k`; `None` when `k` is of another type than the index holds.
+    fn from_key(k: SKey) -> Option<Self>;
+    /// The lowest and highest stored key in `[begin, end]`'s type, `None` for another type.
+    fn bounds(begin: &SKey, end: &SKey) -> Option<(Self, Self)>;
+}
+
+impl Stored for i64 {
+    fn from_key(k: SKey) -> Option<i64> {
+        match k {
+            SKey::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+    fn bounds(begin: &SKey, end: &SKey) -> Option<(i64, i64)> {
+        match (begin, end) {
+            (SKey::Int(b), SKey::Int(e)) => Some((*b, *e)),
+            _ => None,
+        }
+    }
+}
+
+impl Stored for SKey {
+    fn from_key(k: SKey) -> Option<SKey> {
+        Some(k)
+    }
+    fn bounds(begin: &SKey, end: &SKey) -> Option<(SKey, SKey)> {
+        Some((begin.clone(), end.clone()))
+    }
+}
+
+struct Entries<K> {
+    ordered: BTreeSet<(K, Digest)>,
+    first: HashMap<Digest, K, DigestBuildHasher>,
+    more: HashMap<Digest, Vec<K>, DigestBuildHasher>,
+}
+
+impl<K> Default for Entries<K> {
+    fn default() -> Self {
+        Entries {
+            ordered: BTreeSet::new(),
+            first: HashMap::default(),
+            more: HashMap::default(),
+        }
+    }
+}
+
+impl<K: Stored> Entries<K> {
+    /// The digest's keys, sorted (empty when it has none).
+    fn keys_of(&self, d: &Digest) -> Vec<K> {
+        let mut out: Vec<K> = self.first.get(d).cloned().into_iter().collect();
+        out.extend(self.more.get(d).into_iter().flatten().cloned());
+        out
+    }
+
+    /// Whether the digest holds exactly `keys` (sorted), without allocating.
+    fn holds(&self, d: &Digest, keys: &[K]) -> bool {
+        let more = self.more.get(d).map_or(&[][..], Vec::as_slice);
+        match (self.first.get(d), keys.split_first()) {
+            (None, None) => true,
+            (Some(f), Some((k, rest))) => f == k && more == rest,
+            _ => false,
+        }
+    }
+
+    fn replace(&mut self, digest: &Digest, keys: Vec<K>) {
+        if self.holds(digest, &keys) {
+            return;
+        }
+        for k in self.keys_of(digest) {
+            let gone = self.ordered.remove(&(k, *digest));
+            assert!(gone, "the per-digest keys and the ordered set agree");
+        }
+        self.first.remove(digest);
+        self.more.remove(digest);
+        let mut it = keys.into_iter();
+        let Some(first) = it.next() else {
+            return;
+        };
+        let more: Vec<K> = it.collect();
+        self.ordered.insert((first.clone(), *digest));
+        for k in &more {
+            self.ordered.insert((k.clone(), *digest));
+        }
+        self.first.insert(*digest, first);
+        if !more.is_empty() {
+            self.more.insert(*digest, more);
+        }
+    }
+
+    fn range(&self, begin: &SKey, end: &SKey) -> Vec<Digest> {
+        let Some((b, e)) = K::bounds(begin, end) else {
+            return Vec::new();
+        };
+        let lo = Bound::Included((b, Digest([0; 20])));
+        let hi = Bound::Included((e, Digest([0xFF; 20])));
+        self.ordered.range((lo, hi)).map(|(_, d)| *d).collect()
+    }
+
+    fn check(&self) {
+        let n = self.first.len() + self.more.values().map(Vec::len).sum::<usize>();
+        assert_eq!(
+            n,
+            self.ordered.len(),
+            "every entry is listed under its digest"
+        );
+        for d in self.more.keys() {
+            assert!(self.first.contains_key(d), "more only beside first");
+        }
+        for d in self.first.keys() {
+            let keys = self.keys_of(d);
+            assert!(
+                keys.windows(2).all(|w| w[0] < w[1]),
+                "sorted, no duplicates"
+            );
+            assert!(keys.into_iter().all(|k| self.ordered.contains(&(k, *d))));
+        }
+    }
+}
+
+enum Kind {
+    Int(Entries<i64>),
+    Other(Entries<SKey>),
 }
 
 /// The entries of one index.
-#[derive(Default)]
 pub struct Tree {
-    inner: RwLock<Entries>,
+    inner: RwLock<Kind>,
 }
 
 impl Tree {
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Entries> {
+    /// An empty tree for keys of `index_type`.
+    pub fn new(index_type: IndexType) -> Tree {
+        let kind = match index_type {
+            IndexType::Numeric => Kind::Int(Entries::default()),
+            IndexType::String | IndexType::Blob => Kind::Other(Entries::default()),
+        };
+        Tree {
+            inner: RwLock::new(kind),
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Kind> {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Kind> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Make `keys` the digest's entries (none removes it). `keys` is sorted and deduplicated here.
+    /// Make `keys` the digest's entries (none removes it). `keys` is sorted and deduplicated
+    /// here; a key of another type than the tree holds is a broken invariant (the definition
+    /// extracts only its type, SIDX-KEYS-1).
     pub fn replace(&self, digest: &Digest, mut keys: Vec<SKey>) {
         keys.sort_unstable();
         keys.dedup();
-        let mut g = self.write();
-        if g.by_digest.get(digest).map(Vec::as_slice) == Some(keys.as_slice()) {
-            return;
+        fn stored<K: Stored>(keys: Vec<SKey>) -> Vec<K> {
+            let n = keys.len();
+            let out: Vec<K> = keys.into_iter().filter_map(K::from_key).collect();
+            assert_eq!(out.len(), n, "keys of the index's type only");
+            out
         }
-        if let Some(old) = g.by_digest.remove(digest) {
-            for k in old {
-                let gone = g.ordered.remove(&(k, *digest));
-                assert!(gone, "by_digest and ordered agree");
-            }
+        match &mut *self.write() {
+            Kind::Int(e) => e.replace(digest, stored(keys)),
+            Kind::Other(e) => e.replace(digest, stored(keys)),
         }
-        if keys.is_empty() {
-            return;
-        }
-        for k in &keys {
-            g.ordered.insert((k.clone(), *digest));
-        }
-        g.by_digest.insert(*digest, keys);
     }
 
-    /// The digests with a key in `[begin, end]`, deduplicated.
+    /// Whether the digest's entries are exactly the key of `v` (none when `v` is `None`),
+    /// checked without allocating; false for a value of another type than the tree holds.
+    pub fn holds_only(&self, digest: &Digest, v: Option<&Value>) -> bool {
+        fn one<K>(e: &Entries<K>, d: &Digest, same: impl Fn(&K) -> bool) -> bool {
+            e.first.get(d).is_some_and(same) && !e.more.contains_key(d)
+        }
+        match (&*self.read(), v) {
+            (Kind::Int(e), None) => !e.first.contains_key(digest),
+            (Kind::Other(e), None) => !e.first.contains_key(digest),
+            (Kind::Int(e), Some(Value::Int(i))) => one(e, digest, |k| k == i),
+            (Kind::Other(e), Some(Value::String(s))) => {
+                one(e, digest, |k| matches!(k, SKey::Str(x) if x == s))
+            }
+            (Kind::Other(e), Some(Value::Blob(b))) => {
+                one(e, digest, |k| matches!(k, SKey::Blob(x) if x == b))
+            }
+            _ => false,
+        }
+    }
+
+    /// The digests with a key in `[begin, end]`, sorted and deduplicated.
     pub fn range(&self, begin: &SKey, end: &SKey) -> Vec<Digest> {
         if begin > end {
             return Vec::new();
         }
-        let g = self.read();
-        let lo = Bound::Included((begin.clone(), Digest([0; 20])));
-        let hi = Bound::Included((end.clone(), Digest([0xFF; 20])));
-        let mut out: Vec<Digest> = g.ordered.range((lo, hi)).map(|(_, d)| *d).collect();
+        let mut out = match &*self.read() {
+            Kind::Int(e) => e.range(begin, end),
+            Kind::Other(e) => e.range(begin, end),
+        };
         out.sort_unstable();
         out.dedup();
         out
@@ -80,7 +233,10 @@ impl Tree {
 
     /// Entries (key, digest pairs).
     pub fn len(&self) -> usize {
-        self.read().ordered.len()
+        match &*self.read() {
+            Kind::Int(e) => e.ordered.len(),
+            Kind::Other(e) => e.ordered.len(),
+        }
     }
 
     /// Whether there is no entry.
@@ -90,12 +246,9 @@ impl Tree {
 
     /// Assert the invariants (tests and debug builds).
     pub fn check(&self) {
-        let g = self.read();
-        let n: usize = g.by_digest.values().map(Vec::len).sum();
-        assert_eq!(n, g.ordered.len(), "every entry is listed under its digest");
-        for (d, keys) in &g.by_digest {
-            assert!(!keys.is_empty(), "no empty key list");
-            assert!(keys.iter().all(|k| g.ordered.contains(&(k.clone(), *d))));
+        match &*self.read() {
+            Kind::Int(e) => e.check(),
+            Kind::Other(e) => e.check(),
         }
     }
 }
@@ -106,16 +259,50 @@ mod tests {
 
     #[test]
     fn replace_and_range_keep_both_views_equal() {
-        let t = Tree::default();
+        let t = Tree::new(IndexType::Numeric);
         let d1 = Digest([1; 20]);
         let d2 = Digest([2; 20]);
         t.replace(&d1, vec![SKey::Int(5), SKey::Int(7), SKey::Int(5)]);
         t.replace(&d2, vec![SKey::Int(6)]);
+        t.check();
         assert_eq!(t.range(&SKey::Int(5), &SKey::Int(6)), vec![d1, d2]);
         t.replace(&d1, vec![SKey::Int(9)]);
         assert_eq!(t.range(&SKey::Int(5), &SKey::Int(7)), vec![d2]);
         t.replace(&d2, Vec::new());
         assert_eq!(t.len(), 1);
         t.check();
+        assert!(t
+            .range(&SKey::Str("a".into()), &SKey::Str("z".into()))
+            .is_empty());
+    }
+
+    #[test]
+    fn holds_only_agrees_with_the_entries() {
+        let t = Tree::new(IndexType::Numeric);
+        let d = Digest([3; 20]);
+        assert!(t.holds_only(&d, None));
+        t.replace(&d, vec![SKey::Int(4)]);
+        assert!(t.holds_only(&d, Some(&Value::Int(4))));
+        assert!(!t.holds_only(&d, Some(&Value::Int(5))));
+        assert!(!t.holds_only(&d, None));
+        t.replace(&d, vec![SKey::Int(4), SKey::Int(6)]);
+        assert!(!t.holds_only(&d, Some(&Value::Int(4))), "a second key");
+        let s = Tree::new(IndexType::String);
+        s.replace(&d, vec![SKey::Str("x".into())]);
+        assert!(s.holds_only(&d, Some(&Value::String("x".into()))));
+        assert!(!s.holds_only(&d, Some(&Value::Blob(b"x".to_vec()))));
+    }
+
+    #[test]
+    fn string_keys_with_several_per_digest() {
+        let t = Tree::new(IndexType::String);
+        let d1 = Digest([1; 20]);
+        let s = |x: &str| SKey::Str(x.into());
+        t.replace(&d1, vec![s("b"), s("a"), s("c")]);
+        t.check();
+        assert_eq!(t.range(&s("c"), &s("c")), vec![d1]);
+        t.replace(&d1, vec![s("d")]);
+        t.check();
+        assert_eq!((t.len(), t.range(&s("a"), &s("c"))), (1, vec![]));
     }
 }
