@@ -30,6 +30,8 @@ use std::sync::{Arc, RwLock};
 mod multi;
 mod sindex;
 pub use sindex::AdminPolicy;
+#[cfg(feature = "server")]
+pub(crate) use sindex::IndexState;
 
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
