@@ -159,8 +159,7 @@ async fn create_query_and_drop_indexes_through_the_client() {
             None,
         )
         .await
-        .err()
-        .expect("a conflicting definition is refused");
+        .expect_err("a conflicting definition is refused");
     assert_eq!(conflict.server_result_code(), Some(ResultCode::IndexFound));
     create(
         &client,
@@ -181,14 +180,12 @@ async fn create_query_and_drop_indexes_through_the_client() {
         .expect("sindex-exists says false");
     let gone = query(&client, "si", Filter::range("i", 0, 9))
         .await
-        .err()
-        .expect("201");
+        .expect_err("201");
     assert_eq!(gone.server_result_code(), Some(ResultCode::IndexNotFound));
     let missing = client
         .drop_index(&AdminPolicy::default(), "test", "si", "si_i")
         .await
-        .err()
-        .expect("dropping a missing index is refused");
+        .expect_err("dropping a missing index is refused");
     assert_eq!(
         missing.server_result_code(),
         Some(ResultCode::IndexNotFound)
