@@ -146,6 +146,14 @@ async fn create_query_and_drop_indexes_through_the_client() {
         );
     }
 
+    // An expression index (no bin) is a feature aerolite lacks: 16, not a parameter error.
+    let exp_cmd = "sindex-create:namespace=test;set=si;indexname=e;exp=kwE=;type=NUMERIC";
+    let exp = node
+        .info(&AdminPolicy::default(), &[exp_cmd])
+        .await
+        .expect("info");
+    assert!(exp[exp_cmd].starts_with("FAIL:16:"), "{}", exp[exp_cmd]);
+
     // The same name with another definition: 200; an identical one: a no-op success.
     let conflict = client
         .create_index_on_bin(

@@ -91,6 +91,12 @@ fn collection(s: Option<&str>) -> Result<CollectionIndexType> {
 fn create(cmd: &InfoCommand, shared: &Shared) -> Result<String> {
     let ns = ns_param(cmd)?;
     let name = param(cmd, "indexname")?;
+    if cmd.param("exp").is_some() {
+        return Err(Error::new(
+            ResultCode::UnsupportedFeature,
+            "expression indexes are not supported by aerolite; index a bin",
+        ));
+    }
     let (bin, ty) = match (cmd.param("bin"), cmd.param("indexdata")) {
         (Some(b), _) => (b, param(cmd, "type")?),
         (None, Some(data)) => data
@@ -98,12 +104,6 @@ fn create(cmd: &InfoCommand, shared: &Shared) -> Result<String> {
             .ok_or_else(|| bad(format!("indexdata={data}: BIN,TYPE expected")))?,
         (None, None) => return Err(bad("sindex-create needs bin=… and type=…".into())),
     };
-    if cmd.param("exp").is_some() {
-        return Err(Error::new(
-            ResultCode::UnsupportedFeature,
-            "expression indexes are not supported by aerolite; index a bin",
-        ));
-    }
     let ctx = match cmd.param("context") {
         Some(b64) => {
             let bytes = base64::decode(b64).ok_or_else(|| bad("context is not base64".into()))?;

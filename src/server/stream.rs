@@ -168,6 +168,12 @@ fn run(
         Ok(rs) => rs,
         Err(e) => return Ok(Err(e)),
     };
+    // A throttled query (records per second) sends each row at once: at a few rows a second a
+    // 1 MiB frame would keep the client waiting past its socket timeout.
+    let flush_bytes = match policy.records_per_second {
+        0 => FRAME_FLUSH_BYTES,
+        _ => 1,
+    };
     let mut failure = None;
     for r in rs.by_ref() {
         match r {
@@ -177,11 +183,11 @@ fn run(
                 break;
             }
         }
-        if body.len() >= FRAME_FLUSH_BYTES {
+        if body.len() >= flush_bytes {
             sink.write_all(&frame(TYPE_MSG, body))?;
             body.clear();
         }
-        assert!(body.len() < FRAME_FLUSH_BYTES, "at most one frame is held");
+        assert!(body.len() < flush_bytes, "at most one frame is held");
     }
     for p in rs.partition_filter().partitions.iter().filter(|p| !p.retry) {
         let mut done = reply::header_only(INFO3_PARTITION_DONE, 0, 0);
