@@ -31,6 +31,8 @@ mod multi;
 mod sindex;
 mod stats;
 pub use sindex::AdminPolicy;
+#[cfg(feature = "server")]
+pub(crate) use sindex::IndexState;
 pub use stats::Stats;
 
 struct Inner {

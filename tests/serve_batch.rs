@@ -128,3 +128,48 @@ async fn batch_get_and_exists_of_many_keys() {
     assert_eq!((found, missing), (300, 100));
     client.close().await.expect("close");
 }
+
+/// A batch write row with ops [add, get] answers one entry per op ([nil, value]) also when the
+/// row travels in a multi-row batch (the official suite's
+/// `batch_write_row_bins_are_the_same_alone_and_grouped`): the clients set RESPOND_ALL_OPS on
+/// every batch write row, and the row must keep it (`BatchWritePolicy::respond_all_ops`).
+#[tokio::test(flavor = "multi_thread")]
+async fn grouped_batch_write_row_answers_every_op() {
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let key = as_key!("test", "bw", "same-key");
+    let other = (0..)
+        .map(|i| as_key!("test", "bw", format!("other-{i}")))
+        .find(|k| k.partition_id() == key.partition_id())
+        .expect("a key in the same partition");
+    for k in [&key, &other] {
+        client
+            .put(&WritePolicy::default(), k, &[as_bin!("visits", 1)])
+            .await
+            .expect("put");
+    }
+    let ops = vec![
+        operations::add(&as_bin!("visits", 1)),
+        operations::get_bin("visits"),
+    ];
+    let bwp = BatchWritePolicy::default();
+    let mut batch = vec![
+        BatchOperation::write(&bwp, key.clone(), ops.clone()),
+        BatchOperation::write(&bwp, other.clone(), ops),
+    ];
+    client
+        .batch(&BatchPolicy::default(), &mut batch)
+        .await
+        .expect("batch");
+    for op in &batch {
+        let rec = op.batch_record().record.as_ref().expect("row record");
+        assert_eq!(
+            rec.bins.get("visits"),
+            Some(&aerospike::Value::MultiResult(vec![
+                aerospike::Value::Nil,
+                aerospike::Value::Int(2)
+            ])),
+            "one answer per op: nil for the add, then the read"
+        );
+    }
+}

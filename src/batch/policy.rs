@@ -44,6 +44,9 @@ pub struct BatchWritePolicy {
     pub send_key: bool,
     /// Commit level.
     pub commit_level: CommitLevel,
+    /// Answer every op of the entry in op order (`WritePolicy::respond_all_ops`; the official
+    /// clients set it on every batch write row).
+    pub respond_all_ops: bool,
     /// Filter (else the batch's).
     pub filter_expression: Option<Expression>,
 }
@@ -91,6 +94,7 @@ impl BatchWritePolicy {
             commit_level: self.commit_level,
             durable_delete: self.durable_delete,
             send_key: self.send_key,
+            respond_all_ops: self.respond_all_ops,
             filter_expression: self
                 .filter_expression
                 .clone()

@@ -119,4 +119,33 @@ impl Database {
         ns.sindexes.drop_index(index_name)?;
         save(ns)
     }
+
+    /// Every index of `namespace` with its build progress and entry count, in creation order
+    /// (what the wire server's `sindex-list` / `sindex-stat` answer).
+    #[cfg(feature = "server")]
+    pub(crate) fn index_list(&self, namespace: &str) -> Result<Vec<IndexState>> {
+        let ns = self.ns_named(namespace)?;
+        Ok(ns
+            .sindexes
+            .indexes()
+            .iter()
+            .map(|ix| IndexState {
+                def: ix.def.clone(),
+                load_pct: ix.load_pct.load(Ordering::Acquire),
+                entries: ix.tree.len() as u64,
+            })
+            .collect())
+    }
+}
+
+/// One index as `Database::index_list` reports it.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone)]
+pub(crate) struct IndexState {
+    /// Definition.
+    pub def: IndexDef,
+    /// Percent of the namespace the build has visited (100 = queries can use it).
+    pub load_pct: u8,
+    /// Entries (keys × records) in the index.
+    pub entries: u64,
 }

@@ -8,7 +8,7 @@
 //! is honoured between frames (an idle connection notices it within `POLL`).
 
 use crate::error::Error;
-use crate::server::{command, info, reply, Shared};
+use crate::server::{command, info, reply, stream, Shared};
 use crate::wire::msg::Message;
 use crate::wire::proto::{self, ProtoHeader};
 use std::io::{ErrorKind, Read, Write};
@@ -57,8 +57,10 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> End {
             Err(end) => return end,
         };
         let mut out = Vec::new();
-        if let Err(e) = dispatch(header.kind, &body, shared, &mut out) {
-            return End::Failed(e.detail().to_string());
+        match dispatch(header.kind, &body, shared, &mut out, &mut stream) {
+            Ok(()) => {}
+            Err(Fail::Message(e)) => return End::Failed(e.detail().to_string()),
+            Err(Fail::Write(e)) => return End::Failed(format!("write failed: {e}")),
         }
         if let Err(e) = stream.write_all(&out) {
             return End::Failed(format!("write failed: {e}"));
@@ -66,20 +68,39 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> End {
     }
 }
 
-/// Answer one frame into `out`; an error closes the connection.
-fn dispatch(kind: u8, body: &[u8], shared: &Shared, out: &mut Vec<u8>) -> Result<(), Error> {
+/// Why answering a frame failed (either closes the connection).
+enum Fail {
+    /// The frame or message is malformed.
+    Message(Error),
+    /// Writing a streamed answer to the socket failed.
+    Write(std::io::Error),
+}
+
+/// Answer one frame into `out`, except a scan or query, whose rows are written to `sock` as
+/// they are produced (bounded memory, `stream::handle`).
+fn dispatch(
+    kind: u8,
+    body: &[u8],
+    shared: &Shared,
+    out: &mut Vec<u8>,
+    sock: &mut TcpStream,
+) -> Result<(), Fail> {
     match kind {
         proto::TYPE_INFO => info::answer(body, shared, out),
         proto::TYPE_MSG => {
-            let msg = Message::decode(body)?;
-            command::dispatch(&msg, shared, out);
+            let msg = Message::decode(body).map_err(Fail::Message)?;
+            if command::classify(&msg) == command::Kind::Stream {
+                stream::handle(&msg, shared, sock).map_err(Fail::Write)?;
+            } else {
+                command::dispatch(&msg, shared, out);
+            }
         }
         proto::TYPE_COMPRESSED => reply::compressed_refused(out),
         proto::TYPE_ADMIN => reply::security_not_supported(out),
         other => {
-            return Err(crate::wire::malformed(format!(
+            return Err(Fail::Message(crate::wire::malformed(format!(
                 "proto type {other} is not one a client sends"
-            )))
+            ))))
         }
     }
     Ok(())

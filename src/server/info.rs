@@ -12,7 +12,7 @@
 //! migrations), so tends never trigger re-fetches.
 
 use crate::config::{NamespaceConfig, StorageConfig};
-use crate::server::{admin, Shared};
+use crate::server::{admin, sindex, Shared};
 use crate::wire::info::{error_value, parse_request, push_reply, InfoCommand};
 use crate::wire::proto::{frame, TYPE_INFO};
 
@@ -57,13 +57,15 @@ fn value(cmd: &InfoCommand, shared: &Shared) -> String {
             2,
             "job not found (aerolite answers a background query after it has finished)",
         ),
-        "sets" | "bins" | "sindex" | "sindex-list" | "jobs" | "query-show" | "scan-show" => {
+        "sindex" | "sindex-list" | "sindex-create" | "sindex-delete" | "sindex-exists"
+        | "sindex-stat" => sindex::info(cmd, shared),
+        "sets" | "bins" | "jobs" | "query-show" | "scan-show" => {
             String::new()
         }
         "user-agent-set" => "ok".into(),
         "truncate" | "truncate-namespace" => admin::truncate(cmd, shared),
         "udf-list" | "udf-put" | "udf-get" | "udf-remove" => admin::udf(cmd, &shared.udfs),
-        "truncate-undo" | "sindex-create" | "sindex-delete" => {
+        "truncate-undo" => {
             error_value(16, &format!("{} is not supported by aerolite yet", cmd.name))
         }
         _ => error_value(4, "unrecognized command"),

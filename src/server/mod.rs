@@ -19,6 +19,7 @@ pub mod conn;
 pub mod info;
 pub mod reply;
 pub mod signal;
+pub mod sindex;
 pub mod single;
 pub mod stream;
 pub mod udf;

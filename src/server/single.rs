@@ -138,6 +138,7 @@ pub fn batch_write_policy(p: &WritePolicy) -> BatchWritePolicy {
         durable_delete: p.durable_delete,
         send_key: p.send_key,
         commit_level: p.commit_level,
+        respond_all_ops: p.respond_all_ops,
         filter_expression: p.filter_expression.clone(),
     }
 }

@@ -12,12 +12,14 @@
 //! A background query (info2 WRITE with ops) is `Database::query_operate`, run to completion
 //! before LAST (with 0 or the task's error code).
 //!
-//! Secondary-index queries (an INDEX_RANGE field) answer LAST with 201 (index not found: aerolite
-//! has no secondary indexes). A query whose records fail to read ends with LAST carrying that
-//! record's code. The whole answer is built before it is written (bounded by the client's
-//! `max_records` paging; a large unpaged scan holds its answer in memory).
+//! A secondary-index query (an INDEX_RANGE field) is the same with the statement's filter set
+//! (`server::sindex::filter`, docs/sindex.md SIDX-QUERY-1). A query whose records fail to read ends with LAST carrying that
+//! record's code. Rows are written to the socket in frames of about 1 MiB as the query produces
+//! them (issue 15 point 5), so a scan holds at most one frame of its answer.
 //!
-//! Invariant: every request gets exactly one LAST message, after every record and done row.
+//! Invariants: every request gets exactly one LAST message, after every record and done row
+//! (unless the socket fails first, which ends the connection); at most one frame of rows is
+//! held in memory.
 
 use crate::engine::read::Bins;
 use crate::error::{err, Result, ResultCode};
@@ -27,7 +29,7 @@ use crate::record::key::{Digest, Key, PARTITIONS};
 use crate::record::record::Record;
 use crate::server::reply;
 use crate::server::single::{filter, ops, timeout, write_policy};
-use crate::server::Shared;
+use crate::server::{sindex, Shared};
 use crate::wire::field::{self, Field};
 use crate::wire::msg::{Message, MsgHeader, INFO1_NOBINDATA, INFO2_WRITE, INFO3_PARTITION_DONE};
 use crate::wire::op::READ;
@@ -35,35 +37,29 @@ use crate::wire::particle::from_value;
 use crate::wire::proto::{frame, TYPE_MSG};
 use crate::wire::result::wire_code;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 /// Answer rows are flushed as a frame once the body grows past this many bytes.
 const FRAME_FLUSH_BYTES: usize = 1 << 20;
-/// AS_ERR_INDEX_NOT_FOUND.
-const INDEX_NOT_FOUND: u8 = 201;
 
-/// Answer one scan or query.
-pub fn handle(msg: &Message, shared: &Shared, out: &mut Vec<u8>) {
-    if msg.field(field::INDEX_RANGE).is_some() {
-        return reply::stream_end(INDEX_NOT_FOUND, out);
-    }
-    // Rows share frames (full ones are flushed into `out`); LAST ends the last frame.
+/// Answer one scan or query into `sink`: full frames (about `FRAME_FLUSH_BYTES` of rows) are
+/// written as the query produces them, so memory stays bounded however many records it
+/// returns. A write error stops the query and is returned (the caller closes the connection).
+pub fn handle(msg: &Message, shared: &Shared, sink: &mut dyn Write) -> io::Result<()> {
+    // Rows share frames; LAST ends the last frame.
     let mut body = Vec::new();
-    let code = match request(msg).and_then(|(p, pf, st)| {
-        if msg.header.info2 & INFO2_WRITE != 0 {
-            background(msg, shared, pf, st)
-        } else {
-            run(shared, &p, pf, st, out, &mut body)
-        }
-    }) {
-        Ok(()) => 0,
-        Err(e) => wire_code(e.code()),
+    let outcome = match request(msg, shared) {
+        Err(e) => Err(e),
+        Ok((_, pf, st)) if msg.header.info2 & INFO2_WRITE != 0 => background(msg, shared, pf, st),
+        Ok((p, pf, st)) => run(shared, &p, pf, st, sink, &mut body)?,
     };
+    let code = outcome.map_or_else(|e| wire_code(e.code()), |()| 0);
     reply::stream_end_into(code, &mut body);
-    out.extend_from_slice(&frame(TYPE_MSG, &body));
+    sink.write_all(&frame(TYPE_MSG, &body))
 }
 
 /// The query a message asks for.
-fn request(msg: &Message) -> Result<(QueryPolicy, PartitionFilter, Statement)> {
+fn request(msg: &Message, shared: &Shared) -> Result<(QueryPolicy, PartitionFilter, Statement)> {
     let text = |kind: u8| -> Result<String> {
         String::from_utf8(msg.field(kind).unwrap_or(&[]).to_vec())
             .or_else(|_| err(ResultCode::ParameterError, "namespace or set is not UTF-8"))
@@ -98,7 +94,9 @@ fn request(msg: &Message) -> Result<(QueryPolicy, PartitionFilter, Statement)> {
         filter_expression: filter(msg)?,
         total_timeout: timeout(msg.header.transaction_ttl),
     };
-    Ok((policy, partitions(msg)?, Statement::new(&ns, &set, bins)))
+    let mut st = Statement::new(&ns, &set, bins);
+    st.filter = sindex::filter(msg, shared, &ns)?;
+    Ok((policy, partitions(msg)?, st))
 }
 
 /// The partitions of PID_ARRAY and DIGEST_ARRAY (every partition when neither is sent).
@@ -155,17 +153,27 @@ fn background(msg: &Message, shared: &Shared, pf: PartitionFilter, st: Statement
     task.wait().map(|_| ())
 }
 
-/// The record rows, then the done rows, into `body` (full frames flushed into `out`; the
-/// caller ends `body` with LAST).
+/// The record rows, then the done rows, into `body`; each full frame is written to `sink` at
+/// once (the caller ends `body` with LAST). The outer error is the socket's, the inner one the
+/// query's.
 fn run(
     shared: &Shared,
     policy: &QueryPolicy,
     pf: PartitionFilter,
     st: Statement,
-    out: &mut Vec<u8>,
+    sink: &mut dyn Write,
     body: &mut Vec<u8>,
-) -> Result<()> {
-    let mut rs = shared.db.query(policy, pf, st)?;
+) -> io::Result<Result<()>> {
+    let mut rs = match shared.db.query(policy, pf, st) {
+        Ok(rs) => rs,
+        Err(e) => return Ok(Err(e)),
+    };
+    // A throttled query (records per second) sends each row at once: at a few rows a second a
+    // 1 MiB frame would keep the client waiting past its socket timeout.
+    let flush_bytes = match policy.records_per_second {
+        0 => FRAME_FLUSH_BYTES,
+        _ => 1,
+    };
     let mut failure = None;
     for r in rs.by_ref() {
         match r {
@@ -175,17 +183,18 @@ fn run(
                 break;
             }
         }
-        if body.len() >= FRAME_FLUSH_BYTES {
-            out.extend_from_slice(&frame(TYPE_MSG, body));
+        if body.len() >= flush_bytes {
+            sink.write_all(&frame(TYPE_MSG, body))?;
             body.clear();
         }
+        assert!(body.len() < flush_bytes, "at most one frame is held");
     }
     for p in rs.partition_filter().partitions.iter().filter(|p| !p.retry) {
         let mut done = reply::header_only(INFO3_PARTITION_DONE, 0, 0);
         done.header.generation = u32::from(p.id);
         done.encode(body);
     }
-    failure.map_or(Ok(()), Err)
+    Ok(failure.map_or(Ok(()), Err))
 }
 
 /// A record row: its key fields and bins.

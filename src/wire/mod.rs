@@ -17,6 +17,7 @@ pub mod batch;
 pub mod cdt;
 pub mod exp;
 pub mod field;
+pub mod index_range;
 pub mod info;
 pub mod msg;
 pub mod msgpack;
