@@ -23,6 +23,8 @@ impl Database {
             return err(ResultCode::ClientError, "database is closed");
         }
         let results = crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), policy, ops);
+        // One result per operation, in order: `zip` below must not drop any.
+        assert_eq!(results.len(), ops.len(), "a batch answers every operation");
         Ok(ops
             .iter()
             .zip(results)
@@ -132,6 +134,10 @@ impl Database {
     pub fn truncate(&self, namespace: &str, set_name: &str, before_nanos: u64) -> Result<()> {
         let ns = self.ns_named(namespace)?;
         let cutoff = crate::engine::truncate::cutoff_of(before_nanos, ns.clock.now_ms())?;
+        assert!(
+            cutoff <= crate::index::entry::LUT_MAX,
+            "a cut-off is a LUT (40 bits)"
+        );
         ns.truncate(set_name, cutoff)
     }
 }

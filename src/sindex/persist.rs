@@ -40,6 +40,10 @@ fn coll_tag(c: CollectionIndexType) -> u8 {
 
 /// The file's bytes for `defs`.
 pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
+    assert!(
+        defs.len() <= crate::sindex::definition::MAX_INDEXES,
+        "a namespace's definitions fit the u16 count"
+    );
     let mut b = MAGIC.to_vec();
     b.extend_from_slice(&VERSION.to_le_bytes());
     b.extend_from_slice(&(defs.len() as u16).to_le_bytes());
@@ -54,6 +58,11 @@ pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
     }
     let crc = crc32fast::hash(&b);
     b.extend_from_slice(&crc.to_le_bytes());
+    // The file is read back by `decode`: what is written must read back as written.
+    debug_assert!(
+        decode(&b).as_deref() == Some(defs),
+        "sindex definitions round-trip"
+    );
     b
 }
 

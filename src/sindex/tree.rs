@@ -59,8 +59,14 @@ impl Tree {
             return;
         }
         for k in &keys {
-            g.ordered.insert((k.clone(), *digest));
+            let fresh = g.ordered.insert((k.clone(), *digest));
+            // The digest's old pairs were all removed above: each new pair is new.
+            assert!(fresh, "a digest's keys enter the ordered set once");
         }
+        debug_assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "by_digest lists are sorted and without duplicates"
+        );
         g.by_digest.insert(*digest, keys);
     }
 
@@ -72,7 +78,14 @@ impl Tree {
         let g = self.read();
         let lo = Bound::Included((begin.clone(), Digest([0; 20])));
         let hi = Bound::Included((end.clone(), Digest([0xFF; 20])));
-        let mut out: Vec<Digest> = g.ordered.range((lo, hi)).map(|(_, d)| *d).collect();
+        let mut out: Vec<Digest> = g
+            .ordered
+            .range((lo, hi))
+            .map(|(k, d)| {
+                debug_assert!(begin <= k && k <= end, "a range visits keys inside it");
+                *d
+            })
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
