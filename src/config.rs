@@ -262,7 +262,7 @@ impl DeviceConfig {
         }
         // What storage relies on from a valid config: whole flushes per block.
         assert!(
-            self.block_size % self.flush_size == 0,
+            self.block_size.is_multiple_of(self.flush_size),
             "a valid flush_size divides block_size"
         );
         Ok(())
