@@ -248,6 +248,20 @@ mod tests {
         assert!(cutoff_of(1, now_ms).is_err());
     }
 
+    /// A persisted cut-off beyond the 40-bit LUT range (a damaged but checksummed device
+    /// header can hold any u64) must not panic the write path: the new version's LUT floor is
+    /// clamped as `next_lut` clamps its result (regression: `next_lut` asserts a stored LUT).
+    #[test]
+    fn cutoff_beyond_lut_max_does_not_panic_a_write() {
+        use crate::{as_bin, as_key, Database, WritePolicy};
+        let db = Database::open_in_memory().expect("open");
+        let ns = db.namespace("test").expect("namespace");
+        ns.truncations.ns_cut.store(LUT_MAX + 5, Ordering::Release);
+        let key = as_key!("test", "s", 1);
+        let put = db.put(&WritePolicy::default(), &key, &[as_bin!("a", 1)]);
+        assert_eq!(put.map(|r| r.last_update_time).ok(), Some(LUT_MAX));
+    }
+
     #[test]
     fn table_keeps_the_greater_cutoff_per_name() {
         let t = Truncations::new(&[("a".into(), 5), ("a".into(), 3), (String::new(), 2)]);

@@ -5,6 +5,7 @@ use crate::engine::namespace::{Checked, Namespace};
 use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
+use crate::index::entry::LUT_MAX;
 use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::validate_write_ops;
 use crate::ops::Operation;
@@ -282,7 +283,9 @@ impl Namespace {
         let void_time = resolve_ttl(self, policy.expiration.ttl_value(), live_void, now_s)?;
         let (base, lut_old) = match found.state {
             State::Live(e) | State::Tomb(e) => (e.generation, e.lut()),
-            _ => (0, self.lut_floor(&key.set_name)),
+            // A truncate cut-off read from a device header may exceed the 40-bit LUT range;
+            // `next_lut` saturates there anyway, so clamping the floor first changes nothing.
+            _ => (0, self.lut_floor(&key.set_name).min(LUT_MAX)),
         };
         let merge = merges(policy.record_exists_action);
         let working = match &found.image {
