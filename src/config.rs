@@ -150,7 +150,7 @@ impl DeviceConfig {
         let mut snap = path.clone().into_os_string();
         snap.push(".snapshot");
         let snapshot_path = (!is_block_device(&path)).then(|| PathBuf::from(snap));
-        DeviceConfig {
+        let c = DeviceConfig {
             paths: vec![path],
             file_size_bytes: 1 << 30,
             block_size: 1 << 20,
@@ -167,7 +167,9 @@ impl DeviceConfig {
             snapshot_path,
             tomb_reclaim_period_s: 3600,
             devices: None,
-        }
+        };
+        debug_assert!(c.validate().is_ok(), "DeviceConfig defaults are valid");
+        c
     }
 
     /// Given devices (no paths) with an optional snapshot file.
@@ -186,6 +188,10 @@ impl DeviceConfig {
     pub fn block_size(mut self, n: u32) -> Self {
         self.block_size = n;
         self.flush_size = self.flush_size.min(n);
+        debug_assert!(
+            self.flush_size <= self.block_size,
+            "flush_size capped at block_size"
+        );
         self
     }
 
@@ -254,6 +260,11 @@ impl DeviceConfig {
         if !(1..=99).contains(&self.defrag_lwm_pct) {
             return err(ResultCode::ParameterError, "defrag_lwm_pct must be 1 … 99");
         }
+        // What storage relies on from a valid config: whole flushes per block.
+        assert!(
+            self.block_size.is_multiple_of(self.flush_size),
+            "a valid flush_size divides block_size"
+        );
         Ok(())
     }
 }

@@ -76,6 +76,17 @@ impl Database {
             recovery.push(stats);
             namespaces.insert(nc.name.clone(), Arc::new(ns));
         }
+        // DatabaseConfig::validate refused duplicate names: one engine per configured namespace.
+        assert_eq!(
+            namespaces.len(),
+            config.namespaces.len(),
+            "one engine per namespace"
+        );
+        assert_eq!(
+            recovery.len(),
+            namespaces.len(),
+            "one recovery report per namespace"
+        );
         let inner = Arc::new(Inner {
             namespaces,
             closed: AtomicBool::new(false),
@@ -137,6 +148,11 @@ impl Database {
                 return Err(e.with_in_doubt(in_doubt));
             }
             sent += 1;
+            // ID-RETRY-POLICY: at most max_retries retries after the first attempt.
+            assert!(
+                u64::from(sent) <= u64::from(policy.max_retries) + 1,
+                "write attempts are bounded by max_retries"
+            );
             match attempt() {
                 Ok(v) => return Ok(v),
                 Err(e) => {
@@ -183,7 +199,9 @@ impl Database {
             .iter()
             .map(|k| BatchOperation::read(&rp, k.clone(), bins.clone()))
             .collect();
-        crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), &bp, &ops)
+        let out = crate::batch::exec::run(&|k: &Key| self.ns(k).cloned(), &bp, &ops);
+        assert_eq!(out.len(), keys.len(), "get_many answers one result per key");
+        out
     }
 
     /// Metadata only (R-HEADER).
@@ -378,6 +396,10 @@ impl Database {
         if self.stop_threads() {
             return Ok(());
         }
+        assert!(
+            self.inner.closed.load(Ordering::Acquire),
+            "storage closes only after requests are refused"
+        );
         let mut first = Ok(());
         for ns in self.inner.namespaces.values() {
             if let Err(e) = crate::engine::recovery::close(ns) {

@@ -169,7 +169,17 @@ pub fn apply(
             }
             Ok(result)
         }
-        Some(v @ (Value::Map(_) | Value::List(_))) => Ok(descend(v, steps, modify, false, leaf)?.0),
+        Some(v @ (Value::Map(_) | Value::List(_))) => {
+            let was_map = matches!(v, Value::Map(_));
+            let result = descend(v, steps, modify, false, leaf)?.0;
+            // Contexts change what is inside the bin, never the bin's own container type.
+            assert_eq!(
+                matches!(v, Value::Map(_)),
+                was_map,
+                "a context keeps the bin's type"
+            );
+            Ok(result)
+        }
         Some(other) => err(
             ResultCode::ParameterError,
             format!(
@@ -205,6 +215,21 @@ fn descend(
         return Ok((result, true));
     };
     let found = locate(container, step, modify, after_create)?;
+    let len = match &*container {
+        Value::Map(m) => m.entries.len(),
+        Value::List(l) => l.items.len(),
+        _ => 0,
+    };
+    match found {
+        Found::At(i) => assert!(
+            i < len,
+            "a found element {i} lies inside its container of {len}"
+        ),
+        Found::Create(i) => assert!(
+            i <= len.max(crate::cdt::MAX_PAD),
+            "a creation position is a search result or a bounded pad"
+        ),
+    }
     let (child_slot, pos, created) = match (&found, &mut *container) {
         (Found::At(i), Value::Map(m)) => (Some(std::mem::take(&mut m.entries[*i].1)), *i, false),
         (Found::At(i), Value::List(l)) => (Some(std::mem::take(&mut l.items[*i])), *i, false),
@@ -326,7 +351,12 @@ fn list_create_pos(l: &List, step: &CTX, after_create: bool) -> Result<Found> {
             "context index pads beyond the size limit",
         );
     }
-    Ok(Found::Create(if i < 0 { n as usize } else { i as usize }))
+    let pos = if i < 0 { n as usize } else { i as usize };
+    debug_assert!(
+        l.order == ListOrderType::Ordered || pos >= l.items.len(),
+        "an unordered list creates only at or past its end"
+    );
+    Ok(Found::Create(pos))
 }
 
 /// Store the (possibly new) child back (CTX-APPLY); an ordered list parent re-sorts it.
@@ -337,11 +367,23 @@ fn put_back(container: &mut Value, step: &CTX, pos: usize, created: bool, child:
     match container {
         Value::Map(m) => {
             if created {
+                debug_assert!(
+                    matches!(step, CTX::MapKey(_) | CTX::MapKeyCreate(..)),
+                    "only key steps create map entries"
+                );
                 let key = match step {
                     CTX::MapKey(k) | CTX::MapKeyCreate(k, _) => k.clone(),
                     _ => return,
                 };
+                assert!(
+                    pos <= m.entries.len(),
+                    "a map insert position is a search result"
+                );
                 m.entries.insert(pos, (key, child));
+                debug_assert!(
+                    crate::cdt::normalize::map_is_canonical(m),
+                    "a created context entry keeps the keys sorted (CH-MAP-KEY-ORDER)"
+                );
             } else {
                 m.entries[pos].1 = child;
             }

@@ -19,15 +19,31 @@ pub fn delta(d: &Value, negate: bool) -> Result<Value> {
             )
         }
     };
-    Ok(match (v, negate) {
+    let d = match (v, negate) {
         (Value::Int(i), true) => Value::Int(i.wrapping_neg()),
         (Value::Float(x), true) => Value::Float(-x),
         (v, _) => v,
-    })
+    };
+    debug_assert!(
+        matches!(d, Value::Int(_) | Value::Float(_)),
+        "a delta is numeric"
+    );
+    Ok(d)
 }
 
 /// M-INC-INT-INT … M-INC-NONNUM: `existing + delta` (delta already checked by [`delta`]).
 pub fn add(existing: &Value, delta: &Value) -> Result<Value> {
+    let sum = add_typed(existing, delta)?;
+    // M-INC: the element keeps its type; the delta is cast to it (CH-INT-CAST).
+    debug_assert_eq!(
+        std::mem::discriminant(&sum),
+        std::mem::discriminant(existing),
+        "an increment keeps the element's type"
+    );
+    Ok(sum)
+}
+
+fn add_typed(existing: &Value, delta: &Value) -> Result<Value> {
     Ok(match (existing, delta) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(*b)),
         // CH-INT-CAST: truncation toward zero, saturating, NaN → 0.

@@ -73,6 +73,10 @@ pub fn select_and_build<E: Elements + ?Sized>(
 }
 
 fn complement(set: &[usize], n: usize) -> Vec<usize> {
+    assert!(
+        set.len() <= n,
+        "a selection is a subset of the elements (SEL-SET)"
+    );
     let mut out = Vec::with_capacity(n - set.len());
     let mut it = set.iter().peekable();
     for i in 0..n {
@@ -82,12 +86,24 @@ fn complement(set: &[usize], n: usize) -> Vec<usize> {
             out.push(i);
         }
     }
+    // SEL-INVERTED: the complement and the set partition 0 … n.
+    assert_eq!(
+        out.len() + set.len(),
+        n,
+        "Inverted selects exactly the others"
+    );
     out
 }
 
 fn by_rank<E: Elements + ?Sized>(e: &E, set: &[usize]) -> Vec<usize> {
     let mut v = set.to_vec();
     v.sort_by(|&a, &b| compare(e.value(a), e.value(b)).then(a.cmp(&b)));
+    debug_assert!(
+        v.windows(2).all(|w| compare(e.value(w[0]), e.value(w[1]))
+            .then(w[0].cmp(&w[1]))
+            .is_lt()),
+        "rank order, ties by index (CH-RANK-TIES)"
+    );
     v
 }
 
@@ -119,6 +135,10 @@ fn map_of<E: Elements + ?Sized>(e: &E, idx: &[usize], order: MapOrder) -> Value 
 /// RT-* single-element column.
 fn single<E: Elements + ?Sized>(e: &E, base: Base, found: Option<usize>) -> Value {
     let n = e.len();
+    assert!(
+        found.is_none_or(|i| i < n),
+        "a single selection lies inside the elements"
+    );
     let Some(i) = found else {
         return match base {
             Base::None | Base::Key | Base::Value => Value::Nil,
@@ -150,10 +170,11 @@ fn single<E: Elements + ?Sized>(e: &E, base: Base, found: Option<usize>) -> Valu
 fn multi<E: Elements + ?Sized>(e: &E, base: Base, order: &[usize]) -> Value {
     let n = e.len();
     let ranks = || {
-        let mut r = vec![0usize; n];
+        let mut r = vec![usize::MAX; n];
         for (pos, &i) in rank_order(e).iter().enumerate() {
             r[i] = pos;
         }
+        debug_assert!(r.iter().all(|&x| x < n), "every element has a rank");
         r
     };
     match base {

@@ -196,6 +196,13 @@ pub fn range_from(start: i128, count: Option<u64>, n: usize) -> Range<usize> {
 pub fn rank_order<E: Elements + ?Sized>(e: &E) -> Vec<usize> {
     let mut ord: Vec<usize> = (0..e.len()).collect();
     ord.sort_by(|&a, &b| compare(e.value(a), e.value(b)));
+    // CH-RANK-TIES: the sort is stable, so equal values keep their index order.
+    debug_assert!(
+        ord.windows(2).all(|w| compare(e.value(w[0]), e.value(w[1]))
+            .then(w[0].cmp(&w[1]))
+            .is_lt()),
+        "rank order ties by index"
+    );
     ord
 }
 

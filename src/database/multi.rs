@@ -153,6 +153,10 @@ impl Database {
     pub fn truncate(&self, namespace: &str, set_name: &str, before_nanos: u64) -> Result<()> {
         let ns = self.ns_named(namespace)?;
         let cutoff = crate::engine::truncate::cutoff_of(before_nanos, ns.clock.now_ms())?;
+        assert!(
+            cutoff <= crate::index::entry::LUT_MAX,
+            "a cut-off is a LUT (40 bits)"
+        );
         ns.truncate(set_name, cutoff)
     }
 }

@@ -76,6 +76,10 @@ impl Namespace {
                 }
             }
         }
+        assert!(
+            stats.blocks as usize <= max_blocks,
+            "a defrag step processes at most max_blocks blocks"
+        );
         Ok(stats)
     }
 

@@ -33,6 +33,7 @@ impl Namespace {
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
         // DP-04 … DP-07
         let e = self.check_deletable(policy, key, now_s)?;
+        assert!(!e.is_tombstone(), "DP-06 never passes a tombstone on");
         // Only a filter needs the old bins; otherwise a damaged image does not stop the delete.
         let img = match &policy.filter_expression {
             Some(_) => Some(self.load(&digest, &e)?),
@@ -53,6 +54,10 @@ impl Namespace {
         // DP-10
         if !policy.durable_delete {
             self.remove(&digest, &e);
+            debug_assert!(
+                self.index.get(&digest).is_none(),
+                "DP-10: the entry is gone"
+            );
             return Ok(());
         }
         let meta = ImageMeta {
@@ -65,7 +70,11 @@ impl Namespace {
             key: stored_key,
             block_seq: 0,
         };
-        let (_, ticket) = self.commit(&meta, &BinList::new(), e.set_id, Some(e))?;
+        let (entry, ticket) = self.commit(&meta, &BinList::new(), e.set_id, Some(e))?;
+        assert!(
+            entry.is_tombstone() && self.index.get(&digest) == Some(entry),
+            "a durable delete leaves a tombstone in the index"
+        );
         drop(guard);
         self.storage.wait_durable(ticket)
     }

@@ -62,6 +62,8 @@ impl Namespace {
         let Some(f) = filter else {
             return Ok(());
         };
+        // WP-13, RP-06, DP-08 run after the tombstone checks: a filter sees records only.
+        debug_assert!(!img.meta.tombstone, "a filter never runs on a tombstone");
         let parts = self.view_parts(img);
         if f.matches(&Namespace::record_view(img, &parts, &img.bins))? {
             return Ok(());
@@ -95,6 +97,7 @@ impl Namespace {
                 ..RecordMeta::default()
             });
         };
+        debug_assert!(!img.meta.tombstone, "expression ops see a live record");
         let parts = self.view_parts(img);
         Some(RecordMeta {
             digest: img.meta.digest.0,

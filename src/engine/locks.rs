@@ -141,6 +141,19 @@ impl RecordLocks {
     }
 }
 
+impl RecordLocks {
+    /// Whether some request holds the lock of `digest` (for assertions: a caller that holds it
+    /// knows the answer stays true until it releases it).
+    pub fn is_held(&self, digest: &Digest) -> bool {
+        let t = self
+            .stripe(digest)
+            .table
+            .lock()
+            .expect("lock table poisoned");
+        t.get(digest).is_some_and(|s| s.held)
+    }
+}
+
 impl Drop for RecordGuard<'_> {
     fn drop(&mut self) {
         let s = self.locks.stripe(&self.digest);

@@ -117,6 +117,12 @@ impl Namespace {
         e: &IndexEntry,
     ) -> Result<ImageView<'a>> {
         let v = ImageView::parse(bytes).map_err(undecodable)?;
+        // The backend hands back exactly the bytes the entry sized (storage `read` contract).
+        debug_assert_eq!(
+            bytes.len(),
+            e.size as usize,
+            "an image read is the entry's size"
+        );
         if v.digest != *digest
             || v.generation != e.generation
             || v.lut != e.lut()
@@ -176,6 +182,14 @@ impl Namespace {
         set_id: u16,
         old: Option<IndexEntry>,
     ) -> Result<(IndexEntry, u64)> {
+        debug_assert!(
+            self.locks.is_held(&meta.digest),
+            "a commit holds the record lock (OP-ISOLATION)"
+        );
+        assert!(
+            !meta.tombstone || (bins.is_empty() && raw.is_none() && meta.void_time == 0),
+            "a tombstone image has no bins and never expires"
+        );
         // Any new image of the record makes a cached offset index stale.
         self.map_cache.forget(&meta.digest);
         let size = record_image::encoded_size_with(meta, bins, raw);
@@ -214,6 +228,10 @@ impl Namespace {
             set_id,
             flags,
         );
+        assert!(
+            entry.is_tombstone() == meta.tombstone && entry.key_stored() == meta.key.is_some(),
+            "the entry's flags describe its image"
+        );
         let prev = self.index.put(meta.digest, entry);
         assert_eq!(
             prev.map(|p| p.location),
@@ -230,6 +248,10 @@ impl Namespace {
 
     /// Remove an entry without writing anything (non-durable delete, reaping, WP-09).
     pub fn remove(&self, digest: &Digest, e: &IndexEntry) {
+        debug_assert!(
+            self.locks.is_held(digest),
+            "a removal holds the record lock (OP-ISOLATION)"
+        );
         self.map_cache.forget(digest);
         let prev = self.index.remove(digest);
         assert_eq!(

@@ -133,6 +133,10 @@ impl Namespace {
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
         let e = self.check_readable(key, now_s)?; // RP-02 … RP-05
+        debug_assert!(
+            State::classify(Some(e), now_s).is_live(),
+            "RP-02 … RP-05 pass only a live record"
+        );
         check_touch_setting(policy, &e)?; // RP-05A
         let touch_void = self.read_touch_due(policy, &e, now_s);
         if let (None, None, ReadKind::Bins(bins)) = (&policy.filter_expression, touch_void, &kind) {
@@ -221,6 +225,8 @@ impl Namespace {
                     // Read ops leave the working copy equal to the stored bins.
                     let meta = self.exp_meta(ops, &key.digest, &img.meta.set_name, Some(img));
                     let mut working = std::mem::take(&mut img.bins);
+                    #[cfg(debug_assertions)]
+                    let stored = working.clone();
                     let out = apply_ops_with(
                         &mut working,
                         ops,
@@ -228,6 +234,11 @@ impl Namespace {
                         meta.as_ref(),
                         validate_read_op,
                     )?;
+                    #[cfg(debug_assertions)]
+                    debug_assert!(
+                        working == stored,
+                        "read ops leave the stored bins unchanged"
+                    );
                     img.bins = working;
                     out
                 }
@@ -356,6 +367,12 @@ impl Namespace {
         if space.overloaded || space.stop_writes {
             return;
         }
+        // RTT-WHEN: a read-touch only ever extends the void-time of a record that can expire.
+        assert!(
+            e.void_time != 0 && new_void > e.void_time,
+            "read-touch from {} to {new_void} extends the void-time",
+            e.void_time
+        );
         let mut meta = img.meta.clone();
         meta.void_time = new_void;
         meta.lut = next_lut(meta.lut, now_ms);

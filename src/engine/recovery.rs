@@ -208,6 +208,8 @@ fn scan_into_index(
     let mut last_report_us = started_us;
     let blocks_total = total_blocks(ns);
     ns.storage.scan(&mut |loc, seq, bytes| {
+        // `block_seq` uses 0 for "no image offered yet": written blocks have sequences from 1.
+        assert!(seq > 0, "a scanned block has an append sequence");
         stats.images += 1;
         let b = loc.block as usize;
         if scanned.block_seq.len() <= b {
@@ -287,6 +289,20 @@ fn offer_image(
             if (seq, loc.offset) > old_pos {
                 ns.index.put(meta.digest, entry);
             }
+            // CH-APPEND-ORDER: the entry kept is the one appended last of those offered.
+            debug_assert!(
+                ns.index.get(&meta.digest).is_some_and(|w| {
+                    (
+                        scanned.block_seq[w.location.block as usize],
+                        w.location.offset,
+                    ) >= (seq, loc.offset).min(old_pos)
+                        && (
+                            scanned.block_seq[w.location.block as usize],
+                            w.location.offset,
+                        ) >= old_pos.max((seq, loc.offset))
+                }),
+                "the winner of a digest is the image appended last"
+            );
         }
         None => {
             ns.index.put(meta.digest, entry);
@@ -311,6 +327,7 @@ fn drop_after_scan(
         let mut part = ns.index.partition(p);
         let before = part.len();
         part.retain(|_, e| e.is_tombstone() || !e.is_expired(now_s));
+        assert!(part.len() <= before, "expiry only drops entries");
         stats.expired_dropped += (before - part.len()) as u64;
         let before = part.len();
         part.retain(|d, e| {
@@ -341,6 +358,13 @@ pub fn index_image(ns: &Namespace) -> IndexImage {
     for p in 0..PARTITIONS {
         entries.extend(ns.index.partition(p).iter().map(|(d, e)| e.to_snapshot(*d)));
     }
+    // The snapshot names every set its entries use (ids are dense 1 … n, sets.rs).
+    debug_assert!(
+        entries
+            .iter()
+            .all(|e| usize::from(e.set_id) <= ns.sets.len()),
+        "every entry's set id is in the snapshot's set table"
+    );
     IndexImage { sets, entries }
 }
 

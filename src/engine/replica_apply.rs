@@ -45,6 +45,10 @@ impl Namespace {
             return Ok(None);
         };
         let img = self.load(digest, &e)?;
+        debug_assert!(
+            !img.meta.tombstone || img.bins.is_empty(),
+            "a tombstone image holds no bins"
+        );
         Ok(Some(RecordVersion {
             bins: img.bins,
             generation: img.meta.generation,
@@ -86,7 +90,15 @@ impl Namespace {
             key: v.key.clone(),
             block_seq: 0,
         };
-        let (_, ticket) = self.commit(&meta, &v.bins, set_id, old)?;
+        let (entry, ticket) = self.commit(&meta, &v.bins, set_id, old)?;
+        // Replicas install the master's version exactly (module docs of replication).
+        assert!(
+            entry.generation == v.generation
+                && entry.lut() == v.lut
+                && entry.void_time == v.void_time
+                && self.index.get(&digest) == Some(entry),
+            "the index holds the installed version"
+        );
         drop(guard);
         self.storage.wait_durable(ticket)
     }

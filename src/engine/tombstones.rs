@@ -60,36 +60,61 @@ impl TombReclaimer {
     pub fn step(&mut self, ns: &Namespace, max_blocks: usize) -> Result<TombStats> {
         let mut stats = TombStats::default();
         if !self.active {
-            let now_ms = ns.clock.now_ms();
-            let age_ms = u64::from(ns.config.tombstone_eligible_age_s) * 1000;
-            self.marked.clear();
-            'outer: for p in 0..PARTITIONS {
-                for (d, e) in ns.index.partition(p).iter() {
-                    if e.is_tombstone() && now_ms.saturating_sub(e.lut()) >= age_ms {
-                        self.marked.insert(*d, *e);
-                        if self.marked.len() >= MARK_MAX {
-                            break 'outer;
-                        }
+            stats.marked = self.start_pass(ns);
+        }
+        self.read_blocks(ns, max_blocks, &mut stats)?;
+        if self.next_block >= self.blocks.len() {
+            stats.dropped = self.finish_pass(ns);
+            stats.finished = true;
+        }
+        assert!(
+            stats.blocks_read as usize <= max_blocks,
+            "a step reads at most max_blocks blocks"
+        );
+        Ok(stats)
+    }
+
+    /// Mark the eligible, durable tombstones (at most `MARK_MAX`) and list the blocks to read.
+    fn start_pass(&mut self, ns: &Namespace) -> u64 {
+        let now_ms = ns.clock.now_ms();
+        let age_ms = u64::from(ns.config.tombstone_eligible_age_s) * 1000;
+        self.marked.clear();
+        'outer: for p in 0..PARTITIONS {
+            for (d, e) in ns.index.partition(p).iter() {
+                if e.is_tombstone() && now_ms.saturating_sub(e.lut()) >= age_ms {
+                    self.marked.insert(*d, *e);
+                    if self.marked.len() >= MARK_MAX {
+                        break 'outer;
                     }
                 }
             }
-            // Outside the partition locks: the storage takes its own.
-            self.marked
-                .retain(|_, t| ns.storage.is_durable(t.location, t.size));
-            stats.marked = self.marked.len() as u64;
-            assert!(
-                self.marked.len() <= MARK_MAX,
-                "a pass marks at most MARK_MAX tombstones"
-            );
-            // A backend without maintenance holds no image a restart could bring back.
-            self.blocks = match ns.storage.maintenance() {
-                Some(m) if !self.marked.is_empty() => m.readable_blocks(),
-                _ => Vec::new(),
-            };
-            self.next_block = 0;
-            self.active = true;
         }
-        // `blocks` is empty without maintenance (above).
+        // Outside the partition locks: the storage takes its own.
+        self.marked
+            .retain(|_, t| ns.storage.is_durable(t.location, t.size));
+        assert!(
+            self.marked.len() <= MARK_MAX,
+            "a pass marks at most MARK_MAX tombstones"
+        );
+        // A backend without maintenance holds no image a restart could bring back.
+        self.blocks = match ns.storage.maintenance() {
+            Some(m) if !self.marked.is_empty() => m.readable_blocks(),
+            _ => Vec::new(),
+        };
+        self.next_block = 0;
+        self.active = true;
+        self.marked.len() as u64
+    }
+
+    /// Read up to `max_blocks` of the pass's blocks, unmarking every tombstone an older image of
+    /// its record was found for.
+    fn read_blocks(
+        &mut self,
+        ns: &Namespace,
+        max_blocks: usize,
+        stats: &mut TombStats,
+    ) -> Result<()> {
+        // `blocks` is empty without maintenance (start_pass).
         let maintenance = ns.storage.maintenance();
         while let (Some(m), true) = (
             maintenance,
@@ -114,27 +139,31 @@ impl TombReclaimer {
                 }
             })?;
         }
-        if self.next_block >= self.blocks.len() {
-            for (d, t) in self.marked.drain() {
+        Ok(())
+    }
+
+    /// Drop every tombstone still marked whose entry is unchanged (re-checked under its record
+    /// lock); ends the pass. Returns how many were dropped.
+    fn finish_pass(&mut self, ns: &Namespace) -> u64 {
+        let mut dropped = 0;
+        for (d, t) in self.marked.drain() {
+            assert!(
+                t.is_tombstone(),
+                "only tombstones are marked for reclamation"
+            );
+            let Ok(_guard) = ns.locks.acquire(d, 0, None) else {
+                continue;
+            };
+            if ns.index.get(&d) == Some(t) {
                 assert!(
-                    t.is_tombstone(),
-                    "only tombstones are marked for reclamation"
+                    ns.storage.is_durable(t.location, t.size),
+                    "a marked tombstone stays durable"
                 );
-                let Ok(_guard) = ns.locks.acquire(d, 0, None) else {
-                    continue;
-                };
-                if ns.index.get(&d) == Some(t) {
-                    assert!(
-                        ns.storage.is_durable(t.location, t.size),
-                        "a marked tombstone stays durable"
-                    );
-                    ns.remove(&d, &t);
-                    stats.dropped += 1;
-                }
+                ns.remove(&d, &t);
+                dropped += 1;
             }
-            self.active = false;
-            stats.finished = true;
         }
-        Ok(stats)
+        self.active = false;
+        dropped
     }
 }

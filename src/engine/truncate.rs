@@ -129,6 +129,10 @@ impl Namespace {
     /// The state of `digest` under its record lock, a truncated entry removed (it is then
     /// missing: a write creates generation 1, TRUNC-AFTER-1).
     pub fn classify_locked(&self, digest: &Digest, now_s: u32) -> State {
+        debug_assert!(
+            self.locks.is_held(digest),
+            "classify_locked under the record lock"
+        );
         match self.index.get(digest) {
             Some(e) if self.truncated(&e) => {
                 self.remove(digest, &e);
@@ -158,6 +162,18 @@ impl Namespace {
             table.push((String::new(), ns_cut));
         }
         table.extend(next.iter().map(|(n, c)| (n.clone(), *c)));
+        // TRUNC-CUT-1: cut-offs only grow; a set's entry is dropped only when the namespace
+        // cut-off covers it.
+        assert!(
+            ns_cut >= t.ns_cut.load(Ordering::Acquire),
+            "the namespace cut-off only grows"
+        );
+        debug_assert!(
+            names
+                .iter()
+                .all(|(n, c)| next.get(n).map_or(*c <= ns_cut, |nc| nc >= c)),
+            "set cut-offs only grow"
+        );
         // A failed header write may have reached some devices (open takes the greatest cut-off
         // any device holds), so the truncate may still take effect after a restart: in doubt.
         // A backend without maintenance keeps the table in memory only (nothing to persist).
@@ -180,7 +196,10 @@ impl Namespace {
         let names = t.names();
         for (name, cut) in names.iter() {
             if let Some(id) = self.sets.id(name) {
-                t.by_id[usize::from(id)].fetch_max(*cut, Ordering::AcqRel);
+                let slot = &t.by_id[usize::from(id)];
+                slot.fetch_max(*cut, Ordering::AcqRel);
+                // `by_id[s]` equals its name's cut-off (both change only under `by_name`).
+                debug_assert_eq!(slot.load(Ordering::Acquire), *cut, "by_id of set {name:?}");
             }
         }
         if !names.is_empty() {
@@ -230,6 +249,20 @@ mod tests {
         assert_eq!(cutoff_of(unix_ns(1000) + 1, now_ms).ok(), Some(1001));
         assert!(cutoff_of(unix_ns(now_ms + 2), now_ms).is_err());
         assert!(cutoff_of(1, now_ms).is_err());
+    }
+
+    /// A persisted cut-off beyond the 40-bit LUT range (a damaged but checksummed device
+    /// header can hold any u64) must not panic the write path: the new version's LUT floor is
+    /// clamped as `next_lut` clamps its result (regression: `next_lut` asserts a stored LUT).
+    #[test]
+    fn cutoff_beyond_lut_max_does_not_panic_a_write() {
+        use crate::{as_bin, as_key, Database, WritePolicy};
+        let db = Database::open_in_memory().expect("open");
+        let ns = db.namespace("test").expect("namespace");
+        ns.truncations.ns_cut.store(LUT_MAX + 5, Ordering::Release);
+        let key = as_key!("test", "s", 1);
+        let put = db.put(&WritePolicy::default(), &key, &[as_bin!("a", 1)]);
+        assert_eq!(put.map(|r| r.last_update_time).ok(), Some(LUT_MAX));
     }
 
     #[test]

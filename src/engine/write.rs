@@ -6,6 +6,7 @@ use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
 use crate::format::record_image::{Image, ImageMeta};
+use crate::index::entry::LUT_MAX;
 use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::validate_write_ops;
 use crate::ops::Operation;
@@ -44,13 +45,19 @@ pub fn resolve_ttl(ns: &Namespace, raw: i64, live_void: Option<u32>, now_s: u32)
             "positive TTL while expiry sweeping is disabled (TTL-FORBIDDEN)",
         );
     }
-    Ok(match ttl {
+    let void_time = match ttl {
         -1 => 0,
         -2 => live_void.unwrap_or(0),
         0 if default == 0 => 0,
         0 => now_s.saturating_add(default),
         n => now_s.saturating_add(n as u32),
-    })
+    };
+    // EX-DEF: a new version is never born expired (a live record's void-time is not past).
+    debug_assert!(
+        void_time == 0 || void_time >= now_s,
+        "void-time {void_time} at {now_s}: a write never stores an expired version"
+    );
+    Ok(void_time)
 }
 
 /// What the checks under the record lock learned about the record (WP-08 … WP-14).
@@ -98,6 +105,10 @@ impl Namespace {
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
         let state = self.check_existence(policy, key, ops, now_s)?; // WP-08 … WP-10
+        debug_assert!(
+            !matches!(state, State::Expired(_)),
+            "WP-09 discarded an expired record"
+        );
         check_generation(policy, &state)?; // WP-11
         self.check_set(key, &state)?; // WP-12
         let mut found = self.check_old_image(policy, key, ops, &checked, state, in_place)?; // WP-13, WP-14
@@ -272,7 +283,9 @@ impl Namespace {
         let void_time = resolve_ttl(self, policy.expiration.ttl_value(), live_void, now_s)?;
         let (base, lut_old) = match found.state {
             State::Live(e) | State::Tomb(e) => (e.generation, e.lut()),
-            _ => (0, self.lut_floor(&key.set_name)),
+            // A truncate cut-off read from a device header may exceed the 40-bit LUT range;
+            // `next_lut` saturates there anyway, so clamping the floor first changes nothing.
+            _ => (0, self.lut_floor(&key.set_name).min(LUT_MAX)),
         };
         let merge = merges(policy.record_exists_action);
         let working = match &found.image {
@@ -345,12 +358,22 @@ impl Namespace {
         staged: &Staged,
         results: BinList,
     ) -> Result<(Record, Option<u64>)> {
+        // The in-place map path keeps its map bin outside `working`: it never empties a record.
+        assert!(
+            found.in_place.is_none(),
+            "WP-19 runs on the decoded path only"
+        );
         let State::Live(e) = found.state else {
             return err(
                 ResultCode::KeyNotFoundError,
                 "the write leaves zero bins on a record that is not live (WP-19)",
             );
         };
+        assert_eq!(
+            staged.generation,
+            inc(e.generation),
+            "GC-ONCE on an emptying write"
+        );
         let ticket = if policy.durable_delete {
             let meta = ImageMeta {
                 digest: key.digest,
@@ -409,6 +432,15 @@ impl Namespace {
             block_seq: 0,
         };
         let old = found.state.entry();
+        assert!(
+            found.in_place.is_none() || found.state.is_live(),
+            "the in-place map path runs only over a live record's image"
+        );
+        assert_eq!(
+            meta.generation,
+            inc(old.map_or(0, |e| e.generation)),
+            "a write moves the generation by one (GC-ONCE)"
+        );
         let ticket = match found.in_place {
             Some((bin, split)) => {
                 self.commit_split(&meta, &staged.working, split, bin, set_id, old)?

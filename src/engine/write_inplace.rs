@@ -137,6 +137,15 @@ impl MapCache {
         );
         self.used.store(true, Ordering::Release);
         assert!(c.bytes <= CACHE_BYTES, "the cache keeps its byte bound");
+        assert!(
+            c.maps.len() <= CACHE_ENTRIES,
+            "the cache keeps its entry bound"
+        );
+        debug_assert_eq!(
+            c.bytes,
+            c.maps.values().map(|m| m.map.bytes().len()).sum::<usize>(),
+            "the cache's byte count is the sum of its maps"
+        );
     }
 }
 
@@ -223,6 +232,11 @@ impl Namespace {
             particle: split.map.bytes(),
         };
         let (entry, ticket) = self.commit_with(meta, working, Some(raw), set_id, old)?;
+        // The cached offset index is stored after the commit, under the same record lock.
+        debug_assert!(
+            self.locks.is_held(&meta.digest),
+            "commit_split under the lock"
+        );
         self.map_cache
             .put(meta.digest, ImageId::of(&entry), bin, split.map);
         Ok(ticket)

@@ -104,7 +104,13 @@ fn integer(code: u8, v: &[i64]) -> Option<i64> {
             if d == 0 {
                 return None;
             }
-            first.wrapping_rem(d)
+            let r = first.wrapping_rem(d);
+            // The remainder is smaller than the divisor and has the dividend's sign (C `%`).
+            debug_assert!(
+                r.unsigned_abs() < d.unsigned_abs() && (r == 0 || (r < 0) == (first < 0)),
+                "{first} % {d} = {r}"
+            );
+            r
         }
         op::INT_AND => rest.iter().fold(first, |a, b| a & b),
         op::INT_OR => rest.iter().fold(first, |a, b| a | b),
@@ -129,9 +135,11 @@ pub fn scan(code: u8, value: i64, search: bool) -> i64 {
     if bits == 0 {
         return -1;
     }
-    if code == op::INT_LSCAN {
+    let pos = if code == op::INT_LSCAN {
         i64::from(bits.leading_zeros())
     } else {
         63 - i64::from(bits.trailing_zeros())
-    }
+    };
+    debug_assert!((0..64).contains(&pos), "a found bit has a position 0 … 63");
+    pos
 }

@@ -103,8 +103,17 @@ pub fn eval_call<'a>(c: &'a Call, mut eval: impl FnMut(&'a Expression) -> Out<'a
     };
     let ctx: Option<Vec<CTX>> = c.ctx.iter().map(|(id, v)| ctx_from_wire(*id, v)).collect();
     let operation = CdtOperation::new("", op).with_context(ctx?);
+    // EXP-CDT-1: expressions only read; the wire codes map to read ops only.
+    assert!(
+        !operation.is_modify(),
+        "an expression CDT call is a read op"
+    );
     let mut slot = Some(container.into_owned());
+    #[cfg(debug_assertions)]
+    let before = slot.clone();
     let result = operation.apply(&mut slot).ok()?;
+    #[cfg(debug_assertions)]
+    debug_assert!(slot == before, "a CDT read leaves its container unchanged");
     (value_type(&result) == c.return_type).then_some(Cow::Owned(result))
 }
 

@@ -111,11 +111,13 @@ fn boolean<'a>(b: bool) -> Out<'a> {
 
 /// Evaluate `e` (already checked) against `view`.
 pub fn eval<'a>(e: &'a Expression, view: &RecordView<'a>) -> Out<'a> {
-    Eval {
+    let mut ev = Eval {
         view,
         vars: Vec::new(),
-    }
-    .exp(e)
+    };
+    let out = ev.exp(e);
+    debug_assert!(ev.vars.is_empty(), "every let scope closed");
+    out
 }
 
 struct Eval<'v, 'a> {
@@ -181,7 +183,18 @@ impl<'a> Eval<'_, 'a> {
                 self.vars.push((name, v));
             }
         }
+        // `check` refused lets whose definitions are not all `Def`s; inner lets closed theirs.
+        debug_assert_eq!(
+            self.vars.len(),
+            mark + defs.len(),
+            "a checked let binds each of its definitions"
+        );
         let out = self.exp(scope);
+        debug_assert_eq!(
+            self.vars.len(),
+            mark + defs.len(),
+            "inner scopes closed theirs"
+        );
         self.vars.truncate(mark);
         out
     }
@@ -244,6 +257,10 @@ impl<'a> Eval<'_, 'a> {
 
     fn cond(&mut self, args: &'a [Expression]) -> Out<'a> {
         let (default, pairs) = args.split_last()?;
+        debug_assert!(
+            pairs.len() % 2 == 0,
+            "a checked cond has condition/action pairs and a default"
+        );
         for pair in pairs.chunks(2) {
             let [condition, action] = pair else {
                 return None;
@@ -287,6 +304,7 @@ impl<'a> Eval<'_, 'a> {
 
 /// A comparison of two known values; `None` (unknown) when their types differ.
 pub fn compare_op(code: u8, a: &Value, b: &Value) -> Option<bool> {
+    debug_assert!((op::EQ..=op::LE).contains(&code), "comparison op {code}");
     let ord = match (a, b) {
         (Value::Float(x), Value::Float(y)) => {
             return Some(match code {

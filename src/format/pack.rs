@@ -28,6 +28,7 @@ fn len_u32(n: usize) -> u32 {
 }
 
 pub(crate) fn container_header(out: &mut Vec<u8>, n: usize, fix: u8, w16: u8, w32: u8) {
+    let start = out.len();
     if n < 16 {
         out.push(fix | n as u8);
     } else if let Ok(n16) = u16::try_from(n) {
@@ -37,6 +38,11 @@ pub(crate) fn container_header(out: &mut Vec<u8>, n: usize, fix: u8, w16: u8, w3
         out.push(w32);
         out.extend_from_slice(&len_u32(n).to_be_bytes());
     }
+    debug_assert_eq!(
+        out.len() - start,
+        container_header_len(n),
+        "container header size"
+    );
 }
 
 fn container_header_len(n: usize) -> usize {
@@ -63,6 +69,7 @@ fn str_header_len(n: usize) -> usize {
 
 /// A msgpack str header for `n` bytes (fixstr, str8, str16, str32).
 pub(crate) fn str_header(n: usize, out: &mut Vec<u8>) {
+    let start = out.len();
     if n < 32 {
         out.push(0xa0 | n as u8);
     } else if let Ok(n8) = u8::try_from(n) {
@@ -74,6 +81,7 @@ pub(crate) fn str_header(n: usize, out: &mut Vec<u8>) {
         out.push(0xdb);
         out.extend_from_slice(&len_u32(n).to_be_bytes());
     }
+    debug_assert_eq!(out.len() - start, str_header_len(n), "str header size");
 }
 
 fn pack_str(t: u8, b: &[u8], out: &mut Vec<u8>) {
@@ -83,6 +91,12 @@ fn pack_str(t: u8, b: &[u8], out: &mut Vec<u8>) {
 }
 
 fn pack_int(i: i64, out: &mut Vec<u8>) {
+    let start = out.len();
+    pack_int_body(i, out);
+    debug_assert_eq!(out.len() - start, int_len(i), "packed size of {i}");
+}
+
+fn pack_int_body(i: i64, out: &mut Vec<u8>) {
     if (0..128).contains(&i) {
         out.push(i as u8);
     } else if (-32..0).contains(&i) {
@@ -129,8 +143,15 @@ fn int_len(i: i64) -> usize {
     }
 }
 
-/// Append the msgpack form of `v`.
+/// Append the msgpack form of `v`: exactly [`packed_len`] bytes.
 pub fn pack(v: &Value, out: &mut Vec<u8>) {
+    let start = out.len();
+    pack_body(v, out);
+    // Records are sized with `packed_len` before they are written: the two must agree.
+    debug_assert_eq!(out.len() - start, packed_len(v), "packed size of {v}");
+}
+
+fn pack_body(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Nil => out.push(0xc0),
         Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -246,340 +267,119 @@ pub fn unpack(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
     if depth > MAX_DEPTH {
         return Err(DecodeError("nesting deeper than MAX_DEPTH"));
     }
+    let before = r.remaining();
     let b = r.u8()?;
-    Ok(match b {
-        0x00..=0x7f => Value::Int(i64::from(b)),
-        0xe0..=0xff => Value::Int(i64::from(b as i8)),
+    let v = match b {
+        0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xd3 => unpack_int(r, b)?,
         0xc0 => Value::Nil,
         0xc2 => Value::Bool(false),
         0xc3 => Value::Bool(true),
-        0xcc => Value::Int(i64::from(r.u8()?)),
-        0xcd => Value::Int(i64::from(be_u16(r)?)),
-        0xce => Value::Int(i64::from(be_u32(r)?)),
-        0xcf => Value::Int(
-            i64::try_from(be_u64(r)?).map_err(|_| DecodeError("unsigned integer above i64"))?,
-        ),
-        0xd0 => Value::Int(i64::from(r.u8()? as i8)),
-        0xd1 => Value::Int(i64::from(be_u16(r)? as i16)),
-        0xd2 => Value::Int(i64::from(be_u32(r)? as i32)),
-        0xd3 => Value::Int(be_u64(r)? as i64),
         0xcb => Value::Float(f64::from_bits(be_u64(r)?)),
-        0xa0..=0xbf => typed_bytes(r, usize::from(b & 0x1f))?,
-        0xd9 | 0xc4 => {
-            let n = usize::from(r.u8()?);
-            typed_bytes(r, n)?
-        }
-        0xda | 0xc5 => {
-            let n = usize::from(be_u16(r)?);
-            typed_bytes(r, n)?
-        }
-        0xdb | 0xc6 => {
-            let n = be_u32(r)? as usize;
-            typed_bytes(r, n)?
-        }
-        0x90..=0x9f | 0xdc | 0xdd => {
-            let mut n = match b {
-                0xdc => usize::from(be_u16(r)?),
-                0xdd => be_u32(r)? as usize,
-                _ => usize::from(b & 0x0f),
-            };
-            // Each element takes at least one byte: bound the allocation by what is left.
-            if n > r.remaining() {
-                return Err(DecodeError("list count exceeds bytes left"));
-            }
-            let mut order = ListOrderType::Unordered;
-            if n > 0 {
-                if let Some(f) = flags_header(r)? {
-                    order = match f {
-                        0 => ListOrderType::Unordered,
-                        1 => ListOrderType::Ordered,
-                        _ => return Err(DecodeError("bad list flags")),
-                    };
-                    n -= 1;
-                }
-            }
-            let mut items = Vec::with_capacity(n);
-            for _ in 0..n {
-                items.push(unpack(r, depth + 1)?);
-            }
-            finish_list(order, items)?
-        }
-        0x80..=0x8f | 0xde | 0xdf => {
-            let mut n = match b {
-                0xde => usize::from(be_u16(r)?),
-                0xdf => be_u32(r)? as usize,
-                _ => usize::from(b & 0x0f),
-            };
-            if n > r.remaining() / 2 {
-                return Err(DecodeError("map count exceeds bytes left"));
-            }
-            let mut order = MapOrder::Unordered;
-            if n > 0 {
-                if let Some(f) = flags_header(r)? {
-                    order = match f {
-                        0 => MapOrder::Unordered,
-                        1 => MapOrder::KeyOrdered,
-                        3 => MapOrder::KeyValueOrdered,
-                        _ => return Err(DecodeError("bad map flags")),
-                    };
-                    if r.u8()? != 0xc0 {
-                        return Err(DecodeError("map order header without a nil value"));
-                    }
-                    n -= 1;
-                }
-            }
-            let mut entries = Vec::with_capacity(n);
-            for _ in 0..n {
-                let k = unpack(r, depth + 1)?;
-                let v = unpack(r, depth + 1)?;
-                entries.push((k, v));
-            }
-            finish_map(order, entries)?
-        }
+        0xa0..=0xbf | 0xd9 | 0xda | 0xdb | 0xc4 | 0xc5 | 0xc6 => unpack_bytes(r, b)?,
+        0x90..=0x9f | 0xdc | 0xdd => unpack_list(r, b, depth)?,
+        0x80..=0x8f | 0xde | 0xdf => unpack_map(r, b, depth)?,
         _ => return Err(DecodeError("unsupported msgpack type")),
+    };
+    // Every decoded value consumed at least its type byte and never more than was left.
+    debug_assert!(r.remaining() < before, "unpack consumed its type byte");
+    Ok(v)
+}
+
+/// An integer of type byte `b` (fixint, negative fixint, uint8–64, int8–64).
+fn unpack_int(r: &mut Reader<'_>, b: u8) -> Result<Value, DecodeError> {
+    Ok(Value::Int(match b {
+        0x00..=0x7f => i64::from(b),
+        0xe0..=0xff => i64::from(b as i8),
+        0xcc => i64::from(r.u8()?),
+        0xcd => i64::from(be_u16(r)?),
+        0xce => i64::from(be_u32(r)?),
+        0xcf => i64::try_from(be_u64(r)?).map_err(|_| DecodeError("unsigned integer above i64"))?,
+        0xd0 => i64::from(r.u8()? as i8),
+        0xd1 => i64::from(be_u16(r)? as i16),
+        0xd2 => i64::from(be_u32(r)? as i32),
+        0xd3 => be_u64(r)? as i64,
+        _ => return Err(DecodeError("not a msgpack integer")),
+    }))
+}
+
+/// A str or bin of type byte `b`: its length, then a particle-typed payload.
+fn unpack_bytes(r: &mut Reader<'_>, b: u8) -> Result<Value, DecodeError> {
+    let n = match b {
+        0xa0..=0xbf => usize::from(b & 0x1f),
+        0xd9 | 0xc4 => usize::from(r.u8()?),
+        0xda | 0xc5 => usize::from(be_u16(r)?),
+        _ => be_u32(r)? as usize,
+    };
+    typed_bytes(r, n)
+}
+
+/// The element count of a container whose type byte `b` is a fix form (`b & 0x0f`), a 16-bit
+/// form `w16` or a 32-bit form.
+fn container_count(r: &mut Reader<'_>, b: u8, w16: u8, w32: u8) -> Result<usize, DecodeError> {
+    Ok(if b == w16 {
+        usize::from(be_u16(r)?)
+    } else if b == w32 {
+        be_u32(r)? as usize
+    } else {
+        usize::from(b & 0x0f)
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::format::particle::{decode_all, encode, encoded_len, tag};
-    use crate::record::value::{List, Map};
-
-    fn bytes(v: &Value) -> Vec<u8> {
-        let mut b = Vec::new();
-        encode(v, &mut b);
-        assert_eq!(b.len(), encoded_len(v), "encoded_len of {v}");
-        b
+/// The order header of a container of `n` counted elements, if it has one: its flags and the
+/// count of the elements after it.
+fn counted_flags(r: &mut Reader<'_>, n: usize) -> Result<(Option<u8>, usize), DecodeError> {
+    if n == 0 {
+        return Ok((None, 0));
     }
-
-    /// Pins the byte layout of storage-format.md "Particle encoding" v2 (lists and maps).
-    #[test]
-    fn pinned_bytes() {
-        let l = Value::list(vec![
-            1.into(),
-            (-1).into(),
-            "a".into(),
-            Value::Nil,
-            true.into(),
-        ]);
-        assert_eq!(
-            bytes(&l),
-            vec![tag::LIST, 0x95, 0x01, 0xff, 0xa2, 3, b'a', 0xc0, 0xc3]
-        );
-        let o = Value::List(List {
-            order: ListOrderType::Ordered,
-            items: vec![200.into()],
-        });
-        assert_eq!(
-            bytes(&o),
-            vec![tag::LIST, 0x92, 0xd4, 0xff, 0x01, 0xcc, 200]
-        );
-        let m = Value::Map(Map {
-            order: MapOrder::KeyOrdered,
-            entries: vec![(Value::Blob(vec![9]), 1.5.into())],
-        });
-        let mut want = vec![tag::MAP, 0x82, 0xd4, 0xff, 0x01, 0xc0, 0xa2, 4, 9, 0xcb];
-        want.extend_from_slice(&1.5f64.to_bits().to_be_bytes());
-        assert_eq!(bytes(&m), want);
-        let u = Value::map(vec![(Value::Int(-200), Value::GeoJSON("g".into()))]);
-        assert_eq!(
-            bytes(&u),
-            vec![tag::MAP, 0x81, 0xd1, 0xff, 0x38, 0xa2, 23, b'g']
-        );
-    }
-
-    /// Round trips across every integer width, string length class and container size class.
-    #[test]
-    fn round_trip_widths() {
-        let ints: Vec<Value> = [
-            0,
-            127,
-            128,
-            255,
-            256,
-            65535,
-            65536,
-            0xffff_ffff,
-            0x1_0000_0000,
-            i64::MAX,
-            -1,
-            -32,
-            -33,
-            -128,
-            -129,
-            -32768,
-            -32769,
-            i64::from(i32::MIN),
-            i64::from(i32::MIN) - 1,
-            i64::MIN,
-        ]
-        .iter()
-        .map(|&i| Value::Int(i))
-        .collect();
-        let strs: Vec<Value> = [0usize, 30, 31, 254, 255, 65534, 65535, 70000]
-            .iter()
-            .map(|&n| Value::from("x".repeat(n)))
-            .collect();
-        let big = Value::list((0..70_000).map(Value::Int).collect());
-        let big_map = Value::Map(Map {
-            order: MapOrder::KeyValueOrdered,
-            entries: (0..20).map(|i| (Value::Int(i), Value::Nil)).collect(),
-        });
-        for v in [
-            Value::list(ints),
-            Value::list(strs),
-            big,
-            big_map,
-            Value::list(vec![]),
-        ] {
-            let b = bytes(&v);
-            let d = decode_all(&b).expect("decodes");
-            assert_eq!(d, v);
-            assert_eq!(bytes(&d), b, "bit-exact");
-        }
-    }
-
-    /// Decoding rejects malformed msgpack without panicking: flags in the wrong place, bad flags,
-    /// unknown types, oversized counts, uint64 above i64, strings without a type byte.
-    #[test]
-    fn rejects_malformed() {
-        let bad: Vec<Vec<u8>> = vec![
-            vec![tag::LIST, 0x91, 0xd4, 0xff, 0x02],
-            vec![tag::LIST, 0x92, 0x01, 0xd4, 0xff, 0x01],
-            vec![tag::MAP, 0x81, 0xd4, 0xff, 0x02, 0xc0],
-            vec![tag::MAP, 0x81, 0xd4, 0xff, 0x01, 0x01],
-            vec![tag::LIST, 0x91, 0xc1],
-            vec![tag::LIST, 0xdd, 0xff, 0xff, 0xff, 0xff],
-            vec![tag::LIST, 0x91, 0xcf, 0xff, 0, 0, 0, 0, 0, 0, 0],
-            vec![tag::LIST, 0x91, 0xa0],
-            vec![tag::LIST, 0x91, 0xa1, 9],
-            vec![tag::LIST, 0x81, 0x01, 0x01],
-            vec![tag::MAP, 0x81, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0, 0x01],
-            vec![tag::LIST, 0x92, 0xd4, 0xff, 0x01, 0x05, 0x04],
-        ];
-        for b in bad {
-            assert!(decode_all(&b).is_err(), "{b:x?}");
-        }
-        for seed in 0u64..3000 {
-            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            let mut b = vec![if seed % 2 == 0 { tag::LIST } else { tag::MAP }];
-            b.extend((0..(seed % 48)).map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            }));
-            let _ = decode_all(&b);
-        }
-    }
-
-    /// The v1 list/map payload (order byte, u32 count) still decodes.
-    #[test]
-    fn v1_payload_still_decodes() {
-        let mut b = vec![tag::LIST, 1, 2, 0, 0, 0];
-        b.extend_from_slice(&[tag::INT, 1, 0, 0, 0, 0, 0, 0, 0]);
-        b.extend_from_slice(&[tag::INT, 2, 0, 0, 0, 0, 0, 0, 0]);
-        let Ok(Value::List(l)) = decode_all(&b) else {
-            panic!("v1 list decodes")
-        };
-        assert_eq!(l.order, ListOrderType::Ordered);
-        assert_eq!(l.items, vec![Value::Int(1), Value::Int(2)]);
-    }
-
-    fn scalar() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        prop_oneof![
-            Just(Value::Nil),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::Int),
-            any::<u64>().prop_map(|b| Value::Float(f64::from_bits(b))),
-            ".{0,40}".prop_map(Value::String),
-            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::Blob),
-            "[a-z]{0,5}".prop_map(Value::GeoJSON),
-        ]
-    }
-
-    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        scalar().prop_recursive(4, 64, 8, |inner| {
-            prop_oneof![
-                (
-                    proptest::collection::vec(inner.clone(), 0..8),
-                    any::<bool>()
-                )
-                    .prop_map(|(items, ordered)| {
-                        let order = if ordered {
-                            ListOrderType::Ordered
-                        } else {
-                            ListOrderType::Unordered
-                        };
-                        Value::List(List { order, items })
-                    }),
-                (
-                    proptest::collection::vec((any::<i64>().prop_map(Value::Int), inner), 0..8),
-                    0u8..3
-                )
-                    .prop_map(|(pairs, o)| {
-                        let order = [
-                            MapOrder::Unordered,
-                            MapOrder::KeyOrdered,
-                            MapOrder::KeyValueOrdered,
-                        ][usize::from(o)];
-                        let mut m = Value::map(pairs);
-                        if let Value::Map(mm) = &mut m {
-                            mm.order = order;
-                        }
-                        m
-                    }),
-            ]
-        })
-    }
-
-    proptest::proptest! {
-        /// Every canonical list/map round-trips bit-exactly; arbitrary bytes never panic.
-        #[test]
-        fn prop_round_trip_and_no_panic(
-            v in value(),
-            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
-        ) {
-            let mut v = Value::list(vec![v]);
-            crate::cdt::normalize::normalize(&mut v).expect("generated keys are valid");
-            let b = bytes(&v);
-            let d = decode_all(&b).expect("decodes");
-            proptest::prop_assert_eq!(&d, &v);
-            proptest::prop_assert_eq!(bytes(&d), b);
-            let mut l = vec![tag::LIST];
-            l.extend_from_slice(&junk);
-            let _ = decode_all(&l);
-            l[0] = tag::MAP;
-            let _ = decode_all(&l);
-        }
-    }
-
-    /// ORD-SELECTOR-ONLY: WILDCARD and INFINITY pack as ext8 `c7 01 ff 00|01`, never as the
-    /// `d4 ff <flags>` order header, and no stored image decodes to one.
-    #[test]
-    fn selector_values_never_collide_with_the_order_header() {
-        let mut out = Vec::new();
-        pack(
-            &Value::list(vec![Value::Wildcard, Value::Infinity]),
-            &mut out,
-        );
-        assert_eq!(out, [0x92, 0xc7, 0x01, 0xff, 0x00, 0xc7, 0x01, 0xff, 0x01]);
-        assert_eq!(packed_len(&Value::Wildcard), 4);
-        let mut image = vec![tag::LIST];
-        image.extend_from_slice(&out);
-        assert!(
-            decode_all(&image).is_err(),
-            "a stored list never holds WILDCARD"
-        );
-        assert!(unpack(&mut Reader::new(&[0xc7, 0x01, 0xff, 0x01]), 0).is_err());
-        let ordered = [tag::LIST, 0x92, 0xd4, 0xff, 0x01, 0x05];
-        let Ok(Value::List(l)) = decode_all(&ordered) else {
-            panic!("an ordered list")
-        };
-        assert_eq!(l.order, ListOrderType::Ordered);
-        assert!(matches!(l.items[..], [Value::Int(5)]));
-    }
+    Ok(match flags_header(r)? {
+        Some(f) => (Some(f), n - 1),
+        None => (None, n),
+    })
 }
+
+fn unpack_list(r: &mut Reader<'_>, b: u8, depth: usize) -> Result<Value, DecodeError> {
+    let n = container_count(r, b, 0xdc, 0xdd)?;
+    // Each element takes at least one byte: bound the allocation by what is left.
+    if n > r.remaining() {
+        return Err(DecodeError("list count exceeds bytes left"));
+    }
+    let (flags, n) = counted_flags(r, n)?;
+    let order = match flags {
+        None | Some(0) => ListOrderType::Unordered,
+        Some(1) => ListOrderType::Ordered,
+        Some(_) => return Err(DecodeError("bad list flags")),
+    };
+    let mut items = Vec::with_capacity(n);
+    for _ in 0..n {
+        items.push(unpack(r, depth + 1)?);
+    }
+    finish_list(order, items)
+}
+
+fn unpack_map(r: &mut Reader<'_>, b: u8, depth: usize) -> Result<Value, DecodeError> {
+    let n = container_count(r, b, 0xde, 0xdf)?;
+    if n > r.remaining() / 2 {
+        return Err(DecodeError("map count exceeds bytes left"));
+    }
+    let (flags, n) = counted_flags(r, n)?;
+    let order = match flags {
+        None | Some(0) => MapOrder::Unordered,
+        Some(1) => MapOrder::KeyOrdered,
+        Some(3) => MapOrder::KeyValueOrdered,
+        Some(_) => return Err(DecodeError("bad map flags")),
+    };
+    if flags.is_some() && r.u8()? != 0xc0 {
+        return Err(DecodeError("map order header without a nil value"));
+    }
+    let mut entries = Vec::with_capacity(n);
+    for _ in 0..n {
+        let k = unpack(r, depth + 1)?;
+        let v = unpack(r, depth + 1)?;
+        entries.push((k, v));
+    }
+    finish_map(order, entries)
+}
+
+#[cfg(test)]
+#[path = "pack_tests.rs"]
+mod tests;

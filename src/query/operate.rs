@@ -122,7 +122,21 @@ impl ExecuteTask {
                 return err(ResultCode::ServerError, "query_operate thread panicked");
             }
         }
+        // `status()` is Complete exactly once the worker stopped: it sets `done` before it ends.
+        assert!(
+            self.shared.done.load(Ordering::Acquire),
+            "a joined worker has marked the task done"
+        );
         let counts = self.counts();
+        assert!(
+            counts.applied
+                + counts.generation_changed
+                + counts.not_found
+                + counts.filtered_out
+                + counts.failed
+                <= counts.selected,
+            "every outcome is of a selected record: {counts:?}"
+        );
         let first = self.shared.first_error.lock().map(|mut e| e.take());
         match first {
             Ok(Some(e)) => Err(e),
@@ -180,6 +194,21 @@ fn run(
                 sh.failed.fetch_add(1, Ordering::AcqRel)
             }
         };
+        // One worker updates the counters: each selected record has at most one outcome.
+        debug_assert!(
+            [
+                &sh.applied,
+                &sh.generation_changed,
+                &sh.not_found,
+                &sh.filtered_out,
+                &sh.failed
+            ]
+            .iter()
+            .map(|c| c.load(Ordering::Acquire))
+            .sum::<u64>()
+                == sh.selected.load(Ordering::Acquire),
+            "one outcome per selected record"
+        );
     }
 }
 

@@ -101,6 +101,11 @@ impl PartitionFilter {
                     PartitionStatus::new(first + i as u16, d)
                 })
                 .collect();
+            assert!(
+                self.partitions.len() == self.count
+                    && usize::from(self.partitions[self.count - 1].id) < PARTITIONS,
+                "a built filter covers begin … begin + count - 1"
+            );
         }
         for p in &mut self.partitions {
             p.retry = true;

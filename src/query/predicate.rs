@@ -46,8 +46,14 @@ impl RecordPredicate for Expression {
             record_size: u64::from(view.device_size),
             memory_only: view.memory_only,
         };
-        // The static check passed at query start; an evaluation error cannot select a record.
-        self.matches(&exp_view).unwrap_or(false)
+        // The static check passed at query start (`check_query_filter`, the only way a
+        // recordset gets its filter), so evaluation cannot fail here.
+        let keep = self.matches(&exp_view);
+        debug_assert!(
+            keep.is_ok(),
+            "a query's filter was checked when the query started"
+        );
+        keep.unwrap_or(false)
     }
 }
 

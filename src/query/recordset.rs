@@ -157,6 +157,10 @@ impl Recordset {
         };
         v.sort_unstable_by_key(|x| x.0);
         debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0));
+        debug_assert!(
+            v.iter().all(|(d, _)| d.partition_id() == pid),
+            "a partition's load holds only its own digests"
+        );
         self.entries = v.into();
         self.loaded = true;
     }
@@ -328,6 +332,10 @@ impl Iterator for Recordset {
                 status.digest = Some(d);
                 if r.is_ok() {
                     self.returned += 1;
+                    assert!(
+                        self.policy.max_records == 0 || self.returned <= self.policy.max_records,
+                        "a query returns at most max_records records"
+                    );
                     self.pace();
                 }
                 return Some(r);

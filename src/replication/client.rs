@@ -264,13 +264,22 @@ impl Client {
                 };
                 let deadline = c.now_ms() + timeout_ms;
                 c.submit(self.id, node, attempt, deadline, request.clone());
-                c.wait_reply(self.id, attempt, deadline).unwrap_or_else(|| {
+                let reply = c.wait_reply(self.id, attempt, deadline);
+                // A reply is taken before the deadline; a timeout leaves the clock at it.
+                assert!(c.now_ms() <= deadline, "a wait ends by its deadline");
+                reply.unwrap_or_else(|| {
                     Err(Error::new(
                         ResultCode::Timeout,
                         format!("no reply within {timeout_ms} ms"),
                     ))
                 })
             };
+            // ID-SENT: a try to a node that is down is not an attempt handed to the fabric.
+            assert!(sent <= tries, "attempts sent never exceed tries");
+            assert!(
+                u64::from(tries) <= u64::from(retry.max_retries) + 1,
+                "a call tries at most max_retries + 1 times"
+            );
             self.last = CallReport {
                 call: Some(call),
                 sent,

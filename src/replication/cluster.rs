@@ -254,6 +254,10 @@ impl Cluster {
         self.fabric.stats.sent += 1;
         let step = payload.step();
         let delays = self.faults.decide(step, &mut self.rng);
+        assert!(
+            delays.len() <= 2,
+            "a message is sent at most twice (one duplicate)"
+        );
         if delays.is_empty() {
             self.fabric.stats.dropped += 1;
             return;
@@ -321,6 +325,7 @@ impl Cluster {
         let Some((at, event)) = self.fabric.pop_due(limit) else {
             return false;
         };
+        assert!(at >= self.now_ms(), "simulated time never goes backwards");
         if at > self.now_ms() {
             self.clock.set_ms(at);
         }
@@ -328,6 +333,7 @@ impl Cluster {
             Event::Deliver(msg) => self.deliver(*msg),
             Event::Timer(t) => self.fire(t),
         }
+        self.debug_check_members();
         true
     }
 

@@ -167,6 +167,12 @@ pub fn guarded_ops(
 ) -> Vec<Operation> {
     let bin = policy.tag_bin.as_str();
     let guard = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::CreateOnly);
+    // SB-05: a second application of the guard fails, and fails the whole operate.
+    assert!(
+        guard.flags.contains(MapWriteFlags::CreateOnly)
+            && !guard.flags.contains(MapWriteFlags::NoFail),
+        "the guard is CreateOnly without NoFail"
+    );
     let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
     let mut all = Vec::with_capacity(ops.len() + 3);
     all.push(crate::operations::maps::put(&guard, bin, txn_id, now));
@@ -272,6 +278,10 @@ pub fn operate_once_with_stats(
             Err(e) if e.in_doubt() || e.code().code() <= 0 => {
                 // In doubt, or refused before submission: re-submitting the same txn is safe.
                 st.in_doubt += u32::from(e.in_doubt());
+                debug_assert!(
+                    st.in_doubt <= st.submissions,
+                    "in doubt only about a submission"
+                );
                 last = Some(e);
                 target.sleep(policy.sleep_between_submissions);
             }

@@ -87,6 +87,8 @@ pub struct FabricStats {
 pub struct Fabric {
     queue: BinaryHeap<Scheduled>,
     next_seq: u64,
+    /// (time, sequence) of the last event popped: pops never go back before it.
+    last_popped: (u64, u64),
     nodes: Vec<Inbox>,
     clients: HashMap<ClientId, Inbox>,
     /// Counters.
@@ -99,6 +101,7 @@ impl Fabric {
         Fabric {
             queue: BinaryHeap::new(),
             next_seq: 0,
+            last_popped: (0, 0),
             nodes: (0..nodes).map(|_| unbounded()).collect(),
             clients: HashMap::new(),
             stats: FabricStats::default(),
@@ -110,6 +113,12 @@ impl Fabric {
         assert!(
             self.queue.len() < QUEUE_MAX,
             "simulation event queue over its bound"
+        );
+        // Simulated time never goes backwards: nothing is scheduled before the last event run.
+        assert!(
+            at_ms >= self.last_popped.0,
+            "event scheduled at {at_ms} ms, before the last one run at {} ms",
+            self.last_popped.0
         );
         self.next_seq += 1;
         self.queue.push(Scheduled {
@@ -129,7 +138,13 @@ impl Fabric {
         if self.next_at()? > until_ms {
             return None;
         }
-        self.queue.pop().map(|s| (s.at_ms, s.event))
+        let s = self.queue.pop()?;
+        assert!(
+            (s.at_ms, s.seq) > self.last_popped,
+            "events leave the queue in (time, sequence) order"
+        );
+        self.last_popped = (s.at_ms, s.seq);
+        Some((s.at_ms, s.event))
     }
 
     /// Post a due message into its receiver's inbox.

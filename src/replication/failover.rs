@@ -66,6 +66,10 @@ fn meta(v: Option<&RecordVersion>) -> Option<(u16, u64)> {
 impl Cluster {
     /// Bring node `n` (running, reachable, outside the cluster) back as a replica.
     pub(crate) fn rejoin(&mut self, n: NodeId) {
+        assert!(
+            !self.members.contains(&n),
+            "node {n} rejoins only from outside the cluster"
+        );
         let Some(&m) = self.members.first() else {
             // Nobody is left: `n` alone forms a new regime as master.
             self.regime += 1;
@@ -73,6 +77,7 @@ impl Cluster {
             let node = &mut self.nodes[n];
             node.role = Role::Master;
             node.regime = self.regime;
+            self.debug_check_members();
             return;
         };
         for ns in self.namespace_names.clone() {
@@ -104,6 +109,7 @@ impl Cluster {
         node.regime = self.regime;
         node.in_flight.clear();
         node.waiting.clear();
+        self.debug_check_members();
     }
 
     fn resolve_record(&mut self, m: NodeId, n: NodeId, rec: &RecKey) {
@@ -158,6 +164,11 @@ impl Cluster {
             if ns.apply_replica_version(rec.digest, v).is_err() {
                 return true;
             }
+            // Replicas install the resolved version exactly (read back what was written).
+            debug_assert!(
+                node.version(rec).ok().flatten().as_ref() == v,
+                "node {t} holds the installed version of {rec:?}"
+            );
         }
         match tag {
             Some(tag) => {

@@ -169,7 +169,12 @@ impl Faults {
         if x < m.drop_per_mille {
             Some(MessageFault::Drop)
         } else if x < m.drop_per_mille + m.delay_per_mille {
-            Some(MessageFault::Delay(1 + rng.below(m.delay_ms_max.max(1))))
+            let d = 1 + rng.below(m.delay_ms_max.max(1));
+            debug_assert!(
+                d <= m.delay_ms_max.max(1),
+                "a delay is bounded by delay_ms_max"
+            );
+            Some(MessageFault::Delay(d))
         } else if x < total {
             Some(MessageFault::Duplicate)
         } else {

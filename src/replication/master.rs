@@ -191,6 +191,10 @@ impl Cluster {
         rec: &RecKey,
     ) -> (VersionTag, Result<Option<RecordVersion>>) {
         let node = &mut self.nodes[n];
+        assert!(
+            node.up && node.role == Role::Master,
+            "only a running master installs new versions"
+        );
         node.seq += 1;
         let tag = VersionTag {
             regime: node.regime,
@@ -216,6 +220,10 @@ impl Cluster {
     /// Step 3: send the version to every pending replica, keep the write in flight, and arm its
     /// retransmit timer (unless the master crashes after sending).
     fn replicate(&mut self, n: NodeId, rec: RecKey, flight: InFlight) {
+        assert!(
+            !flight.pending.contains(&n) && flight.acked.is_empty(),
+            "a master replicates to the other members, none acknowledged yet"
+        );
         for &r in &flight.pending {
             self.send(
                 Endpoint::Node(n),
@@ -282,6 +290,10 @@ impl Cluster {
         if f.pending.remove(&from) {
             f.acked.insert(from);
         }
+        debug_assert!(
+            f.pending.is_disjoint(&f.acked),
+            "a replica is pending or acknowledged, never both"
+        );
         if f.pending.is_empty() {
             self.master_complete(n, &rec);
         }
@@ -292,6 +304,11 @@ impl Cluster {
         let Some(f) = self.nodes[n].in_flight.get(rec).cloned() else {
             return;
         };
+        // CL-ALL: a write completes once every current replica acknowledged or left.
+        assert!(
+            f.pending.is_empty(),
+            "complete only with no replica pending"
+        );
         let mut crash_at = f.crash_at;
         if self.faults.take_crash(Step::Ack, &mut crash_at) {
             self.crash(n);

@@ -13,6 +13,22 @@ use crate::replication::message::{NodeId, RecKey};
 use crate::replication::node::Role;
 
 impl Cluster {
+    /// The module's invariants: members are distinct, `members[0]` is the only member in the
+    /// master role, and every member has the cluster's regime.
+    pub(crate) fn debug_check_members(&self) {
+        debug_assert!(
+            self.members.iter().enumerate().all(|(i, &m)| {
+                let node = &self.nodes[m];
+                node.regime == self.regime
+                    && (node.role == Role::Master) == (i == 0)
+                    && !self.members[..i].contains(&m)
+            }),
+            "members {:?} of regime {}: one master first, each of the regime",
+            self.members,
+            self.regime
+        );
+    }
+
     /// Crash node `n`: it stops; its volatile replication state is lost, its storage kept.
     /// Unknown ids and nodes already down: no-op.
     pub fn crash(&mut self, n: NodeId) {
@@ -120,6 +136,8 @@ impl Cluster {
                 self.rejoin(o);
             }
         }
+        assert_eq!(self.members.first(), Some(&n), "the promoted node leads");
+        self.debug_check_members();
         Ok(())
     }
 }

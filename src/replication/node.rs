@@ -153,6 +153,8 @@ impl Node {
             }
         }
         out.sort();
+        // A digest lives in one partition of one index: no record is listed twice.
+        debug_assert!(out.windows(2).all(|w| w[0] < w[1]), "records are distinct");
         out
     }
 
@@ -177,6 +179,10 @@ impl Node {
                 self.seen_requests.remove(&old);
             }
         }
+        assert!(
+            self.seen_order.len() <= SEEN_MAX && self.seen_order.len() == self.seen_requests.len(),
+            "the de-duplication window is bounded and holds each attempt once"
+        );
         true
     }
 }

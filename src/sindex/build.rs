@@ -63,6 +63,10 @@ pub fn build(ns: &Namespace, ix: &SIndex, alive: &dyn Fn() -> bool) -> u64 {
         );
         ix.load_pct.store(pct, Ordering::Release);
     }
+    assert!(
+        ix.load_pct.load(Ordering::Acquire) < 100,
+        "load_pct reaches 100 only once every partition was visited"
+    );
     ix.end_build(true);
     visited
 }

@@ -123,7 +123,7 @@ impl IndexDef {
     /// The keys of `v`, the bin's value or the element the context selected.
     fn keys_of_value(&self, v: &Value) -> Vec<SKey> {
         let one = |v: &Value| key_of(self.index_type, v);
-        match (self.collection, v) {
+        let keys: Vec<SKey> = match (self.collection, v) {
             (CollectionIndexType::Default, v) => one(v).into_iter().collect(),
             (CollectionIndexType::List, Value::List(l)) => l.items.iter().filter_map(one).collect(),
             (CollectionIndexType::MapKeys, Value::Map(m)) => {
@@ -133,7 +133,15 @@ impl IndexDef {
                 m.entries.iter().filter_map(|(_, v)| one(v)).collect()
             }
             _ => Vec::new(),
-        }
+        };
+        // SIDX-WRONG-TYPE-1: an index holds keys of its own type only.
+        debug_assert!(
+            keys.iter().all(|k| type_of(k) == self.index_type),
+            "index {:?} extracts only {:?} keys",
+            self.name,
+            self.index_type
+        );
+        keys
     }
 }
 

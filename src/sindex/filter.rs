@@ -108,6 +108,11 @@ impl Filter {
         let Ok((b, e)) = self.bounds() else {
             return false;
         };
+        // A query picks an index its filter can use (`Sindexes::for_filter`, `uses`).
+        debug_assert!(
+            self.uses(def),
+            "the recheck uses an index of the filter's kind"
+        );
         def.keys_of(bins).iter().any(|k| k >= b && k <= e)
     }
 }

@@ -46,6 +46,10 @@ fn coll_tag(c: CollectionIndexType) -> u8 {
 
 /// The file's bytes for `defs`.
 pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
+    assert!(
+        defs.len() <= crate::sindex::definition::MAX_INDEXES,
+        "a namespace's definitions fit the u16 count"
+    );
     let mut b = Vec::new();
     let mut w = Writer::append(&mut b);
     w.bytes(MAGIC).u16(VERSION).u16(defs.len() as u16);
@@ -61,6 +65,11 @@ pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
     }
     let crc = crc32(&b);
     Writer::append(&mut b).u32(crc);
+    // The file is read back by `decode`: what is written must read back as written.
+    debug_assert!(
+        decode(&b).as_deref() == Some(defs),
+        "sindex definitions round-trip"
+    );
     b
 }
 

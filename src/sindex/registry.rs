@@ -35,7 +35,9 @@ pub struct SIndex {
 impl SIndex {
     /// Whether the build has finished (SIDX-BUILD-1).
     pub fn loaded(&self) -> bool {
-        self.load_pct.load(Ordering::Acquire) >= 100
+        let pct = self.load_pct.load(Ordering::Acquire);
+        debug_assert!(pct <= 100, "load percentage {pct} is at most 100");
+        pct >= 100
     }
 
     /// End the build: `loaded` makes the index answer queries.
@@ -199,6 +201,13 @@ impl Sindexes {
             ended: (Mutex::new(false), Condvar::new()),
         });
         list.push(ix.clone());
+        assert!(list.len() <= MAX_INDEXES, "at most MAX_INDEXES indexes");
+        debug_assert!(
+            list.iter()
+                .enumerate()
+                .all(|(i, a)| list[..i].iter().all(|b| a.def.name != b.def.name)),
+            "index names are unique"
+        );
         self.count.store(list.len(), Ordering::Release);
         Ok((ix, true))
     }
@@ -213,6 +222,10 @@ impl Sindexes {
             ));
         };
         let ix = list.remove(pos);
+        assert!(
+            list.iter().all(|other| other.def.name != name),
+            "index names are unique: one drop removes the name"
+        );
         ix.dropped.store(true, Ordering::Release);
         ix.end_build(false);
         self.count.store(list.len(), Ordering::Release);

@@ -195,6 +195,11 @@ fn apply_list(op: &ListOp, l: &mut List) -> Result<(Value, bool)> {
             }
             if flags.contains(ListSortFlags::DropDuplicates) {
                 l.items.dedup();
+                // The list is sorted here, so equal elements were adjacent: none is left twice.
+                debug_assert!(
+                    l.items.windows(2).all(|w| w[0] != w[1]),
+                    "L-SORT-*: DropDuplicates leaves each value once"
+                );
             }
             Ok((Value::Nil, true))
         }

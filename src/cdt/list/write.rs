@@ -12,6 +12,18 @@ use std::cmp::Ordering;
 pub fn insert_sorted(items: &mut Vec<Value>, v: Value) {
     let pos = items.partition_point(|x| compare(x, &v) != Ordering::Greater);
     items.insert(pos, v);
+    // L-ORDER-ORDERED and CH-RANK-TIES around the new element: its left neighbour is not
+    // greater, its right neighbour is strictly greater (equals stay before it).
+    debug_assert!(
+        pos == 0 || compare(&items[pos - 1], &items[pos]) != Ordering::Greater,
+        "insert_sorted: left neighbour not greater"
+    );
+    debug_assert!(
+        items
+            .get(pos + 1)
+            .is_none_or(|next| compare(&items[pos], next) == Ordering::Less),
+        "insert_sorted: placed after its equals"
+    );
 }
 
 fn exists(code: ResultCode, v: &Value, row: &str) -> Result<bool> {
@@ -127,6 +139,7 @@ pub fn append_items(l: &mut List, flags: ListWriteFlags, items: &[Value]) -> Res
     if keep.is_empty() {
         return Ok(false);
     }
+    let expected = l.items.len() + keep.len();
     for v in keep {
         if ordered {
             insert_sorted(&mut l.items, v.clone());
@@ -134,6 +147,7 @@ pub fn append_items(l: &mut List, flags: ListWriteFlags, items: &[Value]) -> Res
             l.items.push(v.clone());
         }
     }
+    assert_eq!(l.items.len(), expected, "append adds every kept item");
     Ok(true)
 }
 
@@ -174,12 +188,19 @@ fn resolve_index(l: &List, flags: ListWriteFlags, i: i64, what: &str) -> Result<
 }
 
 fn place(items: &mut Vec<Value>, pos: usize, new: impl IntoIterator<Item = Value>) {
+    debug_assert!(
+        pos <= crate::cdt::MAX_PAD,
+        "padding bounded by resolve_index"
+    );
     if pos > items.len() {
         items.resize(pos, Value::Nil);
     }
     let tail = items.split_off(pos);
     items.extend(new);
+    let placed_end = items.len();
     items.extend(tail);
+    // Callers place only non-empty payloads (an empty one is a no-op before this).
+    debug_assert!(placed_end > pos, "place inserts at least one item");
 }
 
 /// §6.4 insert and insert_items.
@@ -246,31 +267,59 @@ pub fn increment(
         );
     }
     let pos = if i128_ < 0 { n + i128_ } else { i128_ };
+    assert!(
+        pos >= 0,
+        "a negative index resolved from the end stays >= 0"
+    );
+    match usize::try_from(pos) {
+        Ok(p) if p < l.items.len() => increment_at(l, flags, p, delta),
+        _ => increment_beyond(l, flags, i, pos, delta),
+    }
+}
+
+/// Increment the existing element `p` (L-INC-AU; an ordered list re-sorts it).
+fn increment_at(
+    l: &mut List,
+    flags: ListWriteFlags,
+    p: usize,
+    delta: &Value,
+) -> Result<Option<Value>> {
+    let new = number::add(&l.items[p], delta)?;
+    let unique = flags.contains(ListWriteFlags::AddUnique);
+    if unique && l.items.iter().enumerate().any(|(j, x)| j != p && *x == new) {
+        if flags.contains(ListWriteFlags::NoFail) {
+            return Ok(None);
+        }
+        exists(
+            ResultCode::ElementExists,
+            &new,
+            "increment with AddUnique (L-INC-AU)",
+        )?;
+    }
+    let n = l.items.len();
+    if l.order == ListOrderType::Ordered {
+        l.items.remove(p);
+        insert_sorted(&mut l.items, new.clone());
+    } else {
+        l.items[p] = new.clone();
+    }
+    assert_eq!(l.items.len(), n, "incrementing an element keeps the size");
+    Ok(Some(new))
+}
+
+/// Increment at `pos` ≥ the size: the delta becomes a new element (L-INC-BEYOND-UNORD /
+/// L-INC-BEYOND-ORD), padding an unordered list with nils.
+fn increment_beyond(
+    l: &mut List,
+    flags: ListWriteFlags,
+    i: i64,
+    pos: i128,
+    delta: &Value,
+) -> Result<Option<Value>> {
+    let n = l.items.len() as i128;
+    debug_assert!(pos >= n, "increment_beyond starts at the end");
     let ordered = l.order == ListOrderType::Ordered;
     let no_fail = flags.contains(ListWriteFlags::NoFail);
-    let unique = flags.contains(ListWriteFlags::AddUnique);
-    if pos < n {
-        let p = pos as usize;
-        let new = number::add(&l.items[p], delta)?;
-        if unique && l.items.iter().enumerate().any(|(j, x)| j != p && *x == new) {
-            if no_fail {
-                return Ok(None);
-            }
-            exists(
-                ResultCode::ElementExists,
-                &new,
-                "increment with AddUnique (L-INC-AU)",
-            )?;
-        }
-        if ordered {
-            l.items.remove(p);
-            insert_sorted(&mut l.items, new.clone());
-        } else {
-            l.items[p] = new.clone();
-        }
-        return Ok(Some(new));
-    }
-    // Beyond the end: L-INC-BEYOND-UNORD / L-INC-BEYOND-ORD.
     if ordered && pos > n {
         return err(
             ResultCode::OpNotApplicable,
@@ -286,7 +335,7 @@ pub fn increment(
             format!("increment index {i} beyond the end with InsertBounded (L-INC-BEYOND-UNORD)"),
         );
     }
-    if unique && l.items.contains(delta) {
+    if flags.contains(ListWriteFlags::AddUnique) && l.items.contains(delta) {
         if no_fail {
             return Ok(None);
         }

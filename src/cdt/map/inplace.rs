@@ -139,6 +139,11 @@ impl PackedMap {
 
     /// Replace `bytes[from..to]` by `new`, shifting the offsets after position `first_shifted`.
     fn splice(&mut self, from: usize, to: usize, new: &[u8], first_shifted: usize) -> Option<()> {
+        assert!(
+            from <= to && to <= self.bytes.len() && first_shifted <= self.offsets.len(),
+            "a splice {from}..{to} lies inside the particle of {} bytes",
+            self.bytes.len()
+        );
         let len = (self.bytes.len() - (to - from)).checked_add(new.len())?;
         u32::try_from(len).ok()?;
         self.bytes.splice(from..to, new.iter().copied());
@@ -146,6 +151,10 @@ impl PackedMap {
         for o in &mut self.offsets[first_shifted..] {
             *o = *o + grow - shrink;
         }
+        debug_assert!(
+            self.offsets.windows(2).all(|w| w[0] < w[1]),
+            "entry offsets stay strictly ascending"
+        );
         Some(())
     }
 
@@ -163,6 +172,11 @@ impl PackedMap {
         let (at, was) = (self.offsets[i] as usize, self.len());
         self.offsets.insert(i, at as u32);
         self.splice(at, at, &e, i + 1)?;
+        assert_eq!(
+            self.offsets[i + 1] as usize - at,
+            e.len(),
+            "the new entry spans its packed bytes"
+        );
         self.set_count(was, was + 1)
     }
 

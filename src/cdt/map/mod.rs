@@ -169,6 +169,16 @@ fn apply_map(op: &MapOp, m: &mut Map) -> Result<(Value, bool)> {
 
 /// Remove the elements at `gone` (ascending indexes), keeping the others' order.
 pub fn remove_indexes<T>(items: &mut Vec<T>, gone: &[usize]) {
+    // SEL-SET: a selection is ascending, unique and in range (select.rs `pick`).
+    debug_assert!(
+        gone.windows(2).all(|w| w[0] < w[1]),
+        "remove_indexes: ascending, unique indexes"
+    );
+    assert!(
+        gone.last().is_none_or(|&i| i < items.len()),
+        "remove_indexes: indexes inside the container"
+    );
+    let n = items.len();
     match gone {
         [] => {}
         [one] => {
@@ -187,4 +197,9 @@ pub fn remove_indexes<T>(items: &mut Vec<T>, gone: &[usize]) {
             });
         }
     }
+    assert_eq!(
+        items.len(),
+        n - gone.len(),
+        "every selected element removed once"
+    );
 }

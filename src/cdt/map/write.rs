@@ -11,6 +11,22 @@ fn find(m: &Map, k: &Value) -> std::result::Result<usize, usize> {
     m.entries.binary_search_by(|(ek, _)| compare(ek, k))
 }
 
+/// Insert a new entry at its search position `i` and check the neighbours keep the keys strictly
+/// ascending (M-ORDER-SEMANTICS: a wrong position would break every later binary search).
+fn insert_at(m: &mut Map, i: usize, k: Value, v: Value) {
+    m.entries.insert(i, (k, v));
+    debug_assert!(
+        i == 0 || compare(&m.entries[i - 1].0, &m.entries[i].0) == std::cmp::Ordering::Less,
+        "map insert: previous key smaller"
+    );
+    debug_assert!(
+        m.entries
+            .get(i + 1)
+            .is_none_or(|next| compare(&m.entries[i].0, &next.0) == std::cmp::Ordering::Less),
+        "map insert: next key greater"
+    );
+}
+
 /// M-FLAG-VIOLATION: the code an item violates with, if any.
 pub(super) fn violation(flags: MapWriteFlags, exists: bool) -> Option<ResultCode> {
     if exists && flags.contains(MapWriteFlags::CreateOnly) {
@@ -40,10 +56,16 @@ pub fn put(m: &mut Map, flags: MapWriteFlags, k: &Value, v: &Value) -> Result<bo
         }
         return fail(code, k);
     }
+    let n = m.entries.len();
     match pos {
         Ok(i) => m.entries[i].1 = v.clone(),
-        Err(i) => m.entries.insert(i, (k.clone(), v.clone())),
+        Err(i) => insert_at(m, i, k.clone(), v.clone()),
     }
+    assert_eq!(
+        m.entries.len(),
+        n + usize::from(pos.is_err()),
+        "put adds an entry only for a new key"
+    );
     Ok(true)
 }
 
@@ -60,12 +82,18 @@ pub fn put_items(m: &mut Map, flags: MapWriteFlags, items: &[(Value, Value)]) ->
             None => plan.push((k, v)),
         }
     }
+    let n = m.entries.len();
     for (k, v) in &plan {
         match find(m, k) {
             Ok(i) => m.entries[i].1 = (*v).clone(),
-            Err(i) => m.entries.insert(i, ((*k).clone(), (*v).clone())),
+            Err(i) => insert_at(m, i, (*k).clone(), (*v).clone()),
         }
     }
+    // The payload's keys are unique (normalized): each adds at most one entry.
+    assert!(
+        m.entries.len() <= n + plan.len(),
+        "put_items adds at most one entry per item"
+    );
     Ok(!plan.is_empty())
 }
 
@@ -78,7 +106,7 @@ pub fn increment(m: &mut Map, k: &Value, delta: &Value) -> Result<Value> {
             Ok(new)
         }
         Err(i) => {
-            m.entries.insert(i, (k.clone(), delta.clone()));
+            insert_at(m, i, k.clone(), delta.clone());
             Ok(delta.clone())
         }
     }
