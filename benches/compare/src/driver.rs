@@ -1,0 +1,262 @@
+//! The driver: runs each engine in its own child process (this binary with `--engine NAME`),
+//! round after round with the engines interleaved, parses the children's result lines, and
+//! prints per round a Markdown table of ops/s per engine per workload with the ratio of each
+//! aerolite configuration to the best peer, plus the 50:50 latencies; `--json` keeps every row.
+//!
+//! Invariants: every ratio divides numbers of one round (one pass over the engines, run back to
+//! back); a peer that failed or skipped a workload has no number there and is never the "best
+//! peer"; a child that fails makes the driver's exit code non-zero but the other engines still run.
+
+use crate::child::{self, SEP};
+use crate::{Args, ENGINES};
+use aerolite::bench::json::Json;
+use std::process::{Command, Stdio};
+
+/// One phase of one engine in one round.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Round, from 1.
+    pub round: usize,
+    /// Engine name (`ENGINES`).
+    pub engine: String,
+    /// The engine's own description (version, backend).
+    pub label: String,
+    /// Workload name.
+    pub workload: String,
+    /// Operations (records, for a scan) per second.
+    pub ops_per_s: f64,
+    /// Median latency, µs.
+    pub p50_us: f64,
+    /// 99th percentile latency, µs.
+    pub p99_us: f64,
+    /// Failed operations.
+    pub errors: u64,
+    /// One-minute load average when the engine's process started (Linux).
+    pub load_avg: Option<f64>,
+}
+
+fn is_aerolite(engine: &str) -> bool {
+    engine.starts_with("aerolite")
+}
+
+fn load_avg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
+}
+
+fn parse_line(line: &str, round: usize, load_avg: Option<f64>) -> Option<Row> {
+    let f: Vec<&str> = line.split(SEP).collect();
+    if f.len() != 9 || f[0] != "result" {
+        return None;
+    }
+    Some(Row {
+        round,
+        engine: f[1].to_string(),
+        label: f[2].to_string(),
+        workload: f[3].to_string(),
+        ops_per_s: f[4].parse().ok()?,
+        p50_us: f[5].parse().ok()?,
+        p99_us: f[6].parse().ok()?,
+        errors: f[8].parse().ok()?,
+        load_avg,
+    })
+}
+
+fn child_args(args: &Args, engine: &str) -> Vec<String> {
+    vec![
+        format!("--engine={engine}"),
+        format!("--workload={}", args.workload.join(",")),
+        format!("--records={}", args.records),
+        format!("--value-size={}", args.value_size),
+        format!("--distribution={}", args.distribution),
+        format!("--threads={}", args.threads),
+        format!("--duration={}", args.duration),
+        format!("--durability={}", args.durability),
+        format!("--dir={}", args.dir.display()),
+    ]
+}
+
+/// Run one engine's process; its rows, or why it failed.
+fn run_child(args: &Args, engine: &str, round: usize) -> Result<Vec<Row>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
+    let load = load_avg();
+    let shown = load.map_or("unknown".to_string(), |l| format!("{l:.1}"));
+    eprintln!("== round {round}: {engine} (load average {shown})");
+    let out = Command::new(exe)
+        .args(child_args(args, engine))
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("starting {engine}: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Row> = text
+        .lines()
+        .filter_map(|l| parse_line(l, round, load))
+        .collect();
+    if !out.status.success() {
+        return Err(format!("{engine} exited with {}", out.status));
+    }
+    Ok(rows)
+}
+
+/// Run every engine `--rounds` times, interleaved; print the tables; exit code 1 on any failure.
+pub fn run(args: &Args) -> Result<i32, String> {
+    child::mode(args)?;
+    child::workloads(args)?;
+    let mut engines: Vec<&str> = args.engines.iter().map(String::as_str).collect();
+    if let Some(bad) = engines.iter().find(|e| !ENGINES.contains(e)) {
+        return Err(format!(
+            "unknown engine {bad:?} (known: {})",
+            ENGINES.join(", ")
+        ));
+    }
+    if !cfg!(feature = "rocksdb") && engines.contains(&"rocksdb") {
+        eprintln!("aerolite-compare: rocksdb skipped (build with --features rocksdb)");
+        engines.retain(|e| *e != "rocksdb");
+    }
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for round in 1..=args.rounds.max(1) {
+        for e in &engines {
+            match run_child(args, e, round) {
+                Ok(r) => rows.extend(r),
+                Err(err) => {
+                    eprintln!("aerolite-compare: {err}");
+                    failed += 1;
+                }
+            }
+        }
+    }
+    print_tables(args, &engines, &rows);
+    if let Some(path) = &args.json {
+        std::fs::write(path, format!("{}\n", to_json(args, &rows)))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let errors: u64 = rows.iter().map(|r| r.errors).sum();
+    Ok(if failed > 0 || errors > 0 { 1 } else { 0 })
+}
+
+fn find<'a>(rows: &'a [Row], round: usize, engine: &str, w: &str) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.round == round && r.engine == engine && r.workload == w)
+}
+
+/// The best peer (not aerolite) of `w` in `round`: (engine, ops/s).
+pub fn best_peer<'a>(rows: &'a [Row], round: usize, w: &str) -> Option<&'a Row> {
+    rows.iter()
+        .filter(|r| r.round == round && r.workload == w && !is_aerolite(&r.engine))
+        .filter(|r| r.errors == 0)
+        .max_by(|a, b| a.ops_per_s.total_cmp(&b.ops_per_s))
+}
+
+fn workload_title(w: &str) -> &str {
+    match w {
+        "load" => "load (insert)",
+        "ycsb-c" => "point read",
+        "ycsb-a" => "50:50 read / overwrite",
+        "update" => "update (overwrite)",
+        "scan" => "full scan (records/s)",
+        other => other,
+    }
+}
+
+fn print_tables(args: &Args, engines: &[&str], rows: &[Row]) {
+    println!(
+        "{} records × {} B values, 16 B keys · {} keys · {} thread(s) · {} s per workload · {}",
+        args.records,
+        args.value_size,
+        args.distribution,
+        args.threads,
+        args.duration,
+        args.durability
+    );
+    let workloads: Vec<String> = child::workloads(args)
+        .map(|ws| ws.iter().map(|w| w.name().to_string()).collect())
+        .unwrap_or_default();
+    let aerolites: Vec<&str> = engines.iter().copied().filter(|e| is_aerolite(e)).collect();
+    for round in 1..=args.rounds.max(1) {
+        println!("\nround {round}\n");
+        let mut head = "| workload |".to_string();
+        for e in engines {
+            head.push_str(&format!(" {e} |"));
+        }
+        for a in &aerolites {
+            head.push_str(&format!(" {a} ÷ best peer |"));
+        }
+        println!("{head}");
+        println!("|{}", "---|".repeat(1 + engines.len() + aerolites.len()));
+        for w in &workloads {
+            println!("{}", table_line(rows, round, engines, &aerolites, w));
+        }
+        latency_lines(rows, round, engines, "ycsb-a");
+    }
+}
+
+fn table_line(rows: &[Row], round: usize, engines: &[&str], aerolites: &[&str], w: &str) -> String {
+    let mut line = format!("| {} |", workload_title(w));
+    for e in engines {
+        match find(rows, round, e, w) {
+            Some(r) if r.errors == 0 => line.push_str(&format!(" {:.0} |", r.ops_per_s)),
+            Some(r) => line.push_str(&format!(" {:.0} ({} errors) |", r.ops_per_s, r.errors)),
+            None => line.push_str(" – |"),
+        }
+    }
+    let best = best_peer(rows, round, w);
+    for a in aerolites {
+        match (find(rows, round, a, w), best) {
+            (Some(x), Some(b)) => line.push_str(&format!(
+                " {:.2} ({}) |",
+                x.ops_per_s / b.ops_per_s.max(1e-9),
+                b.engine
+            )),
+            _ => line.push_str(" – |"),
+        }
+    }
+    line
+}
+
+fn latency_lines(rows: &[Row], round: usize, engines: &[&str], w: &str) {
+    let mut line = format!("\n{} p50 / p99 µs:", workload_title(w));
+    let mut any = false;
+    for e in engines {
+        if let Some(r) = find(rows, round, e, w) {
+            line.push_str(&format!(" {e} {:.1} / {:.1};", r.p50_us, r.p99_us));
+            any = true;
+        }
+    }
+    if any {
+        println!("{line}");
+    }
+}
+
+fn to_json(args: &Args, rows: &[Row]) -> Json {
+    let arr = rows
+        .iter()
+        .map(|r| {
+            let best = best_peer(rows, r.round, &r.workload);
+            let ratio = best
+                .filter(|_| is_aerolite(&r.engine))
+                .map(|b| r.ops_per_s / b.ops_per_s.max(1e-9));
+            Json::obj()
+                .with("round", r.round as u64)
+                .with("engine", r.engine.as_str())
+                .with("engine_setup", r.label.as_str())
+                .with("workload", r.workload.as_str())
+                .with("ops_per_s", r.ops_per_s)
+                .with("p50_us", r.p50_us)
+                .with("p99_us", r.p99_us)
+                .with("errors", r.errors)
+                .with("load_avg_at_start", r.load_avg)
+                .with("best_peer", best.map(|b| b.engine.as_str()))
+                .with("ratio_to_best_peer", ratio)
+        })
+        .collect();
+    Json::obj()
+        .with("durability", args.durability.as_str())
+        .with("records", args.records)
+        .with("value_size", args.value_size)
+        .with("threads", args.threads)
+        .with("distribution", args.distribution.as_str())
+        .with("rounds", args.rounds as u64)
+        .with("results", Json::Arr(arr))
+}
