@@ -15,6 +15,19 @@ use aerolite::storage::device::Device;
 use aerolite::{Bin, Bins, Database, Key, ManualClock, ReadPolicy, ResultCode, Value, WritePolicy};
 use std::sync::Arc;
 
+/// `prefetch_current` of `$b` at `$loc`, checked to agree with `prefetch_current_many` (the
+/// scan's one-lock-per-batch check), asked for the image twice in one batch.
+macro_rules! current {
+    ($ns:expr, $loc:expr, $b:expr) => {{
+        let one = $ns.storage.prefetch_current($loc, $b);
+        let many = $ns
+            .storage
+            .prefetch_current_many(&[($loc, &$b[..]), ($loc, &$b[..])]);
+        assert_eq!(many, vec![one, one], "the batched check agrees");
+        one
+    }};
+}
+
 fn k(i: i64) -> Key {
     Key::new("test", "s", i).expect("key")
 }
@@ -254,10 +267,7 @@ fn prefetched_image_of_a_reborn_block_is_refused() {
     assert_eq!(e.location.block, 0);
     let pre = ns.storage.read_many(&[(e.location, e.size)]);
     let bytes = pre[0].as_ref().expect("prefetched");
-    assert!(
-        ns.storage.prefetch_current(e.location, bytes),
-        "block 0 unchanged"
-    );
+    assert!(current!(ns, e.location, bytes), "block 0 unchanged");
     for i in (0..n).filter(|i| block_of(*i) == Some(0)) {
         assert!(db.delete(&WritePolicy::default(), &k(i)).expect("delete"));
     }
@@ -273,7 +283,7 @@ fn prefetched_image_of_a_reborn_block_is_refused() {
         assert!(m < 12_000, "block 0 is reused");
     }
     assert!(
-        !ns.storage.prefetch_current(e.location, bytes),
+        !current!(ns, e.location, bytes),
         "block 0 was reborn: the prefetched image is stale"
     );
 }
@@ -304,15 +314,9 @@ fn memory_prefetch_is_current_until_the_slot_is_reused() {
         &ns.storage.read(e.location, e.size).expect("read"),
         "read_many reads what read does"
     );
-    assert!(
-        ns.storage.prefetch_current(e.location, bytes),
-        "unchanged slot"
-    );
+    assert!(current!(ns, e.location, bytes), "unchanged slot");
     assert!(db.delete(&wp, &k(0)).expect("delete"));
-    assert!(
-        !ns.storage.prefetch_current(e.location, bytes),
-        "released slot"
-    );
+    assert!(!current!(ns, e.location, bytes), "released slot");
     let mut i = 1;
     while ns.index.get(&k(i - 1).digest).map(|n| n.location) != Some(e.location) {
         db.put(&wp, &k(i), &storage_support::bins(i, 100))
@@ -321,7 +325,7 @@ fn memory_prefetch_is_current_until_the_slot_is_reused() {
         assert!(i < 1000, "the slot is reused");
     }
     assert!(
-        !ns.storage.prefetch_current(e.location, bytes),
+        !current!(ns, e.location, bytes),
         "the slot holds another record's image"
     );
 }

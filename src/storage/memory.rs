@@ -128,6 +128,16 @@ impl Storage for MemoryStorage {
         )
     }
 
+    /// Per image, under its shard's lock: a slot's image is never put back once taken, and the
+    /// prefetched `Bytes` keeps its allocation alive, so a pointer match means it was there
+    /// since it was read.
+    fn prefetch_current_many(&self, images: &[(Location, &[u8])]) -> Vec<bool> {
+        images
+            .iter()
+            .map(|(location, image)| self.prefetch_current(*location, image))
+            .collect()
+    }
+
     fn release(&self, location: Location, size: u32) {
         let mut slab = self.shard(location.block);
         let slot = slab.slots.get_mut(location.offset as usize);

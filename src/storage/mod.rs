@@ -247,6 +247,11 @@ pub trait Storage: Send + Sync {
     /// there (not released and the place reused since). Called under the record's lock, after
     /// the index entry was found unchanged.
     fn prefetch_current(&self, location: Location, image: &[u8]) -> bool;
+    /// `prefetch_current` for each of `images` (a scan's batch), asked once after their records
+    /// were answered: true where the image is still the one stored at its location, which means
+    /// it was the stored one at every moment since `read_many` read it (a block incarnation, or
+    /// a memory slot's image, never comes back once replaced). One answer per image, in order.
+    fn prefetch_current_many(&self, images: &[(Location, &[u8])]) -> Vec<bool>;
     /// The image at `location` is no longer referenced by the index (its bytes leave the space
     /// accounting; the place may be reused).
     fn release(&self, location: Location, size: u32);

@@ -41,7 +41,6 @@
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::format::header::{self, DeviceHeader};
-use crate::format::record_image;
 use crate::format::write_block;
 use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::ScanCounts;
@@ -262,14 +261,17 @@ impl Storage for DeviceStorage {
     /// An image's bytes never change within a block incarnation, so a prefetched image is still
     /// the stored one while its block is in the incarnation the image was sealed with.
     fn prefetch_current(&self, location: Location, image: &[u8]) -> bool {
+        Self::image_current(&self.lock(), location, image)
+    }
+
+    /// One state lock for the whole batch; block sequences only grow, so an image of the
+    /// block's current incarnation was current since it was read.
+    fn prefetch_current_many(&self, images: &[(Location, &[u8])]) -> Vec<bool> {
         let st = self.lock();
-        match (
-            st.blocks.get(location.block),
-            record_image::block_seq_of(image),
-        ) {
-            (Some(b), Some(seq)) => b.state != BlockState::Free && b.seq == seq,
-            _ => false,
-        }
+        images
+            .iter()
+            .map(|(location, image)| Self::image_current(&st, *location, image))
+            .collect()
     }
 
     fn release(&self, location: Location, size: u32) {

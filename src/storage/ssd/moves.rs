@@ -82,29 +82,6 @@ impl DeviceStorage {
             ),
         })
     }
-
-    /// The memory part of a read of the `size` bytes at `location`: where the bytes are read
-    /// (`location`, or the durable source of a defrag copy on a failed store) and their range.
-    pub(super) fn locate(
-        &self,
-        location: Location,
-        size: u32,
-    ) -> Result<(Location, usize, usize, MemRead)> {
-        let (start, end) = self.image_range(location, size)?;
-        let source = match self.read_memory(location, start, end)? {
-            MemRead::Moved(source) => source,
-            found => return Ok((location, start, end, found)),
-        };
-        let (start, end) = self.image_range(source, size)?;
-        match self.read_memory(source, start, end)? {
-            // A defrag source is in a durable block, so it is served as it is.
-            MemRead::Moved(_) => err(
-                ResultCode::ServerError,
-                format!("defrag source {source:?} of {location:?} is not durable"),
-            ),
-            found => Ok((source, start, end, found)),
-        }
-    }
 }
 
 #[cfg(test)]

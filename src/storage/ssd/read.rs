@@ -6,7 +6,7 @@
 //!   then checks CRC, digest, generation, LUT and void-time);
 //! - a post-write-cache hit takes only the cache's read lock (lock order `state`, `cache`).
 
-use super::DeviceStorage;
+use super::{DeviceStorage, State};
 use crate::error::{err, Result, ResultCode};
 use crate::format::record_image;
 use crate::format::write_block;
@@ -55,6 +55,10 @@ pub(super) enum MemRead {
 /// buffer, buffer.
 type BatchRead = (usize, Location, u64, u64, usize, AlignedBuf);
 
+/// Where a read is served from: the location read (the request's, or a defrag source), the
+/// image's byte range in its block, and what memory holds of it.
+pub(super) type Located = (Location, usize, usize, MemRead);
+
 /// `owner`'s bytes `[start, end)` as the owner of a `Bytes` (no copy).
 struct Slice<T> {
     owner: T,
@@ -84,24 +88,18 @@ impl DeviceStorage {
         self.cache.write().expect("post-write cache poisoned")
     }
 
-    /// The memory part of a read: the post-write cache (one hash probe under its own read lock),
-    /// the open buffer, the flush queue, or the block incarnation to read from the device
-    /// (SN-REQ-READ-BUFFER). No copy under a lock except from the open buffer.
-    pub(super) fn read_memory(
+    /// The state part of a read (SN-REQ-READ-BUFFER), under the state lock `st`, after the
+    /// post-write cache missed: the open buffer, the flush queue, or the block incarnation to
+    /// read from the device. No copy under the lock except from the open buffer. A block that
+    /// moved from the flush queue to the cache since the probe is found on the device.
+    fn read_memory_in(
         &self,
+        st: &State,
         location: Location,
         start: usize,
         end: usize,
     ) -> Result<MemRead> {
-        // Cached blocks are flushed and durable, and stay the block's incarnation while the
-        // reader's record (whose image is in it) holds it, so a hit needs no state lock. A block
-        // that moves from the flush queue to the cache meanwhile is found on the device.
-        if let Some(buf) = self.cache_ref().get(location.block).map(|(_, b)| b.clone()) {
-            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(MemRead::Shared(buf));
-        }
-        let st = self.lock();
-        let check = |seq: u64| Self::not_durable(&st, location, seq, end);
+        let check = |seq: u64| Self::not_durable(st, location, seq, end);
         if let Some(c) = st.current.as_ref().filter(|c| c.block == location.block) {
             if let Some(r) = check(c.seq) {
                 return r;
@@ -129,6 +127,89 @@ impl DeviceStorage {
                 err(ResultCode::ServerError, format!("no block at {location:?}"))
             }),
             None => err(ResultCode::ServerError, format!("no block at {location:?}")),
+        }
+    }
+
+    /// A post-write-cache hit for `location`'s block (its own read lock only).
+    fn cached(&self, location: Location) -> Option<MemRead> {
+        let buf = self
+            .cache_ref()
+            .get(location.block)
+            .map(|(_, b)| b.clone())?;
+        self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+        Some(MemRead::Shared(buf))
+    }
+
+    /// The memory part of a read of the `size` bytes at `location`: where the bytes are read
+    /// (`location`, or the durable source of a defrag copy on a failed store) and their range.
+    pub(super) fn locate(&self, location: Location, size: u32) -> Result<Located> {
+        let (start, end) = self.image_range(location, size)?;
+        match self.cached(location) {
+            Some(found) => Ok((location, start, end, found)),
+            None => self.locate_locked(&self.lock(), location, size),
+        }
+    }
+
+    /// `locate` for a batch: one cache read lock for every request, then one state lock for
+    /// those not in the cache (not one of each per record). One answer per request, in order.
+    fn locate_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Located>> {
+        let mut out: Vec<Option<Result<Located>>> = {
+            let cache = self.cache_ref();
+            let hit = |(location, size): &(Location, u32)| {
+                let (start, end) = match self.image_range(*location, *size) {
+                    Ok(range) => range,
+                    Err(e) => return Some(Err(e)),
+                };
+                let buf = cache.get(location.block).map(|(_, b)| b.clone())?;
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                Some(Ok((*location, start, end, MemRead::Shared(buf))))
+            };
+            reqs.iter().map(hit).collect()
+        };
+        if out.iter().any(Option::is_none) {
+            let st = self.lock();
+            for (slot, (location, size)) in out.iter_mut().zip(reqs) {
+                if slot.is_none() {
+                    *slot = Some(self.locate_locked(&st, *location, *size));
+                }
+            }
+        }
+        let out: Vec<Result<Located>> = out.into_iter().flatten().collect();
+        assert_eq!(out.len(), reqs.len(), "locate_many answers every request");
+        out
+    }
+
+    /// `locate` past the cache probe of `location`, under the state lock `st`.
+    fn locate_locked(&self, st: &State, location: Location, size: u32) -> Result<Located> {
+        let (start, end) = self.image_range(location, size)?;
+        let source = match self.read_memory_in(st, location, start, end)? {
+            MemRead::Moved(source) => source,
+            found => return Ok((location, start, end, found)),
+        };
+        let (start, end) = self.image_range(source, size)?;
+        // Lock order `state`, `cache`.
+        if let Some(found) = self.cached(source) {
+            return Ok((source, start, end, found));
+        }
+        match self.read_memory_in(st, source, start, end)? {
+            // A defrag source is in a durable block, so it is served as it is.
+            MemRead::Moved(_) => err(
+                ResultCode::ServerError,
+                format!("defrag source {source:?} of {location:?} is not durable"),
+            ),
+            found => Ok((source, start, end, found)),
+        }
+    }
+
+    /// Whether `image`, read from `location`, carries the incarnation its block is in now (so it
+    /// is still the image stored there).
+    pub(super) fn image_current(st: &State, location: Location, image: &[u8]) -> bool {
+        match (
+            st.blocks.get(location.block),
+            record_image::block_seq_of(image),
+        ) {
+            (Some(b), Some(seq)) => b.state != BlockState::Free && b.seq == seq,
+            _ => false,
         }
     }
 
@@ -257,8 +338,8 @@ impl DeviceStorage {
         let mut out: Vec<Option<Result<Bytes>>> = vec![None; reqs.len()];
         let mut pending: Vec<Vec<BatchRead>> =
             (0..self.devices.len()).map(|_| Vec::new()).collect();
-        for (i, (location, size)) in reqs.iter().enumerate() {
-            let (location, start, end, seq) = match self.locate(*location, *size) {
+        for (i, found) in self.locate_many(reqs).into_iter().enumerate() {
+            let (location, start, end, seq) = match found {
                 Err(e) => {
                     out[i] = Some(Err(e));
                     continue;
