@@ -218,6 +218,8 @@ impl Harness {
         let ns = aerolite::testing::namespace(&self.db, "test").expect("namespace test exists");
         for key in record_base_keys() {
             let d = key.digest;
+            // A removal holds the record lock (OP-ISOLATION, asserted by Namespace::remove).
+            let _guard = ns.locks.acquire(d, 0, None).expect("an idle record lock");
             if let Some(e) = ns.index.get(&d) {
                 ns.remove(&d, &e);
             }
