@@ -146,6 +146,30 @@ fn exp_wire_1_map_literal_is_a_bare_msgpack_map() {
     );
 }
 
+#[test]
+fn exp_wire_1_key_ordered_map_literal_carries_the_clients_order_header() {
+    // The Rust crate 3.x packs a K-ordered map (`map_val` of a BTreeMap) as a map counting one
+    // extra pair whose key is the ext8 order header `c7 00 01` and whose value is nil; issue 15
+    // point 1 (this was refused with 4).
+    let m = Value::Map(aerolite::Map {
+        order: aerolite::MapOrder::KeyOrdered,
+        entries: vec![("a".into(), 1.into()), ("b".into(), 2.into())],
+    });
+    vector(
+        exp::eq(exp::map_bin("m"), exp::map_val(m)),
+        "93 01 93 51 05 a1 6d 83 c7 00 01 c0 a2 03 61 01 a2 03 62 02",
+    );
+    // An ordered list literal inside a quoted value carries `c7 00 01` as its first element.
+    let l = Value::List(aerolite::List {
+        order: aerolite::ListOrderType::Ordered,
+        items: vec![1.into(), 2.into()],
+    });
+    vector(
+        exp::eq(exp::list_bin("l"), Expression::Val(l)),
+        "93 01 93 51 04 a1 6c 92 7e 93 c7 00 01 01 02",
+    );
+}
+
 fn bad(bytes: &[u8]) {
     match Expression::from_bytes(bytes) {
         Err(e) => assert_eq!(e.code(), ResultCode::ParameterError, "{bytes:02x?}: {e}"),

@@ -97,3 +97,40 @@ async fn read_exp_and_write_exp_operations() {
     assert_eq!(e.result_code(), 26);
     client.close().await.expect("close");
 }
+
+/// Issue 15 point 1: `map_val` of a key-ordered map (a `BTreeMap`, sent with the ext8 order
+/// header `c7 00 01`) inside a filter is decoded, not refused with 4, and compares by content,
+/// entry count first (VO-MAP), against a K-ordered map bin.
+#[tokio::test(flavor = "multi_thread")]
+async fn key_ordered_map_value_in_a_filter_compares_by_content() {
+    use aerospike::expressions::{ge, lt, map_bin, map_val, ne, Expression};
+    use aerospike::{as_sorted_map, Value};
+    use std::collections::BTreeMap;
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    let key = as_key!("test", "demo", "om1");
+    let w = WritePolicy::default();
+    let bin = as_bin!("m", as_sorted_map!("a" => 1, "b" => 2, "c" => 3));
+    client.put(&w, &key, &[bin]).await.expect("put");
+    let pair = |k: &str, v: i64| (as_val!(k), as_val!(v));
+    let same: BTreeMap<Value, Value> = [pair("a", 1), pair("b", 2), pair("c", 3)].into();
+    let smaller: BTreeMap<Value, Value> = [pair("a", 1), pair("b", 2)].into();
+    let cases: Vec<(Expression, bool)> = vec![
+        (eq(map_bin("m"), map_val(same.clone())), true),
+        (ne(map_bin("m"), map_val(same.clone())), false),
+        (gt(map_bin("m"), map_val(smaller.clone())), true),
+        (lt(map_bin("m"), map_val(smaller)), false),
+        (ge(map_bin("m"), map_val(same)), true),
+    ];
+    for (i, (filter, matches)) in cases.into_iter().enumerate() {
+        let mut p = WritePolicy::default();
+        p.base_policy.filter_expression = Some(filter);
+        let got = client.operate(&p, &key, &[operations::get_bin("m")]).await;
+        match (got, matches) {
+            (Ok(_), true) => {}
+            (Err(e), false) => assert_eq!(e.result_code(), 27, "case {i}: {e:?}"),
+            (got, _) => panic!("case {i}: expected match {matches}, got {got:?}"),
+        }
+    }
+    client.close().await.expect("close");
+}

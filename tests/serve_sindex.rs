@@ -3,8 +3,9 @@
 //! (numeric, string, list) and its task's `load_pct` poll (`sindex-stat`), queries with
 //! `Filter::equal`, `range`, `contains` and a filter naming its index (`range_by_index`),
 //! `sindex-list`, conflicting and missing indexes (200, 201), `drop_index` and its
-//! `sindex-exists` poll, and a query on a dropped index (201). Each query's answer is checked
-//! against the records written.
+//! `sindex-exists` poll, a query on a dropped index (201), and a CDT-context index (SIDX-CTX-1)
+//! created with a `ctx` and queried through `Filter::context` (issue 12). Each query's answer is
+//! checked against the records written.
 
 mod serve_support;
 
@@ -198,4 +199,41 @@ async fn create_query_and_drop_indexes_through_the_client() {
         missing.server_result_code(),
         Some(ResultCode::IndexNotFound)
     );
+}
+
+/// Issue 12: `create_index_on_bin` with a CDT context (`sindex-create …;context=<base64>`) and a
+/// query whose filter carries the context (the query's INDEX_CONTEXT field) use the engine's
+/// context index (SIDX-CTX-1): the index holds element 1 of each list `l` = [i, i + 1000].
+#[tokio::test(flavor = "multi_thread")]
+async fn context_index_created_and_queried_through_the_client() {
+    use aerospike::operations::cdt_context::ctx_list_index;
+    let s = serve_support::start();
+    let client = connect(&s.host()).await;
+    fill(&client, "sc", 40).await;
+    let ctx = vec![ctx_list_index(1)];
+    let task = client
+        .create_index_on_bin(
+            &AdminPolicy::default(),
+            "test",
+            "sc",
+            "l",
+            "sc_l1",
+            IndexType::Numeric,
+            CollectionIndexType::Default,
+            Some(&ctx),
+        )
+        .await
+        .expect("sindex-create with a context answers ok");
+    task.wait_till_complete(None)
+        .await
+        .expect("sindex-stat reaches load_pct=100");
+    let f = Filter::range("l", 1010, 1019).context(ctx.clone());
+    let got = query(&client, "sc", f).await.expect("context query");
+    assert_eq!(got, (10..20).collect::<Vec<i64>>());
+    // The element at index 0 has no index: the context is part of the index's identity.
+    let other = Filter::range("l", 10, 19).context(vec![ctx_list_index(0)]);
+    let e = query(&client, "sc", other)
+        .await
+        .expect_err("no index on element 0");
+    assert_eq!(e.server_result_code(), Some(ResultCode::IndexNotFound));
 }

@@ -14,6 +14,7 @@ use crate::expressions::tree::{op, Call, ExpType, Expression};
 use crate::format::pack;
 use crate::format::particle::{DecodeError, Reader};
 use crate::record::value::Value;
+use crate::wire::msgpack;
 
 /// Deepest nesting of expressions `decode` accepts (and `check` allows for built trees).
 pub const MAX_EXP_DEPTH: usize = 64;
@@ -48,9 +49,9 @@ pub fn encode_into(e: &Expression, out: &mut Vec<u8>) {
         Expression::Val(v @ Value::List(_)) => {
             array_header(2, out);
             int(i64::from(op::QUOTED), out);
-            pack::pack(v, out);
+            msgpack::encode(v, out);
         }
-        Expression::Val(v) => pack::pack(v, out),
+        Expression::Val(v) => msgpack::encode(v, out),
         Expression::Infinity => out.extend_from_slice(&[0xd4, 0xff, 0x01]),
         Expression::Wildcard => out.extend_from_slice(&[0xd4, 0xff, 0x00]),
         Expression::Bin(name, t) => {
@@ -166,9 +167,11 @@ impl Decoder<'_> {
         res.map_err(|DecodeError(what)| self.fail(what))
     }
 
+    /// A literal in the clients' msgpack form: an ordered list or map carries the ext8 order
+    /// header `c7 00 <flags>` (issue 15), not the stored form's `d4 ff <flags>`.
     fn value(&mut self, depth: usize) -> Result<Value> {
-        let v = pack::unpack(&mut self.r, depth);
-        self.wrap(v)
+        let at = self.r.position();
+        msgpack::unpack(&mut self.r, depth).map_err(|e| bad(at, e.detail()))
     }
 
     fn int(&mut self) -> Result<i64> {

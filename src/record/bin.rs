@@ -192,14 +192,21 @@ impl BinList {
             self.remove(name);
             return;
         }
+        // A record's bins stay unique (B-ORDER); an operate result list that repeats a name
+        // (OPR-SAME-BIN) keeps its repeats: `set` replaces the first entry and adds none.
+        let before = if cfg!(debug_assertions) {
+            self.get_all(name).count()
+        } else {
+            0
+        };
         match self.get_mut(name) {
             Some(slot) => *slot = value,
             None => self.push(name, value),
         }
         debug_assert_eq!(
             self.get_all(name).count(),
-            1,
-            "B-ORDER: a set bin name is unique"
+            before.max(1),
+            "B-ORDER, OPR-SAME-BIN: set adds a name only when absent"
         );
     }
 
@@ -286,6 +293,23 @@ mod tests {
         assert_eq!(b.names(), vec!["a", "c"]);
         b.set("b", 5.into());
         assert_eq!(b.names(), vec!["a", "c", "b"]);
+    }
+
+    /// OPR-SAME-BIN then B-ORDER: `set` on a list that holds repeated names (operate results)
+    /// replaces the first entry and adds none; with debug assertions on it used to assert the
+    /// name had become unique (issue 12).
+    #[test]
+    fn set_after_a_repeated_push_replaces_the_first_entry() {
+        let mut b = BinList::new();
+        b.push("a", 1.into());
+        b.push("a", 2.into());
+        b.set("a", 3.into());
+        assert_eq!(
+            b.get_all("a").cloned().collect::<Vec<_>>(),
+            vec![Value::Int(3), Value::Int(2)]
+        );
+        b.set("z", 4.into());
+        assert_eq!(b.names(), vec!["a", "a", "z"]);
     }
 
     /// B-ORDER, OPR-SAME-BIN with the name index: set / push / remove / get across the index

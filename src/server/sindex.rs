@@ -12,7 +12,8 @@
 //! case-insensitively. Answers: `ok`, or `FAIL:<code>:<reason>` (the crate's
 //! `info_command_failure` and the C client read the code after `FAIL:`): 200 for an index of
 //! that name with another definition (an identical one is a no-op `ok`, SIDX-CREATE-SAME-1),
-//! 201 for a missing one, 4 for a malformed command, 16 for a geo index or a CDT context.
+//! 201 for a missing one, 4 for a malformed command, 16 for a geo or expression index. A `context=` is decoded onto a
+//! CDT-context index (SIDX-CTX-1).
 //!
 //! Invariant: a refused command changes nothing (the engine checks everything before it
 //! registers an index).
@@ -204,15 +205,15 @@ fn list(shared: &Shared, ns: Option<&str>) -> Result<String> {
 
 /// The index predicate of a query message, as a `Filter` (`None`: no INDEX_RANGE, a scan).
 /// An INDEX_NAME field selects the index by name (`Filter::range_by_index`): its bin is looked
-/// up; an index context or expression (fields 23, 24) answers 16.
+/// up; an index context (field 23) selects the context index, an index expression (24) answers 16.
 pub fn filter(msg: &Message, shared: &Shared, ns: &str) -> Result<Option<Filter>> {
     let Some(range) = msg.field(field::INDEX_RANGE) else {
         return Ok(None);
     };
-    if msg.field(field::INDEX_CONTEXT).is_some() || msg.field(field::INDEX_EXPRESSION).is_some() {
+    if msg.field(field::INDEX_EXPRESSION).is_some() {
         return Err(Error::new(
             ResultCode::UnsupportedFeature,
-            "queries on a CDT-context or expression index are not supported by aerolite",
+            "queries on an expression index are not supported by aerolite; index a bin",
         ));
     }
     let r = index_range::decode(range)?;
@@ -223,5 +224,10 @@ pub fn filter(msg: &Message, shared: &Shared, ns: &str) -> Result<Option<Filter>
         let ix = named(shared, ns, &name)?;
         (bin, cit) = (ix.def.bin_name, ix.def.collection);
     }
-    Ok(Some(Filter::contains_range(&bin, r.begin, r.end, cit)))
+    let mut f = Filter::contains_range(&bin, r.begin, r.end, cit);
+    // INDEX_CONTEXT: the packed `[type, value, …]` steps of the index's CDT context (SIDX-CTX-1).
+    if let Some(ctx) = msg.field(field::INDEX_CONTEXT) {
+        f = f.context(cdt::context_bytes(ctx)?);
+    }
+    Ok(Some(f))
 }

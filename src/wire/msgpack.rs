@@ -59,7 +59,9 @@ fn flags_header(r: &mut Reader<'_>) -> Result<Option<u8>> {
     Ok(None)
 }
 
-fn unpack(r: &mut Reader<'_>, depth: usize) -> Result<Value> {
+/// Decode one value at nesting `depth` in the clients' form (the expression decoder reads its
+/// literals with it).
+pub fn unpack(r: &mut Reader<'_>, depth: usize) -> Result<Value> {
     if depth > MAX_DEPTH {
         return bad("nesting deeper than MAX_DEPTH");
     }
