@@ -11,10 +11,10 @@
 
 use crate::error::{Error, Result, ResultCode};
 use crate::expressions::tree::{op, Call, ExpType, Expression};
+use crate::format::msgpack;
 use crate::format::pack;
 use crate::format::particle::{DecodeError, Reader};
 use crate::record::value::Value;
-use crate::wire::msgpack;
 
 /// Deepest nesting of expressions `decode` accepts (and `check` allows for built trees).
 pub const MAX_EXP_DEPTH: usize = 64;

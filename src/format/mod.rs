@@ -1,7 +1,8 @@
 //! The on-disk format, one module per structure of storage-format.md: the device header
 //! (`header`), the write-block header (`write_block`), the record image (`record_image`) and its
 //! zero-copy view (`image_view`), the index snapshot (`snapshot`), and the encoding of values
-//! inside an image (`particle`, with `pack`, the msgpack form of lists and maps). Byte order goes
+//! inside an image (`particle`, with `pack`, the msgpack form of lists and maps) — plus `msgpack`,
+//! the clients' spelling of the same values (wire protocol and filter expressions). Byte order goes
 //! through one reader/writer (`le`) and every checksum through one helper (`checksum`).
 //!
 //! Invariants: this layer sits on the record model and the error type only — it imports nothing
@@ -14,6 +15,7 @@ pub mod checksum;
 pub mod header;
 pub mod image_view;
 pub mod le;
+pub mod msgpack;
 pub mod pack;
 pub mod particle;
 pub mod record_image;

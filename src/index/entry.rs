@@ -81,7 +81,7 @@ impl IndexEntry {
     }
 
     /// The snapshot's entry for this entry of `digest` (the file format's own type).
-    pub fn to_snapshot(&self, digest: Digest) -> snapshot::Entry {
+    pub fn to_snapshot(self, digest: Digest) -> snapshot::Entry {
         snapshot::Entry {
             digest,
             block: self.location.block,

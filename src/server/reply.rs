@@ -5,10 +5,10 @@
 //!
 //! Invariant: every request gets exactly one frame here (streams end with a LAST message).
 
+use crate::format::msgpack;
 use crate::record::record::Record;
 use crate::record::value::Value;
 use crate::wire::msg::{Message, MsgHeader, INFO3_LAST};
-use crate::wire::msgpack;
 use crate::wire::op::{Op, READ};
 use crate::wire::particle::{self, from_value};
 use crate::wire::proto::{frame, TYPE_ADMIN, TYPE_MSG};

@@ -162,7 +162,7 @@ fn create_form(op: CdtOp, mut ctx: Vec<CTX>) -> (CdtOp, Vec<CTX>) {
 /// A packed context `[type, value, …]` (msgpack, as `sindex-create`'s `context=` and the
 /// INDEX_CONTEXT field carry it, Rust `encoder.rs:pack_ctx_for_index`) → steps.
 pub fn context_bytes(b: &[u8]) -> Result<Vec<CTX>> {
-    context(crate::wire::msgpack::decode(b)?)
+    context(crate::format::msgpack::decode(b)?)
 }
 
 /// `[type, value, type, value, …]` → steps.

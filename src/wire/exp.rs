@@ -33,7 +33,7 @@ pub fn op_payload(b: &[u8]) -> Result<(Expression, i64)> {
     };
     let n = element_len(rest)?;
     let (exp, flags) = rest.split_at(n);
-    let flags = match crate::wire::msgpack::decode(flags)? {
+    let flags = match crate::format::msgpack::decode(flags)? {
         crate::record::value::Value::Int(f) => f,
         _ => return bad("flags are not an integer"),
     };

@@ -20,7 +20,6 @@ pub mod field;
 pub mod index_range;
 pub mod info;
 pub mod msg;
-pub mod msgpack;
 pub mod op;
 pub mod particle;
 pub mod proto;

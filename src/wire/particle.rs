@@ -85,7 +85,7 @@ fn utf8(b: &[u8], what: &str) -> Result<String> {
 
 /// A whole msgpack value (list, map, or CDT operand) in the clients' flavour.
 pub fn msgpack(b: &[u8]) -> Result<Value> {
-    crate::wire::msgpack::decode(b)
+    crate::format::msgpack::decode(b)
 }
 
 /// A map or list particle must hold that container (a scalar, or a selector value such as
@@ -148,11 +148,11 @@ pub fn from_value(v: &Value, out: &mut Vec<u8>) -> u8 {
             BOOL
         }
         Value::List(_) => {
-            crate::wire::msgpack::encode(v, out);
+            crate::format::msgpack::encode(v, out);
             LIST
         }
         Value::Map(_) => {
-            crate::wire::msgpack::encode(v, out);
+            crate::format::msgpack::encode(v, out);
             MAP
         }
         Value::GeoJSON(s) => {

@@ -1,4 +1,6 @@
-//! msgpack as the clients and the server exchange it (aerospike-common `as_msgpack.c`; Rust
+//! msgpack as the clients and the server exchange it — on the wire (`aerolite serve`) and inside
+//! filter expressions (`expressions::wire`), so it lives with the byte formats, not behind the
+//! `server` feature (aerospike-common `as_msgpack.c`; Rust
 //! `aerospike-core/src/msgpack/{encoder,decoder}.rs`). Scalars are the same as aerolite's stored
 //! form (`format::pack`): strings, blobs and GeoJSON are `str` whose first byte is the particle type.
 //! Containers differ: the clients mark an ordered list or map with an ext8 of length 0 whose
@@ -19,6 +21,7 @@ use crate::format::particle::{finish_list, finish_map, DecodeError, Reader, MAX_
 use crate::record::value::{ListOrderType, MapOrder, Value};
 
 /// Map flag of KEY_VALUE results: pairs in result order.
+#[cfg_attr(not(feature = "server"), allow(dead_code))] // the wire's results only
 pub const PRESERVE_ORDER: u8 = 0x08;
 
 fn bad<T>(what: &str) -> Result<T> {
@@ -33,6 +36,7 @@ fn de(e: DecodeError) -> crate::error::Error {
 }
 
 /// Decode one value filling `b` exactly.
+#[cfg_attr(not(feature = "server"), allow(dead_code))] // the wire's op values only
 pub fn decode(b: &[u8]) -> Result<Value> {
     let mut r = Reader::new(b);
     let v = unpack(&mut r, 0)?;
