@@ -29,88 +29,32 @@
 pub struct ReadmeDoctests;
 
 // The public surface is the curated `pub use` block below plus `operations`, `device`,
-// `replication` and `progress`. The internal modules are private; the `testing` feature (the
-// project's own tests and tools, never an embedder) makes them reachable, hidden from the docs.
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod batch;
-#[cfg(not(feature = "testing"))]
-mod batch;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod cdt;
-#[cfg(not(feature = "testing"))]
-mod cdt;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod clock;
-#[cfg(not(feature = "testing"))]
-mod clock;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod config;
-#[cfg(not(feature = "testing"))]
-mod config;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod database;
-#[cfg(not(feature = "testing"))]
-mod database;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod engine;
-#[cfg(not(feature = "testing"))]
-mod engine;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod error;
-#[cfg(not(feature = "testing"))]
-mod error;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod format;
-#[cfg(not(feature = "testing"))]
-mod format;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod index;
-#[cfg(not(feature = "testing"))]
-mod index;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod ops;
-#[cfg(not(feature = "testing"))]
-mod ops;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod policy;
-#[cfg(not(feature = "testing"))]
-mod policy;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod query;
-#[cfg(not(feature = "testing"))]
-mod query;
+// `replication` and `progress`.
+
+/// The engine's own modules: private, except that the non-default `testing` feature (turned on
+/// for this crate's own tests by its dev-dependency on itself) makes them reachable, hidden from
+/// the docs, for white-box tests.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "testing")]
+        #[doc(hidden)]
+        pub mod $name;
+        #[cfg(not(feature = "testing"))]
+        mod $name;
+    )*};
+}
+
+internal_modules!(
+    batch, cdt, clock, config, database, engine, error, format, index, ops, policy, query, rng,
+    sindex, storage,
+);
+// Declared outside the macro: it defines the exported `as_bin!`, which a macro-expanded module
+// could not export by path.
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod record;
 #[cfg(not(feature = "testing"))]
 mod record;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod rng;
-#[cfg(not(feature = "testing"))]
-mod rng;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod sindex;
-#[cfg(not(feature = "testing"))]
-mod sindex;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod storage;
-#[cfg(not(feature = "testing"))]
-mod storage;
 
 #[cfg(feature = "cli")]
 #[doc(hidden)]
