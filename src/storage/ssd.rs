@@ -130,7 +130,6 @@ pub struct DeviceStorage {
     stop_avail_pct: u64,
     background: bool,
     state: Mutex<State>,
-    durable_cv: Condvar,
     /// Group-commit waiters whose bytes are not yet written: the write slot was freed or a sync
     /// finished, so one of them may lead the next batch.
     slot_cv: Condvar,
@@ -210,7 +209,7 @@ impl DeviceStorage {
         if st.failed.is_none() {
             st.failed = Some(e.detail().to_string());
         }
-        self.durable_cv.notify_all();
+        self.wake_all_parked(st);
         self.slot_cv.notify_all();
     }
 

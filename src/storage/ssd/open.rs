@@ -186,7 +186,6 @@ impl DeviceStorage {
                 flush: flush::FlushState::default(),
                 moves: moves::PendingMoves::default(),
             }),
-            durable_cv: Condvar::new(),
             slot_cv: Condvar::new(),
             work_cv: Condvar::new(),
             counters: Counters::default(),
