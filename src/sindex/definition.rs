@@ -109,6 +109,10 @@ impl IndexDef {
     /// it is unknown (SIDX-EXP-1).
     pub fn keys_of(&self, digest: &Digest, bins: &BinList) -> Vec<SKey> {
         if let Some(exp) = &self.exp {
+            debug_assert!(
+                self.bin_name.is_empty() && self.ctx.is_empty(),
+                "an expression index has no bin and no context (validate)"
+            );
             return match exp.value(digest, bins) {
                 Some(v) => self.keys_of_value(&v),
                 None => Vec::new(),
