@@ -2,7 +2,7 @@
 //! `aerolite serve`: `create_index_using_expression` (info `sindex-create` with `exp=<base64>`)
 //! and its task's `load_pct` poll, a query naming the index by its expression
 //! (`Filter::range(…).expression(exp)`, the INDEX_EXPRESSION field) with and without a
-//! `filter_expression` post-filter, `sindex-list` showing `bin=NULL` and `exp=<base64>`, and the
+//! `filter_expression` post-filter, a query naming it by name (`range_by_index`), `sindex-list` showing `bin=NULL` and `exp=<base64>`, and the
 //! server's refusals: an expression of another type than the index, both `bin` and `exp`, a
 //! malformed expression (4), a query by an expression no index has (201).
 
@@ -83,6 +83,12 @@ async fn expression_index_created_listed_and_queried_through_the_client() {
     even.base_policy.filter_expression =
         Some(exp::eq(exp::int_bin("b".to_string()), exp::int_val(0)));
     assert_eq!(query(&client, &even, f).await.expect("query"), vec![6, 8]);
+    // Named by its index name (INDEX_NAME) instead of its expression.
+    let by_name = Filter::range_by_index("xe_plus", 148_i64, 200_i64);
+    assert_eq!(
+        query(&client, &qp, by_name).await.expect("query"),
+        vec![48, 49]
+    );
 
     let list = info(&client, "sindex-list:namespace=test").await;
     let b64 = plus.base64().expect("base64");

@@ -50,6 +50,15 @@ fn bad(what: impl Into<String>) -> Error {
     )
 }
 
+/// A decode or check error of the expression, its code kept: 4 when malformed, 16 for a form
+/// aerolite decodes but does not evaluate.
+fn refused(e: &Error) -> Error {
+    Error::new(
+        e.code(),
+        format!("bad index expression: {} (SIDX-EXP-BAD)", e.detail()),
+    )
+}
+
 /// What an expression reads of a record, as far as an index cares.
 #[derive(Default)]
 struct Reads {
@@ -131,7 +140,7 @@ impl IndexExp {
                 packed.len()
             )));
         }
-        let exp = Expression::from_bytes(packed).map_err(|e| bad(e.detail().to_string()))?;
+        let exp = Expression::from_bytes(packed).map_err(|e| refused(&e))?;
         Ok(IndexExp {
             exp,
             packed: packed.to_vec(),
@@ -156,7 +165,7 @@ impl IndexExp {
                 self.packed.len()
             )));
         }
-        let ty = check::check(&self.exp).map_err(|e| bad(e.detail().to_string()))?;
+        let ty = check::check(&self.exp).map_err(|e| refused(&e))?;
         let want = expected(t, c);
         if ty != Some(want) {
             return Err(bad(format!(
