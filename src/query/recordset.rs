@@ -282,7 +282,7 @@ impl Recordset {
         };
         if let Some(c) = &self.by_index {
             // SIDX-RECHECK-1: the record's current value, under its lock, must match.
-            if !c.filter.matches(&c.index.def, &record.bins) {
+            if !c.filter.matches(&c.index.def, d, &record.bins) {
                 return None;
             }
         }

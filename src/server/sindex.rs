@@ -6,14 +6,18 @@
 //!
 //! Requests as the clients send them: the Rust crate 3.x against a server ≥ 8.1
 //! (`client.rs:create_index`): `sindex-create:namespace=NS[;set=S];indexname=I[;context=B64]
-//! [;indextype=LIST|MAPKEYS|MAPVALUES];bin=B;type=NUMERIC|STRING|BLOB`; the C client 7.x
+//! [;exp=B64][;indextype=LIST|MAPKEYS|MAPVALUES][;bin=B];type=NUMERIC|STRING|BLOB` (an
+//! expression index, SIDX-EXP-1, has `exp=` and no `bin=`); the C client 7.x
 //! (`aerospike_index.c`): `sindex-create:ns=NS[;set=S];indexname=I;numbins=1[;indextype=T];
 //! indexdata=B,TYPE;priority=normal`. Both spellings of every key are accepted, names and types
 //! case-insensitively. Answers: `ok`, or `FAIL:<code>:<reason>` (the crate's
 //! `info_command_failure` and the C client read the code after `FAIL:`): 200 for an index of
 //! that name with another definition (an identical one is a no-op `ok`, SIDX-CREATE-SAME-1),
-//! 201 for a missing one, 4 for a malformed command, 16 for a geo or expression index. A `context=` is decoded onto a
-//! CDT-context index (SIDX-CTX-1).
+//! 201 for a missing one, 4 for a malformed command or a bad expression (both `bin` and `exp`,
+//! `context` with `exp`, an expression that does not decode or is not of the index's type:
+//! the server's "bad 'exp'"), 16 for a geo index. A `context=` is decoded onto a CDT-context
+//! index (SIDX-CTX-1), an `exp=` onto `Database::create_index` with the expression's bytes as
+//! sent (SIDX-EXP-1: queries name the index by those bytes).
 //!
 //! Invariant: a refused command changes nothing (the engine checks everything before it
 //! registers an index).
@@ -21,7 +25,9 @@
 use crate::database::IndexState;
 use crate::error::{Error, Result, ResultCode};
 use crate::server::Shared;
-use crate::sindex::{CollectionIndexType, Filter, IndexType};
+use crate::sindex::ctx::IndexCtx;
+use crate::sindex::exp::IndexExp;
+use crate::sindex::{CollectionIndexType, Filter, IndexDef, IndexType};
 use crate::wire::info::InfoCommand;
 use crate::wire::msg::Message;
 use crate::wire::result::wire_code;
@@ -92,11 +98,8 @@ fn collection(s: Option<&str>) -> Result<CollectionIndexType> {
 fn create(cmd: &InfoCommand, shared: &Shared) -> Result<String> {
     let ns = ns_param(cmd)?;
     let name = param(cmd, "indexname")?;
-    if cmd.param("exp").is_some() {
-        return Err(Error::new(
-            ResultCode::UnsupportedFeature,
-            "expression indexes are not supported by aerolite; index a bin",
-        ));
+    if let Some(b64) = cmd.param("exp") {
+        return create_on_exp(cmd, shared, ns, name, b64);
     }
     let (bin, ty) = match (cmd.param("bin"), cmd.param("indexdata")) {
         (Some(b), _) => (b, param(cmd, "type")?),
@@ -122,6 +125,34 @@ fn create(cmd: &InfoCommand, shared: &Shared) -> Result<String> {
         collection(cmd.param("indextype"))?,
         ctx.as_deref(),
     )?;
+    Ok("ok".into())
+}
+
+/// `sindex-create` with `exp=` (SIDX-EXP-1): no `bin`, no `context`, `type=` required.
+fn create_on_exp(
+    cmd: &InfoCommand,
+    shared: &Shared,
+    ns: &str,
+    name: &str,
+    b64: &str,
+) -> Result<String> {
+    if cmd.param("bin").is_some() || cmd.param("indexdata").is_some() {
+        return Err(bad("both 'bin' and 'exp' are specified".into()));
+    }
+    if cmd.param("context").is_some() {
+        return Err(bad("both 'context' and 'exp' are specified".into()));
+    }
+    let bytes = base64::decode(b64).ok_or_else(|| bad("bad 'exp': not base64".into()))?;
+    let def = IndexDef {
+        name: name.to_string(),
+        set_name: cmd.param("set").unwrap_or("").to_string(),
+        bin_name: String::new(),
+        ctx: IndexCtx::default(),
+        exp: Some(IndexExp::from_packed(&bytes)?),
+        index_type: index_type(param(cmd, "type")?)?,
+        collection: collection(cmd.param("indextype"))?,
+    };
+    shared.db.create_index(ns, def)?;
     Ok("ok".into())
 }
 
@@ -174,8 +205,10 @@ fn state(i: &IndexState) -> &'static str {
     }
 }
 
-/// `ns=…:indexname=…:set=…:bin=…:type=…:indextype=…:context=NULL:exp=NULL:state=RW` per index,
-/// `;`-joined (the 8.x `sindex-list` form; the crate's suite splits on `;` then `:`).
+/// `ns=…:indexname=…:set=…:bin=…:type=…:indextype=…:context=NULL:exp=…:state=RW` per index,
+/// `;`-joined (the 8.x `sindex-list` form; the crate's suite splits on `;` then `:`). An
+/// expression index shows `bin=NULL` and `exp=<base64>` (the server's `b64=true` form; without
+/// it the server prints the expression as text, which aerolite does not).
 fn list(shared: &Shared, ns: Option<&str>) -> Result<String> {
     let mut rows = Vec::new();
     for n in shared
@@ -189,11 +222,19 @@ fn list(shared: &Shared, ns: Option<&str>) -> Result<String> {
             } else {
                 &i.def.set_name
             };
+            let bin = match i.def.bin_name.as_str() {
+                "" => "NULL",
+                b => b,
+            };
+            let exp = i
+                .def
+                .exp
+                .as_ref()
+                .map_or_else(|| "NULL".to_string(), |e| base64::encode(e.packed()));
             rows.push(format!(
-                "ns={}:indexname={}:set={set}:bin={}:type={}:indextype={}:context=NULL:exp=NULL:state={}",
+                "ns={}:indexname={}:set={set}:bin={bin}:type={}:indextype={}:context=NULL:exp={exp}:state={}",
                 n.name,
                 i.def.name,
-                i.def.bin_name,
                 format!("{:?}", i.def.index_type).to_lowercase(),
                 format!("{:?}", i.def.collection).to_lowercase(),
                 state(&i)
@@ -204,27 +245,32 @@ fn list(shared: &Shared, ns: Option<&str>) -> Result<String> {
 }
 
 /// The index predicate of a query message, as a `Filter` (`None`: no INDEX_RANGE, a scan).
-/// An INDEX_NAME field selects the index by name (`Filter::range_by_index`): its bin is looked
-/// up; an index context (field 23) selects the context index, an index expression (24) answers 16.
+/// An INDEX_NAME field selects the index by name (`Filter::range_by_index`): its bin (or
+/// expression) is looked up; an index context (field 23) selects the context index, an index
+/// expression (24) the expression index of the same bytes (SIDX-EXP-1).
 pub fn filter(msg: &Message, shared: &Shared, ns: &str) -> Result<Option<Filter>> {
     let Some(range) = msg.field(field::INDEX_RANGE) else {
         return Ok(None);
     };
-    if msg.field(field::INDEX_EXPRESSION).is_some() {
-        return Err(Error::new(
-            ResultCode::UnsupportedFeature,
-            "queries on an expression index are not supported by aerolite; index a bin",
-        ));
-    }
     let r = index_range::decode(range)?;
     let mut cit = index_range::collection(msg.field(field::INDEX_TYPE))?;
     let mut bin = r.bin_name;
+    let mut exp = msg.field(field::INDEX_EXPRESSION).map(<[u8]>::to_vec);
     if let Some(name) = msg.field(field::INDEX_NAME).filter(|n| !n.is_empty()) {
+        if exp.is_some() {
+            return Err(bad(
+                "a query names its index by name or by expression, not both".into(),
+            ));
+        }
         let name = String::from_utf8_lossy(name);
         let ix = named(shared, ns, &name)?;
+        exp = ix.def.exp.as_ref().map(|e| e.packed().to_vec());
         (bin, cit) = (ix.def.bin_name, ix.def.collection);
     }
     let mut f = Filter::contains_range(&bin, r.begin, r.end, cit);
+    if let Some(packed) = exp {
+        f = f.expression_bytes(packed);
+    }
     // INDEX_CONTEXT: the packed `[type, value, …]` steps of the index's CDT context (SIDX-CTX-1).
     if let Some(ctx) = msg.field(field::INDEX_CONTEXT) {
         f = f.context(cdt::context_bytes(ctx)?);

@@ -39,7 +39,7 @@ fn build_partition(ns: &Namespace, ix: &SIndex, pid: usize) -> u64 {
         // A damaged image is skipped: reads of it answer 1 anyway, and its next write indexes it.
         if let Ok(img) = ns.load(&d, &e) {
             if ix.def.covers_set(&img.meta.set_name) {
-                ix.tree.replace(&d, ix.def.keys_of(&img.bins));
+                ix.tree.replace(&d, ix.def.keys_of(&d, &img.bins));
             }
         }
         visited += 1;

@@ -1,15 +1,19 @@
-//! An index's definition: name, set, bin, CDT context, value type and collection type (the
-//! official client's `IndexType` / `CollectionIndexType`), its checks (SIDX-BAD-*), and the keys
-//! it extracts from a record's bins (SIDX-KEYS-1, SIDX-CTX-1).
+//! An index's definition: name, set, source (a bin, optionally with a CDT context, or an
+//! expression), value type and collection type (the official client's `IndexType` /
+//! `CollectionIndexType`), its checks (SIDX-BAD-*), and the keys it extracts from a record's
+//! bins (SIDX-KEYS-1, SIDX-CTX-1, SIDX-EXP-1).
 //!
 //! Invariants: a definition that passed `validate` has a name of 1 … `NAME_MAX_LEN` bytes
-//! without NUL, a valid set name and bin name, and a valid context; `keys_of` never panics on
-//! any bin value.
+//! without NUL, a valid set name, and either a valid bin name and context and no expression,
+//! or an expression of its type and collection with no bin name and no context; `keys_of`
+//! never panics on any bin value.
 
 use crate::error::{Error, Result, ResultCode};
 use crate::record::bin::BinList;
+use crate::record::key::Digest;
 use crate::record::value::Value;
 use crate::sindex::ctx::IndexCtx;
+use crate::sindex::exp::IndexExp;
 use crate::sindex::tree::SKey;
 
 /// Longest index name in bytes (Aerospike's limit: 63 bytes plus the terminating NUL).
@@ -48,10 +52,12 @@ pub struct IndexDef {
     pub name: String,
     /// Set name; empty = every set of the namespace.
     pub set_name: String,
-    /// Indexed bin.
+    /// Indexed bin (empty for an expression index).
     pub bin_name: String,
     /// The element of the bin the index covers (empty: the bin's value).
     pub ctx: IndexCtx,
+    /// The expression whose value the index holds instead of a bin's (SIDX-EXP-1).
+    pub exp: Option<IndexExp>,
     /// Value type.
     pub index_type: IndexType,
     /// Collection type.
@@ -78,6 +84,15 @@ impl IndexDef {
             ));
         }
         crate::engine::sets::validate_set_name(&self.set_name)?;
+        if let Some(exp) = &self.exp {
+            if !self.bin_name.is_empty() || !self.ctx.is_empty() {
+                return Err(Error::new(
+                    ResultCode::ParameterError,
+                    "an expression index takes no bin and no context (SIDX-EXP-BAD)",
+                ));
+            }
+            return exp.validate(self.index_type, self.collection);
+        }
         crate::record::bin::validate_bin_name(&self.bin_name)?;
         self.ctx.validate()
     }
@@ -89,8 +104,20 @@ impl IndexDef {
 
     /// SIDX-KEYS-1: the keys of the record's bins this index holds. A bin of another type, or
     /// an element of another type in a collection, is skipped (SIDX-WRONG-TYPE-1); with a
-    /// context, the keys of the element it selects, none when it selects nothing (SIDX-CTX-1).
-    pub fn keys_of(&self, bins: &BinList) -> Vec<SKey> {
+    /// context, the keys of the element it selects, none when it selects nothing (SIDX-CTX-1);
+    /// with an expression, the keys of its value on the record (`digest`, `bins`), none when
+    /// it is unknown (SIDX-EXP-1).
+    pub fn keys_of(&self, digest: &Digest, bins: &BinList) -> Vec<SKey> {
+        if let Some(exp) = &self.exp {
+            debug_assert!(
+                self.bin_name.is_empty() && self.ctx.is_empty(),
+                "an expression index has no bin and no context (validate)"
+            );
+            return match exp.value(digest, bins) {
+                Some(v) => self.keys_of_value(&v),
+                None => Vec::new(),
+            };
+        }
         let Some(bin) = bins.get(&self.bin_name) else {
             return Vec::new();
         };
@@ -107,7 +134,8 @@ impl IndexDef {
     /// whose key the record holds (`None` inside: no key, the bin is absent or of another
     /// type); `None` for other indexes. Agrees with `keys_of` (asserted in tests).
     pub fn single_key<'a>(&self, bins: &'a BinList) -> Option<Option<&'a Value>> {
-        if self.collection != CollectionIndexType::Default || !self.ctx.is_empty() {
+        let on_bin = self.ctx.is_empty() && self.exp.is_none();
+        if self.collection != CollectionIndexType::Default || !on_bin {
             return None;
         }
         let v = bins.get(&self.bin_name);
@@ -169,12 +197,15 @@ mod tests {
     use super::*;
     use crate::record::value::List;
 
+    const D: Digest = Digest([0; 20]);
+
     fn def(c: CollectionIndexType) -> IndexDef {
         IndexDef {
             name: "i".into(),
             set_name: String::new(),
             bin_name: "b".into(),
             ctx: IndexCtx::default(),
+            exp: None,
             index_type: IndexType::Numeric,
             collection: c,
         }
@@ -184,7 +215,7 @@ mod tests {
     fn sidx_wrong_type_1_skips_other_types() {
         let mut bins = BinList::new();
         bins.push("b", Value::String("x".into()));
-        assert!(def(CollectionIndexType::Default).keys_of(&bins).is_empty());
+        assert!(def(CollectionIndexType::Default).keys_of(&D, &bins).is_empty());
         let mut bins = BinList::new();
         let items = vec![Value::Int(3), Value::String("x".into()), Value::Int(4)];
         bins.push(
@@ -195,10 +226,10 @@ mod tests {
             }),
         );
         assert_eq!(
-            def(CollectionIndexType::List).keys_of(&bins),
+            def(CollectionIndexType::List).keys_of(&D, &bins),
             vec![SKey::Int(3), SKey::Int(4)]
         );
-        assert!(def(CollectionIndexType::MapKeys).keys_of(&bins).is_empty());
+        assert!(def(CollectionIndexType::MapKeys).keys_of(&D, &bins).is_empty());
         assert_eq!(def(CollectionIndexType::List).single_key(&bins), None);
     }
 
@@ -217,7 +248,7 @@ mod tests {
                 .and_then(|v| key_of(d.index_type, v))
                 .into_iter()
                 .collect();
-            assert_eq!(from_single, d.keys_of(&bins));
+            assert_eq!(from_single, d.keys_of(&D, &bins));
         }
     }
 }

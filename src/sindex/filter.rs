@@ -1,14 +1,16 @@
 //! `Filter`: the index predicate of a query (the official client's `Filter::equal`, `range`,
 //! `contains`, `contains_range`), set with `Statement::set_filter` (SIDX-QUERY-1).
 //!
-//! Invariants: a filter selects an index by bin, context, collection type and value type only;
-//! a record
+//! Invariants: a filter selects an index by source (bin and context, or expression bytes),
+//! collection type and value type only; a record
 //! matches it when any key its index would extract lies in `[begin, end]` (SIDX-RECHECK-1 uses
 //! the same test on the record under its lock).
 
 use crate::cdt::context::CTX;
 use crate::error::{Error, Result, ResultCode};
+use crate::expressions::Expression;
 use crate::record::bin::BinList;
+use crate::record::key::Digest;
 use crate::record::value::Value;
 use crate::sindex::ctx::IndexCtx;
 use crate::sindex::definition::{key_of, type_of, CollectionIndexType, IndexDef, IndexType};
@@ -23,6 +25,8 @@ pub struct Filter {
     pub collection: CollectionIndexType,
     /// The CDT context of the index to use (SIDX-CTX-1); empty = the bin's value.
     pub ctx: IndexCtx,
+    /// The packed expression of the expression index to use (SIDX-EXP-1).
+    pub exp: Option<Vec<u8>>,
     begin: Option<SKey>,
     end: Option<SKey>,
 }
@@ -66,6 +70,7 @@ impl Filter {
             bin_name: bin_name.to_string(),
             collection,
             ctx: IndexCtx::default(),
+            exp: None,
             begin: skey(begin.into()),
             end: skey(end.into()),
         }
@@ -77,6 +82,30 @@ impl Filter {
     pub fn context(mut self, ctx: impl Into<Vec<CTX>>) -> Filter {
         self.ctx = IndexCtx::of(&ctx.into());
         self
+    }
+
+    /// Use the index on `exp` (the official client's `Filter::expression`; SIDX-EXP-1): the
+    /// index created by `create_index_using_expression` with an expression of the same bytes.
+    /// The filter's bin name is cleared, as the client clears it.
+    #[must_use]
+    pub fn expression(self, exp: Expression) -> Filter {
+        self.expression_bytes(exp.to_bytes())
+    }
+
+    /// `expression` with the packed bytes a client sent (the INDEX_EXPRESSION field).
+    #[must_use]
+    pub(crate) fn expression_bytes(mut self, packed: Vec<u8>) -> Filter {
+        self.bin_name.clear();
+        self.exp = Some(packed);
+        self
+    }
+
+    /// What the filter names its index by, for messages: the bin or "an expression".
+    pub(crate) fn source(&self) -> String {
+        match &self.exp {
+            Some(_) => "this expression".to_string(),
+            None => format!("bin {:?}", self.bin_name),
+        }
     }
 
     /// The checked bounds: both of one indexable type (4 otherwise, SIDX-BAD-FILTER).
@@ -101,10 +130,12 @@ impl Filter {
             && def.bin_name == self.bin_name
             && def.collection == self.collection
             && def.ctx == self.ctx
+            && def.exp.as_ref().map(|e| e.packed()) == self.exp.as_deref()
     }
 
-    /// SIDX-RECHECK-1: whether the record's bins match, as `def` extracts them.
-    pub fn matches(&self, def: &IndexDef, bins: &BinList) -> bool {
+    /// SIDX-RECHECK-1: whether the record `digest` with `bins` matches, as `def` extracts
+    /// its keys.
+    pub fn matches(&self, def: &IndexDef, digest: &Digest, bins: &BinList) -> bool {
         let Ok((b, e)) = self.bounds() else {
             return false;
         };
@@ -113,6 +144,6 @@ impl Filter {
             self.uses(def),
             "the recheck uses an index of the filter's kind"
         );
-        def.keys_of(bins).iter().any(|k| k >= b && k <= e)
+        def.keys_of(digest, bins).iter().any(|k| k >= b && k <= e)
     }
 }

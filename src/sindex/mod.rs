@@ -1,5 +1,6 @@
 //! Secondary indexes (docs/sindex.md SIDX-*): per namespace, a set of indexes on one bin's
-//! values each, or on the element a CDT context selects in it (`definition`, `ctx`), every index an ordered set of `(value, digest)` entries
+//! values each, on the element a CDT context selects in it, or on an expression's value
+//! (`definition`, `ctx`, `exp`), every index an ordered set of `(value, digest)` entries
 //! (`tree`), kept by the namespace's two commit points (`registry`: `Namespace::commit` and
 //! `Namespace::remove` call it under the record lock), built in the background on creation and
 //! at open (`build`), their definitions persisted beside the device file (`persist`), and
@@ -16,6 +17,7 @@
 pub mod build;
 pub mod ctx;
 pub mod definition;
+pub mod exp;
 pub mod filter;
 pub mod persist;
 pub mod registry;

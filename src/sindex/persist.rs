@@ -2,8 +2,9 @@
 //! `<first device path>.sindex`, rewritten whole (temp file, sync, rename) on every create and
 //! drop. Entries are not stored: they are rebuilt from the records at open.
 //!
-//! Version 2 (SIDX-CTX-1) appends each definition's packed CDT context; version 1 files (no
-//! context) are still read, and rewritten as version 2 by the next create or drop.
+//! Version 2 (SIDX-CTX-1) appends each definition's packed CDT context, version 3 (SIDX-EXP-1)
+//! then its packed expression; version 1 (no context) and 2 (no expression) files are still
+//! read, and rewritten as version 3 by the next create or drop.
 //!
 //! Invariants: `decode(encode(defs)) == defs`; a file with a bad magic, version, length or CRC
 //! decodes to an error naming the path, never a panic.
@@ -13,12 +14,14 @@ use crate::format::checksum::crc32;
 use crate::format::le::{self, Reader, Writer};
 use crate::sindex::ctx::IndexCtx;
 use crate::sindex::definition::{CollectionIndexType, IndexDef, IndexType};
+use crate::sindex::exp::IndexExp;
 use std::path::{Path, PathBuf};
 
 /// File magic.
 pub const MAGIC: &[u8; 4] = b"ALSX";
-/// Format version written (1 is still read: definitions without a context).
-pub const VERSION: u16 = 2;
+/// Format version written (1 and 2 are still read: definitions without a context, without an
+/// expression).
+pub const VERSION: u16 = 3;
 
 /// The definitions file of a namespace whose first device is `device`.
 pub fn path_for(device: &Path) -> PathBuf {
@@ -62,6 +65,9 @@ pub fn encode(defs: &[IndexDef]) -> Vec<u8> {
         let ctx = d.ctx.packed();
         let ctx_len = u16::try_from(ctx.len()).expect("validated contexts fit a u16 length");
         w.u16(ctx_len).bytes(ctx);
+        let exp = d.exp.as_ref().map_or(&[][..], |e| e.packed());
+        let exp_len = u16::try_from(exp.len()).expect("validated expressions fit a u16 length");
+        w.u16(exp_len).bytes(exp);
     }
     let crc = crc32(&b);
     Writer::append(&mut b).u32(crc);
@@ -99,11 +105,19 @@ fn decode_def(r: &mut Reader<'_>, version: u16) -> Option<IndexDef> {
     } else {
         IndexCtx::default()
     };
+    let exp = match version {
+        3.. => match usize::from(r.u16().ok()?) {
+            0 => None,
+            n => Some(IndexExp::from_packed(r.take(n).ok()?).ok()?),
+        },
+        _ => None,
+    };
     Some(IndexDef {
         name,
         set_name,
         bin_name,
         ctx,
+        exp,
         index_type,
         collection,
     })
@@ -183,6 +197,7 @@ mod tests {
             set_name: String::new(),
             bin_name: "c".into(),
             ctx: IndexCtx::of(ctx),
+            exp: None,
             index_type: IndexType::Blob,
             collection: CollectionIndexType::List,
         }
@@ -196,10 +211,12 @@ mod tests {
                 set_name: "users".into(),
                 bin_name: "age".into(),
                 ctx: IndexCtx::default(),
+                exp: None,
                 index_type: IndexType::Numeric,
                 collection: CollectionIndexType::MapValues,
             },
             def(&[CTX::map_key("a"), CTX::list_rank(-1)]),
+            exp_def(),
         ];
         let mut b = encode(&defs);
         assert_eq!(decode(&b), Some(defs));
@@ -211,28 +228,51 @@ mod tests {
         assert_eq!(decode(&b[..3]), None);
     }
 
-    /// The layout table of storage-format.md "Index definitions file" (version 2).
+    /// A numeric index on the expression `int_bin("b")`, of every set.
+    fn exp_def() -> IndexDef {
+        IndexDef {
+            name: "e".into(),
+            set_name: String::new(),
+            bin_name: String::new(),
+            ctx: IndexCtx::default(),
+            exp: Some(IndexExp::of(&crate::expressions::int_bin("b"))),
+            index_type: IndexType::Numeric,
+            collection: CollectionIndexType::Default,
+        }
+    }
+
+    /// The layout table of storage-format.md "Index definitions file" (version 3).
     #[test]
     fn layout_matches_storage_format() {
         let b = encode(&[def(&[])]);
         assert_eq!(&b[0..4], b"ALSX");
-        assert_eq!(&b[4..8], &[2, 0, 1, 0]);
-        assert_eq!(&b[8..18], &[2, b'a', b'b', 0, 1, b'c', 3, 1, 0, 0]);
-        assert_eq!(b.len(), 22);
-        assert_eq!(le::u32_at(&b, 18), Ok(crc32(&b[..18])));
+        assert_eq!(&b[4..8], &[3, 0, 1, 0]);
+        assert_eq!(&b[8..20], &[2, b'a', b'b', 0, 1, b'c', 3, 1, 0, 0, 0, 0]);
+        assert_eq!(b.len(), 24);
+        assert_eq!(le::u32_at(&b, 20), Ok(crc32(&b[..20])));
         let b = encode(&[def(&[CTX::map_key("a")])]);
-        // ctx_len 5, then the packed context [0x22, "a"].
-        assert_eq!(&b[16..23], &[5, 0, 0x92, 0x22, 0xa2, 3, b'a']);
+        // ctx_len 5, then the packed context [0x22, "a"], then exp_len 0.
+        assert_eq!(&b[16..25], &[5, 0, 0x92, 0x22, 0xa2, 3, b'a', 0, 0]);
+        assert_eq!(b.len(), 29);
+        let b = encode(&[exp_def()]);
+        // Name "e", no set, no bin, numeric, default, ctx_len 0; exp_len 5, then the
+        // expression [81, 2, "b"] as the clients pack it (the bin name a plain msgpack str).
+        assert_eq!(&b[8..16], &[1, b'e', 0, 0, 1, 0, 0, 0]);
+        assert_eq!(&b[16..23], &[5, 0, 0x93, 0x51, 2, 0xa1, b'b']);
         assert_eq!(b.len(), 27);
     }
 
-    /// A version-1 file (no context field) is still read (SIDX-CTX-1).
+    /// Version-1 (no context field) and version-2 (no expression field) files are still read
+    /// (SIDX-CTX-1, SIDX-EXP-1).
     #[test]
-    fn version_1_is_still_read() {
-        let mut b = b"ALSX".to_vec();
-        b.extend_from_slice(&[1, 0, 1, 0, 2, b'a', b'b', 0, 1, b'c', 3, 1]);
-        let crc = crc32(&b);
-        Writer::append(&mut b).u32(crc);
-        assert_eq!(decode(&b), Some(vec![def(&[])]));
+    fn versions_1_and_2_are_still_read() {
+        for (version, ctx_len) in [(1u8, &[][..]), (2, &[0, 0][..])] {
+            let mut b = b"ALSX".to_vec();
+            b.extend_from_slice(&[version, 0, 1, 0, 2, b'a', b'b', 0, 1, b'c', 3, 1]);
+            b.extend_from_slice(ctx_len);
+            let crc = crc32(&b);
+            Writer::append(&mut b).u32(crc);
+            assert_eq!(decode(&b), Some(vec![def(&[])]), "version {version}");
+        }
     }
 }

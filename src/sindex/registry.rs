@@ -4,8 +4,8 @@
 //! delete, touch, expiry reaping, truncate reclaim, replica apply) keeps the indexes exact
 //! (SIDX-EXACT-1). Defrag moves change no value and need nothing.
 //!
-//! Invariants: index names are unique; no two indexes share set, bin, context, type and
-//! collection;
+//! Invariants: index names are unique; no two indexes share set, source (bin and context, or
+//! expression), type and collection;
 //! at most `MAX_INDEXES`; a namespace with no index pays one atomic load per commit.
 
 use crate::error::{Error, Result, ResultCode};
@@ -142,7 +142,7 @@ impl Sindexes {
             if single.is_some_and(|v| ix.tree.holds_only(digest, v)) {
                 continue;
             }
-            ix.tree.replace(digest, ix.def.keys_of(bins));
+            ix.tree.replace(digest, ix.def.keys_of(digest, bins));
         }
     }
 
@@ -175,13 +175,13 @@ impl Sindexes {
                 )));
             }
             let same = |a: &IndexDef, b: &IndexDef| {
-                (&a.set_name, &a.bin_name, &a.ctx, a.index_type, a.collection)
-                    == (&b.set_name, &b.bin_name, &b.ctx, b.index_type, b.collection)
+                (&a.set_name, &a.bin_name, &a.ctx, &a.exp, a.index_type, a.collection)
+                    == (&b.set_name, &b.bin_name, &b.ctx, &b.exp, b.index_type, b.collection)
             };
             if same(&ix.def, &def) {
                 return Err(conflict(format!(
-                    "index {:?} already indexes this set, bin, context, type and collection \
-                     (SIDX-CREATE-CONFLICT-1)",
+                    "index {:?} already indexes this set, bin, context (or expression), type \
+                     and collection (SIDX-CREATE-CONFLICT-1)",
                     ix.def.name
                 )));
             }
@@ -245,9 +245,10 @@ impl Sindexes {
                 Error::new(
                     ResultCode::IndexNotFound,
                     format!(
-                        "no index on bin {:?} of this context, type and collection covers set \
-                         {set_name:?} (SIDX-QUERY-1); create one with create_index_on_bin",
-                        f.bin_name
+                        "no index on {} of this context, type and collection covers set \
+                         {set_name:?} (SIDX-QUERY-1); create one with create_index_on_bin or \
+                         create_index_using_expression",
+                        f.source()
                     ),
                 )
             })?;
