@@ -276,6 +276,22 @@ fn exp_cdt_modify_nested_in_reads_and_through_contexts() {
     assert_eq!(value(&created), Some(want));
 }
 
+/// A nil container is an empty bin, as in the server's evaluator (`RT_NIL` → an empty bin): a
+/// modify creates the container as `operate` does on an absent bin (CDT-ABSENT-CREATE, with
+/// the policy's order), a remove leaves nothing and is unknown.
+#[test]
+fn exp_cdt_modify_nil_container_is_an_absent_bin() {
+    let p = ListPolicy::default();
+    let built = lists::append(p, i(1), exp::nil(), &[]);
+    assert_eq!(value(&built), Some(ints(&[1])));
+    let put = maps::put(&MapPolicy::default(), s("k"), i(2), exp::nil(), &[]);
+    assert_eq!(value(&put), Some(map(&[("k", 2)])));
+    assert_eq!(
+        value(&lists::remove_by_index(NONE, i(0), exp::nil(), &[])),
+        None
+    );
+}
+
 /// A failing CDT op makes the call unknown (the server's evaluator: a modify that does not
 /// answer OK is unknown); a NoFail policy turns the violation into the unchanged container.
 #[test]

@@ -228,7 +228,8 @@ fn eval_modify<'a>(c: &Call, container: Value, args: &[Option<Value>]) -> Out<'a
         operation.is_modify(),
         "a modify call decodes to a modify op"
     );
-    let mut slot = Some(container);
+    // A nil container is an absent bin: the op creates it as `operate` does (or fails).
+    let mut slot = (!container.is_nil()).then_some(container);
     operation.apply(&mut slot).ok()?;
     // An op on a present container leaves one (CDT-ABSENT-NOOP only keeps an absent bin absent).
     let modified = slot?;

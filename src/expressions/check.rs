@@ -159,7 +159,11 @@ impl<'e> Checker<'e> {
                 ),
             );
         }
-        let container = self.exp(&c.bin, depth + 1)?;
+        let mut container = self.exp(&c.bin, depth + 1)?;
+        if modify && container == Some(ExpType::NIL) {
+            // EXP-CDT-MODIFY: a nil container is an empty bin, as the server builds it.
+            container = None;
+        }
         let want = if is_list { ExpType::LIST } else { ExpType::MAP };
         if !c.ctx.is_empty() && !matches!(container, Some(ExpType::LIST | ExpType::MAP) | None) {
             return bad(format!("CDT call on {container:?}"));
