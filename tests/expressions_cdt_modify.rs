@@ -39,10 +39,9 @@ fn bins() -> BinList {
     b
 }
 
-fn value(e: &Expression) -> Option<Value> {
-    let b = bins();
-    let view = RecordView {
-        bins: &b,
+fn view(bins: &BinList) -> RecordView<'_> {
+    RecordView {
+        bins,
         digest: &DIGEST,
         set_name: "s",
         key: None,
@@ -53,8 +52,11 @@ fn value(e: &Expression) -> Option<Value> {
         tombstone: false,
         record_size: 64,
         memory_only: true,
-    };
-    e.evaluate(&view).expect("well-typed")
+    }
+}
+
+fn value(e: &Expression) -> Option<Value> {
+    e.evaluate(&view(&bins())).expect("well-typed")
 }
 
 fn l() -> Expression {
@@ -261,19 +263,22 @@ fn exp_cdt_modify_nested_in_reads_and_through_contexts() {
     );
     let want = Value::list(vec![map(&[("x", 1), ("y", 2)])]);
     assert_eq!(value(&in_list), Some(want));
-    // A creating context step creates the level it names (CTX-CREATE), as in operate.
-    let created = lists::append(
-        p,
-        i(1),
-        m(),
-        &[CTX::map_key_create("new", Default::default())],
-    );
+    // The builders pack context ids without create flags, as the Rust client does: a
+    // `map_key_create` step addresses like `map_key`, and a missing key is unknown (CTX-NOT-FOUND).
+    let ctx = [CTX::map_key_create("new", Default::default())];
+    assert_eq!(value(&lists::append(p, i(1), m(), &ctx)), None);
+    // A step sent with create flags (0x40 | map key, as other clients send it) creates the level
+    // it names (CTX-CREATE), as in operate.
+    let Expression::Call(mut call) = lists::append(p, i(1), m(), &[CTX::map_key("new")]) else {
+        panic!("a call node");
+    };
+    call.ctx[0].0 |= 0x40;
     let want = Value::map(vec![
         ("a".into(), 1.into()),
         ("b".into(), 2.into()),
         ("new".into(), ints(&[1])),
     ]);
-    assert_eq!(value(&created), Some(want));
+    assert_eq!(value(&Expression::Call(call)), Some(want));
 }
 
 /// A nil container is an empty bin, as in the server's evaluator (`RT_NIL` → an empty bin): a
@@ -320,6 +325,37 @@ fn exp_cdt_modify_failing_op_is_unknown() {
     );
 }
 
+fn raw(module: i64, cdt_op: i64, args: &[i64]) -> Expression {
+    Expression::Call(Box::new(exp::Call {
+        return_type: exp::ExpType::LIST,
+        module,
+        ctx: Vec::new(),
+        cdt_op,
+        args: args.iter().map(|a| i(*a)).collect(),
+        bin: l(),
+    }))
+}
+
+/// Calls the clients do not build: argument lists of the wrong shape (a bad order attribute,
+/// a trailing argument, a missing value) are unknown, as a CDT op the server cannot parse;
+/// op codes aerolite has no expression op for, and the bit / HLL modules, are 16 (EXP-TYPE-1).
+#[test]
+fn exp_cdt_modify_odd_calls_are_unknown_or_unsupported() {
+    assert_eq!(value(&raw(0x40, 1, &[9, 0, 0])), Some(ints(&[3, 1, 2, 9])));
+    assert_eq!(value(&raw(0x40, 1, &[9, 7, 0])), None, "order attribute 7");
+    assert_eq!(
+        value(&raw(0x40, 1, &[9, 0, 0, 5])),
+        None,
+        "trailing argument"
+    );
+    assert_eq!(value(&raw(0x40, 3, &[0])), None, "insert without a value");
+    assert_eq!(value(&raw(0x40, 11, &[1])), None, "clear with an argument");
+    for (module, op) in [(0x40, 5), (0x40, 16), (0x41, 1), (0, 1)] {
+        let e = raw(module, op, &[0]).evaluate(&view(&bins()));
+        assert_eq!(e.expect_err("unsupported").code(), RC::UnsupportedFeature);
+    }
+}
+
 /// Filters, read_exp and write_exp on a stored record: the filter sees the modified copy,
 /// read_exp answers it, the record itself only changes through write_exp.
 #[test]
@@ -363,7 +399,7 @@ fn exp_cdt_modify_in_filters_and_expression_ops_leaves_the_record() {
 }
 
 /// The wire form: `[127, type, 0x40, [op, args…], container]`, type LIST/MAP of the top-level
-/// container, a creating context step keeping its create flags; decode ∘ encode is the identity.
+/// container (MAP for a list op under a map key); decode ∘ encode is the identity.
 #[test]
 fn exp_cdt_modify_wire_form_round_trips() {
     let p = ListPolicy::default();
@@ -373,7 +409,9 @@ fn exp_cdt_modify_wire_form_round_trips() {
         0x95, 0x7f, 0x04, 0x40, 0x94, 0x01, 0x09, 0x00, 0x00, 0x93, 0x51, 0x04, 0xa1, b'l',
     ];
     assert_eq!(e.to_bytes(), want);
-    let ctx = [CTX::map_key_create("k", Default::default())];
+    let ctx = [CTX::map_key("k")];
+    let under_map = lists::append(p, i(9), m(), &ctx);
+    assert!(matches!(&under_map, Expression::Call(c) if c.return_type == exp::ExpType::MAP));
     for e in [
         lists::append(p, i(9), m(), &ctx),
         maps::put(&MapPolicy::default(), s("k"), i(1), m(), &[]),

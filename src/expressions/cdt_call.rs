@@ -65,24 +65,10 @@ pub fn ctx_from_wire(id: i64, v: &Value) -> Option<CTX> {
     })
 }
 
-/// A context step as the official clients pack it in a modify expression: the type id with
-/// its create flags (`ctx_map_key_create`, `ctx_list_index_create`), and the step's value.
-pub fn ctx_to_wire_creating(c: &CTX) -> (i64, Value) {
-    let (id, v) = ctx_to_wire(c);
-    let flags = match c {
-        CTX::MapKeyCreate(_, MapOrder::Unordered) => 0x40,
-        CTX::MapKeyCreate(_, MapOrder::KeyOrdered) => 0x80,
-        CTX::MapKeyCreate(_, MapOrder::KeyValueOrdered) => 0xc0,
-        CTX::ListIndexCreate(_, ListOrderType::Ordered, _) => 0xc0,
-        CTX::ListIndexCreate(_, _, true) => 0x80,
-        CTX::ListIndexCreate(_, _, false) => 0x40,
-        _ => 0,
-    };
-    (id | flags, v)
-}
-
 /// The step of a wire context entry of a modify call: create flags on a list index or map key
 /// step make it creating, as in an `operate` op; `None` for an unknown id or flags elsewhere.
+/// (The Rust client 3.x packs context ids without their create flags in expressions — the
+/// builders do the same — so only clients that send the flags get creating steps.)
 pub fn ctx_from_wire_creating(id: i64, v: &Value) -> Option<CTX> {
     let flags = id & CTX_CREATE_BITS;
     let plain = ctx_from_wire(id & !CTX_CREATE_BITS, v)?;
@@ -119,7 +105,7 @@ pub fn modify_call(
             ExpType::MAP
         },
         module: MODIFY,
-        ctx: ctx.iter().map(ctx_to_wire_creating).collect(),
+        ctx: ctx.iter().map(ctx_to_wire).collect(),
         cdt_op,
         args,
         bin,

@@ -9,6 +9,10 @@
 //! insert(_items) `[3|4, index, value, flags]`, set `[9, index, value, flags]`, clear `[11]`,
 //! increment `[12, index, delta, order, flags]`, sort `[13, flags]`, remove_by_* `[32…40, return
 //! type, selector…]` (the get_by_* selectors, code − 13).
+//!
+//! Invariants: `modify_op` never panics and yields only modify ops (`eval_modify` asserts
+//! it); an argument list of another shape (a bad order attribute, a trailing argument) is
+//! `None`, an unknown call; the builders send exactly the clients' `[op, args…]`.
 
 use crate::cdt::context::CTX;
 use crate::cdt::list::ListOp;

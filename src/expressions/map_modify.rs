@@ -8,6 +8,10 @@
 //! order, flags]` (the clients omit default flags), put_items `[68, map, order, flags]`,
 //! increment `[73, key, delta, order]` (decrement 74), clear `[75]`, remove_by_* `[76…89,
 //! return type, selector…]` (the get_by_* selectors).
+//!
+//! Invariants: `modify_op` never panics and yields only modify ops (`eval_modify` asserts
+//! it); an argument list of another shape is `None`, an unknown call; the builders send
+//! exactly the clients' `[op, args…]`, default write flags omitted as they do.
 
 use crate::cdt::context::CTX;
 use crate::cdt::map::MapOp;
