@@ -316,6 +316,11 @@ fn exp_cdt_modify_failing_op_is_unknown() {
     // A list op on the int under "a" (CDT-WRONG-TYPE) and an op on a missing bin.
     let wrong = lists::append(p, i(1), m(), &[CTX::map_key("a")]);
     assert_eq!(value(&wrong), None);
+    // A list op on a map bin builds (the server's build takes any list or map container) and
+    // fails when applied (CDT-WRONG-TYPE): unknown, not 4.
+    assert_eq!(value(&lists::append(p, i(1), m(), &[])), None);
+    let on_list = maps::put(&MapPolicy::default(), s("k"), i(1), l(), &[]);
+    assert_eq!(value(&on_list), None);
     let missing = lists::append(p, i(1), exp::list_bin("nope"), &[]);
     assert_eq!(value(&missing), None);
     let create_only = MapPolicy::new(Default::default(), MapWriteFlags::CreateOnly);

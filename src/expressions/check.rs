@@ -168,7 +168,10 @@ impl<'e> Checker<'e> {
         if !c.ctx.is_empty() && !matches!(container, Some(ExpType::LIST | ExpType::MAP) | None) {
             return bad(format!("CDT call on {container:?}"));
         }
-        if c.ctx.is_empty() && !compatible(container, Some(want)) {
+        // A modify takes any list or map container, as the server builds it (a wrong kind
+        // fails when applied: unknown, EXP-CDT-MODIFY); a read wants its own kind here.
+        let any_container = modify && matches!(container, Some(ExpType::LIST | ExpType::MAP));
+        if c.ctx.is_empty() && !any_container && !compatible(container, Some(want)) {
             return bad(format!("{want:?} call on {container:?}"));
         }
         for a in &c.args {
