@@ -1,7 +1,10 @@
-//! CDT read calls inside expressions (`lists::*`, `maps::*`): building the call node, and
-//! evaluating it by running aerolite's own CDT read op (cdt.md) on a copy of the container.
-//! A call whose container, arguments or context step is unknown or of the wrong type, whose
-//! CDT op fails, or whose result is not of the declared type, is unknown (EXP-CDT-1).
+//! CDT calls inside expressions (`lists::*`, `maps::*`): building the call node, and
+//! evaluating it by running aerolite's own CDT op (cdt.md) on a copy of the container.
+//! A read call's value is the op's result (EXP-CDT-1); a modify call (module flag `MODIFY`)
+//! applies the op to the copy and its value is the whole modified container, the stored record
+//! never being touched (EXP-CDT-MODIFY). A call whose container, arguments or context step is
+//! unknown or of the wrong type, whose CDT op fails, or whose value is not of the declared type,
+//! is unknown.
 
 use crate::cdt::context::CTX;
 use crate::cdt::{CdtOp, CdtOperation};
@@ -9,8 +12,15 @@ use crate::expressions::check::value_type;
 use crate::expressions::eval::Out;
 use crate::expressions::tree::{Call, ExpType, Expression};
 use crate::expressions::{lists, maps};
-use crate::record::value::Value;
+use crate::record::value::{ListOrderType, MapOrder, Value};
 use std::borrow::Cow;
+
+/// The module flag of a modify call (the clients' `MODIFY`, the server's
+/// `CALL_FLAG_MODIFY_LOCAL`); module 0 is a CDT read.
+pub const MODIFY: i64 = 0x40;
+
+/// Create flags of a context step on the wire (list index and map key steps only).
+const CTX_CREATE_BITS: i64 = 0xc0;
 
 /// Context type ids on the wire (the official clients' CTX ids).
 mod ctx_id {
@@ -55,6 +65,72 @@ pub fn ctx_from_wire(id: i64, v: &Value) -> Option<CTX> {
     })
 }
 
+/// The step of a wire context entry of a modify call: create flags on a list index or map key
+/// step make it creating, as in an `operate` op; `None` for an unknown id or flags elsewhere.
+/// (The Rust client 3.x packs context ids without their create flags in expressions — the
+/// builders do the same — so only clients that send the flags get creating steps.)
+pub fn ctx_from_wire_creating(id: i64, v: &Value) -> Option<CTX> {
+    let flags = id & CTX_CREATE_BITS;
+    let plain = ctx_from_wire(id & !CTX_CREATE_BITS, v)?;
+    Some(match (plain, flags) {
+        (step, 0) => step,
+        (CTX::MapKey(k), 0x40) => CTX::MapKeyCreate(k, MapOrder::Unordered),
+        (CTX::MapKey(k), 0x80) => CTX::MapKeyCreate(k, MapOrder::KeyOrdered),
+        (CTX::MapKey(k), _) => CTX::MapKeyCreate(k, MapOrder::KeyValueOrdered),
+        (CTX::ListIndex(i), 0xc0) => CTX::ListIndexCreate(i, ListOrderType::Ordered, false),
+        (CTX::ListIndex(i), f) => CTX::ListIndexCreate(i, ListOrderType::Unordered, f == 0x80),
+        _ => return None,
+    })
+}
+
+/// A modify call node. Its declared type is the type of the top-level container, as the
+/// clients derive it: the kind of the first context step, else the op's own kind.
+pub fn modify_call(
+    list_op: bool,
+    cdt_op: i64,
+    args: Vec<Expression>,
+    bin: Expression,
+    ctx: &[CTX],
+) -> Expression {
+    let top_is_list = ctx.first().map_or(list_op, |c| {
+        matches!(
+            c,
+            CTX::ListIndex(_) | CTX::ListIndexCreate(..) | CTX::ListRank(_) | CTX::ListValue(_)
+        )
+    });
+    Expression::Call(Box::new(Call {
+        return_type: if top_is_list {
+            ExpType::LIST
+        } else {
+            ExpType::MAP
+        },
+        module: MODIFY,
+        ctx: ctx.iter().map(ctx_to_wire).collect(),
+        cdt_op,
+        args,
+        bin,
+    }))
+}
+
+/// Remove builders whose arguments are all expressions, one line each: `/// doc` then
+/// `name(arg, …) => op_code;`. Each takes the return type first and the container and context
+/// last, as the official clients' `remove_by_*`; `$list` says whether they are list ops.
+macro_rules! remove_builders {
+    ($list:expr; $($(#[$doc:meta])* $name:ident($($arg:ident),*) => $code:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(
+            rt: crate::cdt::return_type::ReturnType,
+            $($arg: Expression,)*
+            bin: Expression,
+            ctx: &[CTX],
+        ) -> Expression {
+            let args = vec![int_val(i64::from(rt.0)), $($arg),*];
+            modify_call($list, $code, args, bin, ctx)
+        }
+    )*};
+}
+pub(crate) use remove_builders;
+
 /// A read call node.
 pub fn read_call(
     return_type: ExpType,
@@ -96,6 +172,9 @@ pub fn eval_call<'a>(c: &'a Call, mut eval: impl FnMut(&'a Expression) -> Out<'a
             _ => Some(eval(a)?.into_owned()),
         });
     }
+    if c.module == MODIFY {
+        return eval_modify(c, container.into_owned(), &args);
+    }
     let op = if lists::is_read_op(c.cdt_op) {
         CdtOp::List(lists::read_op(c.cdt_op, &args)?)
     } else {
@@ -115,6 +194,32 @@ pub fn eval_call<'a>(c: &'a Call, mut eval: impl FnMut(&'a Expression) -> Out<'a
     #[cfg(debug_assertions)]
     debug_assert!(slot == before, "a CDT read leaves its container unchanged");
     (value_type(&result) == c.return_type).then_some(Cow::Owned(result))
+}
+
+/// EXP-CDT-MODIFY: apply the modify op to `container` (already a copy) and answer the whole
+/// container; the op's own result (a size, removed elements) is dropped, as the server does.
+fn eval_modify<'a>(c: &Call, container: Value, args: &[Option<Value>]) -> Out<'a> {
+    let op = if lists::is_modify_op(c.cdt_op) {
+        CdtOp::List(lists::modify_op(c.cdt_op, args)?)
+    } else {
+        CdtOp::Map(maps::modify_op(c.cdt_op, args)?)
+    };
+    let ctx: Option<Vec<CTX>> = c
+        .ctx
+        .iter()
+        .map(|(id, v)| ctx_from_wire_creating(*id, v))
+        .collect();
+    let operation = CdtOperation::new("", op).with_context(ctx?);
+    assert!(
+        operation.is_modify(),
+        "a modify call decodes to a modify op"
+    );
+    // A nil container is an absent bin: the op creates it as `operate` does (or fails).
+    let mut slot = (!container.is_nil()).then_some(container);
+    operation.apply(&mut slot).ok()?;
+    // An op on a present container leaves one (CDT-ABSENT-NOOP only keeps an absent bin absent).
+    let modified = slot?;
+    (value_type(&modified) == c.return_type).then_some(Cow::Owned(modified))
 }
 
 /// Argument helpers for the op decoders: `None` when absent or of the wrong type.
@@ -138,6 +243,14 @@ pub fn arg_count(args: &[Option<Value>], i: usize) -> Option<Option<u64>> {
     match args.get(i) {
         None => Some(None),
         Some(v) => Some(Some(v.as_ref()?.as_int()? as u64)),
+    }
+}
+
+/// An optional integer argument (an order attribute, write or sort flags): absent = `Some(None)`.
+pub fn arg_opt_int(args: &[Option<Value>], i: usize) -> Option<Option<i64>> {
+    match args.get(i) {
+        None => Some(None),
+        Some(v) => Some(Some(v.as_ref()?.as_int()?)),
     }
 }
 

@@ -1,13 +1,15 @@
 //! Static checks of an expression tree, the rules the server applies when it builds an
 //! expression (EXP-TYPE-1): argument counts, argument types (comparisons of equal types,
 //! logic on booleans, arithmetic on all-int or all-float), names, let/var scoping, and the
-//! supported CDT calls. A failed check is ParameterError (4), or UnsupportedFeature (16) for
-//! forms aerolite decodes but does not evaluate (CDT modify calls, geo compares, HLL).
+//! supported CDT calls (reads, and modifies with module flag 0x40). A failed check is
+//! ParameterError (4), or UnsupportedFeature (16) for forms aerolite decodes but does not
+//! evaluate (bit / HLL modules, CDT op codes it has no op for, geo compares).
 //!
 //! Invariant: an expression that passed `check` evaluates without a type error; every value a
 //! node produces at run time has the node's static type or is unknown.
 
 use crate::error::{err, Result, ResultCode};
+use crate::expressions::cdt_call::MODIFY;
 use crate::expressions::tree::{op, Call, ExpType, Expression};
 use crate::expressions::wire::MAX_EXP_DEPTH;
 use crate::expressions::{lists, maps};
@@ -132,31 +134,44 @@ impl<'e> Checker<'e> {
     }
 
     fn call(&mut self, c: &'e Call, depth: usize) -> Result<Ty> {
-        if c.module != 0 {
+        let modify = c.module == MODIFY;
+        if c.module != 0 && !modify {
             return err(
                 ResultCode::UnsupportedFeature,
                 format!(
-                    "expression call module {:#x}: only CDT reads are supported",
+                    "expression call module {:#x}: only CDT reads and modifies are supported",
                     c.module
                 ),
             );
         }
-        let is_list = lists::is_read_op(c.cdt_op);
-        if !is_list && !maps::is_read_op(c.cdt_op) {
+        let (is_list, is_map) = if modify {
+            (lists::is_modify_op(c.cdt_op), maps::is_modify_op(c.cdt_op))
+        } else {
+            (lists::is_read_op(c.cdt_op), maps::is_read_op(c.cdt_op))
+        };
+        if !is_list && !is_map {
+            let kind = if modify { "modify" } else { "read" };
             return err(
                 ResultCode::UnsupportedFeature,
                 format!(
-                    "CDT op {} in an expression: only list/map reads are supported",
+                    "CDT op {} in an expression {kind} call: not a list/map {kind} aerolite evaluates",
                     c.cdt_op
                 ),
             );
         }
-        let container = self.exp(&c.bin, depth + 1)?;
+        let mut container = self.exp(&c.bin, depth + 1)?;
+        if modify && container == Some(ExpType::NIL) {
+            // EXP-CDT-MODIFY: a nil container is an empty bin, as the server builds it.
+            container = None;
+        }
         let want = if is_list { ExpType::LIST } else { ExpType::MAP };
         if !c.ctx.is_empty() && !matches!(container, Some(ExpType::LIST | ExpType::MAP) | None) {
             return bad(format!("CDT call on {container:?}"));
         }
-        if c.ctx.is_empty() && !compatible(container, Some(want)) {
+        // A modify takes any list or map container, as the server builds it (a wrong kind
+        // fails when applied: unknown, EXP-CDT-MODIFY); a read wants its own kind here.
+        let any_container = modify && matches!(container, Some(ExpType::LIST | ExpType::MAP));
+        if c.ctx.is_empty() && !any_container && !compatible(container, Some(want)) {
             return bad(format!("{want:?} call on {container:?}"));
         }
         for a in &c.args {

@@ -1,6 +1,9 @@
 //! List read expressions, named as the official client's `expressions::lists` (a read of a
 //! list bin or of another list expression, with an optional context), and the decoding of
-//! their wire op codes into aerolite's list ops (cdt.md §6.8).
+//! their wire op codes into aerolite's list ops (cdt.md §6.8). The modify expressions
+//! (`append`, `insert`, `remove_by_*`, …) live in `list_modify` and are re-exported here.
+
+pub use crate::expressions::list_modify::*;
 
 use crate::cdt::context::CTX;
 use crate::cdt::list::ListOp;

@@ -1,5 +1,8 @@
 //! Map read expressions, named as the official client's `expressions::maps`, and the decoding
-//! of their wire op codes into aerolite's map ops (cdt.md §5.8).
+//! of their wire op codes into aerolite's map ops (cdt.md §5.8). The modify expressions
+//! (`put`, `increment`, `remove_by_*`, …) live in `map_modify` and are re-exported here.
+
+pub use crate::expressions::map_modify::*;
 
 use crate::cdt::context::CTX;
 use crate::cdt::map::MapOp;

@@ -1,10 +1,10 @@
 //! Aerospike filter expressions as data (`aerolite::expressions`, docs/expressions.md).
 //!
 //! Build a tree with the official client's function names (`eq(int_bin("a"), int_val(1))`,
-//! `lists::size(list_bin("l"), &[])`, …), put it in a policy's `filter_expression` or in an
+//! `lists::size(list_bin("l"), &[])`, `lists::append(…)`, …), put it in a policy's `filter_expression` or in an
 //! expression op (`operations::exp`), or decode it from the bytes a client sends
 //! ([`Expression::from_bytes`]). Layout: `tree` (the node type), `builders`, `lists` / `maps`
-//! (CDT reads), `wire` (msgpack encode/decode), `check` (static typing), `eval` / `arith` /
+//! (CDT reads; `list_modify` / `map_modify` the CDT modifies they re-export), `wire` (msgpack encode/decode), `check` (static typing), `eval` / `arith` /
 //! `cdt_call` / `regex` (evaluation), `exp_op` (expression operations).
 //!
 //! Invariants: nothing is evaluated before `check` accepted it (so evaluation cannot hit a type
@@ -18,7 +18,9 @@ mod cdt_call;
 pub mod check;
 mod eval;
 pub mod exp_op;
+mod list_modify;
 pub mod lists;
+mod map_modify;
 pub mod maps;
 mod regex;
 mod tree;

@@ -122,7 +122,7 @@ pub mod op {
 pub struct Call {
     /// The declared result type.
     pub return_type: ExpType,
-    /// 0 = CDT; `| 0x40` = modify (not evaluated by aerolite).
+    /// 0 = CDT read; 0x40 = CDT modify (EXP-CDT-MODIFY); 1 / 2 = bit / HLL (not evaluated).
     pub module: i64,
     /// Context steps as on the wire: (type id, value).
     pub ctx: Vec<(i64, Value)>,
@@ -130,7 +130,7 @@ pub struct Call {
     pub cdt_op: i64,
     /// The op's arguments (return type, selectors), each an expression.
     pub args: Vec<Expression>,
-    /// The list or map the call reads (a bin or another call).
+    /// The list or map the call reads or modifies a copy of (a bin or another call).
     pub bin: Expression,
 }
 
@@ -159,7 +159,7 @@ pub enum Expression {
     Def(String, Box<Expression>),
     /// `[124, name]`.
     Var(String),
-    /// `[127, …]`: a list or map read.
+    /// `[127, …]`: a list or map read or modify.
     Call(Box<Call>),
     /// `[code, args…]` for every op without static parameters.
     Op(u8, Vec<Expression>),
