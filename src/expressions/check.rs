@@ -2,7 +2,7 @@
 //! expression (EXP-TYPE-1): argument counts, argument types (comparisons of equal types,
 //! logic on booleans, arithmetic on all-int or all-float), names, let/var scoping, and the
 //! supported CDT calls. A failed check is ParameterError (4), or UnsupportedFeature (16) for
-//! forms aerolite decodes but does not evaluate (CDT modify calls, geo compares, HLL).
+//! forms aerolite decodes but does not evaluate (CDT modify calls, HLL).
 //!
 //! Invariant: an expression that passed `check` evaluates without a type error; every value a
 //! node produces at run time has the node's static type or is unknown.
@@ -197,10 +197,7 @@ impl<'e> Checker<'e> {
             }
             op::GEO => {
                 count(n == 2, "2")?;
-                return err(
-                    ResultCode::UnsupportedFeature,
-                    "geo_compare is not evaluated",
-                );
+                geo_compare(args, &tys)?
             }
             op::AND | op::OR | op::XOR => {
                 count(n >= 2, "at least 2")?;
@@ -218,6 +215,21 @@ impl<'e> Checker<'e> {
             _ => return bad(format!("unknown op code {code}")),
         })
     }
+}
+
+/// EXP-GEO-1: `geo_compare` takes two GeoJSON arguments; a GeoJSON literal must parse.
+fn geo_compare(args: &[Expression], tys: &[Ty]) -> Result<Ty> {
+    if !tys.iter().all(|t| compatible(*t, Some(ExpType::GEO))) {
+        return bad(format!(
+            "geo_compare needs two GeoJSON arguments, has {tys:?}"
+        ));
+    }
+    for a in args {
+        if let Expression::Val(Value::GeoJSON(text)) = a {
+            crate::geo::parse_param(text)?;
+        }
+    }
+    Ok(Some(ExpType::BOOL))
 }
 
 /// Arithmetic and integer ops: argument counts and types (EXP-TYPE-1).

@@ -12,7 +12,8 @@
 //! case-insensitively. Answers: `ok`, or `FAIL:<code>:<reason>` (the crate's
 //! `info_command_failure` and the C client read the code after `FAIL:`): 200 for an index of
 //! that name with another definition (an identical one is a no-op `ok`, SIDX-CREATE-SAME-1),
-//! 201 for a missing one, 4 for a malformed command, 16 for a geo or expression index. A `context=` is decoded onto a
+//! 201 for a missing one, 4 for a malformed command, 16 for an expression index; `type=GEO2DSPHERE`
+//! creates a geo index (SIDX-GEO-1). A `context=` is decoded onto a
 //! CDT-context index (SIDX-CTX-1).
 //!
 //! Invariant: a refused command changes nothing (the engine checks everything before it
@@ -20,6 +21,7 @@
 
 use crate::database::IndexState;
 use crate::error::{Error, Result, ResultCode};
+use crate::record::value::Value;
 use crate::server::Shared;
 use crate::sindex::{CollectionIndexType, Filter, IndexType};
 use crate::wire::info::InfoCommand;
@@ -68,11 +70,10 @@ fn index_type(s: &str) -> Result<IndexType> {
         "NUMERIC" => Ok(IndexType::Numeric),
         "STRING" => Ok(IndexType::String),
         "BLOB" => Ok(IndexType::Blob),
-        "GEO2DSPHERE" => Err(Error::new(
-            ResultCode::UnsupportedFeature,
-            "GEO2DSPHERE indexes are not supported by aerolite; use NUMERIC, STRING or BLOB",
-        )),
-        _ => Err(bad(format!("type={s}: NUMERIC, STRING or BLOB expected"))),
+        "GEO2DSPHERE" => Ok(IndexType::Geo2DSphere),
+        _ => Err(bad(format!(
+            "type={s}: NUMERIC, STRING, BLOB or GEO2DSPHERE expected"
+        ))),
     }
 }
 
@@ -224,7 +225,11 @@ pub fn filter(msg: &Message, shared: &Shared, ns: &str) -> Result<Option<Filter>
         let ix = named(shared, ns, &name)?;
         (bin, cit) = (ix.def.bin_name, ix.def.collection);
     }
-    let mut f = Filter::contains_range(&bin, r.begin, r.end, cit);
+    // A GeoJSON predicate (SIDX-GEO-1): begin and end both carry the query's GeoJSON.
+    let mut f = match &r.begin {
+        Value::GeoJSON(text) => Filter::geo(&bin, text, cit),
+        _ => Filter::contains_range(&bin, r.begin, r.end, cit),
+    };
     // INDEX_CONTEXT: the packed `[type, value, …]` steps of the index's CDT context (SIDX-CTX-1).
     if let Some(ctx) = msg.field(field::INDEX_CONTEXT) {
         f = f.context(cdt::context_bytes(ctx)?);

@@ -32,6 +32,7 @@ fn type_tag(t: IndexType) -> u8 {
         IndexType::Numeric => 1,
         IndexType::String => 2,
         IndexType::Blob => 3,
+        IndexType::Geo2DSphere => 4,
     }
 }
 
@@ -84,6 +85,7 @@ fn decode_def(r: &mut Reader<'_>, version: u16) -> Option<IndexDef> {
         1 => IndexType::Numeric,
         2 => IndexType::String,
         3 => IndexType::Blob,
+        4 => IndexType::Geo2DSphere,
         _ => return None,
     };
     let collection = match r.u8().ok()? {
@@ -224,6 +226,19 @@ mod tests {
         // ctx_len 5, then the packed context [0x22, "a"].
         assert_eq!(&b[16..23], &[5, 0, 0x92, 0x22, 0xa2, 3, b'a']);
         assert_eq!(b.len(), 27);
+    }
+
+    /// SIDX-GEO-1: a GEO2DSPHERE definition is type tag 4; the layout is otherwise unchanged.
+    #[test]
+    fn geo_type_tag_is_4() {
+        let geo = IndexDef {
+            index_type: IndexType::Geo2DSphere,
+            collection: CollectionIndexType::Default,
+            ..def(&[])
+        };
+        let b = encode(std::slice::from_ref(&geo));
+        assert_eq!(&b[8..18], &[2, b'a', b'b', 0, 1, b'c', 4, 0, 0, 0]);
+        assert_eq!(decode(&b), Some(vec![geo]));
     }
 
     /// A version-1 file (no context field) is still read (SIDX-CTX-1).
