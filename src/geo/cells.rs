@@ -77,7 +77,7 @@ pub fn point_query(p: &Point) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// The keys of a region (region kind), at most `MAX_CELLS` … per rectangle.
+/// The keys of a region (region kind): its covering cells, at most `MAX_CELLS` in all.
 pub fn region_keys(r: &Region) -> Vec<u64> {
     cover(&bounds(r), true)
         .into_iter()
@@ -127,6 +127,11 @@ fn cover(rects: &[Rect], region: bool) -> Vec<(u64, u64)> {
     }
     out.sort_unstable();
     out.dedup();
+    // Either the level needs at most MAX_CELLS cells, or it is level 0: one cell in all.
+    assert!(
+        out.iter().map(|(lo, hi)| hi - lo + 1).sum::<u64>() <= MAX_CELLS,
+        "a cover is bounded"
+    );
     out
 }
 
@@ -280,6 +285,21 @@ mod tests {
         assert!(polar.contains(&pt(180.0, 89.9)) && covered(&polar, &pt(180.0, 89.9)));
         let band = region(r#"{"type":"Polygon","coordinates":[[[-60,50],[60,50],[60,60],[-60,60],[-60,50]]]}"#);
         assert!(band.contains(&pt(0.0, 70.0)) && covered(&band, &pt(0.0, 70.0)));
+    }
+
+    /// Many polygons (one rectangle each) fall back to the one cell of level 0.
+    #[test]
+    fn many_polygons_stay_bounded() {
+        let polys: Vec<String> = (0..40)
+            .map(|i| {
+                let x = -170.0 + 8.0 * f64::from(i);
+                format!("[[[{x},0],[{},0],[{},1],[{x},1],[{x},0]]]", x + 1.0, x + 1.0)
+            })
+            .collect();
+        let text = format!(r#"{{"type":"MultiPolygon","coordinates":[{}]}}"#, polys.join(","));
+        let r = region(&text);
+        assert!(region_keys(&r).len() as u64 <= MAX_CELLS);
+        assert!(covered(&r, &pt(-169.5, 0.5)));
     }
 
     #[test]

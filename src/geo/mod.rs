@@ -13,7 +13,7 @@ pub mod json;
 pub mod shape;
 pub mod sphere;
 
-pub use shape::{parse, Geometry, Point, Region, EARTH_RADIUS_M};
+pub use shape::{parse, Geometry};
 
 use crate::error::{Error, ResultCode};
 
