@@ -21,8 +21,9 @@ fn near(db: &Database) -> usize {
     st.set_filter(Filter::geo_within_radius("loc", -122.0, 37.5, 50_000.0));
     db.query(&QueryPolicy::default(), PartitionFilter::all(), st)
         .expect("query")
-        .map(|r| r.expect("record"))
-        .count()
+        .collect::<aerolite::Result<Vec<_>>>()
+        .expect("records")
+        .len()
 }
 
 /// SIDX-GEO-1 with SIDX-RESTART-1: the geo index comes back after fast and cold restarts.

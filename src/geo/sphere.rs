@@ -151,9 +151,9 @@ impl Loop {
                 return true;
             }
             let mid = unit(cross(o, if o[0].abs() < 0.9 { [1.0, 0.0, 0.0] } else { [0.0, 1.0, 0.0] }));
-            return (self.crossings(o, mid) + self.crossings(mid, p)) % 2 == 0;
+            return (self.crossings(o, mid) + self.crossings(mid, p)).is_multiple_of(2);
         }
-        self.crossings(o, p) % 2 == 0
+        self.crossings(o, p).is_multiple_of(2)
     }
 
     fn crossings(&self, a: V3, b: V3) -> usize {
