@@ -51,4 +51,43 @@ mod tests {
         assert!(!matches(&pt, &pt) && !matches(&circle, &circle));
         assert!(parse_param("{").is_err_and(|e| e.code() == ResultCode::ParameterError));
     }
+
+    /// Valid GeoJSON, cut or with one byte changed, and arbitrary text: parsing, matching and
+    /// keying never panic.
+    fn no_panic(text: &str) {
+        let query = parse(r#"{"type":"Point","coordinates":[1,1]}"#).expect("point");
+        if let Ok(g) = parse(text) {
+            let _ = matches(&g, &query) || matches(&query, &g);
+            match &g {
+                Geometry::Point(p) => drop(cells::point_query(p)),
+                Geometry::Region(r) => drop((cells::region_keys(r), cells::region_query(r))),
+            }
+        }
+    }
+
+    const SEEDS: &[&str] = &[
+        r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[6,4],[6,6],[4,6],[4,4]]]}"#,
+        r#"{"type":"MultiPolygon","coordinates":[[[[179,-1],[-179,-1],[-179,1],[179,1],[179,-1]]]]}"#,
+        r#"{"type":"AeroCircle","coordinates":[[-180,90],1e7]}"#,
+        r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[180,-90]}}"#,
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn prop_malformed_geojson_never_panics(
+            seed in 0..SEEDS.len(),
+            cut in 0usize..200,
+            at in 0usize..200,
+            byte in proptest::prelude::any::<u8>(),
+            junk in "\\PC{0,40}",
+        ) {
+            let s = SEEDS[seed].as_bytes();
+            no_panic(&String::from_utf8_lossy(&s[..cut.min(s.len())]));
+            let mut m = s.to_vec();
+            let i = at % m.len();
+            m[i] = byte;
+            no_panic(&String::from_utf8_lossy(&m));
+            no_panic(&junk);
+        }
+    }
 }
