@@ -131,9 +131,19 @@ fn exp_type_1_malformed_trees_are_parameter_errors() {
 #[test]
 fn exp_filter_bool_a_filter_must_be_boolean() {
     assert_eq!(code(&exp::int_bin("i")), ResultCode::ParameterError);
+    // geo_compare is evaluated since EXP-GEO-1 (it answered 16 before): a boolean filter, its
+    // GeoJSON literal checked (an object without a type → 4).
     assert_eq!(
         code(&exp::geo_compare(exp::geo_bin("g"), exp::geo_val("{}"))),
-        ResultCode::UnsupportedFeature
+        ResultCode::ParameterError
+    );
+    let circle = r#"{"type":"AeroCircle","coordinates":[[0,0],10]}"#;
+    let b = bins();
+    let valid = exp::geo_compare(exp::geo_bin("g"), exp::geo_val(circle));
+    assert_eq!(
+        valid.matches(&view(&b, None)).ok(),
+        Some(false),
+        "no bin g: unknown"
     );
 }
 

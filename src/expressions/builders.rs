@@ -106,7 +106,7 @@ pub fn regex_compare(regex: impl Into<String>, flags: i64, bin: Expression) -> E
     Expression::Regex(flags, regex.into(), Box::new(bin))
 }
 
-/// Geospatial compare (decoded and encoded; evaluation is not supported → 16).
+/// Geospatial compare: a point within a region, or a region containing a point (EXP-GEO-1).
 pub fn geo_compare(left: Expression, right: Expression) -> Expression {
     op2(op::GEO, left, right)
 }

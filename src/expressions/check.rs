@@ -3,7 +3,7 @@
 //! logic on booleans, arithmetic on all-int or all-float), names, let/var scoping, and the
 //! supported CDT calls (reads, and modifies with module flag 0x40). A failed check is
 //! ParameterError (4), or UnsupportedFeature (16) for forms aerolite decodes but does not
-//! evaluate (bit / HLL modules, CDT op codes it has no op for, geo compares).
+//! evaluate (bit / HLL modules, CDT op codes it has no op for).
 //!
 //! Invariant: an expression that passed `check` evaluates without a type error; every value a
 //! node produces at run time has the node's static type or is unknown.
@@ -212,10 +212,7 @@ impl<'e> Checker<'e> {
             }
             op::GEO => {
                 count(n == 2, "2")?;
-                return err(
-                    ResultCode::UnsupportedFeature,
-                    "geo_compare is not evaluated",
-                );
+                geo_compare(args, &tys)?
             }
             op::AND | op::OR | op::XOR => {
                 count(n >= 2, "at least 2")?;
@@ -233,6 +230,21 @@ impl<'e> Checker<'e> {
             _ => return bad(format!("unknown op code {code}")),
         })
     }
+}
+
+/// EXP-GEO-1: `geo_compare` takes two GeoJSON arguments; a GeoJSON literal must parse.
+fn geo_compare(args: &[Expression], tys: &[Ty]) -> Result<Ty> {
+    if !tys.iter().all(|t| compatible(*t, Some(ExpType::GEO))) {
+        return bad(format!(
+            "geo_compare needs two GeoJSON arguments, has {tys:?}"
+        ));
+    }
+    for a in args {
+        if let Expression::Val(Value::GeoJSON(text)) = a {
+            crate::geo::parse_param(text)?;
+        }
+    }
+    Ok(Some(ExpType::BOOL))
 }
 
 /// Arithmetic and integer ops: argument counts and types (EXP-TYPE-1).

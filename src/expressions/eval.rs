@@ -230,6 +230,11 @@ impl<'a> Eval<'_, 'a> {
                 }
             }
             op::DEVICE_SIZE..=op::RECORD_SIZE => self.meta(code),
+            op::GEO => {
+                let a = self.exp(args.first()?)?;
+                let b = self.exp(args.get(1)?)?;
+                geo_compare(&a, &b).map(boolean)?
+            }
             _ => {
                 let vals: Option<Vec<Cow<'a, Value>>> = args.iter().map(|a| self.exp(a)).collect();
                 let vals = vals?;
@@ -332,4 +337,14 @@ pub fn compare_op(code: u8, a: &Value, b: &Value) -> Option<bool> {
         op::LT => ord == Ordering::Less,
         _ => ord != Ordering::Greater,
     })
+}
+
+/// EXP-GEO-1: `geo_compare(a, b)`: `a` a point within region `b`, or a region containing
+/// point `b`; unknown when either is not GeoJSON that parses (a stored value never checked).
+fn geo_compare(a: &Value, b: &Value) -> Option<bool> {
+    let (Value::GeoJSON(a), Value::GeoJSON(b)) = (a, b) else {
+        return None;
+    };
+    let (a, b) = (crate::geo::parse(a).ok()?, crate::geo::parse(b).ok()?);
+    Some(crate::geo::matches(&a, &b))
 }

@@ -62,10 +62,19 @@ impl IndexCandidates {
             return Ok(None);
         };
         let index = ns.sindexes.for_filter(f, &statement.set_name)?;
-        let (b, e) = f.bounds()?;
         let mut digests: BTreeMap<u16, Vec<Digest>> = BTreeMap::new();
-        for d in index.tree.range(b, e) {
-            digests.entry(d.partition_id()).or_default().push(d);
+        let ranges = f.key_ranges()?;
+        for (b, e) in &ranges {
+            for d in index.tree.range(b, e) {
+                digests.entry(d.partition_id()).or_default().push(d);
+            }
+        }
+        if ranges.len() > 1 {
+            // A geo filter reads several cells: a record keyed in two of them is listed once.
+            for list in digests.values_mut() {
+                list.sort_unstable();
+                list.dedup();
+            }
         }
         Ok(Some(IndexCandidates {
             index,

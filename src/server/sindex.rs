@@ -15,15 +15,17 @@
 //! that name with another definition (an identical one is a no-op `ok`, SIDX-CREATE-SAME-1),
 //! 201 for a missing one, 4 for a malformed command or a bad expression (both `bin` and `exp`,
 //! `context` with `exp`, an expression that does not decode or is not of the index's type:
-//! the server's "bad 'exp'"), 16 for a geo index. A `context=` is decoded onto a CDT-context
-//! index (SIDX-CTX-1), an `exp=` onto `Database::create_index` with the expression's bytes as
-//! sent (SIDX-EXP-1: queries name the index by those bytes).
+//! the server's "bad 'exp'"); `type=GEO2DSPHERE` creates a geo index (SIDX-GEO-1). A
+//! `context=` is decoded onto a CDT-context index (SIDX-CTX-1), an `exp=` onto
+//! `Database::create_index` with the expression's bytes as sent (SIDX-EXP-1: queries name the
+//! index by those bytes).
 //!
 //! Invariant: a refused command changes nothing (the engine checks everything before it
 //! registers an index).
 
 use crate::database::IndexState;
 use crate::error::{Error, Result, ResultCode};
+use crate::record::value::Value;
 use crate::server::Shared;
 use crate::sindex::ctx::IndexCtx;
 use crate::sindex::exp::IndexExp;
@@ -74,11 +76,10 @@ fn index_type(s: &str) -> Result<IndexType> {
         "NUMERIC" => Ok(IndexType::Numeric),
         "STRING" => Ok(IndexType::String),
         "BLOB" => Ok(IndexType::Blob),
-        "GEO2DSPHERE" => Err(Error::new(
-            ResultCode::UnsupportedFeature,
-            "GEO2DSPHERE indexes are not supported by aerolite; use NUMERIC, STRING or BLOB",
-        )),
-        _ => Err(bad(format!("type={s}: NUMERIC, STRING or BLOB expected"))),
+        "GEO2DSPHERE" => Ok(IndexType::Geo2DSphere),
+        _ => Err(bad(format!(
+            "type={s}: NUMERIC, STRING, BLOB or GEO2DSPHERE expected"
+        ))),
     }
 }
 
@@ -267,7 +268,11 @@ pub fn filter(msg: &Message, shared: &Shared, ns: &str) -> Result<Option<Filter>
         exp = ix.def.exp.as_ref().map(|e| e.packed().to_vec());
         (bin, cit) = (ix.def.bin_name, ix.def.collection);
     }
-    let mut f = Filter::contains_range(&bin, r.begin, r.end, cit);
+    // A GeoJSON predicate (SIDX-GEO-1): begin and end both carry the query's GeoJSON.
+    let mut f = match &r.begin {
+        Value::GeoJSON(text) => Filter::geo(&bin, text, cit),
+        _ => Filter::contains_range(&bin, r.begin, r.end, cit),
+    };
     if let Some(packed) = exp {
         f = f.expression_bytes(packed);
     }

@@ -30,6 +30,8 @@ pub enum IndexType {
     String,
     /// Blobs (byte arrays).
     Blob,
+    /// GeoJSON points and regions (SIDX-GEO-1): keyed by grid cells (`geo::cells`).
+    Geo2DSphere,
 }
 
 /// Which values of the bin are indexed (the official client's `CollectionIndexType`).
@@ -135,7 +137,10 @@ impl IndexDef {
     /// type); `None` for other indexes. Agrees with `keys_of` (asserted in tests).
     pub fn single_key<'a>(&self, bins: &'a BinList) -> Option<Option<&'a Value>> {
         let on_bin = self.ctx.is_empty() && self.exp.is_none();
-        if self.collection != CollectionIndexType::Default || !on_bin {
+        if self.collection != CollectionIndexType::Default
+            || !on_bin
+            || self.index_type == IndexType::Geo2DSphere
+        {
             return None;
         }
         let v = bins.get(&self.bin_name);
@@ -148,10 +153,32 @@ impl IndexDef {
         Some(typed)
     }
 
+    /// SIDX-GEO-1: the parsed GeoJSON values a geo index covers in `bins` (values that are not
+    /// GeoJSON, or do not parse, are skipped).
+    pub fn geo_values_of(&self, digest: &Digest, bins: &BinList) -> Vec<crate::geo::Geometry> {
+        if let Some(exp) = &self.exp {
+            return match exp.value(digest, bins) {
+                Some(v) => geo_values(self.collection, &v),
+                None => Vec::new(),
+            };
+        }
+        let Some(bin) = bins.get(&self.bin_name) else {
+            return Vec::new();
+        };
+        if self.ctx.is_empty() {
+            return geo_values(self.collection, bin);
+        }
+        match self.ctx.select(bin) {
+            Some(element) => geo_values(self.collection, &element),
+            None => Vec::new(),
+        }
+    }
+
     /// The keys of `v`, the bin's value or the element the context selected.
     fn keys_of_value(&self, v: &Value) -> Vec<SKey> {
         let one = |v: &Value| key_of(self.index_type, v);
         let keys: Vec<SKey> = match (self.collection, v) {
+            _ if self.index_type == IndexType::Geo2DSphere => geo_keys(self.collection, v),
             (CollectionIndexType::Default, v) => one(v).into_iter().collect(),
             (CollectionIndexType::List, Value::List(l)) => l.items.iter().filter_map(one).collect(),
             (CollectionIndexType::MapKeys, Value::Map(m)) => {
@@ -173,7 +200,45 @@ impl IndexDef {
     }
 }
 
-/// The key of one value under `index_type`; `None` when the value is of another type.
+/// The values of `v` a collection type covers: `v` itself, list elements, map keys or values.
+fn covered(collection: CollectionIndexType, v: &Value) -> Vec<&Value> {
+    match (collection, v) {
+        (CollectionIndexType::Default, v) => vec![v],
+        (CollectionIndexType::List, Value::List(l)) => l.items.iter().collect(),
+        (CollectionIndexType::MapKeys, Value::Map(m)) => m.entries.iter().map(|(k, _)| k).collect(),
+        (CollectionIndexType::MapValues, Value::Map(m)) => {
+            m.entries.iter().map(|(_, v)| v).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The GeoJSON values among those `collection` covers in `v`, parsed (others skipped).
+fn geo_values(collection: CollectionIndexType, v: &Value) -> Vec<crate::geo::Geometry> {
+    covered(collection, v)
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::GeoJSON(text) => crate::geo::parse(text).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// SIDX-GEO-1: the cell keys of the GeoJSON values `collection` covers in `v`.
+fn geo_keys(collection: CollectionIndexType, v: &Value) -> Vec<SKey> {
+    let mut keys = Vec::new();
+    for g in geo_values(collection, v) {
+        let cells = match &g {
+            crate::geo::Geometry::Point(p) => crate::geo::cells::point_keys(p),
+            crate::geo::Geometry::Region(r) => crate::geo::cells::region_keys(r),
+        };
+        keys.extend(cells.into_iter().map(SKey::Geo));
+    }
+    keys
+}
+
+/// The key of one value under `index_type`; `None` when the value is of another type (and for
+/// geo indexes, whose values have several keys: `IndexDef::keys_of`).
 pub fn key_of(index_type: IndexType, v: &Value) -> Option<SKey> {
     match (index_type, v) {
         (IndexType::Numeric, Value::Int(i)) => Some(SKey::Int(*i)),
@@ -189,6 +254,7 @@ pub fn type_of(k: &SKey) -> IndexType {
         SKey::Int(_) => IndexType::Numeric,
         SKey::Str(_) => IndexType::String,
         SKey::Blob(_) => IndexType::Blob,
+        SKey::Geo(_) => IndexType::Geo2DSphere,
     }
 }
 

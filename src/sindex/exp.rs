@@ -115,6 +115,7 @@ fn expected(t: IndexType, c: CollectionIndexType) -> ExpType {
         (CollectionIndexType::Default, IndexType::Numeric) => ExpType::INT,
         (CollectionIndexType::Default, IndexType::String) => ExpType::STRING,
         (CollectionIndexType::Default, IndexType::Blob) => ExpType::BLOB,
+        (CollectionIndexType::Default, IndexType::Geo2DSphere) => ExpType::GEO,
     }
 }
 

@@ -1,10 +1,12 @@
 //! `Filter`: the index predicate of a query (the official client's `Filter::equal`, `range`,
-//! `contains`, `contains_range`), set with `Statement::set_filter` (SIDX-QUERY-1).
+//! `contains`, `contains_range`, `geo_within_region`, `geo_within_radius`, `geo_contains`), set
+//! with `Statement::set_filter` (SIDX-QUERY-1, SIDX-GEO-1).
 //!
 //! Invariants: a filter selects an index by source (bin and context, or expression bytes),
 //! collection type and value type only; a record
 //! matches it when any key its index would extract lies in `[begin, end]` (SIDX-RECHECK-1 uses
-//! the same test on the record under its lock).
+//! the same test on the record under its lock); a geo filter's key ranges contain the keys of
+//! every value that matches it (`geo::cells`), and its recheck is `geo::matches`.
 
 use crate::cdt::context::CTX;
 use crate::error::{Error, Result, ResultCode};
@@ -15,6 +17,22 @@ use crate::record::value::Value;
 use crate::sindex::ctx::IndexCtx;
 use crate::sindex::definition::{key_of, type_of, CollectionIndexType, IndexDef, IndexType};
 use crate::sindex::tree::SKey;
+use std::sync::Arc;
+
+/// The GeoJSON of a geo filter, and its parse (`None`: malformed, refused at query time).
+#[derive(Debug, Clone)]
+struct GeoQuery {
+    text: String,
+    shape: Option<Arc<crate::geo::Geometry>>,
+}
+
+impl PartialEq for GeoQuery {
+    fn eq(&self, other: &GeoQuery) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for GeoQuery {}
 
 /// An index predicate: the bin's (or its elements') values in `[begin, end]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +47,7 @@ pub struct Filter {
     pub exp: Option<Vec<u8>>,
     begin: Option<SKey>,
     end: Option<SKey>,
+    geo: Option<GeoQuery>,
 }
 
 fn skey(v: Value) -> Option<SKey> {
@@ -73,7 +92,76 @@ impl Filter {
             exp: None,
             begin: skey(begin.into()),
             end: skey(end.into()),
+            geo: None,
         }
+    }
+
+    /// SIDX-GEO-1: a geo filter on a GEO2DSPHERE index. A `Point` selects the regions that
+    /// contain it; a region (Polygon, MultiPolygon, AeroCircle) the points within it — as the
+    /// server decides by the query's own type.
+    pub fn geo(bin_name: &str, geojson: &str, collection: CollectionIndexType) -> Filter {
+        let shape = crate::geo::parse(geojson).ok().map(Arc::new);
+        Filter {
+            bin_name: bin_name.to_string(),
+            collection,
+            ctx: IndexCtx::default(),
+            exp: None,
+            begin: None,
+            end: None,
+            geo: Some(GeoQuery {
+                text: geojson.to_string(),
+                shape,
+            }),
+        }
+    }
+
+    /// Points of the bin within `region` (GeoJSON Polygon, MultiPolygon or AeroCircle).
+    pub fn geo_within_region(bin_name: &str, region: &str) -> Filter {
+        Filter::geo(bin_name, region, CollectionIndexType::Default)
+    }
+
+    /// Points of the bin within `radius_m` metres of (`lng`, `lat`): an AeroCircle, written as
+    /// the official client writes it.
+    pub fn geo_within_radius(bin_name: &str, lng: f64, lat: f64, radius_m: f64) -> Filter {
+        let circle = format!(
+            "{{ \"type\": \"AeroCircle\", \"coordinates\": [[{lng:.8}, {lat:.8}], {radius_m}] }}"
+        );
+        Filter::geo(bin_name, &circle, CollectionIndexType::Default)
+    }
+
+    /// Regions of the bin that contain `point` (a GeoJSON Point).
+    pub fn geo_contains(bin_name: &str, point: &str) -> Filter {
+        Filter::geo(bin_name, point, CollectionIndexType::Default)
+    }
+
+    fn geo_shape(&self) -> Option<Result<&crate::geo::Geometry>> {
+        let g = self.geo.as_ref()?;
+        Some(g.shape.as_deref().ok_or_else(|| {
+            Error::new(
+                ResultCode::ParameterError,
+                format!(
+                    "geo filter on bin {:?}: invalid GeoJSON {:?}; expected a Point, Polygon, \
+                     MultiPolygon or AeroCircle (SIDX-GEO-1)",
+                    self.bin_name, g.text
+                ),
+            )
+        }))
+    }
+
+    /// The inclusive key ranges of the index to read: `[begin, end]`, or a geo filter's cells.
+    pub fn key_ranges(&self) -> Result<Vec<(SKey, SKey)>> {
+        let Some(shape) = self.geo_shape() else {
+            let (b, e) = self.bounds()?;
+            return Ok(vec![(b.clone(), e.clone())]);
+        };
+        let ranges = match shape? {
+            crate::geo::Geometry::Point(p) => crate::geo::cells::point_query(p),
+            crate::geo::Geometry::Region(r) => crate::geo::cells::region_query(r),
+        };
+        Ok(ranges
+            .into_iter()
+            .map(|(lo, hi)| (SKey::Geo(lo), SKey::Geo(hi)))
+            .collect())
     }
 
     /// Use the index on the element `ctx` selects in the bin (the official client's
@@ -125,8 +213,11 @@ impl Filter {
 
     /// Whether `def` can answer this filter.
     pub fn uses(&self, def: &IndexDef) -> bool {
-        self.bounds()
-            .is_ok_and(|(b, _)| type_of(b) == def.index_type)
+        let index_type = match self.geo {
+            Some(_) => Some(IndexType::Geo2DSphere),
+            None => self.bounds().ok().map(|(b, _)| type_of(b)),
+        };
+        index_type == Some(def.index_type)
             && def.bin_name == self.bin_name
             && def.collection == self.collection
             && def.ctx == self.ctx
@@ -134,8 +225,17 @@ impl Filter {
     }
 
     /// SIDX-RECHECK-1: whether the record `digest` with `bins` matches, as `def` extracts
-    /// its keys.
+    /// its keys (a geo filter: the exact containment test on each of the record's shapes).
     pub fn matches(&self, def: &IndexDef, digest: &Digest, bins: &BinList) -> bool {
+        if let Some(shape) = self.geo_shape() {
+            let Ok(query) = shape else {
+                return false;
+            };
+            return def
+                .geo_values_of(digest, bins)
+                .iter()
+                .any(|candidate| crate::geo::matches(candidate, query));
+        }
         let Ok((b, e)) = self.bounds() else {
             return false;
         };

@@ -35,6 +35,7 @@ fn type_tag(t: IndexType) -> u8 {
         IndexType::Numeric => 1,
         IndexType::String => 2,
         IndexType::Blob => 3,
+        IndexType::Geo2DSphere => 4,
     }
 }
 
@@ -90,6 +91,7 @@ fn decode_def(r: &mut Reader<'_>, version: u16) -> Option<IndexDef> {
         1 => IndexType::Numeric,
         2 => IndexType::String,
         3 => IndexType::Blob,
+        4 => IndexType::Geo2DSphere,
         _ => return None,
     };
     let collection = match r.u8().ok()? {
@@ -261,6 +263,20 @@ mod tests {
         assert_eq!(&b[16..23], &[5, 0, 0x93, 0x51, 2, 0xa1, b'b']);
         assert_eq!(b.len(), 27);
     }
+
+    /// SIDX-GEO-1: a GEO2DSPHERE definition is type tag 4; the layout is otherwise that of version 3.
+    #[test]
+    fn geo_type_tag_is_4() {
+        let geo = IndexDef {
+            index_type: IndexType::Geo2DSphere,
+            collection: CollectionIndexType::Default,
+            ..def(&[])
+        };
+        let b = encode(std::slice::from_ref(&geo));
+        assert_eq!(&b[8..20], &[2, b'a', b'b', 0, 1, b'c', 4, 0, 0, 0, 0, 0]);
+        assert_eq!(decode(&b), Some(vec![geo]));
+    }
+
 
     /// Version-1 (no context field) and version-2 (no expression field) files are still read
     /// (SIDX-CTX-1, SIDX-EXP-1).

@@ -235,7 +235,7 @@ impl Sindexes {
     /// The index a query's filter uses on a statement of `set_name`: 201 when none fits,
     /// 203 while it is being built (SIDX-BUILD-1).
     pub fn for_filter(&self, f: &Filter, set_name: &str) -> Result<Arc<SIndex>> {
-        f.bounds()?;
+        f.key_ranges()?;
         let ix = self
             .all()
             .into_iter()

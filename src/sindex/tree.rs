@@ -26,6 +26,8 @@ pub enum SKey {
     Str(String),
     /// A blob.
     Blob(Vec<u8>),
+    /// A geo grid cell (`geo::cells`, SIDX-GEO-1).
+    Geo(u64),
 }
 
 /// A stored key: `i64` in numeric indexes, `SKey` in the others.
@@ -164,7 +166,9 @@ impl Tree {
     pub fn new(index_type: IndexType) -> Tree {
         let kind = match index_type {
             IndexType::Numeric => Kind::Int(Entries::default()),
-            IndexType::String | IndexType::Blob => Kind::Other(Entries::default()),
+            IndexType::String | IndexType::Blob | IndexType::Geo2DSphere => {
+                Kind::Other(Entries::default())
+            }
         };
         Tree {
             inner: RwLock::new(kind),

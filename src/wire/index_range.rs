@@ -9,11 +9,11 @@
 //! collection index type (0 default, 1 list, 2 map keys, 3 map values).
 //!
 //! Invariants: decoding never panics; a range that is not exactly one predicate filling the
-//! field is ParameterError (4); a particle type aerolite does not index (geo) is
-//! UnsupportedFeature (16).
+//! field is ParameterError (4). A GeoJSON predicate (particle type 23) carries the query's GeoJSON
+//! text, bare, as both bounds (`Filter::geo_within_region` / `geo_within_radius` / `geo_contains`).
 
 use super::{be_u32, byte, malformed, particle, take};
-use crate::error::{err, Error, ResultCode};
+use crate::error::Error;
 use crate::format::particle::Reader;
 use crate::record::value::Value;
 use crate::sindex::CollectionIndexType;
@@ -43,15 +43,16 @@ pub fn decode(field: &[u8]) -> Result<IndexRange, Error> {
     let bin_name = String::from_utf8(name.to_vec())
         .map_err(|_| malformed("index range bin name is not UTF-8"))?;
     let particle_type = byte(&mut r, "index range particle type")?;
-    if particle_type == particle::GEOJSON {
-        return err(
-            ResultCode::UnsupportedFeature,
-            "geo (GEO2DSPHERE) index queries are not supported by aerolite",
-        );
-    }
     let mut bound = |what: &str| -> Result<Value, Error> {
         let len = be_u32(&mut r, what)?;
         let bytes = take(&mut r, len as usize, what)?;
+        if particle_type == particle::GEOJSON {
+            // The clients send a geo predicate's GeoJSON as bare text, without the particle's
+            // cell header (SIDX-GEO-1).
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| malformed(format!("{what}: GeoJSON is not UTF-8")))?;
+            return Ok(Value::GeoJSON(text.to_string()));
+        }
         particle::to_value(particle_type, bytes)
     };
     let begin = bound("index range begin")?;
@@ -124,5 +125,26 @@ mod tests {
         );
         assert!(collection(Some(&[9])).is_err());
         assert!(decode(&[2]).is_err());
+    }
+
+    /// `Filter::geo_contains("g", point)` as the Rust crate writes it: GEOJSON, the bare text
+    /// twice (SIDX-GEO-1).
+    #[test]
+    fn geojson_bounds_are_bare_text() {
+        let point = br#"{"type":"Point","coordinates":[1,2]}"#;
+        let mut b = vec![1, 1, b'g', particle::GEOJSON];
+        for _ in 0..2 {
+            b.extend_from_slice(&(point.len() as u32).to_be_bytes());
+            b.extend_from_slice(point);
+        }
+        let r = decode(&b).expect("decodes");
+        let text = String::from_utf8(point.to_vec()).expect("utf8");
+        assert_eq!(
+            (r.begin, r.end),
+            (Value::GeoJSON(text.clone()), Value::GeoJSON(text))
+        );
+        for n in 0..b.len() {
+            assert!(decode(&b[..n]).is_err(), "prefix of {n} bytes");
+        }
     }
 }
