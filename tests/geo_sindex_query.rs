@@ -318,3 +318,40 @@ fn sidx_geo_model_index_equals_scan_with_geo_compare() {
         );
     }
 }
+
+/// SIDX-GEO-1 with SIDX-EXP-1: a GEO2DSPHERE index on an expression (here `geo_bin("loc")`)
+/// answers a radius query with exactly the records a scan with `geo_compare` finds; an
+/// expression of another type is refused (4).
+#[test]
+fn sidx_geo_1_expression_index() {
+    let t = common::open();
+    let db = &t.db;
+    let e = exp::geo_bin("loc");
+    let create = |name: &str, e: &aerolite::expressions::Expression| {
+        db.create_index_using_expression(
+            &AdminPolicy::default(),
+            "test",
+            "ge",
+            name,
+            IndexType::Geo2DSphere,
+            Cit::Default,
+            e,
+        )
+    };
+    create("ge_loc", &e)
+        .expect("create")
+        .wait_till_complete()
+        .expect("build");
+    put(db, "ge", "near", &[geo_bin("loc", point(-122.0, 37.5))]);
+    put(db, "ge", "far", &[geo_bin("loc", point(-73.9, 40.7))]);
+    put(db, "ge", "string", &[as_bin!("loc", "not geo")]);
+    let f = Filter::geo_within_radius("", -122.0, 37.5, 50_000.0).expression(e.clone());
+    let circle = r#"{"type":"AeroCircle","coordinates":[[-122.0,37.5],50000.0]}"#;
+    let found = by_index(db, "ge", f).expect("query");
+    assert_eq!(found, BTreeSet::from([digest_of("ge", "near")]));
+    assert_eq!(found, by_scan(db, "ge", "loc", circle));
+    let err = create("ge_int", &exp::int_bin("loc"))
+        .map(|_| ())
+        .expect_err("int for geo");
+    assert_eq!(err.code(), ResultCode::ParameterError);
+}
