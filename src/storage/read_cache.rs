@@ -19,11 +19,34 @@ pub const EVICTED_KEEP: usize = 1024;
 
 use crate::storage::device::AlignedBuf;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+/// Hashes a block number by one multiplication (Fibonacci hashing): every read probes the map,
+/// and block numbers are small distinct integers, so SipHash's flood resistance buys nothing.
+#[derive(Default)]
+struct BlockHasher(u64);
+
+impl Hasher for BlockHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(*b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// Flushed blocks in memory.
 pub struct PostWriteCache {
-    map: HashMap<u32, (u64, Arc<AlignedBuf>)>,
+    map: HashMap<u32, (u64, Arc<AlignedBuf>), BuildHasherDefault<BlockHasher>>,
     /// Insertion order as (block, seq); entries whose block was removed or re-inserted since are
     /// skipped at eviction and dropped at compaction.
     order: VecDeque<(u32, u64)>,
@@ -36,7 +59,7 @@ impl PostWriteCache {
     /// An empty cache of `capacity` blocks (0 = no cache).
     pub fn new(capacity: usize) -> PostWriteCache {
         PostWriteCache {
-            map: HashMap::with_capacity(capacity.min(4096)),
+            map: HashMap::with_capacity_and_hasher(capacity.min(4096), Default::default()),
             order: VecDeque::new(),
             capacity,
             evicted: VecDeque::new(),
