@@ -13,16 +13,16 @@
 //! covers) does not take the record lock when no lock of the record's lock stripe is held
 //! (`RecordLocks::stripe_idle`: a read that starts while its record is locked queues for it as
 //! before, CL-TIMEOUT-QUEUED); writers, deletes and defrag moves always lock. Invariants:
-//! - RL-1 the index entry is looked up after the request began (one partition-lock access), so
+//! - (L1) the index entry is looked up after the request began (one partition-lock access), so
 //!   every write, delete or truncation acknowledged before the request is visible to it: a
 //!   writer appends its image before it publishes the entry, and acknowledges after;
-//! - RL-2 the answer is the version that entry names and nothing else: the image read at its
+//! - (L2) the answer is the version that entry names and nothing else: the image read at its
 //!   location must pass the same checks as a locked read (block incarnation, CRC, digest,
 //!   generation, LUT, void-time, tombstone flag), and (digest, LUT) names one version of a
 //!   record (LUTs of a record only grow, `next_lut`), so a block freed and reused, or a slot
 //!   rewritten, after the lookup yields a refused image, never another version or a torn one;
 //!   the answer is linearized at the lookup;
-//! - RL-3 a lock-free read that fails for any reason is not answered: the locked path runs
+//! - (L3) a lock-free read that fails for any reason is not answered: the locked path runs
 //!   from the start and its answer (or error) is the request's.
 
 use crate::engine::namespace::{undecodable, Namespace};
@@ -188,10 +188,11 @@ impl Namespace {
         Ok(result)
     }
 
-    /// RL-1 … RL-3 (module doc): a get without a filter of a live, untruncated record whose
-    /// read-touch is not due, answered without the record lock from the entry the index holds
-    /// now. `None` when this path does not serve the request or its read failed (the block was
-    /// freed and reused under it, a check refused the image): the locked path then answers.
+    /// A lock-free read, (L1) … (L3) in the module doc: a get without a filter of a live,
+    /// untruncated record whose read-touch is not due, answered without the record lock from the
+    /// entry the index holds now. `None` when this path does not serve the request or its read
+    /// failed (the block was freed and reused under it, a check refused the image): the locked
+    /// path then answers.
     fn read_unlocked(
         &self,
         policy: &ReadPolicy,
@@ -202,7 +203,7 @@ impl Namespace {
         if !self.locks.stripe_idle(&key.digest) {
             return None;
         }
-        // RL-1: the entry is looked up after the request began.
+        // (L1): the entry is looked up after the request began.
         let entry = self.index.get(&key.digest);
         if entry.is_some_and(|e| e.is_tombstone() || self.truncated(&e)) {
             return None; // RP-05's stop-writes load and truncation reaping need the lock
@@ -222,7 +223,7 @@ impl Namespace {
             return None;
         }
         let r = self.read_bins(&key.digest, &e, bins, user_key).ok()?;
-        // RL-2: the answer is the version the entry names (verified_view checked the image).
+        // (L2): the answer is the version the entry names (verified_view checked the image).
         assert!(
             r.generation == u32::from(e.generation) && r.last_update_time == e.lut(),
             "a lock-free read answers the version of the entry it looked up"

@@ -10,9 +10,9 @@
 //!   block's current incarnation (readers still check the image's block sequence);
 //! - the bytes behind an entry never change (shared `Arc`, no interior mutability), so a reader
 //!   may keep using them after the entry is evicted;
-//! - evicted blocks are remembered, at most [`EVICTED_KEEP`] of them (oldest forgotten first), until
-//!   the store takes them to warm the page cache with their bytes (`ssd/read.rs`); a removed
-//!   (freed) block is forgotten there too.
+//! - evicted blocks are remembered, at most [`EVICTED_KEEP`] of them (oldest forgotten first),
+//!   until the store takes them to warm the page cache with their bytes (`ssd/read.rs`); a
+//!   removed (freed) block is forgotten there too.
 
 /// Evicted blocks remembered for the page-cache warm-up.
 pub const EVICTED_KEEP: usize = 1024;
