@@ -18,10 +18,12 @@
 //!   writer appends its image before it publishes the entry, and acknowledges after;
 //! - (L2) the answer is the version that entry names and nothing else: the image read at its
 //!   location must pass the same checks as a locked read (block incarnation, CRC, digest,
-//!   generation, LUT, void-time, tombstone flag), and (digest, LUT) names one version of a
-//!   record (LUTs of a record only grow, `next_lut`), so a block freed and reused, or a slot
-//!   rewritten, after the lookup yields a refused image, never another version or a torn one;
-//!   the answer is linearized at the lookup;
+//!   generation, LUT, void-time, tombstone flag), so a block freed and reused, or a slot
+//!   rewritten, after the lookup yields a refused image, never a torn one or another record's;
+//!   and the index must still hold that same entry after the read (a second probe of the slot
+//!   the first one brought into the cache), so even an image written at the same place with the
+//!   same metadata by a delete and re-create inside the read is the version indexed at that
+//!   moment: the answer is a version current at an instant inside the request;
 //! - (L3) a lock-free read that fails for any reason is not answered: the locked path runs
 //!   from the start and its answer (or error) is the request's.
 
@@ -223,6 +225,10 @@ impl Namespace {
             return None;
         }
         let r = self.read_bins(&key.digest, &e, bins, user_key).ok()?;
+        // (L2): the entry is still the one the image was checked against.
+        if self.index.get(&key.digest) != Some(e) {
+            return None;
+        }
         // (L2): the answer is the version the entry names (verified_view checked the image).
         assert!(
             r.generation == u32::from(e.generation) && r.last_update_time == e.lut(),
