@@ -1,6 +1,8 @@
 //! criterion micro-benchmarks of the hot paths: digest, record image encode / decode, CRC32 of a
 //! 1.5 KiB image, `put`, `get` and a 3-op `operate` through the public `Database` on the
-//! in-memory backend, and a map put into a 1,000-entry map.
+//! in-memory backend, and a map put into a 1,000-entry map; `read_path`: each step of a point
+//! read and an overwrite at the compare setup's sizes (16 B keys, 200 B values, 1M records), for
+//! BENCHMARKS.md "Read path, session 5".
 //! Run: `cargo bench --bench micro` (short pass: `-- --warm-up-time 0.5 --measurement-time 1.5`).
 
 use aerolite::bench::keys::key_string;
@@ -176,5 +178,69 @@ fn many_bins(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, digest, image, database, map_put, many_bins);
+/// One 200-byte blob bin, as `benches/compare` stores it.
+fn bins_200() -> BinList {
+    let mut bins = BinList::new();
+    bins.set("v", Value::Blob((0..200u32).map(|i| i as u8).collect()));
+    bins
+}
+
+/// The steps of a point read and an overwrite, each alone, at the compare setup's sizes: the
+/// index and the record locks hold 1M digests (a probe is a random memory access), the image is
+/// a 200-byte value's; `get`/`put` are whole calls on the memory backend with 1M records.
+fn read_path(c: &mut Criterion) {
+    const N: u64 = 1_000_000;
+    let keys: Vec<Key> = (0..N)
+        .map(|i| Key::new("test", "usertable", key_string(i)).expect("valid key"))
+        .collect();
+    let index = aerolite::index::Index::new();
+    let entry = aerolite::index::IndexEntry::new(Default::default(), 272, 1, 0, 1, 0, 0);
+    for k in &keys {
+        index.put(k.digest, entry);
+    }
+    let locks = aerolite::engine::locks::RecordLocks::default();
+    let mut img = record_image::encode(&meta(&keys[0]), &bins_200());
+    record_image::seal(&mut img, 7);
+    let mut g = c.benchmark_group("read_path");
+    let mut i = 0usize;
+    let mut next = || {
+        i = (i + 1) % keys.len();
+        &keys[i]
+    };
+    g.bench_function("key_new_digest_16B", |b| {
+        b.iter(|| Key::new("test", "usertable", black_box(key_string(12_345))))
+    });
+    g.bench_function("index_get_1M", |b| b.iter(|| index.get(&next().digest)));
+    g.bench_function("record_lock_acquire_release", |b| {
+        b.iter(|| drop(locks.acquire(next().digest, 0, None)))
+    });
+    g.bench_function("clock_now_ms", |b| {
+        b.iter(|| aerolite::Clock::now_ms(&aerolite::SystemClock))
+    });
+    g.bench_function("crc32_image_200B", |b| {
+        b.iter(|| crc32fast::hash(black_box(&img)))
+    });
+    let view = aerolite::format::image_view::ImageView::parse;
+    g.bench_function("image_parse_200B", |b| b.iter(|| view(black_box(&img))));
+    g.bench_function("image_parse_and_bins_200B", |b| {
+        b.iter(|| view(black_box(&img)).map(|v| v.bins()))
+    });
+    drop(index);
+    let db = Database::open_in_memory().expect("in-memory database");
+    let wp = WritePolicy::default();
+    let bins = [Bin::new("v", Value::Blob(vec![7u8; 200]))];
+    for k in &keys {
+        db.put(&wp, k, &bins).expect("load");
+    }
+    let rp = ReadPolicy::default();
+    g.bench_function("get_200B_1M_memory", |b| {
+        b.iter(|| db.get(&rp, next(), Bins::All))
+    });
+    g.bench_function("put_200B_1M_memory", |b| {
+        b.iter(|| db.put(&wp, next(), &bins))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, digest, image, database, map_put, many_bins, read_path);
 criterion_main!(benches);

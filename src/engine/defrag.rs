@@ -108,10 +108,15 @@ impl Namespace {
             let Some(e) = self.index.get(&meta.digest) else {
                 continue;
             };
+            // The block must still be in the incarnation the image was read from: it may have
+            // been freed and reopened since the batch read, and an entry with the same location,
+            // generation and LUT (a delete and re-create in the same millisecond) then names the
+            // new incarnation's image, which is not in the block being emptied.
             if e.location != loc
                 || e.generation != meta.generation
                 || e.lut() != meta.lut
                 || e.size as usize != bytes.len()
+                || !self.storage.prefetch_current(loc, &bytes)
             {
                 continue;
             }

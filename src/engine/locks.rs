@@ -5,13 +5,17 @@
 //! a simulated clock decides when a queued request times out.
 //!
 //! Invariants: at most one holder per digest; a digest appears in its stripe's table exactly while
-//! it is held or waited for; `waiters` counts threads blocked in `acquire` for that digest.
+//! it is held or waited for; `waiters` counts threads blocked in `acquire` for that digest; a
+//! stripe's `held` counts its held digests (changed under the stripe's mutex, read without it by
+//! [`RecordLocks::stripe_idle`], which lets a lock-free read go ahead only while no record of the
+//! stripe is locked, so a read still queues behind a held lock as before).
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{err, Result, ResultCode};
 use crate::index::digest_hash::DigestBuildHasher;
 use crate::record::key::Digest;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -30,6 +34,20 @@ struct Slot {
 struct Stripe {
     table: Mutex<HashMap<Digest, Slot, DigestBuildHasher>>,
     freed: Condvar,
+    /// Held digests in `table` (written under `table`'s mutex).
+    held: AtomicU32,
+}
+
+impl Stripe {
+    /// Count one more held digest in `t`, this stripe's locked table.
+    fn note_held(&self, t: &HashMap<Digest, Slot, DigestBuildHasher>) {
+        let n = self.held.fetch_add(1, Ordering::SeqCst) + 1;
+        debug_assert_eq!(
+            n as usize,
+            t.values().filter(|s| s.held).count(),
+            "`held` counts the held digests"
+        );
+    }
 }
 
 /// The lock table.
@@ -59,6 +77,7 @@ impl RecordLocks {
                 .map(|_| Stripe {
                     table: Mutex::new(HashMap::default()),
                     freed: Condvar::new(),
+                    held: AtomicU32::new(0),
                 })
                 .collect(),
         }
@@ -86,6 +105,7 @@ impl RecordLocks {
         let slot = t.entry(digest).or_default();
         if !slot.held {
             slot.held = true;
+            s.note_held(&t);
             return Ok(RecordGuard {
                 locks: self,
                 digest,
@@ -134,6 +154,7 @@ impl RecordLocks {
         );
         slot.waiters -= 1;
         slot.held = true;
+        s.note_held(&t);
         Ok(RecordGuard {
             locks: self,
             digest,
@@ -142,6 +163,14 @@ impl RecordLocks {
 }
 
 impl RecordLocks {
+    /// Whether no record lock of `digest`'s stripe is held right now, read without the stripe's
+    /// mutex (one atomic load). A lock-free read goes ahead only then, so a read that starts
+    /// while its record is locked queues as before (CL-TIMEOUT-QUEUED, ID-READS); `false` may
+    /// also mean another digest of the stripe is locked.
+    pub fn stripe_idle(&self, digest: &Digest) -> bool {
+        self.stripe(digest).held.load(Ordering::SeqCst) == 0
+    }
+
     /// Whether some request holds the lock of `digest` (for assertions: a caller that holds it
     /// knows the answer stays true until it releases it).
     pub fn is_held(&self, digest: &Digest) -> bool {
@@ -161,6 +190,8 @@ impl Drop for RecordGuard<'_> {
         let slot = t.get_mut(&self.digest).expect("held slot present");
         assert!(slot.held, "releasing a held lock");
         slot.held = false;
+        let before = s.held.fetch_sub(1, Ordering::SeqCst);
+        assert!(before > 0, "a stripe with a held digest counts it");
         if slot.waiters == 0 {
             t.remove(&self.digest);
         } else {

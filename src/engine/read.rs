@@ -8,6 +8,24 @@
 //! key as a single read would, using its prefetched image only when the key's index entry is
 //! still the one that image was read for and the image's block is still in the incarnation it
 //! was read from (`Storage::prefetch_current`).
+//!
+//! Lock-free reads. A plain get (no filter, no read-touch due, a live record that no truncation
+//! covers) does not take the record lock when no lock of the record's lock stripe is held
+//! (`RecordLocks::stripe_idle`: a read that starts while its record is locked queues for it as
+//! before, CL-TIMEOUT-QUEUED); writers, deletes and defrag moves always lock. Invariants:
+//! - (L1) the index entry is looked up after the request began (one partition-lock access), so
+//!   every write, delete or truncation acknowledged before the request is visible to it: a
+//!   writer appends its image before it publishes the entry, and acknowledges after;
+//! - (L2) the answer is the version that entry names and nothing else: the image read at its
+//!   location must pass the same checks as a locked read (block incarnation, CRC, digest,
+//!   generation, LUT, void-time, tombstone flag), so a block freed and reused, or a slot
+//!   rewritten, after the lookup yields a refused image, never a torn one or another record's;
+//!   and the index must still hold that same entry after the read (a second probe of the slot
+//!   the first one brought into the cache), so even an image written at the same place with the
+//!   same metadata by a delete and re-create inside the read is the version indexed at that
+//!   moment: the answer is a version current at an instant inside the request;
+//! - (L3) a lock-free read that fails for any reason is not answered: the locked path runs
+//!   from the start and its answer (or error) is the request's.
 
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
@@ -128,6 +146,11 @@ impl Namespace {
         let digest = key.digest;
         // RP-01
         let checked = self.check_request(key)?;
+        if let (None, None, ReadKind::Bins(bins)) = (prefetched, &policy.filter_expression, &kind) {
+            if let Some(answer) = self.read_unlocked(policy, key, bins, &checked.user_key) {
+                return answer;
+            }
+        }
         let deadline = policy.total_timeout.map(|t| self.clock.deadline_us(t));
         let _guard = self.locks.acquire(digest, 0, deadline)?;
         let now_ms = self.clock.now_ms();
@@ -167,11 +190,63 @@ impl Namespace {
         Ok(result)
     }
 
+    /// A lock-free read, (L1) … (L3) in the module doc: a get without a filter of a live,
+    /// untruncated record whose read-touch is not due, answered without the record lock from the
+    /// entry the index holds now. `None` when this path does not serve the request or its read
+    /// failed (the block was freed and reused under it, a check refused the image): the locked
+    /// path then answers.
+    fn read_unlocked(
+        &self,
+        policy: &ReadPolicy,
+        key: &Key,
+        bins: &Bins,
+        user_key: &Option<crate::record::key::UserKeyBytes>,
+    ) -> Option<Result<Record>> {
+        if !self.locks.stripe_idle(&key.digest) {
+            return None;
+        }
+        // (L1): the entry is looked up after the request began.
+        let entry = self.index.get(&key.digest);
+        if entry.is_some_and(|e| e.is_tombstone() || self.truncated(&e)) {
+            return None; // RP-05's stop-writes load and truncation reaping need the lock
+        }
+        // Only a record that can expire needs the time: void-time 0 never expires (EX-DEF) and
+        // is never touched (RTT-WHEN), so its checks give the same answer at any `now_s`.
+        let now_s = match entry {
+            Some(e) if e.void_time != 0 => self.clock.now_s(),
+            _ => 0,
+        };
+        let e = match self.check_entry(key, entry, now_s) {
+            Ok(e) => e,
+            Err(refused) => return Some(Err(refused)), // RP-02 … RP-04 from the entry alone
+        };
+        if check_touch_setting(policy, &e).is_err() || self.read_touch_due(policy, &e, now_s).is_some()
+        {
+            return None;
+        }
+        let r = self.read_bins(&key.digest, &e, bins, user_key).ok()?;
+        // (L2): the entry is still the one the image was checked against.
+        if self.index.get(&key.digest) != Some(e) {
+            return None;
+        }
+        // (L2): the answer is the version the entry names (verified_view checked the image).
+        assert!(
+            r.generation == u32::from(e.generation) && r.last_update_time == e.lut(),
+            "a lock-free read answers the version of the entry it looked up"
+        );
+        Some(Ok(r))
+    }
+
     /// RP-02 … RP-05: the record's entry, unless it is missing, in another set, expired or a
     /// tombstone.
     fn check_readable(&self, key: &Key, now_s: u32) -> Result<IndexEntry> {
+        let entry = self.classify_locked(&key.digest, now_s).entry();
+        self.check_entry(key, entry, now_s)
+    }
+
+    /// RP-02 … RP-05 for `entry`, the record's index entry (RP-05 may read a tombstone's image).
+    fn check_entry(&self, key: &Key, entry: Option<IndexEntry>, now_s: u32) -> Result<IndexEntry> {
         let digest = key.digest;
-        let entry = self.classify_locked(&digest, now_s).entry();
         // RP-02
         let Some(e) = entry else {
             return err(ResultCode::KeyNotFoundError, "record missing (RP-02)");

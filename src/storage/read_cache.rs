@@ -9,28 +9,60 @@
 //!   removes a block when it is freed, before it can be reopened, so a held entry is always the
 //!   block's current incarnation (readers still check the image's block sequence);
 //! - the bytes behind an entry never change (shared `Arc`, no interior mutability), so a reader
-//!   may keep using them after the entry is evicted.
+//!   may keep using them after the entry is evicted;
+//! - evicted blocks are remembered, at most [`EVICTED_KEEP`] of them (oldest forgotten first),
+//!   until the store takes them to warm the page cache with their bytes (`ssd/read.rs`); a
+//!   removed (freed) block is forgotten there too.
+
+/// Evicted blocks remembered for the page-cache warm-up.
+pub const EVICTED_KEEP: usize = 1024;
 
 use crate::storage::device::AlignedBuf;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+/// Hashes a block number by one multiplication (Fibonacci hashing): every read probes the map,
+/// and block numbers are small distinct integers, so SipHash's flood resistance buys nothing.
+#[derive(Default)]
+struct BlockHasher(u64);
+
+impl Hasher for BlockHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(*b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// Flushed blocks in memory.
 pub struct PostWriteCache {
-    map: HashMap<u32, (u64, Arc<AlignedBuf>)>,
+    map: HashMap<u32, (u64, Arc<AlignedBuf>), BuildHasherDefault<BlockHasher>>,
     /// Insertion order as (block, seq); entries whose block was removed or re-inserted since are
     /// skipped at eviction and dropped at compaction.
     order: VecDeque<(u32, u64)>,
     capacity: usize,
+    /// Evicted blocks not yet taken, oldest first (≤ `EVICTED_KEEP`).
+    evicted: VecDeque<u32>,
 }
 
 impl PostWriteCache {
     /// An empty cache of `capacity` blocks (0 = no cache).
     pub fn new(capacity: usize) -> PostWriteCache {
         PostWriteCache {
-            map: HashMap::with_capacity(capacity.min(4096)),
+            map: HashMap::with_capacity_and_hasher(capacity.min(4096), Default::default()),
             order: VecDeque::new(),
             capacity,
+            evicted: VecDeque::new(),
         }
     }
 
@@ -70,6 +102,10 @@ impl PostWriteCache {
             };
             if self.map.get(&b).is_some_and(|(cs, _)| *cs == s) {
                 self.map.remove(&b);
+                if self.evicted.len() == EVICTED_KEEP {
+                    self.evicted.pop_front();
+                }
+                self.evicted.push_back(b);
             }
         }
         if self.order.len() > 2 * self.capacity + 16 {
@@ -78,8 +114,8 @@ impl PostWriteCache {
                 .retain(|(b, s)| map.get(b).is_some_and(|(cs, _)| cs == s));
         }
         assert!(
-            self.map.len() <= self.capacity,
-            "at most `capacity` blocks are held"
+            self.map.len() <= self.capacity && self.evicted.len() <= EVICTED_KEEP,
+            "at most `capacity` blocks are held and `EVICTED_KEEP` evictions remembered"
         );
         debug_assert!(
             self.order.len() >= self.map.len(),
@@ -90,6 +126,18 @@ impl PostWriteCache {
     /// Forget `block` (it was freed).
     pub fn remove(&mut self, block: u32) {
         self.map.remove(&block);
+        self.evicted.retain(|b| *b != block);
+    }
+
+    /// Whether evicted blocks wait to be taken.
+    pub fn has_evicted(&self) -> bool {
+        !self.evicted.is_empty()
+    }
+
+    /// Take up to `n` evicted blocks, oldest first.
+    pub fn take_evicted(&mut self, n: usize) -> Vec<u32> {
+        let n = n.min(self.evicted.len());
+        self.evicted.drain(..n).collect()
     }
 }
 
@@ -115,6 +163,24 @@ mod tests {
         let mut none = PostWriteCache::new(0);
         none.insert(1, 1, buf(1));
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn evicted_blocks_are_remembered_bounded_and_forgotten_when_freed() {
+        let mut c = PostWriteCache::new(1);
+        c.insert(1, 10, buf(1));
+        assert!(!c.has_evicted());
+        c.insert(2, 11, buf(2));
+        c.insert(3, 12, buf(3));
+        c.remove(2);
+        assert_eq!(c.take_evicted(8), vec![1], "block 2 was freed after its eviction");
+        assert!(!c.has_evicted());
+        for b in 4..(EVICTED_KEEP as u32 + 10) {
+            c.insert(b, u64::from(b), buf(0));
+        }
+        let taken = c.take_evicted(usize::MAX);
+        assert_eq!(taken.len(), EVICTED_KEEP, "bounded");
+        assert_eq!(taken.last(), Some(&(EVICTED_KEEP as u32 + 8)), "newest kept");
     }
 
     #[test]

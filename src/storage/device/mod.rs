@@ -71,6 +71,11 @@ pub trait Device: Send + Sync {
     fn read_cached(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         read_unaligned(self, offset, buf)
     }
+    /// Advice: `len` bytes at `offset` will soon be read with `read_cached`. Backends with a
+    /// buffered descriptor beside their `O_DIRECT` one ask the kernel to read them into the page
+    /// cache in the background (their `O_DIRECT` writes never put them there). The default does
+    /// nothing; failure is ignored (advice only).
+    fn advise_will_read(&self, _offset: u64, _len: u64) {}
     /// Read several extents (offset, buffer) with `read_at` semantics (aligned); backends that
     /// can submit them together do so. The default reads them one after another.
     fn read_batch(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {

@@ -112,6 +112,21 @@ fn advise_random(f: &File) {
 #[cfg(not(target_os = "linux"))]
 fn advise_random(_f: &File) {}
 
+/// Background read-ahead of `[offset, offset + len)` into the page cache (advice only; failure
+/// and out-of-range values are harmless).
+#[cfg(target_os = "linux")]
+fn advise_will_need(f: &File, offset: u64, len: u64) {
+    use std::os::unix::io::AsRawFd;
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return;
+    };
+    // SAFETY: posix_fadvise only reads its integer arguments; the descriptor is open.
+    let _ = unsafe { libc::posix_fadvise(f.as_raw_fd(), offset, len, libc::POSIX_FADV_WILLNEED) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_will_need(_f: &File, _offset: u64, _len: u64) {}
+
 #[cfg(not(target_os = "linux"))]
 fn open_direct(_path: &Path) -> Option<File> {
     None
@@ -134,6 +149,13 @@ impl Device for PortableDevice {
             .unwrap_or(&self.file)
             .read_exact_at(buf, offset)
             .map_err(|e| io_error(&format!("read of {} (page cache)", self.path.display()), e))
+    }
+
+    /// Only with a separate buffered descriptor: a buffered store's pages are cached already.
+    fn advise_will_read(&self, offset: u64, len: u64) {
+        if let Some(f) = &self.cached {
+            advise_will_need(f, offset, len);
+        }
     }
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<()> {

@@ -196,6 +196,10 @@ impl Device for UringDevice {
         self.file.read_cached(offset, buf)
     }
 
+    fn advise_will_read(&self, offset: u64, len: u64) {
+        self.file.advise_will_read(offset, len)
+    }
+
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<()> {
         self.write_batch(&[(offset, buf)])
     }

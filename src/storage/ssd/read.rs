@@ -4,7 +4,14 @@
 //! Invariants:
 //! - a device image is returned only when it carries its block's current incarnation (the engine
 //!   then checks CRC, digest, generation, LUT and void-time);
-//! - a post-write-cache hit takes only the cache's read lock (lock order `state`, `cache`).
+//! - a post-write-cache hit takes only the cache's read lock (lock order `state`, `cache`);
+//! - page-cache warm-up: blocks are written with `O_DIRECT`, so the page cache does not hold a
+//!   block that leaves the post-write cache, and every later read of its records would wait for
+//!   the device (the 50:50 p99 tail, BENCHMARKS.md "Read path, session 5"). With
+//!   `read_page_cache`, each read that goes past memory afterwards asks the kernel to read up
+//!   to [`WARM_PER_READ`] evicted blocks into the page cache in the background
+//!   (`Device::advise_will_read`, advice only). Nothing is served from that advice: reads still
+//!   check the block incarnation, CRC and the index entry.
 
 use super::{DeviceStorage, State};
 use crate::error::{err, Result, ResultCode};
@@ -24,6 +31,9 @@ thread_local! {
 
 /// Largest buffer a thread keeps between reads.
 const READ_BUF_KEEP: usize = 256 << 10;
+
+/// Blocks evicted from the post-write cache that one device read asks the kernel to warm.
+const WARM_PER_READ: usize = 4;
 
 /// Run `f` on a zeroed buffer of `len` bytes: the thread's reused one, or a fresh one when it is
 /// in use (a visitor that reads again) or the image is large.
@@ -284,6 +294,20 @@ impl DeviceStorage {
         Ok(Bytes::from_owner(Slice::new(buf, at, at + (end - start))))
     }
 
+    /// Advise the kernel to read blocks evicted from the post-write cache into the page cache
+    /// (module doc), up to [`WARM_PER_READ`] per call, outside every lock.
+    fn warm_evicted(&self) {
+        if !self.read_page_cache || !self.cache_ref().has_evicted() {
+            return;
+        }
+        let blocks = self.cache_mut().take_evicted(WARM_PER_READ);
+        debug_assert!(blocks.len() <= WARM_PER_READ, "bounded warm-up");
+        for b in blocks {
+            let (dev, block_off) = self.place_of(b);
+            self.devices[dev].advise_will_read(block_off, self.block_size as u64);
+        }
+    }
+
     /// `Storage::read`: memory first, else one device read.
     pub(super) fn read_image(&self, location: Location, size: u32) -> Result<Bytes> {
         let (location, start, end, found) = self.locate(location, size)?;
@@ -294,7 +318,9 @@ impl DeviceStorage {
             MemRead::Moved(_) => unreachable!("locate resolves moves"),
         };
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-        self.read_device(location, seq, start, end)
+        let read = self.read_device(location, seq, start, end);
+        self.warm_evicted();
+        read
     }
 
     /// `Storage::read_with`: visit the image in place where it is in memory, else read it.
@@ -323,11 +349,13 @@ impl DeviceStorage {
             visit(&b);
             return Ok(());
         }
-        with_read_buf(end - start, |buf| {
+        let read = with_read_buf(end - start, |buf| {
             self.read_cached_into(location, seq, start, buf)?;
             visit(buf);
             Ok(())
-        })
+        });
+        self.warm_evicted();
+        read
     }
 
     /// `Storage::read_many`. Memory hits are answered at once; device reads of `O_DIRECT` stores go to each device in
