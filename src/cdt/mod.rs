@@ -23,6 +23,7 @@ pub mod list;
 pub mod map;
 pub mod normalize;
 pub mod number;
+pub mod packed;
 pub mod policy;
 pub mod result;
 pub mod return_type;
@@ -92,6 +93,14 @@ impl CdtOperation {
         match &self.op {
             CdtOp::Map(m) => Some(m),
             CdtOp::List(_) => None,
+        }
+    }
+
+    /// The list op, if this is one.
+    pub fn list_op(&self) -> Option<&ListOp> {
+        match &self.op {
+            CdtOp::List(l) => Some(l),
+            CdtOp::Map(_) => None,
         }
     }
 

@@ -149,6 +149,12 @@ impl Namespace {
             }
             return self.read_bins(&digest, &e, bins, &checked.user_key);
         }
+        if let (None, None, ReadKind::Ops(ops, all)) = (&policy.filter_expression, touch_void, &kind) {
+            // A read-only operate on one map or list bin runs on its packed bytes (read_inplace.rs).
+            if let Some(r) = self.read_ops_in_place(&digest, &e, ops, *all, &checked.user_key)? {
+                return Ok(r);
+            }
+        }
         let mut img = self.load(&digest, &e)?;
         // RP-06
         self.check_filter(policy.filter_expression.as_ref(), &img, "RP-06")?;
