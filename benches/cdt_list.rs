@@ -26,12 +26,12 @@ fn list_of(n: i64, order: ListOrderType) -> Value {
 }
 
 /// Time `ops` alone, running `undo` untimed after each call.
-fn timed_with_undo(
-    db: &Database,
-    key: &aerolite::Key,
+fn timed_with_undo<'a>(
+    db: &'a Database,
+    key: &'a aerolite::Key,
     ops: &[Operation],
     undo: &[Operation],
-) -> impl FnMut(u64) -> std::time::Duration + '_ {
+) -> impl FnMut(u64) -> std::time::Duration + 'a {
     let wp = WritePolicy::default();
     let (ops, undo) = (ops.to_vec(), undo.to_vec());
     move |iters| {
@@ -53,12 +53,13 @@ fn bench_write(c: &mut Criterion) {
     let plain = ListPolicy::new(ListOrderType::Unordered, ListWriteFlags::Default);
     let unique = ListPolicy::new(ListOrderType::Ordered, ListWriteFlags::AddUnique);
     for n in SIZES {
+        // One list per record: the in-place paths decode the record's other bins.
         let key = as_key!("test", "list", n);
-        let bins = [
-            Bin::new("l", list_of(n, ListOrderType::Unordered)),
-            Bin::new("o", list_of(n, ListOrderType::Ordered)),
-        ];
-        db.put(&wp, &key, &bins).expect("put");
+        let okey = as_key!("test", "ordered", n);
+        let l = [Bin::new("l", list_of(n, ListOrderType::Unordered))];
+        db.put(&wp, &key, &l).expect("put");
+        let o = [Bin::new("o", list_of(n, ListOrderType::Ordered))];
+        db.put(&wp, &okey, &o).expect("put");
         let last = [lists::remove_by_index("l", -1, ListReturnType::None)];
         let append = [lists::append(&plain, "l", 7)];
         g.bench_with_input(BenchmarkId::new("append", n), &n, |b, _| {
@@ -73,7 +74,7 @@ fn bench_write(c: &mut Criterion) {
         let add = [lists::append(&unique, "o", n + 1)];
         let gone = [lists::remove_by_value("o", n + 1, ListReturnType::None)];
         g.bench_with_input(BenchmarkId::new("ordered_add_unique", n), &n, |b, _| {
-            b.iter_custom(timed_with_undo(&db, &key, &add, &gone))
+            b.iter_custom(timed_with_undo(&db, &okey, &add, &gone))
         });
     }
     g.finish();
@@ -85,30 +86,33 @@ fn bench_read(c: &mut Criterion) {
     let wp = WritePolicy::default();
     for n in SIZES {
         let key = as_key!("test", "list_read", n);
-        let bins = [
-            Bin::new("l", list_of(n, ListOrderType::Unordered)),
-            Bin::new("o", list_of(n, ListOrderType::Ordered)),
-        ];
-        db.put(&wp, &key, &bins).expect("put");
+        let okey = as_key!("test", "ordered_read", n);
+        let l = [Bin::new("l", list_of(n, ListOrderType::Unordered))];
+        db.put(&wp, &key, &l).expect("put");
+        let o = [Bin::new("o", list_of(n, ListOrderType::Ordered))];
+        db.put(&wp, &okey, &o).expect("put");
         let cases = [
             (
+                &key,
                 "get_by_index",
                 lists::get_by_index("l", n / 2, ListReturnType::Value),
             ),
             (
+                &key,
                 "get_by_index_range",
                 lists::get_by_index_range_count("l", n / 2, 10, ListReturnType::Value),
             ),
-            ("size", lists::size("l")),
+            (&key, "size", lists::size("l")),
             (
+                &okey,
                 "ordered_get_by_value",
                 lists::get_by_value("o", n, ListReturnType::Index),
             ),
         ];
-        for (name, op) in cases {
+        for (k, name, op) in cases {
             let ops = [op];
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
-                b.iter(|| black_box(db.operate(&wp, &key, &ops).expect("operate read")))
+                b.iter(|| black_box(db.operate(&wp, k, &ops).expect("operate read")))
             });
         }
     }
