@@ -81,7 +81,7 @@ fn ordered_step(r: u64, o: &mut Vec<i64>) -> (aerolite::Operation, Result<Value,
     let v = (r % 400) as i64;
     let at = o.partition_point(|&x| x < v);
     let present = o.get(at) == Some(&v);
-    if r % 3 == 0 {
+    if r.is_multiple_of(3) {
         if present {
             o.remove(at);
         }
@@ -151,7 +151,7 @@ fn list_requests_match_the_model() {
     ];
     t.db.put(&wp, &key, &bins).expect("put");
     let mut seed = 16u64;
-    for step in 0..400 {
+    for step in 0..400u32 {
         let r = next(&mut seed);
         let (op, want) = write_step(r, &mut l);
         let add = operations::add(&Bin::new("c", 1));
@@ -166,7 +166,7 @@ fn list_requests_match_the_model() {
             (Err(e), Err(code)) => assert_eq!(e.code(), code, "step {step} {op:?}"),
             (got, want) => panic!("step {step} {op:?}: got {got:?}, want {want:?}"),
         }
-        if step % 7 == 0 {
+        if step.is_multiple_of(7) {
             check_reads(&t, &key, &mut seed, &l, &o);
         }
         let rec =

@@ -100,6 +100,11 @@ impl Spans {
         self.offsets.len() - 1
     }
 
+    /// No elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Where element `i` starts (`i == len()`: the end).
     pub fn start(&self, i: usize) -> usize {
         self.offsets[i] as usize
