@@ -34,6 +34,9 @@ use crate::record::record::Record;
 /// return type that reads no rank and is not inverted (as `map::inplace` and `list::inplace`
 /// run them).
 fn reads_packed(c: &CdtOperation) -> bool {
+    if !c.context().is_empty() {
+        return false;
+    }
     let (sel, rt) = match (c.map_op(), c.list_op()) {
         (Some(MapOp::Size), _) | (_, Some(ListOp::Size)) => return true,
         (Some(MapOp::Get(sel, rt)), _) | (_, Some(ListOp::Get(sel, rt))) => (sel, rt),
@@ -46,7 +49,7 @@ fn reads_packed(c: &CdtOperation) -> bool {
         // A value selector runs packed on an ordered list only.
         matches!(sel, Selector::Index(_) | Selector::IndexRange(..) | Selector::Value(_))
     };
-    plain_rt && packed_sel && c.context().is_empty()
+    plain_rt && packed_sel
 }
 
 /// The bin a read-only op list can run on packed, if it can: every CDT op reads one bin without
