@@ -104,6 +104,10 @@ impl PackedMap {
 
     /// Binary search by key: `Ok(i)` found, `Err(i)` insertion position.
     pub fn search(&self, k: &Value) -> std::result::Result<usize, usize> {
+        // ORD-WILDCARD-KEY: WILDCARD is no key; it stands before the first (as `MapElems`).
+        if matches!(k, Value::Wildcard) {
+            return Err(0);
+        }
         let (mut lo, mut hi) = (0usize, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
