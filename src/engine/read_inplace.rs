@@ -167,3 +167,46 @@ fn split_image<'a>(
     validate_read_op_count(op_count)?; // RP-08
     Ok(split.map(|(_, particle)| ((meta, bins), particle)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::plan_read;
+    use crate::cdt::context::CTX;
+    use crate::cdt::return_type::ReturnType as RT;
+    use crate::operations::{lists, maps};
+    use crate::ops::Operation;
+
+    fn with_ctx(op: Operation) -> Operation {
+        match op {
+            Operation::Cdt(c) => Operation::Cdt(c.with_context(vec![CTX::list_index(0)])),
+            other => other,
+        }
+    }
+
+    /// Hot reads of one bin (next to reads of other bins) are planned packed; a context, a
+    /// write, a rank or inverted return type, a second container bin or a read of the same bin
+    /// are not.
+    #[test]
+    fn only_hot_context_free_reads_are_planned() {
+        let hot = [
+            maps::get_by_key("m", 1, RT::Value),
+            maps::get_by_index("m", 0, RT::KeyValue),
+            maps::size("m"),
+            Operation::Read("other".into()),
+        ];
+        assert_eq!(plan_read(&hot), Some("m"));
+        let list = [lists::get_by_index_range_count("l", 0, 3, RT::Value), lists::size("l")];
+        assert_eq!(plan_read(&list), Some("l"));
+        let cold: [Vec<Operation>; 6] = [
+            vec![with_ctx(lists::size("l"))],
+            vec![maps::get_by_key("m", 1, RT::Rank)],
+            vec![lists::get_by_index_range_count("l", 0, 3, RT::Value | RT::Inverted)],
+            vec![maps::size("m"), lists::size("l")],
+            vec![maps::size("m"), Operation::Read("m".into())],
+            vec![Operation::Read("m".into())],
+        ];
+        for ops in &cold {
+            assert_eq!(plan_read(ops), None, "{ops:?}");
+        }
+    }
+}
