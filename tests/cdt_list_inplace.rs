@@ -186,7 +186,8 @@ fn packed_reads_keep_the_decoded_answers() {
     let t = common::open();
     let wp = WritePolicy::default();
     let key = aerolite::as_key!("test", "lists", 2);
-    let items: Vec<i64> = (0..100).collect();
+    // 1,000 elements: answered packed (a container under 512 bytes is answered decoded).
+    let items: Vec<i64> = (0..1000).collect();
     let m = Value::map((0..100).map(|i| (Value::Int(i), Value::Int(i))).collect());
     let bins = [
         Bin::new("l", list(ListOrderType::Unordered, &items)),
@@ -202,7 +203,7 @@ fn packed_reads_keep_the_decoded_answers() {
             .expect_err("list op on a map");
     assert_eq!(e.code(), ResultCode::BinTypeError);
     let e =
-        t.db.operate(&wp, &key, &[lists::get_by_index("l", 100, RT::Value)])
+        t.db.operate(&wp, &key, &[lists::get_by_index("l", 1000, RT::Value)])
             .expect_err("index out of range");
     assert_eq!(e.code(), ResultCode::OpNotApplicable);
     let got = t.db.operate(
@@ -214,6 +215,6 @@ fn packed_reads_keep_the_decoded_answers() {
         ],
     );
     let got = got.expect("get + read");
-    assert_eq!(got.bins.get("l"), Some(&Value::Int(99)));
+    assert_eq!(got.bins.get("l"), Some(&Value::Int(999)));
     assert!(got.bins.get("m").is_some());
 }

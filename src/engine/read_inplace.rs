@@ -4,7 +4,8 @@
 //! (`write_inplace::Packed`) instead of on the decoded record: get by key / index, size and
 //! the other ops `cdt::{map,list}::inplace` run read only the elements they return. The index
 //! of a large container is kept in the namespace's offset-index cache, so a repeated read of
-//! the same image costs a CRC of the image and O(log n) element decodes.
+//! the same image costs a CRC of the image and O(log n) element decodes. A small container
+//! without a cached index is answered decoded from the same image read (`PACKED_MIN_BYTES`).
 //!
 //! Invariants:
 //! - results and errors are those of the decoded path (`read.rs`, RP-07 … RP-09): the checks run
@@ -21,7 +22,9 @@ use crate::cdt::CdtOperation;
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::write_inplace::{apply_ops_checked, ImageId, Packed};
 use crate::error::{err, Result, ResultCode};
-use crate::format::record_image::Image;
+use crate::format::particle;
+use crate::format::record_image::{Image, ImageMeta};
+use crate::ops::apply::apply_ops_with;
 use crate::index::IndexEntry;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
@@ -72,6 +75,11 @@ pub fn plan_read(ops: &[Operation]) -> Option<&str> {
     };
     ops.iter().all(plain).then_some(bin)
 }
+
+/// A container of fewer particle bytes is answered decoded from the same read when its offset
+/// index is not cached: indexing it would cost more than decoding it (it is too small for the
+/// cache anyway).
+const PACKED_MIN_BYTES: usize = 512;
 
 /// What answering from one image gave: the record (`None`: read decoded) and the container,
 /// unchanged, to keep in the cache.
@@ -126,8 +134,15 @@ fn answer_packed(
         Err(e) => return (Err(e), cached),
     };
     let ((meta, mut working), particle) = (bins, particle);
-    let Some(mut packed) = cached.or_else(|| Packed::index(particle)) else {
-        return (Ok(None), None);
+    let mut packed = match cached {
+        Some(p) => p,
+        None if particle.len() < PACKED_MIN_BYTES => {
+            return (answer_decoded(meta, working, bin, particle, ops, all), None);
+        }
+        None => match Packed::index(particle) {
+            Some(p) => p,
+            None => return (Ok(None), None),
+        },
     };
     debug_assert_eq!(packed.bytes(), particle, "a cached container is the stored particle");
     let out = apply_ops_checked(&mut working, &mut packed, bin, ops, all, validate_read_op);
@@ -147,6 +162,28 @@ fn answer_packed(
     (record, Some(packed))
 }
 
+/// RP-08 / RP-09 on the decoded container, from the same image read (a small container).
+fn answer_decoded(
+    meta: ImageMeta,
+    mut working: BinList,
+    bin: &str,
+    particle: &[u8],
+    ops: &[Operation],
+    all: bool,
+) -> Result<Option<Record>> {
+    // Read ops find bins by name: where the container sits among them does not matter.
+    working.push(bin, particle::decode_all(particle).map_err(undecodable)?);
+    let results = apply_ops_with(&mut working, ops, all, None, validate_read_op)?;
+    let img = Image {
+        meta,
+        bins: BinList::new(),
+    };
+    Ok(Some(Record {
+        bins: results,
+        ..Namespace::view_meta(&img)
+    }))
+}
+
 /// The verified image's metadata and other bins, and the particle of `bin` (`None`: absent),
 /// after the image checks, RP-07 and the op count check, in the decoded path's order.
 #[allow(clippy::type_complexity)] // one private helper's tuple
@@ -158,7 +195,7 @@ fn split_image<'a>(
     cached: &Option<Packed>,
     op_count: usize,
     user_key: &Option<UserKeyBytes>,
-) -> Result<Option<((crate::format::record_image::ImageMeta, BinList), &'a [u8])>> {
+) -> Result<Option<((ImageMeta, BinList), &'a [u8])>> {
     let v = Namespace::verified_view(bytes, digest, e)?;
     let known = cached.as_ref().map(|p| p.bytes().len());
     let (bins, split) = v.bins_split(bin, known).map_err(undecodable)?;
