@@ -4,8 +4,8 @@
 //! (`write_inplace::Packed`) instead of on the decoded record: get by key / index, size and
 //! the other ops `cdt::{map,list}::inplace` run read only the elements they return. The index
 //! of a large container is kept in the namespace's offset-index cache, so a repeated read of
-//! the same image costs a CRC of the image and O(log n) element decodes. A small container
-//! without a cached index is answered decoded from the same image read (`PACKED_MIN_BYTES`).
+//! the same image costs a CRC of the image and O(log n) element decodes. A small image without
+//! a cached index is read decoded (`PACKED_MIN_IMAGE_BYTES`).
 //!
 //! Invariants:
 //! - results and errors are those of the decoded path (`read.rs`, RP-07 … RP-09): the checks run
@@ -22,9 +22,7 @@ use crate::cdt::CdtOperation;
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::write_inplace::{apply_ops_checked, ImageId, Packed};
 use crate::error::{err, Result, ResultCode};
-use crate::format::particle;
 use crate::format::record_image::{Image, ImageMeta};
-use crate::ops::apply::apply_ops_with;
 use crate::index::IndexEntry;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
@@ -76,10 +74,10 @@ pub fn plan_read(ops: &[Operation]) -> Option<&str> {
     ops.iter().all(plain).then_some(bin)
 }
 
-/// A container of fewer particle bytes is answered decoded from the same read when its offset
-/// index is not cached: indexing it would cost more than decoding it (it is too small for the
-/// cache anyway).
-const PACKED_MIN_BYTES: usize = 512;
+/// Without a cached offset index, a record image smaller than this is read decoded (by the
+/// caller): indexing its container would cost more than decoding it, and a container of fewer
+/// entries than the cache keeps would be indexed again on every read.
+const PACKED_MIN_IMAGE_BYTES: u32 = 1024;
 
 /// What answering from one image gave: the record (`None`: read decoded) and the container,
 /// unchanged, to keep in the cache.
@@ -101,6 +99,9 @@ impl Namespace {
             return Ok(None);
         };
         let mut cached = self.map_cache.take(digest, ImageId::of(e), bin);
+        if cached.is_none() && e.size < PACKED_MIN_IMAGE_BYTES {
+            return Ok(None);
+        }
         let mut answer: Option<Answer> = None;
         self.storage.read_with(e.location, e.size, &mut |bytes: &[u8]| {
             let packed = cached.take();
@@ -136,9 +137,6 @@ fn answer_packed(
     let ((meta, mut working), particle) = (bins, particle);
     let mut packed = match cached {
         Some(p) => p,
-        None if particle.len() < PACKED_MIN_BYTES => {
-            return (answer_decoded(meta, working, bin, particle, ops, all), None);
-        }
         None => match Packed::index(particle) {
             Some(p) => p,
             None => return (Ok(None), None),
@@ -160,28 +158,6 @@ fn answer_packed(
         })),
     };
     (record, Some(packed))
-}
-
-/// RP-08 / RP-09 on the decoded container, from the same image read (a small container).
-fn answer_decoded(
-    meta: ImageMeta,
-    mut working: BinList,
-    bin: &str,
-    particle: &[u8],
-    ops: &[Operation],
-    all: bool,
-) -> Result<Option<Record>> {
-    // Read ops find bins by name: where the container sits among them does not matter.
-    working.push(bin, particle::decode_all(particle).map_err(undecodable)?);
-    let results = apply_ops_with(&mut working, ops, all, None, validate_read_op)?;
-    let img = Image {
-        meta,
-        bins: BinList::new(),
-    };
-    Ok(Some(Record {
-        bins: results,
-        ..Namespace::view_meta(&img)
-    }))
 }
 
 /// The verified image's metadata and other bins, and the particle of `bin` (`None`: absent),

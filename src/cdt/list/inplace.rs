@@ -73,7 +73,7 @@ impl PackedList {
 
     /// No elements.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.spans.is_empty()
     }
 
     fn assert_valid(&self) {

@@ -76,7 +76,7 @@ impl PackedMap {
 
     /// No entries.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.spans.is_empty()
     }
 
     fn assert_valid(&self) {
