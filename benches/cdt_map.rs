@@ -7,6 +7,9 @@
 //! `operate` (memory backend); only that call is timed, an untimed remove takes the key out
 //! again so the map keeps n entries.
 //!
+//! `operate_read` times read-only operates on the same key-ordered maps of n entries: get by
+//! key, get by index (the middle) and size.
+//!
 //! Run: `cargo bench --bench cdt_map -- --warm-up-time 1 --measurement-time 2`.
 
 use aerolite::operations::maps;
@@ -105,5 +108,30 @@ fn bench_put_add(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_op, bench_operate, bench_put_add);
+fn bench_read(c: &mut Criterion) {
+    let mut g = c.benchmark_group("operate_read");
+    let db = Database::open_in_memory().expect("db");
+    let wp = WritePolicy::default();
+    for n in PAIR_SIZES {
+        let key = as_key!("test", "read", n);
+        db.put(&wp, &key, &[Bin::new("m", map_of(n))]).expect("put");
+        let cases = [
+            ("get_by_key", maps::get_by_key("m", n, MapReturnType::Value)),
+            (
+                "get_by_index",
+                maps::get_by_index("m", n / 2, MapReturnType::KeyValue),
+            ),
+            ("size", maps::size("m")),
+        ];
+        for (name, op) in cases {
+            let ops = [op];
+            g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| black_box(db.operate(&wp, &key, &ops).expect("operate read")))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_op, bench_operate, bench_put_add, bench_read);
 criterion_main!(benches);

@@ -79,3 +79,26 @@ fn requests_match_the_model_and_keep_bins() {
         }
     }
 }
+
+/// ORD-WILDCARD-KEY on the in-place paths: remove_by_key and get_by_key with WILDCARD match no
+/// key (the packed binary search once stopped at the middle entry and removed it).
+#[test]
+fn wildcard_key_removes_nothing() {
+    let db = Database::open_in_memory().expect("db");
+    let wp = WritePolicy::default();
+    let key = as_key!("test", "wild", 1);
+    let model: std::collections::BTreeMap<i64, i64> = (0..100).map(|i| (i, i)).collect();
+    db.put(&wp, &key, &[Bin::new("m", map_of(&model))])
+        .expect("put");
+    for op in [
+        maps::remove_by_key("m", Value::Wildcard, MapReturnType::Value),
+        maps::get_by_key("m", Value::Wildcard, MapReturnType::Value),
+    ] {
+        let rec = db.operate(&wp, &key, &[op]).expect("operate");
+        assert_eq!(rec.bins.get("m"), None, "nil result");
+    }
+    let got = db
+        .get(&ReadPolicy::default(), &key, Bins::All)
+        .expect("get");
+    assert_eq!(got.bins.get("m"), Some(&map_of(&model)));
+}

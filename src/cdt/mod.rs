@@ -7,7 +7,9 @@
 //!
 //! Layout: the one value order (§1) lives with the values (`record::order`); `normalize`
 //! (canonical stored form), `select` and `result` (selectors and return types, §3–§4), `map` and `list` (the ops, §5–§6), `context`
-//! (nested addressing, §10), `builders` (the `operations::maps` / `operations::lists` API).
+//! (nested addressing, §10), `builders` (the `operations::maps` / `operations::lists` API),
+//! `packed` (the offset index over a packed map or list that `map::inplace` and `list::inplace`
+//! run the hot ops on, issue 16 point 4).
 //!
 //! Check order inside one op (an interpretation; cdt.md fixes no order between these): parameter
 //! checks that need no bin first (4 for bad payloads, keys, deltas, return types; 26 for map-only
@@ -23,6 +25,7 @@ pub mod list;
 pub mod map;
 pub mod normalize;
 pub mod number;
+pub mod packed;
 pub mod policy;
 pub mod result;
 pub mod return_type;
@@ -92,6 +95,14 @@ impl CdtOperation {
         match &self.op {
             CdtOp::Map(m) => Some(m),
             CdtOp::List(_) => None,
+        }
+    }
+
+    /// The list op, if this is one.
+    pub fn list_op(&self) -> Option<&ListOp> {
+        match &self.op {
+            CdtOp::List(l) => Some(l),
+            CdtOp::Map(_) => None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod integrity;
 pub mod locks;
 pub mod namespace;
 pub mod read;
+pub mod read_inplace;
 pub mod recovery;
 pub mod replica_apply;
 pub mod runtime;

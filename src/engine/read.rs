@@ -2,7 +2,8 @@
 //!
 //! A get without a filter or read-touch is served from a borrowed, verified view of the stored
 //! image (`ImageView`: CRC, then digest, generation, LUT, void-time and tombstone against the
-//! index entry → 1), decoding only the bins the request returns; everything else (operate reads,
+//! index entry → 1), decoding only the bins the request returns; a read-only operate on one map
+//! or list bin runs on its packed bytes (`read_inplace.rs`); everything else (other operate reads,
 //! filters, read-touch) decodes the whole image. Either way the checks run in the order of §7.2.
 //! A batch (`read_many`) prefetches the images of all its keys together and then answers each
 //! key as a single read would, using its prefetched image only when the key's index entry is
@@ -171,6 +172,12 @@ impl Namespace {
                 }
             }
             return self.read_bins(&digest, &e, bins, &checked.user_key);
+        }
+        if let (None, None, ReadKind::Ops(ops, all)) = (&policy.filter_expression, touch_void, &kind) {
+            // A read-only operate on one map or list bin runs on its packed bytes (read_inplace.rs).
+            if let Some(r) = self.read_ops_in_place(&digest, &e, ops, *all, &checked.user_key)? {
+                return Ok(r);
+            }
         }
         let mut img = self.load(&digest, &e)?;
         // RP-06

@@ -1,7 +1,9 @@
-//! The in-place write path for map ops (issue 16 point 4): an operate whose CDT ops all address
-//! one map bin without a context, next to plain reads, writes and adds of other bins, works on
-//! the map's packed bytes (`cdt::map::inplace`) instead of decoding, cloning and re-encoding it.
-//! The new image is the other bins encoded as usual around the map's particle bytes.
+//! The in-place write path for map and list ops (issue 16 point 4): an operate whose CDT ops all
+//! address one map or list bin without a context, next to plain reads, writes and adds of other
+//! bins, works on the container's packed bytes (`cdt::map::inplace`, `cdt::list::inplace`)
+//! instead of decoding, cloning and re-encoding it. The new image is the other bins encoded as
+//! usual around the container's particle bytes. The offset-index cache here also serves the
+//! read-only operates of `read_inplace.rs`.
 //!
 //! Invariants:
 //! - the result bytes, results and errors are those of the decoded path: an op the packed map
@@ -9,12 +11,16 @@
 //!   (nothing was committed);
 //! - a cached offset index describes exactly the image at `ImageId`: every commit, removal and
 //!   defrag move of a record forgets its entry first (namespace.rs, defrag.rs), and the in-place
-//!   path stores the entry after its own commit, under the record lock;
+//!   paths store an entry under the record lock: a write after its own commit, a read after
+//!   reading the image it indexed;
 //! - the cache is bounded: at most `CACHE_ENTRIES` maps and `CACHE_BYTES` bytes of particles.
 
+use crate::cdt::list::inplace::PackedList;
 use crate::cdt::map::inplace::PackedMap;
+use crate::cdt::CdtOperation;
 use crate::engine::namespace::{undecodable, Namespace};
 use crate::error::{Error, Result};
+use crate::format::particle::tag;
 use crate::format::record_image::{Image, RawBin};
 use crate::index::{IndexEntry, Location};
 use crate::ops::apply::apply_one;
@@ -22,6 +28,7 @@ use crate::ops::Operation;
 use crate::policy::write::WritePolicy;
 use crate::record::bin::BinList;
 use crate::record::key::Digest;
+use crate::record::value::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -33,16 +40,68 @@ const CACHE_BYTES: usize = 64 << 20;
 /// Smaller maps are re-indexed per request: that costs about as much as a cache entry.
 const CACHE_MIN_ENTRIES: usize = 64;
 
+/// A map or list particle with its offset index.
+#[derive(Debug, Clone)]
+pub enum Packed {
+    /// A map bin.
+    Map(PackedMap),
+    /// A list bin.
+    List(PackedList),
+}
+
+impl Packed {
+    /// Index a map or list particle (by its tag byte); `None` for any other particle and for
+    /// bytes that are not the canonical encoding.
+    pub fn index(particle: &[u8]) -> Option<Packed> {
+        match particle.first() {
+            Some(&tag::MAP) => PackedMap::from_particle(particle.to_vec()).map(Packed::Map),
+            Some(&tag::LIST) => PackedList::from_particle(particle.to_vec()).map(Packed::List),
+            _ => None,
+        }
+    }
+
+    /// The particle bytes (tag byte included).
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Packed::Map(m) => m.bytes(),
+            Packed::List(l) => l.bytes(),
+        }
+    }
+
+    /// Element count.
+    pub fn len(&self) -> usize {
+        match self {
+            Packed::Map(m) => m.len(),
+            Packed::List(l) => l.len(),
+        }
+    }
+
+    /// No elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Apply a context-free CDT op in place; `None`: run the request decoded (an op of the
+    /// other container kind included: the decoded path answers its type error).
+    pub fn apply(&mut self, op: &CdtOperation) -> Option<Result<Value>> {
+        match self {
+            Packed::Map(m) => m.apply(op.map_op()?),
+            Packed::List(l) => l.apply(op.list_op()?),
+        }
+    }
+}
+
 /// Which stored image an offset index describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ImageId {
+pub struct ImageId {
     location: Location,
     size: u32,
     generation: u16,
 }
 
 impl ImageId {
-    fn of(e: &IndexEntry) -> ImageId {
+    /// The image an index entry points at.
+    pub fn of(e: &IndexEntry) -> ImageId {
         ImageId {
             location: e.location,
             size: e.size,
@@ -54,7 +113,7 @@ impl ImageId {
 struct Cached {
     image: ImageId,
     bin: String,
-    map: PackedMap,
+    map: Packed,
 }
 
 #[derive(Default)]
@@ -64,7 +123,7 @@ struct CacheInner {
     bytes: usize,
 }
 
-/// Offset indexes of large maps, keyed by record.
+/// Offset indexes of large maps and lists, keyed by record.
 #[derive(Default)]
 pub struct MapCache {
     inner: Mutex<CacheInner>,
@@ -89,7 +148,9 @@ impl MapCache {
         }
     }
 
-    fn take(&self, digest: &Digest, image: ImageId, bin: &str) -> Option<PackedMap> {
+    /// Take out the offset index of `bin` in the image `image` of `digest`, if it is cached
+    /// (an entry for another image or bin is dropped).
+    pub fn take(&self, digest: &Digest, image: ImageId, bin: &str) -> Option<Packed> {
         if !self.used.load(Ordering::Acquire) {
             return None;
         }
@@ -103,7 +164,9 @@ impl MapCache {
         hit.then_some(old.map)
     }
 
-    fn put(&self, digest: Digest, image: ImageId, bin: &str, map: PackedMap) {
+    /// Keep the offset index of `bin` in the image `image` of `digest` (small or huge
+    /// containers are not kept). Call under the record lock.
+    pub fn put(&self, digest: Digest, image: ImageId, bin: &str, map: Packed) {
         let len = map.bytes().len();
         if map.len() < CACHE_MIN_ENTRIES || len > CACHE_BYTES {
             return;
@@ -149,8 +212,9 @@ impl MapCache {
     }
 }
 
-/// The map bin an op list can run in place on, if it can: every CDT op is a map op on that one
-/// bin without a context; every other op reads, writes (non-nil) or adds to another bin.
+/// The bin an op list can run in place on, if it can: every CDT op is a map op or a list op on
+/// that one bin without a context; every other op reads, writes (non-nil) or adds to another
+/// bin. (A map op on a list bin, or the reverse, is answered by the decoded path.)
 pub fn plan<'a>(ops: &'a [Operation], policy: &WritePolicy) -> Option<&'a str> {
     if policy.filter_expression.is_some() {
         return None;
@@ -158,7 +222,6 @@ pub fn plan<'a>(ops: &'a [Operation], policy: &WritePolicy) -> Option<&'a str> {
     let mut bin = None;
     for op in ops {
         if let Operation::Cdt(c) = op {
-            c.map_op()?;
             if !c.context().is_empty() || bin.is_some_and(|b| b != c.bin()) {
                 return None;
             }
@@ -175,18 +238,18 @@ pub fn plan<'a>(ops: &'a [Operation], policy: &WritePolicy) -> Option<&'a str> {
     ops.iter().all(plain).then_some(bin)
 }
 
-/// The map of a record loaded for the in-place path, with its position.
+/// The map or list of a record loaded for the in-place path, with its position.
 pub struct Split {
-    /// Position of the map among the bins.
+    /// Position of the container among the bins.
     pub pos: usize,
-    /// The map.
-    pub map: PackedMap,
+    /// The container.
+    pub map: Packed,
 }
 
 impl Namespace {
-    /// Load the image of `e` split around map bin `bin`: the image with every other bin, and
-    /// the map. `None` when the bin is absent or not a map in canonical encoding (then the
-    /// caller loads it decoded).
+    /// Load the image of `e` split around bin `bin`: the image with every other bin, and the
+    /// map or list. `None` when the bin is absent or not a map or list in canonical encoding
+    /// (then the caller loads it decoded).
     pub fn load_split(
         &self,
         digest: &Digest,
@@ -203,7 +266,7 @@ impl Namespace {
         };
         let map = match cached {
             Some(m) => m,
-            None => match PackedMap::from_particle(particle.to_vec()) {
+            None => match Packed::index(particle) {
                 Some(m) => m,
                 None => return Ok(None),
             },
@@ -243,19 +306,35 @@ impl Namespace {
     }
 }
 
-/// Apply `ops` with the map ops on the packed map and the others on `working`, collecting
-/// results as `apply_ops_with` does. `None`: an op the packed map does not run; re-run decoded.
+/// Apply `ops` with the CDT ops on the packed container and the others on `working`, collecting
+/// results as `apply_ops_with` does. `None`: an op the packed container does not run; re-run
+/// decoded.
 pub fn apply_ops(
     working: &mut BinList,
-    map: &mut PackedMap,
+    map: &mut Packed,
     bin: &str,
     ops: &[Operation],
     all: bool,
 ) -> Option<Result<BinList>> {
+    apply_ops_checked(working, map, bin, ops, all, |_, _| Ok(()))
+}
+
+/// [`apply_ops`], running `check(i, op)` just before op `i` as `apply_ops_with` does.
+pub fn apply_ops_checked(
+    working: &mut BinList,
+    map: &mut Packed,
+    bin: &str,
+    ops: &[Operation],
+    all: bool,
+    check: impl Fn(usize, &Operation) -> Result<()>,
+) -> Option<Result<BinList>> {
     let mut out = BinList::new();
     for (i, op) in ops.iter().enumerate() {
+        if let Err(e) = check(i, op) {
+            return Some(Err(e));
+        }
         let done = match op {
-            Operation::Cdt(c) => map.apply(c.map_op()?)?.map(|v| {
+            Operation::Cdt(c) => map.apply(c)?.map(|v| {
                 if all || !v.is_nil() {
                     out.push(bin, v);
                 }

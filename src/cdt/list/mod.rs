@@ -3,6 +3,9 @@
 //! Invariant kept by every op: an ordered list is sorted ascending by §1 (L-ORDER-ORDERED); an
 //! equal value is inserted after its equals, so ranks tie-break by position (CH-RANK-TIES).
 
+pub mod inplace;
+#[cfg(test)]
+mod inplace_tests;
 mod write;
 
 pub use write::insert_sorted;

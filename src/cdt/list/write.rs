@@ -31,7 +31,7 @@ fn exists(code: ResultCode, v: &Value, row: &str) -> Result<bool> {
 }
 
 /// Outcome of the AddUnique screening of a payload.
-enum Screen<'a> {
+pub(super) enum Screen<'a> {
     /// Apply these items.
     Apply(Vec<&'a Value>),
     /// A NoFail violation without Partial: no-op.
@@ -72,9 +72,9 @@ fn screen_unordered<'a>(
     Ok(Screen::Apply(keep))
 }
 
-/// L-APPI-ORD-DUP then L-APPI-ORD-EXISTS.
-fn screen_ordered<'a>(
-    list: &[Value],
+/// L-APPI-ORD-DUP then L-APPI-ORD-EXISTS; `present(v)` says whether the sorted list holds `v`.
+pub(super) fn screen_ordered<'a>(
+    present: &dyn Fn(&Value) -> bool,
     flags: ListWriteFlags,
     items: &'a [Value],
 ) -> Result<Screen<'a>> {
@@ -99,7 +99,7 @@ fn screen_ordered<'a>(
     }
     let mut keep = Vec::with_capacity(unique.len());
     for v in unique {
-        if list.binary_search_by(|x| compare(x, v)).is_ok() {
+        if present(v) {
             if partial {
                 continue;
             }
@@ -125,7 +125,7 @@ pub fn append_items(l: &mut List, flags: ListWriteFlags, items: &[Value]) -> Res
     let ordered = l.order == ListOrderType::Ordered;
     let keep: Vec<&Value> = if flags.contains(ListWriteFlags::AddUnique) {
         let screened = if ordered {
-            screen_ordered(&l.items, flags, items)?
+            screen_ordered(&|v| l.items.binary_search_by(|x| compare(x, v)).is_ok(), flags, items)?
         } else {
             screen_unordered(&l.items, flags, items)?
         };
@@ -153,14 +153,19 @@ pub fn append_items(l: &mut List, flags: ListWriteFlags, items: &[Value]) -> Res
 
 /// The index checks of insert and set: `Ok(Some(pos))` for a position `≤ n`, or a position
 /// beyond the end to pad to; `Ok(None)` for a bounded NoFail no-op.
-fn resolve_index(l: &List, flags: ListWriteFlags, i: i64, what: &str) -> Result<Option<usize>> {
-    if l.order == ListOrderType::Ordered {
+pub(super) fn resolve_index(
+    (order, n): (ListOrderType, usize),
+    flags: ListWriteFlags,
+    i: i64,
+    what: &str,
+) -> Result<Option<usize>> {
+    if order == ListOrderType::Ordered {
         return err(
             ResultCode::OpNotApplicable,
             format!("{what} on an ordered list (L-INS-ORDERED, L-SET-ORDERED)"),
         );
     }
-    let n = l.items.len() as i128;
+    let n = n as i128;
     let i = i128::from(i);
     if i < -n {
         return err(
@@ -205,7 +210,7 @@ fn place(items: &mut Vec<Value>, pos: usize, new: impl IntoIterator<Item = Value
 
 /// §6.4 insert and insert_items.
 pub fn insert_items(l: &mut List, flags: ListWriteFlags, i: i64, items: &[Value]) -> Result<bool> {
-    let Some(pos) = resolve_index(l, flags, i, "insert")? else {
+    let Some(pos) = resolve_index((l.order, l.items.len()), flags, i, "insert")? else {
         return Ok(false);
     };
     if items.is_empty() {
@@ -228,7 +233,7 @@ pub fn insert_items(l: &mut List, flags: ListWriteFlags, i: i64, items: &[Value]
 
 /// §6.5 set.
 pub fn set(l: &mut List, flags: ListWriteFlags, i: i64, v: &Value) -> Result<bool> {
-    let Some(pos) = resolve_index(l, flags, i, "set")? else {
+    let Some(pos) = resolve_index((l.order, l.items.len()), flags, i, "set")? else {
         return Ok(false);
     };
     if flags.contains(ListWriteFlags::AddUnique)
@@ -258,7 +263,16 @@ pub fn increment(
     i: i64,
     delta: &Value,
 ) -> Result<Option<Value>> {
-    let n = l.items.len() as i128;
+    let pos = increment_pos(l.items.len(), i)?;
+    match usize::try_from(pos) {
+        Ok(p) if p < l.items.len() => increment_at(l, flags, p, delta),
+        _ => increment_beyond(l, flags, i, pos, delta),
+    }
+}
+
+/// The position increment index `i` names in a list of `n` (≥ 0; ≥ `n` beyond the end).
+pub(super) fn increment_pos(n: usize, i: i64) -> Result<i128> {
+    let n = n as i128;
     let i128_ = i128::from(i);
     if i128_ < -n {
         return err(
@@ -271,10 +285,7 @@ pub fn increment(
         pos >= 0,
         "a negative index resolved from the end stays >= 0"
     );
-    match usize::try_from(pos) {
-        Ok(p) if p < l.items.len() => increment_at(l, flags, p, delta),
-        _ => increment_beyond(l, flags, i, pos, delta),
-    }
+    Ok(pos)
 }
 
 /// Increment the existing element `p` (L-INC-AU; an ordered list re-sorts it).

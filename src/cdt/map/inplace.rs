@@ -6,9 +6,8 @@
 //! - `bytes` is a whole map particle exactly as `particle::encode` writes it for the map it
 //!   holds (`from_particle` accepts only bytes that re-encode identically, and every splice
 //!   inserts `pack` output), so results and bytes equal the decode / modify / encode path;
-//! - `offsets` has `n + 1` entries: `offsets[i]` is where entry `i`'s key starts, the last one is
-//!   `bytes.len()`; entries are in strictly ascending key order (M-ORDER-SEMANTICS);
-//! - the count header says `n` (+ 1 for the order header).
+//! - the offset index and count header keep the invariants of `cdt::packed::Spans` (an entry is
+//!   a key and its value); entries are in strictly ascending key order (M-ORDER-SEMANTICS).
 //!
 //! Only the hot ops run here (put, put_items, increment, size, get / remove by key or index
 //! without rank return types); [`PackedMap::apply`] answers `None` for every other op and the
@@ -21,7 +20,8 @@ use crate::cdt::result::select_and_build;
 use crate::cdt::return_type::{Base, ReturnType};
 use crate::cdt::select::{pick, Elements, Picked, Selector};
 use crate::error::Result;
-use crate::format::pack::{self, container_header};
+use crate::cdt::packed::{Header, Spans};
+use crate::format::pack;
 use crate::format::particle::{self, Reader};
 use crate::record::order::compare;
 use crate::record::value::{MapOrder, Value};
@@ -29,15 +29,7 @@ use crate::record::value::{MapOrder, Value};
 /// A map particle with its entry offset index.
 #[derive(Debug, Clone)]
 pub struct PackedMap {
-    bytes: Vec<u8>,
-    offsets: Vec<u32>,
-    flagged: bool,
-}
-
-fn header_len(count: usize) -> usize {
-    let mut h = Vec::with_capacity(5);
-    container_header(&mut h, count, 0x80, 0xde, 0xdf);
-    h.len()
+    spans: Spans,
 }
 
 fn packed(v: &Value) -> Vec<u8> {
@@ -50,7 +42,6 @@ impl PackedMap {
     /// Index a map particle (tag byte included). `None` unless the bytes are a map that
     /// re-encodes to exactly these bytes (any other encoding stays on the decoded path).
     pub fn from_particle(bytes: Vec<u8>) -> Option<PackedMap> {
-        u32::try_from(bytes.len()).ok()?;
         let Ok(Value::Map(m)) = particle::decode_all(&bytes) else {
             return None;
         };
@@ -60,18 +51,14 @@ impl PackedMap {
             return None;
         }
         let flagged = m.order != MapOrder::Unordered;
-        let mut at = 1 + header_len(m.entries.len() + usize::from(flagged));
-        at += if flagged { 4 } else { 0 };
-        let mut offsets = Vec::with_capacity(m.entries.len() + 1);
-        for (k, v) in &m.entries {
-            offsets.push(at as u32);
-            at += pack::packed_len(k) + pack::packed_len(v);
-        }
-        offsets.push(at as u32);
+        let header = Header::map(flagged);
+        let first = 1 + header.len(m.entries.len()) + 4 * usize::from(flagged);
+        let lens = m
+            .entries
+            .iter()
+            .map(|(k, v)| pack::packed_len(k) + pack::packed_len(v));
         let p = PackedMap {
-            bytes,
-            offsets,
-            flagged,
+            spans: Spans::new(bytes, header, first, lens)?,
         };
         p.assert_valid();
         Some(p)
@@ -79,38 +66,30 @@ impl PackedMap {
 
     /// The particle bytes (tag byte included).
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.spans.bytes()
     }
 
     /// Entry count.
     pub fn len(&self) -> usize {
-        self.offsets.len() - 1
+        self.spans.len()
     }
 
     /// No entries.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.spans.is_empty()
     }
 
     fn assert_valid(&self) {
-        assert_eq!(
-            self.offsets.last().map(|&o| o as usize),
-            Some(self.bytes.len()),
-            "the last offset is the particle's end"
-        );
+        self.spans.assert_valid();
         debug_assert!(
-            matches!(particle::decode_all(&self.bytes), Ok(Value::Map(m)) if m.entries.len() == self.len()),
+            matches!(particle::decode_all(self.bytes()), Ok(Value::Map(m)) if m.entries.len() == self.len()),
             "the packed bytes decode to a map of n entries"
         );
     }
 
-    fn entry(&self, i: usize) -> &[u8] {
-        &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
-    }
-
     /// Key and value of entry `i`, and where the value starts within the entry.
     fn decode_entry(&self, i: usize) -> (Value, Value, usize) {
-        let mut r = Reader::new(self.entry(i));
+        let mut r = Reader::new(self.spans.span(i));
         let k = pack::unpack(&mut r, 1).expect("packed entries decode (invariant)");
         let at = r.position();
         let v = pack::unpack(&mut r, 1).expect("packed entries decode (invariant)");
@@ -118,13 +97,17 @@ impl PackedMap {
     }
 
     fn key_cmp(&self, i: usize, k: &Value) -> std::cmp::Ordering {
-        let mut r = Reader::new(self.entry(i));
+        let mut r = Reader::new(self.spans.span(i));
         let ek = pack::unpack(&mut r, 1).expect("packed keys decode (invariant)");
         compare(&ek, k)
     }
 
     /// Binary search by key: `Ok(i)` found, `Err(i)` insertion position.
     pub fn search(&self, k: &Value) -> std::result::Result<usize, usize> {
+        // ORD-WILDCARD-KEY: WILDCARD is no key; it stands before the first (as `MapElems`).
+        if matches!(k, Value::Wildcard) {
+            return Err(0);
+        }
         let (mut lo, mut hi) = (0usize, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -137,64 +120,19 @@ impl PackedMap {
         Err(lo)
     }
 
-    /// Replace `bytes[from..to]` by `new`, shifting the offsets after position `first_shifted`.
-    fn splice(&mut self, from: usize, to: usize, new: &[u8], first_shifted: usize) -> Option<()> {
-        assert!(
-            from <= to && to <= self.bytes.len() && first_shifted <= self.offsets.len(),
-            "a splice {from}..{to} lies inside the particle of {} bytes",
-            self.bytes.len()
-        );
-        let len = (self.bytes.len() - (to - from)).checked_add(new.len())?;
-        u32::try_from(len).ok()?;
-        self.bytes.splice(from..to, new.iter().copied());
-        let (grow, shrink) = (new.len() as u32, (to - from) as u32);
-        for o in &mut self.offsets[first_shifted..] {
-            *o = *o + grow - shrink;
-        }
-        debug_assert!(
-            self.offsets.windows(2).all(|w| w[0] < w[1]),
-            "entry offsets stay strictly ascending"
-        );
-        Some(())
-    }
-
-    /// Rewrite the count header from `was` to `n` entries (its width may change).
-    fn set_count(&mut self, was: usize, n: usize) -> Option<()> {
-        let old = header_len(was + usize::from(self.flagged));
-        let mut h = Vec::with_capacity(5);
-        container_header(&mut h, n + usize::from(self.flagged), 0x80, 0xde, 0xdf);
-        self.splice(1, 1 + old, &h, 0)
-    }
-
     fn insert(&mut self, i: usize, k: &Value, v: &Value) -> Option<()> {
         let mut e = packed(k);
         pack::pack(v, &mut e);
-        let (at, was) = (self.offsets[i] as usize, self.len());
-        self.offsets.insert(i, at as u32);
-        self.splice(at, at, &e, i + 1)?;
-        assert_eq!(
-            self.offsets[i + 1] as usize - at,
-            e.len(),
-            "the new entry spans its packed bytes"
-        );
-        self.set_count(was, was + 1)
+        self.spans.insert(i, &e, &[e.len()])
     }
 
     fn set_value(&mut self, i: usize, v: &Value) -> Option<()> {
         let (_, _, vat) = self.decode_entry(i);
-        let start = self.offsets[i] as usize;
-        self.splice(start + vat, self.offsets[i + 1] as usize, &packed(v), i + 1)
+        self.spans.replace(i, vat, &packed(v))
     }
 
     fn remove(&mut self, i: usize) -> Option<()> {
-        let (from, to, was) = (
-            self.offsets[i] as usize,
-            self.offsets[i + 1] as usize,
-            self.len(),
-        );
-        self.offsets.remove(i);
-        self.splice(from, to, &[], i)?;
-        self.set_count(was, was - 1)
+        self.spans.remove(i..i + 1)
     }
 
     fn put_at(

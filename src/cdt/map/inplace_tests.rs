@@ -122,3 +122,24 @@ fn non_canonical_bytes_are_refused() {
     assert!(particle::decode_all(&b).is_ok());
     assert!(PackedMap::from_particle(b).is_none());
 }
+
+/// ORD-WILDCARD-KEY: WILDCARD is no key, so get / remove by a WILDCARD key match nothing, as on
+/// the decoded map (a binary search alone would stop at an arbitrary "equal" key).
+#[test]
+fn wildcard_key_matches_nothing() {
+    let m = Value::Map(Map {
+        order: MapOrder::KeyOrdered,
+        entries: (1..=3).map(|i| (Value::Int(i), Value::Int(i * 10))).collect(),
+    });
+    for op in [
+        MapOp::Get(Selector::Key(Value::Wildcard), ReturnType::Value),
+        MapOp::Remove(Selector::Key(Value::Wildcard), ReturnType::Value),
+    ] {
+        let mut fast = PackedMap::from_particle(encoded(&m)).expect("indexes");
+        let mut slow = Some(m.clone());
+        let want = op.apply(&mut slow, 0).expect("decoded");
+        let got = fast.apply(&op).map(|r| r.expect("packed"));
+        assert_eq!(got, Some(want), "{op:?}");
+        assert_eq!(fast.bytes(), &encoded(&m)[..], "{op:?} removes nothing");
+    }
+}

@@ -2,9 +2,9 @@
 //!
 //! Invariant kept by every op: entries are sorted by key with unique valid keys, whatever the
 //! order attribute (M-ORDER-SEMANTICS, normalize.rs). Key lookups are therefore binary searches —
-//! O(log n) by key on the decoded, sorted `Vec` (cdt.md issue item 7). The decoded sorted form was
-//! chosen over a stored offset index because the engine decodes a record image once per request
-//! anyway, and a sorted `Vec` gives binary search, ordered iteration and index selection for free.
+//! O(log n) by key on the decoded, sorted `Vec` (cdt.md issue item 7). The hot ops also run on the
+//! packed bytes with an in-memory offset index (`inplace.rs`, issue 16 point 4); nothing of it is
+//! stored, so the format keeps the decoded sorted form's canonical encoding.
 
 pub mod inplace;
 #[cfg(test)]
