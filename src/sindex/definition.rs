@@ -15,6 +15,7 @@ use crate::record::value::Value;
 use crate::sindex::ctx::IndexCtx;
 use crate::sindex::exp::IndexExp;
 use crate::sindex::tree::SKey;
+use std::borrow::Cow;
 
 /// Longest index name in bytes (Aerospike's limit: 63 bytes plus the terminating NUL).
 pub const NAME_MAX_LEN: usize = 63;
@@ -110,26 +111,26 @@ impl IndexDef {
     /// with an expression, the keys of its value on the record (`digest`, `bins`), none when
     /// it is unknown (SIDX-EXP-1).
     pub fn keys_of(&self, digest: &Digest, bins: &BinList) -> Vec<SKey> {
+        self.indexed_value(digest, bins)
+            .map(|v| self.keys_of_value(&v))
+            .unwrap_or_default()
+    }
+
+    /// The value this index reads on the record: its expression's value (SIDX-EXP-1), the
+    /// element its context selects (SIDX-CTX-1), or its bin; `None` when there is none.
+    fn indexed_value<'a>(&self, digest: &Digest, bins: &'a BinList) -> Option<Cow<'a, Value>> {
         if let Some(exp) = &self.exp {
             debug_assert!(
                 self.bin_name.is_empty() && self.ctx.is_empty(),
                 "an expression index has no bin and no context (validate)"
             );
-            return match exp.value(digest, bins) {
-                Some(v) => self.keys_of_value(&v),
-                None => Vec::new(),
-            };
+            return exp.value(digest, bins).map(Cow::Owned);
         }
-        let Some(bin) = bins.get(&self.bin_name) else {
-            return Vec::new();
-        };
+        let bin = bins.get(&self.bin_name)?;
         if self.ctx.is_empty() {
-            return self.keys_of_value(bin);
+            return Some(Cow::Borrowed(bin));
         }
-        match self.ctx.select(bin) {
-            Some(element) => self.keys_of_value(&element),
-            None => Vec::new(),
-        }
+        self.ctx.select(bin).map(Cow::Owned)
     }
 
     /// For an index of one key per record (`Default`, no context): `Some(v)` with the value
@@ -156,22 +157,9 @@ impl IndexDef {
     /// SIDX-GEO-1: the parsed GeoJSON values a geo index covers in `bins` (values that are not
     /// GeoJSON, or do not parse, are skipped).
     pub fn geo_values_of(&self, digest: &Digest, bins: &BinList) -> Vec<crate::geo::Geometry> {
-        if let Some(exp) = &self.exp {
-            return match exp.value(digest, bins) {
-                Some(v) => geo_values(self.collection, &v),
-                None => Vec::new(),
-            };
-        }
-        let Some(bin) = bins.get(&self.bin_name) else {
-            return Vec::new();
-        };
-        if self.ctx.is_empty() {
-            return geo_values(self.collection, bin);
-        }
-        match self.ctx.select(bin) {
-            Some(element) => geo_values(self.collection, &element),
-            None => Vec::new(),
-        }
+        self.indexed_value(digest, bins)
+            .map(|v| geo_values(self.collection, &v))
+            .unwrap_or_default()
     }
 
     /// The keys of `v`, the bin's value or the element the context selected.
