@@ -65,6 +65,7 @@ const PRISTINE_RUN: u32 = 8;
 
 mod append;
 mod audit;
+mod commit_wait;
 mod flush;
 pub mod group_commit;
 mod lifecycle;
@@ -209,7 +210,7 @@ impl DeviceStorage {
         if st.failed.is_none() {
             st.failed = Some(e.detail().to_string());
         }
-        self.wake_all_parked(st);
+        st.flush.sleepers.wake_all();
         self.slot_cv.notify_all();
     }
 

@@ -13,13 +13,10 @@
 //!    wrote them; a batch starts only with room for its sync, whoever gathers it). A batch is
 //!    *finished* when all its devices' syncs returned Ok.
 //!
-//! Group commit: one waiter whose bytes are not yet written, the *candidate*, asks
-//! `group_commit::decide` whether it leads the next batch (the policy and its constants live
-//! there, as pure functions of the flush state and the ages read from the store's `Clock`) and
-//! otherwise sleeps on `slot_cv` for the time the decision names or until a state change wakes
-//! it. Every other waiter parks until the durable frontier covers its own ticket and is woken
-//! once, by the batch that makes it durable (16 writers: 3.2 context switches per write instead
-//! of 4.7; BENCHMARKS.md "Group commit wake-ups").
+//! Group commit: a waiter whose bytes are not yet written may lead the next batch when
+//! `group_commit::decide` says so (the policy and its constants live there, as pure functions of
+//! the flush state and the ages read from the store's `Clock`); who waits where, and who is woken
+//! when, is `commit_wait`.
 //!
 //! Invariants:
 //! - writes of consecutive batches never overlap in time (the slot), so a batch that rewrites a
@@ -38,10 +35,6 @@
 //! - `durable ≤ submitted` (asserted in `advance`): a waiter's 1 is in doubt exactly when its
 //!   ticket is ≤ `submitted`, i.e. its image was handed to the device (ID-DEVICE-HANDOFF,
 //!   storage-format.md "Writing rules"); above it the image never left memory;
-//! - a waiter whose bytes are not yet written is the candidate or parks while another waiter
-//!   is (asserted): the candidate gathers after their append, so its batch carries their bytes;
-//!   a candidate that leaves without leading hands the role to the lowest unwritten parked
-//!   ticket;
 //! - a sealed buffer leaves the flush queue (to the post-write cache, block state `Used`) only
 //!   once durable, exactly as before pipelining: defrag frees nothing earlier.
 //!
@@ -53,7 +46,7 @@
 //! write + fdatasync: 269/s with one job, 3,045/s with four; BENCHMARKS.md "Group commit,
 //! batched io_uring I/O, parallel cold start").
 
-use super::group_commit::{self, Decision, GroupInputs};
+use super::group_commit::{self, GroupInputs};
 use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
 use crate::format::write_block::BlockHeader;
@@ -92,12 +85,8 @@ pub(super) struct FlushState {
     pub sync_since: Option<u64>,
     /// Images the last batch gathered from the open buffer's appenders.
     pub last_group: u64,
-    /// Commit-to-device waiters whose bytes are written, parked until the durable frontier
-    /// reaches their ticket: `advance` unparks exactly those it covers (a batch finishing does
-    /// not wake the writers of the batch behind it), `wake_all_parked` everyone on failure.
-    pub parked: Vec<(u64, std::thread::Thread)>,
-    /// The one waiter with unwritten bytes that waits on `slot_cv` to lead the next batch.
-    pub candidate: Option<std::thread::ThreadId>,
+    /// The parked commit-to-device waiters and the candidate (`commit_wait`).
+    pub sleepers: super::commit_wait::Sleepers,
     /// When the last sync in flight finished (nothing in flight since), µs of the store's
     /// monotonic clock.
     pub idle_since: Option<u64>,
@@ -138,7 +127,7 @@ struct Batch {
 /// durable is in doubt once its image was handed to the device — the failed write may have
 /// landed, a failed sync may still have reached the media, and a restart then serves it — and
 /// definitive only while the image never left memory (the failed store never writes it).
-fn handoff_doubt(st: &State, ticket: u64, e: Error) -> Error {
+pub(super) fn handoff_doubt(st: &State, ticket: u64, e: Error) -> Error {
     assert!(
         ticket > st.durable,
         "a durable ticket is acknowledged, not failed"
@@ -190,7 +179,7 @@ impl DeviceStorage {
         Ok(Flushed::Done(bytes))
     }
 
-    fn wait_slot<'a>(&self, st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
+    pub(super) fn wait_slot<'a>(&self, st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
         self.slot_cv
             .wait_timeout(st, d)
             .expect("device store state poisoned")
@@ -455,119 +444,8 @@ impl DeviceStorage {
         for b in st.blocks.on_durable(durable) {
             self.cache_mut().remove(b);
         }
-        st.flush.parked.retain(|(ticket, thread)| {
-            let covered = *ticket <= durable;
-            if covered {
-                thread.unpark();
-            }
-            !covered
-        });
+        st.flush.sleepers.wake_covered(durable);
         self.slot_cv.notify_all();
-    }
-
-    /// Group commit: return once `ticket` is durable, leading a batch when its bytes are not
-    /// yet written and `group_commit::decide` says it leads.
-    ///
-    /// Roles: at most one waiter with unwritten bytes is the *candidate* (`flush.candidate`):
-    /// it waits on `slot_cv` for `decide` to let it lead. Every other waiter parks until the
-    /// frontier covers its ticket — its bytes were appended before the candidate gathers, so
-    /// the candidate's batch (or an earlier one) carries them. Whoever vacates the role without
-    /// leading hands it on (`hand_on_candidacy`), so unwritten bytes never wait without one.
-    pub(super) fn wait_ticket(&self, ticket: u64) -> Result<()> {
-        let me = std::thread::current();
-        let mut counted = false;
-        // Registered in `flush.parked` (removed by whoever unparks it: `advance` once the
-        // frontier covers the ticket, `hand_on_candidacy`, `wake_all_parked` on failure).
-        let mut parked = false;
-        loop {
-            {
-                let mut st = self.lock();
-                if !counted {
-                    st.flush.waiters += 1;
-                    counted = true;
-                }
-                let candidate = st.flush.candidate == Some(me.id());
-                if st.durable >= ticket || st.failed.is_some() {
-                    if candidate {
-                        st.flush.candidate = None;
-                        self.hand_on_candidacy(&mut st);
-                    }
-                    st.flush.waiters -= 1;
-                    let Some(f) = &st.failed else { return Ok(()) };
-                    let e =
-                        Error::new(ResultCode::ServerError, format!("device store failed: {f}"));
-                    return Err(handoff_doubt(&st, ticket, e));
-                }
-                let written = st.flush.written >= ticket;
-                if written || st.flush.candidate.is_some_and(|c| c != me.id()) {
-                    if candidate {
-                        st.flush.candidate = None;
-                        self.hand_on_candidacy(&mut st);
-                    }
-                    assert!(
-                        written || st.flush.candidate.is_some(),
-                        "unwritten bytes never wait without a candidate to lead their batch"
-                    );
-                    if !parked {
-                        st.flush.parked.push((ticket, me.clone()));
-                    }
-                    drop(st);
-                    std::thread::park_timeout(Duration::from_millis(5));
-                    parked = self.still_parked(ticket, &me);
-                    continue;
-                }
-                st.flush.candidate = Some(me.id());
-                if let Decision::Wait(d) = group_commit::decide(&self.group_inputs(&st)) {
-                    drop(self.wait_slot(st, d));
-                    continue;
-                }
-                st.flush.candidate = None;
-            }
-            if let Err(e) = self.flush_once(true, false) {
-                let mut st = self.lock();
-                st.flush.waiters -= 1;
-                // Another batch may have made the ticket durable before the store failed.
-                if st.durable >= ticket {
-                    return Ok(());
-                }
-                return Err(handoff_doubt(&st, ticket, e));
-            }
-        }
-    }
-
-    /// Whether this waiter's registration is still in `flush.parked` (a hand-on removes it).
-    fn still_parked(&self, ticket: u64, me: &std::thread::Thread) -> bool {
-        let st = self.lock();
-        st.flush
-            .parked
-            .iter()
-            .any(|(t, th)| *t == ticket && th.id() == me.id())
-    }
-
-    /// The candidate role fell vacant without a batch being gathered: wake the parked waiter
-    /// with the lowest unwritten ticket so it takes the role (`slot_cv` waiters are woken too).
-    fn hand_on_candidacy(&self, st: &mut State) {
-        let written = st.flush.written;
-        let next = st
-            .flush
-            .parked
-            .iter()
-            .enumerate()
-            .filter(|(_, (t, _))| *t > written)
-            .min_by_key(|(_, (t, _))| *t)
-            .map(|(i, _)| i);
-        if let Some(i) = next {
-            let (_, thread) = st.flush.parked.swap_remove(i);
-            thread.unpark();
-        }
-        self.slot_cv.notify_all();
-    }
-
-    /// Wake every parked waiter (the store failed or was abandoned: each returns its error).
-    pub(super) fn wake_all_parked(&self, st: &mut State) {
-        for (_, thread) in st.flush.parked.drain(..) {
-            thread.unpark();
-        }
     }
 
     /// Whether a waiter with unwritten bytes may lead a batch now.
@@ -576,7 +454,7 @@ impl DeviceStorage {
     }
 
     /// The group-commit decision's inputs: the flush state, with ages read from the clock.
-    fn group_inputs(&self, st: &State) -> GroupInputs {
+    pub(super) fn group_inputs(&self, st: &State) -> GroupInputs {
         let f = &st.flush;
         let now_us = self.clock.monotonic_us();
         GroupInputs {
