@@ -12,9 +12,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{err, Result, ResultCode};
-use crate::index::digest_hash::DigestBuildHasher;
 use crate::record::key::Digest;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -31,8 +29,56 @@ struct Slot {
     waiters: u32,
 }
 
+/// The digests of one stripe that are held or waited for: almost always none or one, so the
+/// first lives inline (no heap line to touch per lock) and the rest in a vector.
+#[derive(Default)]
+struct Entries {
+    first: Option<(Digest, Slot)>,
+    more: Vec<(Digest, Slot)>,
+}
+
+impl Entries {
+    fn get(&self, d: &Digest) -> Option<&Slot> {
+        match &self.first {
+            Some((k, s)) if k == d => Some(s),
+            _ => self.more.iter().find(|(k, _)| k == d).map(|(_, s)| s),
+        }
+    }
+
+    fn get_mut(&mut self, d: &Digest) -> Option<&mut Slot> {
+        match &mut self.first {
+            Some((k, s)) if k == d => Some(s),
+            _ => self.more.iter_mut().find(|(k, _)| k == d).map(|(_, s)| s),
+        }
+    }
+
+    /// `d`'s slot, added (not held, no waiters) if absent.
+    fn entry(&mut self, d: Digest) -> &mut Slot {
+        if self.get(&d).is_none() {
+            if self.first.is_none() {
+                self.first = Some((d, Slot::default()));
+            } else {
+                self.more.push((d, Slot::default()));
+            }
+        }
+        self.get_mut(&d).expect("just added")
+    }
+
+    fn remove(&mut self, d: &Digest) {
+        if matches!(&self.first, Some((k, _)) if k == d) {
+            self.first = self.more.pop();
+        } else if let Some(i) = self.more.iter().position(|(k, _)| k == d) {
+            self.more.swap_remove(i);
+        }
+    }
+
+    fn held(&self) -> usize {
+        self.first.iter().chain(&self.more).filter(|(_, s)| s.held).count()
+    }
+}
+
 struct Stripe {
-    table: Mutex<HashMap<Digest, Slot, DigestBuildHasher>>,
+    table: Mutex<Entries>,
     freed: Condvar,
     /// Held digests in `table` (written under `table`'s mutex).
     held: AtomicU32,
@@ -40,13 +86,9 @@ struct Stripe {
 
 impl Stripe {
     /// Count one more held digest in `t`, this stripe's locked table.
-    fn note_held(&self, t: &HashMap<Digest, Slot, DigestBuildHasher>) {
+    fn note_held(&self, t: &Entries) {
         let n = self.held.fetch_add(1, Ordering::SeqCst) + 1;
-        debug_assert_eq!(
-            n as usize,
-            t.values().filter(|s| s.held).count(),
-            "`held` counts the held digests"
-        );
+        debug_assert_eq!(n as usize, t.held(), "`held` counts the held digests");
     }
 }
 
@@ -75,7 +117,7 @@ impl RecordLocks {
             clock,
             stripes: (0..STRIPES)
                 .map(|_| Stripe {
-                    table: Mutex::new(HashMap::default()),
+                    table: Mutex::new(Entries::default()),
                     freed: Condvar::new(),
                     held: AtomicU32::new(0),
                 })
@@ -102,7 +144,7 @@ impl RecordLocks {
     ) -> Result<RecordGuard<'_>> {
         let s = self.stripe(&digest);
         let mut t = s.table.lock().expect("lock table poisoned");
-        let slot = t.entry(digest).or_default();
+        let slot = t.entry(digest);
         if !slot.held {
             slot.held = true;
             s.note_held(&t);
@@ -197,5 +239,59 @@ impl Drop for RecordGuard<'_> {
         } else {
             s.freed.notify_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A digest of stripe 7 told apart by its last byte.
+    fn d(n: u8) -> Digest {
+        let mut b = [0u8; 20];
+        b[0] = 7;
+        b[19] = n;
+        Digest(b)
+    }
+
+    /// Several digests of one stripe (the inline entry and the overflow vector) are held and
+    /// released in any order, each exactly while its guard lives.
+    #[test]
+    fn digests_sharing_a_stripe_lock_independently() {
+        let locks = RecordLocks::default();
+        let a = locks.acquire(d(1), 0, None).expect("a");
+        let b = locks.acquire(d(2), 0, None).expect("b");
+        let c = locks.acquire(d(3), 0, None).expect("c");
+        assert!((1..=3).all(|n| locks.is_held(&d(n))) && !locks.is_held(&d(4)));
+        assert!(!locks.stripe_idle(&d(9)), "the stripe has held digests");
+        drop(a); // the inline entry goes; an overflow one takes its place
+        assert!(!locks.is_held(&d(1)) && locks.is_held(&d(2)) && locks.is_held(&d(3)));
+        let a2 = locks.acquire(d(1), 0, None).expect("a again");
+        drop(c);
+        assert!(locks.is_held(&d(1)) && locks.is_held(&d(2)) && !locks.is_held(&d(3)));
+        drop(b);
+        drop(a2);
+        assert!(locks.stripe_idle(&d(9)) && (1..=3).all(|n| !locks.is_held(&d(n))));
+        let t = locks.stripe(&d(1)).table.lock().expect("table");
+        assert!(t.first.is_none() && t.more.is_empty(), "released digests leave the table");
+    }
+
+    /// A waiter on one digest of a stripe is woken by that digest's release, not blocked by
+    /// another held digest of the same stripe.
+    #[test]
+    fn a_waiter_gets_its_digest_while_a_neighbour_stays_held() {
+        let locks = Arc::new(RecordLocks::default());
+        let other = locks.acquire(d(1), 0, None).expect("neighbour");
+        let held = locks.acquire(d(2), 0, None).expect("held");
+        let l2 = Arc::clone(&locks);
+        let waiter = std::thread::spawn(move || {
+            let g = l2.acquire(d(2), 0, None).expect("waiter");
+            drop(g);
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        drop(held);
+        waiter.join().expect("waiter thread");
+        assert!(locks.is_held(&d(1)) && !locks.is_held(&d(2)));
+        drop(other);
     }
 }

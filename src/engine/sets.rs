@@ -13,6 +13,26 @@ struct Table {
     ids: HashMap<String, u16>,
 }
 
+/// Up to this many sets a lookup compares names in order instead of hashing: a namespace
+/// usually has a handful of sets, and every request looks its set up.
+const LINEAR_MAX: usize = 8;
+
+impl Table {
+    /// The id of `name` (not ""), if registered: `names[id - 1] == name`.
+    fn lookup(&self, name: &str) -> Option<u16> {
+        let found = if self.names.len() <= LINEAR_MAX {
+            self.names
+                .iter()
+                .position(|n| n == name)
+                .map(|i| (i + 1) as u16)
+        } else {
+            self.ids.get(name).copied()
+        };
+        debug_assert_eq!(found, self.ids.get(name).copied(), "names and ids agree");
+        found
+    }
+}
+
 /// Set table.
 #[derive(Default)]
 pub struct Sets {
@@ -25,12 +45,7 @@ impl Sets {
         if name.is_empty() {
             return Some(0);
         }
-        self.t
-            .read()
-            .expect("set table poisoned")
-            .ids
-            .get(name)
-            .copied()
+        self.t.read().expect("set table poisoned").lookup(name)
     }
 
     /// Whether creating a record in `name` would exceed K-SET-COUNT.
@@ -45,8 +60,8 @@ impl Sets {
             return Ok(id);
         }
         let mut t = self.t.write().expect("set table poisoned");
-        if let Some(id) = t.ids.get(name) {
-            return Ok(*id);
+        if let Some(id) = t.lookup(name) {
+            return Ok(id);
         }
         if t.names.len() >= SETS_MAX {
             return err(
