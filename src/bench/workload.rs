@@ -190,9 +190,13 @@ pub fn run_phase(target: &dyn BenchTarget, spec: &PhaseSpec, bar: &ProgressBar) 
     }
     bar.set_position(0);
     let start = Instant::now();
+    // When the last worker returned: the phase's end (the progress loop below notices it only at
+    // its next tick, up to 100 ms later).
+    let ended = Mutex::new(start);
     std::thread::scope(|s| {
         for t in 0..threads {
             let (next, done, stop, merged, zipf) = (&next, &done, &stop, &merged, zipf.as_ref());
+            let ended = &ended;
             s.spawn(move || {
                 let seed = spec.seed ^ (t as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 let mut keys = KeyChooser::new(spec.distribution, spec.records, seed, zipf);
@@ -202,6 +206,9 @@ pub fn run_phase(target: &dyn BenchTarget, spec: &PhaseSpec, bar: &ProgressBar) 
                     worker(target, spec, &mut keys, budget, next, done, stop)
                 };
                 merged.lock().expect("result mutex poisoned").merge(r);
+                let now = Instant::now();
+                let mut e = ended.lock().expect("end mutex poisoned");
+                *e = (*e).max(now);
             });
         }
         // Progress and the deadline, from the calling thread.
@@ -234,7 +241,7 @@ pub fn run_phase(target: &dyn BenchTarget, spec: &PhaseSpec, bar: &ProgressBar) 
         }
     });
     let mut r = merged.into_inner().expect("result mutex poisoned");
-    r.elapsed = start.elapsed();
+    r.elapsed = ended.into_inner().expect("end mutex poisoned") - start;
     r
 }
 
@@ -325,3 +332,6 @@ fn worker(
     done.fetch_add(unreported, Ordering::Relaxed);
     r
 }
+
+#[cfg(test)]
+mod tests;
