@@ -280,17 +280,15 @@ mod tests {
     /// another held digest of the same stripe.
     #[test]
     fn a_waiter_gets_its_digest_while_a_neighbour_stays_held() {
-        let locks = Arc::new(RecordLocks::default());
+        let locks = RecordLocks::default();
         let other = locks.acquire(d(1), 0, None).expect("neighbour");
         let held = locks.acquire(d(2), 0, None).expect("held");
-        let l2 = Arc::clone(&locks);
-        let waiter = std::thread::spawn(move || {
-            let g = l2.acquire(d(2), 0, None).expect("waiter");
-            drop(g);
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| drop(locks.acquire(d(2), 0, None).expect("waiter")));
+            std::thread::sleep(Duration::from_millis(20));
+            drop(held);
+            waiter.join().expect("waiter thread");
         });
-        std::thread::sleep(Duration::from_millis(20));
-        drop(held);
-        waiter.join().expect("waiter thread");
         assert!(locks.is_held(&d(1)) && !locks.is_held(&d(2)));
         drop(other);
     }
