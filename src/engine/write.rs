@@ -187,6 +187,11 @@ impl Namespace {
             self.remove(&key.digest, &e);
             state = State::Missing;
         }
+        if matches!(state, State::Missing) {
+            // The insert comes after the image is built and appended: its index lines load
+            // meanwhile.
+            self.index.prefetch_insert(&key.digest);
+        }
         if action == RecordExistsAction::CreateOnly && state.is_live() {
             return err(
                 ResultCode::KeyExistsError,

@@ -46,6 +46,11 @@ impl Index {
         self.part(d).get(d).copied()
     }
 
+    /// Hint that `d`, absent, is about to be inserted ([`DigestTable::prefetch_insert`]).
+    pub fn prefetch_insert(&self, d: &Digest) {
+        self.part(d).prefetch_insert(d);
+    }
+
     /// Insert or replace; returns the previous entry.
     pub fn put(&self, d: Digest, e: IndexEntry) -> Option<IndexEntry> {
         self.part(&d).insert(d, e)

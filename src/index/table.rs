@@ -43,6 +43,27 @@
 
 use crate::record::key::Digest;
 
+/// Most slots [`DigestTable::prefetch_insert`] asks for.
+const PREFETCH_RUN: usize = 96;
+
+/// Ask the CPU for the cache lines of `len` bytes at `p` (a hint: it never faults and changes
+/// no value).
+fn prefetch_bytes(p: *const u8, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let mut off = 0;
+        while off < len {
+            // SAFETY: a prefetch is a hint that never faults; `p + off` stays inside the
+            // caller's slice.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off).cast::<i8>()) };
+            off += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, len);
+}
+
 /// Tables up to this capacity may run full (probing a few slots is cheaper than empty slots).
 pub const SMALL: usize = 16;
 
@@ -202,6 +223,25 @@ impl<V: Copy + Default> DigestTable<V> {
         } else {
             i + cap - h
         }
+    }
+
+    /// A hint before inserting `d`, known absent: request the cache lines of the slots the
+    /// insert will shift — from `d`'s home to the first empty slot, at most [`PREFETCH_RUN`]
+    /// slots — so that the insert, issued later, moves cached lines instead of waiting for each
+    /// (a run at these loads spans tens of slots in a table that is cold at 1M records). Changes
+    /// nothing in the table.
+    pub fn prefetch_insert(&self, d: &Digest) {
+        let cap = self.slots.len();
+        if cap == 0 {
+            return;
+        }
+        let start = home(hash(d), cap);
+        let mut end = start;
+        while end < cap && end - start < PREFETCH_RUN && self.is_occupied(end) {
+            end += 1;
+        }
+        let run = &self.slots[start..(end + 1).min(cap)];
+        prefetch_bytes(run.as_ptr().cast::<u8>(), std::mem::size_of_val(run));
     }
 
     /// Slot holding `d`, if any (T3's early stop).

@@ -132,3 +132,23 @@ fn empties_free_their_slots() {
     }
     assert_eq!((t.len(), t.capacity(), t.heap_bytes()), (0, 0, 0));
 }
+
+/// The insert hint reads the table and changes nothing: on an empty table, on a table whose run
+/// from the hinted home wraps round the end, and for present and absent digests.
+#[test]
+fn prefetch_insert_changes_nothing() {
+    let mut t: DigestTable<u64> = DigestTable::new();
+    t.prefetch_insert(&dg(5, 1));
+    assert_eq!((t.len(), t.capacity()), (0, 0));
+    for k in 0..300u64 {
+        t.insert(dg(u64::MAX - k, (k % 251) as u8), k);
+    }
+    let before: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
+    for h in [0, 1, u64::MAX, u64::MAX - 7, u64::MAX / 2] {
+        t.prefetch_insert(&dg(h, 9));
+    }
+    t.prefetch_insert(&dg(u64::MAX - 3, 3));
+    let after: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
+    assert_eq!(before, after);
+    t.check_invariants().expect("T1-T4");
+}
