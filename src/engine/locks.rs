@@ -205,6 +205,11 @@ impl RecordLocks {
 }
 
 impl RecordLocks {
+    /// Hint that `digest`'s stripe is about to be read or locked.
+    pub fn prefetch(&self, digest: &Digest) {
+        crate::index::prefetch::value(self.stripe(digest));
+    }
+
     /// Whether no record lock of `digest`'s stripe is held right now, read without the stripe's
     /// mutex (one atomic load). A lock-free read goes ahead only then, so a read that starts
     /// while its record is locked queues as before (CL-TIMEOUT-QUEUED, ID-READS); `false` may

@@ -83,6 +83,13 @@ impl Namespace {
         }
     }
 
+    /// Hint the lines a request on `digest` touches first (its record-lock stripe, its index
+    /// entry's meta and slot lines): they load while the request is checked.
+    pub fn prefetch_request(&self, digest: &Digest) {
+        self.locks.prefetch(digest);
+        self.index.prefetch_lookup(digest);
+    }
+
     /// WP-01 / RP-01 / DP-01 after the namespace lookup: key type and set name.
     pub fn check_request(&self, key: &Key) -> Result<Checked> {
         validate_set_name(&key.set_name)?;

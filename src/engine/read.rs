@@ -145,6 +145,7 @@ impl Namespace {
         prefetched: Option<&(IndexEntry, Result<Bytes>)>,
     ) -> Result<Record> {
         let digest = key.digest;
+        self.prefetch_request(&digest);
         // RP-01
         let checked = self.check_request(key)?;
         if let (None, None, ReadKind::Bins(bins)) = (prefetched, &policy.filter_expression, &kind) {

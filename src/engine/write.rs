@@ -97,6 +97,7 @@ impl Namespace {
         ops: &[Operation],
         in_place: bool,
     ) -> Result<Record> {
+        self.prefetch_request(&key.digest);
         let checked = self.check_request(key)?; // WP-01
         self.check_overload()?; // WP-02
         let guard = self.lock_record(policy, key)?; // WP-03

@@ -46,6 +46,12 @@ impl Index {
         self.part(d).get(d).copied()
     }
 
+    /// Hint that `d` is about to be looked up ([`DigestTable::prefetch_lookup`]): its slot
+    /// lines load while the caller checks the request.
+    pub fn prefetch_lookup(&self, d: &Digest) {
+        self.part(d).prefetch_lookup(d);
+    }
+
     /// Hint that `d`, absent, is about to be inserted ([`DigestTable::prefetch_insert`]).
     pub fn prefetch_insert(&self, d: &Digest) {
         self.part(d).prefetch_insert(d);

@@ -43,26 +43,11 @@
 
 use crate::record::key::Digest;
 
+/// Slots [`DigestTable::prefetch_lookup`] asks for.
+const LOOKUP_SLOTS: usize = 5;
+
 /// Most slots [`DigestTable::prefetch_insert`] asks for.
 const PREFETCH_RUN: usize = 96;
-
-/// Ask the CPU for the cache lines of `len` bytes at `p` (a hint: it never faults and changes
-/// no value).
-fn prefetch_bytes(p: *const u8, len: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let mut off = 0;
-        while off < len {
-            // SAFETY: a prefetch is a hint that never faults; `p + off` stays inside the
-            // caller's slice.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off).cast::<i8>()) };
-            off += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (p, len);
-}
 
 /// Tables up to this capacity may run full (probing a few slots is cheaper than empty slots).
 pub const SMALL: usize = 16;
@@ -225,6 +210,20 @@ impl<V: Copy + Default> DigestTable<V> {
         }
     }
 
+    /// A hint before looking `d` up: request the cache lines of its home meta bytes and of the
+    /// first slots from its home (a hit sits a few slots on at these loads), so that the lookup,
+    /// issued after other work, finds them loaded. Changes nothing in the table.
+    pub fn prefetch_lookup(&self, d: &Digest) {
+        let cap = self.slots.len();
+        if cap == 0 {
+            return;
+        }
+        let start = home(hash(d), cap);
+        crate::index::prefetch::value(&self.meta[start]);
+        let run = &self.slots[start..(start + LOOKUP_SLOTS).min(cap)];
+        crate::index::prefetch::bytes(run.as_ptr().cast::<u8>(), std::mem::size_of_val(run));
+    }
+
     /// A hint before inserting `d`, known absent: request the cache lines of the slots the
     /// insert will shift — from `d`'s home to the first empty slot, at most [`PREFETCH_RUN`]
     /// slots — so that the insert, issued later, moves cached lines instead of waiting for each
@@ -241,7 +240,7 @@ impl<V: Copy + Default> DigestTable<V> {
             end += 1;
         }
         let run = &self.slots[start..(end + 1).min(cap)];
-        prefetch_bytes(run.as_ptr().cast::<u8>(), std::mem::size_of_val(run));
+        crate::index::prefetch::bytes(run.as_ptr().cast::<u8>(), std::mem::size_of_val(run));
     }
 
     /// Slot holding `d`, if any (T3's early stop).

@@ -152,3 +152,20 @@ fn prefetch_insert_changes_nothing() {
     assert_eq!(before, after);
     t.check_invariants().expect("T1-T4");
 }
+
+/// The lookup hint reads the table and changes nothing, for any home (the last slot included).
+#[test]
+fn prefetch_lookup_changes_nothing() {
+    let mut t: DigestTable<u64> = DigestTable::new();
+    t.prefetch_lookup(&dg(5, 1));
+    for k in 0..300u64 {
+        t.insert(dg(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), 2), k);
+    }
+    let before: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
+    for h in [0, 1, u64::MAX, u64::MAX / 3] {
+        t.prefetch_lookup(&dg(h, 2));
+    }
+    let after: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
+    assert_eq!(before, after);
+    t.check_invariants().expect("T1-T4");
+}
