@@ -1,8 +1,9 @@
 //! The partitioned index map: 4096 partitions (K-PID), each a [`DigestTable`] behind its own lock.
 
 use crate::index::entry::IndexEntry;
-use crate::index::table::DigestTable;
+use crate::index::table::{self, DigestTable, Layout};
 use crate::record::key::{Digest, PARTITIONS};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// One partition's table.
@@ -11,6 +12,37 @@ pub type PartitionTable = DigestTable<IndexEntry>;
 /// 4096 partitions of digest → entry.
 pub struct Index {
     partitions: Vec<Mutex<PartitionTable>>,
+    /// Each partition's table layout as of its last `put` / `remove` / `restore`, readable
+    /// without its lock, for [`Index::prefetch_lookup`] (possibly stale: hints only).
+    layouts: Vec<LayoutCell>,
+}
+
+/// A [`Layout`] in atomics (each field on its own; a torn read is a stale hint, no more).
+#[derive(Default)]
+struct LayoutCell {
+    slots: AtomicUsize,
+    meta: AtomicUsize,
+    cap: AtomicUsize,
+}
+
+impl LayoutCell {
+    fn load(&self) -> Layout {
+        Layout {
+            slots: self.slots.load(Ordering::Relaxed),
+            meta: self.meta.load(Ordering::Relaxed),
+            cap: self.cap.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Record `t`'s layout (called with `t`'s lock held).
+    fn note(&self, t: &PartitionTable) {
+        let l = t.layout();
+        if self.load() != l {
+            self.slots.store(l.slots, Ordering::Relaxed);
+            self.meta.store(l.meta, Ordering::Relaxed);
+            self.cap.store(l.cap, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Default for Index {
@@ -26,6 +58,7 @@ impl Index {
             partitions: (0..PARTITIONS)
                 .map(|_| Mutex::new(DigestTable::new()))
                 .collect(),
+            layouts: (0..PARTITIONS).map(|_| LayoutCell::default()).collect(),
         }
     }
 
@@ -46,10 +79,11 @@ impl Index {
         self.part(d).get(d).copied()
     }
 
-    /// Hint that `d` is about to be looked up ([`DigestTable::prefetch_lookup`]): its slot
-    /// lines load while the caller checks the request.
+    /// Hint that `d` is about to be looked up ([`table::prefetch_lookup`]), without taking its
+    /// partition's lock: its slot lines load while the caller checks the request.
     pub fn prefetch_lookup(&self, d: &Digest) {
-        self.part(d).prefetch_lookup(d);
+        let l = self.layouts[usize::from(d.partition_id())].load();
+        table::prefetch_lookup::<IndexEntry>(d, l);
     }
 
     /// Hint that `d`, absent, is about to be inserted ([`DigestTable::prefetch_insert`]).
@@ -59,12 +93,18 @@ impl Index {
 
     /// Insert or replace; returns the previous entry.
     pub fn put(&self, d: Digest, e: IndexEntry) -> Option<IndexEntry> {
-        self.part(&d).insert(d, e)
+        let mut t = self.part(&d);
+        let old = t.insert(d, e);
+        self.layouts[usize::from(d.partition_id())].note(&t);
+        old
     }
 
     /// Remove; returns the previous entry.
     pub fn remove(&self, d: &Digest) -> Option<IndexEntry> {
-        self.part(d).remove(d)
+        let mut t = self.part(d);
+        let old = t.remove(d);
+        self.layouts[usize::from(d.partition_id())].note(&t);
+        old
     }
 
     /// Insert every entry (the later of equal digests wins), sizing each partition's table once
@@ -92,9 +132,10 @@ impl Index {
         for (d, e) in entries {
             tables[usize::from(d.partition_id())].insert(d, e);
         }
-        for (g, mut t) in guards.iter_mut().zip(tables) {
+        for ((g, mut t), cell) in guards.iter_mut().zip(tables).zip(&self.layouts) {
             t.settle();
             **g = t;
+            cell.note(g);
         }
     }
 

@@ -43,11 +43,39 @@
 
 use crate::record::key::Digest;
 
-/// Slots [`DigestTable::prefetch_lookup`] asks for.
+/// Slots [`prefetch_lookup`] asks for.
 const LOOKUP_SLOTS: usize = 5;
 
 /// Most slots [`DigestTable::prefetch_insert`] asks for.
 const PREFETCH_RUN: usize = 96;
+
+/// A table's addresses and capacity at some moment ([`DigestTable::layout`]), for hints only:
+/// a stale layout (the table grew since) makes a hint ask for useless lines, never a wrong answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Address of slot 0.
+    pub slots: usize,
+    /// Address of meta byte pair 0.
+    pub meta: usize,
+    /// Capacity (slots).
+    pub cap: usize,
+}
+
+/// A hint before looking `d` up in a table of layout `l` holding `V` values: request the cache
+/// lines of `d`'s home meta bytes and of the first slots from its home (a hit sits a few slots
+/// on at these loads), so that the lookup, issued after other work, finds them loaded. Reads no
+/// memory: the addresses only go to prefetch instructions, which never fault.
+pub fn prefetch_lookup<V>(d: &Digest, l: Layout) {
+    if l.cap == 0 {
+        return;
+    }
+    let start = home(hash(d), l.cap);
+    let slot = std::mem::size_of::<Slot<V>>();
+    let first = l.slots.wrapping_add(start * slot) as *const u8;
+    let slots = LOOKUP_SLOTS.min(l.cap - start);
+    crate::index::prefetch::bytes(l.meta.wrapping_add(start * 2) as *const u8, 1);
+    crate::index::prefetch::bytes(first, slots * slot);
+}
 
 /// Tables up to this capacity may run full (probing a few slots is cheaper than empty slots).
 pub const SMALL: usize = 16;
@@ -210,18 +238,14 @@ impl<V: Copy + Default> DigestTable<V> {
         }
     }
 
-    /// A hint before looking `d` up: request the cache lines of its home meta bytes and of the
-    /// first slots from its home (a hit sits a few slots on at these loads), so that the lookup,
-    /// issued after other work, finds them loaded. Changes nothing in the table.
-    pub fn prefetch_lookup(&self, d: &Digest) {
-        let cap = self.slots.len();
-        if cap == 0 {
-            return;
+    /// Where this table's slots and meta bytes are, and its capacity: what
+    /// [`prefetch_lookup`] needs, kept outside the table's lock by its owner.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            slots: self.slots.as_ptr() as usize,
+            meta: self.meta.as_ptr() as usize,
+            cap: self.slots.len(),
         }
-        let start = home(hash(d), cap);
-        crate::index::prefetch::value(&self.meta[start]);
-        let run = &self.slots[start..(start + LOOKUP_SLOTS).min(cap)];
-        crate::index::prefetch::bytes(run.as_ptr().cast::<u8>(), std::mem::size_of_val(run));
     }
 
     /// A hint before inserting `d`, known absent: request the cache lines of the slots the

@@ -153,17 +153,24 @@ fn prefetch_insert_changes_nothing() {
     t.check_invariants().expect("T1-T4");
 }
 
-/// The lookup hint reads the table and changes nothing, for any home (the last slot included).
+/// The lookup hint, given the table's layout or a stale one, reads and changes nothing.
 #[test]
 fn prefetch_lookup_changes_nothing() {
     let mut t: DigestTable<u64> = DigestTable::new();
-    t.prefetch_lookup(&dg(5, 1));
+    prefetch_lookup::<u64>(&dg(5, 1), t.layout());
+    let empty = t.layout();
     for k in 0..300u64 {
         t.insert(dg(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), 2), k);
     }
     let before: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
+    let stale = Layout {
+        cap: t.capacity() * 2,
+        ..empty
+    };
     for h in [0, 1, u64::MAX, u64::MAX / 3] {
-        t.prefetch_lookup(&dg(h, 2));
+        for l in [t.layout(), empty, stale] {
+            prefetch_lookup::<u64>(&dg(h, 2), l);
+        }
     }
     let after: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
     assert_eq!(before, after);
