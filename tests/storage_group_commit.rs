@@ -6,26 +6,39 @@
 mod storage_support;
 
 use aerolite::storage::device::faulty::{FaultPlan, FaultyDevice};
+use aerolite::storage::device::memory::MemoryDevice;
 use aerolite::storage::device::Device;
 use aerolite::ManualClock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use storage_support::*;
 
-/// A device whose sync takes 3 ms and that records the most syncs it ran at once.
+/// A device whose sync takes `pause` (3 ms unless given) and that records the most syncs it ran
+/// at once; it numbers its syncs in the order they begin and records the highest number whose
+/// sync returned Ok.
 struct SlowSync {
     inner: Arc<dyn Device>,
+    pause: Duration,
     running: AtomicUsize,
     most: AtomicUsize,
+    begun: AtomicU64,
+    completed: AtomicU64,
 }
 
 impl SlowSync {
     fn new(inner: Arc<dyn Device>) -> SlowSync {
+        SlowSync::pausing(inner, Duration::from_millis(3))
+    }
+
+    fn pausing(inner: Arc<dyn Device>, pause: Duration) -> SlowSync {
         SlowSync {
             inner,
+            pause,
             running: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
+            begun: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
         }
     }
 }
@@ -41,11 +54,14 @@ impl Device for SlowSync {
         self.inner.write_at(offset, buf)
     }
     fn sync(&self) -> aerolite::Result<()> {
+        let no = self.begun.fetch_add(1, Ordering::SeqCst) + 1;
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.most.fetch_max(now, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(3));
+        std::thread::sleep(self.pause);
         self.running.fetch_sub(1, Ordering::SeqCst);
-        self.inner.sync()
+        self.inner.sync()?;
+        self.completed.fetch_max(no, Ordering::SeqCst);
+        Ok(())
     }
     fn kind(&self) -> &'static str {
         "slow"
@@ -70,6 +86,31 @@ fn put_concurrently(db: &Arc<aerolite::Database>, writers: i64, per_writer: i64,
     }
 }
 
+/// Crash `fault` (writes not covered by a completed sync are lost), abandon `db`, reopen on
+/// `mem` and check that every write `put_concurrently(…, writers, per_writer, …)` acknowledged
+/// is there.
+fn crash_and_check(
+    db: Arc<aerolite::Database>,
+    fault: &FaultyDevice,
+    mem: Arc<MemoryDevice>,
+    clock: &ManualClock,
+    writers: i64,
+    per_writer: i64,
+) {
+    fault.crash();
+    match Arc::try_unwrap(db) {
+        Ok(db) => db.abandon(),
+        Err(_) => panic!("writers still hold the database"),
+    }
+    let db = open_on(device_config(vec![mem as Arc<dyn Device>], None), clock).expect("reopen");
+    for t in 0..writers {
+        for i in 0..per_writer {
+            let k = t * 1000 + i;
+            assert_eq!(read(&db, &key(k)), Some((k, 1)), "acknowledged write {k}");
+        }
+    }
+}
+
 #[test]
 fn dur_device_concurrent_writers_share_syncs() {
     let mem = mem_device(8);
@@ -88,18 +129,7 @@ fn dur_device_concurrent_writers_share_syncs() {
     let syncs = fault.syncs() - syncs_before;
     eprintln!("320 commit-to-device writes, {syncs} syncs");
     assert!(syncs < 160, "group commit: {syncs} syncs for 320 writes");
-    fault.crash();
-    match Arc::try_unwrap(db) {
-        Ok(db) => db.abandon(),
-        Err(_) => panic!("writers still hold the database"),
-    }
-    let db = open_on(device_config(vec![mem as Arc<dyn Device>], None), &clock).expect("reopen");
-    for t in 0..8 {
-        for i in 0..40 {
-            let k = t * 1000 + i;
-            assert_eq!(read(&db, &key(k)), Some((k, 1)), "acknowledged write {k}");
-        }
-    }
+    crash_and_check(db, &fault, mem, &clock, 8, 40);
 }
 
 /// A device whose first sync after `arm` blocks until a second sync has completed (or 5 s
@@ -305,4 +335,50 @@ fn flusher_and_leaders_never_exceed_two_syncs_in_flight() {
         "{most} syncs ran at once (MAX_SYNCS_IN_FLIGHT = 2)"
     );
     assert!(most >= 1);
+}
+
+/// DUR-DEVICE, SN-REQ-ACK-DEVICE (issue 16 point 3, session 6): a commit-to-device write is
+/// acknowledged only after a sync that began after the write was issued has returned Ok — for
+/// every one of 16 writers × 60 writes, whoever led the batch and however the writer was woken
+/// (parked and covered, the candidate, or completing the group itself); and after a crash every
+/// acknowledged write is there.
+#[test]
+fn dur_device_every_ack_follows_a_sync_begun_after_the_write() {
+    let mem = mem_device(16);
+    let fault = Arc::new(FaultyDevice::new(mem.clone(), FaultPlan::default()));
+    // Each sync takes 300 µs: an acknowledgement that did not wait for its sync would come
+    // well before one returned.
+    let ledger = Arc::new(SlowSync::pausing(fault.clone(), Duration::from_micros(300)));
+    let clock = ManualClock::at_2026();
+    let dev: Arc<dyn Device> = ledger.clone();
+    let db = Arc::new(
+        open_on(
+            device_config(vec![dev], None).commit_to_device(true),
+            &clock,
+        )
+        .expect("open"),
+    );
+    let writers: Vec<_> = (0..16i64)
+        .map(|t| {
+            let (db, ledger) = (db.clone(), ledger.clone());
+            std::thread::spawn(move || {
+                for i in 0..60 {
+                    let k = t * 1000 + i;
+                    let before = ledger.begun.load(Ordering::SeqCst);
+                    db.put(&wp(false), &key(k), &bins(k, 300)).expect("put");
+                    let done = ledger.completed.load(Ordering::SeqCst);
+                    assert!(
+                        done > before,
+                        "write {k} acknowledged before a sync begun after it returned \
+                         (syncs begun before the write: {before}, highest completed: {done})"
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join()
+            .expect("a writer saw an acknowledgement before its sync");
+    }
+    crash_and_check(db, &fault, mem, &clock, 16, 60);
 }

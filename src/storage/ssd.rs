@@ -135,6 +135,8 @@ pub struct DeviceStorage {
     /// finished, so one of them may lead the next batch.
     slot_cv: Condvar,
     work_cv: Condvar,
+    /// The durable frontier and the waiter count, readable without `state` (`commit_wait`).
+    frontier: commit_wait::Frontier,
     counters: Counters,
     abandoned: AtomicBool,
     /// Exclusive locks on the device paths and the snapshot, held from open until shutdown,

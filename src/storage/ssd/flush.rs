@@ -46,6 +46,7 @@
 //! write + fdatasync: 269/s with one job, 3,045/s with four; BENCHMARKS.md "Group commit,
 //! batched io_uring I/O, parallel cold start").
 
+use super::commit_wait::Woken;
 use super::group_commit::{self, GroupInputs};
 use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
@@ -76,14 +77,14 @@ pub(super) struct FlushState {
     pub in_flight: usize,
     /// Images appended since the last batch was gathered.
     pub appended: u64,
-    /// Threads inside the group-commit wait.
-    pub waiters: u64,
     /// The would-be leaders were woken for the group queued since the last gather.
     pub overlap_signalled: bool,
     /// When the sync of the newest batch in flight began (its write phase ended), µs of the
     /// store's monotonic clock.
     pub sync_since: Option<u64>,
-    /// Images the last batch gathered from the open buffer's appenders.
+    /// Images the next group waits for while the device is idle: the group-commit waiters when
+    /// the last sync finished and nothing was in flight (each appends again), else the number
+    /// the last batch gathered.
     pub last_group: u64,
     /// The parked commit-to-device waiters and the candidate (`commit_wait`).
     pub sleepers: super::commit_wait::Sleepers,
@@ -345,7 +346,12 @@ impl DeviceStorage {
             "a batch finishes once"
         );
         st.flush.finished.insert(batch.no, batch.target);
-        self.advance(&mut st);
+        let woken = self.advance(&mut st);
+        drop(st);
+        // Outside the lock: the woken return at once (`commit_wait::Frontier`) and the
+        // would-be leaders take the lock they were woken for.
+        woken.unpark();
+        self.slot_cv.notify_all();
         Ok(())
     }
 
@@ -395,22 +401,30 @@ impl DeviceStorage {
     }
 
     /// An image was appended (commit-to-device waiters follow): wake the would-be leaders once
-    /// when the queued group became worth overlapping the sync in flight.
-    pub(super) fn note_append(&self, st: &mut State) {
+    /// when the queued group became complete or worth overlapping the sync in flight — unless
+    /// the appender waits for its own ticket next (`appender_waits`): it then finds the group
+    /// complete itself and leads without waking anyone (`commit_wait`).
+    pub(super) fn note_append(&self, st: &mut State, appender_waits: bool) {
         st.flush.appended += 1;
         let inputs = self.group_inputs(st);
         if group_commit::wake_on_append(&inputs, st.flush.overlap_signalled) {
             st.flush.overlap_signalled |= inputs.in_flight > 0;
-            self.slot_cv.notify_all();
+            if !appender_waits {
+                self.slot_cv.notify_all();
+            }
         }
     }
 
     /// Move the durable frontier over the gap-free prefix of finished batches, and retire what
-    /// became durable.
-    fn advance(&self, st: &mut State) {
+    /// became durable. Answers the waiters it covered, to unpark once the lock is released.
+    fn advance(&self, st: &mut State) -> Woken {
         if st.flush.in_flight == 0 {
             st.flush.sync_since = None;
             st.flush.idle_since = Some(self.clock.monotonic_us());
+            // Every writer waiting now appends again before the next group is complete: with
+            // the size of the last batch instead, a group that once split (one writer late)
+            // stays split, since the writer completing the group leads at once.
+            st.flush.last_group = self.frontier.waiters();
         }
         while let Some(t) = st.flush.finished.remove(&(st.flush.finished_upto + 1)) {
             assert!(
@@ -444,12 +458,13 @@ impl DeviceStorage {
         for b in st.blocks.on_durable(durable) {
             self.cache_mut().remove(b);
         }
-        st.flush.sleepers.wake_covered(durable);
-        self.slot_cv.notify_all();
+        let woken = st.flush.sleepers.take_covered(durable);
+        self.frontier.publish(durable);
+        woken
     }
 
     /// Whether a waiter with unwritten bytes may lead a batch now.
-    fn may_lead(&self, st: &State) -> bool {
+    pub(super) fn may_lead(&self, st: &State) -> bool {
         group_commit::may_lead(&self.group_inputs(st))
     }
 
@@ -461,7 +476,7 @@ impl DeviceStorage {
             writing: f.writing,
             in_flight: f.in_flight,
             appended: f.appended,
-            waiters: f.waiters,
+            waiters: self.frontier.waiters(),
             last_group: f.last_group,
             sync_age_us: f.sync_since.map(|t| now_us.saturating_sub(t)),
             idle_age_us: f.idle_since.map(|t| now_us.saturating_sub(t)),
