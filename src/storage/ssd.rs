@@ -65,6 +65,7 @@ const PRISTINE_RUN: u32 = 8;
 
 mod append;
 mod audit;
+mod bell;
 mod commit_wait;
 mod flush;
 pub mod group_commit;
@@ -212,7 +213,7 @@ impl DeviceStorage {
         if st.failed.is_none() {
             st.failed = Some(e.detail().to_string());
         }
-        st.flush.sleepers.wake_all();
+        self.wake_all_parked(st);
         self.slot_cv.notify_all();
     }
 

@@ -1,37 +1,42 @@
 //! Who sleeps where while a commit-to-device write waits for its sync (group commit's waiting
 //! side; `flush` runs the batches, `group_commit` decides when one starts).
 //!
-//! Roles: at most one waiter whose bytes are not yet written is the *candidate*: it waits on the
-//! store's `slot_cv` for `group_commit::decide` to let it lead the next batch. Every other
-//! waiter is *parked* here with its ticket and woken once: by the batch whose sync makes the
-//! durable frontier reach its ticket (`take_covered`, unparked after the store lock is
-//! released), by `hand_on` when it is to become the candidate, or by `wake_all` when the store
-//! fails. A parked waiter whose bytes are unwritten may still lead without the role: the
-//! writer whose append completes the group does (`group_commit::may_lead`), so the group starts
-//! without a wake-up of the candidate (BENCHMARKS.md "Group commit wake-ups", session 6).
+//! Roles: at most one waiter whose bytes are not yet handed to a batch (*unsubmitted*) is the
+//! *candidate*: it waits on the store's `slot_cv` for `group_commit::decide` to let it lead the
+//! next batch. Every other waiter is *parked*: registered here with its ticket, asleep on the
+//! store's [`Bell`]. The batch whose sync makes the durable frontier reach parked tickets
+//! removes them and rings the bell once (`take_covered`; one `FUTEX_WAKE` for all of them, after
+//! the store lock is released). A parked waiter with unsubmitted bytes may still lead without
+//! the role: the writer whose append completes the group does (`group_commit::may_lead`), so
+//! the group starts without a wake-up of the candidate; a gathered batch that carries the
+//! candidate's bytes takes the role from it (`gathered`), so the writers appending next take it
+//! themselves instead of being handed it (BENCHMARKS.md "Group commit wake-ups", session 6).
 //!
 //! Acknowledgement rule: a waiter returns Ok only when the durable frontier covers its ticket,
 //! read either under the store lock (`State::durable`) or from [`Frontier`], a copy published
 //! after the frontier moved and never ahead of it. The frontier moves only when the syncs of a
 //! gap-free prefix of batches returned Ok (`flush`), and a batch's sync begins after its writes
-//! returned, so Ok always follows a sync that began after the waiter's bytes were written.
+//! returned, so Ok always follows a sync that began after the waiter's bytes were written
+//! (`tests/storage_group_commit.rs` checks it for every acknowledgement).
 //!
 //! Invariants:
-//! - a waiter whose bytes are not yet written is the candidate, leads, or parks while another
-//!   waiter is the candidate (asserted in `DeviceStorage::wait_ticket`): the candidate gathers
-//!   after their append, so its batch carries their bytes; a candidate that leaves without
-//!   leading hands the role on (`hand_on`: the lowest unwritten parked ticket), so unwritten
-//!   bytes never wait without one;
-//! - a parked entry is removed exactly when its thread is to be unparked (by whichever wake), so
-//!   a thread is registered at most once and `is_parked` tells whether it still waits;
+//! - a waiter whose bytes are unsubmitted is the candidate, leads, or parks while another
+//!   waiter is the candidate (asserted in `next_step`): the candidate gathers after their
+//!   append, so its batch carries their bytes; a candidate that leaves without leading hands
+//!   the role on (`vacate`: the lowest unsubmitted parked ticket is removed and the bell rings),
+//!   so unsubmitted bytes never wait without one;
+//! - a parked entry is removed exactly when the bell is rung for it (covered, handed the role,
+//!   or the store failed), so a thread is registered at most once and `is_parked` tells whether
+//!   it still waits;
 //! - `Frontier::durable ≤ State::durable` (asserted under the lock), so the lock-free check
 //!   never acknowledges more than the store's own frontier.
 
+use super::bell::Bell;
 use super::group_commit::{self, Decision};
 use super::{DeviceStorage, State};
 use crate::error::{Error, Result, ResultCode};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::{Thread, ThreadId};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// Longest park of a waiter before it looks at the store again (every wake that concerns it
@@ -45,6 +50,9 @@ pub(super) struct Frontier {
     durable: AtomicU64,
     /// Threads inside the group-commit wait.
     waiters: AtomicU64,
+    /// What parked waiters sleep on: rung when an entry is removed (covered, handed the
+    /// candidate role, or the store failed).
+    bell: Bell,
 }
 
 impl Frontier {
@@ -63,16 +71,17 @@ impl Frontier {
     }
 }
 
-/// Threads to unpark once the store lock is released.
-#[must_use = "unpark them after releasing the store lock"]
-pub(super) struct Woken(Vec<Thread>);
+/// Whether parked waiters were covered: the bell rang and they are to be woken once the store
+/// lock is released.
+#[must_use = "wake them after releasing the store lock"]
+pub(super) struct Woken(bool);
 
 impl Woken {
-    /// Unpark every thread (call without the store lock: a woken thread that needs the lock
-    /// would otherwise block on it at once).
-    pub(super) fn unpark(self) {
-        for t in self.0 {
-            t.unpark();
+    /// Wake the parked waiters with one call (without the store lock: a woken thread that
+    /// needs the lock would otherwise block on it at once).
+    pub(super) fn wake(self, frontier: &Frontier) {
+        if self.0 {
+            frontier.bell.wake_all();
         }
     }
 }
@@ -81,55 +90,31 @@ impl Woken {
 #[derive(Debug, Default)]
 pub(super) struct Sleepers {
     /// Parked waiters with their tickets.
-    parked: Vec<(u64, Thread)>,
-    /// The one waiter with unwritten bytes that waits on `slot_cv` to lead the next batch.
-    candidate: Option<ThreadId>,
+    parked: Vec<(u64, ThreadId)>,
+    /// The one waiter with unsubmitted bytes that waits on `slot_cv` to lead the next batch,
+    /// with its ticket.
+    candidate: Option<(ThreadId, u64)>,
 }
 
 impl Sleepers {
     /// Whether `me` is registered as parked for `ticket` (not yet woken).
-    fn is_parked(&self, ticket: u64, me: &Thread) -> bool {
-        self.parked
-            .iter()
-            .any(|(t, th)| *t == ticket && th.id() == me.id())
+    fn is_parked(&self, ticket: u64, me: ThreadId) -> bool {
+        self.parked.iter().any(|&(t, th)| t == ticket && th == me)
     }
 
     /// Park `me` for `ticket` unless it is registered already.
-    fn register(&mut self, ticket: u64, me: &Thread) {
+    fn register(&mut self, ticket: u64, me: ThreadId) {
         if !self.is_parked(ticket, me) {
-            self.parked.push((ticket, me.clone()));
-        }
-    }
-
-    /// Forget every parked waiter whose ticket is ≤ `durable`; they are to be unparked.
-    pub(super) fn take_covered(&mut self, durable: u64) -> Woken {
-        let mut woken = Vec::new();
-        self.parked.retain(|(ticket, thread)| {
-            let covered = *ticket <= durable;
-            if covered {
-                woken.push(thread.clone());
-            }
-            !covered
-        });
-        assert!(
-            self.parked.iter().all(|(t, _)| *t > durable),
-            "every covered waiter is woken"
-        );
-        Woken(woken)
-    }
-
-    /// Wake every parked waiter (the store failed or was abandoned: each returns its error).
-    pub(super) fn wake_all(&mut self) {
-        for (_, thread) in self.parked.drain(..) {
-            thread.unpark();
+            self.parked.push((ticket, me));
         }
     }
 
     /// `me` leaves the candidate role (if it has it) without leading: the parked waiter with
-    /// the lowest ticket above `written` is woken to take it. Answers whether `me` was the
-    /// candidate (the caller then wakes `slot_cv` too).
-    fn vacate(&mut self, me: ThreadId, written: u64) -> bool {
-        if self.candidate != Some(me) {
+    /// the lowest ticket above `submitted` is woken to take it (with every other parked
+    /// waiter: one bell; they park again). Answers whether `me` was the candidate (the caller
+    /// then wakes `slot_cv` too).
+    fn vacate(&mut self, me: ThreadId, submitted: u64, bell: &Bell) -> bool {
+        if self.candidate.is_none_or(|(c, _)| c != me) {
             return false;
         }
         self.candidate = None;
@@ -137,12 +122,13 @@ impl Sleepers {
             .parked
             .iter()
             .enumerate()
-            .filter(|(_, (t, _))| *t > written)
+            .filter(|(_, (t, _))| *t > submitted)
             .min_by_key(|(_, (t, _))| *t)
             .map(|(i, _)| i);
         if let Some(i) = next {
-            let (_, thread) = self.parked.swap_remove(i);
-            thread.unpark();
+            self.parked.swap_remove(i);
+            bell.ring();
+            bell.wake_all();
         }
         true
     }
@@ -152,8 +138,8 @@ impl Sleepers {
 enum Step {
     /// Return: Ok (durable) or the store's failure.
     Done(Result<()>),
-    /// Park until woken.
-    Park,
+    /// Park until the bell's value differs from this one.
+    Park(u32),
     /// Sleep on `slot_cv` as the candidate, then look again.
     Again,
     /// Gather and write the next batch.
@@ -165,14 +151,14 @@ impl DeviceStorage {
     /// candidate or completes the group and `group_commit::decide` says it leads; otherwise
     /// parked (module doc).
     pub(super) fn wait_ticket(&self, ticket: u64) -> Result<()> {
-        let me = std::thread::current();
+        let me = std::thread::current().id();
         self.frontier.waiters.fetch_add(1, Ordering::Relaxed);
-        let r = self.wait_loop(ticket, &me);
+        let r = self.wait_loop(ticket, me);
         self.frontier.waiters.fetch_sub(1, Ordering::Relaxed);
         r
     }
 
-    fn wait_loop(&self, ticket: u64, me: &Thread) -> Result<()> {
+    fn wait_loop(&self, ticket: u64, me: ThreadId) -> Result<()> {
         // Whether this thread may be the candidate: it then leaves through `next_step`, which
         // hands the role on.
         let mut candidate = false;
@@ -184,7 +170,7 @@ impl DeviceStorage {
             candidate = false;
             match self.next_step(ticket, me) {
                 Step::Done(r) => return r,
-                Step::Park => std::thread::park_timeout(PARK_MAX),
+                Step::Park(seen) => self.frontier.bell.sleep(seen, PARK_MAX),
                 Step::Again => candidate = true,
                 Step::Lead => {
                     if let Err(e) = self.flush_once(true, false) {
@@ -202,7 +188,7 @@ impl DeviceStorage {
     }
 
     /// Under the store lock: done, park, wait as the candidate, or lead.
-    fn next_step(&self, ticket: u64, me: &Thread) -> Step {
+    fn next_step(&self, ticket: u64, me: ThreadId) -> Step {
         let mut st = self.lock();
         assert!(
             self.frontier.durable.load(Ordering::Acquire) <= st.durable,
@@ -219,37 +205,73 @@ impl DeviceStorage {
             self.vacate(&mut st, me);
             return Step::Done(Err(e));
         }
-        let written = st.flush.written >= ticket;
-        let other = st.flush.sleepers.candidate.is_some_and(|c| c != me.id());
-        let lead_now = !written && self.may_lead(&st);
-        if written || (other && !lead_now) {
+        // Handed to a batch (maybe still being written): that batch carries them, so they need
+        // no candidate.
+        let submitted = st.flush.submitted >= ticket;
+        let other = st.flush.sleepers.candidate.is_some_and(|(c, _)| c != me);
+        let lead_now = !submitted && self.may_lead(&st);
+        if submitted || (other && !lead_now) {
             self.vacate(&mut st, me);
             assert!(
-                written || st.flush.sleepers.candidate.is_some(),
-                "unwritten bytes never wait without a candidate to lead their batch"
+                submitted || st.flush.sleepers.candidate.is_some(),
+                "unsubmitted bytes never wait without a candidate to lead their batch"
             );
             st.flush.sleepers.register(ticket, me);
-            return Step::Park;
+            return Step::Park(self.frontier.bell.rung());
         }
         if other {
             // The group is complete: lead it at once, the candidate keeps its role.
             return Step::Lead;
         }
-        st.flush.sleepers.candidate = Some(me.id());
+        st.flush.sleepers.candidate = Some((me, ticket));
         if let Decision::Wait(d) = group_commit::decide(&self.group_inputs(&st)) {
             drop(self.wait_slot(st, d));
             return Step::Again;
         }
         st.flush.sleepers.candidate = None;
+        assert!(!submitted, "a leader carries bytes of its own");
         Step::Lead
     }
 
     /// `me` leaves the candidate role without leading (if it had it): hand it on and wake the
     /// `slot_cv` waiters.
-    fn vacate(&self, st: &mut State, me: &Thread) {
-        let written = st.flush.written;
-        if st.flush.sleepers.vacate(me.id(), written) {
+    fn vacate(&self, st: &mut State, me: ThreadId) {
+        let submitted = st.flush.submitted;
+        if st.flush.sleepers.vacate(me, submitted, &self.frontier.bell) {
             self.slot_cv.notify_all();
         }
+    }
+
+    /// Forget every parked waiter whose ticket is ≤ `durable` and publish `durable` (the
+    /// store's frontier, just moved): the bell rings for them; wake them once the lock is
+    /// released.
+    pub(super) fn take_covered(&self, st: &mut State, durable: u64) -> Woken {
+        assert!(durable <= st.durable, "only the store's frontier is published");
+        let parked = &mut st.flush.sleepers.parked;
+        let before = parked.len();
+        parked.retain(|&(ticket, _)| ticket > durable);
+        self.frontier.publish(durable);
+        let covered = parked.len() < before;
+        if covered {
+            self.frontier.bell.ring();
+        }
+        Woken(covered)
+    }
+
+    /// A batch carrying everything up to `target` was gathered: a candidate whose bytes it
+    /// carries has nothing left to lead and loses the role without handing it on (the
+    /// writers that append after the gather find no candidate and take it).
+    pub(super) fn gathered(&self, st: &mut State, target: u64) {
+        let c = &mut st.flush.sleepers.candidate;
+        if c.is_some_and(|(_, ticket)| ticket <= target) {
+            *c = None;
+        }
+    }
+
+    /// Wake every parked waiter (the store failed or was abandoned: each returns its error).
+    pub(super) fn wake_all_parked(&self, st: &mut State) {
+        st.flush.sleepers.parked.clear();
+        self.frontier.bell.ring();
+        self.frontier.bell.wake_all();
     }
 }

@@ -171,6 +171,7 @@ impl DeviceStorage {
                 "a batch carries bytes not yet durable"
             );
             st.flush.submitted = st.flush.submitted.max(batch.target);
+            self.gathered(&mut st, batch.target);
             st.flush.writing = true;
             st.flush.in_flight += 1;
             batch
@@ -350,7 +351,7 @@ impl DeviceStorage {
         drop(st);
         // Outside the lock: the woken return at once (`commit_wait::Frontier`) and the
         // would-be leaders take the lock they were woken for.
-        woken.unpark();
+        woken.wake(&self.frontier);
         self.slot_cv.notify_all();
         Ok(())
     }
@@ -458,9 +459,7 @@ impl DeviceStorage {
         for b in st.blocks.on_durable(durable) {
             self.cache_mut().remove(b);
         }
-        let woken = st.flush.sleepers.take_covered(durable);
-        self.frontier.publish(durable);
-        woken
+        self.take_covered(st, durable)
     }
 
     /// Whether a waiter with unwritten bytes may lead a batch now.
