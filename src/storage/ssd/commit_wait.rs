@@ -3,10 +3,11 @@
 //!
 //! Roles: at most one waiter whose bytes are not yet handed to a batch (*unsubmitted*) is the
 //! *candidate*: it waits on the store's `slot_cv` for `group_commit::decide` to let it lead the
-//! next batch. Every other waiter is *parked*: registered here with its ticket, asleep on the
-//! store's [`Bell`]. The batch whose sync makes the durable frontier reach parked tickets
-//! removes them and rings the bell once (`take_covered`; one `FUTEX_WAKE` for all of them, after
-//! the store lock is released). A parked waiter with unsubmitted bytes may still lead without
+//! next batch. Every other waiter is *parked*: registered here with its ticket, asleep on one
+//! of two [`Bell`]s, the one of the parity of the batch expected to cover it. The batch whose
+//! sync makes the durable frontier reach parked tickets removes them and rings their bell once
+//! (`take_covered`; one `FUTEX_WAKE` for all of them, after the store lock is released); the
+//! waiters of another batch in flight sleep on. A parked waiter with unsubmitted bytes may still lead without
 //! the role: the writer whose append completes the group does (`group_commit::may_lead`), so
 //! the group starts without a wake-up of the candidate; a gathered batch that carries the
 //! candidate's bytes takes the role from it (`gathered`), so the writers appending next take it
@@ -25,9 +26,9 @@
 //!   append, so its batch carries their bytes; a candidate that leaves without leading hands
 //!   the role on (`vacate`: the lowest unsubmitted parked ticket is removed and the bell rings),
 //!   so unsubmitted bytes never wait without one;
-//! - a parked entry is removed exactly when the bell is rung for it (covered, handed the role,
-//!   or the store failed), so a thread is registered at most once and `is_parked` tells whether
-//!   it still waits;
+//! - a parked entry is removed exactly when the bell it was registered on is rung for it
+//!   (covered, handed the role, or the store failed), so no removal goes unrung and a thread is
+//!   registered at most once (`register` replaces its entry);
 //! - `Frontier::durable ≤ State::durable` (asserted under the lock), so the lock-free check
 //!   never acknowledges more than the store's own frontier.
 
@@ -50,9 +51,11 @@ pub(super) struct Frontier {
     durable: AtomicU64,
     /// Threads inside the group-commit wait.
     waiters: AtomicU64,
-    /// What parked waiters sleep on: rung when an entry is removed (covered, handed the
-    /// candidate role, or the store failed).
-    bell: Bell,
+    /// What parked waiters sleep on, by the parity of the batch expected to cover them (so
+    /// the end of one batch does not wake the waiters of the other one in flight): a bell is
+    /// rung when an entry registered on it is removed (covered, handed the candidate role, or
+    /// the store failed).
+    bells: [Bell; 2],
 }
 
 impl Frontier {
@@ -71,17 +74,19 @@ impl Frontier {
     }
 }
 
-/// Whether parked waiters were covered: the bell rang and they are to be woken once the store
-/// lock is released.
+/// Which bells rang for covered parked waiters: they are to be woken once the store lock is
+/// released.
 #[must_use = "wake them after releasing the store lock"]
-pub(super) struct Woken(bool);
+pub(super) struct Woken([bool; 2]);
 
 impl Woken {
-    /// Wake the parked waiters with one call (without the store lock: a woken thread that
+    /// Wake the parked waiters, one call per bell (without the store lock: a woken thread that
     /// needs the lock would otherwise block on it at once).
     pub(super) fn wake(self, frontier: &Frontier) {
-        if self.0 {
-            frontier.bell.wake_all();
+        for (bell, rang) in frontier.bells.iter().zip(self.0) {
+            if rang {
+                bell.wake_all();
+            }
         }
     }
 }
@@ -89,31 +94,26 @@ impl Woken {
 /// The parked waiters and the candidate (part of the store's flush state).
 #[derive(Debug, Default)]
 pub(super) struct Sleepers {
-    /// Parked waiters with their tickets.
-    parked: Vec<(u64, ThreadId)>,
+    /// Parked waiters with their tickets and the bell they sleep on.
+    parked: Vec<(u64, ThreadId, usize)>,
     /// The one waiter with unsubmitted bytes that waits on `slot_cv` to lead the next batch,
     /// with its ticket.
     candidate: Option<(ThreadId, u64)>,
 }
 
 impl Sleepers {
-    /// Whether `me` is registered as parked for `ticket` (not yet woken).
-    fn is_parked(&self, ticket: u64, me: ThreadId) -> bool {
-        self.parked.iter().any(|&(t, th)| t == ticket && th == me)
-    }
-
-    /// Park `me` for `ticket` unless it is registered already.
-    fn register(&mut self, ticket: u64, me: ThreadId) {
-        if !self.is_parked(ticket, me) {
-            self.parked.push((ticket, me));
-        }
+    /// Park `me` for `ticket` on `bell` (again: a woken waiter that is not covered yet may
+    /// expect another batch now).
+    fn register(&mut self, ticket: u64, me: ThreadId, bell: usize) {
+        self.parked.retain(|&(t, th, _)| !(t == ticket && th == me));
+        self.parked.push((ticket, me, bell));
     }
 
     /// `me` leaves the candidate role (if it has it) without leading: the parked waiter with
     /// the lowest ticket above `submitted` is woken to take it (with every other parked
     /// waiter: one bell; they park again). Answers whether `me` was the candidate (the caller
     /// then wakes `slot_cv` too).
-    fn vacate(&mut self, me: ThreadId, submitted: u64, bell: &Bell) -> bool {
+    fn vacate(&mut self, me: ThreadId, submitted: u64, bells: &[Bell; 2]) -> bool {
         if self.candidate.is_none_or(|(c, _)| c != me) {
             return false;
         }
@@ -122,13 +122,13 @@ impl Sleepers {
             .parked
             .iter()
             .enumerate()
-            .filter(|(_, (t, _))| *t > submitted)
-            .min_by_key(|(_, (t, _))| *t)
+            .filter(|(_, (t, _, _))| *t > submitted)
+            .min_by_key(|(_, (t, _, _))| *t)
             .map(|(i, _)| i);
         if let Some(i) = next {
-            self.parked.swap_remove(i);
-            bell.ring();
-            bell.wake_all();
+            let (_, _, b) = self.parked.swap_remove(i);
+            bells[b].ring();
+            bells[b].wake_all();
         }
         true
     }
@@ -138,8 +138,8 @@ impl Sleepers {
 enum Step {
     /// Return: Ok (durable) or the store's failure.
     Done(Result<()>),
-    /// Park until the bell's value differs from this one.
-    Park(u32),
+    /// Park until this bell's value differs from this one.
+    Park(usize, u32),
     /// Sleep on `slot_cv` as the candidate, then look again.
     Again,
     /// Gather and write the next batch.
@@ -170,7 +170,7 @@ impl DeviceStorage {
             candidate = false;
             match self.next_step(ticket, me) {
                 Step::Done(r) => return r,
-                Step::Park(seen) => self.frontier.bell.sleep(seen, PARK_MAX),
+                Step::Park(bell, seen) => self.frontier.bells[bell].sleep(seen, PARK_MAX),
                 Step::Again => candidate = true,
                 Step::Lead => {
                     if let Err(e) = self.flush_once(true, false) {
@@ -216,8 +216,9 @@ impl DeviceStorage {
                 submitted || st.flush.sleepers.candidate.is_some(),
                 "unsubmitted bytes never wait without a candidate to lead their batch"
             );
-            st.flush.sleepers.register(ticket, me);
-            return Step::Park(self.frontier.bell.rung());
+            let bell = Self::bell_for(&st, ticket);
+            st.flush.sleepers.register(ticket, me, bell);
+            return Step::Park(bell, self.frontier.bells[bell].rung());
         }
         if other {
             // The group is complete: lead it at once, the candidate keeps its role.
@@ -237,7 +238,7 @@ impl DeviceStorage {
     /// `slot_cv` waiters.
     fn vacate(&self, st: &mut State, me: ThreadId) {
         let submitted = st.flush.submitted;
-        if st.flush.sleepers.vacate(me, submitted, &self.frontier.bell) {
+        if st.flush.sleepers.vacate(me, submitted, &self.frontier.bells) {
             self.slot_cv.notify_all();
         }
     }
@@ -247,15 +248,31 @@ impl DeviceStorage {
     /// released.
     pub(super) fn take_covered(&self, st: &mut State, durable: u64) -> Woken {
         assert!(durable <= st.durable, "only the store's frontier is published");
-        let parked = &mut st.flush.sleepers.parked;
-        let before = parked.len();
-        parked.retain(|&(ticket, _)| ticket > durable);
+        let mut rang = [false; 2];
+        st.flush.sleepers.parked.retain(|&(ticket, _, bell)| {
+            let covered = ticket <= durable;
+            rang[bell] |= covered;
+            !covered
+        });
         self.frontier.publish(durable);
-        let covered = parked.len() < before;
-        if covered {
-            self.frontier.bell.ring();
+        for (bell, _) in self.frontier.bells.iter().zip(rang).filter(|(_, r)| *r) {
+            bell.ring();
         }
-        Woken(covered)
+        Woken(rang)
+    }
+
+    /// The bell of the batch expected to cover `ticket`: the gathered batch whose target
+    /// reaches it, else the next one. A wrong guess (a flusher batch without the open buffer's
+    /// tail) costs a spurious wake-up, never a lost one: the bell an entry was registered on
+    /// rings when the entry is removed.
+    fn bell_for(st: &State, ticket: u64) -> usize {
+        let f = &st.flush;
+        let batch = f
+            .targets
+            .iter()
+            .find(|&&(_, target)| target >= ticket)
+            .map_or(f.issued + 1, |&(no, _)| no);
+        (batch % 2) as usize
     }
 
     /// A batch carrying everything up to `target` was gathered: a candidate whose bytes it
@@ -271,7 +288,9 @@ impl DeviceStorage {
     /// Wake every parked waiter (the store failed or was abandoned: each returns its error).
     pub(super) fn wake_all_parked(&self, st: &mut State) {
         st.flush.sleepers.parked.clear();
-        self.frontier.bell.ring();
-        self.frontier.bell.wake_all();
+        for bell in &self.frontier.bells {
+            bell.ring();
+            bell.wake_all();
+        }
     }
 }

@@ -71,6 +71,9 @@ pub(super) struct FlushState {
     pub issued: u64,
     /// Every batch ≤ this number finished.
     pub finished_upto: u64,
+    /// (number, target) of the batches gathered and not yet passed by the durable frontier,
+    /// oldest first (`commit_wait` picks bells by them).
+    pub targets: std::collections::VecDeque<(u64, u64)>,
     /// Finished batches above `finished_upto` (out of order) with their targets.
     pub finished: std::collections::BTreeMap<u64, u64>,
     /// Batches between the start of their write and the end of their sync.
@@ -248,6 +251,12 @@ impl DeviceStorage {
         st.flush.appended = 0;
         st.flush.overlap_signalled = false;
         let bytes = jobs.iter().map(|j| (j.to - j.from) as u64).sum();
+        st.flush.targets.push_back((st.flush.issued, target));
+        assert_eq!(
+            st.flush.targets.len() as u64,
+            st.flush.issued - st.flush.finished_upto,
+            "one target per batch not yet passed by the frontier"
+        );
         Some(Batch {
             no: st.flush.issued,
             target,
@@ -434,6 +443,10 @@ impl DeviceStorage {
             );
             st.flush.finished_upto += 1;
             st.durable = st.durable.max(t);
+        }
+        let passed = st.flush.finished_upto;
+        while st.flush.targets.front().is_some_and(|&(no, _)| no <= passed) {
+            st.flush.targets.pop_front();
         }
         let durable = st.durable;
         assert!(
