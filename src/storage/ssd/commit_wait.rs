@@ -7,11 +7,12 @@
 //! of two [`Bell`]s, the one of the parity of the batch expected to cover it. The batch whose
 //! sync makes the durable frontier reach parked tickets removes them and rings their bell once
 //! (`take_covered`; one `FUTEX_WAKE` for all of them, after the store lock is released); the
-//! waiters of another batch in flight sleep on. A parked waiter with unsubmitted bytes may still lead without
-//! the role: the writer whose append completes the group does (`group_commit::may_lead`), so
-//! the group starts without a wake-up of the candidate; a gathered batch that carries the
-//! candidate's bytes takes the role from it (`gathered`), so the writers appending next take it
-//! themselves instead of being handed it (BENCHMARKS.md "Group commit wake-ups", session 6).
+//! waiters of another batch in flight sleep on. A waiter with unsubmitted bytes may lead
+//! without the role: the writer whose append completes the group does
+//! (`group_commit::may_lead`), so the group starts without a wake-up of the candidate; a
+//! gathered batch that carries the candidate's bytes takes the role from it (`gathered`), so
+//! the writers appending next take it themselves instead of being handed it (BENCHMARKS.md
+//! "Group commit wake-ups", session 6).
 //!
 //! Acknowledgement rule: a waiter returns Ok only when the durable frontier covers its ticket,
 //! read either under the store lock (`State::durable`) or from [`Frontier`], a copy published

@@ -426,7 +426,8 @@ impl DeviceStorage {
     }
 
     /// Move the durable frontier over the gap-free prefix of finished batches, and retire what
-    /// became durable. Answers the waiters it covered, to unpark once the lock is released.
+    /// became durable. Answers which bells rang for covered waiters, to wake them once the lock
+    /// is released.
     fn advance(&self, st: &mut State) -> Woken {
         if st.flush.in_flight == 0 {
             st.flush.sync_since = None;
