@@ -325,6 +325,8 @@ impl Sim {
         if f.in_flight.is_empty() {
             f.sync_since = None;
             f.idle_since = Some(self.now_us);
+            // As `flush.rs` does: the next idle group waits for every writer waiting now.
+            f.last_group = f.waiters;
         }
         while let Some(t) = f.finished.remove(&(f.finished_upto + 1)) {
             f.finished_upto += 1;

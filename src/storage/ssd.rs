@@ -65,6 +65,7 @@ const PRISTINE_RUN: u32 = 8;
 
 mod append;
 mod audit;
+mod bell;
 mod commit_wait;
 mod flush;
 pub mod group_commit;
@@ -135,6 +136,8 @@ pub struct DeviceStorage {
     /// finished, so one of them may lead the next batch.
     slot_cv: Condvar,
     work_cv: Condvar,
+    /// The durable frontier and the waiter count, readable without `state` (`commit_wait`).
+    frontier: commit_wait::Frontier,
     counters: Counters,
     abandoned: AtomicBool,
     /// Exclusive locks on the device paths and the snapshot, held from open until shutdown,
@@ -210,7 +213,7 @@ impl DeviceStorage {
         if st.failed.is_none() {
             st.failed = Some(e.detail().to_string());
         }
-        st.flush.sleepers.wake_all();
+        self.wake_all_parked(st);
         self.slot_cv.notify_all();
     }
 

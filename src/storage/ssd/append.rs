@@ -75,7 +75,7 @@ impl DeviceStorage {
         );
         st.blocks.add(block, size as u32);
         st.live_bytes += size as u64;
-        self.note_append(&mut st);
+        self.note_append(&mut st, from.is_none() && self.commit_to_device);
         match from {
             Some(f) => {
                 st.blocks.note_copy(f.block, ticket);

@@ -46,6 +46,7 @@
 //! write + fdatasync: 269/s with one job, 3,045/s with four; BENCHMARKS.md "Group commit,
 //! batched io_uring I/O, parallel cold start").
 
+use super::commit_wait::Woken;
 use super::group_commit::{self, GroupInputs};
 use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
@@ -70,20 +71,23 @@ pub(super) struct FlushState {
     pub issued: u64,
     /// Every batch ≤ this number finished.
     pub finished_upto: u64,
+    /// (number, target) of the batches gathered and not yet passed by the durable frontier,
+    /// oldest first (`commit_wait` picks bells by them).
+    pub targets: std::collections::VecDeque<(u64, u64)>,
     /// Finished batches above `finished_upto` (out of order) with their targets.
     pub finished: std::collections::BTreeMap<u64, u64>,
     /// Batches between the start of their write and the end of their sync.
     pub in_flight: usize,
     /// Images appended since the last batch was gathered.
     pub appended: u64,
-    /// Threads inside the group-commit wait.
-    pub waiters: u64,
     /// The would-be leaders were woken for the group queued since the last gather.
     pub overlap_signalled: bool,
     /// When the sync of the newest batch in flight began (its write phase ended), µs of the
     /// store's monotonic clock.
     pub sync_since: Option<u64>,
-    /// Images the last batch gathered from the open buffer's appenders.
+    /// Images the next group waits for while the device is idle: the group-commit waiters when
+    /// the last sync finished and nothing was in flight (each appends again), else the number
+    /// the last batch gathered.
     pub last_group: u64,
     /// The parked commit-to-device waiters and the candidate (`commit_wait`).
     pub sleepers: super::commit_wait::Sleepers,
@@ -170,6 +174,7 @@ impl DeviceStorage {
                 "a batch carries bytes not yet durable"
             );
             st.flush.submitted = st.flush.submitted.max(batch.target);
+            self.gathered(&mut st, batch.target);
             st.flush.writing = true;
             st.flush.in_flight += 1;
             batch
@@ -246,6 +251,12 @@ impl DeviceStorage {
         st.flush.appended = 0;
         st.flush.overlap_signalled = false;
         let bytes = jobs.iter().map(|j| (j.to - j.from) as u64).sum();
+        st.flush.targets.push_back((st.flush.issued, target));
+        assert_eq!(
+            st.flush.targets.len() as u64,
+            st.flush.issued - st.flush.finished_upto,
+            "one target per batch not yet passed by the frontier"
+        );
         Some(Batch {
             no: st.flush.issued,
             target,
@@ -345,7 +356,12 @@ impl DeviceStorage {
             "a batch finishes once"
         );
         st.flush.finished.insert(batch.no, batch.target);
-        self.advance(&mut st);
+        let woken = self.advance(&mut st);
+        drop(st);
+        // Outside the lock: the woken return at once (`commit_wait::Frontier`) and the
+        // would-be leaders take the lock they were woken for.
+        woken.wake(&self.frontier);
+        self.slot_cv.notify_all();
         Ok(())
     }
 
@@ -395,22 +411,31 @@ impl DeviceStorage {
     }
 
     /// An image was appended (commit-to-device waiters follow): wake the would-be leaders once
-    /// when the queued group became worth overlapping the sync in flight.
-    pub(super) fn note_append(&self, st: &mut State) {
+    /// when the queued group became complete or worth overlapping the sync in flight — unless
+    /// the appender waits for its own ticket next (`appender_waits`): it then finds the group
+    /// complete itself and leads without waking anyone (`commit_wait`).
+    pub(super) fn note_append(&self, st: &mut State, appender_waits: bool) {
         st.flush.appended += 1;
         let inputs = self.group_inputs(st);
         if group_commit::wake_on_append(&inputs, st.flush.overlap_signalled) {
             st.flush.overlap_signalled |= inputs.in_flight > 0;
-            self.slot_cv.notify_all();
+            if !appender_waits {
+                self.slot_cv.notify_all();
+            }
         }
     }
 
     /// Move the durable frontier over the gap-free prefix of finished batches, and retire what
-    /// became durable.
-    fn advance(&self, st: &mut State) {
+    /// became durable. Answers which bells rang for covered waiters, to wake them once the lock
+    /// is released.
+    fn advance(&self, st: &mut State) -> Woken {
         if st.flush.in_flight == 0 {
             st.flush.sync_since = None;
             st.flush.idle_since = Some(self.clock.monotonic_us());
+            // Every writer waiting now appends again before the next group is complete: with
+            // the size of the last batch instead, a group that once split (one writer late)
+            // stays split, since the writer completing the group leads at once.
+            st.flush.last_group = self.frontier.waiters();
         }
         while let Some(t) = st.flush.finished.remove(&(st.flush.finished_upto + 1)) {
             assert!(
@@ -419,6 +444,10 @@ impl DeviceStorage {
             );
             st.flush.finished_upto += 1;
             st.durable = st.durable.max(t);
+        }
+        let passed = st.flush.finished_upto;
+        while st.flush.targets.front().is_some_and(|&(no, _)| no <= passed) {
+            st.flush.targets.pop_front();
         }
         let durable = st.durable;
         assert!(
@@ -444,12 +473,11 @@ impl DeviceStorage {
         for b in st.blocks.on_durable(durable) {
             self.cache_mut().remove(b);
         }
-        st.flush.sleepers.wake_covered(durable);
-        self.slot_cv.notify_all();
+        self.take_covered(st, durable)
     }
 
     /// Whether a waiter with unwritten bytes may lead a batch now.
-    fn may_lead(&self, st: &State) -> bool {
+    pub(super) fn may_lead(&self, st: &State) -> bool {
         group_commit::may_lead(&self.group_inputs(st))
     }
 
@@ -461,7 +489,7 @@ impl DeviceStorage {
             writing: f.writing,
             in_flight: f.in_flight,
             appended: f.appended,
-            waiters: f.waiters,
+            waiters: self.frontier.waiters(),
             last_group: f.last_group,
             sync_age_us: f.sync_since.map(|t| now_us.saturating_sub(t)),
             idle_age_us: f.idle_since.map(|t| now_us.saturating_sub(t)),

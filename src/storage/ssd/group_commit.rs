@@ -5,9 +5,10 @@
 //! functions from seeds with a simulated clock, writers and syncs of random durations.
 //!
 //! Policy: a waiter leads when the write slot is free and either
-//! - no sync is in flight and the group is ready: as many images are queued as the last batch
-//!   gathered, or the device has been idle for [`GATHER_WAIT`] (so the writers the last sync
-//!   released append first); or
+//! - no sync is in flight and the group is ready: as many images are queued as the group
+//!   expected (`last_group`: the commit-to-device waiters when the last sync finished, each of
+//!   which appends again — set by `flush`), or the device has been idle for [`GATHER_WAIT`] (so
+//!   the writers the last sync released append first); or
 //! - fewer than [`MAX_SYNCS_IN_FLIGHT`] syncs are in flight, the newest has run for at least
 //!   [`OVERLAP_AFTER`], and at least [`MIN_OVERLAP_GROUP`] images and half the waiting writers
 //!   are queued behind it (on a fast-syncing device a second, smaller batch costs more CPU than
@@ -29,8 +30,8 @@ pub const MAX_SYNCS_IN_FLIGHT: usize = 2;
 /// busy device it lets the next group's write and sync start at once.
 pub const OVERLAP_AFTER: Duration = Duration::from_millis(1);
 
-/// With no sync in flight, how long a would-be leader waits for a group as large as the last
-/// one before it writes what is queued.
+/// With no sync in flight, how long a would-be leader waits for a group as large as expected
+/// before it writes what is queued.
 pub const GATHER_WAIT: Duration = Duration::from_micros(200);
 
 /// Images that must be waiting (and at least half the waiting writers) before a batch
@@ -58,7 +59,8 @@ pub struct GroupInputs {
     pub appended: u64,
     /// Threads inside the group-commit wait.
     pub waiters: u64,
-    /// Images the last batch gathered.
+    /// Images the next group is expected to have: the waiters when the last sync finished with
+    /// nothing else in flight, else the number the last batch gathered.
     pub last_group: u64,
     /// How long the sync of the newest batch in flight has run, in µs (`None`: no sync runs).
     pub sync_age_us: Option<u64>,
@@ -90,7 +92,7 @@ pub fn may_lead(i: &GroupInputs) -> bool {
     lead
 }
 
-/// With nothing in flight: a group as large as the last one is queued, or the device has been
+/// With nothing in flight: a group as large as expected is queued, or the device has been
 /// idle for [`GATHER_WAIT`].
 fn group_ready(i: &GroupInputs) -> bool {
     i.appended >= i.last_group || i.idle_age_us.is_none_or(|a| a >= us(GATHER_WAIT))
@@ -128,7 +130,7 @@ pub fn slot_free(i: &GroupInputs) -> bool {
 }
 
 /// Whether an append just completed a group worth waking the would-be leaders for: with
-/// nothing in flight, as many images as the last batch gathered are queued; with a sync in
+/// nothing in flight, as many images as expected (`last_group`) are queued; with a sync in
 /// flight (and the leaders not yet woken for this group), the group may now overlap it.
 pub fn wake_on_append(i: &GroupInputs, overlap_signalled: bool) -> bool {
     if i.in_flight == 0 {

@@ -86,7 +86,7 @@ impl Lifecycle for DeviceStorage {
         self.abandoned.store(true, Ordering::Release);
         let mut st = self.lock();
         st.failed = Some("abandoned (simulated crash)".into());
-        st.flush.sleepers.wake_all();
+        self.wake_all_parked(&mut st);
         self.slot_cv.notify_all();
         drop(st);
         self.release_locks();

@@ -188,6 +188,7 @@ impl DeviceStorage {
             }),
             slot_cv: Condvar::new(),
             work_cv: Condvar::new(),
+            frontier: Default::default(),
             counters: Counters::default(),
             abandoned: AtomicBool::new(false),
             locks: Mutex::new(layout.locks),
