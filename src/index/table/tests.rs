@@ -150,7 +150,7 @@ fn prefetch_insert_changes_nothing() {
     t.prefetch_insert(&dg(u64::MAX - 3, 3));
     let after: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
     assert_eq!(before, after);
-    t.check_invariants().expect("T1-T4");
+    t.check_invariants().expect("table invariants");
 }
 
 /// The lookup hint, given the table's layout or a stale one, reads and changes nothing.
@@ -174,5 +174,5 @@ fn prefetch_lookup_changes_nothing() {
     }
     let after: Vec<(Digest, u64)> = t.iter().map(|(d, v)| (*d, *v)).collect();
     assert_eq!(before, after);
-    t.check_invariants().expect("T1-T4");
+    t.check_invariants().expect("table invariants");
 }
