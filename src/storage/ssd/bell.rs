@@ -93,35 +93,37 @@ impl Bell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use crate::clock::{Clock, SystemClock};
 
     #[test]
     fn a_sleeper_with_a_stale_value_returns_at_once_and_a_ring_wakes_all() {
-        let bell = Arc::new(Bell::default());
+        let clock = SystemClock;
+        let bell = Bell::default();
         let seen = bell.rung();
         bell.ring();
-        let t0 = std::time::Instant::now();
+        let t0 = clock.monotonic_us();
         bell.sleep(seen, Duration::from_secs(5));
-        assert!(t0.elapsed() < Duration::from_secs(1), "stale value: no sleep");
+        assert!(clock.monotonic_us() - t0 < 1_000_000, "stale value: no sleep");
         let seen = bell.rung();
-        let sleepers: Vec<_> = (0..4)
-            .map(|_| {
-                let bell = bell.clone();
-                std::thread::spawn(move || {
-                    let t0 = std::time::Instant::now();
-                    while bell.rung() == seen && t0.elapsed() < Duration::from_secs(5) {
-                        bell.sleep(seen, Duration::from_secs(5));
-                    }
-                    t0.elapsed()
+        std::thread::scope(|s| {
+            let sleepers: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        let t0 = clock.monotonic_us();
+                        while bell.rung() == seen && clock.monotonic_us() - t0 < 5_000_000 {
+                            bell.sleep(seen, Duration::from_secs(5));
+                        }
+                        clock.monotonic_us() - t0
+                    })
                 })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(20));
-        bell.ring();
-        bell.wake_all();
-        for s in sleepers {
-            let waited = s.join().expect("sleeper");
-            assert!(waited < Duration::from_secs(4), "woken by the ring");
-        }
+                .collect();
+            std::thread::sleep(Duration::from_millis(20));
+            bell.ring();
+            bell.wake_all();
+            for s in sleepers {
+                let waited = s.join().expect("sleeper");
+                assert!(waited < 4_000_000, "woken by the ring");
+            }
+        });
     }
 }
