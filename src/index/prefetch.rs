@@ -5,8 +5,8 @@
 /// Bytes per cache line.
 const LINE: usize = 64;
 
-/// Ask for the cache lines of the `len` bytes at `p` (`p` inside one allocation of at least
-/// `len` bytes, or `len` = 0).
+/// Ask for the cache lines of the `len` bytes at `p`. `p` need not be valid (a stale layout's
+/// address may be freed memory): nothing is read through it.
 #[inline]
 pub fn bytes(p: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
@@ -14,8 +14,9 @@ pub fn bytes(p: *const u8, len: usize) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let mut off = 0;
         while off < len {
-            // SAFETY: a prefetch is a hint that never faults; `p + off` stays inside the
-            // caller's allocation.
+            // SAFETY: `_mm_prefetch` reads nothing architecturally and never faults, whatever
+            // the address (mapped or not); the pointer is only computed (wrapping), never
+            // dereferenced.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off).cast::<i8>()) };
             off += LINE;
         }
