@@ -150,9 +150,10 @@ impl Index {
     }
 
     /// Heap bytes the index holds: every partition's slots and bitmap, plus the partition array
-    /// itself (locks and table headers, a fixed cost of the 4096 partitions).
+    /// itself (locks, table headers and layout hints, a fixed cost of the 4096 partitions).
     pub fn memory_bytes(&self) -> usize {
-        let fixed = self.partitions.capacity() * std::mem::size_of::<Mutex<PartitionTable>>();
+        let fixed = self.partitions.capacity() * std::mem::size_of::<Mutex<PartitionTable>>()
+            + self.layouts.capacity() * std::mem::size_of::<LayoutCell>();
         fixed
             + (0..PARTITIONS)
                 .map(|p| self.partition(p).heap_bytes())
