@@ -129,11 +129,21 @@ impl Namespace {
     /// The state of `digest` under its record lock, a truncated entry removed (it is then
     /// missing: a write creates generation 1, TRUNC-AFTER-1).
     pub fn classify_locked(&self, digest: &Digest, now_s: u32) -> State {
+        self.classify_entry(digest, self.index.get(digest), now_s)
+    }
+
+    /// [`Namespace::classify_locked`] for a write: a missing record's index insert is hinted by
+    /// the same lookup (`Index::get_for_write`).
+    pub fn classify_for_write(&self, digest: &Digest, now_s: u32) -> State {
+        self.classify_entry(digest, self.index.get_for_write(digest), now_s)
+    }
+
+    fn classify_entry(&self, digest: &Digest, entry: Option<IndexEntry>, now_s: u32) -> State {
         debug_assert!(
             self.locks.is_held(digest),
             "classify_locked under the record lock"
         );
-        match self.index.get(digest) {
+        match entry {
             Some(e) if self.truncated(&e) => {
                 self.remove(digest, &e);
                 State::Missing

@@ -173,7 +173,7 @@ impl Namespace {
         now_s: u32,
     ) -> Result<State> {
         let action = policy.record_exists_action;
-        let mut state = self.classify_locked(&key.digest, now_s);
+        let mut state = self.classify_for_write(&key.digest, now_s);
         let must_exist = matches!(
             action,
             RecordExistsAction::UpdateOnly | RecordExistsAction::ReplaceOnly
@@ -187,11 +187,6 @@ impl Namespace {
         if let State::Expired(e) = state {
             self.remove(&key.digest, &e);
             state = State::Missing;
-        }
-        if matches!(state, State::Missing) {
-            // The insert comes after the image is built and appended: its index lines load
-            // meanwhile.
-            self.index.prefetch_insert(&key.digest);
         }
         if action == RecordExistsAction::CreateOnly && state.is_live() {
             return err(

@@ -86,9 +86,15 @@ impl Index {
         table::prefetch_lookup::<IndexEntry>(d, l);
     }
 
-    /// Hint that `d`, absent, is about to be inserted ([`DigestTable::prefetch_insert`]).
-    pub fn prefetch_insert(&self, d: &Digest) {
-        self.part(d).prefetch_insert(d);
+    /// Look `d` up for a write: when it is absent, the same locked section also asks for the
+    /// lines its insert will shift ([`DigestTable::prefetch_insert`]).
+    pub fn get_for_write(&self, d: &Digest) -> Option<IndexEntry> {
+        let t = self.part(d);
+        let e = t.get(d).copied();
+        if e.is_none() {
+            t.prefetch_insert(d);
+        }
+        e
     }
 
     /// Insert or replace; returns the previous entry.
