@@ -13,6 +13,7 @@ use crate::engine::defrag::DefragStats;
 use crate::engine::integrity::IntegrityReport;
 use crate::engine::read::{Bins, ReadKind};
 use crate::engine::runtime::Runtime;
+use crate::format::record_ref::RecordRef;
 use crate::engine::sweep::SweepStats;
 use crate::engine::tombstones::{TombReclaimer, TombStats};
 use crate::engine::Namespace;
@@ -181,6 +182,32 @@ impl Database {
     pub fn get(&self, policy: &ReadPolicy, key: &Key, bins: Bins) -> Result<Record> {
         let ns = self.ns(key)?;
         ns.read(policy, key, ReadKind::Bins(&bins))
+    }
+
+    /// A get of every bin whose answer `f` looks at in place: the [`RecordRef`] it is handed
+    /// borrows the stored record, so strings and blobs are not copied and, for a record of up
+    /// to 8 bins, nothing is allocated. Same answer and result codes as
+    /// `get(policy, key, Bins::All)`; `f` runs once, only for a record that is found.
+    ///
+    /// ```
+    /// use aerolite::{Bin, Database, Key, ReadPolicy, ValueRef, WritePolicy};
+    /// let db = Database::open_in_memory()?;
+    /// let key = Key::new("test", "users", "alice")?;
+    /// db.put(&WritePolicy::default(), &key, &[Bin::new("photo", vec![1u8, 2, 3])])?;
+    /// let len = db.get_with(&ReadPolicy::default(), &key, |r| match r.bin("photo") {
+    ///     Ok(Some(ValueRef::Blob(b))) => b.len(),
+    ///     _ => 0,
+    /// })?;
+    /// assert_eq!(len, 3);
+    /// # Ok::<(), aerolite::Error>(())
+    /// ```
+    pub fn get_with<R>(
+        &self,
+        policy: &ReadPolicy,
+        key: &Key,
+        f: impl FnOnce(&RecordRef<'_>) -> R,
+    ) -> Result<R> {
+        self.ns(key)?.read_with(policy, key, f)
     }
 
     /// Batch get (Aerospike's batch read of `bins` for many keys): one result per key, in order,

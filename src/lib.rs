@@ -109,6 +109,7 @@ pub use engine::recovery::RecoveryStats;
 pub use engine::sweep::SweepStats;
 pub use engine::tombstones::TombStats;
 pub use error::{Error, Result, ResultCode};
+pub use format::record_ref::RecordRef;
 pub use ops::Operation;
 pub use policy::{
     CommitLevel, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy,
@@ -121,4 +122,5 @@ pub use record::bin::{Bin, BinList};
 pub use record::key::{Digest, Key};
 pub use record::record::Record;
 pub use record::value::{List, ListOrderType, Map, MapOrder, Value};
+pub use record::value_ref::ValueRef;
 pub use sindex::{CollectionIndexType, Filter, IndexTask, IndexType};

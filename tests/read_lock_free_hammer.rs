@@ -1,6 +1,7 @@
 //! Reads that skip the record lock (record-model.md §7.2 served optimistically, read.rs) never
 //! answer a torn, foreign or stale-after-ack record, whatever overwrites, deletes, flushes and
-//! defrag moves (blocks freed and reused under the reader) run at the same time.
+//! defrag moves (blocks freed and reused under the reader) run at the same time — through `get`
+//! and through `get_with` (the record looked at in place), alternately.
 //!
 //! How: a device file with 64 KiB blocks and a 4-block post-write cache, so reads come from the
 //! open buffer, the flush queue, the cache and the page cache, and defrag frees and reuses blocks
@@ -80,7 +81,13 @@ fn reader(s: &Shared, r: usize) -> u64 {
     while !s.stop.load(Ordering::Relaxed) {
         i = (i * 7 + 3) % KEYS;
         let lo = s.acked[i].load(Ordering::SeqCst);
-        let got = s.db.get(&ReadPolicy::default(), &key(i as i64), Bins::All);
+        // Every other read looks at the record in place (get_with), the same lock-free path.
+        let got = if reads.is_multiple_of(2) {
+            s.db.get(&ReadPolicy::default(), &key(i as i64), Bins::All)
+        } else {
+            s.db.get_with(&ReadPolicy::default(), &key(i as i64), |r| r.to_record())
+                .and_then(|r| r)
+        };
         let hi = s.started[i].load(Ordering::SeqCst);
         reads += 1;
         match got {

@@ -6,6 +6,7 @@
 //! the target's stats; any other error goes back to the workload as it is.
 
 use super::*;
+use crate::ValueRef;
 
 /// aerolite as a [`BenchTarget`].
 pub struct AeroliteTarget {
@@ -38,13 +39,6 @@ impl AeroliteTarget {
 
     fn key(k: u64) -> OpResult<Key> {
         Key::new(NAMESPACE, SET, key_string(k)).map_err(|e| e.to_string())
-    }
-
-    fn blob_len(r: &crate::Record) -> OpResult<usize> {
-        match r.bin(BIN) {
-            Some(Value::Blob(b)) => Ok(b.len()),
-            other => Err(format!("bin {BIN:?} holds {other:?}, not a blob")),
-        }
     }
 
     /// Put, resending after DeviceOverload (18) or stop-writes (8) as a client that waits out
@@ -90,13 +84,16 @@ impl BenchTarget for AeroliteTarget {
         self.write(k, value, &WritePolicy::default())
     }
 
+    /// A point read looking at the value in place (`Database::get_with`), as the peers' reads
+    /// borrow theirs: the bin is checked to be a blob and its length returned.
     fn read(&self, k: u64) -> OpResult<usize> {
         let key = Self::key(k)?;
-        let r = self
-            .db
-            .get(&ReadPolicy::default(), &key, Bins::All)
-            .map_err(|e| e.to_string())?;
-        Self::blob_len(&r)
+        self.db
+            .get_with(&ReadPolicy::default(), &key, |r| match r.bin(BIN) {
+                Ok(Some(ValueRef::Blob(b))) => Ok(b.len()),
+                other => Err(format!("bin {BIN:?} holds {other:?}, not a blob")),
+            })
+            .map_err(|e| e.to_string())?
     }
 
     /// A whole-value overwrite, like the peers' `put`: `Replace`, so no old image is read.

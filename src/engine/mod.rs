@@ -16,6 +16,7 @@ pub mod locks;
 pub mod namespace;
 pub mod read;
 pub mod read_inplace;
+pub mod read_with;
 pub mod recovery;
 pub mod replica_apply;
 pub mod runtime;

@@ -12,7 +12,7 @@ use crate::format::record_image::{self, Image, ImageMeta, RawBin};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{Index, IndexEntry};
 use crate::record::bin::BinList;
-use crate::record::key::{Digest, Key, UserKeyBytes};
+use crate::record::key::{Digest, Key, UserKeyBytes, UserKeyRef};
 use crate::record::record::Record;
 use crate::storage::Backend;
 use std::sync::Arc;
@@ -92,17 +92,23 @@ impl Namespace {
 
     /// WP-01 / RP-01 / DP-01 after the namespace lookup: key type and set name.
     pub fn check_request(&self, key: &Key) -> Result<Checked> {
+        let user_key = Namespace::check_key(key)?.map(|k| k.to_owned());
+        Ok(Checked { user_key })
+    }
+
+    /// [`Namespace::check_request`] borrowing the user key's bytes (the read path's form: no
+    /// allocation).
+    pub fn check_key(key: &Key) -> Result<Option<UserKeyRef<'_>>> {
         validate_set_name(&key.set_name)?;
-        let user_key = match &key.user_key {
-            None => None,
-            Some(v) => Some(UserKeyBytes::of(v).ok_or_else(|| {
+        match &key.user_key {
+            None => Ok(None),
+            Some(v) => UserKeyRef::of(v).map(Some).ok_or_else(|| {
                 Error::new(
                     ResultCode::ParameterError,
                     "user key of a type that cannot be a key (K-TYPE-OTHER)",
                 )
-            })?),
-        };
-        Ok(Checked { user_key })
+            }),
+        }
     }
 
     /// Read and verify the image an entry points at (RC-1 on any disagreement).

@@ -38,7 +38,7 @@ use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
 use crate::policy::read::ReadPolicy;
 use crate::record::bin::{validate_bin_name, BinList};
-use crate::record::key::Key;
+use crate::record::key::{Key, UserKeyRef};
 use crate::record::record::Record;
 use bytes::Bytes;
 
@@ -147,9 +147,9 @@ impl Namespace {
         let digest = key.digest;
         self.prefetch_request(&digest);
         // RP-01
-        let checked = self.check_request(key)?;
+        let user_key = Namespace::check_key(key)?;
         if let (None, None, ReadKind::Bins(bins)) = (prefetched, &policy.filter_expression, &kind) {
-            if let Some(answer) = self.read_unlocked(policy, key, bins, &checked.user_key) {
+            if let Some(answer) = self.read_unlocked(policy, key, bins, user_key) {
                 return answer;
             }
         }
@@ -169,14 +169,15 @@ impl Namespace {
                 // The entry is the one the image was read for, and the image is still the one
                 // stored there (its block was not freed and reused since the lock-free prefetch).
                 if *pe == e && self.storage.prefetch_current(e.location, bytes) {
-                    return Namespace::record_of(bytes, &digest, &e, bins, &checked.user_key);
+                    return Namespace::record_of(bytes, &digest, &e, bins, user_key);
                 }
             }
-            return self.read_bins(&digest, &e, bins, &checked.user_key);
+            return self.read_bins(&digest, &e, bins, user_key);
         }
         if let (None, None, ReadKind::Ops(ops, all)) = (&policy.filter_expression, touch_void, &kind) {
             // A read-only operate on one map or list bin runs on its packed bytes (read_inplace.rs).
-            if let Some(r) = self.read_ops_in_place(&digest, &e, ops, *all, &checked.user_key)? {
+            let owned = user_key.map(|k| k.to_owned());
+            if let Some(r) = self.read_ops_in_place(&digest, &e, ops, *all, &owned)? {
                 return Ok(r);
             }
         }
@@ -184,7 +185,7 @@ impl Namespace {
         // RP-06
         self.check_filter(policy.filter_expression.as_ref(), &img, "RP-06")?;
         // RP-07
-        Namespace::check_stored_key(&img.meta, &checked.user_key)?;
+        Namespace::check_stored_key(&img.meta, &user_key.map(|k| k.to_owned()))?;
         // RP-08. The image is ours: bins move into the result unless a read-touch still needs them.
         let bins = self.select_bins(kind, key, &mut img, touch_void.is_some())?;
         // RP-09
@@ -208,8 +209,33 @@ impl Namespace {
         policy: &ReadPolicy,
         key: &Key,
         bins: &Bins,
-        user_key: &Option<crate::record::key::UserKeyBytes>,
+        user_key: Option<UserKeyRef<'_>>,
     ) -> Option<Result<Record>> {
+        let e = match self.unlocked_entry(policy, key)? {
+            Ok(e) => e,
+            Err(refused) => return Some(Err(refused)),
+        };
+        let r = self.read_bins(&key.digest, &e, bins, user_key).ok()?;
+        if !self.still_indexed(key, &e) {
+            return None;
+        }
+        // (L2): the answer is the version the entry names (verified_view checked the image).
+        assert!(
+            r.generation == u32::from(e.generation) && r.last_update_time == e.lut(),
+            "a lock-free read answers the version of the entry it looked up"
+        );
+        Some(Ok(r))
+    }
+
+    /// The entry a lock-free read answers from, (L1): looked up now, without the record lock.
+    /// `None` when the lock-free path does not serve the request (its record's lock stripe is
+    /// busy, a tombstone, a truncated record, a read-touch due); `Some(Err)` for RP-02 … RP-04,
+    /// which the entry alone decides.
+    pub(super) fn unlocked_entry(
+        &self,
+        policy: &ReadPolicy,
+        key: &Key,
+    ) -> Option<Result<IndexEntry>> {
         if !self.locks.stripe_idle(&key.digest) {
             return None;
         }
@@ -232,17 +258,12 @@ impl Namespace {
         {
             return None;
         }
-        let r = self.read_bins(&key.digest, &e, bins, user_key).ok()?;
-        // (L2): the entry is still the one the image was checked against.
-        if self.index.get(&key.digest) != Some(e) {
-            return None;
-        }
-        // (L2): the answer is the version the entry names (verified_view checked the image).
-        assert!(
-            r.generation == u32::from(e.generation) && r.last_update_time == e.lut(),
-            "a lock-free read answers the version of the entry it looked up"
-        );
-        Some(Ok(r))
+        Some(Ok(e))
+    }
+
+    /// (L2): the index still holds `e` for the key after its image was read and checked.
+    pub(super) fn still_indexed(&self, key: &Key, e: &IndexEntry) -> bool {
+        self.index.get(&key.digest) == Some(*e)
     }
 
     /// RP-02 … RP-05: the record's entry, unless it is missing, in another set, expired or a
@@ -339,7 +360,7 @@ impl Namespace {
         digest: &crate::record::key::Digest,
         e: &IndexEntry,
         bins: &Bins,
-        user_key: &Option<crate::record::key::UserKeyBytes>,
+        user_key: Option<UserKeyRef<'_>>,
     ) -> Result<Record> {
         let mut out = None;
         self.storage
@@ -354,12 +375,12 @@ impl Namespace {
         digest: &crate::record::key::Digest,
         e: &IndexEntry,
         bins: &Bins,
-        user_key: &Option<crate::record::key::UserKeyBytes>,
+        user_key: Option<UserKeyRef<'_>>,
     ) -> Result<Record> {
         let v = Namespace::verified_view(bytes, digest, e)?;
         // RP-07
         if let (Some(stored), Some(req)) = (&v.key, user_key) {
-            if !stored.is(req) {
+            if !stored.is_key(&req) {
                 return err(
                     ResultCode::KeyMismatch,
                     "the request's user key differs from the stored key (SK-MISMATCH)",

@@ -16,7 +16,7 @@ use crate::format::le::{self, DecodeError, Reader};
 use crate::format::particle::{self, tag};
 use crate::format::record_image::{self, off, ImageMeta, FLAG_KEY, FLAG_TOMBSTONE};
 use crate::record::bin::{BinList, BIN_NAME_MAX};
-use crate::record::key::{Digest, UserKeyBytes};
+use crate::record::key::{Digest, UserKeyBytes, UserKeyRef};
 use crate::record::value::Value;
 
 /// A stored user key inside an image.
@@ -32,6 +32,11 @@ impl KeyRef<'_> {
     /// Whether this is the key `k`.
     pub fn is(&self, k: &UserKeyBytes) -> bool {
         self.type_byte == k.type_byte && self.bytes == k.bytes.as_slice()
+    }
+
+    /// Whether this is the key `k` (borrowed form).
+    pub fn is_key(&self, k: &UserKeyRef<'_>) -> bool {
+        self.type_byte == k.type_byte && self.bytes == k.bytes()
     }
 
     /// An owned copy.
@@ -254,6 +259,76 @@ impl<'a> ImageView<'a> {
         }
         Ok(out)
     }
+
+    /// Every bin's name and undecoded particle bytes, in stored order, after the checks of
+    /// [`ImageView::bins`]: every particle valid, no nil, no duplicate name, no trailing bytes.
+    /// Allocates nothing for up to [`BinSlices::INLINE`] bins.
+    pub fn bin_slices(&self) -> Result<BinSlices<'a>, DecodeError> {
+        let mut out = BinSlices::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut r = Reader::new(self.bins);
+        for _ in 0..self.bin_count {
+            let name = bin_name(&mut r)?;
+            let start = r.position();
+            skip_particle(&mut r)?;
+            let duplicate = if self.bin_count as usize > BinSlices::INLINE {
+                !seen.insert(name)
+            } else {
+                out.get(name).is_some()
+            };
+            if duplicate {
+                return Err(DecodeError("nil or duplicate bin"));
+            }
+            out.push(name, &self.bins[start..r.position()]);
+        }
+        if r.remaining() != 0 {
+            return Err(DecodeError("trailing bytes in image"));
+        }
+        Ok(out)
+    }
+}
+
+/// The bins of an image as `(name, particle bytes)`, from [`ImageView::bin_slices`]: the first
+/// [`BinSlices::INLINE`] held inline, the rest in a vector.
+#[derive(Debug, Clone, Default)]
+pub struct BinSlices<'a> {
+    inline: [(&'a str, &'a [u8]); BinSlices::INLINE],
+    len: usize,
+    more: Vec<(&'a str, &'a [u8])>,
+}
+
+impl<'a> BinSlices<'a> {
+    /// Bins held without allocating.
+    pub const INLINE: usize = 8;
+
+    fn push(&mut self, name: &'a str, particle: &'a [u8]) {
+        if self.len < Self::INLINE {
+            self.inline[self.len] = (name, particle);
+            self.len += 1;
+        } else {
+            self.more.push((name, particle));
+        }
+    }
+
+    /// Every bin, in stored order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + '_ {
+        self.inline[..self.len].iter().chain(&self.more).copied()
+    }
+
+    /// The particle bytes of bin `name`.
+    pub fn get(&self, name: &str) -> Option<&'a [u8]> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, p)| p)
+    }
+
+    /// Number of bins.
+    pub fn len(&self) -> usize {
+        self.len + self.more.len()
+    }
+
+    /// Whether there are no bins.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 fn bin_name<'a>(r: &mut Reader<'a>) -> Result<&'a str, DecodeError> {
@@ -345,6 +420,31 @@ mod tests {
         }
     }
 
+    /// The bins `bin_slices` finds, each decoded borrowed and made owned.
+    fn slices_as_bins(v: &ImageView<'_>) -> Result<BinList, DecodeError> {
+        let mut out = BinList::new();
+        for (name, p) in v.bin_slices()?.iter() {
+            out.push(name, particle::decode_ref(&mut Reader::new(p))?.to_value());
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn bin_slices_agree_with_bins_beyond_the_inline_ones() {
+        let b = image();
+        let v = ImageView::parse(&b).expect("parses");
+        assert_eq!(slices_as_bins(&v), v.bins());
+        let mut many = BinList::new();
+        for i in 0..BinSlices::INLINE as i64 + 3 {
+            many.push(&format!("b{i}"), Value::Int(i));
+        }
+        let meta = record_image::decode(&b).expect("decodes").meta;
+        let c = record_image::encode(&meta, &many);
+        let v = ImageView::parse(&c).expect("parses");
+        assert_eq!(slices_as_bins(&v), Ok(many));
+        assert_eq!(v.bin_slices().expect("slices").get("b10").map(<[u8]>::len), Some(9));
+    }
+
     #[test]
     fn every_single_byte_flip_is_rejected_by_parse() {
         let b = image();
@@ -358,20 +458,26 @@ mod tests {
         }
     }
 
-    /// Images whose CRC is recomputed after damage (a bug, not a device error) never panic, and
+    /// Images whose CRC is recomputed after damage (a bug, not a device error; `i` makes a
+    /// duplicate bin name) never panic, and
     /// where the whole image decodes, the named subset agrees with it.
     #[test]
     fn resealed_damage_never_panics() {
         let b = image();
         let image_len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
         for i in off::VARIABLE..image_len {
-            for x in [0u8, 0xff, 0x80, 1] {
+            for x in [0u8, 0xff, 0x80, 1, b'i'] {
                 let mut c = b.clone();
                 c[i] = x;
                 record_image::seal(&mut c, 9);
                 let Ok(v) = ImageView::parse(&c) else {
                     continue;
                 };
+                assert_eq!(
+                    slices_as_bins(&v).ok(),
+                    v.bins().ok(),
+                    "bin_slices and bins accept the same images (byte {i} = {x})"
+                );
                 if let Ok(all) = v.bins() {
                     let names = ["i", "l", "zz"];
                     let mut want = BinList::new();

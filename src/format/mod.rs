@@ -19,5 +19,6 @@ pub mod msgpack;
 pub mod pack;
 pub mod particle;
 pub mod record_image;
+pub mod record_ref;
 pub mod snapshot;
 pub mod write_block;

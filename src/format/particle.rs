@@ -18,6 +18,7 @@ use crate::format::pack;
 use crate::record::canonical::is_valid_key;
 use crate::record::order::compare;
 use crate::record::value::{List, ListOrderType, Map, MapOrder, Value};
+use crate::record::value_ref::ValueRef;
 use std::cmp::Ordering;
 
 /// Deepest nesting of lists and maps accepted when decoding (and when writing, cdt.md CTX rows).
@@ -280,6 +281,31 @@ pub fn finish_map(order: MapOrder, mut entries: Vec<(Value, Value)>) -> Result<V
         "a decoded map is canonical"
     );
     Ok(Value::Map(m))
+}
+
+/// One particle, borrowed where it can be ([`ValueRef`]): strings, blobs and GeoJSON point into
+/// `r`'s buffer; anything else is [`decode`]d. Accepts and refuses exactly what `decode` does.
+pub fn decode_ref<'a>(r: &mut Reader<'a>) -> Result<ValueRef<'a>, DecodeError> {
+    let text = |r: &mut Reader<'a>| -> Result<&'a str, DecodeError> {
+        r.take(1)?;
+        let n = r.u32()? as usize;
+        std::str::from_utf8(r.take(n)?).map_err(|_| DecodeError("invalid UTF-8"))
+    };
+    Ok(match r.peek() {
+        Some(tag::STRING) => ValueRef::String(text(r)?),
+        Some(tag::GEOJSON) => ValueRef::GeoJSON(text(r)?),
+        Some(tag::BLOB) => {
+            r.take(1)?;
+            let n = r.u32()? as usize;
+            ValueRef::Blob(r.take(n)?)
+        }
+        _ => match decode(r, 0)? {
+            Value::Bool(b) => ValueRef::Bool(b),
+            Value::Int(i) => ValueRef::Int(i),
+            Value::Float(x) => ValueRef::Float(x),
+            other => ValueRef::Value(std::borrow::Cow::Owned(other)),
+        },
+    })
 }
 
 fn decode_utf8(r: &mut Reader<'_>) -> Result<String, DecodeError> {

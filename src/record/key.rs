@@ -66,14 +66,7 @@ pub struct UserKeyBytes {
 impl UserKeyBytes {
     /// Encode a user key, or `None` for a type that cannot be a key (K-TYPE-OTHER).
     pub fn of(v: &Value) -> Option<UserKeyBytes> {
-        let (type_byte, bytes) = match v {
-            Value::Int(i) => (0x01, i.to_be_bytes().to_vec()),
-            Value::Float(x) => (0x02, x.to_bits().to_be_bytes().to_vec()),
-            Value::String(s) => (0x03, s.as_bytes().to_vec()),
-            Value::Blob(b) => (0x04, b.clone()),
-            _ => return None,
-        };
-        Some(UserKeyBytes { type_byte, bytes })
+        UserKeyRef::of(v).map(|k| k.to_owned())
     }
 
     /// Decode back into a value; `None` for an unknown type byte or bad length.
@@ -94,12 +87,59 @@ impl UserKeyBytes {
     }
 }
 
+/// A user key's digest input borrowed from its value (K-TYPE-*): what [`UserKeyBytes`] holds,
+/// without allocating — every request encodes its key once for the digest and once to compare
+/// with the stored key. Numbers are encoded big-endian into `num`; strings and blobs borrow.
+#[derive(Clone, Copy, Debug)]
+pub struct UserKeyRef<'a> {
+    /// Key type byte (1 int, 2 double, 3 string, 4 bytes).
+    pub type_byte: u8,
+    num: [u8; 8],
+    borrowed: Option<&'a [u8]>,
+}
+
+impl<'a> UserKeyRef<'a> {
+    /// Encode a user key, or `None` for a type that cannot be a key (K-TYPE-OTHER).
+    pub fn of(v: &'a Value) -> Option<UserKeyRef<'a>> {
+        let (type_byte, num, borrowed) = match v {
+            Value::Int(i) => (0x01, i.to_be_bytes(), None),
+            Value::Float(x) => (0x02, x.to_bits().to_be_bytes(), None),
+            Value::String(s) => (0x03, [0; 8], Some(s.as_bytes())),
+            Value::Blob(b) => (0x04, [0; 8], Some(b.as_slice())),
+            _ => return None,
+        };
+        Some(UserKeyRef {
+            type_byte,
+            num,
+            borrowed,
+        })
+    }
+
+    /// The key bytes (8 for a number).
+    pub fn bytes(&self) -> &[u8] {
+        self.borrowed.unwrap_or(&self.num)
+    }
+
+    /// An owned copy.
+    pub fn to_owned(&self) -> UserKeyBytes {
+        UserKeyBytes {
+            type_byte: self.type_byte,
+            bytes: self.bytes().to_vec(),
+        }
+    }
+}
+
 /// Compute the digest of a set name and user key (K-DIG-ALG).
 pub fn compute_digest(set_name: &str, key: &UserKeyBytes) -> Digest {
+    digest_of(set_name, key.type_byte, &key.bytes)
+}
+
+/// K-DIG-ALG over the parts: RIPEMD-160(set ‖ type byte ‖ key bytes).
+fn digest_of(set_name: &str, type_byte: u8, bytes: &[u8]) -> Digest {
     let mut h = Ripemd160::new();
     h.update(set_name.as_bytes());
-    h.update([key.type_byte]);
-    h.update(&key.bytes);
+    h.update([type_byte]);
+    h.update(bytes);
     Digest(h.finalize().into())
 }
 
@@ -121,7 +161,7 @@ impl Key {
     /// (K-TYPE-OTHER).
     pub fn new(namespace: &str, set_name: &str, user_key: impl Into<Value>) -> Result<Key> {
         let user_key = user_key.into();
-        let Some(kb) = UserKeyBytes::of(&user_key) else {
+        let Some(kb) = UserKeyRef::of(&user_key) else {
             return err(
                 ResultCode::ParameterError,
                 format!(
@@ -130,7 +170,7 @@ impl Key {
                 ),
             );
         };
-        let digest = compute_digest(set_name, &kb);
+        let digest = digest_of(set_name, kb.type_byte, kb.bytes());
         Ok(Key {
             namespace: namespace.to_string(),
             set_name: set_name.to_string(),

@@ -10,3 +10,4 @@ pub mod order;
 #[allow(clippy::module_inception)]
 pub mod record;
 pub mod value;
+pub mod value_ref;
