@@ -264,12 +264,15 @@ impl<'a> ImageView<'a> {
     /// [`ImageView::bins`]: every particle valid, no nil, no duplicate name, no trailing bytes.
     /// Allocates nothing for up to [`BinSlices::INLINE`] bins.
     pub fn bin_slices(&self) -> Result<BinSlices<'a>, DecodeError> {
-        let mut out = BinSlices::default();
+        let mut out = BinSlices {
+            bins: self.bins,
+            ..BinSlices::default()
+        };
         let mut seen = std::collections::HashSet::new();
         let mut r = Reader::new(self.bins);
         for _ in 0..self.bin_count {
+            let at = r.position();
             let name = bin_name(&mut r)?;
-            let start = r.position();
             skip_particle(&mut r)?;
             let duplicate = if self.bin_count as usize > BinSlices::INLINE {
                 !seen.insert(name)
@@ -279,7 +282,8 @@ impl<'a> ImageView<'a> {
             if duplicate {
                 return Err(DecodeError("nil or duplicate bin"));
             }
-            out.push(name, &self.bins[start..r.position()]);
+            // An image is shorter than 4 GiB (its length field is a u32).
+            out.push(at as u32);
         }
         if r.remaining() != 0 {
             return Err(DecodeError("trailing bytes in image"));
@@ -288,31 +292,50 @@ impl<'a> ImageView<'a> {
     }
 }
 
-/// The bins of an image as `(name, particle bytes)`, from [`ImageView::bin_slices`]: the first
-/// [`BinSlices::INLINE`] held inline, the rest in a vector.
+/// The bins of an image as `(name, particle bytes)`, from [`ImageView::bin_slices`]: where each
+/// bin starts in the image's bin bytes (its name's length byte; its particle ends where the next
+/// bin starts), the first [`BinSlices::INLINE`] held inline, the rest in a vector.
 #[derive(Debug, Clone, Default)]
 pub struct BinSlices<'a> {
-    inline: [(&'a str, &'a [u8]); BinSlices::INLINE],
+    bins: &'a [u8],
+    inline: [u32; BinSlices::INLINE],
     len: usize,
-    more: Vec<(&'a str, &'a [u8])>,
+    more: Vec<u32>,
 }
 
 impl<'a> BinSlices<'a> {
     /// Bins held without allocating.
     pub const INLINE: usize = 8;
 
-    fn push(&mut self, name: &'a str, particle: &'a [u8]) {
+    fn push(&mut self, at: u32) {
         if self.len < Self::INLINE {
-            self.inline[self.len] = (name, particle);
+            self.inline[self.len] = at;
             self.len += 1;
         } else {
-            self.more.push((name, particle));
+            self.more.push(at);
         }
+    }
+
+    fn start(&self, i: usize) -> usize {
+        match i.checked_sub(Self::INLINE) {
+            None if i < self.len => self.inline[i] as usize,
+            Some(j) if j < self.more.len() => self.more[j] as usize,
+            _ => self.bins.len(),
+        }
+    }
+
+    /// Bin `i`'s name and particle; the offsets were checked by `bin_slices`.
+    fn bin(&self, i: usize) -> (&'a str, &'a [u8]) {
+        let (at, end) = (self.start(i), self.start(i + 1));
+        let bins: &'a [u8] = self.bins;
+        let n = usize::from(bins[at]);
+        let name = std::str::from_utf8(&bins[at + 1..at + 1 + n]).unwrap_or_default();
+        (name, &bins[at + 1 + n..end])
     }
 
     /// Every bin, in stored order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + '_ {
-        self.inline[..self.len].iter().chain(&self.more).copied()
+        (0..self.len()).map(|i| self.bin(i))
     }
 
     /// The particle bytes of bin `name`.

@@ -31,9 +31,6 @@ pub struct RecordRef<'a> {
     src: Src<'a>,
 }
 
-// The image's bins are held inline on purpose: boxing them is the allocation this type avoids,
-// and a `RecordRef` lives on the stack of one read.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum Src<'a> {
     Image(BinSlices<'a>, Option<KeyRef<'a>>),
