@@ -173,8 +173,8 @@ impl Database {
     /// Write bins (create or update per the policy). Returns the new metadata (no bins).
     pub fn put(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<Record> {
         let ns = self.ns(key)?;
-        let ops: Vec<Operation> = bins.iter().map(|b| Operation::Write(b.clone())).collect();
-        self.write_attempts(policy, || ns.write(policy, key, &ops))
+        // Exactly an operate of one write op per bin (ops::WriteOps), without the op list.
+        self.write_attempts(policy, || ns.put_bins(policy, key, bins))
     }
 
     /// Read all bins, named bins, or the header only.

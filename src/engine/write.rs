@@ -7,11 +7,11 @@ use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
 use crate::format::record_image::{Image, ImageMeta};
 use crate::index::entry::LUT_MAX;
-use crate::ops::apply::apply_ops_with;
-use crate::ops::validate::validate_write_ops;
-use crate::ops::Operation;
+use crate::ops::apply::{apply_ops_with, apply_put};
+use crate::ops::validate::validate_write_request;
+use crate::ops::{Operation, WriteOps};
 use crate::policy::write::{GenerationPolicy, RecordExistsAction, WritePolicy, MAX_TTL_S};
-use crate::record::bin::{BinList, BINS_MAX};
+use crate::record::bin::{Bin, BinList, BINS_MAX};
 use crate::record::key::{Key, UserKeyBytes};
 use crate::record::record::Record;
 
@@ -86,7 +86,13 @@ impl Namespace {
     /// named after the rows it implements. Nothing observable changes before WP-19 / WP-20
     /// except WP-09's discard of an expired record (WP-NOCHANGE).
     pub fn write(&self, policy: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<Record> {
-        self.write_with(policy, key, ops, true)
+        self.write_with(policy, key, WriteOps::List(ops), true)
+    }
+
+    /// [`Namespace::write`] of one `Operation::Write` per bin, in order (`Database::put`),
+    /// without building that op list: each value is copied once, into the working copy.
+    pub fn put_bins(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<Record> {
+        self.write_with(policy, key, WriteOps::Put(bins), true)
     }
 
     /// [`Namespace::write`]; `in_place` lets map ops run on the packed map (write_inplace.rs).
@@ -94,7 +100,7 @@ impl Namespace {
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &[Operation],
+        ops: WriteOps<'_>,
         in_place: bool,
     ) -> Result<Record> {
         self.prefetch_request(&key.digest);
@@ -102,7 +108,7 @@ impl Namespace {
         self.check_overload()?; // WP-02
         let guard = self.lock_record(policy, key)?; // WP-03
         self.check_stop_writes()?; // WP-04
-        validate_write_ops(ops, policy.record_exists_action, policy.respond_all_ops)?; // WP-05 … WP-07A
+        validate_write_request(ops, policy.record_exists_action, policy.respond_all_ops)?; // WP-05 … WP-07A
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
         let state = self.check_existence(policy, key, ops, now_s)?; // WP-08 … WP-10
@@ -169,7 +175,7 @@ impl Namespace {
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &[Operation],
+        ops: WriteOps<'_>,
         now_s: u32,
     ) -> Result<State> {
         let action = policy.record_exists_action;
@@ -177,7 +183,7 @@ impl Namespace {
         let must_exist = matches!(
             action,
             RecordExistsAction::UpdateOnly | RecordExistsAction::ReplaceOnly
-        ) || ops.iter().any(|o| matches!(o, Operation::Touch));
+        ) || ops.has_touch();
         if must_exist && !state.is_live() {
             return err(
                 ResultCode::KeyNotFoundError,
@@ -224,7 +230,7 @@ impl Namespace {
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &'o [Operation],
+        ops: WriteOps<'o>,
         checked: &Checked,
         state: State,
         in_place: bool,
@@ -232,12 +238,13 @@ impl Namespace {
         let merge = merges(policy.record_exists_action);
         let bins_needed = (state.is_live()
             && ((merge && ops_read_old_bins(ops)) || policy.filter_expression.is_some()))
-            || crate::engine::filter::has_exp_ops(ops);
+            || ops.has_exp();
         // The in-place map path hands the map bin to storage as raw bytes, which secondary
         // indexes cannot read: with any index defined, the decoded path keeps them exact
         // (SIDX-EXACT-1; an index created meanwhile is corrected by its build's visit, which
         // waits for this record lock).
-        let in_place_bin = crate::engine::write_inplace::plan(ops, policy)
+        let in_place_bin = (ops.list())
+            .and_then(|list| crate::engine::write_inplace::plan(list, policy))
             .filter(|_| in_place && merge && state.is_live() && self.sindexes.is_empty());
         let (image, split) = match (state.entry(), in_place_bin) {
             (Some(e), Some(bin)) if bins_needed => match self.load_split(&key.digest, &e, bin)? {
@@ -308,12 +315,12 @@ impl Namespace {
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &[Operation],
+        ops: WriteOps<'_>,
         found: &mut Found<'_>,
         working: &mut BinList,
     ) -> Result<Option<BinList>> {
-        let results = match &mut found.in_place {
-            Some((bin, split)) => {
+        let results = match (&mut found.in_place, ops) {
+            (Some((bin, split)), WriteOps::List(ops)) => {
                 let all = policy.respond_all_ops;
                 match crate::engine::write_inplace::apply_ops(
                     working,
@@ -326,7 +333,10 @@ impl Namespace {
                     None => return Ok(None),
                 }
             }
-            None => {
+            // The in-place path is planned from an op list only; a put never takes it.
+            (Some(_), WriteOps::Put(_)) => return Ok(None),
+            (None, WriteOps::Put(bins)) => apply_put(working, bins, policy.respond_all_ops)?,
+            (None, WriteOps::List(ops)) => {
                 let live_img = found.image.as_ref().filter(|_| found.state.is_live());
                 let meta = self.exp_meta(ops, &key.digest, &key.set_name, live_img);
                 apply_ops_with(
@@ -497,7 +507,10 @@ fn image_set_name(key: &Key, found: &Found<'_>) -> String {
 
 /// Whether applying `ops` over a live record depends on its old bins: it does unless the ops
 /// begin with a delete-all (only header reads and touches before it, which read no bin).
-fn ops_read_old_bins(ops: &[Operation]) -> bool {
+fn ops_read_old_bins(ops: WriteOps<'_>) -> bool {
+    let WriteOps::List(ops) = ops else {
+        return true; // a put's writes merge into the old bins
+    };
     match ops.iter().position(|o| matches!(o, Operation::DeleteAll)) {
         Some(i) => ops[..i]
             .iter()

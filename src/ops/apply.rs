@@ -3,10 +3,10 @@
 //! working copy (OP-ATOMIC).
 
 use crate::cdt::normalize::normalize;
-use crate::error::{err, Result, ResultCode};
+use crate::error::{err, Error, Result, ResultCode};
 use crate::expressions::RecordMeta;
 use crate::ops::operation::Operation;
-use crate::record::bin::BinList;
+use crate::record::bin::{Bin, BinList};
 use crate::record::value::Value;
 
 /// Apply `ops` to `bins` in request order and return the result entries, running `check(i, op)`
@@ -23,10 +23,41 @@ pub fn apply_ops_with(
     let mut out = BinList::new();
     for (i, op) in ops.iter().enumerate() {
         check(i, op)?;
-        apply_one(bins, op, respond_all_ops, meta, &mut out)
-            .map_err(|e| crate::error::Error::new(e.code(), format!("op {i}: {}", e.detail())))?;
+        apply_one(bins, op, respond_all_ops, meta, &mut out).map_err(|e| op_error(i, e))?;
     }
     Ok(out)
+}
+
+/// [`apply_ops_with`] for a put: each bin applied as its `Operation::Write` would be, in order
+/// (the value copied once, into `bins`).
+pub fn apply_put(bins: &mut BinList, put: &[Bin], respond_all_ops: bool) -> Result<BinList> {
+    let mut out = BinList::new();
+    for (i, b) in put.iter().enumerate() {
+        write_bin(bins, b, respond_all_ops, &mut out).map_err(|e| op_error(i, e))?;
+    }
+    debug_assert!(
+        !respond_all_ops || out.len() == put.len(),
+        "OPR-ALL: one entry per write op"
+    );
+    Ok(out)
+}
+
+/// An op's error with the op index in front (RP-08, WP-17: the caller learns which op failed).
+fn op_error(i: usize, e: Error) -> Error {
+    Error::new(e.code(), format!("op {i}: {}", e.detail()))
+}
+
+/// O-WRITE-SET / O-WRITE-NIL: set (Nil: remove) bin `b`.
+fn write_bin(bins: &mut BinList, b: &Bin, all: bool, out: &mut BinList) -> Result<()> {
+    // M-KEY-INVALID, M-KEY-DUP, M-ORDER-VALUE, L-ORDER-VALUE: stored maps and ordered lists are
+    // canonical (cdt::normalize).
+    let mut v = b.value.clone();
+    normalize(&mut v)?;
+    bins.set(&b.name, v);
+    if all {
+        out.push(&b.name, Value::Nil);
+    }
+    Ok(())
 }
 
 /// Apply one op (errors without the op-index prefix that [`apply_ops_with`] adds).
@@ -59,16 +90,7 @@ pub(crate) fn apply_one(
                 out.push("", Value::Nil);
             }
         }
-        Operation::Write(b) => {
-            // M-KEY-INVALID, M-KEY-DUP, M-ORDER-VALUE, L-ORDER-VALUE: stored maps and ordered
-            // lists are canonical (cdt::normalize).
-            let mut v = b.value.clone();
-            normalize(&mut v)?;
-            bins.set(&b.name, v);
-            if all {
-                out.push(&b.name, Value::Nil);
-            }
-        }
+        Operation::Write(b) => write_bin(bins, b, all, out)?,
         Operation::Add(b) => {
             add(bins, &b.name, &b.value)?;
             if all {
