@@ -8,7 +8,7 @@ use crate::engine::sets::{validate_set_name, Sets};
 use crate::engine::write_inplace::MapCache;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::format::image_view::ImageView;
-use crate::format::record_image::{self, Image, ImageMeta, RawBin};
+use crate::format::record_image::{self, Image, ImageHeader, ImageMeta, RawBin};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{Index, IndexEntry};
 use crate::record::bin::BinList;
@@ -177,13 +177,14 @@ impl Namespace {
         set_id: u16,
         old: Option<IndexEntry>,
     ) -> Result<(IndexEntry, u64)> {
-        self.commit_with(meta, bins, None, set_id, old)
+        self.commit_with(&meta.header(), bins, None, set_id, old)
     }
 
-    /// [`Namespace::commit`] with an optional pre-encoded bin (the in-place map path).
+    /// [`Namespace::commit`] from borrowed metadata (the write path: no copy of the set name or
+    /// stored key), with an optional pre-encoded bin (the in-place map path).
     pub fn commit_with(
         &self,
-        meta: &ImageMeta,
+        meta: &ImageHeader<'_>,
         bins: &BinList,
         raw: Option<RawBin<'_>>,
         set_id: u16,
@@ -209,9 +210,10 @@ impl Namespace {
                 ),
             );
         }
+        // Storage seals the image (block sequence and CRC) as it places it.
         let placement = self
             .storage
-            .append(record_image::encode_with(meta, bins, raw))?;
+            .append(record_image::encode_unsealed(meta, bins, raw))?;
         assert_eq!(
             placement.size as usize, size,
             "storage keeps the encoded size"
@@ -249,7 +251,7 @@ impl Namespace {
             self.storage.release(o.location, o.size);
         }
         self.sindexes
-            .on_commit(&meta.digest, &meta.set_name, bins, meta.tombstone);
+            .on_commit(&meta.digest, meta.set_name, bins, meta.tombstone);
         Ok((entry, placement.ticket))
     }
 

@@ -5,7 +5,7 @@ use crate::engine::namespace::{Checked, Namespace};
 use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
-use crate::format::record_image::{Image, ImageMeta};
+use crate::format::record_image::{Image, ImageHeader};
 use crate::index::entry::LUT_MAX;
 use crate::ops::apply::{apply_ops_with, apply_put};
 use crate::ops::validate::validate_write_request;
@@ -386,17 +386,18 @@ impl Namespace {
             "GC-ONCE on an emptying write"
         );
         let ticket = if policy.durable_delete {
-            let meta = ImageMeta {
+            let meta = ImageHeader {
                 digest: key.digest,
                 generation: staged.generation,
                 lut: staged.lut,
                 void_time: 0,
                 tombstone: true,
                 set_name: image_set_name(key, &found),
-                key: found.old_key,
+                key: found.old_key.as_ref(),
                 block_seq: 0,
             };
-            Some(self.commit(&meta, &BinList::new(), e.set_id, Some(e))?.1)
+            let bins = BinList::new();
+            Some(self.commit_with(&meta, &bins, None, e.set_id, Some(e))?.1)
         } else {
             self.remove(&key.digest, &e);
             None
@@ -418,21 +419,23 @@ impl Namespace {
         policy: &WritePolicy,
         key: &Key,
         checked: &Checked,
-        found: Found<'_>,
+        mut found: Found<'_>,
         staged: Staged,
         results: BinList,
     ) -> Result<(Record, Option<u64>)> {
+        // The header below borrows `found`; the in-place split moves into its commit.
+        let in_place = found.in_place.take();
         let set_id = match found.state.entry() {
             Some(e) => e.set_id,
             None => self.sets.intern(&key.set_name)?,
         };
         let set_name = image_set_name(key, &found);
-        let stored_key: Option<UserKeyBytes> = match found.old_key {
+        let stored_key: Option<&UserKeyBytes> = match &found.old_key {
             Some(k) => Some(k),
-            None if policy.send_key => checked.user_key.clone(),
+            None if policy.send_key => checked.user_key.as_ref(),
             None => None,
         };
-        let meta = ImageMeta {
+        let meta = ImageHeader {
             digest: key.digest,
             generation: staged.generation,
             lut: staged.lut,
@@ -444,7 +447,7 @@ impl Namespace {
         };
         let old = found.state.entry();
         assert!(
-            found.in_place.is_none() || found.state.is_live(),
+            in_place.is_none() || found.state.is_live(),
             "the in-place map path runs only over a live record's image"
         );
         assert_eq!(
@@ -452,18 +455,21 @@ impl Namespace {
             inc(old.map_or(0, |e| e.generation)),
             "a write moves the generation by one (GC-ONCE)"
         );
-        let ticket = match found.in_place {
+        let ticket = match in_place {
             Some((bin, split)) => {
                 self.commit_split(&meta, &staged.working, split, bin, set_id, old)?
             }
-            None => self.commit(&meta, &staged.working, set_id, old)?.1,
+            None => {
+                self.commit_with(&meta, &staged.working, None, set_id, old)?
+                    .1
+            }
         };
         let reply = Record {
             bins: results,
             generation: u32::from(staged.generation),
             expiration: staged.void_time,
             last_update_time: staged.lut,
-            key: meta.key.as_ref().and_then(UserKeyBytes::to_value),
+            key: meta.key.and_then(UserKeyBytes::to_value),
         };
         Ok((reply, Some(ticket)))
     }
@@ -498,10 +504,10 @@ fn merges(action: RecordExistsAction) -> bool {
 }
 
 /// The set name the new image carries: the old image's when loaded, else the request's.
-fn image_set_name(key: &Key, found: &Found<'_>) -> String {
+fn image_set_name<'a>(key: &'a Key, found: &'a Found<'_>) -> &'a str {
     match &found.image {
-        Some(img) => img.meta.set_name.clone(),
-        None => key.set_name.clone(),
+        Some(img) => &img.meta.set_name,
+        None => &key.set_name,
     }
 }
 

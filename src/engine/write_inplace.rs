@@ -282,7 +282,7 @@ impl Namespace {
     /// Commit the in-place result and keep its offset index for the next request.
     pub fn commit_split(
         &self,
-        meta: &crate::format::record_image::ImageMeta,
+        meta: &crate::format::record_image::ImageHeader<'_>,
         working: &BinList,
         split: Split,
         bin: &str,
