@@ -8,7 +8,7 @@ use crate::engine::sets::{validate_set_name, Sets};
 use crate::engine::write_inplace::MapCache;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::format::image_view::ImageView;
-use crate::format::record_image::{self, Image, ImageHeader, ImageMeta, RawBin};
+use crate::format::record_image::{self, Image, ImageBins, ImageHeader, ImageMeta, RawBin};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{Index, IndexEntry};
 use crate::record::bin::BinList;
@@ -177,7 +177,7 @@ impl Namespace {
         set_id: u16,
         old: Option<IndexEntry>,
     ) -> Result<(IndexEntry, u64)> {
-        self.commit_with(&meta.header(), bins, None, set_id, old)
+        self.commit_with(&meta.header(), ImageBins::List(bins), None, set_id, old)
     }
 
     /// [`Namespace::commit`] from borrowed metadata (the write path: no copy of the set name or
@@ -185,7 +185,7 @@ impl Namespace {
     pub fn commit_with(
         &self,
         meta: &ImageHeader<'_>,
-        bins: &BinList,
+        bins: ImageBins<'_>,
         raw: Option<RawBin<'_>>,
         set_id: u16,
         old: Option<IndexEntry>,
@@ -250,8 +250,21 @@ impl Namespace {
         if let Some(o) = old {
             self.storage.release(o.location, o.size);
         }
-        self.sindexes
-            .on_commit(&meta.digest, meta.set_name, bins, meta.tombstone);
+        match bins {
+            ImageBins::List(list) => {
+                self.sindexes
+                    .on_commit(&meta.digest, meta.set_name, list, meta.tombstone)
+            }
+            // A put stored as it is: its working copy, made only when an index needs it.
+            ImageBins::Put(put) if !self.sindexes.is_empty() => {
+                let list = BinList::from_entries(
+                    put.iter().map(|b| (b.name.clone(), b.value.clone())).collect(),
+                );
+                self.sindexes
+                    .on_commit(&meta.digest, meta.set_name, &list, meta.tombstone)
+            }
+            ImageBins::Put(_) => {}
+        }
         Ok((entry, placement.ticket))
     }
 

@@ -5,9 +5,9 @@ use crate::engine::namespace::{Checked, Namespace};
 use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
-use crate::format::record_image::{Image, ImageHeader};
+use crate::format::record_image::{Image, ImageBins, ImageHeader};
 use crate::index::entry::LUT_MAX;
-use crate::ops::apply::{apply_ops_with, apply_put};
+use crate::ops::apply::{apply_ops_with, apply_put, put_as_is, put_results};
 use crate::ops::validate::validate_write_request;
 use crate::ops::{Operation, WriteOps};
 use crate::policy::write::{GenerationPolicy, RecordExistsAction, WritePolicy, MAX_TTL_S};
@@ -74,11 +74,24 @@ struct Found<'o> {
 }
 
 /// The new version staged by WP-15 and WP-16; WP-17 applies the ops to `working`.
-struct Staged {
+struct Staged<'o> {
     generation: u16,
     lut: u64,
     void_time: u32,
     working: BinList,
+    /// A put whose bins are the new version's bins as they are (`ops::apply::put_as_is`, over
+    /// an empty working copy): stored from the request, `working` stays empty.
+    as_is: Option<&'o [Bin]>,
+}
+
+impl Staged<'_> {
+    /// The new version's bins, for its image.
+    fn bins(&self) -> ImageBins<'_> {
+        match self.as_is {
+            Some(put) => ImageBins::Put(put),
+            None => ImageBins::List(&self.working),
+        }
+    }
 }
 
 impl Namespace {
@@ -120,8 +133,7 @@ impl Namespace {
         self.check_set(key, &state)?; // WP-12
         let mut found = self.check_old_image(policy, key, ops, &checked, state, in_place)?; // WP-13, WP-14
         let mut staged = self.stage(policy, key, &found, now_ms, now_s)?; // WP-15, WP-16
-        let Some(results) =
-            self.apply_to_working(policy, key, ops, &mut found, &mut staged.working)?
+        let Some(results) = self.apply_to_working(policy, key, ops, &mut found, &mut staged)?
         // WP-17, WP-18
         else {
             // The in-place map path cannot run these ops: nothing was committed; start over on
@@ -129,7 +141,7 @@ impl Namespace {
             drop(guard);
             return self.write_with(policy, key, ops, false);
         };
-        let (reply, ticket) = if staged.working.is_empty() && found.in_place.is_none() {
+        let (reply, ticket) = if staged.bins().is_empty() && found.in_place.is_none() {
             self.write_emptied(policy, key, found, &staged, results)? // WP-19
         } else {
             self.store(policy, key, &checked, found, staged, results)? // WP-20, WP-21
@@ -283,7 +295,7 @@ impl Namespace {
         found: &Found<'_>,
         now_ms: u64,
         now_s: u32,
-    ) -> Result<Staged> {
+    ) -> Result<Staged<'static>> {
         let live_void = match found.state {
             State::Live(e) => Some(e.void_time),
             _ => None,
@@ -305,20 +317,22 @@ impl Namespace {
             lut: next_lut(lut_old, now_ms),
             void_time,
             working,
+            as_is: None,
         })
     }
 
     /// WP-17 apply the ops in order to the working copy (the packed map in place when the
     /// in-place path was chosen), WP-18 the bin-count limit. Returns the ops' result entries;
     /// `None` when the in-place path cannot run these ops (nothing changed yet).
-    fn apply_to_working(
+    fn apply_to_working<'o>(
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: WriteOps<'_>,
+        ops: WriteOps<'o>,
         found: &mut Found<'_>,
-        working: &mut BinList,
+        staged: &mut Staged<'o>,
     ) -> Result<Option<BinList>> {
+        let working = &mut staged.working;
         let results = match (&mut found.in_place, ops) {
             (Some((bin, split)), WriteOps::List(ops)) => {
                 let all = policy.respond_all_ops;
@@ -335,6 +349,11 @@ impl Namespace {
             }
             // The in-place path is planned from an op list only; a put never takes it.
             (Some(_), WriteOps::Put(_)) => return Ok(None),
+            // Over an empty working copy (a create, Replace), a plain put is its own result.
+            (None, WriteOps::Put(bins)) if working.is_empty() && put_as_is(bins) => {
+                staged.as_is = Some(bins);
+                put_results(bins, policy.respond_all_ops)
+            }
             (None, WriteOps::Put(bins)) => apply_put(working, bins, policy.respond_all_ops)?,
             (None, WriteOps::List(ops)) => {
                 let live_img = found.image.as_ref().filter(|_| found.state.is_live());
@@ -348,7 +367,7 @@ impl Namespace {
                 )?
             }
         };
-        let bin_count = working.len() + usize::from(found.in_place.is_some());
+        let bin_count = staged.bins().len() + usize::from(found.in_place.is_some());
         if bin_count > BINS_MAX {
             return err(
                 ResultCode::ParameterError,
@@ -397,7 +416,8 @@ impl Namespace {
                 block_seq: 0,
             };
             let bins = BinList::new();
-            Some(self.commit_with(&meta, &bins, None, e.set_id, Some(e))?.1)
+            let bins = ImageBins::List(&bins);
+            Some(self.commit_with(&meta, bins, None, e.set_id, Some(e))?.1)
         } else {
             self.remove(&key.digest, &e);
             None
@@ -459,10 +479,7 @@ impl Namespace {
             Some((bin, split)) => {
                 self.commit_split(&meta, &staged.working, split, bin, set_id, old)?
             }
-            None => {
-                self.commit_with(&meta, &staged.working, None, set_id, old)?
-                    .1
-            }
+            None => self.commit_with(&meta, staged.bins(), None, set_id, old)?.1,
         };
         let reply = Record {
             bins: results,

@@ -12,7 +12,8 @@ use crate::format::checksum::crc32_skipping;
 use crate::format::image_view::ImageView;
 use crate::format::le::{self, DecodeError, Writer};
 use crate::format::particle;
-use crate::record::bin::{BinList, BIN_NAME_MAX};
+use crate::record::bin::{Bin, BinList, BIN_NAME_MAX};
+use crate::record::value::Value;
 use crate::record::key::{Digest, UserKeyBytes};
 
 /// Image magic, little-endian u16 at offset 0 (bytes `0x01 0xAE`).
@@ -117,6 +118,41 @@ impl ImageMeta {
     }
 }
 
+/// The bins an image is encoded from, in order: a record's working copy, or a put's bins taken
+/// as they are (distinct names, none Nil, every value canonical: the working copy they would
+/// make holds exactly them, in their order).
+#[derive(Debug, Clone, Copy)]
+pub enum ImageBins<'a> {
+    /// A working copy.
+    List(&'a BinList),
+    /// A put's bins, stored as they are.
+    Put(&'a [Bin]),
+}
+
+impl<'a> ImageBins<'a> {
+    /// Number of bins.
+    pub fn len(self) -> usize {
+        match self {
+            ImageBins::List(b) => b.len(),
+            ImageBins::Put(b) => b.len(),
+        }
+    }
+
+    /// No bins.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// (name, value) of each bin, in order.
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        let (list, put) = match self {
+            ImageBins::List(b) => (Some(b.iter()), None),
+            ImageBins::Put(b) => (None, Some(b.iter().map(|b| (b.name.as_str(), &b.value)))),
+        };
+        list.into_iter().flatten().chain(put.into_iter().flatten())
+    }
+}
+
 /// A decoded image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
@@ -133,7 +169,7 @@ pub fn padded_len(n: usize) -> usize {
 
 /// Exact padded size the image of `meta` + `bins` would have (for RecordTooBig before encoding).
 pub fn encoded_size(meta: &ImageMeta, bins: &BinList) -> usize {
-    encoded_size_with(&meta.header(), bins, None)
+    encoded_size_with(&meta.header(), ImageBins::List(bins), None)
 }
 
 /// A bin whose particle is already encoded (an in-place CDT result), stored at position `pos`
@@ -149,7 +185,7 @@ pub struct RawBin<'a> {
 }
 
 /// [`encoded_size`] with an optional pre-encoded bin.
-pub fn encoded_size_with(meta: &ImageHeader<'_>, bins: &BinList, raw: Option<RawBin<'_>>) -> usize {
+pub fn encoded_size_with(meta: &ImageHeader<'_>, bins: ImageBins<'_>, raw: Option<RawBin<'_>>) -> usize {
     let mut n = off::VARIABLE + meta.set_name.len();
     if let Some(k) = meta.key {
         n += 5 + k.bytes.len();
@@ -175,7 +211,7 @@ fn push_name(b: &mut Vec<u8>, name: &str) {
 /// Encode and seal with `meta.block_seq`.
 #[cfg_attr(not(any(feature = "testing", test)), allow(dead_code))] // tests and tools
 pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
-    let mut b = encode_unsealed(&meta.header(), bins, None);
+    let mut b = encode_unsealed(&meta.header(), ImageBins::List(bins), None);
     seal(&mut b, meta.block_seq);
     debug_assert_eq!(verify(&b), Some(b.len()), "an encoded image verifies");
     b
@@ -184,10 +220,10 @@ pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
 /// [`encode`] with an optional pre-encoded bin placed at its position, not sealed: the CRC field
 /// is zero and the block sequence `meta.block_seq`, for a storage `append`, which seals the image
 /// with its block's sequence (one CRC per image written, not two).
-pub fn encode_unsealed(meta: &ImageHeader<'_>, bins: &BinList, raw: Option<RawBin<'_>>) -> Vec<u8> {
+pub fn encode_unsealed(meta: &ImageHeader<'_>, bins: ImageBins<'_>, raw: Option<RawBin<'_>>) -> Vec<u8> {
     let bin_count = bins.len() + usize::from(raw.is_some());
     assert!(
-        raw.is_none_or(|r| r.pos <= bins.len() && bins.get(r.name).is_none()),
+        raw.is_none_or(|r| r.pos <= bins.len() && bins.iter().all(|(n, _)| n != r.name)),
         "a raw bin has a position among the bins and a name of its own"
     );
     assert!(

@@ -42,6 +42,45 @@ pub fn apply_put(bins: &mut BinList, put: &[Bin], respond_all_ops: bool) -> Resu
     Ok(out)
 }
 
+/// Most bins a put may have to be stored as it is ([`put_as_is`]): names are compared pairwise.
+const AS_IS_BINS_MAX: usize = 8;
+
+/// Whether [`apply_put`] on an empty working copy would leave exactly `put`'s bins, in order and
+/// unchanged, without error: distinct names (no later write replaces an earlier one), no Nil (a
+/// bin delete), and only values that `normalize` leaves as they are and cannot refuse (scalars,
+/// strings, blobs, GeoJSON). Such a put is stored from its own bins (no working copy).
+pub fn put_as_is(put: &[Bin]) -> bool {
+    let plain = |v: &Value| {
+        matches!(
+            v,
+            Value::Bool(_)
+                | Value::Int(_)
+                | Value::Float(_)
+                | Value::String(_)
+                | Value::Blob(_)
+                | Value::GeoJSON(_)
+        )
+    };
+    put.len() <= AS_IS_BINS_MAX
+        && put.iter().all(|b| plain(&b.value))
+        && put
+            .iter()
+            .enumerate()
+            .all(|(i, b)| put[..i].iter().all(|a| a.name != b.name))
+}
+
+/// The result entries [`apply_put`] returns for a put that succeeds: one Nil per bin with
+/// `respond_all_ops` (OPR-ALL), none otherwise (OPR-DEFAULT).
+pub fn put_results(put: &[Bin], respond_all_ops: bool) -> BinList {
+    let mut out = BinList::new();
+    if respond_all_ops {
+        for b in put {
+            out.push(&b.name, Value::Nil);
+        }
+    }
+    out
+}
+
 /// An op's error with the op index in front (RP-08, WP-17: the caller learns which op failed).
 fn op_error(i: usize, e: Error) -> Error {
     Error::new(e.code(), format!("op {i}: {}", e.detail()))
@@ -213,4 +252,37 @@ fn concat(bins: &mut BinList, name: &str, operand: &Value, at_end: bool) -> Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bin(name: &str, v: Value) -> Bin {
+        Bin::new(name, v)
+    }
+
+    /// `put_as_is` holds exactly when applying the put to an empty working copy leaves its bins.
+    #[test]
+    fn put_as_is_matches_apply_put() {
+        let map = Value::map(vec![(Value::Int(2), Value::Int(0)), (Value::Int(1), Value::Int(0))]);
+        let cases = [
+            (vec![bin("a", Value::Int(1)), bin("b", Value::Blob(vec![1; 200]))], true),
+            (vec![bin("a", Value::Int(1)), bin("a", Value::Int(2))], false),
+            (vec![bin("a", Value::Nil)], false),
+            (vec![bin("a", map)], false),
+            (vec![bin("a", Value::Wildcard)], false),
+            ((0..9).map(|i| bin(&i.to_string(), Value::Int(i))).collect(), false),
+        ];
+        for (put, as_is) in cases {
+            assert_eq!(put_as_is(&put), as_is, "{put:?}");
+            if as_is {
+                let mut working = BinList::new();
+                apply_put(&mut working, &put, true).expect("a plain put applies");
+                let kept: Vec<(&str, &Value)> = put.iter().map(|b| (b.name.as_str(), &b.value)).collect();
+                assert_eq!(working.iter().collect::<Vec<_>>(), kept);
+                assert_eq!(put_results(&put, true).len(), put.len());
+            }
+        }
+    }
 }

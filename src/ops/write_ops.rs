@@ -1,8 +1,9 @@
 //! The ops of a write-path request as the write path sees them: an operate's op list, or a put's
 //! bins. A put is exactly the op list with one `Operation::Write` per bin, in order (the same
 //! checks, errors, results and image); it is passed as the bins themselves so that the write path
-//! copies each value once (into the working copy) instead of twice (into an op list, then into
-//! the working copy).
+//! copies each value at most once (into the working copy) instead of twice (into an op list, then
+//! into the working copy), and not at all when the put's bins are the new version's bins as they
+//! are (`ops::apply::put_as_is`: a create or Replace of plain values, encoded from the request).
 //!
 //! Invariants: every question asked of a `Put` answers what the same question would answer for
 //! its op list (`tests/write_put_equivalence.rs` compares the two through the public API); a
