@@ -53,6 +53,19 @@ pub struct Checked {
     pub user_key: Option<UserKeyBytes>,
 }
 
+impl Checked {
+    /// The request's encoded user key, once [`Namespace::check_key`] accepted `key`.
+    pub fn of(key: &Key) -> Checked {
+        let user_key = key.user_key.as_ref().and_then(UserKeyBytes::of);
+        assert_eq!(
+            user_key.is_some(),
+            key.user_key.is_some(),
+            "check_key accepted the key's type"
+        );
+        Checked { user_key }
+    }
+}
+
 impl Namespace {
     /// A namespace over the given storage.
     pub fn new(config: NamespaceConfig, storage: Box<dyn Backend>, clock: Arc<dyn Clock>) -> Self {
@@ -92,17 +105,21 @@ impl Namespace {
 
     /// WP-01 / RP-01 / DP-01 after the namespace lookup: key type and set name.
     pub fn check_request(&self, key: &Key) -> Result<Checked> {
+        self.check_key(key)?;
+        Ok(Checked::of(key))
+    }
+
+    /// [`Namespace::check_request`] without encoding the user key (the write path encodes it
+    /// only when it needs the bytes: [`Checked::of`]).
+    pub fn check_key(&self, key: &Key) -> Result<()> {
         validate_set_name(&key.set_name)?;
-        let user_key = match &key.user_key {
-            None => None,
-            Some(v) => Some(UserKeyBytes::of(v).ok_or_else(|| {
-                Error::new(
-                    ResultCode::ParameterError,
-                    "user key of a type that cannot be a key (K-TYPE-OTHER)",
-                )
-            })?),
-        };
-        Ok(Checked { user_key })
+        match &key.user_key {
+            Some(v) if !UserKeyBytes::encodes(v) => err(
+                ResultCode::ParameterError,
+                "user key of a type that cannot be a key (K-TYPE-OTHER)",
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// Read and verify the image an entry points at (RC-1 on any disagreement).

@@ -117,7 +117,7 @@ impl Namespace {
         in_place: bool,
     ) -> Result<Record> {
         self.prefetch_request(&key.digest);
-        let checked = self.check_request(key)?; // WP-01
+        self.check_key(key)?; // WP-01
         self.check_overload()?; // WP-02
         let guard = self.lock_record(policy, key)?; // WP-03
         self.check_stop_writes()?; // WP-04
@@ -131,6 +131,13 @@ impl Namespace {
         );
         check_generation(policy, &state)?; // WP-11
         self.check_set(key, &state)?; // WP-12
+        // The user key's bytes serve only to check or carry a stored key (WP-14) and to store
+        // it (send_key): a create without send_key does not encode them.
+        let checked = match state.entry() {
+            Some(_) => Checked::of(key),
+            None if policy.send_key => Checked::of(key),
+            None => Checked { user_key: None },
+        };
         let mut found = self.check_old_image(policy, key, ops, &checked, state, in_place)?; // WP-13, WP-14
         let mut staged = self.stage(policy, key, &found, now_ms, now_s)?; // WP-15, WP-16
         let Some(results) = self.apply_to_working(policy, key, ops, &mut found, &mut staged)?

@@ -73,7 +73,16 @@ impl UserKeyBytes {
             Value::Blob(b) => (0x04, b.clone()),
             _ => return None,
         };
+        debug_assert!(UserKeyBytes::encodes(v), "`encodes` agrees with `of`");
         Some(UserKeyBytes { type_byte, bytes })
+    }
+
+    /// Whether [`UserKeyBytes::of`] encodes `v` (a key type, K-TYPE-OTHER), without encoding it.
+    pub fn encodes(v: &Value) -> bool {
+        matches!(
+            v,
+            Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Blob(_)
+        )
     }
 
     /// Decode back into a value; `None` for an unknown type byte or bad length.
