@@ -103,7 +103,8 @@ impl Namespace {
     }
 
     /// [`Namespace::write`] of one `Operation::Write` per bin, in order (`Database::put`),
-    /// without building that op list: each value is copied once, into the working copy.
+    /// without building that op list: each value is copied at most once, into the working copy
+    /// (not at all when the put is stored as it is, `ops::apply::put_as_is`).
     pub fn put_bins(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<Record> {
         self.write_with(policy, key, WriteOps::Put(bins), true)
     }
@@ -262,7 +263,8 @@ impl Namespace {
         // indexes cannot read: with any index defined, the decoded path keeps them exact
         // (SIDX-EXACT-1; an index created meanwhile is corrected by its build's visit, which
         // waits for this record lock).
-        let in_place_bin = (ops.list())
+        let in_place_bin = ops
+            .list()
             .and_then(|list| crate::engine::write_inplace::plan(list, policy))
             .filter(|_| in_place && merge && state.is_live() && self.sindexes.is_empty());
         let (image, split) = match (state.entry(), in_place_bin) {
