@@ -36,6 +36,9 @@ pub use sindex::AdminPolicy;
 pub(crate) use sindex::IndexState;
 pub use stats::Stats;
 
+/// Up to this many namespaces, a request finds its namespace by comparing names.
+const NAMESPACES_SCANNED: usize = 4;
+
 struct Inner {
     namespaces: HashMap<String, Arc<Namespace>>,
     closed: AtomicBool,
@@ -127,17 +130,21 @@ impl Database {
         if self.inner.closed.load(Ordering::Acquire) {
             return err(ResultCode::ClientError, "database is closed");
         }
-        // A few namespaces are found by comparing names, without hashing the name (every
-        // request does this).
-        let found = if self.inner.namespaces.len() <= 8 {
-            self.inner
-                .namespaces
+        let namespaces = &self.inner.namespaces;
+        // A database holds a few namespaces: comparing their names costs less than hashing the
+        // request's (SipHash) on every request.
+        let found = if namespaces.len() <= NAMESPACES_SCANNED {
+            namespaces
                 .iter()
-                .find(|(name, _)| **name == key.namespace)
-                .map(|(_, ns)| ns)
+                .find_map(|(name, ns)| (*name == key.namespace).then_some(ns))
         } else {
-            self.inner.namespaces.get(&key.namespace)
+            namespaces.get(&key.namespace)
         };
+        debug_assert_eq!(
+            found.map(Arc::as_ptr),
+            namespaces.get(&key.namespace).map(Arc::as_ptr),
+            "the scan finds what the map holds"
+        );
         found.ok_or_else(|| {
             Error::new(
                 ResultCode::InvalidNamespace,
@@ -185,8 +192,8 @@ impl Database {
     /// Write bins (create or update per the policy). Returns the new metadata (no bins).
     pub fn put(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<Record> {
         let ns = self.ns(key)?;
-        let ops: Vec<Operation> = bins.iter().map(|b| Operation::Write(b.clone())).collect();
-        self.write_attempts(policy, || ns.write(policy, key, &ops))
+        // Exactly an operate of one write op per bin (ops::WriteOps), without the op list.
+        self.write_attempts(policy, || ns.put_bins(policy, key, bins))
     }
 
     /// Read all bins, named bins, or the header only.

@@ -8,7 +8,7 @@ use crate::engine::sets::{validate_set_name, Sets};
 use crate::engine::write_inplace::MapCache;
 use crate::error::{err, Error, Result, ResultCode};
 use crate::format::image_view::ImageView;
-use crate::format::record_image::{self, Image, ImageMeta, RawBin};
+use crate::format::record_image::{self, Image, ImageBins, ImageHeader, ImageMeta, RawBin};
 use crate::index::entry::{FLAG_KEY_STORED, FLAG_TOMBSTONE};
 use crate::index::{Index, IndexEntry};
 use crate::record::bin::BinList;
@@ -53,6 +53,19 @@ pub struct Checked {
     pub user_key: Option<UserKeyBytes>,
 }
 
+impl Checked {
+    /// The request's encoded user key, once [`Namespace::check_key`] accepted `key`.
+    pub fn of(key: &Key) -> Checked {
+        let user_key = key.user_key.as_ref().and_then(UserKeyBytes::of);
+        assert_eq!(
+            user_key.is_some(),
+            key.user_key.is_some(),
+            "check_key accepted the key's type"
+        );
+        Checked { user_key }
+    }
+}
+
 impl Namespace {
     /// A namespace over the given storage.
     pub fn new(config: NamespaceConfig, storage: Box<dyn Backend>, clock: Arc<dyn Clock>) -> Self {
@@ -92,13 +105,19 @@ impl Namespace {
 
     /// WP-01 / RP-01 / DP-01 after the namespace lookup: key type and set name.
     pub fn check_request(&self, key: &Key) -> Result<Checked> {
-        let user_key = Namespace::check_key(key)?.map(|k| k.to_owned());
-        Ok(Checked { user_key })
+        Namespace::key_ref(key)?;
+        Ok(Checked::of(key))
     }
 
-    /// [`Namespace::check_request`] borrowing the user key's bytes (the read path's form: no
-    /// allocation).
-    pub fn check_key(key: &Key) -> Result<Option<UserKeyRef<'_>>> {
+    /// [`Namespace::check_request`] without encoding the user key (the write path encodes it
+    /// only when it needs the bytes: [`Checked::of`]).
+    pub fn check_key(&self, key: &Key) -> Result<()> {
+        Namespace::key_ref(key).map(|_| ())
+    }
+
+    /// The checks of [`Namespace::check_request`], borrowing the user key's bytes (the read
+    /// path's form: no allocation).
+    pub fn key_ref(key: &Key) -> Result<Option<UserKeyRef<'_>>> {
         validate_set_name(&key.set_name)?;
         match &key.user_key {
             None => Ok(None),
@@ -183,14 +202,15 @@ impl Namespace {
         set_id: u16,
         old: Option<IndexEntry>,
     ) -> Result<(IndexEntry, u64)> {
-        self.commit_with(meta, bins, None, set_id, old)
+        self.commit_with(&meta.header(), ImageBins::List(bins), None, set_id, old)
     }
 
-    /// [`Namespace::commit`] with an optional pre-encoded bin (the in-place map path).
+    /// [`Namespace::commit`] from borrowed metadata (the write path: no copy of the set name or
+    /// stored key), with an optional pre-encoded bin (the in-place map path).
     pub fn commit_with(
         &self,
-        meta: &ImageMeta,
-        bins: &BinList,
+        meta: &ImageHeader<'_>,
+        bins: ImageBins<'_>,
         raw: Option<RawBin<'_>>,
         set_id: u16,
         old: Option<IndexEntry>,
@@ -215,9 +235,10 @@ impl Namespace {
                 ),
             );
         }
+        // Storage seals the image (block sequence and CRC) as it places it.
         let placement = self
             .storage
-            .append(record_image::encode_with(meta, bins, raw))?;
+            .append(record_image::encode_unsealed(meta, bins, raw))?;
         assert_eq!(
             placement.size as usize, size,
             "storage keeps the encoded size"
@@ -254,8 +275,21 @@ impl Namespace {
         if let Some(o) = old {
             self.storage.release(o.location, o.size);
         }
-        self.sindexes
-            .on_commit(&meta.digest, &meta.set_name, bins, meta.tombstone);
+        match bins {
+            ImageBins::List(list) => {
+                self.sindexes
+                    .on_commit(&meta.digest, meta.set_name, list, meta.tombstone)
+            }
+            // A put stored as it is: its working copy, made only when an index needs it.
+            ImageBins::Put(put) if !self.sindexes.is_empty() => {
+                let list = BinList::from_entries(
+                    put.iter().map(|b| (b.name.clone(), b.value.clone())).collect(),
+                );
+                self.sindexes
+                    .on_commit(&meta.digest, meta.set_name, &list, meta.tombstone)
+            }
+            ImageBins::Put(_) => {}
+        }
         Ok((entry, placement.ticket))
     }
 

@@ -147,7 +147,7 @@ impl Namespace {
         let digest = key.digest;
         self.prefetch_request(&digest);
         // RP-01
-        let user_key = Namespace::check_key(key)?;
+        let user_key = Namespace::key_ref(key)?;
         if let (None, None, ReadKind::Bins(bins)) = (prefetched, &policy.filter_expression, &kind) {
             if let Some(answer) = self.read_unlocked(policy, key, bins, user_key) {
                 return answer;

@@ -27,7 +27,7 @@ impl Namespace {
         f: impl FnOnce(&RecordRef<'_>) -> R,
     ) -> Result<R> {
         self.prefetch_request(&key.digest);
-        let user_key = Namespace::check_key(key)?; // RP-01
+        let user_key = Namespace::key_ref(key)?; // RP-01
         let mut f = Some(f);
         if policy.filter_expression.is_none() {
             if let Some(answer) = self.read_unlocked_with(policy, key, user_key, &mut f) {

@@ -5,13 +5,13 @@ use crate::engine::namespace::{Checked, Namespace};
 use crate::engine::state::{inc, next_lut, State};
 use crate::engine::write_inplace::Split;
 use crate::error::{err, Result, ResultCode};
-use crate::format::record_image::{Image, ImageMeta};
+use crate::format::record_image::{Image, ImageBins, ImageHeader};
 use crate::index::entry::LUT_MAX;
-use crate::ops::apply::apply_ops_with;
-use crate::ops::validate::validate_write_ops;
-use crate::ops::Operation;
+use crate::ops::apply::{apply_ops_with, apply_put, put_as_is, put_results};
+use crate::ops::validate::validate_write_request;
+use crate::ops::{Operation, WriteOps};
 use crate::policy::write::{GenerationPolicy, RecordExistsAction, WritePolicy, MAX_TTL_S};
-use crate::record::bin::{BinList, BINS_MAX};
+use crate::record::bin::{Bin, BinList, BINS_MAX};
 use crate::record::key::{Key, UserKeyBytes};
 use crate::record::record::Record;
 
@@ -74,11 +74,24 @@ struct Found<'o> {
 }
 
 /// The new version staged by WP-15 and WP-16; WP-17 applies the ops to `working`.
-struct Staged {
+struct Staged<'o> {
     generation: u16,
     lut: u64,
     void_time: u32,
     working: BinList,
+    /// A put whose bins are the new version's bins as they are (`ops::apply::put_as_is`, over
+    /// an empty working copy): stored from the request, `working` stays empty.
+    as_is: Option<&'o [Bin]>,
+}
+
+impl Staged<'_> {
+    /// The new version's bins, for its image.
+    fn bins(&self) -> ImageBins<'_> {
+        match self.as_is {
+            Some(put) => ImageBins::Put(put),
+            None => ImageBins::List(&self.working),
+        }
+    }
 }
 
 impl Namespace {
@@ -86,7 +99,14 @@ impl Namespace {
     /// named after the rows it implements. Nothing observable changes before WP-19 / WP-20
     /// except WP-09's discard of an expired record (WP-NOCHANGE).
     pub fn write(&self, policy: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<Record> {
-        self.write_with(policy, key, ops, true)
+        self.write_with(policy, key, WriteOps::List(ops), true)
+    }
+
+    /// [`Namespace::write`] of one `Operation::Write` per bin, in order (`Database::put`),
+    /// without building that op list: each value is copied at most once, into the working copy
+    /// (not at all when the put is stored as it is, `ops::apply::put_as_is`).
+    pub fn put_bins(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<Record> {
+        self.write_with(policy, key, WriteOps::Put(bins), true)
     }
 
     /// [`Namespace::write`]; `in_place` lets map ops run on the packed map (write_inplace.rs).
@@ -94,15 +114,15 @@ impl Namespace {
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &[Operation],
+        ops: WriteOps<'_>,
         in_place: bool,
     ) -> Result<Record> {
         self.prefetch_request(&key.digest);
-        let checked = self.check_request(key)?; // WP-01
+        self.check_key(key)?; // WP-01
         self.check_overload()?; // WP-02
         let guard = self.lock_record(policy, key)?; // WP-03
         self.check_stop_writes()?; // WP-04
-        validate_write_ops(ops, policy.record_exists_action, policy.respond_all_ops)?; // WP-05 … WP-07A
+        validate_write_request(ops, policy.record_exists_action, policy.respond_all_ops)?; // WP-05 … WP-07A
         let now_ms = self.clock.now_ms();
         let now_s = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
         let state = self.check_existence(policy, key, ops, now_s)?; // WP-08 … WP-10
@@ -112,10 +132,16 @@ impl Namespace {
         );
         check_generation(policy, &state)?; // WP-11
         self.check_set(key, &state)?; // WP-12
+        // The user key's bytes serve only to check or carry a stored key (WP-14) and to store
+        // it (send_key): a create without send_key does not encode them.
+        let checked = match state.entry() {
+            Some(_) => Checked::of(key),
+            None if policy.send_key => Checked::of(key),
+            None => Checked { user_key: None },
+        };
         let mut found = self.check_old_image(policy, key, ops, &checked, state, in_place)?; // WP-13, WP-14
         let mut staged = self.stage(policy, key, &found, now_ms, now_s)?; // WP-15, WP-16
-        let Some(results) =
-            self.apply_to_working(policy, key, ops, &mut found, &mut staged.working)?
+        let Some(results) = self.apply_to_working(policy, key, ops, &mut found, &mut staged)?
         // WP-17, WP-18
         else {
             // The in-place map path cannot run these ops: nothing was committed; start over on
@@ -123,7 +149,7 @@ impl Namespace {
             drop(guard);
             return self.write_with(policy, key, ops, false);
         };
-        let (reply, ticket) = if staged.working.is_empty() && found.in_place.is_none() {
+        let (reply, ticket) = if staged.bins().is_empty() && found.in_place.is_none() {
             self.write_emptied(policy, key, found, &staged, results)? // WP-19
         } else {
             self.store(policy, key, &checked, found, staged, results)? // WP-20, WP-21
@@ -169,7 +195,7 @@ impl Namespace {
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &[Operation],
+        ops: WriteOps<'_>,
         now_s: u32,
     ) -> Result<State> {
         let action = policy.record_exists_action;
@@ -177,7 +203,7 @@ impl Namespace {
         let must_exist = matches!(
             action,
             RecordExistsAction::UpdateOnly | RecordExistsAction::ReplaceOnly
-        ) || ops.iter().any(|o| matches!(o, Operation::Touch));
+        ) || ops.has_touch();
         if must_exist && !state.is_live() {
             return err(
                 ResultCode::KeyNotFoundError,
@@ -224,7 +250,7 @@ impl Namespace {
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &'o [Operation],
+        ops: WriteOps<'o>,
         checked: &Checked,
         state: State,
         in_place: bool,
@@ -232,12 +258,14 @@ impl Namespace {
         let merge = merges(policy.record_exists_action);
         let bins_needed = (state.is_live()
             && ((merge && ops_read_old_bins(ops)) || policy.filter_expression.is_some()))
-            || crate::engine::filter::has_exp_ops(ops);
+            || ops.has_exp();
         // The in-place map path hands the map bin to storage as raw bytes, which secondary
         // indexes cannot read: with any index defined, the decoded path keeps them exact
         // (SIDX-EXACT-1; an index created meanwhile is corrected by its build's visit, which
         // waits for this record lock).
-        let in_place_bin = crate::engine::write_inplace::plan(ops, policy)
+        let in_place_bin = ops
+            .list()
+            .and_then(|list| crate::engine::write_inplace::plan(list, policy))
             .filter(|_| in_place && merge && state.is_live() && self.sindexes.is_empty());
         let (image, split) = match (state.entry(), in_place_bin) {
             (Some(e), Some(bin)) if bins_needed => match self.load_split(&key.digest, &e, bin)? {
@@ -276,7 +304,7 @@ impl Namespace {
         found: &Found<'_>,
         now_ms: u64,
         now_s: u32,
-    ) -> Result<Staged> {
+    ) -> Result<Staged<'static>> {
         let live_void = match found.state {
             State::Live(e) => Some(e.void_time),
             _ => None,
@@ -298,22 +326,24 @@ impl Namespace {
             lut: next_lut(lut_old, now_ms),
             void_time,
             working,
+            as_is: None,
         })
     }
 
     /// WP-17 apply the ops in order to the working copy (the packed map in place when the
     /// in-place path was chosen), WP-18 the bin-count limit. Returns the ops' result entries;
     /// `None` when the in-place path cannot run these ops (nothing changed yet).
-    fn apply_to_working(
+    fn apply_to_working<'o>(
         &self,
         policy: &WritePolicy,
         key: &Key,
-        ops: &[Operation],
+        ops: WriteOps<'o>,
         found: &mut Found<'_>,
-        working: &mut BinList,
+        staged: &mut Staged<'o>,
     ) -> Result<Option<BinList>> {
-        let results = match &mut found.in_place {
-            Some((bin, split)) => {
+        let working = &mut staged.working;
+        let results = match (&mut found.in_place, ops) {
+            (Some((bin, split)), WriteOps::List(ops)) => {
                 let all = policy.respond_all_ops;
                 match crate::engine::write_inplace::apply_ops(
                     working,
@@ -326,7 +356,15 @@ impl Namespace {
                     None => return Ok(None),
                 }
             }
-            None => {
+            // The in-place path is planned from an op list only; a put never takes it.
+            (Some(_), WriteOps::Put(_)) => return Ok(None),
+            // Over an empty working copy (a create, Replace), a plain put is its own result.
+            (None, WriteOps::Put(bins)) if working.is_empty() && put_as_is(bins) => {
+                staged.as_is = Some(bins);
+                put_results(bins, policy.respond_all_ops)
+            }
+            (None, WriteOps::Put(bins)) => apply_put(working, bins, policy.respond_all_ops)?,
+            (None, WriteOps::List(ops)) => {
                 let live_img = found.image.as_ref().filter(|_| found.state.is_live());
                 let meta = self.exp_meta(ops, &key.digest, &key.set_name, live_img);
                 apply_ops_with(
@@ -338,7 +376,7 @@ impl Namespace {
                 )?
             }
         };
-        let bin_count = working.len() + usize::from(found.in_place.is_some());
+        let bin_count = staged.bins().len() + usize::from(found.in_place.is_some());
         if bin_count > BINS_MAX {
             return err(
                 ResultCode::ParameterError,
@@ -376,17 +414,19 @@ impl Namespace {
             "GC-ONCE on an emptying write"
         );
         let ticket = if policy.durable_delete {
-            let meta = ImageMeta {
+            let meta = ImageHeader {
                 digest: key.digest,
                 generation: staged.generation,
                 lut: staged.lut,
                 void_time: 0,
                 tombstone: true,
                 set_name: image_set_name(key, &found),
-                key: found.old_key,
+                key: found.old_key.as_ref(),
                 block_seq: 0,
             };
-            Some(self.commit(&meta, &BinList::new(), e.set_id, Some(e))?.1)
+            let bins = BinList::new();
+            let bins = ImageBins::List(&bins);
+            Some(self.commit_with(&meta, bins, None, e.set_id, Some(e))?.1)
         } else {
             self.remove(&key.digest, &e);
             None
@@ -408,21 +448,23 @@ impl Namespace {
         policy: &WritePolicy,
         key: &Key,
         checked: &Checked,
-        found: Found<'_>,
+        mut found: Found<'_>,
         staged: Staged,
         results: BinList,
     ) -> Result<(Record, Option<u64>)> {
+        // The header below borrows `found`; the in-place split moves into its commit.
+        let in_place = found.in_place.take();
         let set_id = match found.state.entry() {
             Some(e) => e.set_id,
             None => self.sets.intern(&key.set_name)?,
         };
         let set_name = image_set_name(key, &found);
-        let stored_key: Option<UserKeyBytes> = match found.old_key {
+        let stored_key: Option<&UserKeyBytes> = match &found.old_key {
             Some(k) => Some(k),
-            None if policy.send_key => checked.user_key.clone(),
+            None if policy.send_key => checked.user_key.as_ref(),
             None => None,
         };
-        let meta = ImageMeta {
+        let meta = ImageHeader {
             digest: key.digest,
             generation: staged.generation,
             lut: staged.lut,
@@ -434,7 +476,7 @@ impl Namespace {
         };
         let old = found.state.entry();
         assert!(
-            found.in_place.is_none() || found.state.is_live(),
+            in_place.is_none() || found.state.is_live(),
             "the in-place map path runs only over a live record's image"
         );
         assert_eq!(
@@ -442,18 +484,18 @@ impl Namespace {
             inc(old.map_or(0, |e| e.generation)),
             "a write moves the generation by one (GC-ONCE)"
         );
-        let ticket = match found.in_place {
+        let ticket = match in_place {
             Some((bin, split)) => {
                 self.commit_split(&meta, &staged.working, split, bin, set_id, old)?
             }
-            None => self.commit(&meta, &staged.working, set_id, old)?.1,
+            None => self.commit_with(&meta, staged.bins(), None, set_id, old)?.1,
         };
         let reply = Record {
             bins: results,
             generation: u32::from(staged.generation),
             expiration: staged.void_time,
             last_update_time: staged.lut,
-            key: meta.key.as_ref().and_then(UserKeyBytes::to_value),
+            key: meta.key.and_then(UserKeyBytes::to_value),
         };
         Ok((reply, Some(ticket)))
     }
@@ -488,16 +530,19 @@ fn merges(action: RecordExistsAction) -> bool {
 }
 
 /// The set name the new image carries: the old image's when loaded, else the request's.
-fn image_set_name(key: &Key, found: &Found<'_>) -> String {
+fn image_set_name<'a>(key: &'a Key, found: &'a Found<'_>) -> &'a str {
     match &found.image {
-        Some(img) => img.meta.set_name.clone(),
-        None => key.set_name.clone(),
+        Some(img) => &img.meta.set_name,
+        None => &key.set_name,
     }
 }
 
 /// Whether applying `ops` over a live record depends on its old bins: it does unless the ops
 /// begin with a delete-all (only header reads and touches before it, which read no bin).
-fn ops_read_old_bins(ops: &[Operation]) -> bool {
+fn ops_read_old_bins(ops: WriteOps<'_>) -> bool {
+    let WriteOps::List(ops) = ops else {
+        return true; // a put's writes merge into the old bins
+    };
     match ops.iter().position(|o| matches!(o, Operation::DeleteAll)) {
         Some(i) => ops[..i]
             .iter()

@@ -282,7 +282,7 @@ impl Namespace {
     /// Commit the in-place result and keep its offset index for the next request.
     pub fn commit_split(
         &self,
-        meta: &crate::format::record_image::ImageMeta,
+        meta: &crate::format::record_image::ImageHeader<'_>,
         working: &BinList,
         split: Split,
         bin: &str,
@@ -294,7 +294,8 @@ impl Namespace {
             name: bin,
             particle: split.map.bytes(),
         };
-        let (entry, ticket) = self.commit_with(meta, working, Some(raw), set_id, old)?;
+        let bins = crate::format::record_image::ImageBins::List(working);
+        let (entry, ticket) = self.commit_with(meta, bins, Some(raw), set_id, old)?;
         // The cached offset index is stored after the commit, under the same record lock.
         debug_assert!(
             self.locks.is_held(&meta.digest),

@@ -12,7 +12,8 @@ use crate::format::checksum::crc32_skipping;
 use crate::format::image_view::ImageView;
 use crate::format::le::{self, DecodeError, Writer};
 use crate::format::particle;
-use crate::record::bin::{BinList, BIN_NAME_MAX};
+use crate::record::bin::{Bin, BinList, BIN_NAME_MAX};
+use crate::record::value::Value;
 use crate::record::key::{Digest, UserKeyBytes};
 
 /// Image magic, little-endian u16 at offset 0 (bytes `0x01 0xAE`).
@@ -79,6 +80,79 @@ pub struct ImageMeta {
     pub block_seq: u64,
 }
 
+/// An [`ImageMeta`] borrowed for encoding: a write encodes its image from the request's set name
+/// and stored key without copying them. Same fields, same meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageHeader<'a> {
+    /// Digest.
+    pub digest: Digest,
+    /// Generation, 1 … 65535.
+    pub generation: u16,
+    /// Last-update-time, ms since 2010 (40 bits).
+    pub lut: u64,
+    /// Void-time, s since 2010 (0 = never).
+    pub void_time: u32,
+    /// Tombstone flag.
+    pub tombstone: bool,
+    /// Set name ("" = none), ≤ 63 bytes.
+    pub set_name: &'a str,
+    /// Stored user key.
+    pub key: Option<&'a UserKeyBytes>,
+    /// Block sequence the image was sealed with (0 until sealed).
+    pub block_seq: u64,
+}
+
+impl ImageMeta {
+    /// This metadata as an encoding header.
+    pub fn header(&self) -> ImageHeader<'_> {
+        ImageHeader {
+            digest: self.digest,
+            generation: self.generation,
+            lut: self.lut,
+            void_time: self.void_time,
+            tombstone: self.tombstone,
+            set_name: &self.set_name,
+            key: self.key.as_ref(),
+            block_seq: self.block_seq,
+        }
+    }
+}
+
+/// The bins an image is encoded from, in order: a record's working copy, or a put's bins taken
+/// as they are (distinct names, none Nil, every value canonical: the working copy they would
+/// make holds exactly them, in their order).
+#[derive(Debug, Clone, Copy)]
+pub enum ImageBins<'a> {
+    /// A working copy.
+    List(&'a BinList),
+    /// A put's bins, stored as they are.
+    Put(&'a [Bin]),
+}
+
+impl<'a> ImageBins<'a> {
+    /// Number of bins.
+    pub fn len(self) -> usize {
+        match self {
+            ImageBins::List(b) => b.len(),
+            ImageBins::Put(b) => b.len(),
+        }
+    }
+
+    /// No bins.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// (name, value) of each bin, in order.
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        let (list, put) = match self {
+            ImageBins::List(b) => (Some(b.iter()), None),
+            ImageBins::Put(b) => (None, Some(b.iter().map(|b| (b.name.as_str(), &b.value)))),
+        };
+        list.into_iter().flatten().chain(put.into_iter().flatten())
+    }
+}
+
 /// A decoded image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
@@ -95,7 +169,7 @@ pub fn padded_len(n: usize) -> usize {
 
 /// Exact padded size the image of `meta` + `bins` would have (for RecordTooBig before encoding).
 pub fn encoded_size(meta: &ImageMeta, bins: &BinList) -> usize {
-    encoded_size_with(meta, bins, None)
+    encoded_size_with(&meta.header(), ImageBins::List(bins), None)
 }
 
 /// A bin whose particle is already encoded (an in-place CDT result), stored at position `pos`
@@ -111,9 +185,9 @@ pub struct RawBin<'a> {
 }
 
 /// [`encoded_size`] with an optional pre-encoded bin.
-pub fn encoded_size_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) -> usize {
+pub fn encoded_size_with(meta: &ImageHeader<'_>, bins: ImageBins<'_>, raw: Option<RawBin<'_>>) -> usize {
     let mut n = off::VARIABLE + meta.set_name.len();
-    if let Some(k) = &meta.key {
+    if let Some(k) = meta.key {
         n += 5 + k.bytes.len();
     }
     for (name, v) in bins.iter() {
@@ -137,14 +211,19 @@ fn push_name(b: &mut Vec<u8>, name: &str) {
 /// Encode and seal with `meta.block_seq`.
 #[cfg_attr(not(any(feature = "testing", test)), allow(dead_code))] // tests and tools
 pub fn encode(meta: &ImageMeta, bins: &BinList) -> Vec<u8> {
-    encode_with(meta, bins, None)
+    let mut b = encode_unsealed(&meta.header(), ImageBins::List(bins), None);
+    seal(&mut b, meta.block_seq);
+    debug_assert_eq!(verify(&b), Some(b.len()), "an encoded image verifies");
+    b
 }
 
-/// [`encode`] with an optional pre-encoded bin placed at its position.
-pub fn encode_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) -> Vec<u8> {
+/// [`encode`] with an optional pre-encoded bin placed at its position, not sealed: the CRC field
+/// is zero and the block sequence `meta.block_seq`, for a storage `append`, which seals the image
+/// with its block's sequence (one CRC per image written, not two).
+pub fn encode_unsealed(meta: &ImageHeader<'_>, bins: ImageBins<'_>, raw: Option<RawBin<'_>>) -> Vec<u8> {
     let bin_count = bins.len() + usize::from(raw.is_some());
     assert!(
-        raw.is_none_or(|r| r.pos <= bins.len() && bins.get(r.name).is_none()),
+        raw.is_none_or(|r| r.pos <= bins.len() && bins.iter().all(|(n, _)| n != r.name)),
         "a raw bin has a position among the bins and a name of its own"
     );
     assert!(
@@ -174,7 +253,7 @@ pub fn encode_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) ->
         .u8(meta.set_name.len() as u8);
     debug_assert_eq!(b.len(), off::VARIABLE);
     b.extend_from_slice(meta.set_name.as_bytes());
-    if let Some(k) = &meta.key {
+    if let Some(k) = meta.key {
         Writer::append(&mut b)
             .u8(k.type_byte)
             .u32(k.bytes.len() as u32)
@@ -200,8 +279,7 @@ pub fn encode_with(meta: &ImageMeta, bins: &BinList, raw: Option<RawBin<'_>>) ->
         encoded_size_with(meta, bins, raw),
         "encoded_size is exact"
     );
-    seal(&mut b, meta.block_seq);
-    debug_assert_eq!(verify(&b), Some(b.len()), "an encoded image verifies");
+    debug_assert!(b.len().is_multiple_of(ALIGN), "a whole image, ready to seal");
     b
 }
 

@@ -430,46 +430,41 @@ impl<V: Copy + Default> DigestTable<V> {
         *self = DigestTable::new();
     }
 
-    /// Move every element into a fresh table of capacity `cap` (≥ len), in one merge pass: list
+    /// Move every element into a fresh table of capacity `cap` (≥ len), in one merge pass over
     /// the elements in old-home order (the unwrapped ones in slot order, then the ones wrapped
-    /// round to the start), sort that list by new home (already sorted but for runs of equal old
-    /// homes: an insertion sort is linear here, and correct for any order, e.g. after `retain`),
-    /// and lay them out at `max(home, previous + 1)`. Those that would pass the end are
-    /// Robin-Hood-inserted after (a few at most: the last run's overflow).
+    /// round to the start). An element whose new home is at least every earlier one's (all but a
+    /// few: the order is sorted but for runs of equal old homes) is laid out at
+    /// `max(home, next free slot)`, as a sorted build would; any other (out of order, correct
+    /// for any order, e.g. after `retain`) and any that would pass the end (the last run's
+    /// overflow) is Robin-Hood-inserted. No list of the elements is built.
     fn rebuild(&mut self, cap: usize) {
         debug_assert!(max_len(cap) >= self.len, "rebuild below len");
         let mut t = DigestTable::with_cap(cap);
-        let mut order: Vec<(usize, usize)> = Vec::with_capacity(self.len);
+        // Every occupied slot of `t` is below `free` or reached by a Robin Hood insert.
+        let mut free = 0;
+        let mut top = 0; // the greatest new home laid out so far
         for wrapped in [false, true] {
             for i in 0..self.slots.len() {
                 if !self.is_occupied(i) || (self.dist(i) > i) != wrapped {
                     continue;
                 }
-                let h = home(hash(&self.slots[i].digest), cap);
-                order.push((h, i));
-                let mut k = order.len() - 1;
-                while k > 0 && order[k - 1].0 > h {
-                    order.swap(k - 1, k);
-                    k -= 1;
+                let s = self.slots[i];
+                let h = home(hash(&s.digest), cap);
+                if h >= top && h.max(free) < cap {
+                    let p = h.max(free);
+                    t.slots[p] = s;
+                    t.set_meta(p, p - h);
+                    t.len += 1;
+                    (free, top) = (p + 1, h);
+                } else {
+                    t.place(s.digest, s.value);
+                    // The insert shifted its run into the first empty slot: `free` when the run
+                    // reached it (a gap before `free` otherwise, or a wrap once `free` = cap).
+                    if free < cap && t.is_occupied(free) {
+                        free += 1;
+                    }
                 }
             }
-        }
-        let mut free = 0;
-        let mut rest = order.len();
-        for (n, &(h, i)) in order.iter().enumerate() {
-            let p = h.max(free);
-            if p >= cap {
-                rest = n;
-                break;
-            }
-            t.slots[p] = self.slots[i];
-            t.set_meta(p, p - h);
-            free = p + 1;
-        }
-        t.len = rest;
-        for &(_, i) in &order[rest..] {
-            let s = self.slots[i];
-            t.place(s.digest, s.value);
         }
         debug_assert_eq!(t.len, self.len);
         *self = t;

@@ -5,5 +5,7 @@ pub mod apply;
 mod exp_apply;
 pub mod operation;
 pub mod validate;
+pub mod write_ops;
 
 pub use operation::Operation;
+pub use write_ops::WriteOps;
