@@ -37,7 +37,7 @@ fn value_1500() -> Vec<u8> {
 fn digest(c: &mut Criterion) {
     let kb = UserKeyBytes::of(&Value::from(key_string(12_345))).expect("string keys encode");
     c.bench_function("digest/ripemd160_16B_key", |b| {
-        b.iter(|| compute_digest(black_box("usertable"), black_box(&kb)))
+        b.iter(|| compute_digest(black_box("usertable"), kb.type_byte, black_box(&kb.bytes)))
     });
 }
 

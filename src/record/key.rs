@@ -143,13 +143,9 @@ impl<'a> UserKeyRef<'a> {
     }
 }
 
-/// Compute the digest of a set name and user key (K-DIG-ALG).
-pub fn compute_digest(set_name: &str, key: &UserKeyBytes) -> Digest {
-    digest_of(set_name, key.type_byte, &key.bytes)
-}
-
-/// K-DIG-ALG over the parts: RIPEMD-160(set ‖ type byte ‖ key bytes).
-fn digest_of(set_name: &str, type_byte: u8, bytes: &[u8]) -> Digest {
+/// Compute the digest of a set name and a user key's type byte and bytes (K-DIG-ALG):
+/// RIPEMD-160(set ‖ type byte ‖ key bytes).
+pub fn compute_digest(set_name: &str, type_byte: u8, bytes: &[u8]) -> Digest {
     let mut h = Ripemd160::new();
     h.update(set_name.as_bytes());
     h.update([type_byte]);
@@ -184,7 +180,7 @@ impl Key {
                 ),
             );
         };
-        let digest = digest_of(set_name, kb.type_byte, kb.bytes());
+        let digest = compute_digest(set_name, kb.type_byte, kb.bytes());
         Ok(Key {
             namespace: namespace.to_string(),
             set_name: set_name.to_string(),

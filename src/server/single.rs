@@ -172,7 +172,7 @@ fn key(msg: &Message) -> Result<Key> {
         };
         key.user_key = Some(particle::to_value(t, bytes)?);
         match key.user_key_bytes() {
-            Some(kb) if compute_digest(&set, &kb) == key.digest => {}
+            Some(kb) if compute_digest(&set, kb.type_byte, &kb.bytes) == key.digest => {}
             _ => {
                 return err(
                     ResultCode::ParameterError,
