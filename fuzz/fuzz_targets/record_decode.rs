@@ -16,12 +16,18 @@
 //!    re-encode) and the cold-start block scan (accepted images in place, non-overlapping,
 //!    decodable, of the block's incarnation), also with a valid header written over the input.
 //!
+//! 4. an image the borrowed view parses (`ImageView`) is accepted by `RecordRef::of_image` (the
+//!    view `Database::get_with` hands out) exactly when its bins decode, and then shows the same
+//!    bins, values compared by their encoded bytes.
+//!
 //! Does not cover: images spanning block boundaries, the device header slots, the index
 //! snapshot decoder (the `recovery` target corrupts snapshots end to end).
 #![no_main]
 
 use aerolite::record::key::{Digest, UserKeyBytes};
+use aerolite::format::image_view::ImageView;
 use aerolite::format::particle;
+use aerolite::format::record_ref::RecordRef;
 use aerolite::format::record_image::{self, ImageMeta};
 use aerolite::{BinList, List, ListOrderType, Map, MapOrder, Value};
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
@@ -122,7 +128,26 @@ fn encode_value(v: &Value) -> Vec<u8> {
     b
 }
 
+/// Point 4: the in-place view agrees with the owned decode.
+fn in_place(data: &[u8]) {
+    let Ok(v) = ImageView::parse(data) else {
+        return;
+    };
+    let owned = v.bins();
+    let view = RecordRef::of_image(&v);
+    assert_eq!(view.is_ok(), owned.is_ok(), "the view and the decode disagree on acceptance");
+    if let (Ok(view), Ok(owned)) = (view, owned) {
+        let shown = view.to_record().expect("an accepted view's bins decode").bins;
+        assert_eq!(shown.len(), owned.len());
+        for ((n1, v1), (n2, v2)) in shown.iter().zip(owned.iter()) {
+            assert_eq!(n1, n2);
+            assert_eq!(encode_value(v1), encode_value(v2));
+        }
+    }
+}
+
 fn raw_bytes(data: &[u8]) {
+    in_place(data);
     if let Ok(img) = record_image::decode(data) {
         let image_len = u32::from_le_bytes([data[4], data[5], data[6], data[7]]) as usize;
         let stored = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
