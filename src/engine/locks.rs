@@ -207,7 +207,7 @@ impl RecordLocks {
 impl RecordLocks {
     /// Hint that `digest`'s stripe is about to be read or locked.
     pub fn prefetch(&self, digest: &Digest) {
-        crate::index::prefetch::value(self.stripe(digest));
+        crate::prefetch::value(self.stripe(digest));
     }
 
     /// Whether no record lock of `digest`'s stripe is held right now, read without the stripe's

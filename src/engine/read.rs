@@ -241,6 +241,10 @@ impl Namespace {
         }
         // (L1): the entry is looked up after the request began.
         let entry = self.index.get(&key.digest);
+        if let Some(e) = entry {
+            // The image's lines load while the entry is checked and the image located.
+            self.storage.prefetch_image(e.location, e.size);
+        }
         if entry.is_some_and(|e| e.is_tombstone() || self.truncated(&e)) {
             return None; // RP-05's stop-writes load and truncation reaping need the lock
         }

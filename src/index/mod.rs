@@ -13,7 +13,6 @@
 pub mod digest_hash;
 pub mod entry;
 pub mod partition;
-pub mod prefetch;
 pub mod table;
 
 pub use entry::{IndexEntry, Location};

@@ -12,7 +12,11 @@
 //!   may keep using them after the entry is evicted;
 //! - evicted blocks are remembered, at most [`EVICTED_KEEP`] of them (oldest forgotten first),
 //!   until the store takes them to warm the page cache with their bytes (`ssd/read.rs`); a
-//!   removed (freed) block is forgotten there too.
+//!   removed (freed) block is forgotten there too;
+//! - [`BlockHints`] holds, per block number, where a held block's bytes start (0 when not held),
+//!   set and cleared with the map under the cache's write lock and read without any lock: an
+//!   address there is only ever a prefetch hint (`crate::prefetch`), never dereferenced, so a
+//!   stale one (the buffer evicted and freed meanwhile) costs a useless hint and nothing else.
 
 /// Evicted blocks remembered for the page-cache warm-up.
 pub const EVICTED_KEEP: usize = 1024;
@@ -20,7 +24,38 @@ pub const EVICTED_KEEP: usize = 1024;
 use crate::storage::device::AlignedBuf;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// Where each held block's bytes start, by block number (0 = not held): prefetch hints a read
+/// takes without the cache's lock (see the module invariants).
+#[derive(Debug, Default)]
+pub struct BlockHints(Box<[AtomicUsize]>);
+
+impl BlockHints {
+    /// Hints for blocks `0 .. blocks`.
+    pub fn new(blocks: usize) -> BlockHints {
+        BlockHints((0..blocks).map(|_| AtomicUsize::new(0)).collect())
+    }
+
+    fn set(&self, block: u32, buf: Option<&AlignedBuf>) {
+        if let Some(slot) = self.0.get(block as usize) {
+            let at = buf.map_or(0, |b| b.as_slice().as_ptr() as usize);
+            slot.store(at, Ordering::Relaxed);
+        }
+    }
+
+    /// Ask for the cache lines of bytes `start .. start + len` of `block`, if it is held.
+    pub fn prefetch(&self, block: u32, start: usize, len: usize) {
+        let at = self
+            .0
+            .get(block as usize)
+            .map_or(0, |slot| slot.load(Ordering::Relaxed));
+        if at != 0 {
+            crate::prefetch::bytes((at as *const u8).wrapping_add(start), len);
+        }
+    }
+}
 
 /// Hashes a block number by one multiplication (Fibonacci hashing): every read probes the map,
 /// and block numbers are small distinct integers, so SipHash's flood resistance buys nothing.
@@ -47,6 +82,7 @@ impl Hasher for BlockHasher {
 /// Flushed blocks in memory.
 pub struct PostWriteCache {
     map: HashMap<u32, (u64, Arc<AlignedBuf>), BuildHasherDefault<BlockHasher>>,
+    hints: Arc<BlockHints>,
     /// Insertion order as (block, seq); entries whose block was removed or re-inserted since are
     /// skipped at eviction and dropped at compaction.
     order: VecDeque<(u32, u64)>,
@@ -56,10 +92,17 @@ pub struct PostWriteCache {
 }
 
 impl PostWriteCache {
-    /// An empty cache of `capacity` blocks (0 = no cache).
+    /// An empty cache of `capacity` blocks (0 = no cache), without hints.
+    #[cfg(test)]
     pub fn new(capacity: usize) -> PostWriteCache {
+        PostWriteCache::with_hints(capacity, 0)
+    }
+
+    /// An empty cache of `capacity` blocks with prefetch hints for blocks `0 .. blocks`.
+    pub fn with_hints(capacity: usize, blocks: usize) -> PostWriteCache {
         PostWriteCache {
             map: HashMap::with_capacity_and_hasher(capacity.min(4096), Default::default()),
+            hints: Arc::new(BlockHints::new(blocks)),
             order: VecDeque::new(),
             capacity,
             evicted: VecDeque::new(),
@@ -84,6 +127,11 @@ impl PostWriteCache {
         self.capacity
     }
 
+    /// The hints, for reads without the cache's lock.
+    pub fn hints(&self) -> Arc<BlockHints> {
+        self.hints.clone()
+    }
+
     /// The incarnation and bytes of `block`, if held.
     pub fn get(&self, block: u32) -> Option<(u64, &Arc<AlignedBuf>)> {
         self.map.get(&block).map(|(s, b)| (*s, b))
@@ -94,6 +142,7 @@ impl PostWriteCache {
         if self.capacity == 0 {
             return;
         }
+        self.hints.set(block, Some(&buf));
         self.map.insert(block, (seq, buf));
         self.order.push_back((block, seq));
         while self.map.len() > self.capacity {
@@ -102,6 +151,7 @@ impl PostWriteCache {
             };
             if self.map.get(&b).is_some_and(|(cs, _)| *cs == s) {
                 self.map.remove(&b);
+                self.hints.set(b, None);
                 if self.evicted.len() == EVICTED_KEEP {
                     self.evicted.pop_front();
                 }
@@ -126,6 +176,7 @@ impl PostWriteCache {
     /// Forget `block` (it was freed).
     pub fn remove(&mut self, block: u32) {
         self.map.remove(&block);
+        self.hints.set(block, None);
         self.evicted.retain(|b| *b != block);
     }
 
@@ -149,6 +200,35 @@ mod tests {
         let mut b = AlignedBuf::zeroed(16);
         b.as_mut_slice()[0] = tag;
         Arc::new(b)
+    }
+
+    fn hint(h: &BlockHints, block: u32) -> usize {
+        h.0.get(block as usize)
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// A hint names a held block's bytes, and only while it is held: set on insert, cleared on
+    /// eviction and removal; blocks beyond the table have none; asking for one changes nothing.
+    #[test]
+    fn hints_follow_the_held_blocks() {
+        let mut c = PostWriteCache::with_hints(2, 4);
+        let h = c.hints();
+        let one = buf(1);
+        let at = one.as_slice().as_ptr() as usize;
+        c.insert(1, 10, one);
+        assert_eq!(hint(&h, 1), at);
+        c.insert(2, 11, buf(2));
+        c.insert(3, 12, buf(3));
+        assert_eq!(hint(&h, 1), 0, "evicted");
+        assert_ne!(hint(&h, 3), 0);
+        c.remove(3);
+        assert_eq!(hint(&h, 3), 0, "removed");
+        c.insert(9, 13, buf(9));
+        assert_eq!(c.get(9).map(|(s, _)| s), Some(13), "a block beyond the hints is held");
+        for b in [1, 2, 3, 9, u32::MAX] {
+            h.prefetch(b, 0, 64);
+        }
+        assert_eq!(c.get(2).map(|(_, b)| b.as_slice()[0]), Some(2));
     }
 
     #[test]

@@ -46,7 +46,7 @@ use crate::storage::blocks::{BlockState, BlockTable};
 use crate::storage::cold_start::ScanCounts;
 use crate::storage::device::lock::PathLock;
 use crate::storage::device::{AlignedBuf, Device};
-use crate::storage::read_cache::PostWriteCache;
+use crate::storage::read_cache::{BlockHints, PostWriteCache};
 use crate::storage::write_buffer::WriteBuffer;
 use crate::storage::Location;
 use crate::storage::{
@@ -126,6 +126,8 @@ pub struct DeviceStorage {
     /// The post-write cache, beside `state` so that cache hits never take the state lock (lock
     /// order: `state`, then `cache`).
     cache: RwLock<PostWriteCache>,
+    /// The cache's prefetch hints, read without its lock.
+    hints: Arc<BlockHints>,
     snapshot_path: Option<PathBuf>,
     tomb_period: Option<Duration>,
     stop_used_pct: u64,
@@ -259,6 +261,12 @@ impl Storage for DeviceStorage {
     /// one `read_batch` (one io_uring submission); a failed batch is retried read by read (`read`).
     fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
         self.read_images(reqs)
+    }
+
+    /// Post-write-cache images only, from the lock-free hints (`read_cache::BlockHints`).
+    fn prefetch_image(&self, location: Location, size: u32) {
+        self.hints
+            .prefetch(location.block, location.offset as usize, size as usize);
     }
 
     /// An image's bytes never change within a block incarnation, so a prefetched image is still

@@ -1,6 +1,6 @@
 //! Cache-line hints for the digest table: a request asks early for the lines its lookup or
 //! insert will touch, so that they load while it does other work. Hints read nothing through a
-//! possibly stale address and never change the table (`crate::index::prefetch`).
+//! possibly stale address and never change the table (`crate::prefetch`).
 
 use super::{hash, home, DigestTable, Slot};
 use crate::record::key::Digest;
@@ -35,8 +35,8 @@ pub fn prefetch_lookup<V>(d: &Digest, l: Layout) {
     let slot = std::mem::size_of::<Slot<V>>();
     let first = l.slots.wrapping_add(start * slot) as *const u8;
     let slots = LOOKUP_SLOTS.min(l.cap - start);
-    crate::index::prefetch::bytes(l.meta.wrapping_add(start * 2) as *const u8, 1);
-    crate::index::prefetch::bytes(first, slots * slot);
+    crate::prefetch::bytes(l.meta.wrapping_add(start * 2) as *const u8, 1);
+    crate::prefetch::bytes(first, slots * slot);
 }
 
 impl<V: Copy + Default> DigestTable<V> {
@@ -66,6 +66,6 @@ impl<V: Copy + Default> DigestTable<V> {
             end += 1;
         }
         let run = &self.slots[start..(end + 1).min(cap)];
-        crate::index::prefetch::bytes(run.as_ptr().cast::<u8>(), std::mem::size_of_val(run));
+        crate::prefetch::bytes(run.as_ptr().cast::<u8>(), std::mem::size_of_val(run));
     }
 }

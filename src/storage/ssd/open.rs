@@ -153,6 +153,8 @@ impl DeviceStorage {
             usize::try_from((cfg.post_write_cache / cfg.block_size as u64).saturating_mul(n))
                 .unwrap_or(usize::MAX);
         let device_set_id = layout.headers[0].device_set_id;
+        let cache = PostWriteCache::with_hints(cache_blocks, layout.total_blocks as usize);
+        let hints = cache.hints();
         DeviceStorage {
             devices: layout.devices,
             block_size: cfg.block_size as usize,
@@ -163,7 +165,8 @@ impl DeviceStorage {
             flush_max: Duration::from_millis(u64::from(cfg.flush_max_ms)),
             max_write_cache: cfg.max_write_cache,
             read_page_cache: cfg.read_page_cache,
-            cache: RwLock::new(PostWriteCache::new(cache_blocks)),
+            cache: RwLock::new(cache),
+            hints,
             snapshot_path: cfg.snapshot_path.clone(),
             tomb_period: (cfg.tomb_reclaim_period_s != 0)
                 .then(|| Duration::from_secs(u64::from(cfg.tomb_reclaim_period_s))),
