@@ -66,21 +66,7 @@ pub struct UserKeyBytes {
 impl UserKeyBytes {
     /// Encode a user key, or `None` for a type that cannot be a key (K-TYPE-OTHER).
     pub fn of(v: &Value) -> Option<UserKeyBytes> {
-        let encoded = UserKeyRef::of(v).map(|k| k.to_owned());
-        debug_assert_eq!(
-            encoded.is_some(),
-            UserKeyBytes::encodes(v),
-            "`encodes` agrees with `of`"
-        );
-        encoded
-    }
-
-    /// Whether [`UserKeyBytes::of`] encodes `v` (a key type, K-TYPE-OTHER), without encoding it.
-    pub fn encodes(v: &Value) -> bool {
-        matches!(
-            v,
-            Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Blob(_)
-        )
+        UserKeyRef::of(v).map(|k| k.to_owned())
     }
 
     /// Decode back into a value; `None` for an unknown type byte or bad length.
