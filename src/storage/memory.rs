@@ -110,6 +110,11 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
+    /// Nothing: an image is found only under its shard's lock, which a hint does not take.
+    fn prefetch_image(&self, location: Location, size: u32) {
+        let _ = (location, size);
+    }
+
     /// Each read is a reference-count increment: the batch reads one after another.
     fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
         reqs.iter()

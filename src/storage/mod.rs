@@ -245,10 +245,9 @@ pub trait Storage: Send + Sync {
     fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>>;
 
     /// Hint that the image of `size` bytes at `location` is about to be read: a store that holds
-    /// it in memory may ask for its cache lines now. Changes nothing (the default does nothing).
-    fn prefetch_image(&self, location: Location, size: u32) {
-        let _ = (location, size);
-    }
+    /// it in memory where it can find it without a lock asks for its cache lines now. Changes
+    /// nothing observable.
+    fn prefetch_image(&self, location: Location, size: u32);
     /// Whether `image`, prefetched by `read_many` from `location`, is still the image stored
     /// there (not released and the place reused since). Called under the record's lock, after
     /// the index entry was found unchanged.
