@@ -96,14 +96,7 @@ fn get_with_sees_what_get_returns() {
 /// R-MISSING, R-TOMB, R-EXP: not visible → 2, and the function never runs.
 #[test]
 fn get_with_not_visible_is_2_without_calling() {
-    for (id, s) in [
-        ("R-MISSING", St::Missing),
-        ("R-TOMB", St::Tomb(2)),
-        ("R-EXP", St::Expired(2)),
-    ] {
-        let t = common::open();
-        let k = key(1);
-        make(&t, &k, s);
+    for (id, t, k) in not_visible() {
         let (got, calls) = looked_at(&t, &rp(), &k);
         assert_eq!(rc(&got), RC::KeyNotFoundError, "{id}");
         assert_eq!(calls, 0, "{id}");

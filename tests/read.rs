@@ -23,14 +23,7 @@ fn rtt(p: i32) -> ReadPolicy {
 /// visible → 2 from get, get_header and a read-only operate; exists says false.
 #[test]
 fn r_not_visible_states() {
-    for (id, s) in [
-        ("R-MISSING", St::Missing),
-        ("R-TOMB", St::Tomb(2)),
-        ("R-EXP", St::Expired(2)),
-    ] {
-        let t = common::open();
-        let k = key(1);
-        make(&t, &k, s);
+    for (id, t, k) in not_visible() {
         assert_eq!(rc(&get(&t, &k)), RC::KeyNotFoundError, "{id}");
         assert_eq!(
             rc(&t.db.get_header(&rp(), &k)),

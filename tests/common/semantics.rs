@@ -159,6 +159,24 @@ pub enum St {
     Expired(u16),
 }
 
+/// For each state a read does not see (R-MISSING, R-TOMB, R-EXP): its row id and a fresh
+/// database holding key 1 in that state.
+pub fn not_visible() -> Vec<(&'static str, TestDb, Key)> {
+    [
+        ("R-MISSING", St::Missing),
+        ("R-TOMB", St::Tomb(2)),
+        ("R-EXP", St::Expired(2)),
+    ]
+    .into_iter()
+    .map(|(id, s)| {
+        let t = crate::common::open();
+        let k = key(1);
+        make(&t, &k, s);
+        (id, t, k)
+    })
+    .collect()
+}
+
 /// Put `k` into state `s`.
 pub fn make(t: &TestDb, k: &Key, s: St) {
     match s {
