@@ -170,9 +170,11 @@ fn bench_cli_options_parse_and_reject() {
         "2.5",
         "--target",
         "memory",
+        "--prewrite",
     ])
     .expect("parses");
     let o = cli.args.options().expect("valid");
+    assert!(o.prewrite, "--prewrite reaches the options");
     assert_eq!(o.workloads, vec![Workload::YcsbA, Workload::Act]);
     assert_eq!(o.distribution, Distribution::Uniform);
     assert_eq!(o.durability, bench::Durability::CommitToDevice);
@@ -224,6 +226,31 @@ fn bench_smoke_device_file_commit_to_device() {
         Some(500),
         "the second run starts empty"
     );
+}
+
+/// `--prewrite`: a file target is first written with zeros at the size the store would have
+/// created (replacing an old file), and the run starts empty on it.
+#[test]
+fn bench_smoke_prewritten_file() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.aerolite");
+    std::fs::write(&path, b"an older file").expect("old file");
+    let mut opts = tiny(vec![Workload::Update]);
+    opts.target = Target::Path(path.clone());
+    opts.durability = bench::Durability::CommitToDevice;
+    opts.prewrite = true;
+    opts.ops = Some(300);
+    let report = bench::run(&opts).expect("bench runs on a prewritten file");
+    assert_eq!(report.errors(), 0, "{:?}", report.phases[1].first_error);
+    assert_eq!(report.phases[0].records, Some(500), "starts empty");
+    let m = std::fs::metadata(&path).expect("stat");
+    assert_eq!(
+        m.len(),
+        bench::data_file_bytes(500, 100),
+        "the store's file size"
+    );
+    assert!(m.blocks() * 512 >= m.len(), "written, not sparse");
 }
 
 /// `aerolite bench -w scan,batch`: full scans (ops = records: at least one pass over every

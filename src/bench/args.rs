@@ -68,6 +68,11 @@ pub struct BenchArgs {
     /// Post-write cache in MiB (default: the `DeviceConfig` default).
     #[arg(long)]
     pub post_write_cache_mib: Option<u64>,
+    /// Write the data file with zeros before the store opens it (file targets), as fio's file is
+    /// before a fio run: every first write is then an overwrite, not the conversion of a
+    /// fallocated extent that a commit-to-device sync must journal.
+    #[arg(long)]
+    pub prewrite: bool,
 }
 
 fn seconds(s: f64, what: &str) -> Result<Duration> {
@@ -151,6 +156,7 @@ impl BenchArgs {
             }
         };
         o.post_write_cache = self.post_write_cache_mib.map(|m| m << 20);
+        o.prewrite = self.prewrite;
         Ok(o)
     }
 }

@@ -17,6 +17,7 @@ pub mod histogram;
 pub mod json;
 pub mod keys;
 pub mod multi;
+mod prewrite;
 pub mod report;
 pub mod sindex;
 pub mod sys;
@@ -171,6 +172,8 @@ pub struct Options {
     pub read_page_cache: bool,
     /// Post-write cache bytes; `None` = the `DeviceConfig` default.
     pub post_write_cache: Option<u64>,
+    /// Write a file target's data file with zeros before the store opens it (`prewrite`).
+    pub prewrite: bool,
 }
 
 impl Default for Options {
@@ -200,6 +203,7 @@ impl Default for Options {
             progress: true,
             read_page_cache: DeviceConfig::new("").read_page_cache,
             post_write_cache: None,
+            prewrite: false,
         }
     }
 }
@@ -310,6 +314,16 @@ pub fn open(opts: &Options) -> Result<Opened> {
     let mut dc = DeviceConfig::new(&path)
         .commit_to_device(opts.durability == Durability::CommitToDevice)
         .file_size(data_file_bytes(opts.records, value_size));
+    let block_device = std::fs::metadata(&path).is_ok_and(|m| !m.is_file());
+    if opts.prewrite && !block_device {
+        if let Err(e) = prewrite::zero_file(&path, dc.file_size_bytes) {
+            if let Some(d) = &created_dir {
+                // Best effort: the prewrite error is the one to report.
+                let _ = std::fs::remove_dir_all(d);
+            }
+            return Err(e);
+        }
+    }
     // A directory this run created goes away again if the database cannot be opened.
     let cleanup = |e: crate::Error| {
         if let Some(d) = &created_dir {
