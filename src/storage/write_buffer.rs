@@ -23,9 +23,13 @@ pub struct WriteBuffer {
 }
 
 impl WriteBuffer {
-    /// A fresh buffer for `block`, incarnation `seq`.
-    pub fn new(block: u32, seq: u64, block_size: usize, device_set_id: u64) -> WriteBuffer {
-        let mut buf = AlignedBuf::zeroed(block_size);
+    /// A fresh buffer for `block`, incarnation `seq`, in `buf`: a zeroed buffer of the block
+    /// size (never used before).
+    pub fn new(block: u32, seq: u64, mut buf: AlignedBuf, device_set_id: u64) -> WriteBuffer {
+        debug_assert!(
+            buf.as_slice().iter().all(|&b| b == 0),
+            "a write block starts zeroed"
+        );
         BlockHeader {
             block_seq: seq,
             device_set_id,
@@ -93,7 +97,7 @@ mod tests {
 
     #[test]
     fn places_after_the_header_and_keeps_zero_tail() {
-        let mut w = WriteBuffer::new(2, 9, 8192, 1);
+        let mut w = WriteBuffer::new(2, 9, AlignedBuf::zeroed(8192), 1);
         assert!(matches!(BlockHeader::read(w.bytes()), BlockState::Valid(h) if h.block_seq == 9));
         assert_eq!(w.place(&[1; 64]), HEADER_LEN as u32);
         assert_eq!(w.place(&[2; 16]), HEADER_LEN as u32 + 64);

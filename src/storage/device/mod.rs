@@ -22,6 +22,7 @@
 
 pub mod allocate;
 pub mod faulty;
+pub mod huge;
 pub mod lock;
 pub mod memory;
 pub mod portable;
@@ -117,12 +118,17 @@ pub fn read_unaligned<D: Device + ?Sized>(d: &D, offset: u64, buf: &mut [u8]) ->
     Ok(())
 }
 
-/// A zeroed, [`ALIGN`]-aligned byte buffer built without `unsafe`: a vector with slack, used from
-/// its first aligned byte.
+/// A zeroed, [`ALIGN`]-aligned byte buffer: a vector with slack, used from its first aligned
+/// byte, or a piece of a huge-page slab ([`huge`]; write blocks, [`AlignedBuf::huge_blocks`]).
 pub struct AlignedBuf {
-    raw: Vec<u8>,
+    backing: Backing,
     start: usize,
     len: usize,
+}
+
+enum Backing {
+    Vec(Vec<u8>),
+    Huge(huge::Piece),
 }
 
 impl AlignedBuf {
@@ -131,17 +137,43 @@ impl AlignedBuf {
         let raw = vec![0u8; len + ALIGN];
         let start = raw.as_ptr().align_offset(ALIGN);
         assert!(start < ALIGN, "align_offset on u8 is always computable");
-        AlignedBuf { raw, start, len }
+        AlignedBuf {
+            backing: Backing::Vec(raw),
+            start,
+            len,
+        }
+    }
+
+    /// Zeroed buffers of `len` bytes on one huge page: the pieces of a fresh slab (two at the
+    /// default 1 MiB block size). `None` when `len` does not divide 2 MiB or the mapping fails.
+    pub fn huge_blocks(len: usize) -> Option<Vec<AlignedBuf>> {
+        let pieces = huge::pieces(len, ALIGN)?;
+        Some(
+            pieces
+                .into_iter()
+                .map(|p| AlignedBuf {
+                    backing: Backing::Huge(p),
+                    start: 0,
+                    len,
+                })
+                .collect(),
+        )
     }
 
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
-        &self.raw[self.start..self.start + self.len]
+        match &self.backing {
+            Backing::Vec(raw) => &raw[self.start..self.start + self.len],
+            Backing::Huge(p) => p.as_slice(),
+        }
     }
 
     /// The bytes, mutably.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.raw[self.start..self.start + self.len]
+        match &mut self.backing {
+            Backing::Vec(raw) => &mut raw[self.start..self.start + self.len],
+            Backing::Huge(p) => p.as_mut_slice(),
+        }
     }
 
     /// Length in bytes.

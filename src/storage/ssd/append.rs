@@ -8,6 +8,7 @@
 use super::{DeviceStorage, Sealed};
 use crate::error::{err, Result, ResultCode};
 use crate::format::record_image;
+use crate::storage::device::AlignedBuf;
 use crate::storage::write_buffer::WriteBuffer;
 use crate::storage::Location;
 use crate::storage::{Maintenance, Placement};
@@ -58,12 +59,13 @@ impl DeviceStorage {
                 });
                 self.work_cv.notify_all();
             }
-            st.current = Some(WriteBuffer::new(
-                b,
-                seq,
-                self.block_size,
-                self.device_set_id,
-            ));
+            // A huge-page buffer the flusher prepared, else an ordinary one: a writer never
+            // waits for the kernel to find a huge page (`top_up_blocks`).
+            let buf = st
+                .spare_blocks
+                .pop()
+                .unwrap_or_else(|| AlignedBuf::zeroed(self.block_size));
+            st.current = Some(WriteBuffer::new(b, seq, buf, self.device_set_id));
         }
         let cur = st.current.as_mut().expect("a block was opened above");
         record_image::seal(&mut image, cur.seq);

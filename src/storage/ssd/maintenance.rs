@@ -10,8 +10,29 @@ use super::{flush, DeviceStorage};
 use crate::error::{err, Result, ResultCode};
 use crate::format::header;
 use crate::storage::cold_start::scan_block;
+use crate::storage::device::AlignedBuf;
 use crate::storage::{Location, Maintenance, Placement};
 use std::time::Duration;
+
+/// Huge-page write-block buffers the flusher keeps ready for the next blocks to open.
+pub(super) const SPARE_BLOCKS: usize = 2;
+
+impl DeviceStorage {
+    /// Prepare huge-page buffers for the next write blocks while fewer than [`SPARE_BLOCKS`]
+    /// wait (one slab per call, made outside the store lock: the kernel may compact memory to
+    /// find the page). Nothing when huge pages cannot be had for this block size.
+    fn top_up_blocks(&self) {
+        if self.lock().spare_blocks.len() >= SPARE_BLOCKS {
+            return;
+        }
+        if let Some(bufs) = AlignedBuf::huge_blocks(self.block_size) {
+            let mut st = self.lock();
+            if st.spare_blocks.len() < SPARE_BLOCKS {
+                st.spare_blocks.extend(bufs);
+            }
+        }
+    }
+}
 
 impl Maintenance for DeviceStorage {
     fn relocate(&self, from: Location, image: Vec<u8>) -> Result<Placement> {
@@ -19,10 +40,12 @@ impl Maintenance for DeviceStorage {
     }
 
     fn flush_step(&self, force_partial: bool) -> Result<u64> {
-        match self.flush_once(force_partial, true)? {
+        let r = match self.flush_once(force_partial, true)? {
             flush::Flushed::Done(bytes) => Ok(bytes),
             flush::Flushed::Nothing | flush::Flushed::Busy => Ok(0),
-        }
+        };
+        self.top_up_blocks();
+        r
     }
 
     fn wait_for_work(&self, timeout: Duration) {
@@ -146,5 +169,61 @@ impl Maintenance for DeviceStorage {
             "every device header carries the table"
         );
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::config::DeviceConfig;
+    use crate::format::record_image::{self, ImageMeta};
+    use crate::record::bin::BinList;
+    use crate::record::key::Digest;
+    use crate::storage::{Lifecycle, Storage};
+    use std::sync::Arc;
+
+    fn image(n: u8) -> Vec<u8> {
+        let meta = ImageMeta {
+            digest: Digest([n; 20]),
+            generation: 1,
+            lut: 1,
+            void_time: 0,
+            tombstone: false,
+            set_name: String::new(),
+            key: None,
+            block_seq: 0,
+        };
+        record_image::encode(&meta, &BinList::default())
+    }
+
+    /// The flusher prepares huge-page buffers (where the kernel gives them); the next block to
+    /// open takes one instead of allocating, and its images read back as appended.
+    #[test]
+    fn the_flusher_prepares_block_buffers_and_a_new_block_takes_one() {
+        if AlignedBuf::huge_blocks(1 << 20).is_none() {
+            return; // no huge-page slabs here: blocks get ordinary buffers
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = DeviceConfig::new(dir.path().join("d")).file_size(32 << 20);
+        let s = DeviceStorage::open(&cfg, "test", 90, 5, false, Arc::new(SystemClock))
+            .expect("open");
+        s.restore().expect("restore");
+        s.finish_open(&mut std::iter::empty()).expect("finish open");
+        assert_eq!(s.block_size, 1 << 20, "the default block size divides 2 MiB");
+        assert!(s.lock().spare_blocks.is_empty(), "nothing prepared yet");
+        s.flush_step(false).expect("flush step");
+        assert_eq!(s.lock().spare_blocks.len(), SPARE_BLOCKS, "prepared");
+        s.flush_step(false).expect("flush step");
+        assert_eq!(s.lock().spare_blocks.len(), SPARE_BLOCKS, "no more than needed");
+        let img = image(7);
+        let p = s.append(img.clone()).expect("append opens a block");
+        assert_eq!(
+            s.lock().spare_blocks.len(),
+            SPARE_BLOCKS - 1,
+            "the new block took a prepared buffer"
+        );
+        let back = s.read(p.location, p.size).expect("read back");
+        assert_eq!(record_image::decode_meta(&back).expect("decodes").digest, Digest([7; 20]));
     }
 }

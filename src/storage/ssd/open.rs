@@ -176,6 +176,7 @@ impl DeviceStorage {
             state: Mutex::new(State {
                 blocks: layout.blocks,
                 current: None,
+                spare_blocks: Vec::new(),
                 sealed: VecDeque::new(),
                 next_seq: layout.next_seq,
                 durable: 0,
