@@ -168,14 +168,15 @@ fn damaged_runs(buf: &[u8], images: &[(u32, u32)], damaged_end: usize) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::format::record_image::ImageMeta;
     use crate::record::bin::BinList;
     use crate::record::key::Digest;
     use crate::record::value::Value;
 
-    fn image(d: u8, seq: u64) -> Vec<u8> {
+    /// A sealed image of one integer bin, digest `[d; 20]`, sealed with block sequence `seq`.
+    pub(crate) fn image(d: u8, seq: u64) -> Vec<u8> {
         let meta = ImageMeta {
             digest: Digest([d; 20]),
             generation: 1,

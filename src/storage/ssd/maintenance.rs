@@ -177,25 +177,11 @@ mod tests {
     use super::*;
     use crate::clock::SystemClock;
     use crate::config::DeviceConfig;
-    use crate::format::record_image::{self, ImageMeta};
-    use crate::record::bin::BinList;
+    use crate::format::record_image;
     use crate::record::key::Digest;
+    use crate::storage::cold_start::tests::image;
     use crate::storage::{Lifecycle, Storage};
     use std::sync::Arc;
-
-    fn image(n: u8) -> Vec<u8> {
-        let meta = ImageMeta {
-            digest: Digest([n; 20]),
-            generation: 1,
-            lut: 1,
-            void_time: 0,
-            tombstone: false,
-            set_name: String::new(),
-            key: None,
-            block_seq: 0,
-        };
-        record_image::encode(&meta, &BinList::default())
-    }
 
     /// The flusher prepares huge-page buffers (where the kernel gives them); the next block to
     /// open takes one instead of allocating, and its images read back as appended.
@@ -216,7 +202,7 @@ mod tests {
         assert_eq!(s.lock().spare_blocks.len(), SPARE_BLOCKS, "prepared");
         s.flush_step(false).expect("flush step");
         assert_eq!(s.lock().spare_blocks.len(), SPARE_BLOCKS, "no more than needed");
-        let img = image(7);
+        let img = image(7, 0);
         let p = s.append(img.clone()).expect("append opens a block");
         assert_eq!(
             s.lock().spare_blocks.len(),
