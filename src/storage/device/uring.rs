@@ -207,8 +207,8 @@ impl Device for UringDevice {
 
     /// One extent (a commit-to-device group commit's usual batch: the open buffer's dirty tail)
     /// is a positional write: one syscall where the ring costs two (submit, then wait) and its
-    /// pool lock (measured: 16 commit-to-device writers 90–93k writes/s with positional writes
-    /// against 75–85k through the ring; BENCHMARKS.md "Commit-to-device writes, session 8").
+    /// pool lock (measured with 16 commit-to-device writers, 6 runs in turns: median 80.1k →
+    /// 84.4k writes/s; BENCHMARKS.md "Commit-to-device writes, session 8").
     /// Several extents go to the ring together, so the device sees them at once.
     fn write_batch(&self, writes: &[(u64, &[u8])]) -> Result<()> {
         match writes {
