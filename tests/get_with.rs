@@ -108,12 +108,7 @@ fn get_with_not_visible_is_2_without_calling() {
 #[test]
 fn get_with_key_and_set_checks_match_get() {
     let t = common::open();
-    let k = key(1);
-    let mut p = wp();
-    p.send_key = true;
-    put_ok(&t, &p, &k, &[bin("a", 1)]);
-    let mut forged = aerolite::Key::new(NS, SET, "other").expect("key");
-    forged.digest = k.digest;
+    let (k, forged) = key_stored_and_forged(&t);
     let (got, calls) = looked_at(&t, &rp(), &forged);
     assert_eq!(rc(&got), RC::KeyMismatch);
     assert_eq!(calls, 0);

@@ -144,12 +144,7 @@ fn r_set_differs() {
 #[test]
 fn r_key_mismatch() {
     let t = common::open();
-    let k = key(1);
-    let mut p = wp();
-    p.send_key = true;
-    put_ok(&t, &p, &k, &[bin("a", 1)]);
-    let mut forged = aerolite::Key::new(NS, SET, "other").expect("key");
-    forged.digest = k.digest;
+    let (k, forged) = key_stored_and_forged(&t);
     assert_eq!(rc(&get(&t, &forged)), RC::KeyMismatch);
     assert_eq!(rc(&t.db.exists(&rp(), &forged)), RC::KeyMismatch);
     assert!(

@@ -177,6 +177,18 @@ pub fn not_visible() -> Vec<(&'static str, TestDb, Key)> {
     .collect()
 }
 
+/// SK-MISMATCH setup: key 1 stored with its user key (`send_key`), and a key with another user
+/// key but key 1's digest.
+pub fn key_stored_and_forged(t: &TestDb) -> (Key, Key) {
+    let k = key(1);
+    let mut p = wp();
+    p.send_key = true;
+    put_ok(t, &p, &k, &[bin("a", 1)]);
+    let mut forged = Key::new(NS, SET, "other").expect("key");
+    forged.digest = k.digest;
+    (k, forged)
+}
+
 /// Put `k` into state `s`.
 pub fn make(t: &TestDb, k: &Key, s: St) {
     match s {
