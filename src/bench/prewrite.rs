@@ -12,12 +12,9 @@
 //! (the store's `O_DIRECT` writes do not use them and a read benchmark must not find them).
 
 use crate::error::{Error, Result, ResultCode};
+use crate::storage::device::allocate;
 use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::Path;
-
-/// Bytes per write call.
-const CHUNK: usize = 1 << 20;
 
 /// Replace `path` by a file of `len` zero bytes, synced, its pages dropped from the page cache.
 pub fn zero_file(path: &Path, len: u64) -> Result<()> {
@@ -31,22 +28,15 @@ pub fn zero_file(path: &Path, len: u64) -> Result<()> {
             e,
         )
     };
-    let mut f = OpenOptions::new()
+    let f = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .open(path)
         .map_err(|e| fail("create", e))?;
-    let zeros = vec![0u8; CHUNK];
-    let mut at = 0u64;
-    while at < len {
-        let n = (len - at).min(CHUNK as u64) as usize;
-        f.write_all(&zeros[..n]).map_err(|e| fail("write", e))?;
-        at += n as u64;
-    }
+    allocate::write_zeros(&f, len).map_err(|e| fail("write", e))?;
     f.sync_all().map_err(|e| fail("sync", e))?;
     drop_cached_pages(&f);
-    assert_eq!(at, len, "zeros cover the whole file");
     Ok(())
 }
 
@@ -73,8 +63,8 @@ mod tests {
     fn a_prewritten_file_is_all_zeros_allocated_and_replaces_what_was_there() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("data");
-        std::fs::write(&p, vec![7u8; 3 * CHUNK + 11]).expect("old content");
-        let len = 2 * CHUNK as u64 + 4096 + 5;
+        std::fs::write(&p, vec![7u8; (3 << 20) + 11]).expect("old content");
+        let len = (2 << 20) + 4096 + 5;
         zero_file(&p, len).expect("prewrite");
         let m = std::fs::metadata(&p).expect("stat");
         assert_eq!(m.len(), len);

@@ -127,7 +127,9 @@ fn fallocate(_f: &File, _len: u64) -> io::Result<()> {
     Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
 }
 
-fn write_zeros(f: &File, len: u64) -> io::Result<()> {
+/// Write `len` zero bytes from the start of `f` (the allocation fallback; `aerolite bench
+/// --prewrite`).
+pub fn write_zeros(f: &File, len: u64) -> io::Result<()> {
     let zeros = vec![0u8; ZERO_CHUNK];
     let mut at = 0u64;
     while at < len {
