@@ -177,6 +177,21 @@ impl Error {
         e
     }
 
+    /// ServerError 1 for bytes read intact from a device that are not the image they should
+    /// be — damaged there (a CRC mismatch): the cause is an I/O error of kind `InvalidData`,
+    /// which [`Error::is_damaged`] recognizes. A failed read is not damage (`Error::io`).
+    pub fn damaged(detail: impl Into<String>) -> Error {
+        let detail = detail.into();
+        let cause = std::io::Error::new(std::io::ErrorKind::InvalidData, detail.clone());
+        Error::io(ResultCode::ServerError, detail, cause)
+    }
+
+    /// Whether this is [`Error::damaged`]: the read succeeded and its bytes are damaged.
+    pub fn is_damaged(&self) -> bool {
+        self.code == ResultCode::ServerError
+            && self.io_kind() == Some(std::io::ErrorKind::InvalidData)
+    }
+
     /// The kind of the I/O failure underneath, if this error came from one.
     pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
         self.source.as_ref().map(|e| e.kind())

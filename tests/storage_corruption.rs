@@ -50,19 +50,32 @@ fn flips_and_zeroed_sectors_are_skipped_and_counted_at_cold_start() {
     }
 }
 
-/// RC-1, SN-REQ-VERIFY: an image damaged on the device after it was written is never served.
-#[test]
-fn rc_1_damaged_image_on_device_read_is_server_error() {
+/// A store on a memory device with no post-write cache holding records 0 … 199 (700-byte
+/// blobs), flushed, so every read of the first block's records goes to the device.
+fn flushed_store(
+    read_page_cache: bool,
+) -> (
+    Arc<aerolite::storage::device::memory::MemoryDevice>,
+    aerolite::Database,
+) {
     let mem = mem_device(4);
     let clock = ManualClock::at_2026();
     let mut cfg = device_config(vec![mem.clone() as Arc<dyn Device>], None);
     cfg.post_write_cache = 0;
+    cfg.read_page_cache = read_page_cache;
     let db = open_on(cfg, &clock).expect("open");
     for i in 0..200 {
         db.put(&wp(false), &key(i), &bins(i, 700)).expect("put");
     }
     let ns = aerolite::testing::namespace(&db, "test").expect("namespace");
     ns.flush_step(true).expect("flush");
+    (mem, db)
+}
+
+/// RC-1, SN-REQ-VERIFY: an image damaged on the device after it was written is never served.
+#[test]
+fn rc_1_damaged_image_on_device_read_is_server_error() {
+    let (mem, db) = flushed_store(true);
     let e = entry(&db, 3);
     assert_eq!(
         e.location.block, 0,
@@ -74,6 +87,61 @@ fn rc_1_damaged_image_on_device_read_is_server_error() {
     let r = db.get(&ReadPolicy::default(), &key(3), Bins::All);
     assert_eq!(r.map_err(|e| e.code()).err(), Some(ResultCode::ServerError));
     assert_eq!(read(&db, &key(4)), Some((4, 1)), "neighbours unaffected");
+}
+
+/// RC-1, SN-REQ-VERIFY: the store checks the CRC of every image it reads from the device, so a
+/// damaged image is 1 on each read path — `get` (an owned read), `get_with` (the visiting read),
+/// `get_many` (the batched device read), an `operate` read — through the page cache and with
+/// `O_DIRECT` reads alike; the same record is served again once it is replaced (an update
+/// would read the damaged image first, and fail the same way).
+#[test]
+fn rc_1_damaged_image_is_server_error_on_every_read_path() {
+    for read_page_cache in [true, false] {
+        let (mem, db) = flushed_store(read_page_cache);
+        let e = entry(&db, 3);
+        assert_eq!(
+            e.location.block, 0,
+            "record 3 is in the first, flushed block"
+        );
+        // The last bin byte: only the CRC can tell it changed.
+        mem.poke(device_offset(&e) + 700, |b| b[0] ^= 0x01);
+        let rp = ReadPolicy::default();
+        let code = |r: aerolite::Result<()>| r.err().map(|e| e.code());
+        let server_error = Some(ResultCode::ServerError);
+        let what = format!("read_page_cache {read_page_cache}");
+        assert_eq!(
+            code(db.get(&rp, &key(3), Bins::All).map(drop)),
+            server_error,
+            "get, {what}"
+        );
+        assert_eq!(
+            code(db.get_with(&rp, &key(3), |_| ())),
+            server_error,
+            "get_with, {what}"
+        );
+        let many = db.get_many(&rp, &[key(2), key(3), key(4)], Bins::All);
+        let codes: Vec<_> = many.into_iter().map(|r| code(r.map(drop))).collect();
+        assert_eq!(codes, vec![None, server_error, None], "get_many, {what}");
+        let op = [aerolite::operations::get_bin("v")];
+        let w = aerolite::WritePolicy::default();
+        assert_eq!(
+            code(db.operate(&w, &key(3), &op).map(drop)),
+            server_error,
+            "operate, {what}"
+        );
+        assert_eq!(
+            read(&db, &key(4)),
+            Some((4, 1)),
+            "neighbours unaffected, {what}"
+        );
+        let replace = aerolite::WritePolicy::with_action(aerolite::RecordExistsAction::Replace);
+        db.put(&replace, &key(3), &bins(3, 700)).expect("rewrite");
+        assert_eq!(
+            read(&db, &key(3)).map(|(v, _)| v),
+            Some(3),
+            "rewritten, {what}"
+        );
+    }
 }
 
 /// SN-REQ-WRITE-ERROR: the write whose flush fails gets 1; the namespace enters stop-writes (8);

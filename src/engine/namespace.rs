@@ -141,14 +141,16 @@ impl Namespace {
         })
     }
 
-    /// Parse an image's header (CRC included) and check it against its index entry: digest,
-    /// generation, LUT, void-time and tombstone flag must all agree (RC-1 otherwise).
+    /// Parse the header of an image a store read and check it against its index entry: digest,
+    /// generation, LUT, void-time and tombstone flag must all agree (RC-1 otherwise). The CRC is
+    /// the store's part of SN-REQ-VERIFY: it checked it on the device read that produced
+    /// `bytes`, and bytes served from its memory are the image it sealed (`Storage::read`).
     pub fn verified_view<'a>(
         bytes: &'a [u8],
         digest: &Digest,
         e: &IndexEntry,
     ) -> Result<ImageView<'a>> {
-        let v = ImageView::parse(bytes).map_err(undecodable)?;
+        let v = ImageView::parse_sealed(bytes).map_err(undecodable)?;
         // The backend hands back exactly the bytes the entry sized (storage `read` contract).
         debug_assert_eq!(
             bytes.len(),
@@ -350,12 +352,15 @@ impl Namespace {
     /// checksum, does not parse, or disagrees with the entry); the read's error when it failed.
     fn stored_meta(&self, digest: &Digest, e: &IndexEntry) -> Result<Option<ImageMeta>> {
         let mut meta = None;
-        self.storage.read_with(e.location, e.size, &mut |bytes| {
+        let read = self.storage.read_with(e.location, e.size, &mut |bytes| {
             meta = Namespace::verified_view(bytes, digest, e)
                 .ok()
                 .map(|v| v.meta());
-        })?;
-        Ok(meta)
+        });
+        match read {
+            Err(e) if e.is_damaged() => Ok(None), // the store's CRC check (Storage::read)
+            r => r.map(|()| meta),
+        }
     }
 
     /// Set-name check against an existing entry (WP-12 semantics: "" vs a set differs).

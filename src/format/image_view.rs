@@ -7,6 +7,9 @@
 //!   `[0, image_len)` but the CRC field), flags, generation, LUT, set name, stored key and
 //!   tombstone shape are valid — the same checks as [`record_image::decode_meta`], which is built
 //!   on it; bins are covered by the CRC, so a header-only read of a parsed view is verified;
+//! - `parse_sealed` makes every check of `parse` but the CRC, for bytes whose CRC their source
+//!   already answers for (a store's reads: `crate::storage::Storage::read`); on any input it
+//!   returns a view or an error, never panics, and bins still decode only when well formed;
 //! - `bins` decodes and validates every particle (no nil, no duplicate names, no trailing
 //!   bytes), exactly as [`record_image::decode`], which is built on it;
 //! - `named_bins` walks every bin (so structure errors and trailing bytes are still found) but
@@ -83,6 +86,16 @@ impl<'a> ImageView<'a> {
             return Err(DecodeError(
                 "bad image header (magic, version, length) or CRC mismatch",
             ));
+        }
+        ImageView::parse_sealed(buf)
+    }
+
+    /// `parse` without the CRC: for the bytes of a store's read, whose CRC the store checked
+    /// when it read them from a device (SN-REQ-VERIFY) and which are otherwise the image as the
+    /// store sealed it in memory.
+    pub fn parse_sealed(buf: &'a [u8]) -> Result<ImageView<'a>, DecodeError> {
+        if record_image::peek_len(buf).is_none() {
+            return Err(DecodeError("bad image header (magic, version, length)"));
         }
         let image_len = le::u32_at(buf, off::IMAGE_LEN)? as usize;
         let img = buf
@@ -479,6 +492,36 @@ mod tests {
                 assert!(ImageView::parse(&c).is_err(), "flip at {i}.{bit} accepted");
             }
         }
+    }
+
+    /// `parse_sealed` skips only the CRC: it reads an image whose bins were changed after
+    /// sealing as `parse` reads the sealed one (same header), refuses what `parse` refuses for
+    /// the header (bad magic, version, length), and on any damage returns, never panics.
+    #[test]
+    fn parse_sealed_checks_all_but_the_crc() {
+        let b = image();
+        let image_len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
+        let mut unsealed = b.clone();
+        unsealed[image_len - 1] ^= 0x01;
+        assert!(ImageView::parse(&unsealed).is_err(), "parse checks the CRC");
+        let (a, z) = (
+            ImageView::parse(&b).expect("sealed"),
+            ImageView::parse_sealed(&unsealed).expect("CRC not checked"),
+        );
+        assert_eq!((a.meta(), a.bin_count), (z.meta(), z.bin_count));
+        for at in [0, 1, 2, 4, 5, 6, 7] {
+            let mut c = b.clone();
+            c[at] ^= 0x40;
+            assert!(ImageView::parse_sealed(&c).is_err(), "header byte {at}");
+        }
+        for i in 0..image_len {
+            let mut c = b.clone();
+            c[i] ^= 0xff;
+            if let Ok(v) = ImageView::parse_sealed(&c) {
+                let _ = (v.bins(), slices_as_bins(&v));
+            }
+        }
+        assert!(ImageView::parse_sealed(&b[..off::VARIABLE - 1]).is_err());
     }
 
     /// Images whose CRC is recomputed after damage (a bug, not a device error; `i` makes a

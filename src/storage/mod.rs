@@ -235,6 +235,9 @@ pub trait Storage: Send + Sync {
     /// failed state; nothing is placed then.
     fn append(&self, image: Vec<u8>) -> Result<Placement>;
     /// Read the image at `location` of `size` bytes: exactly the bytes appended, or an error.
+    /// Bytes read from a device are returned only when their image CRC verifies (the store's
+    /// part of SN-REQ-VERIFY; ServerError 1 otherwise); bytes served from the store's memory are
+    /// the image as it sealed them, so readers check only the header against the index entry.
     fn read(&self, location: Location, size: u32) -> Result<Bytes>;
     /// Run `visit` on the image at `location` (same bytes and errors as `read`) without handing
     /// out a copy: backends pass a shared block or a reused buffer, outside their locks.

@@ -25,8 +25,8 @@
 //! - every read is served from memory (the open buffer, the flush queue, the post-write cache
 //!   `read_cache`) or by one device read — through the page cache with `read_page_cache`, else
 //!   one aligned `O_DIRECT` read — and a device image is returned only when its block sequence
-//!   matches the block's current incarnation (the engine then checks CRC, digest, generation,
-//!   LUT and void-time);
+//!   matches the block's current incarnation and its CRC verifies (the engine then checks
+//!   digest, generation, LUT and void-time);
 //! - after a failed device write or sync the store is *failed*: it refuses appends and
 //!   durability waits with ServerError 1 and reports stop-writes (SN-REQ-WRITE-ERROR) — in doubt
 //!   for a waiter whose image was handed to the device (ID-DEVICE-HANDOFF, `flush`); it serves

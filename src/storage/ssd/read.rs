@@ -2,8 +2,9 @@
 //! read, through the page cache or one aligned `O_DIRECT` read; batched reads per device.
 //!
 //! Invariants:
-//! - a device image is returned only when it carries its block's current incarnation (the engine
-//!   then checks CRC, digest, generation, LUT and void-time);
+//! - a device image is returned only when it carries its block's current incarnation and its
+//!   CRC verifies ([`device_image`]; the engine then checks digest, generation, LUT and
+//!   void-time against the index entry); a memory image is the image as sealed, not re-checked;
 //! - a post-write-cache hit takes only the cache's read lock (lock order `state`, `cache`);
 //! - page-cache warm-up: blocks are written with `O_DIRECT`, so the page cache does not hold a
 //!   block that leaves the post-write cache, and every later read of its records would wait for
@@ -14,7 +15,7 @@
 //!   check the block incarnation, CRC and the index entry.
 
 use super::{DeviceStorage, State};
-use crate::error::{err, Result, ResultCode};
+use crate::error::{err, Error, Result, ResultCode};
 use crate::format::record_image;
 use crate::format::write_block;
 use crate::storage::blocks::BlockState;
@@ -46,6 +47,25 @@ fn with_read_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
         }
         _ => f(&mut vec![0u8; len]),
     })
+}
+
+/// The device part of SN-REQ-VERIFY for the bytes `img` read from `location`: they carry the
+/// block's incarnation `seq` (a stale page or a reused block) and their image CRC verifies
+/// (bits flipped or sectors zeroed on the device: [`Error::damaged`]); ServerError 1 naming the
+/// cause otherwise.
+fn device_image(location: Location, seq: u64, img: &[u8]) -> Result<()> {
+    if record_image::block_seq_of(img) != Some(seq) {
+        return err(
+            ResultCode::ServerError,
+            format!("image at {location:?} is not of the block's incarnation {seq}"),
+        );
+    }
+    if record_image::verify(img) != Some(img.len()) {
+        return Err(Error::damaged(format!(
+            "image at {location:?} fails its CRC: damaged on the device"
+        )));
+    }
+    Ok(())
 }
 
 /// Where a read found its image (decided under the state lock, completed outside it).
@@ -249,19 +269,13 @@ impl DeviceStorage {
     ) -> Result<()> {
         let (dev, block_off) = self.place_of(location.block);
         self.devices[dev].read_cached(block_off + start as u64, buf)?;
-        if record_image::block_seq_of(buf) == Some(seq) {
-            return Ok(());
-        }
-        err(
-            ResultCode::ServerError,
-            format!("image at {location:?} is not of the block's incarnation {seq}"),
-        )
+        device_image(location, seq, buf)
     }
 
     /// The device part of a read: through the page cache (`read_page_cache`: exactly the image's
     /// bytes) or one aligned `O_DIRECT` read. The image must carry the block's incarnation `seq`
-    /// (a stale page or a reused block is refused with 1); the engine then verifies CRC, digest,
-    /// generation, LUT and void-time.
+    /// (a stale page or a reused block is refused with 1) and pass its CRC ([`device_image`]);
+    /// the engine then verifies digest, generation, LUT and void-time.
     pub(super) fn read_device(
         &self,
         location: Location,
@@ -270,15 +284,6 @@ impl DeviceStorage {
         end: usize,
     ) -> Result<Bytes> {
         let (dev, block_off) = self.place_of(location.block);
-        let check = |img: &[u8]| {
-            if record_image::block_seq_of(img) == Some(seq) {
-                return Ok(());
-            }
-            err(
-                ResultCode::ServerError,
-                format!("image at {location:?} is not of the block's incarnation {seq}"),
-            )
-        };
         if self.read_page_cache {
             let mut v = vec![0u8; end - start];
             self.read_cached_into(location, seq, start, &mut v)?;
@@ -290,7 +295,7 @@ impl DeviceStorage {
         let mut buf = AlignedBuf::zeroed((hi - lo) as usize);
         self.devices[dev].read_at(lo, buf.as_mut_slice())?;
         let at = (block_off + start as u64 - lo) as usize;
-        check(&buf.as_slice()[at..at + (end - start)])?;
+        device_image(location, seq, &buf.as_slice()[at..at + (end - start)])?;
         Ok(Bytes::from_owner(Slice::new(buf, at, at + (end - start))))
     }
 
@@ -414,16 +419,8 @@ impl DeviceStorage {
                     Err(_) => self
                         .image_range(location, size)
                         .and_then(|(start, end)| self.read_device(location, seq, start, end)),
-                    Ok(())
-                        if record_image::block_seq_of(&buf.as_slice()[at..at + len])
-                            == Some(seq) =>
-                    {
-                        Ok(Bytes::from_owner(Slice::new(buf, at, at + len)))
-                    }
-                    Ok(()) => err(
-                        ResultCode::ServerError,
-                        format!("image at {location:?} is not of the block's incarnation {seq}"),
-                    ),
+                    Ok(()) => device_image(location, seq, &buf.as_slice()[at..at + len])
+                        .map(|()| Bytes::from_owner(Slice::new(buf, at, at + len))),
                 });
             }
         }
