@@ -1,8 +1,8 @@
-//! criterion micro-benchmarks of the hot paths: digest, record image encode / decode, CRC32 of a
-//! 1.5 KiB image, `put`, `get` and a 3-op `operate` through the public `Database` on the
-//! in-memory backend, and a map put into a 1,000-entry map; `read_path`: each step of a point
-//! read and an overwrite at the compare setup's sizes (16 B keys, 200 B values, 1M records), for
-//! BENCHMARKS.md "Read path, session 5".
+//! criterion micro-benchmarks of the hot paths: digest (and the `ripemd` crate on the same
+//! bytes), record image encode / decode, CRC32 of a 1.5 KiB image, `put`, `get` and a 3-op
+//! `operate` through the public `Database` on the in-memory backend, and a map put into a
+//! 1,000-entry map; `read_path`: each step of a point read and an overwrite at the compare
+//! setup's sizes (16 B keys, 200 B values, 1M records), for BENCHMARKS.md "Read path, session 5".
 //! Run: `cargo bench --bench micro` (short pass: `-- --warm-up-time 0.5 --measurement-time 1.5`).
 
 use aerolite::bench::keys::key_string;
@@ -14,6 +14,7 @@ use aerolite::{
     Bin, Bins, Database, Key, MapOrder, MapPolicy, MapWriteFlags, ReadPolicy, Value, WritePolicy,
 };
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use ripemd::{Digest as _, Ripemd160};
 
 const RECORDS: u64 = 10_000;
 
@@ -38,6 +39,17 @@ fn digest(c: &mut Criterion) {
     let kb = UserKeyBytes::of(&Value::from(key_string(12_345))).expect("string keys encode");
     c.bench_function("digest/ripemd160_16B_key", |b| {
         b.iter(|| compute_digest(black_box("usertable"), kb.type_byte, black_box(&kb.bytes)))
+    });
+    // The `ripemd` crate on the same bytes, which `compute_digest` used before
+    // `record::ripemd160` (its two lines interleaved).
+    c.bench_function("digest/ripemd160_16B_key_crate", |b| {
+        b.iter(|| {
+            let mut h = Ripemd160::new();
+            h.update(black_box("usertable").as_bytes());
+            h.update([kb.type_byte]);
+            h.update(black_box(&kb.bytes));
+            h.finalize()
+        })
     });
 }
 

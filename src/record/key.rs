@@ -9,8 +9,8 @@
 //! code of the request (WP-01), not a panic or an error at construction.
 
 use crate::error::{err, Result, ResultCode};
+use crate::record::ripemd160::ripemd160;
 use crate::record::value::Value;
-use ripemd::{Digest as _, Ripemd160};
 use std::fmt;
 
 /// A 20-byte record digest.
@@ -132,11 +132,7 @@ impl<'a> UserKeyRef<'a> {
 /// Compute the digest of a set name and a user key's type byte and bytes (K-DIG-ALG):
 /// RIPEMD-160(set ‖ type byte ‖ key bytes).
 pub fn compute_digest(set_name: &str, type_byte: u8, bytes: &[u8]) -> Digest {
-    let mut h = Ripemd160::new();
-    h.update(set_name.as_bytes());
-    h.update([type_byte]);
-    h.update(bytes);
-    Digest(h.finalize().into())
+    Digest(ripemd160(&[set_name.as_bytes(), &[type_byte], bytes]))
 }
 
 /// A record key.

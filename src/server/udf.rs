@@ -11,7 +11,7 @@
 
 use crate::error::{err, Error, Result, ResultCode};
 use crate::record::key::Digest;
-use ripemd::{Digest as _, Ripemd160};
+use crate::record::ripemd160::ripemd160;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -50,9 +50,7 @@ fn check_name(name: &str) -> Result<()> {
 /// The hash `udf-list` reports: RIPEMD-160 of the module, lowercase hex (aerolite's choice;
 /// clients only compare it).
 fn hash(content: &[u8]) -> String {
-    let mut h = Ripemd160::new();
-    h.update(content);
-    Digest(h.finalize().into()).to_hex()
+    Digest(ripemd160(&[content])).to_hex()
 }
 
 impl Registry {
