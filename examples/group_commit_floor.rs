@@ -166,14 +166,24 @@ fn commit(s: &Shared, value: &[u8]) -> Result<()> {
     }
 }
 
-/// One writer: commit values until told to stop.
-fn writer(s: &Shared, value_bytes: usize, id: usize) -> Result<()> {
+/// One writer: commit values until told to stop; the latency of each commit in µs.
+fn writer(s: &Shared, value_bytes: usize, id: usize) -> Result<Vec<u32>> {
     let value = vec![id as u8; value_bytes];
+    let mut latencies = Vec::new();
     while !s.stop.load(Ordering::Relaxed) {
+        let t = Instant::now();
         commit(s, &value)?;
+        latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
         s.acked.fetch_add(1, Ordering::Relaxed);
     }
-    Ok(())
+    Ok(latencies)
+}
+
+/// The `q` quantile of sorted `v` (0 when empty).
+fn quantile(v: &[u32], q: f64) -> u32 {
+    v.get(((v.len() as f64 * q) as usize).min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0)
 }
 
 /// Create `path` with `FILE_BYTES` of written zeros (no unwritten extents) and open it for
@@ -238,18 +248,22 @@ fn run(args: &[String]) -> Result<()> {
                 h.join()
                     .unwrap_or_else(|_| Err(Error::other("writer panicked")))
             })
-            .collect::<Result<Vec<()>>>()
+            .collect::<Result<Vec<Vec<u32>>>>()
     });
     let elapsed = start.elapsed().as_secs_f64();
     std::fs::remove_file(path)?;
-    outcome?;
+    let mut latencies: Vec<u32> = outcome?.concat();
+    latencies.sort_unstable();
     let acked = s.acked.load(Ordering::Relaxed);
     let batches = s.log.lock().map_err(poisoned)?.batches;
     println!(
-        "{threads} writers, {value_bytes} B values: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s",
+        "{threads} writers, {value_bytes} B values: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s, latency p50 / p99 / p99.9 {} / {} / {} us",
         acked as f64 / elapsed,
         acked as f64 / batches.max(1) as f64,
-        batches as f64 / elapsed
+        batches as f64 / elapsed,
+        quantile(&latencies, 0.5),
+        quantile(&latencies, 0.99),
+        quantile(&latencies, 0.999)
     );
     Ok(())
 }
