@@ -261,6 +261,21 @@ pub fn err<T>(code: ResultCode, detail: impl Into<String>) -> Result<T> {
 mod tests {
     use super::*;
 
+    /// A damaged image (`Error::damaged`) is 1, not in doubt, names its cause, and is told apart
+    /// from a failed read (an I/O error of another kind) and from a plain 1.
+    #[test]
+    fn damaged_is_a_server_error_told_apart_from_failed_reads() {
+        let d = Error::damaged("image at 3 fails its CRC");
+        assert_eq!((d.code(), d.in_doubt()), (ResultCode::ServerError, false));
+        assert_eq!(d.detail(), "image at 3 fails its CRC");
+        assert!(d.is_damaged());
+        let eio = std::io::Error::other("input/output error");
+        assert!(!Error::io(ResultCode::ServerError, "read failed", eio).is_damaged());
+        assert!(!Error::new(ResultCode::ServerError, "no block").is_damaged());
+        let other = std::io::Error::new(std::io::ErrorKind::InvalidData, "x");
+        assert!(!Error::io(ResultCode::ParameterError, "bad", other).is_damaged());
+    }
+
     /// RC-* rows: explicit numbers, strictly increasing, round trip; RC-UNUSED numbers map to None.
     #[test]
     fn rc_numbers_round_trip_and_unused_codes_absent() {
