@@ -94,10 +94,14 @@ fn poisoned<T>(_: T) -> Error {
     Error::other("log poisoned")
 }
 
+/// `n` bytes rounded up to whole write units.
+fn padded(n: usize) -> usize {
+    n.div_ceil(UNIT) * UNIT
+}
+
 /// Write `batch` at `offset` (rounded up to whole units, zero-padded) and sync it.
 fn write_and_sync(file: &std::fs::File, batch: &[u8], offset: u64) -> Result<()> {
-    let len = batch.len().div_ceil(UNIT) * UNIT;
-    let mut buf = AlignedBuf::zeroed(len);
+    let mut buf = AlignedBuf::zeroed(padded(batch.len()));
     buf.as_mut_slice()[..batch.len()].copy_from_slice(batch);
     file.write_all_at(buf.as_slice(), offset)?;
     file.sync_data()
@@ -118,7 +122,7 @@ fn lead(s: &Shared, mut g: MutexGuard<'_, Log>) -> Result<()> {
     }
     let batch = std::mem::take(&mut g.pending);
     let upto = g.appended;
-    let len = (batch.len().div_ceil(UNIT) * UNIT) as u64;
+    let len = padded(batch.len()) as u64;
     if g.offset + len > FILE_BYTES {
         g.offset = 0;
     }

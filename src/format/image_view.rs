@@ -87,7 +87,7 @@ impl<'a> ImageView<'a> {
                 "bad image header (magic, version, length) or CRC mismatch",
             ));
         }
-        ImageView::parse_sealed(buf)
+        ImageView::decode_header(buf)
     }
 
     /// `parse` without the CRC: for the bytes of a store's read, whose CRC the store checked
@@ -97,6 +97,12 @@ impl<'a> ImageView<'a> {
         if record_image::peek_len(buf).is_none() {
             return Err(DecodeError("bad image header (magic, version, length)"));
         }
+        ImageView::decode_header(buf)
+    }
+
+    /// The header fields of an image whose magic, version and length `record_image::peek_len`
+    /// (alone or inside `verify`) accepted.
+    fn decode_header(buf: &'a [u8]) -> Result<ImageView<'a>, DecodeError> {
         let image_len = le::u32_at(buf, off::IMAGE_LEN)? as usize;
         let img = buf
             .get(..image_len)
