@@ -53,6 +53,7 @@ impl std::fmt::Debug for DeviceHandles {
 /// | `flush_max_ms` | 1000 | CFG-FLUSH-MAX: a partly filled buffer is flushed this often (DUR-BUFFERED) |
 /// | `defrag_lwm_pct` | 50 | blocks below this share of live bytes are defragmented |
 /// | `defrag_reserve_blocks` | 8 | free blocks only defrag may take (L-NO-BLOCK) |
+/// | `defrag_free_hwm_pct` | 50 | background defrag waits while more than this share of blocks is free (see below); 100 = Aerospike's eager defrag |
 /// | `max_write_cache` | 64 MiB | CFG-WRITE-CACHE: sealed blocks waiting for flush beyond this → 18 |
 /// | `post_write_cache` | 256 MiB per device | recently flushed blocks kept in memory for reads (Aerospike's default, see below) |
 /// | `direct_io` | true | `O_DIRECT` where the target accepts it |
@@ -68,6 +69,14 @@ impl std::fmt::Debug for DeviceHandles {
 /// device read, and recently written records are the ones most read. The memory is the blocks
 /// themselves (the flushed write buffers are kept instead of dropped), so it counts in the
 /// process's RSS; lower it where memory is tight.
+///
+/// `defrag_free_hwm_pct` (aerolite's, not Aerospike's): the background defrag empties queued
+/// blocks (those below `defrag_lwm_pct`) only while free blocks are at most this percentage of
+/// the store's blocks. A defrag pass reads the whole block to move what is still live in it;
+/// under overwrites a block below the mark usually empties by itself soon after and is then
+/// freed without any I/O, so while space is plentiful waiting saves the reads (and the device
+/// time commit-to-device writes queue behind: BENCHMARKS.md "Session 10"). Aerospike cleans as
+/// soon as a block is queued; set 100 for that. `Database::defrag_step` always runs.
 ///
 /// `read_page_cache` (Aerospike's `read-page-cache`): reads that miss the write buffer and the
 /// post-write cache go through a buffered descriptor, so the OS page cache serves repeated reads
@@ -107,6 +116,8 @@ pub struct DeviceConfig {
     pub defrag_lwm_pct: u8,
     /// Blocks reserved for defrag.
     pub defrag_reserve_blocks: u32,
+    /// Background defrag runs only while free blocks are at most this percentage, 1 … 100.
+    pub defrag_free_hwm_pct: u8,
     /// Flush-queue limit in bytes.
     pub max_write_cache: u64,
     /// Post-write cache in bytes per device.
@@ -159,6 +170,7 @@ impl DeviceConfig {
             flush_max_ms: 1000,
             defrag_lwm_pct: 50,
             defrag_reserve_blocks: 8,
+            defrag_free_hwm_pct: 50,
             max_write_cache: 64 << 20,
             post_write_cache: 256 << 20,
             direct_io: true,
@@ -204,6 +216,8 @@ impl DeviceConfig {
         defrag_lwm_pct: u8;
         /// Set `defrag_reserve_blocks` (blocks only defrag may take).
         defrag_reserve_blocks: u32;
+        /// Set `defrag_free_hwm_pct` (background defrag waits while more blocks are free).
+        defrag_free_hwm_pct: u8;
         /// Set `max_write_cache` (bytes of unwritten buffers before writes answer 18).
         max_write_cache: u64;
         /// Set `post_write_cache` (bytes per device of just-written blocks kept in memory).
@@ -259,6 +273,12 @@ impl DeviceConfig {
         }
         if !(1..=99).contains(&self.defrag_lwm_pct) {
             return err(ResultCode::ParameterError, "defrag_lwm_pct must be 1 … 99");
+        }
+        if !(1..=100).contains(&self.defrag_free_hwm_pct) {
+            return err(
+                ResultCode::ParameterError,
+                "defrag_free_hwm_pct must be 1 … 100 (100: defrag as soon as a block is queued)",
+            );
         }
         // What storage relies on from a valid config: whole flushes per block.
         assert!(

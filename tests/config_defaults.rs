@@ -32,6 +32,26 @@ fn cfg_device_defaults() {
     assert_eq!(d.flush_max_ms, 1000);
 }
 
+/// The background defrag's free high-water mark: 50 % by default, 1 … 100 accepted (100 is
+/// Aerospike's eager defrag), anything else refused with 4 and a message naming the setting.
+#[test]
+fn cfg_defrag_free_hwm() {
+    let d = DeviceConfig::new("/nonexistent/aerolite-defaults.dat");
+    assert_eq!(d.defrag_free_hwm_pct, 50);
+    for ok in [1u8, 50, 100] {
+        assert!(d.clone().defrag_free_hwm_pct(ok).validate().is_ok(), "{ok}");
+    }
+    for bad in [0u8, 101, 255] {
+        let e = d
+            .clone()
+            .defrag_free_hwm_pct(bad)
+            .validate()
+            .expect_err("out of range");
+        assert_eq!(e.code(), aerolite::ResultCode::ParameterError, "{bad}");
+        assert!(e.to_string().contains("defrag_free_hwm_pct"), "{e}");
+    }
+}
+
 /// TTL-CONFIG: default_ttl ≠ 0 with sweeping off and no allow flag → 4; above 10 years → 4.
 #[test]
 fn ttl_config_refusals() {

@@ -60,3 +60,51 @@ fn background_defrag_keeps_space() {
     }
     assert!(db.stats().defrag_bytes > 0);
 }
+
+/// Open with runtime threads on a 16 MiB file (256 blocks of 64 KiB) with the given
+/// `defrag_free_hwm_pct`, write 300 records of ~1 KiB (about five blocks), then overwrite the
+/// first 40 (so the first block falls below the 50 % low-water mark without emptying); the
+/// stats once the maintenance thread had `wait` to act.
+fn queued_block_after(hwm: u8, wait: Duration) -> aerolite::Stats {
+    let dir = tmp();
+    let clock = ManualClock::at_2026();
+    let mut d = file_config(dir.path());
+    d.flush_max_ms = 20;
+    d.file_size_bytes = 16 << 20;
+    d.defrag_free_hwm_pct = hwm;
+    let ns = NamespaceConfig::new("test").storage(StorageConfig::Device(d));
+    let db =
+        Database::open(DatabaseConfig::with_namespaces(vec![ns]).clock(Arc::new(clock.clone())))
+            .expect("open with runtime threads");
+    for k in 0..300 {
+        db.put(&wp(false), &key(k), &bins(k, 1000)).expect("load");
+    }
+    for k in 0..40 {
+        db.put(&wp(false), &key(k), &bins(k + 1000, 1000))
+            .expect("overwrite");
+    }
+    let deadline = std::time::Instant::now() + wait;
+    while db.stats().defrag_bytes == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for k in 0..300 {
+        let want = if k < 40 { k + 1000 } else { k };
+        assert_eq!(read(&db, &key(k)).map(|r| r.0), Some(want), "record {k}");
+    }
+    db.stats()
+}
+
+/// `defrag_free_hwm_pct`: with almost every block free, the background defrag leaves a block
+/// below the low-water mark queued (no read, no copy) at the default 50; at 100 (Aerospike's
+/// eager defrag) it empties the block at once.
+#[test]
+fn background_defrag_waits_while_space_is_plentiful() {
+    let waiting = queued_block_after(50, Duration::from_millis(500));
+    assert!(waiting.defrag_queued >= 1, "a block is queued: {waiting:?}");
+    assert_eq!(waiting.defrag_bytes, 0, "and left alone: {waiting:?}");
+    let eager = queued_block_after(100, Duration::from_secs(10));
+    assert!(
+        eager.defrag_bytes > 0,
+        "at 100 the block is emptied: {eager:?}"
+    );
+}

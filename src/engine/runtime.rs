@@ -33,7 +33,8 @@ pub fn flusher_loop(ns: &Namespace, stopped: &dyn Fn() -> bool) {
     }
 }
 
-/// Defragment queued blocks and run tombstone reclamation every period.
+/// Defragment queued blocks while the store says it is due (`Maintenance::defrag_due`: free
+/// space is scarce enough) and run tombstone reclamation every period.
 pub fn maintenance_loop(ns: &Namespace, stopped: &dyn Fn() -> bool, sleep: &dyn Fn(Duration)) {
     let period = ns
         .storage
@@ -43,10 +44,14 @@ pub fn maintenance_loop(ns: &Namespace, stopped: &dyn Fn() -> bool, sleep: &dyn 
     let mut tomb_running = false;
     let mut next_tomb = period.map(|p| ns.clock.deadline_us(p));
     while !stopped() {
-        let moved = ns
-            .defrag_step(DEFRAG_BLOCKS_PER_STEP)
-            .map(|s| s.blocks)
-            .unwrap_or(0);
+        let due = ns.storage.maintenance().is_some_and(|m| m.defrag_due());
+        let moved = if due {
+            ns.defrag_step(DEFRAG_BLOCKS_PER_STEP)
+                .map(|s| s.blocks)
+                .unwrap_or(0)
+        } else {
+            0
+        };
         let mut busy = moved > 0;
         if let (Some(at), Some(p)) = (next_tomb, period) {
             if tomb_running || ns.clock.monotonic_us() >= at {

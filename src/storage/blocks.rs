@@ -76,7 +76,6 @@ impl BlockTable {
     }
 
     /// Number of blocks.
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))] // used by the white-box tests
     pub fn len(&self) -> usize {
         self.blocks.len()
     }

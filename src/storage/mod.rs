@@ -316,6 +316,9 @@ pub trait Maintenance: Send + Sync {
     fn wait_for_work(&self, timeout: Duration);
     /// Interval of the runtime flusher.
     fn flush_interval(&self) -> Duration;
+    /// Whether the background defrag should empty queued blocks now
+    /// (`storage::defrag::defrag_due`: only once free space is scarce enough).
+    fn defrag_due(&self) -> bool;
     /// The next block to defragment, if any.
     fn defrag_next(&self) -> Option<u32>;
     /// Defrag finished with `block`: `complete` when every live image was moved or found

@@ -133,6 +133,8 @@ pub struct DeviceStorage {
     hints: Arc<BlockHints>,
     snapshot_path: Option<PathBuf>,
     tomb_period: Option<Duration>,
+    /// `DeviceConfig::defrag_free_hwm_pct`: the background defrag waits while more is free.
+    defrag_free_hwm_pct: u8,
     stop_used_pct: u64,
     stop_avail_pct: u64,
     background: bool,

@@ -10,6 +10,7 @@ use super::{flush, DeviceStorage};
 use crate::error::{err, Result, ResultCode};
 use crate::format::header;
 use crate::storage::cold_start::scan_block;
+use crate::storage::defrag::defrag_due;
 use crate::storage::device::AlignedBuf;
 use crate::storage::{Location, Maintenance, Placement};
 use std::time::Duration;
@@ -62,6 +63,12 @@ impl Maintenance for DeviceStorage {
     fn flush_interval(&self) -> Duration {
         self.flush_max
             .clamp(Duration::from_millis(1), Duration::from_millis(50))
+    }
+
+    fn defrag_due(&self) -> bool {
+        let st = self.lock();
+        let b = &st.blocks;
+        defrag_due(b.free_count(), b.len(), b.defrag_queued(), self.defrag_free_hwm_pct)
     }
 
     fn defrag_next(&self) -> Option<u32> {

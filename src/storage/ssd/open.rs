@@ -170,6 +170,7 @@ impl DeviceStorage {
             snapshot_path: cfg.snapshot_path.clone(),
             tomb_period: (cfg.tomb_reclaim_period_s != 0)
                 .then(|| Duration::from_secs(u64::from(cfg.tomb_reclaim_period_s))),
+            defrag_free_hwm_pct: cfg.defrag_free_hwm_pct,
             stop_used_pct: u64::from(stop_used_pct),
             stop_avail_pct: u64::from(stop_avail_pct),
             background,
