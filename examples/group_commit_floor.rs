@@ -3,8 +3,11 @@
 //! finds no sync in progress becomes the leader: it gathers until every writer has a value
 //! pending (or [`GATHER`] passed), writes everything pending (one positional `O_DIRECT` write at
 //! a fresh 4 KiB-aligned offset of a pre-written file), `fdatasync`s, and wakes every waiter with
-//! one `FUTEX_WAKE` on a bell word, as aerolite's store does (`src/storage/ssd/bell.rs`); a woken
-//! writer whose value the sync covered returns without taking the lock again. That is aerolite's group commit
+//! one `FUTEX_WAKE` on a bell word, as aerolite's store does (`src/storage/ssd/bell.rs`); a
+//! waiter first yields its CPU up to [`SPIN_YIELDS`] times while the bell is unchanged and
+//! only then sleeps in the kernel, as the store's bell does (with `SPIN_YIELDS=0` in the
+//! environment it sleeps at once: the floor before session 10); a woken writer whose value the
+//! sync covered returns without taking the lock again. That is aerolite's group commit
 //! (`src/storage/ssd/group_commit.rs`) stripped of everything else: no index, no record image,
 //! no write block, no flusher — one mutex, one condition variable, one write and one sync per
 //! batch. Its writes/s bound what blocking writer threads can have acknowledged after a sync on
@@ -12,6 +15,7 @@
 //! (issue 16 point 3, BENCHMARKS.md "Group commit floor").
 //!
 //! Run: `cargo run --release --example group_commit_floor -- FILE [threads] [seconds] [value bytes]`
+//! (env `SPIN_YIELDS`: yields before a kernel sleep, default 32)
 //! (FILE is created, written with zeros — 256 MiB — and removed at the end).
 //!
 //! Invariants: a writer returns only after a sync that began after its value was in the batch
@@ -55,11 +59,30 @@ struct Shared {
     file: std::fs::File,
     stop: AtomicBool,
     acked: AtomicU64,
+    /// Yields before a waiter sleeps in the kernel.
+    spin_yields: u32,
 }
 
-/// Sleep on `bell` while it still holds `seen` (at most 1 ms; spurious returns are fine: the
-/// caller looks again).
-fn sleep(bell: &AtomicU32, seen: u32) {
+/// Yields before a waiter sleeps in the kernel (aerolite's `bell::SPIN_YIELDS`).
+const SPIN_YIELDS: u32 = 32;
+
+/// Yield up to `spin` times while `bell` still holds `seen`; whether it changed.
+fn spin(bell: &AtomicU32, seen: u32, spin: u32) -> bool {
+    for _ in 0..spin {
+        if bell.load(Ordering::Acquire) != seen {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    bell.load(Ordering::Acquire) != seen
+}
+
+/// Sleep on `bell` while it still holds `seen`, after a spin of `yields` yields (at most 1 ms;
+/// spurious returns are fine: the caller looks again).
+fn sleep(bell: &AtomicU32, seen: u32, yields: u32) {
+    if spin(bell, seen, yields) {
+        return;
+    }
     let ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 1_000_000,
@@ -166,7 +189,7 @@ fn commit(s: &Shared, value: &[u8]) -> Result<()> {
             continue;
         }
         drop(g);
-        sleep(&s.bell, seen);
+        sleep(&s.bell, seen, s.spin_yields);
     }
 }
 
@@ -235,6 +258,15 @@ fn run(args: &[String]) -> Result<()> {
         file: prepare(path)?,
         stop: AtomicBool::new(false),
         acked: AtomicU64::new(0),
+        spin_yields: match std::env::var("SPIN_YIELDS") {
+            Ok(v) => v.parse().map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("SPIN_YIELDS={v:?} is not a number"),
+                )
+            })?,
+            Err(_) => SPIN_YIELDS,
+        },
     };
     let start = Instant::now();
     let outcome = std::thread::scope(|scope| {
@@ -261,7 +293,8 @@ fn run(args: &[String]) -> Result<()> {
     let acked = s.acked.load(Ordering::Relaxed);
     let batches = s.log.lock().map_err(poisoned)?.batches;
     println!(
-        "{threads} writers, {value_bytes} B values: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s, latency p50 / p99 / p99.9 {} / {} / {} us",
+        "{threads} writers, {value_bytes} B values, spin {}: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s, latency p50 / p99 / p99.9 {} / {} / {} us",
+        s.spin_yields,
         acked as f64 / elapsed,
         acked as f64 / batches.max(1) as f64,
         batches as f64 / elapsed,

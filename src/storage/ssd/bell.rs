@@ -10,8 +10,18 @@
 //! sleeper therefore never misses a ring: the value it slept with differs, and the sleep
 //! returns at once.
 //!
+//! Spin, then sleep: a sleeper first gives its CPU away up to [`SPIN_YIELDS`] times
+//! (`sched_yield`), looking at the value after each, and goes into `FUTEX_WAIT` only if it did
+//! not change meanwhile. A ring that comes while it spins then costs no wake-up: on this
+//! machine's virtual CPUs a futex wake-up of a sleeping thread costs several µs of both CPUs,
+//! and the leader's one `FUTEX_WAKE` of 15 writers left the device idle while they came back
+//! one after another (the engine-free floor of `examples/group_commit_floor.rs`: ~5.7 µs per
+//! writer and group; BENCHMARKS.md "Session 10"). Yielding, not busy-waiting: a thread with
+//! work (the leader, a writer building its next image) runs first.
+//!
 //! Invariants: the value only changes by `ring`; a sleep never lasts longer than its bound
-//! (callers look at the store again after it, so a lost wake costs at most that long).
+//! plus the spin (callers look at the store again after it, so a lost wake costs at most that
+//! long); the spin is a bounded number of yields, so it never waits on time itself.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -24,6 +34,11 @@ pub(super) struct Bell {
     portable: (std::sync::Mutex<()>, std::sync::Condvar),
 }
 
+/// Yields a sleeper makes, looking at the value after each, before it sleeps in the kernel
+/// (measured with 16 and 64 commit-to-device writers: 20 … 64 all beat 0; BENCHMARKS.md
+/// "Session 10").
+pub(super) const SPIN_YIELDS: u32 = 32;
+
 impl Bell {
     /// The current value (read under the store lock before sleeping).
     pub(super) fn rung(&self) -> u32 {
@@ -35,9 +50,25 @@ impl Bell {
         self.word.fetch_add(1, Ordering::Release);
     }
 
-    /// Sleep while the value is still `seen`, at most `max` (spurious returns are allowed).
+    /// Yield the CPU up to [`SPIN_YIELDS`] times while the value is still `seen`; whether it
+    /// changed.
+    fn spin(&self, seen: u32) -> bool {
+        for _ in 0..SPIN_YIELDS {
+            if self.rung() != seen {
+                return true;
+            }
+            std::thread::yield_now();
+        }
+        self.rung() != seen
+    }
+
+    /// Sleep while the value is still `seen`, at most `max` after a bounded spin (spurious
+    /// returns are allowed).
     #[cfg(target_os = "linux")]
     pub(super) fn sleep(&self, seen: u32, max: Duration) {
+        if self.spin(seen) {
+            return;
+        }
         let ts = libc::timespec {
             tv_sec: libc::time_t::try_from(max.as_secs()).unwrap_or(libc::time_t::MAX),
             tv_nsec: libc::c_long::from(max.subsec_nanos() as i32),
@@ -71,9 +102,13 @@ impl Bell {
         }
     }
 
-    /// Sleep while the value is still `seen`, at most `max` (spurious returns are allowed).
+    /// Sleep while the value is still `seen`, at most `max` after a bounded spin (spurious
+    /// returns are allowed).
     #[cfg(not(target_os = "linux"))]
     pub(super) fn sleep(&self, seen: u32, max: Duration) {
+        if self.spin(seen) {
+            return;
+        }
         let (m, cv) = &self.portable;
         let g = m.lock().unwrap_or_else(|p| p.into_inner());
         if self.rung() == seen {
@@ -125,5 +160,17 @@ mod tests {
                 assert!(waited < 4_000_000, "woken by the ring");
             }
         });
+    }
+
+    #[test]
+    fn an_unrung_sleep_ends_after_its_spin_and_bound() {
+        let clock = SystemClock;
+        let bell = Bell::default();
+        let seen = bell.rung();
+        let t0 = clock.monotonic_us();
+        bell.sleep(seen, Duration::from_millis(20));
+        let waited = clock.monotonic_us() - t0;
+        assert!(waited < 2_000_000, "bounded: {waited} µs");
+        assert_eq!(bell.rung(), seen, "sleeping never rings");
     }
 }
