@@ -1,5 +1,10 @@
 //! Defragmentation as a bounded step: move the live images (exactly those the index points at)
 //! out of blocks below the low-water mark, each under its record lock, and repoint the index.
+//! A block is read whole (one batched device read for several), unless it is *sparse* — its
+//! live bytes at most 1 / [`SPARSE_SHARE`] of it, in few enough images: then its live images are
+//! found through the index (one pass over it for all the candidate blocks of the step) and
+//! only they are read (`Storage::read_many`), so a block with a few records left costs a few
+//! small reads, not a whole-block read.
 //!
 //! Invariants: an image is moved only while its record lock is held and the index entry still
 //! points at it with the same generation, LUT and size; the moved copy is byte-identical except
@@ -10,11 +15,23 @@ use crate::engine::namespace::Namespace;
 use crate::error::Result;
 use crate::format::record_image;
 use crate::index::Location;
+use crate::record::key::PARTITIONS;
 use crate::storage::Maintenance;
 
 /// Blocks read with one batched device read (8 × 1 MiB: Aerospike's defrag reads ahead
 /// similarly); bounds the memory of a step.
 pub const READ_BATCH: usize = 8;
+
+/// A block whose live bytes are at most `1 / SPARSE_SHARE` of it (128 KiB of 1 MiB) and whose
+/// live images, one [`SPARSE_READ_UNIT`] each, add up to at most half of it has only those
+/// images read, found through the index (measured: BENCHMARKS.md "Session 10").
+pub const SPARSE_SHARE: u64 = 8;
+
+/// What reading one image costs at least (an `O_DIRECT` read unit).
+const SPARSE_READ_UNIT: u64 = 4096;
+
+/// Live images of the blocks of one step, per block: `(location, image bytes)`.
+type BlockImages = Vec<Vec<(Location, Vec<u8>)>>;
 
 /// What one defrag step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,16 +67,15 @@ impl Namespace {
                 break;
             }
             left -= batch.len();
-            let mut images: Vec<Vec<(Location, Vec<u8>)>> =
-                batch.iter().map(|_| Vec::new()).collect();
-            if let Err(e) =
-                m.blocks_images(&batch, &mut |i, loc, b| images[i].push((loc, b.to_vec())))
-            {
-                for &b in &batch {
-                    m.defrag_done(b, false);
+            let images = match self.read_live(m, &batch) {
+                Ok(images) => images,
+                Err(e) => {
+                    for &b in &batch {
+                        m.defrag_done(b, false);
+                    }
+                    return Err(e);
                 }
-                return Err(e);
-            }
+            };
             for (n, (&block, images)) in batch.iter().zip(images).enumerate() {
                 match self.empty_block(m, block, images) {
                     Ok(moved) => {
@@ -81,6 +97,79 @@ impl Namespace {
             "a defrag step processes at most max_blocks blocks"
         );
         Ok(stats)
+    }
+
+    /// The images of `batch`'s blocks that may be live: a sparse block image by image (found
+    /// through the index), any other block read whole (`Maintenance::blocks_images`). Only
+    /// images of the incarnation that was queued are kept: a block freed and reopened since it
+    /// was taken from the queue has nothing left to move (its images of then are dead), and what
+    /// it holds now is the open buffer's.
+    fn read_live(&self, m: &dyn Maintenance, batch: &[u32]) -> Result<BlockImages> {
+        let mut images: BlockImages = batch.iter().map(|_| Vec::new()).collect();
+        let fill: Vec<Option<(u64, u64, u64)>> = batch.iter().map(|&b| m.defrag_block(b)).collect();
+        let candidates: Vec<usize> = (0..batch.len())
+            .filter(|&i| fill[i].is_some_and(|(live, size, _)| live.saturating_mul(SPARSE_SHARE) <= size))
+            .collect();
+        let blocks: Vec<u32> = candidates.iter().map(|&i| batch[i]).collect();
+        let mut sparse = vec![false; batch.len()];
+        let mut wanted: Vec<(usize, Location, u32)> = Vec::new();
+        for (j, locs) in self.indexed(&blocks).into_iter().enumerate() {
+            let i = candidates[j];
+            let block_bytes = fill[i].map_or(0, |f| f.1);
+            // Reading image by image costs at least one read unit per image.
+            if (locs.len() as u64).saturating_mul(SPARSE_READ_UNIT) <= block_bytes / 2 {
+                sparse[i] = true;
+                wanted.extend(locs.into_iter().map(|(loc, size)| (i, loc, size)));
+            }
+        }
+        let reqs: Vec<(Location, u32)> = wanted.iter().map(|&(_, loc, size)| (loc, size)).collect();
+        let got = self.storage.read_many(&reqs);
+        assert_eq!(got.len(), reqs.len(), "read_many answers every request");
+        for ((i, loc, _), bytes) in wanted.into_iter().zip(got) {
+            match bytes {
+                Ok(b) => images[i].push((loc, b.to_vec())),
+                // As a whole-block read skips an image that fails its checks: not moved here.
+                Err(e) if e.is_damaged() => {}
+                // Anything else (a failed read, or an entry that names a newer incarnation not
+                // yet written): read the block whole instead, as before.
+                Err(_) => sparse[i] = false,
+            }
+        }
+        let dense: Vec<usize> = (0..batch.len()).filter(|&i| !sparse[i] && fill[i].is_some()).collect();
+        for &i in &dense {
+            images[i].clear();
+        }
+        if !dense.is_empty() {
+            let blocks: Vec<u32> = dense.iter().map(|&i| batch[i]).collect();
+            m.blocks_images(&blocks, &mut |j, loc, b| {
+                images[dense[j]].push((loc, b.to_vec()))
+            })?;
+        }
+        for (i, found) in images.iter_mut().enumerate() {
+            let seq = fill[i].map(|f| f.2);
+            found.retain(|(_, bytes)| seq.is_some() && record_image::block_seq_of(bytes) == seq);
+        }
+        Ok(images)
+    }
+
+    /// The locations and sizes of the images the index points at in `blocks`, per block (one
+    /// pass over the index). A block in the defrag queue receives no new image (only the open
+    /// block does), so these are all its live images at the pass; any that dies before it is
+    /// moved fails `empty_block`'s checks.
+    fn indexed(&self, blocks: &[u32]) -> Vec<Vec<(Location, u32)>> {
+        let mut out: Vec<Vec<(Location, u32)>> = blocks.iter().map(|_| Vec::new()).collect();
+        if blocks.is_empty() {
+            return out;
+        }
+        for pid in 0..PARTITIONS {
+            let part = self.index.partition(pid);
+            for (_, e) in part.iter() {
+                if let Some(i) = blocks.iter().position(|&b| b == e.location.block) {
+                    out[i].push((e.location, e.size));
+                }
+            }
+        }
+        out
     }
 
     /// Move the live images of `block` (read from it); returns (images, bytes) moved.

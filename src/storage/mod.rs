@@ -324,6 +324,9 @@ pub trait Maintenance: Send + Sync {
     /// Defrag finished with `block`: `complete` when every live image was moved or found
     /// unmovable; otherwise (interrupted, e.g. no space) the block is queued again.
     fn defrag_done(&self, block: u32, complete: bool);
+    /// `(live bytes, block bytes, incarnation sequence)` of `block` while it is queued for or
+    /// under defrag; `None` once it is not (freed, perhaps reopened).
+    fn defrag_block(&self, block: u32) -> Option<(u64, u64, u64)>;
     /// Visit the verified images of `blocks` as a cold start would see them on the device
     /// (batched device reads); the visitor gets the index into `blocks` first.
     fn blocks_images(

@@ -9,6 +9,7 @@
 use super::{flush, DeviceStorage};
 use crate::error::{err, Result, ResultCode};
 use crate::format::header;
+use crate::storage::blocks::BlockState;
 use crate::storage::cold_start::scan_block;
 use crate::storage::defrag::defrag_due;
 use crate::storage::device::AlignedBuf;
@@ -84,6 +85,12 @@ impl Maintenance for DeviceStorage {
         if !complete {
             self.lock().blocks.requeue_defrag(block);
         }
+    }
+
+    fn defrag_block(&self, block: u32) -> Option<(u64, u64, u64)> {
+        let st = self.lock();
+        let b = st.blocks.get(block)?;
+        (b.state == BlockState::Defrag).then_some((b.used, self.block_size as u64, b.seq))
     }
 
     fn blocks_images(
