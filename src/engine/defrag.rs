@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::format::record_image;
 use crate::index::Location;
 use crate::record::key::PARTITIONS;
-use crate::storage::Maintenance;
+use crate::storage::{DefragBlock, Maintenance};
 
 /// Blocks read with one batched device read (8 × 1 MiB: Aerospike's defrag reads ahead
 /// similarly); bounds the memory of a step.
@@ -106,16 +106,16 @@ impl Namespace {
     /// it holds now is the open buffer's.
     fn read_live(&self, m: &dyn Maintenance, batch: &[u32]) -> Result<BlockImages> {
         let mut images: BlockImages = batch.iter().map(|_| Vec::new()).collect();
-        let fill: Vec<Option<(u64, u64, u64)>> = batch.iter().map(|&b| m.defrag_block(b)).collect();
+        let fill: Vec<Option<DefragBlock>> = batch.iter().map(|&b| m.defrag_block(b)).collect();
         let candidates: Vec<usize> = (0..batch.len())
-            .filter(|&i| fill[i].is_some_and(|(live, size, _)| live.saturating_mul(SPARSE_SHARE) <= size))
+            .filter(|&i| fill[i].is_some_and(|f| f.live.saturating_mul(SPARSE_SHARE) <= f.size))
             .collect();
         let blocks: Vec<u32> = candidates.iter().map(|&i| batch[i]).collect();
         let mut sparse = vec![false; batch.len()];
         let mut wanted: Vec<(usize, Location, u32)> = Vec::new();
         for (j, locs) in self.indexed(&blocks).into_iter().enumerate() {
             let i = candidates[j];
-            let block_bytes = fill[i].map_or(0, |f| f.1);
+            let block_bytes = fill[i].map_or(0, |f| f.size);
             // Reading image by image costs at least one read unit per image.
             if (locs.len() as u64).saturating_mul(SPARSE_READ_UNIT) <= block_bytes / 2 {
                 sparse[i] = true;
@@ -146,7 +146,7 @@ impl Namespace {
             })?;
         }
         for (i, found) in images.iter_mut().enumerate() {
-            let seq = fill[i].map(|f| f.2);
+            let seq = fill[i].map(|f| f.seq);
             found.retain(|(_, bytes)| seq.is_some() && record_image::block_seq_of(bytes) == seq);
         }
         Ok(images)

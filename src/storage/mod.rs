@@ -303,6 +303,17 @@ pub trait Lifecycle: Send + Sync {
     fn abandon(&self);
 }
 
+/// A block queued for or under defrag ([`Maintenance::defrag_block`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefragBlock {
+    /// Bytes of its live images.
+    pub live: u64,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The incarnation that was queued: every image of it carries this block sequence.
+    pub seq: u64,
+}
+
 /// Background work and persistent metadata of a store that buffers, defragments and keeps
 /// tables on its devices. Only the device store implements it; the engine reaches it through
 /// [`Backend::maintenance`] and skips each step for a backend without it.
@@ -324,9 +335,9 @@ pub trait Maintenance: Send + Sync {
     /// Defrag finished with `block`: `complete` when every live image was moved or found
     /// unmovable; otherwise (interrupted, e.g. no space) the block is queued again.
     fn defrag_done(&self, block: u32, complete: bool);
-    /// `(live bytes, block bytes, incarnation sequence)` of `block` while it is queued for or
-    /// under defrag; `None` once it is not (freed, perhaps reopened).
-    fn defrag_block(&self, block: u32) -> Option<(u64, u64, u64)>;
+    /// What defrag needs to know of `block` while it is queued for or under defrag; `None` once
+    /// it is not (freed, perhaps reopened).
+    fn defrag_block(&self, block: u32) -> Option<DefragBlock>;
     /// Visit the verified images of `blocks` as a cold start would see them on the device
     /// (batched device reads); the visitor gets the index into `blocks` first.
     fn blocks_images(

@@ -13,7 +13,7 @@ use crate::storage::blocks::BlockState;
 use crate::storage::cold_start::scan_block;
 use crate::storage::defrag::defrag_due;
 use crate::storage::device::AlignedBuf;
-use crate::storage::{Location, Maintenance, Placement};
+use crate::storage::{DefragBlock, Location, Maintenance, Placement};
 use std::time::Duration;
 
 /// Huge-page write-block buffers the flusher keeps ready for the next blocks to open.
@@ -87,10 +87,14 @@ impl Maintenance for DeviceStorage {
         }
     }
 
-    fn defrag_block(&self, block: u32) -> Option<(u64, u64, u64)> {
+    fn defrag_block(&self, block: u32) -> Option<DefragBlock> {
         let st = self.lock();
         let b = st.blocks.get(block)?;
-        (b.state == BlockState::Defrag).then_some((b.used, self.block_size as u64, b.seq))
+        (b.state == BlockState::Defrag).then_some(DefragBlock {
+            live: b.used,
+            size: self.block_size as u64,
+            seq: b.seq,
+        })
     }
 
     fn blocks_images(
