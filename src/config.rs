@@ -75,8 +75,9 @@ impl std::fmt::Debug for DeviceHandles {
 /// the store's blocks. A defrag pass reads the whole block to move what is still live in it;
 /// under overwrites a block below the mark usually empties by itself soon after and is then
 /// freed without any I/O, so while space is plentiful waiting saves the reads (and the device
-/// time commit-to-device writes queue behind: BENCHMARKS.md "Session 10"). Aerospike cleans as
-/// soon as a block is queued; set 100 for that. `Database::defrag_step` always runs.
+/// time commit-to-device writes queue behind: BENCHMARKS.md "Group commit, session 10").
+/// Aerospike cleans as soon as a block is queued; set 100 for that. `Database::defrag_step`
+/// always runs.
 ///
 /// `read_page_cache` (Aerospike's `read-page-cache`): reads that miss the write buffer and the
 /// post-write cache go through a buffered descriptor, so the OS page cache serves repeated reads

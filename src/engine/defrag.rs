@@ -24,7 +24,7 @@ pub const READ_BATCH: usize = 8;
 
 /// A block whose live bytes are at most `1 / SPARSE_SHARE` of it (128 KiB of 1 MiB) and whose
 /// live images, one [`SPARSE_READ_UNIT`] each, add up to at most half of it has only those
-/// images read, found through the index (measured: BENCHMARKS.md "Session 10").
+/// images read, found through the index (measured: BENCHMARKS.md "Group commit, session 10").
 pub const SPARSE_SHARE: u64 = 8;
 
 /// What reading one image costs at least (an `O_DIRECT` read unit).

@@ -16,8 +16,8 @@
 //! machine's virtual CPUs a futex wake-up of a sleeping thread costs several µs of both CPUs,
 //! and the leader's one `FUTEX_WAKE` of 15 writers left the device idle while they came back
 //! one after another (the engine-free floor of `examples/group_commit_floor.rs`: ~5.7 µs per
-//! writer and group; BENCHMARKS.md "Session 10"). Yielding, not busy-waiting: a thread with
-//! work (the leader, a writer building its next image) runs first.
+//! writer and group; BENCHMARKS.md "Group commit, session 10"). Yielding, not busy-waiting: a
+//! thread with work (the leader, a writer building its next image) runs first.
 //!
 //! Invariants: the value only changes by `ring`; a sleep never lasts longer than its bound
 //! plus the spin (callers look at the store again after it, so a lost wake costs at most that
@@ -36,7 +36,7 @@ pub(super) struct Bell {
 
 /// Yields a sleeper makes, looking at the value after each, before it sleeps in the kernel
 /// (measured with 16 and 64 commit-to-device writers: 20 … 64 all beat 0; BENCHMARKS.md
-/// "Session 10").
+/// "Group commit, session 10").
 pub(super) const SPIN_YIELDS: u32 = 32;
 
 impl Bell {
