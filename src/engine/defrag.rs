@@ -15,7 +15,6 @@ use crate::engine::namespace::Namespace;
 use crate::error::Result;
 use crate::format::record_image;
 use crate::index::Location;
-use crate::record::key::PARTITIONS;
 use crate::storage::{DefragBlock, Maintenance};
 
 /// Blocks read with one batched device read (8 × 1 MiB: Aerospike's defrag reads ahead
@@ -161,14 +160,11 @@ impl Namespace {
         if blocks.is_empty() {
             return out;
         }
-        for pid in 0..PARTITIONS {
-            let part = self.index.partition(pid);
-            for (_, e) in part.iter() {
-                if let Some(i) = blocks.iter().position(|&b| b == e.location.block) {
-                    out[i].push((e.location, e.size));
-                }
+        self.index.for_each(|_, e| {
+            if let Some(i) = blocks.iter().position(|&b| b == e.location.block) {
+                out[i].push((e.location, e.size));
             }
-        }
+        });
         out
     }
 

@@ -129,9 +129,7 @@ pub fn open(ns: &Namespace, progress: Option<&ProgressFn>) -> Result<RecoverySta
         }
     }
     let mut live: Vec<(Location, u32)> = Vec::with_capacity(ns.index.len());
-    for p in 0..PARTITIONS {
-        live.extend(ns.index.partition(p).values().map(|e| (e.location, e.size)));
-    }
+    ns.index.for_each(|_, e| live.push((e.location, e.size)));
     stats.entries = live.len() as u64;
     ns.storage.finish_open(&mut live.into_iter())?;
     assert_eq!(

@@ -74,6 +74,16 @@ impl Index {
             .expect("index partition poisoned")
     }
 
+    /// Visit every entry, one partition lock at a time (a view that is consistent per
+    /// partition, not across them).
+    pub fn for_each(&self, mut f: impl FnMut(&Digest, &IndexEntry)) {
+        for pid in 0..PARTITIONS {
+            for (d, e) in self.partition(pid).iter() {
+                f(d, e);
+            }
+        }
+    }
+
     /// Look up.
     pub fn get(&self, d: &Digest) -> Option<IndexEntry> {
         self.part(d).get(d).copied()
