@@ -21,10 +21,11 @@
 //!   location must pass the same checks as a locked read (block incarnation, CRC, digest,
 //!   generation, LUT, void-time, tombstone flag), so a block freed and reused, or a slot
 //!   rewritten, after the lookup yields a refused image, never a torn one or another record's;
-//!   and the index must still hold that same entry after the read (a second probe of the slot
-//!   the first one brought into the cache), so even an image written at the same place with the
-//!   same metadata by a delete and re-create inside the read is the version indexed at that
-//!   moment: the answer is a version current at an instant inside the request;
+//!   and the index must still hold that same entry after the read (its partition's change count
+//!   is still the one read with the entry, `Index::unchanged_since`, or else a second probe finds
+//!   the same entry), so even an image written at the same place with the same metadata by a
+//!   delete and re-create inside the read is the version indexed at that moment: the answer is
+//!   a version current at an instant inside the request;
 //! - (L3) a lock-free read that fails for any reason is not answered: the locked path runs
 //!   from the start and its answer (or error) is the request's.
 
@@ -32,7 +33,7 @@ use crate::engine::namespace::{undecodable, Namespace};
 use crate::engine::state::{next_lut, State};
 use crate::error::{err, Result, ResultCode};
 use crate::format::record_image::Image;
-use crate::index::{IndexEntry, Location};
+use crate::index::{IndexEntry, Location, Stamp};
 use crate::ops::apply::apply_ops_with;
 use crate::ops::validate::{validate_read_op, validate_read_op_count};
 use crate::ops::Operation;
@@ -211,12 +212,12 @@ impl Namespace {
         bins: &Bins,
         user_key: Option<UserKeyRef<'_>>,
     ) -> Option<Result<Record>> {
-        let e = match self.unlocked_entry(policy, key)? {
-            Ok(e) => e,
+        let (e, stamp) = match self.unlocked_entry(policy, key)? {
+            Ok(found) => found,
             Err(refused) => return Some(Err(refused)),
         };
         let r = self.read_bins(&key.digest, &e, bins, user_key).ok()?;
-        if !self.still_indexed(key, &e) {
+        if !self.still_indexed(key, &e, stamp) {
             return None;
         }
         // (L2): the answer is the version the entry names (verified_view checked the image).
@@ -235,12 +236,12 @@ impl Namespace {
         &self,
         policy: &ReadPolicy,
         key: &Key,
-    ) -> Option<Result<IndexEntry>> {
+    ) -> Option<Result<(IndexEntry, Stamp)>> {
         if !self.locks.stripe_idle(&key.digest) {
             return None;
         }
         // (L1): the entry is looked up after the request began.
-        let entry = self.index.get(&key.digest);
+        let (entry, stamp) = self.index.get_stamped(&key.digest);
         if let Some(e) = entry {
             // The image's lines load while the entry is checked and the image located.
             self.storage.prefetch_image(e.location, e.size);
@@ -262,12 +263,13 @@ impl Namespace {
         {
             return None;
         }
-        Some(Ok(e))
+        Some(Ok((e, stamp)))
     }
 
-    /// (L2): the index still holds `e` for the key after its image was read and checked.
-    pub(super) fn still_indexed(&self, key: &Key, e: &IndexEntry) -> bool {
-        self.index.get(&key.digest) == Some(*e)
+    /// (L2): the index still holds `e` for the key after its image was read and checked: its
+    /// partition has not changed since `stamp` (one atomic load), or a second probe finds `e`.
+    pub(super) fn still_indexed(&self, key: &Key, e: &IndexEntry, stamp: Stamp) -> bool {
+        self.index.unchanged_since(&key.digest, stamp) || self.index.get(&key.digest) == Some(*e)
     }
 
     /// RP-02 … RP-05: the record's entry, unless it is missing, in another set, expired or a

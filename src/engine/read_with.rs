@@ -14,7 +14,7 @@ use crate::engine::namespace::Namespace;
 use crate::engine::read::{Bins, ReadKind};
 use crate::error::Result;
 use crate::format::record_ref::RecordRef;
-use crate::index::IndexEntry;
+use crate::index::{IndexEntry, Stamp};
 use crate::policy::read::ReadPolicy;
 use crate::record::key::{Key, UserKeyRef};
 
@@ -53,13 +53,13 @@ impl Namespace {
         user_key: Option<UserKeyRef<'_>>,
         f: &mut Option<F>,
     ) -> Option<Result<R>> {
-        let e = match self.unlocked_entry(policy, key)? {
-            Ok(e) => e,
+        let (e, stamp) = match self.unlocked_entry(policy, key)? {
+            Ok(found) => found,
             Err(refused) => return Some(Err(refused)),
         };
         let mut out = None;
         let mut visit = |bytes: &[u8]| {
-            if let Some(view) = self.checked_view(key, &e, user_key, bytes) {
+            if let Some(view) = self.checked_view(key, (&e, stamp), user_key, bytes) {
                 if let Some(f) = f.take() {
                     out = Some(f(&view));
                 }
@@ -76,7 +76,7 @@ impl Namespace {
     fn checked_view<'a>(
         &self,
         key: &Key,
-        e: &IndexEntry,
+        (e, stamp): (&IndexEntry, Stamp),
         user_key: Option<UserKeyRef<'_>>,
         bytes: &'a [u8],
     ) -> Option<RecordRef<'a>> {
@@ -88,7 +88,7 @@ impl Namespace {
             }
         }
         let view = RecordRef::of_image(&v).ok()?;
-        if !self.still_indexed(key, e) {
+        if !self.still_indexed(key, e, stamp) {
             return None;
         }
         debug_assert!(

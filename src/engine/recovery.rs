@@ -322,7 +322,7 @@ fn drop_after_scan(
     let now_ms = ns.clock.now_ms();
     let age_ms = u64::from(ns.config.tombstone_eligible_age_s) * 1000;
     for p in 0..PARTITIONS {
-        let mut part = ns.index.partition(p);
+        let mut part = ns.index.partition_mut(p);
         let before = part.len();
         part.retain(|_, e| e.is_tombstone() || !e.is_expired(now_s));
         assert!(part.len() <= before, "expiry only drops entries");

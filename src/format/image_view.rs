@@ -107,22 +107,24 @@ impl<'a> ImageView<'a> {
         let img = buf
             .get(..image_len)
             .ok_or(DecodeError("image length past the buffer"))?;
-        let mut r = Reader::new(img);
-        r.take(3)?;
-        let flags = r.u8()?;
+        // The fixed part at constant offsets: one length check for all its fields.
+        let h: &[u8; off::VARIABLE] = img
+            .first_chunk()
+            .ok_or(DecodeError("image shorter than its fixed header"))?;
+        let flags = h[off::FLAGS];
         if flags & !(FLAG_TOMBSTONE | FLAG_KEY) != 0 {
             return Err(DecodeError("unknown image flags"));
         }
-        r.take(8)?;
-        let void_time = r.u32()?;
-        let block_seq = r.u64()?;
-        let digest = Digest(r.array()?);
-        let generation = r.u16()?;
-        let bin_count = r.u16()?;
-        let lut = r.u64()?;
+        let void_time = u32::from_le_bytes(field(h, off::VOID_TIME));
+        let block_seq = u64::from_le_bytes(field(h, off::BLOCK_SEQ));
+        let digest = Digest(field(h, off::DIGEST));
+        let generation = u16::from_le_bytes(field(h, off::GENERATION));
+        let bin_count = u16::from_le_bytes(field(h, off::BIN_COUNT));
+        let lut = u64::from_le_bytes(field(h, off::LUT));
         if generation == 0 || lut >> 40 != 0 {
             return Err(DecodeError("generation 0 or LUT beyond 40 bits"));
         }
+        let mut r = Reader::at(img, off::SET_LEN);
         let set_len = usize::from(r.u8()?);
         if set_len > 63 {
             return Err(DecodeError("set name longer than 63 bytes"));
@@ -287,16 +289,17 @@ impl<'a> ImageView<'a> {
             bins: self.bins,
             ..BinSlices::default()
         };
-        let mut seen = std::collections::HashSet::new();
+        // Only images of more bins than `BinSlices::INLINE` need the set (and its hasher's seed).
+        let mut seen = (usize::from(self.bin_count) > BinSlices::INLINE)
+            .then(std::collections::HashSet::new);
         let mut r = Reader::new(self.bins);
         for _ in 0..self.bin_count {
             let at = r.position();
             let name = bin_name(&mut r)?;
             skip_particle(&mut r)?;
-            let duplicate = if self.bin_count as usize > BinSlices::INLINE {
-                !seen.insert(name)
-            } else {
-                out.get(name).is_some()
+            let duplicate = match seen.as_mut() {
+                Some(seen) => !seen.insert(name),
+                None => out.get(name).is_some(),
             };
             if duplicate {
                 return Err(DecodeError("nil or duplicate bin"));
@@ -357,9 +360,14 @@ impl<'a> BinSlices<'a> {
         (0..self.len()).map(|i| self.bin(i))
     }
 
-    /// The particle bytes of bin `name`.
+    /// The particle bytes of bin `name` (names compared as bytes, none decoded).
     pub fn get(&self, name: &str) -> Option<&'a [u8]> {
-        self.iter().find(|(n, _)| *n == name).map(|(_, p)| p)
+        let bins: &'a [u8] = self.bins;
+        (0..self.len()).find_map(|i| {
+            let (at, end) = (self.start(i), self.start(i + 1));
+            let n = usize::from(bins[at]);
+            (&bins[at + 1..at + 1 + n] == name.as_bytes()).then(|| &bins[at + 1 + n..end])
+        })
     }
 
     /// Number of bins.
@@ -371,6 +379,13 @@ impl<'a> BinSlices<'a> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The `N` bytes of the fixed header at `at` (a constant offset: the bounds are known).
+fn field<const N: usize>(h: &[u8; off::VARIABLE], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&h[at..at + N]);
+    out
 }
 
 fn bin_name<'a>(r: &mut Reader<'a>) -> Result<&'a str, DecodeError> {

@@ -16,4 +16,4 @@ pub mod partition;
 pub mod table;
 
 pub use entry::{IndexEntry, Location};
-pub use partition::Index;
+pub use partition::{Index, Stamp};

@@ -1,9 +1,18 @@
 //! The partitioned index map: 4096 partitions (K-PID), each a [`DigestTable`] behind its own lock.
+//!
+//! Invariants:
+//! - every change of a partition's table (insert, replace, remove, restore, a caller's
+//!   [`Index::partition_mut`]) first advances that partition's change count, under the
+//!   partition's lock; a count read under the lock together with an entry ([`Index::get_stamped`])
+//!   therefore still equals the partition's count later exactly when no change of the partition
+//!   could have happened in between ([`Index::unchanged_since`], read without the lock);
+//! - the layout hints are only ever prefetch addresses, never dereferenced.
 
 use crate::index::entry::IndexEntry;
 use crate::index::table::{self, DigestTable, Layout};
 use crate::record::key::{Digest, PARTITIONS};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// One partition's table.
@@ -15,6 +24,38 @@ pub struct Index {
     /// Each partition's table layout as of its last `put` / `remove` / `restore`, readable
     /// without its lock, for [`Index::prefetch_lookup`] (possibly stale: hints only).
     layouts: Vec<LayoutCell>,
+    /// Each partition's change count (see the module invariants).
+    changes: Vec<AtomicU64>,
+}
+
+/// A partition's change count as of a lookup ([`Index::get_stamped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp(u64);
+
+/// A partition's table, locked for reading (scans, sweeps, statistics).
+pub struct PartitionRef<'a>(MutexGuard<'a, PartitionTable>);
+
+impl Deref for PartitionRef<'_> {
+    type Target = PartitionTable;
+    fn deref(&self) -> &PartitionTable {
+        &self.0
+    }
+}
+
+/// A partition's table, locked for changing: its change count advanced when it was taken.
+pub struct PartitionMut<'a>(MutexGuard<'a, PartitionTable>);
+
+impl Deref for PartitionMut<'_> {
+    type Target = PartitionTable;
+    fn deref(&self) -> &PartitionTable {
+        &self.0
+    }
+}
+
+impl DerefMut for PartitionMut<'_> {
+    fn deref_mut(&mut self) -> &mut PartitionTable {
+        &mut self.0
+    }
 }
 
 /// A [`Layout`] in atomics (each field on its own; a torn read is a stale hint, no more).
@@ -59,19 +100,36 @@ impl Index {
                 .map(|_| Mutex::new(DigestTable::new()))
                 .collect(),
             layouts: (0..PARTITIONS).map(|_| LayoutCell::default()).collect(),
+            changes: (0..PARTITIONS).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
-    fn part(&self, d: &Digest) -> MutexGuard<'_, PartitionTable> {
-        self.partition(usize::from(d.partition_id()))
-    }
-
-    /// Lock one partition (by id) for scans and sweeps.
-    pub fn partition(&self, pid: usize) -> MutexGuard<'_, PartitionTable> {
+    fn lock(&self, pid: usize) -> MutexGuard<'_, PartitionTable> {
         // A poisoned partition means a panic mid-update: an invariant already broke.
         self.partitions[pid]
             .lock()
             .expect("index partition poisoned")
+    }
+
+    fn part(&self, d: &Digest) -> MutexGuard<'_, PartitionTable> {
+        self.lock(usize::from(d.partition_id()))
+    }
+
+    /// Lock `d`'s partition for a change: its change count advances first (module invariants).
+    fn part_mut(&self, d: &Digest) -> PartitionMut<'_> {
+        self.partition_mut(usize::from(d.partition_id()))
+    }
+
+    /// Lock one partition (by id) for scans and sweeps.
+    pub fn partition(&self, pid: usize) -> PartitionRef<'_> {
+        PartitionRef(self.lock(pid))
+    }
+
+    /// Lock one partition (by id) to change its table in place (recovery's expiry pass).
+    pub fn partition_mut(&self, pid: usize) -> PartitionMut<'_> {
+        let t = self.lock(pid);
+        self.changes[pid].fetch_add(1, Ordering::SeqCst);
+        PartitionMut(t)
     }
 
     /// Visit every entry, one partition lock at a time (a view that is consistent per
@@ -87,6 +145,22 @@ impl Index {
     /// Look up.
     pub fn get(&self, d: &Digest) -> Option<IndexEntry> {
         self.part(d).get(d).copied()
+    }
+
+    /// Look up, with `d`'s partition's change count read under the same lock: a lock-free reader
+    /// later asks [`Index::unchanged_since`] instead of looking up again.
+    pub fn get_stamped(&self, d: &Digest) -> (Option<IndexEntry>, Stamp) {
+        let pid = usize::from(d.partition_id());
+        let t = self.lock(pid);
+        let stamp = Stamp(self.changes[pid].load(Ordering::Relaxed));
+        (t.get(d).copied(), stamp)
+    }
+
+    /// Whether `d`'s partition has not changed since `stamp` was read with an entry of it (so
+    /// the index still holds that entry), read without the partition's lock. `false` may also
+    /// mean another digest of the partition changed.
+    pub fn unchanged_since(&self, d: &Digest, stamp: Stamp) -> bool {
+        self.changes[usize::from(d.partition_id())].load(Ordering::SeqCst) == stamp.0
     }
 
     /// Hint that `d` is about to be looked up ([`table::prefetch_lookup`]), without taking its
@@ -109,7 +183,7 @@ impl Index {
 
     /// Insert or replace; returns the previous entry.
     pub fn put(&self, d: Digest, e: IndexEntry) -> Option<IndexEntry> {
-        let mut t = self.part(&d);
+        let mut t = self.part_mut(&d);
         let old = t.insert(d, e);
         self.layouts[usize::from(d.partition_id())].note(&t);
         old
@@ -117,7 +191,7 @@ impl Index {
 
     /// Remove; returns the previous entry.
     pub fn remove(&self, d: &Digest) -> Option<IndexEntry> {
-        let mut t = self.part(d);
+        let mut t = self.part_mut(d);
         let old = t.remove(d);
         self.layouts[usize::from(d.partition_id())].note(&t);
         old
@@ -128,8 +202,8 @@ impl Index {
     /// table order, and one sized build is several times cheaper than ~40 growth steps. Holds every
     /// partition lock (taken in partition order, as nothing else holds two) for the whole load.
     pub fn restore(&self, entries: Vec<(Digest, IndexEntry)>) {
-        let mut guards: Vec<MutexGuard<'_, PartitionTable>> =
-            (0..PARTITIONS).map(|p| self.partition(p)).collect();
+        let mut guards: Vec<PartitionMut<'_>> =
+            (0..PARTITIONS).map(|p| self.partition_mut(p)).collect();
         let mut counts: Vec<usize> = guards.iter().map(|g| g.len()).collect();
         for (d, _) in &entries {
             counts[usize::from(d.partition_id())] += 1;
@@ -174,5 +248,64 @@ impl Index {
             + (0..PARTITIONS)
                 .map(|p| self.partition(p).heap_bytes())
                 .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::Location;
+
+    /// A digest in partition `pid` (its first two bytes), told apart by `n`.
+    fn dg(pid: u16, n: u8) -> Digest {
+        let mut d = [n; 20];
+        d[..2].copy_from_slice(&pid.to_le_bytes());
+        Digest(d)
+    }
+
+    fn entry(generation: u16) -> IndexEntry {
+        IndexEntry::new(Location::default(), 64, generation, 0, 1, 0, 0)
+    }
+
+    #[test]
+    fn a_stamp_holds_until_its_partition_changes() {
+        let ix = Index::new();
+        let (a, b, other) = (dg(7, 1), dg(7, 2), dg(8, 1));
+        ix.put(a, entry(1));
+        let (found, stamp) = ix.get_stamped(&a);
+        assert_eq!(found, Some(entry(1)));
+        assert!(ix.unchanged_since(&a, stamp));
+        // Reads and changes of other partitions leave it.
+        assert_eq!(ix.get(&a), Some(entry(1)));
+        ix.put(other, entry(1));
+        ix.remove(&other);
+        assert!(ix.unchanged_since(&a, stamp));
+        // Any change of the partition ends it: a replace, another digest, a remove, restore.
+        for change in 0..5 {
+            let (_, stamp) = ix.get_stamped(&a);
+            match change {
+                0 => drop(ix.put(a, entry(2))),
+                1 => drop(ix.put(b, entry(1))),
+                2 => drop(ix.remove(&b)),
+                3 => ix.restore(vec![(b, entry(3))]),
+                _ => drop(ix.partition_mut(7)),
+            }
+            assert!(!ix.unchanged_since(&a, stamp), "change {change}");
+        }
+        // A remove of an absent digest still counts (it took the partition for a change).
+        let (_, stamp) = ix.get_stamped(&a);
+        ix.remove(&dg(7, 9));
+        assert!(!ix.unchanged_since(&a, stamp));
+    }
+
+    #[test]
+    fn a_read_guard_leaves_the_stamp() {
+        let ix = Index::new();
+        let a = dg(3, 1);
+        ix.put(a, entry(1));
+        let (_, stamp) = ix.get_stamped(&a);
+        assert_eq!(ix.partition(3).len(), 1);
+        ix.for_each(|_, _| {});
+        assert!(ix.unchanged_since(&a, stamp));
     }
 }
