@@ -144,7 +144,7 @@ proptest! {
                 }
                 Op::Retain(md, r) => {
                     for p in 0..partitions {
-                        ix.partition(usize::from(p)).retain(|_, e| e.size % md != r);
+                        ix.partition_mut(usize::from(p)).retain(|_, e| e.size % md != r);
                     }
                     m.retain(|_, e| e.size % md != r);
                 }
