@@ -59,7 +59,7 @@ impl Namespace {
         };
         let mut out = None;
         let mut visit = |bytes: &[u8]| {
-            if let Some(view) = self.checked_view(key, (&e, stamp), user_key, bytes) {
+            if let Some(view) = self.checked_view(key, &e, stamp, user_key, bytes) {
                 if let Some(f) = f.take() {
                     out = Some(f(&view));
                 }
@@ -72,11 +72,13 @@ impl Namespace {
     }
 
     /// The view of `bytes` when they are the image `e` names, of the request's key, with valid
-    /// bins, and the index still holds `e` (L2); `None` otherwise (the locked path answers).
+    /// bins, and the index still holds `e` (L2; `stamp` is the change count read with `e`); `None`
+    /// otherwise (the locked path answers).
     fn checked_view<'a>(
         &self,
         key: &Key,
-        (e, stamp): (&IndexEntry, Stamp),
+        e: &IndexEntry,
+        stamp: Stamp,
         user_key: Option<UserKeyRef<'_>>,
         bytes: &'a [u8],
     ) -> Option<RecordRef<'a>> {
