@@ -24,7 +24,7 @@
 //!   element at least as far from its own home, so a lookup for a digest with home `h` stops at the
 //!   first empty slot or the first slot `h + j` whose `dist < j`.
 //! - T4 capacity ladder: tables up to [`SMALL`] slots may run full and grow by one slot; larger
-//!   ones grow by 1/8 when an insert would pass the maximum load of 15/16, and every table shrinks
+//!   ones grow by 1/6 when an insert would pass the maximum load of 15/16, and every table shrinks
 //!   when a removal takes its load below 4/5 (to a load of 8/9, or to exactly `len` slots when that
 //!   is at most `SMALL`; an empty table frees its slots). So a table beyond `SMALL` slots always runs
 //!   at a load in [4/5, 15/16] whatever its history: ≤ 62.5 bytes per element with 48-byte slots
@@ -59,12 +59,14 @@ pub fn max_len(cap: usize) -> usize {
 }
 
 /// The capacity after `cap` when the table is full (T4). Always > `cap`, and
-/// `max_len(next_cap(cap)) > max_len(cap)`.
+/// `max_len(next_cap(cap)) > max_len(cap)`. The step, 1/6, is the largest that keeps a grown table
+/// at the minimum load of 4/5 (15/16 ÷ 7/6 ≈ 0.804): fewer growth steps, so fewer rebuilds per
+/// insert (BENCHMARKS.md "Session 11": load +5 % against 1/8, index ≤ 56.8 B per record).
 pub fn next_cap(cap: usize) -> usize {
     if cap < SMALL {
         cap + 1
     } else {
-        cap.saturating_add(cap / 8)
+        cap.saturating_add(cap / 6)
     }
 }
 
