@@ -348,11 +348,16 @@ impl<'a> BinSlices<'a> {
 
     /// Bin `i`'s name and particle; the offsets were checked by `bin_slices`.
     fn bin(&self, i: usize) -> (&'a str, &'a [u8]) {
+        let (name, particle) = self.raw_bin(i);
+        (std::str::from_utf8(name).unwrap_or_default(), particle)
+    }
+
+    /// Bin `i`'s name bytes and particle bytes, the name not decoded.
+    fn raw_bin(&self, i: usize) -> (&'a [u8], &'a [u8]) {
         let (at, end) = (self.start(i), self.start(i + 1));
         let bins: &'a [u8] = self.bins;
         let n = usize::from(bins[at]);
-        let name = std::str::from_utf8(&bins[at + 1..at + 1 + n]).unwrap_or_default();
-        (name, &bins[at + 1 + n..end])
+        (&bins[at + 1..at + 1 + n], &bins[at + 1 + n..end])
     }
 
     /// Every bin, in stored order.
@@ -362,12 +367,9 @@ impl<'a> BinSlices<'a> {
 
     /// The particle bytes of bin `name` (names compared as bytes, none decoded).
     pub fn get(&self, name: &str) -> Option<&'a [u8]> {
-        let bins: &'a [u8] = self.bins;
-        (0..self.len()).find_map(|i| {
-            let (at, end) = (self.start(i), self.start(i + 1));
-            let n = usize::from(bins[at]);
-            (&bins[at + 1..at + 1 + n] == name.as_bytes()).then(|| &bins[at + 1 + n..end])
-        })
+        (0..self.len())
+            .map(|i| self.raw_bin(i))
+            .find_map(|(n, particle)| (n == name.as_bytes()).then_some(particle))
     }
 
     /// Number of bins.
