@@ -143,42 +143,13 @@ fn crash_between_copy_and_durable_copy_loses_nothing() {
     }
 }
 
-/// A memory device that counts the bytes read from it.
-struct CountingReads {
-    inner: Arc<dyn Device>,
-    read: std::sync::atomic::AtomicU64,
-}
-
-impl Device for CountingReads {
-    fn capacity(&self) -> u64 {
-        self.inner.capacity()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> aerolite::Result<()> {
-        self.read
-            .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&self, offset: u64, buf: &[u8]) -> aerolite::Result<()> {
-        self.inner.write_at(offset, buf)
-    }
-    fn sync(&self) -> aerolite::Result<()> {
-        self.inner.sync()
-    }
-    fn kind(&self) -> &'static str {
-        "counting-memory"
-    }
-}
-
 /// Open on a counting memory device with no post-write cache (every read goes to the device),
 /// write record 0 and records `1 .. 120` (~1 KiB each) with `small` more records of 100-byte
 /// values among the first block's, overwrite every big one, and run one defrag step on the first
 /// block: (blocks, images moved, bytes read from the device by the step). Checks that every
 /// record reads back, also after a cold start.
 fn defrag_first_block(small: i64) -> (u64, u64, u64) {
-    let dev = Arc::new(CountingReads {
-        inner: mem_device(4),
-        read: std::sync::atomic::AtomicU64::new(0),
-    });
+    let dev = TapDevice::new(4);
     let cfg = || {
         let mut c = device_config(vec![dev.clone() as Arc<dyn Device>], None);
         c.post_write_cache = 0;
@@ -200,9 +171,9 @@ fn defrag_first_block(small: i64) -> (u64, u64, u64) {
     let ns = aerolite::testing::namespace(&db, "test")
         .expect("namespace")
         .clone();
-    let before = dev.read.load(std::sync::atomic::Ordering::Relaxed);
+    let before = dev.bytes_read();
     let moved = ns.defrag_step(1).expect("defrag");
-    let read = dev.read.load(std::sync::atomic::Ordering::Relaxed) - before;
+    let read = dev.bytes_read() - before;
     flush(&db);
     let want = |i: i64| if is_small(i) { i } else { i + 1000 };
     for i in 0..120 {

@@ -12,43 +12,13 @@ mod storage_support;
 
 use aerolite::storage::device::Device;
 use aerolite::ManualClock;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use storage_support::*;
-
-/// A memory device that records `advise_will_read` calls as (offset, len).
-struct Advised {
-    inner: Arc<dyn Device>,
-    advice: Mutex<Vec<(u64, u64)>>,
-}
-
-impl Device for Advised {
-    fn capacity(&self) -> u64 {
-        self.inner.capacity()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> aerolite::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&self, offset: u64, buf: &[u8]) -> aerolite::Result<()> {
-        self.inner.write_at(offset, buf)
-    }
-    fn sync(&self) -> aerolite::Result<()> {
-        self.inner.sync()
-    }
-    fn kind(&self) -> &'static str {
-        "advised-memory"
-    }
-    fn advise_will_read(&self, offset: u64, len: u64) {
-        self.advice.lock().expect("advice").push((offset, len));
-    }
-}
 
 const KEYS: i64 = 8 * 60; // ~1 KiB images: 60 per 64 KiB block, 8 blocks
 
-fn open_advised(read_page_cache: bool) -> (Arc<Advised>, aerolite::Database) {
-    let dev = Arc::new(Advised {
-        inner: mem_device(8),
-        advice: Mutex::new(Vec::new()),
-    });
+fn open_advised(read_page_cache: bool) -> (Arc<TapDevice>, aerolite::Database) {
+    let dev = TapDevice::new(8);
     let mut cfg = device_config(vec![dev.clone() as Arc<dyn Device>], None);
     cfg.post_write_cache = 2 * u64::from(BLOCK);
     cfg.read_page_cache = read_page_cache;
@@ -63,14 +33,11 @@ fn open_advised(read_page_cache: bool) -> (Arc<Advised>, aerolite::Database) {
 #[test]
 fn reads_past_memory_warm_evicted_blocks_whole_and_bounded() {
     let (dev, db) = open_advised(true);
-    assert!(
-        dev.advice.lock().expect("advice").is_empty(),
-        "writes and flushes give no advice"
-    );
+    assert!(dev.advice().is_empty(), "writes and flushes give no advice");
     for i in 0..3 {
         assert_eq!(read(&db, &key(i)), Some((i, 1)), "record {i} reads back");
     }
-    let advice = dev.advice.lock().expect("advice").clone();
+    let advice = dev.advice().clone();
     assert!(
         !advice.is_empty(),
         "a read of an evicted block's record warms evicted blocks"
@@ -92,5 +59,5 @@ fn no_advice_without_read_page_cache() {
     for i in 0..3 {
         assert_eq!(read(&db, &key(i)), Some((i, 1)));
     }
-    assert!(dev.advice.lock().expect("advice").is_empty());
+    assert!(dev.advice().is_empty());
 }

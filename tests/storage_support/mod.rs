@@ -116,3 +116,55 @@ pub fn flush(db: &Database) {
         .flush_step(true)
         .expect("flush");
 }
+
+/// A memory device that passes every call through and records what a test may ask about: the
+/// bytes read from it and the `advise_will_read` calls it got, as (offset, len).
+pub struct TapDevice {
+    inner: Arc<dyn Device>,
+    read: std::sync::atomic::AtomicU64,
+    advice: std::sync::Mutex<Vec<(u64, u64)>>,
+}
+
+impl TapDevice {
+    /// A tap on a fresh memory device of `mib` MiB.
+    pub fn new(mib: u64) -> Arc<TapDevice> {
+        Arc::new(TapDevice {
+            inner: mem_device(mib),
+            read: std::sync::atomic::AtomicU64::new(0),
+            advice: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The read advice so far.
+    pub fn advice(&self) -> std::sync::MutexGuard<'_, Vec<(u64, u64)>> {
+        self.advice.lock().expect("advice")
+    }
+}
+
+impl Device for TapDevice {
+    fn capacity(&self) -> u64 {
+        self.inner.capacity()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> aerolite::Result<()> {
+        self.read
+            .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.inner.read_at(offset, buf)
+    }
+    fn write_at(&self, offset: u64, buf: &[u8]) -> aerolite::Result<()> {
+        self.inner.write_at(offset, buf)
+    }
+    fn sync(&self) -> aerolite::Result<()> {
+        self.inner.sync()
+    }
+    fn kind(&self) -> &'static str {
+        "tap-memory"
+    }
+    fn advise_will_read(&self, offset: u64, len: u64) {
+        self.advice().push((offset, len));
+    }
+}
