@@ -118,21 +118,38 @@ pub fn flush(db: &Database) {
 }
 
 /// A memory device that passes every call through and records what a test may ask about: the
-/// bytes read from it and the `advise_will_read` calls it got, as (offset, len).
+/// bytes read from it, the `advise_will_read` calls it got, as (offset, len), and every
+/// `read_at` whose offset or length is not a multiple of its read granularity (`read_align`).
 pub struct TapDevice {
     inner: Arc<dyn Device>,
     read: std::sync::atomic::AtomicU64,
     advice: std::sync::Mutex<Vec<(u64, u64)>>,
+    read_align: usize,
+    misaligned: std::sync::Mutex<Vec<(u64, usize)>>,
 }
 
 impl TapDevice {
-    /// A tap on a fresh memory device of `mib` MiB.
+    /// A tap on a fresh memory device of `mib` MiB, reading in the default granularity
+    /// (`device::ALIGN`).
     pub fn new(mib: u64) -> Arc<TapDevice> {
+        TapDevice::with_read_align(mib, aerolite::storage::device::ALIGN)
+    }
+
+    /// A tap that reports `read_align` as its direct-I/O read granularity (a 512-byte-sector
+    /// device reports 512).
+    pub fn with_read_align(mib: u64, read_align: usize) -> Arc<TapDevice> {
         Arc::new(TapDevice {
             inner: mem_device(mib),
             read: std::sync::atomic::AtomicU64::new(0),
             advice: std::sync::Mutex::new(Vec::new()),
+            read_align,
+            misaligned: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Reads whose offset or length was not a multiple of the read granularity, as (offset, len).
+    pub fn misaligned_reads(&self) -> Vec<(u64, usize)> {
+        self.misaligned.lock().expect("misaligned").clone()
     }
 
     /// Bytes read so far.
@@ -153,7 +170,17 @@ impl Device for TapDevice {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> aerolite::Result<()> {
         self.read
             .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let a = self.read_align;
+        if !offset.is_multiple_of(a as u64) || !buf.len().is_multiple_of(a) {
+            self.misaligned
+                .lock()
+                .expect("misaligned")
+                .push((offset, buf.len()));
+        }
         self.inner.read_at(offset, buf)
+    }
+    fn read_align(&self) -> usize {
+        self.read_align
     }
     fn write_at(&self, offset: u64, buf: &[u8]) -> aerolite::Result<()> {
         self.inner.write_at(offset, buf)

@@ -159,6 +159,10 @@ impl Device for FaultyDevice {
         Ok(())
     }
 
+    fn read_align(&self) -> usize {
+        self.inner.read_align()
+    }
+
     fn kind(&self) -> &'static str {
         "faulty"
     }

@@ -11,7 +11,9 @@
 //! - `allocate`: device files are created with their full size allocated (never sparse).
 //!
 //! Contract every backend keeps: offsets, lengths and buffer addresses are multiples of
-//! [`ALIGN`] (the store only issues such I/O); `write_at` may return before the bytes are durable;
+//! [`ALIGN`] (the store only issues such I/O), except that reads (`read_at`, `read_batch`) need
+//! offsets and lengths only in multiples of the backend's [`Device::read_align`] (a power of two
+//! from [`MIN_READ_ALIGN`] to [`ALIGN`]; buffers stay [`ALIGN`]-aligned); `write_at` may return before the bytes are durable;
 //! when a `sync` call returns Ok, every write that returned before that call *began* is durable
 //! (a write completing while the sync runs may or may not be covered); `sync` may be called from
 //! several threads at once, and each call keeps that promise for itself; an error is a value
@@ -34,6 +36,9 @@ use crate::error::{Error, Result, ResultCode};
 /// Direct-I/O alignment the store uses for every device I/O (buffer address, offset, length).
 /// 4096 satisfies both 512-byte and 4 KiB logical-sector devices (SN-REQ-DIRECT).
 pub const ALIGN: usize = 4096;
+
+/// The smallest read granularity a backend may report (a 512-byte logical sector).
+pub const MIN_READ_ALIGN: usize = 512;
 
 /// A block device or file the store writes to.
 pub trait Device: Send + Sync {
@@ -85,6 +90,13 @@ pub trait Device: Send + Sync {
         }
         Ok(())
     }
+    /// The granularity of `read_at` offsets and lengths: the device's minimum direct-I/O size
+    /// (SN-REQ-DIRECT; 512 on a 512-byte-sector disk, where a 1.5 KiB image then costs a 2 KiB
+    /// read, not 4 or 8 KiB), a power of two from [`MIN_READ_ALIGN`] to [`ALIGN`]. Writes stay
+    /// in [`ALIGN`] units.
+    fn read_align(&self) -> usize {
+        ALIGN
+    }
     /// Backend name for logs and benchmarks ("portable", "portable-direct", "io_uring", …).
     fn kind(&self) -> &'static str;
 }
@@ -103,10 +115,10 @@ pub fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::io(ResultCode::ServerError, words, e)
 }
 
-/// Read `buf.len()` bytes at any `offset` with aligned `read_at` calls: the aligned range around
-/// the request into an [`AlignedBuf`], then a copy.
+/// Read `buf.len()` bytes at any `offset` with aligned `read_at` calls: the range around the
+/// request, aligned to the device's [`Device::read_align`], into an [`AlignedBuf`], then a copy.
 pub fn read_unaligned<D: Device + ?Sized>(d: &D, offset: u64, buf: &mut [u8]) -> Result<()> {
-    let a = ALIGN as u64;
+    let a = d.read_align() as u64;
     let end = offset
         .checked_add(buf.len() as u64)
         .ok_or_else(|| Error::new(ResultCode::ServerError, "read beyond 2^64"))?;

@@ -16,10 +16,16 @@
 //! of a file this version created. I/O errors name the path; a full filesystem reads "no space
 //! on device".
 //!
-//! Invariant: the capacity is fixed at open (file length, or device size for block devices).
+//! The read granularity (`read_align`) is probed at open, as Aerospike finds its minimum
+//! direct-I/O size: the smallest of 512, 1024, 2048 and 4096 bytes that an `O_DIRECT` read at
+//! that offset and of that length accepts (512 on a 512-byte-sector disk, even under a file
+//! system of 4 KiB blocks); 4096 when none does; 512 for a buffered descriptor, which takes any.
+//!
+//! Invariants: the capacity is fixed at open (file length, or device size for block devices);
+//! `read_align` is a power of two from `MIN_READ_ALIGN` to `ALIGN`.
 
 use crate::error::Result;
-use crate::storage::device::{allocate, io_error, Device};
+use crate::storage::device::{allocate, io_error, AlignedBuf, Device, ALIGN, MIN_READ_ALIGN};
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
@@ -33,6 +39,7 @@ pub struct PortableDevice {
     cached: Option<File>,
     capacity: u64,
     direct: bool,
+    read_align: usize,
     path: PathBuf,
 }
 
@@ -70,11 +77,21 @@ impl PortableDevice {
         } else {
             None
         };
+        let read_align = if direct {
+            probe_read_align(&file, capacity)
+        } else {
+            MIN_READ_ALIGN
+        };
+        assert!(
+            read_align.is_power_of_two() && (MIN_READ_ALIGN..=ALIGN).contains(&read_align),
+            "read granularity {read_align}"
+        );
         Ok(PortableDevice {
             file,
             cached,
             capacity,
             direct,
+            read_align,
             path: path.to_path_buf(),
         })
     }
@@ -88,6 +105,20 @@ impl PortableDevice {
     pub fn is_direct(&self) -> bool {
         self.direct
     }
+}
+
+/// The smallest direct-I/O read that `file` accepts (module doc): a read of `n` bytes at offset
+/// `n` for n = 512, 1024, 2048; [`ALIGN`] when none succeeds or the file is too small to try.
+fn probe_read_align(file: &File, capacity: u64) -> usize {
+    let mut buf = AlignedBuf::zeroed(ALIGN);
+    let mut n = MIN_READ_ALIGN;
+    while n < ALIGN && 2 * n as u64 <= capacity {
+        if file.read_exact_at(&mut buf.as_mut_slice()[..n], n as u64).is_ok() {
+            return n;
+        }
+        n *= 2;
+    }
+    ALIGN
 }
 
 #[cfg(target_os = "linux")]
@@ -141,6 +172,10 @@ impl Device for PortableDevice {
         self.file
             .read_exact_at(buf, offset)
             .map_err(|e| io_error(&format!("read of {}", self.path.display()), e))
+    }
+
+    fn read_align(&self) -> usize {
+        self.read_align
     }
 
     fn read_cached(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
@@ -199,5 +234,38 @@ mod tests {
         assert_eq!(r.as_slice()[5], 9);
         let again = PortableDevice::open(&p, 0, false).expect("reopen");
         assert_eq!(again.capacity(), 1 << 20, "an existing file keeps its size");
+    }
+
+    #[test]
+    fn reads_in_the_probed_granularity() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("dev");
+        let d = PortableDevice::open(&p, 1 << 20, true).expect("open");
+        let a = d.read_align();
+        assert!(a.is_power_of_two() && (MIN_READ_ALIGN..=ALIGN).contains(&a), "{a}");
+        if !d.is_direct() {
+            assert_eq!(a, MIN_READ_ALIGN, "a buffered descriptor reads at any offset");
+        }
+        let mut w = AlignedBuf::zeroed(ALIGN);
+        w.as_mut_slice().iter_mut().enumerate().for_each(|(i, b)| *b = (i % 251) as u8);
+        d.write_at(ALIGN as u64, w.as_slice()).expect("write");
+        d.sync().expect("sync");
+        // One granule inside the written unit, at an offset that is a multiple of the granule
+        // only (not of 4096 when the granule is smaller).
+        let mut r = AlignedBuf::zeroed(ALIGN);
+        let (at, len) = if a < ALIGN { (ALIGN + a, a) } else { (ALIGN, ALIGN) };
+        d.read_at(at as u64, &mut r.as_mut_slice()[..len])
+            .expect("a read in the probed granularity is accepted");
+        for (i, b) in r.as_slice()[..len].iter().enumerate() {
+            assert_eq!(*b, ((at - ALIGN + i) % 251) as u8, "byte {i}");
+        }
+    }
+
+    #[test]
+    fn a_file_too_small_to_probe_reads_in_4k_units() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = std::fs::File::create(dir.path().join("tiny")).expect("create");
+        f.set_len(512).expect("size");
+        assert_eq!(probe_read_align(&f, 512), ALIGN);
     }
 }

@@ -197,6 +197,10 @@ impl Device for UringDevice {
         self.file.read_cached(offset, buf)
     }
 
+    fn read_align(&self) -> usize {
+        self.file.read_align()
+    }
+
     fn advise_will_read(&self, offset: u64, len: u64) {
         self.file.advise_will_read(offset, len)
     }
