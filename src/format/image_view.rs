@@ -129,8 +129,7 @@ impl<'a> ImageView<'a> {
         if set_len > 63 {
             return Err(DecodeError("set name longer than 63 bytes"));
         }
-        let set_name =
-            std::str::from_utf8(r.take(set_len)?).map_err(|_| DecodeError("set name not UTF-8"))?;
+        let set_name = text(r.take(set_len)?).ok_or(DecodeError("set name not UTF-8"))?;
         let key = if flags & FLAG_KEY != 0 {
             let type_byte = r.u8()?;
             let n = r.u32()? as usize;
@@ -349,7 +348,7 @@ impl<'a> BinSlices<'a> {
     /// Bin `i`'s name and particle; the offsets were checked by `bin_slices`.
     fn bin(&self, i: usize) -> (&'a str, &'a [u8]) {
         let (name, particle) = self.raw_bin(i);
-        (std::str::from_utf8(name).unwrap_or_default(), particle)
+        (text(name).unwrap_or_default(), particle)
     }
 
     /// Bin `i`'s name bytes and particle bytes, the name not decoded.
@@ -395,7 +394,19 @@ fn bin_name<'a>(r: &mut Reader<'a>) -> Result<&'a str, DecodeError> {
     if n > BIN_NAME_MAX {
         return Err(DecodeError("bin name too long"));
     }
-    std::str::from_utf8(r.take(n)?).map_err(|_| DecodeError("bin name not UTF-8"))
+    text(r.take(n)?).ok_or(DecodeError("bin name not UTF-8"))
+}
+
+/// `bytes` as text when they are UTF-8. Set and bin names are nearly always ASCII, which
+/// `is_ascii` checks a word at a time; `str::from_utf8`'s general path cost ~120 instructions
+/// per read for a 9-byte set name (callgrind, BENCHMARKS.md "Session 12"). Any other bytes go
+/// through `str::from_utf8`, so the answer is the same for every input.
+fn text(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: every byte is below 0x80, and ASCII bytes are valid UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).ok()
 }
 
 /// Step over one particle without building it when its length is in its header.
@@ -414,7 +425,7 @@ fn skip_particle(r: &mut Reader<'_>) -> Result<(), DecodeError> {
             r.take(1)?;
             let n = r.u32()? as usize;
             let s = r.take(n)?;
-            if t != tag::BLOB && std::str::from_utf8(s).is_err() {
+            if t != tag::BLOB && text(s).is_none() {
                 return Err(DecodeError("string not UTF-8"));
             }
         }
@@ -429,6 +440,25 @@ fn skip_particle(r: &mut Reader<'_>) -> Result<(), DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_agrees_with_from_utf8_on_every_kind_of_input() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"usertable".to_vec(),
+            "héllo wörld".as_bytes().to_vec(),
+            vec![0xff],
+            vec![b'a', 0xc3],
+            vec![0xed, 0xa0, 0x80], // a surrogate: not UTF-8
+            vec![0x7f; 17],
+        ];
+        for b in 0..=255u8 {
+            inputs.push(vec![b'x', b, b'y', b'z', b'x', b'x', b'x', b'x', b]);
+        }
+        for bytes in &inputs {
+            assert_eq!(text(bytes), std::str::from_utf8(bytes).ok(), "{bytes:?}");
+        }
+    }
     use crate::record::value::Value;
 
     fn image() -> Vec<u8> {
