@@ -416,7 +416,13 @@ impl DeviceStorage {
     /// complete itself and leads without waking anyone (`commit_wait`).
     pub(super) fn note_append(&self, st: &mut State, appender_waits: bool) {
         st.flush.appended += 1;
-        let inputs = self.group_inputs(st);
+        // With nothing in flight the decision reads no age (`wake_on_append`), so the clock is
+        // not read: one clock read less per buffered write (BENCHMARKS.md "Session 12").
+        let inputs = if st.flush.in_flight == 0 {
+            self.group_inputs_at(st, None)
+        } else {
+            self.group_inputs(st)
+        };
         if group_commit::wake_on_append(&inputs, st.flush.overlap_signalled) {
             st.flush.overlap_signalled |= inputs.in_flight > 0;
             if !appender_waits {
@@ -483,16 +489,22 @@ impl DeviceStorage {
 
     /// The group-commit decision's inputs: the flush state, with ages read from the clock.
     pub(super) fn group_inputs(&self, st: &State) -> GroupInputs {
+        self.group_inputs_at(st, Some(self.clock.monotonic_us()))
+    }
+
+    /// The group-commit inputs with ages at `now_us`, or without ages (`None`: both unknown)
+    /// for a decision that reads none.
+    fn group_inputs_at(&self, st: &State, now_us: Option<u64>) -> GroupInputs {
         let f = &st.flush;
-        let now_us = self.clock.monotonic_us();
+        let age = |since: Option<u64>| Some(now_us?.saturating_sub(since?));
         GroupInputs {
             writing: f.writing,
             in_flight: f.in_flight,
             appended: f.appended,
             waiters: self.frontier.waiters(),
             last_group: f.last_group,
-            sync_age_us: f.sync_since.map(|t| now_us.saturating_sub(t)),
-            idle_age_us: f.idle_since.map(|t| now_us.saturating_sub(t)),
+            sync_age_us: age(f.sync_since),
+            idle_age_us: age(f.idle_since),
         }
     }
 

@@ -130,8 +130,9 @@ pub fn slot_free(i: &GroupInputs) -> bool {
 }
 
 /// Whether an append just completed a group worth waking the would-be leaders for: with
-/// nothing in flight, as many images as expected (`last_group`) are queued; with a sync in
-/// flight (and the leaders not yet woken for this group), the group may now overlap it.
+/// nothing in flight, as many images as expected (`last_group`) are queued (no age is read:
+/// callers may leave the ages unknown then); with a sync in flight (and the leaders not yet
+/// woken for this group), the group may now overlap it.
 pub fn wake_on_append(i: &GroupInputs, overlap_signalled: bool) -> bool {
     if i.in_flight == 0 {
         i.appended == i.last_group.max(1)
@@ -258,5 +259,23 @@ mod tests {
             !wake_on_append(&syncing(1, 8, 10, 10), false),
             "sync too young"
         );
+    }
+
+    /// `note_append` leaves the ages unknown when nothing is in flight (no clock read): the
+    /// decision must not depend on them then.
+    #[test]
+    fn with_nothing_in_flight_appends_read_no_age() {
+        for (appended, last_group) in [(1, 0), (4, 4), (5, 4), (3, 16)] {
+            for signalled in [false, true] {
+                let unknown = wake_on_append(&idle(appended, last_group, None), signalled);
+                for age in [Some(0), Some(1), Some(5_000), Some(u64::MAX)] {
+                    let aged = GroupInputs {
+                        sync_age_us: age,
+                        ..idle(appended, last_group, age)
+                    };
+                    assert_eq!(wake_on_append(&aged, signalled), unknown, "{appended}/{last_group}");
+                }
+            }
+        }
     }
 }
