@@ -12,26 +12,31 @@ use crate::rng::Rng;
 pub const ZIPFIAN_THETA: f64 = 0.99;
 
 /// Record number `i` as the benchmark's key bytes: `user` and 12 decimal digits (16 bytes), the
-/// same for every engine compared. Every request of every engine builds one, so it is written
-/// digit by digit into one allocation of the final size (`format!` grew its string and went
-/// through the formatting machinery: ~560 instructions more per request, measurement overhead
-/// shared by every engine); the text is exactly `format!("user{i:012}")`.
+/// same for every engine compared. Every request of every engine builds one, so it is measurement
+/// overhead shared by every engine: the text is laid out in a stack buffer (digits from the
+/// right, then `user` before them) and copied into one allocation of the final size. `format!`
+/// grew its string through the formatting machinery (~560 instructions more per request); pushing
+/// the digits as `char`s one by one cost ~250 more than this (callgrind, BENCHMARKS.md "Session
+/// 12"). The text is exactly `format!("user{i:012}")`.
 pub fn key_string(i: u64) -> String {
-    let mut digits = [b'0'; 20]; // u64::MAX has 20 digits
-    let (mut n, mut at) = (i, digits.len());
+    const PREFIX: &[u8; 4] = b"user";
+    let mut buf = [b'0'; 4 + 20]; // u64::MAX has 20 digits
+    let (mut n, mut at) = (i, buf.len());
     loop {
         at -= 1;
-        digits[at] += (n % 10) as u8;
+        buf[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    let first = at.min(digits.len() - 12);
-    let mut s = String::with_capacity(4 + digits.len() - first);
-    s.push_str("user");
-    s.extend(digits[first..].iter().map(|&d| char::from(d)));
-    s
+    let first = at.min(buf.len() - 12); // zero-padded to 12 digits
+    debug_assert!(first >= PREFIX.len(), "room for the prefix");
+    buf[first - PREFIX.len()..first].copy_from_slice(PREFIX);
+    match std::str::from_utf8(&buf[first - PREFIX.len()..]) {
+        Ok(text) => text.to_owned(),
+        Err(_) => unreachable!("ASCII letters and digits"),
+    }
 }
 
 /// Which distribution the keys follow.
