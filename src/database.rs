@@ -56,6 +56,13 @@ pub struct Database {
 
 impl Database {
     /// Open with a configuration (validated: TTL-CONFIG and friends → 4).
+    ///
+    /// A device file, raw device or snapshot that another open database holds is refused at
+    /// once with 4, naming the path as "in use". The hold is an `flock` on the path (and, for a
+    /// raw device, an `O_EXCL` open). A child process that your program starts receives a copy
+    /// of these descriptors and keeps it until it `exec`s. So if one thread closes a database
+    /// and reopens its path while another thread starts a process, the reopen can be refused in
+    /// that short window. Retry it, or do not start processes during the close and reopen.
     pub fn open(config: DatabaseConfig) -> Result<Database> {
         config.validate()?;
         let mut namespaces = HashMap::new();

@@ -83,6 +83,7 @@ fn check_all(db: &Database, acked: &[i64], when: &str) {
 
 #[test]
 fn a_full_filesystem_never_fails_the_store_and_loses_nothing() {
+    let _serial = storage_support::serial();
     let Some(fs) = Tmpfs::mount(24) else {
         eprintln!("a_full_filesystem_never_fails_the_store_and_loses_nothing: cannot mount a tmpfs (needs root); not run");
         return;
@@ -118,6 +119,7 @@ fn a_full_filesystem_never_fails_the_store_and_loses_nothing() {
 
 #[test]
 fn creating_a_device_file_larger_than_the_free_space_fails_clearly() {
+    let _serial = storage_support::serial();
     let Some(fs) = Tmpfs::mount(4) else {
         eprintln!("creating_a_device_file_larger_than_the_free_space_fails_clearly: cannot mount a tmpfs (needs root); not run");
         return;
@@ -143,6 +145,7 @@ fn creating_a_device_file_larger_than_the_free_space_fails_clearly() {
 
 #[test]
 fn a_device_out_of_space_says_so_and_keeps_serving_reads() {
+    let _serial = storage_support::serial();
     let mem = mem_device(4);
     let fault = Arc::new(FaultyDevice::new(mem.clone(), FaultPlan::default()));
     let dev: Arc<dyn Device> = fault.clone();

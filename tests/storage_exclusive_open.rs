@@ -94,6 +94,7 @@ fn file_bytes(p: &Path) -> Vec<u8> {
 
 #[test]
 fn second_open_in_the_same_process_is_refused_and_writes_nothing() {
+    let _serial = storage_support::serial();
     let dir = storage_support::tmp();
     let path = dir.path().join("ns.dev");
     let first = open(device(&path)).expect("first open");
@@ -116,6 +117,7 @@ fn second_open_in_the_same_process_is_refused_and_writes_nothing() {
 
 #[test]
 fn close_releases_the_lock() {
+    let _serial = storage_support::serial();
     let dir = storage_support::tmp();
     let path = dir.path().join("ns.dev");
     let mut first = open(device(&path)).expect("first open");
@@ -129,6 +131,7 @@ fn close_releases_the_lock() {
 
 #[test]
 fn second_open_from_another_process_is_refused() {
+    let _serial = storage_support::serial();
     let dir = storage_support::tmp();
     let path = dir.path().join("ns.dev");
     let first = open(device(&path)).expect("first open");
@@ -155,6 +158,7 @@ fn second_open_from_another_process_is_refused() {
 /// naming the snapshot path.
 #[test]
 fn a_shared_snapshot_path_is_refused() {
+    let _serial = storage_support::serial();
     let dir = storage_support::tmp();
     let snap: PathBuf = dir.path().join("shared.snapshot");
     let mut a = device(&dir.path().join("a.dev"));
@@ -172,6 +176,7 @@ fn a_shared_snapshot_path_is_refused() {
 /// while another program holds the device with `O_EXCL`.
 #[test]
 fn a_raw_device_is_opened_exclusively() {
+    let _serial = storage_support::serial();
     let Some(raw) = loop_device::raw_device(16) else {
         eprintln!("a_raw_device_is_opened_exclusively: no AEROLITE_RAW_DEVICE and no loop device (needs root + losetup); not run");
         return;

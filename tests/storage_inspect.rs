@@ -33,6 +33,7 @@ fn verify_lib(dev: &Path) -> (i32, String) {
 
 #[test]
 fn inspect_prints_header_and_verify_detects_a_flip() {
+    let _serial = storage_support::serial();
     let dir = tmp();
     let clock = ManualClock::at_2026();
     let db = open_on(file_config(dir.path()), &clock).expect("open");
@@ -114,6 +115,7 @@ fn accepted_images(dev: &Path) -> Vec<(usize, Vec<(u32, u32)>)> {
 /// Issue 11 point 8: verify must not count the stale tail of a reused block as damage.
 #[test]
 fn verify_is_ok_after_overwrites_defrag_and_restarts() {
+    let _serial = storage_support::serial();
     let dir = tmp();
     let dev = overwrite_workload(dir.path());
     let (code, text) = verify_lib(&dev);
@@ -136,6 +138,7 @@ fn verify_is_ok_after_overwrites_defrag_and_restarts() {
 /// zeroed sector inside a block's images, or a misdirected block.
 #[test]
 fn verify_finds_real_damage_after_overwrites() {
+    let _serial = storage_support::serial();
     let dir = tmp();
     let dev = overwrite_workload(dir.path());
     let clean = std::fs::read(&dev).expect("read device");

@@ -117,6 +117,19 @@ pub fn flush(db: &Database) {
         .expect("flush");
 }
 
+/// Serializes the tests of one binary that start child processes with those that release a
+/// lock and take it again. A child is forked from the test process with a copy of every open
+/// descriptor and keeps it until it calls `exec` (the descriptors are close-on-exec), so for
+/// that moment it also holds another test's device `flock` and raw-device `O_EXCL` claim: a
+/// parallel test that closes its database and reopens the path in that window is refused as
+/// "in use" (seen under load in `storage_exclusive_open`). Hold the guard for the whole test.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A memory device that passes every call through and records what a test may ask about: the
 /// bytes read from it, the `advise_will_read` calls it got, as (offset, len), and every
 /// `read_at` whose offset or length is not a multiple of its read granularity (`read_align`).

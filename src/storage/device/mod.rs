@@ -13,14 +13,15 @@
 //! Contract every backend keeps: offsets, lengths and buffer addresses are multiples of
 //! [`ALIGN`] (the store only issues such I/O), except that reads (`read_at`, `read_batch`) need
 //! offsets and lengths only in multiples of the backend's [`Device::read_align`] (a power of two
-//! from [`MIN_READ_ALIGN`] to [`ALIGN`]; buffers stay [`ALIGN`]-aligned); `write_at` may return before the bytes are durable;
-//! when a `sync` call returns Ok, every write that returned before that call *began* is durable
-//! (a write completing while the sync runs may or may not be covered); `sync` may be called from
-//! several threads at once, and each call keeps that promise for itself; an error is a value
-//! (`ServerError` 1), never a panic. [`Device::write_batch_then_sync`] is the same promise with
-//! the hand-over point made explicit: its `written` callback runs after every write of the batch
-//! returned and before the covering sync began. Batched calls ([`Device::write_batch`],
-//! [`Device::read_batch`]) are all-or-error: `Ok` means every extent was transferred in full.
+//! from 512, `MIN_READ_ALIGN`, to [`ALIGN`]; buffers stay [`ALIGN`]-aligned); `write_at` may
+//! return before the bytes are durable; when a `sync` call returns Ok, every write that returned
+//! before that call *began* is durable (a write completing while the sync runs may or may not
+//! be covered); `sync` may be called from several threads at once, and each call keeps that
+//! promise for itself; an error is a value (`ServerError` 1), never a panic.
+//! [`Device::write_batch_then_sync`] is the same promise with the hand-over point made explicit:
+//! its `written` callback runs after every write of the batch returned and before the covering
+//! sync began. Batched calls ([`Device::write_batch`], [`Device::read_batch`]) are all-or-error:
+//! `Ok` means every extent was transferred in full.
 
 pub mod allocate;
 pub mod faulty;
@@ -92,7 +93,7 @@ pub trait Device: Send + Sync {
     }
     /// The granularity of `read_at` offsets and lengths: the device's minimum direct-I/O size
     /// (SN-REQ-DIRECT; 512 on a 512-byte-sector disk, where a 1.5 KiB image then costs a 2 KiB
-    /// read, not 4 or 8 KiB), a power of two from [`MIN_READ_ALIGN`] to [`ALIGN`]. Writes stay
+    /// read, not 4 or 8 KiB), a power of two from 512 (`MIN_READ_ALIGN`) to [`ALIGN`]. Writes stay
     /// in [`ALIGN`] units.
     fn read_align(&self) -> usize {
         ALIGN
