@@ -440,6 +440,7 @@ fn skip_particle(r: &mut Reader<'_>) -> Result<(), DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::value::Value;
 
     #[test]
     fn text_agrees_with_from_utf8_on_every_kind_of_input() {
@@ -459,7 +460,6 @@ mod tests {
             assert_eq!(text(bytes), std::str::from_utf8(bytes).ok(), "{bytes:?}");
         }
     }
-    use crate::record::value::Value;
 
     fn image() -> Vec<u8> {
         let meta = ImageMeta {
