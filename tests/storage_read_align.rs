@@ -19,8 +19,8 @@ use storage_support::*;
 const KEYS: i64 = 8 * 60; // ~1 KiB images: 60 per 64 KiB block, 8 blocks
 const PAD: usize = 1000;
 
-/// Open on a tap of granularity `align`, write KEYS records, flush; the first 4 blocks have
-/// left the post-write cache.
+/// Open on a tap of granularity `align`, write KEYS records, flush; all but the last two blocks
+/// have left the post-write cache.
 fn open_tapped(align: usize) -> (Arc<TapDevice>, aerolite::Database) {
     let dev = TapDevice::with_read_align(8, align);
     let mut cfg = device_config(vec![dev.clone() as Arc<dyn Device>], None);
