@@ -177,6 +177,11 @@ pub(crate) mod tests {
 
     /// A sealed image of one integer bin, digest `[d; 20]`, sealed with block sequence `seq`.
     pub(crate) fn image(d: u8, seq: u64) -> Vec<u8> {
+        image_of(d, seq, Value::Int(i64::from(d)))
+    }
+
+    /// A sealed image of one bin `v` holding `value`, digest `[d; 20]`, block sequence `seq`.
+    pub(crate) fn image_of(d: u8, seq: u64, value: Value) -> Vec<u8> {
         let meta = ImageMeta {
             digest: Digest([d; 20]),
             generation: 1,
@@ -188,7 +193,7 @@ pub(crate) mod tests {
             block_seq: seq,
         };
         let mut bins = BinList::new();
-        bins.push("v", Value::Int(i64::from(d)));
+        bins.push("v", value);
         record_image::encode(&meta, &bins)
     }
 

@@ -10,6 +10,9 @@
 //!   block's current incarnation (readers still check the image's block sequence);
 //! - the bytes behind an entry never change (shared `Arc`, no interior mutability), so a reader
 //!   may keep using them after the entry is evicted;
+//! - the buffer of a block that leaves the cache (evicted, removed, replaced) is kept for reuse
+//!   as a write block only when no reader still holds it (`Arc::try_unwrap`), at most
+//!   [`RELEASED_KEEP`] of them, and handed out once ([`PostWriteCache::take_released`]);
 //! - evicted blocks are remembered, at most [`EVICTED_KEEP`] of them (oldest forgotten first),
 //!   until the store takes them to warm the page cache with their bytes (`ssd/read.rs`); a
 //!   removed (freed) block is forgotten there too;
@@ -20,6 +23,12 @@
 
 /// Evicted blocks remembered for the page-cache warm-up.
 pub const EVICTED_KEEP: usize = 1024;
+
+/// Buffers of blocks that left the cache, kept for the store to reuse as write blocks: a reused
+/// buffer costs a memset of memory already mapped, where a fresh one costs a new huge page the
+/// kernel must find and zero, and the unmapping of the old one under the store's lock
+/// (BENCHMARKS.md "Session 13").
+pub const RELEASED_KEEP: usize = 4;
 
 use crate::storage::device::AlignedBuf;
 use std::collections::{HashMap, VecDeque};
@@ -89,6 +98,8 @@ pub struct PostWriteCache {
     capacity: usize,
     /// Evicted blocks not yet taken, oldest first (≤ `EVICTED_KEEP`).
     evicted: VecDeque<u32>,
+    /// Buffers of blocks that left, no longer shared with any reader (≤ `RELEASED_KEEP`).
+    released: Vec<AlignedBuf>,
 }
 
 impl PostWriteCache {
@@ -106,6 +117,7 @@ impl PostWriteCache {
             order: VecDeque::new(),
             capacity,
             evicted: VecDeque::new(),
+            released: Vec::new(),
         }
     }
 
@@ -140,17 +152,22 @@ impl PostWriteCache {
     /// Hold a just-flushed block, evicting the oldest beyond capacity.
     pub fn insert(&mut self, block: u32, seq: u64, buf: Arc<AlignedBuf>) {
         if self.capacity == 0 {
+            self.release(buf);
             return;
         }
         self.hints.set(block, Some(&buf));
-        self.map.insert(block, (seq, buf));
+        if let Some((_, old)) = self.map.insert(block, (seq, buf)) {
+            self.release(old);
+        }
         self.order.push_back((block, seq));
         while self.map.len() > self.capacity {
             let Some((b, s)) = self.order.pop_front() else {
                 break;
             };
             if self.map.get(&b).is_some_and(|(cs, _)| *cs == s) {
-                self.map.remove(&b);
+                if let Some((_, old)) = self.map.remove(&b) {
+                    self.release(old);
+                }
                 self.hints.set(b, None);
                 if self.evicted.len() == EVICTED_KEEP {
                     self.evicted.pop_front();
@@ -164,8 +181,11 @@ impl PostWriteCache {
                 .retain(|(b, s)| map.get(b).is_some_and(|(cs, _)| cs == s));
         }
         assert!(
-            self.map.len() <= self.capacity && self.evicted.len() <= EVICTED_KEEP,
-            "at most `capacity` blocks are held and `EVICTED_KEEP` evictions remembered"
+            self.map.len() <= self.capacity
+                && self.evicted.len() <= EVICTED_KEEP
+                && self.released.len() <= RELEASED_KEEP,
+            "at most `capacity` blocks are held, `EVICTED_KEEP` evictions remembered and \
+             `RELEASED_KEEP` buffers kept"
         );
         debug_assert!(
             self.order.len() >= self.map.len(),
@@ -175,9 +195,27 @@ impl PostWriteCache {
 
     /// Forget `block` (it was freed).
     pub fn remove(&mut self, block: u32) {
-        self.map.remove(&block);
+        if let Some((_, old)) = self.map.remove(&block) {
+            self.release(old);
+        }
         self.hints.set(block, None);
         self.evicted.retain(|b| *b != block);
+    }
+
+    /// Keep the buffer of a block that left, if no reader holds it and fewer than
+    /// [`RELEASED_KEEP`] are kept; else let it go.
+    fn release(&mut self, buf: Arc<AlignedBuf>) {
+        if self.released.len() < RELEASED_KEEP {
+            if let Ok(b) = Arc::try_unwrap(buf) {
+                self.released.push(b);
+            }
+        }
+    }
+
+    /// A buffer of a block that left the cache, for reuse as a write block. Its bytes are the
+    /// old block's: the caller zeroes it.
+    pub fn take_released(&mut self) -> Option<AlignedBuf> {
+        self.released.pop()
     }
 
     /// Whether evicted blocks wait to be taken.
@@ -261,6 +299,44 @@ mod tests {
         let taken = c.take_evicted(usize::MAX);
         assert_eq!(taken.len(), EVICTED_KEEP, "bounded");
         assert_eq!(taken.last(), Some(&(EVICTED_KEEP as u32 + 8)), "newest kept");
+    }
+
+    /// Buffers that leave — evicted, removed, replaced, or refused by a cache of no capacity —
+    /// are kept for reuse unless a reader still holds them, at most `RELEASED_KEEP`, each
+    /// handed out once.
+    #[test]
+    fn buffers_that_leave_are_kept_for_reuse_unless_a_reader_holds_them() {
+        let mut c = PostWriteCache::new(1);
+        let one = buf(1);
+        let at = one.as_slice().as_ptr() as usize;
+        c.insert(1, 10, one);
+        c.insert(2, 11, buf(2));
+        let back = c.take_released().expect("block 1's buffer, evicted and unshared");
+        assert_eq!(back.as_slice().as_ptr() as usize, at, "the same buffer");
+        assert_eq!(back.as_slice()[0], 1, "with the old block's bytes");
+        assert!(c.take_released().is_none(), "handed out once");
+
+        let held = c.get(2).map(|(_, b)| b.clone()).expect("block 2 held");
+        c.remove(2);
+        assert!(c.take_released().is_none(), "a reader still holds block 2's buffer");
+        drop(held);
+
+        c.insert(3, 12, buf(3));
+        c.insert(3, 13, buf(4));
+        assert_eq!(c.take_released().map(|b| b.as_slice()[0]), Some(3), "replaced");
+
+        let mut none = PostWriteCache::new(0);
+        none.insert(1, 1, buf(5));
+        assert_eq!(none.take_released().map(|b| b.as_slice()[0]), Some(5), "not cached");
+
+        for b in 10..(10 + 2 * RELEASED_KEEP as u32) {
+            c.insert(b, u64::from(b), buf(0));
+        }
+        let mut kept = 0;
+        while c.take_released().is_some() {
+            kept += 1;
+        }
+        assert_eq!(kept, RELEASED_KEEP, "bounded");
     }
 
     #[test]

@@ -86,8 +86,9 @@ struct Sealed {
 struct State {
     blocks: BlockTable,
     current: Option<WriteBuffer>,
-    /// Zeroed huge-page write-block buffers the flusher prepared, not yet opened
-    /// (`maintenance::top_up_blocks`; at most [`SPARE_BLOCKS`] plus one slab's pieces).
+    /// Zeroed write-block buffers the flusher prepared, not yet opened: reused buffers of blocks
+    /// that left the post-write cache, or huge-page pieces (`maintenance::top_up_blocks`; at
+    /// most [`SPARE_BLOCKS`] plus one slab's pieces).
     spare_blocks: Vec<AlignedBuf>,
     sealed: VecDeque<Sealed>,
     next_seq: u64,

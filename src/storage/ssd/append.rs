@@ -59,8 +59,8 @@ impl DeviceStorage {
                 });
                 self.work_cv.notify_all();
             }
-            // A huge-page buffer the flusher prepared, else an ordinary one: a writer never
-            // waits for the kernel to find a huge page (`top_up_blocks`).
+            // A zeroed buffer the flusher prepared (reused or a huge page), else an ordinary
+            // one: a writer never waits for the kernel to find a huge page (`top_up_blocks`).
             let buf = st
                 .spare_blocks
                 .pop()
