@@ -56,6 +56,7 @@ impl std::fmt::Debug for DeviceHandles {
 /// | `defrag_free_hwm_pct` | 50 | background defrag waits while more than this share of blocks is free (see below); 100 = Aerospike's eager defrag |
 /// | `max_write_cache` | 64 MiB | CFG-WRITE-CACHE: sealed blocks waiting for flush beyond this → 18 |
 /// | `post_write_cache` | 256 MiB per device | recently flushed blocks kept in memory for reads (Aerospike's default, see below) |
+/// | `data_in_memory` | false | every block holding live records kept in memory: no read touches the device (see below) |
 /// | `direct_io` | true | `O_DIRECT` where the target accepts it |
 /// | `read_page_cache` | true | device reads through a second, buffered descriptor (see below) |
 /// | `io_backend` | `Auto` | io_uring when available, else pread/pwrite |
@@ -69,6 +70,15 @@ impl std::fmt::Debug for DeviceHandles {
 /// device read, and recently written records are the ones most read. The memory is the blocks
 /// themselves (the flushed write buffers are kept instead of dropped), so it counts in the
 /// process's RSS; lower it where memory is tight.
+///
+/// `data_in_memory` (Aerospike's `data-in-memory` of releases before 7, and 7's memory storage
+/// persisted to a file or device): the post-write cache holds every block of the store instead
+/// of `post_write_cache` bytes, and opening the store reads every block holding live records
+/// back into it (after a fast restart too, which otherwise reads no block), so reads are served
+/// from memory and never reach the device or the kernel. Writes, durability, defrag and
+/// restart are those of the device store. Memory is the blocks themselves: one `block_size`
+/// buffer per block in use (a freed block's buffer is reused or released), so at most the
+/// store's size.
 ///
 /// `defrag_free_hwm_pct` (aerolite's, not Aerospike's): the background defrag empties queued
 /// blocks (those below `defrag_lwm_pct`) only while free blocks are at most this percentage of
@@ -123,6 +133,8 @@ pub struct DeviceConfig {
     pub max_write_cache: u64,
     /// Post-write cache in bytes per device.
     pub post_write_cache: u64,
+    /// Keep every block with live records in memory (reads never reach the device).
+    pub data_in_memory: bool,
     /// Ask for `O_DIRECT`.
     pub direct_io: bool,
     /// Read through the OS page cache (a buffered descriptor) instead of `O_DIRECT`.
@@ -174,6 +186,7 @@ impl DeviceConfig {
             defrag_free_hwm_pct: 50,
             max_write_cache: 64 << 20,
             post_write_cache: 256 << 20,
+            data_in_memory: false,
             direct_io: true,
             read_page_cache: true,
             io_backend: IoBackend::Auto,
@@ -223,6 +236,8 @@ impl DeviceConfig {
         max_write_cache: u64;
         /// Set `post_write_cache` (bytes per device of just-written blocks kept in memory).
         post_write_cache: u64;
+        /// Set `data_in_memory` (every block with live records kept in memory).
+        data_in_memory: bool;
         /// Set `direct_io` (ask for `O_DIRECT`).
         direct_io: bool;
         /// Set `read_page_cache` (reads through the OS page cache).

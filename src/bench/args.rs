@@ -68,6 +68,10 @@ pub struct BenchArgs {
     /// Post-write cache in MiB (default: the `DeviceConfig` default).
     #[arg(long)]
     pub post_write_cache_mib: Option<u64>,
+    /// Keep every block with live records in memory (`DeviceConfig::data_in_memory`): reads
+    /// never reach the device.
+    #[arg(long)]
+    pub data_in_memory: bool,
     /// Write the data file with zeros before the store opens it (file targets), as fio's file is
     /// before a fio run: every first write is then an overwrite, not the conversion of a
     /// fallocated extent that a commit-to-device sync must journal.
@@ -156,6 +160,7 @@ impl BenchArgs {
             }
         };
         o.post_write_cache = self.post_write_cache_mib.map(|m| m << 20);
+        o.data_in_memory = self.data_in_memory;
         o.prewrite = self.prewrite;
         Ok(o)
     }

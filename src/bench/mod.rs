@@ -172,6 +172,8 @@ pub struct Options {
     pub read_page_cache: bool,
     /// Post-write cache bytes; `None` = the `DeviceConfig` default.
     pub post_write_cache: Option<u64>,
+    /// Every block with live records in memory (`DeviceConfig::data_in_memory`).
+    pub data_in_memory: bool,
     /// Write a file target's data file with zeros before the store opens it (`prewrite`).
     pub prewrite: bool,
 }
@@ -203,6 +205,7 @@ impl Default for Options {
             progress: true,
             read_page_cache: DeviceConfig::new("").read_page_cache,
             post_write_cache: None,
+            data_in_memory: false,
             prewrite: false,
         }
     }
@@ -337,7 +340,9 @@ pub fn open(opts: &Options) -> Result<Opened> {
     let io = format!(
         "{}{}",
         device.kind(),
-        if opts.read_page_cache {
+        if opts.data_in_memory {
+            ", data in memory"
+        } else if opts.read_page_cache {
             ", page-cache reads"
         } else {
             ""
@@ -350,6 +355,7 @@ pub fn open(opts: &Options) -> Result<Opened> {
         io_backend: backend,
         read_page_cache: opts.read_page_cache,
         post_write_cache: opts.post_write_cache.unwrap_or(dc.post_write_cache),
+        data_in_memory: opts.data_in_memory,
         ..DeviceConfig::with_devices(vec![device], snapshot)
     };
     let ns = ns.storage(StorageConfig::Device(dc));

@@ -1,7 +1,7 @@
 //! The `aerolite serve --config FILE` format: one `key = value` per line, `#` comments, for the
 //! one namespace the server holds (docs/serve.md lists the keys). Names follow Aerospike's
 //! configuration where one exists (`default-ttl`, `nsup-period`, `allow-ttl-without-nsup`,
-//! `max-record-size`, `storage-engine`, `file`, `filesize`).
+//! `max-record-size`, `storage-engine`, `file`, `filesize`, `data-in-memory`).
 //!
 //! Invariant: an unknown key, a bad number or a bad value is an error naming the file and line;
 //! nothing is guessed.
@@ -16,6 +16,7 @@ pub fn parse(path: &Path, text: &str, data: &Path) -> Result<NamespaceConfig> {
     let mut device: Option<PathBuf> = None;
     let mut file_size: Option<u64> = None;
     let mut memory = true;
+    let mut in_memory = false;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
@@ -62,6 +63,16 @@ pub fn parse(path: &Path, text: &str, data: &Path) -> Result<NamespaceConfig> {
             },
             "file" => device = Some(PathBuf::from(v)),
             "filesize" => file_size = Some(num(v)?),
+            "data-in-memory" => match v {
+                "true" => in_memory = true,
+                "false" => in_memory = false,
+                _ => {
+                    return err(
+                        ResultCode::ParameterError,
+                        format!("{}: data-in-memory is true or false, not {v:?}", at()),
+                    )
+                }
+            },
             _ => {
                 return err(
                     ResultCode::ParameterError,
@@ -72,7 +83,8 @@ pub fn parse(path: &Path, text: &str, data: &Path) -> Result<NamespaceConfig> {
     }
     if !memory {
         let mut d =
-            DeviceConfig::new(device.unwrap_or_else(|| data.join(format!("{}.dat", ns.name))));
+            DeviceConfig::new(device.unwrap_or_else(|| data.join(format!("{}.dat", ns.name))))
+                .data_in_memory(in_memory);
         if let Some(n) = file_size {
             d = d.file_size(n);
         }
@@ -89,7 +101,7 @@ mod tests {
     fn keys_and_errors() {
         let p = Path::new("serve.conf");
         let text = "namespace = bar # comment\ndefault-ttl = 60\nnsup-period=10\n\
-                    storage-engine = device\nfile = /tmp/x.dat\n";
+                    storage-engine = device\nfile = /tmp/x.dat\ndata-in-memory = true\n";
         let ns = parse(p, text, Path::new("d")).expect("parses");
         assert_eq!(
             (
@@ -99,7 +111,7 @@ mod tests {
             ),
             ("bar", 60, 10)
         );
-        assert!(matches!(ns.storage, StorageConfig::Device(_)));
+        assert!(matches!(&ns.storage, StorageConfig::Device(d) if d.data_in_memory));
         let mem = parse(p, "", Path::new("d")).expect("empty");
         assert_eq!(mem.storage, StorageConfig::Memory { capacity_bytes: 0 });
         for bad in [
@@ -107,6 +119,7 @@ mod tests {
             "default-ttl = x",
             "novalue",
             "storage-engine = disk",
+            "data-in-memory = yes",
         ] {
             let e = parse(p, bad, Path::new("d")).expect_err(bad);
             assert!(e.detail().contains("serve.conf:1"), "{e}");

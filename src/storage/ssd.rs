@@ -127,6 +127,8 @@ pub struct DeviceStorage {
     flush_max: Duration,
     max_write_cache: u64,
     read_page_cache: bool,
+    /// Every block with live records is held in the post-write cache (loaded at open).
+    data_in_memory: bool,
     /// The post-write cache, beside `state` so that cache hits never take the state lock (lock
     /// order: `state`, then `cache`).
     cache: RwLock<PostWriteCache>,

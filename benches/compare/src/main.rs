@@ -22,9 +22,12 @@ use clap::Parser;
 use std::path::PathBuf;
 
 /// Every engine this build can run, in report order; `aerolite` is a device file (buffered
-/// writes, the default configuration), `aerolite-mem` the memory backend.
-pub const ENGINES: [&str; 7] = [
+/// writes, the default configuration), `aerolite-dim` the same with `data_in_memory` (every
+/// block in memory, the device for durability and restart; not in the default list: a mode, not
+/// the default configuration), `aerolite-mem` the memory backend.
+pub const ENGINES: [&str; 8] = [
     "aerolite",
+    "aerolite-dim",
     "aerolite-mem",
     "fjall",
     "redb",
@@ -41,7 +44,7 @@ pub struct Args {
     /// overwrite), ycsb-b, ycsb-f, update (overwrites only), scan (full iteration, ops = records).
     #[arg(long, value_delimiter = ',', default_value = "ycsb-c,ycsb-a,scan")]
     pub workload: Vec<String>,
-    /// Engines, comma-separated (aerolite, aerolite-mem, fjall, redb, heed, bitask, rocksdb).
+    /// Engines, comma-separated (aerolite, aerolite-dim, aerolite-mem, fjall, redb, heed, bitask, rocksdb).
     #[arg(
         long,
         value_delimiter = ',',

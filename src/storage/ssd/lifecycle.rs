@@ -4,11 +4,14 @@
 //!
 //! Invariants: after `finish_open` the durable frontier covers every restored image and the
 //! headers are unclean with a new instance id (the snapshot can never be loaded again); a clean
-//! shutdown's snapshot covers only durable images (RS-CLEAN); after `close` or `abandon` the
-//! path locks are released and nothing more is written.
+//! shutdown's snapshot covers only durable images (RS-CLEAN); with `data_in_memory`, every
+//! block holding live images that verifies whole is in the post-write cache when `finish_open`
+//! returns (one that does not is read, and verified, from the device); after
+//! `close` or `abandon` the path locks are released and nothing more is written.
 
 use super::DeviceStorage;
 use crate::error::{err, Result, ResultCode};
+use crate::storage::cold_start::scan_block;
 use crate::storage::snapshot::{self, IndexImage, SnapshotMeta};
 use crate::storage::{Lifecycle, Location, Restore};
 use std::sync::atomic::Ordering;
@@ -67,6 +70,7 @@ impl Lifecycle for DeviceStorage {
         self.write_headers(&mut st, false)?;
         let st_fast_restart = st.fast_restart;
         drop(st);
+        self.load_in_memory()?;
         // After a fast restart the snapshot stays as the reference of a later cold start (it can
         // never be loaded again: the headers are no longer clean and carry a new instance id);
         // a cold start has consumed it.
@@ -94,6 +98,40 @@ impl Lifecycle for DeviceStorage {
 }
 
 impl DeviceStorage {
+    /// `data_in_memory`: read every block holding live images into the post-write cache (which
+    /// then holds every block), a read-ahead of blocks per batched read, before the first
+    /// request, so every read of this session is served from memory. Memory-served images are
+    /// trusted as sealed (SN-REQ-VERIFY), but these came from the device: a block is held only
+    /// when it verifies as a cold start reads it (its header names this incarnation and every
+    /// byte this incarnation wrote is a CRC-valid image, `scan_block`); one that does not stays
+    /// on the device, where each read is verified and a damaged image answers 1.
+    fn load_in_memory(&self) -> Result<()> {
+        if !self.data_in_memory {
+            return Ok(());
+        }
+        let live: Vec<(u32, u64)> = {
+            let st = self.lock();
+            st.blocks
+                .iter()
+                .filter(|(_, b)| b.used > 0)
+                .map(|(g, b)| (g, b.seq))
+                .collect()
+        };
+        let per_read = (super::scan::READ_AHEAD / self.block_size).max(1);
+        for chunk in live.chunks(per_read) {
+            let gs: Vec<u32> = chunk.iter().map(|&(g, _)| g).collect();
+            let bufs = self.read_blocks(&gs)?;
+            let mut cache = self.cache_mut();
+            for (&(g, seq), buf) in chunk.iter().zip(bufs) {
+                let scan = scan_block(buf.as_slice(), g, self.device_set_id);
+                if scan.header.is_some_and(|h| h.block_seq == seq) && scan.counts.damaged == 0 {
+                    cache.insert(g, seq, std::sync::Arc::new(buf));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Shutdown's writes: flush everything, then the snapshot and clean headers.
     fn shutdown_writes(&self, index: &dyn Fn() -> IndexImage) -> Result<()> {
         if self.abandoned.load(Ordering::Acquire) {

@@ -149,9 +149,12 @@ impl DeviceStorage {
         clock: Arc<dyn Clock>,
     ) -> DeviceStorage {
         let n = layout.devices.len() as u64;
-        let cache_blocks =
+        let cache_blocks = if cfg.data_in_memory {
+            layout.total_blocks as usize
+        } else {
             usize::try_from((cfg.post_write_cache / cfg.block_size as u64).saturating_mul(n))
-                .unwrap_or(usize::MAX);
+                .unwrap_or(usize::MAX)
+        };
         let device_set_id = layout.headers[0].device_set_id;
         let cache = PostWriteCache::with_hints(cache_blocks, layout.total_blocks as usize);
         let hints = cache.hints();
@@ -165,6 +168,7 @@ impl DeviceStorage {
             flush_max: Duration::from_millis(u64::from(cfg.flush_max_ms)),
             max_write_cache: cfg.max_write_cache,
             read_page_cache: cfg.read_page_cache,
+            data_in_memory: cfg.data_in_memory,
             cache: RwLock::new(cache),
             hints,
             snapshot_path: cfg.snapshot_path.clone(),
