@@ -3,7 +3,7 @@
 //! or the kernel, after restarts too; the device keeps serving durability and restart.
 //! - SN-REQ-READ-BUFFER / RP-09: every record reads back exactly, from memory, through updates,
 //!   deletes, defrag and block reuse;
-//! - RS-CLEAN, RS-SCAN: after a fast restart (index snapshot, no block read) and after a cold
+//! - RS-CLEAN, SN-REQ-SCAN: after a fast restart (index snapshot, no block read) and after a cold
 //!   start, the blocks are loaded again before the first read, so reads stay in memory;
 //! - SN-REQ-VERIFY, RC-1: a block is held only if it verifies whole when loaded; a damaged
 //!   image stays on the device and answers 1;
