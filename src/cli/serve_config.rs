@@ -37,6 +37,14 @@ pub fn parse(path: &Path, text: &str, data: &Path) -> Result<NamespaceConfig> {
                 )
             })
         };
+        let flag = |v: &str| match v {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => err(
+                ResultCode::ParameterError,
+                format!("{}: {k} is true or false, not {v:?}", at()),
+            ),
+        };
         let small = |v: &str| {
             u32::try_from(num(v)?).or_else(|_| {
                 err(
@@ -50,7 +58,7 @@ pub fn parse(path: &Path, text: &str, data: &Path) -> Result<NamespaceConfig> {
             "default-ttl" => ns.default_ttl_s = small(v)?,
             "nsup-period" => ns.expiry_sweep_interval_s = small(v)?,
             "max-record-size" => ns.max_record_size = small(v)?,
-            "allow-ttl-without-nsup" => ns.allow_ttl_without_sweep = v == "true",
+            "allow-ttl-without-nsup" => ns.allow_ttl_without_sweep = flag(v)?,
             "storage-engine" => match v {
                 "memory" => memory = true,
                 "device" => memory = false,
@@ -63,16 +71,7 @@ pub fn parse(path: &Path, text: &str, data: &Path) -> Result<NamespaceConfig> {
             },
             "file" => device = Some(PathBuf::from(v)),
             "filesize" => file_size = Some(num(v)?),
-            "data-in-memory" => match v {
-                "true" => in_memory = true,
-                "false" => in_memory = false,
-                _ => {
-                    return err(
-                        ResultCode::ParameterError,
-                        format!("{}: data-in-memory is true or false, not {v:?}", at()),
-                    )
-                }
-            },
+            "data-in-memory" => in_memory = flag(v)?,
             _ => {
                 return err(
                     ResultCode::ParameterError,
@@ -101,7 +100,8 @@ mod tests {
     fn keys_and_errors() {
         let p = Path::new("serve.conf");
         let text = "namespace = bar # comment\ndefault-ttl = 60\nnsup-period=10\n\
-                    storage-engine = device\nfile = /tmp/x.dat\ndata-in-memory = true\n";
+                    storage-engine = device\nfile = /tmp/x.dat\ndata-in-memory = true\n\
+                    allow-ttl-without-nsup = true\n";
         let ns = parse(p, text, Path::new("d")).expect("parses");
         assert_eq!(
             (
@@ -112,6 +112,7 @@ mod tests {
             ("bar", 60, 10)
         );
         assert!(matches!(&ns.storage, StorageConfig::Device(d) if d.data_in_memory));
+        assert!(ns.allow_ttl_without_sweep);
         let mem = parse(p, "", Path::new("d")).expect("empty");
         assert_eq!(mem.storage, StorageConfig::Memory { capacity_bytes: 0 });
         for bad in [
@@ -120,6 +121,7 @@ mod tests {
             "novalue",
             "storage-engine = disk",
             "data-in-memory = yes",
+            "allow-ttl-without-nsup = yes",
         ] {
             let e = parse(p, bad, Path::new("d")).expect_err(bad);
             assert!(e.detail().contains("serve.conf:1"), "{e}");
