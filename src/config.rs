@@ -78,7 +78,8 @@ impl std::fmt::Debug for DeviceHandles {
 /// from memory and never reach the device or the kernel. Writes, durability, defrag and
 /// restart are those of the device store. Memory is the blocks themselves: one `block_size`
 /// buffer per block in use (a freed block's buffer is reused or released), so at most the
-/// store's size.
+/// store's size; opening a store larger than the memory the system has available
+/// (`MemAvailable`) fails with ServerMemError 8 naming both sizes.
 ///
 /// `defrag_free_hwm_pct` (aerolite's, not Aerospike's): the background defrag empties queued
 /// blocks (those below `defrag_lwm_pct`) only while free blocks are at most this percentage of

@@ -109,6 +109,7 @@ impl DeviceStorage {
         let total_blocks = per_device
             .checked_mul(devices.len() as u32)
             .ok_or_else(|| Error::new(ResultCode::ParameterError, "too many blocks"))?;
+        check_data_in_memory(cfg, total_blocks, mem_available())?;
         let mut blocks = BlockTable::new(
             total_blocks,
             cfg.block_size,
@@ -207,6 +208,36 @@ impl DeviceStorage {
 }
 
 /// Write blocks the smallest device holds after its header block (→ 4 when under two).
+/// `data_in_memory` may hold every block of the store in memory: refuse to open a store larger
+/// than the memory the system has available (`available`, bytes; `None`: unknown, no check)
+/// with ServerMemError 8 naming both sizes and what to do, rather than be killed for memory as
+/// the store fills.
+fn check_data_in_memory(cfg: &DeviceConfig, total_blocks: u32, available: Option<u64>) -> Result<()> {
+    let need = u64::from(total_blocks) * u64::from(cfg.block_size);
+    match available {
+        Some(have) if cfg.data_in_memory && need > have => err(
+            ResultCode::ServerMemError,
+            format!(
+                "data_in_memory keeps the whole store in memory: {} MiB ({total_blocks} blocks \
+                 of {} KiB), but the system has {} MiB available (MemAvailable); use smaller \
+                 devices, free memory, or turn data_in_memory off",
+                need >> 20,
+                cfg.block_size >> 10,
+                have >> 20
+            ),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// `MemAvailable` of `/proc/meminfo`, in bytes (`None` where there is no such file or line).
+fn mem_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 fn blocks_per_device(cfg: &DeviceConfig, devices: &[Arc<dyn Device>]) -> Result<u32> {
     let bs = cfg.block_size as u64;
     let per_device = devices
@@ -351,5 +382,34 @@ fn decide_restore(
             },
             false,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store larger than the available memory is refused with 8 in data-in-memory mode only,
+    /// naming both sizes; an unknown amount of memory is not checked.
+    #[test]
+    fn data_in_memory_refuses_a_store_larger_than_available_memory() {
+        let on = DeviceConfig::new("x").data_in_memory(true);
+        let blocks = 1024; // 1 GiB of 1 MiB blocks
+        let e = check_data_in_memory(&on, blocks, Some(512 << 20)).expect_err("too large");
+        assert_eq!(e.code(), ResultCode::ServerMemError);
+        assert!(
+            e.detail().contains("1024 MiB") && e.detail().contains("512 MiB available"),
+            "{e}"
+        );
+        assert!(check_data_in_memory(&on, blocks, Some(1 << 30)).is_ok(), "fits exactly");
+        assert!(check_data_in_memory(&on, blocks, None).is_ok(), "unknown memory");
+        let off = DeviceConfig::new("x");
+        assert!(check_data_in_memory(&off, blocks, Some(1)).is_ok(), "the mode is off");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn available_memory_is_read_on_linux() {
+        assert!(mem_available().is_some_and(|b| b > 0));
     }
 }
