@@ -109,7 +109,9 @@ impl DeviceStorage {
         let total_blocks = per_device
             .checked_mul(devices.len() as u32)
             .ok_or_else(|| Error::new(ResultCode::ParameterError, "too many blocks"))?;
-        check_data_in_memory(cfg, total_blocks, mem_available())?;
+        if cfg.data_in_memory {
+            check_data_in_memory(cfg, total_blocks, mem_available())?;
+        }
         let mut blocks = BlockTable::new(
             total_blocks,
             cfg.block_size,
