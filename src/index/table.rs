@@ -445,26 +445,33 @@ impl<V: Copy + Default> DigestTable<V> {
         // Every occupied slot of `t` is below `free` or reached by a Robin Hood insert.
         let mut free = 0;
         let mut top = 0; // the greatest new home laid out so far
-        for wrapped in [false, true] {
-            for i in 0..self.slots.len() {
-                if !self.is_occupied(i) || (self.dist(i) > i) != wrapped {
-                    continue;
-                }
-                let s = self.slots[i];
-                let h = home(hash(&s.digest), cap);
-                if h >= top && h.max(free) < cap {
-                    let p = h.max(free);
-                    t.slots[p] = s;
-                    t.set_meta(p, p - h);
-                    t.len += 1;
-                    (free, top) = (p + 1, h);
-                } else {
-                    t.place(s.digest, s.value);
-                    // The insert shifted its run into the first empty slot: `free` when the run
-                    // reached it (a gap before `free` otherwise, or a wrap once `free` = cap).
-                    if free < cap && t.is_occupied(free) {
-                        free += 1;
-                    }
+        // The wrapped elements (`dist(i) > i`) lie before the first unwrapped one: by T3 a
+        // wrapped slot `i > 0` follows an occupied one with `dist(i − 1) ≥ dist(i) − 1 > i − 1`
+        // (`retain`'s holes among them only empty some of those slots).
+        let old = self.slots.len();
+        let mut wrapped = 0;
+        while wrapped < old && (!self.is_occupied(wrapped) || self.dist(wrapped) > wrapped) {
+            wrapped += 1;
+        }
+        debug_assert!((wrapped..old).all(|i| !self.is_occupied(i) || self.dist(i) <= i));
+        for i in (wrapped..old).chain(0..wrapped) {
+            if !self.is_occupied(i) {
+                continue;
+            }
+            let s = self.slots[i];
+            let h = home(hash(&s.digest), cap);
+            if h >= top && h.max(free) < cap {
+                let p = h.max(free);
+                t.slots[p] = s;
+                t.set_meta(p, p - h);
+                t.len += 1;
+                (free, top) = (p + 1, h);
+            } else {
+                t.place(s.digest, s.value);
+                // The insert shifted its run into the first empty slot: `free` when the run
+                // reached it (a gap before `free` otherwise, or a wrap once `free` = cap).
+                if free < cap && t.is_occupied(free) {
+                    free += 1;
                 }
             }
         }
