@@ -1,7 +1,8 @@
 //! The driver: runs each engine in its own child process (this binary with `--engine NAME`),
 //! round after round with the engines interleaved, parses the children's result lines, and
 //! prints per round a Markdown table of ops/s per engine per workload with the ratio of each
-//! aerolite configuration to the best peer, plus the 50:50 latencies; `--json` keeps every row.
+//! aerolite configuration to the best peer, plus the 50:50 latencies, and with several rounds a
+//! summary of the per-round ratios (median, range, rounds at ≥ 1.2×); `--json` keeps every row.
 //!
 //! Invariants: every ratio divides numbers of one round (one pass over the engines, run back to
 //! back); a peer that failed or skipped a workload has no number there and is never the "best
@@ -190,6 +191,68 @@ fn print_tables(args: &Args, engines: &[&str], rows: &[Row]) {
         }
         latency_lines(rows, round, engines, "ycsb-a");
     }
+    if args.rounds > 1 {
+        summary(rows, args.rounds, &aerolites, &workloads);
+    }
+}
+
+/// The ratios of `engine` to the best peer on `w`, one per round that has both, in round order.
+fn round_ratios(rows: &[Row], rounds: usize, engine: &str, w: &str) -> Vec<f64> {
+    (1..=rounds)
+        .filter_map(|round| {
+            let x = find(rows, round, engine, w).filter(|r| r.errors == 0)?;
+            let b = best_peer(rows, round, w)?;
+            Some(x.ops_per_s / b.ops_per_s.max(1e-9))
+        })
+        .collect()
+}
+
+/// Median of a non-empty list (the mean of the two middle values for an even count).
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// What the rounds say together: for each aerolite configuration and workload, the median of
+/// the per-round ratios (each within its round), their range, and the rounds at ≥ 1.2×.
+fn summary(rows: &[Row], rounds: usize, aerolites: &[&str], workloads: &[String]) {
+    println!(
+        "
+all {rounds} rounds: ratio to the best peer of the same round, median (min – max), rounds ≥ 1.2×
+"
+    );
+    let mut head = "| workload |".to_string();
+    for a in aerolites {
+        head.push_str(&format!(" {a} ÷ best peer |"));
+    }
+    println!("{head}");
+    println!("|{}", "---|".repeat(1 + aerolites.len()));
+    for w in workloads {
+        let mut line = format!("| {} |", workload_title(w));
+        for a in aerolites {
+            let r = round_ratios(rows, rounds, a, w);
+            if r.is_empty() {
+                line.push_str(" – |");
+                continue;
+            }
+            let (lo, hi) = r
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
+            let ok = r.iter().filter(|x| **x >= 1.2).count();
+            line.push_str(&format!(
+                " {:.2} ({lo:.2} – {hi:.2}), {ok} of {} |",
+                median(&r),
+                r.len()
+            ));
+        }
+        println!("{line}");
+    }
 }
 
 fn table_line(rows: &[Row], round: usize, engines: &[&str], aerolites: &[&str], w: &str) -> String {
@@ -259,4 +322,39 @@ fn to_json(args: &Args, rows: &[Row]) -> Json {
         .with("distribution", args.distribution.as_str())
         .with("rounds", args.rounds as u64)
         .with("results", Json::Arr(arr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(round: usize, engine: &str, ops: f64) -> Row {
+        Row {
+            round,
+            engine: engine.into(),
+            label: String::new(),
+            workload: "load".into(),
+            ops_per_s: ops,
+            p50_us: 0.0,
+            p99_us: 0.0,
+            errors: 0,
+            load_avg: None,
+        }
+    }
+
+    /// Each ratio divides numbers of its own round; a round without the engine has none.
+    #[test]
+    fn ratios_stay_within_their_round() {
+        let rows = vec![
+            row(1, "aerolite", 120.0),
+            row(1, "fjall", 100.0),
+            row(1, "heed", 50.0),
+            row(2, "aerolite", 300.0),
+            row(2, "fjall", 200.0),
+            row(3, "fjall", 100.0),
+        ];
+        assert_eq!(round_ratios(&rows, 3, "aerolite", "load"), vec![1.2, 1.5]);
+        assert_eq!(median(&[1.5, 1.2]), 1.35);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    }
 }
