@@ -222,11 +222,7 @@ fn median(xs: &[f64]) -> f64 {
 /// What the rounds say together: for each aerolite configuration and workload, the median of
 /// the per-round ratios (each within its round), their range, and the rounds at ≥ 1.2×.
 fn summary(rows: &[Row], rounds: usize, aerolites: &[&str], workloads: &[String]) {
-    println!(
-        "
-all {rounds} rounds: ratio to the best peer of the same round, median (min – max), rounds ≥ 1.2×
-"
-    );
+    println!("\nall {rounds} rounds: ratio to the best peer of the same round, median (min – max), rounds ≥ 1.2×\n");
     let mut head = "| workload |".to_string();
     for a in aerolites {
         head.push_str(&format!(" {a} ÷ best peer |"));
