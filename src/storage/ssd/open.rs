@@ -109,9 +109,7 @@ impl DeviceStorage {
         let total_blocks = per_device
             .checked_mul(devices.len() as u32)
             .ok_or_else(|| Error::new(ResultCode::ParameterError, "too many blocks"))?;
-        if cfg.data_in_memory {
-            check_data_in_memory(cfg, total_blocks, mem_available())?;
-        }
+        check_data_in_memory(cfg, total_blocks, mem_available)?;
         let mut blocks = BlockTable::new(
             total_blocks,
             cfg.block_size,
@@ -209,15 +207,21 @@ impl DeviceStorage {
     }
 }
 
-/// Write blocks the smallest device holds after its header block (→ 4 when under two).
 /// `data_in_memory` may hold every block of the store in memory: refuse to open a store larger
-/// than the memory the system has available (`available`, bytes; `None`: unknown, no check)
-/// with ServerMemError 8 naming both sizes and what to do, rather than be killed for memory as
-/// the store fills.
-fn check_data_in_memory(cfg: &DeviceConfig, total_blocks: u32, available: Option<u64>) -> Result<()> {
+/// than the memory the system has available (`available()`, bytes, asked only when the mode is
+/// on; `None`: unknown, no check) with ServerMemError 8 naming both sizes and what to do, rather
+/// than be killed for memory as the store fills.
+fn check_data_in_memory(
+    cfg: &DeviceConfig,
+    total_blocks: u32,
+    available: impl FnOnce() -> Option<u64>,
+) -> Result<()> {
+    if !cfg.data_in_memory {
+        return Ok(());
+    }
     let need = u64::from(total_blocks) * u64::from(cfg.block_size);
-    match available {
-        Some(have) if cfg.data_in_memory && need > have => err(
+    match available() {
+        Some(have) if need > have => err(
             ResultCode::ServerMemError,
             format!(
                 "data_in_memory keeps the whole store in memory: {} MiB ({total_blocks} blocks \
@@ -240,6 +244,7 @@ fn mem_available() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
+/// Write blocks the smallest device holds after its header block (→ 4 when under two).
 fn blocks_per_device(cfg: &DeviceConfig, devices: &[Arc<dyn Device>]) -> Result<u32> {
     let bs = cfg.block_size as u64;
     let per_device = devices
@@ -397,16 +402,22 @@ mod tests {
     fn data_in_memory_refuses_a_store_larger_than_available_memory() {
         let on = DeviceConfig::new("x").data_in_memory(true);
         let blocks = 1024; // 1 GiB of 1 MiB blocks
-        let e = check_data_in_memory(&on, blocks, Some(512 << 20)).expect_err("too large");
+        let e = check_data_in_memory(&on, blocks, || Some(512 << 20)).expect_err("too large");
         assert_eq!(e.code(), ResultCode::ServerMemError);
         assert!(
             e.detail().contains("1024 MiB") && e.detail().contains("512 MiB available"),
             "{e}"
         );
-        assert!(check_data_in_memory(&on, blocks, Some(1 << 30)).is_ok(), "fits exactly");
-        assert!(check_data_in_memory(&on, blocks, None).is_ok(), "unknown memory");
+        assert!(check_data_in_memory(&on, blocks, || Some(1 << 30)).is_ok(), "fits exactly");
+        assert!(check_data_in_memory(&on, blocks, || None).is_ok(), "unknown memory");
         let off = DeviceConfig::new("x");
-        assert!(check_data_in_memory(&off, blocks, Some(1)).is_ok(), "the mode is off");
+        let asked = std::cell::Cell::new(false);
+        let probe = || {
+            asked.set(true);
+            Some(1)
+        };
+        assert!(check_data_in_memory(&off, blocks, probe).is_ok(), "the mode is off");
+        assert!(!asked.get(), "memory is not asked for when the mode is off");
     }
 
     #[cfg(target_os = "linux")]
