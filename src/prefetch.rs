@@ -25,6 +25,32 @@ pub fn bytes(p: *const u8, len: usize) {
     let _ = (p, len);
 }
 
+/// Ask for the cache lines of the `len` bytes at `p` in the state a store needs (owned by this
+/// core), so that stores into them, issued later, find them there instead of each waiting for
+/// the line's read-for-ownership. `p` need not be valid: nothing is read or written through it.
+#[inline]
+pub fn bytes_for_write(p: *const u8, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut off = 0;
+        while off < len {
+            // SAFETY: `prefetchw` reads and writes nothing architecturally and never faults,
+            // whatever the address (mapped or not); on a CPU without it, it is a no-op. The
+            // pointer is only computed (wrapping), never dereferenced.
+            unsafe {
+                std::arch::asm!(
+                    "prefetchw [{0}]",
+                    in(reg) p.wrapping_add(off),
+                    options(nostack, preserves_flags, readonly)
+                );
+            }
+            off += LINE;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, len);
+}
+
 /// Ask for the cache line(s) holding `*v`.
 #[inline]
 pub fn value<T>(v: &T) {
@@ -41,6 +67,10 @@ mod tests {
             super::bytes(v.as_ptr(), n);
         }
         super::value(&v);
+        for n in [0, 1, 64, 5000] {
+            super::bytes_for_write(v.as_ptr(), n);
+        }
+        super::bytes_for_write(std::ptr::null(), 4096);
         assert!(v.iter().all(|&b| b == 7));
     }
 }
