@@ -25,17 +25,41 @@ pub fn bytes(p: *const u8, len: usize) {
     let _ = (p, len);
 }
 
+/// Whether the CPU has `prefetchw` (CPUID leaf 8000_0001h, ECX bit 8: PRFCHW), asked once.
+/// Without it the instruction is not guaranteed to be a no-op, so it is never issued.
+#[cfg(target_arch = "x86_64")]
+fn has_prefetchw() -> bool {
+    use std::arch::x86_64::__cpuid;
+    use std::sync::atomic::{AtomicU8, Ordering};
+    /// 0: not asked yet, 1: no, 2: yes.
+    static KNOWN: AtomicU8 = AtomicU8::new(0);
+    match KNOWN.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            let yes = __cpuid(0x8000_0000).eax >= 0x8000_0001
+                && __cpuid(0x8000_0001).ecx & (1 << 8) != 0;
+            KNOWN.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
 /// Ask for the cache lines of the `len` bytes at `p` in the state a store needs (owned by this
 /// core), so that stores into them, issued later, find them there instead of each waiting for
-/// the line's read-for-ownership. `p` need not be valid: nothing is read or written through it.
+/// the line's read-for-ownership; a CPU without `prefetchw` gets the read hint ([`bytes`]).
+/// `p` need not be valid: nothing is read or written through it.
 #[inline]
 pub fn bytes_for_write(p: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
+        if !has_prefetchw() {
+            return bytes(p, len);
+        }
         let mut off = 0;
         while off < len {
-            // SAFETY: `prefetchw` reads and writes nothing architecturally and never faults,
-            // whatever the address (mapped or not); on a CPU without it, it is a no-op. The
+            // SAFETY: the CPU has `prefetchw` (checked above), which reads and writes nothing
+            // architecturally and never faults, whatever the address (mapped or not). The
             // pointer is only computed (wrapping), never dereferenced.
             unsafe {
                 std::arch::asm!(
@@ -72,5 +96,19 @@ mod tests {
         }
         super::bytes_for_write(std::ptr::null(), 4096);
         assert!(v.iter().all(|&b| b == 7));
+    }
+
+    /// `prefetchw` is issued only where the CPU has it: the CPUID answer (asked once, then
+    /// cached) is the kernel's `3dnowprefetch` flag, the name Linux gives the PRFCHW bit.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    #[test]
+    fn prefetchw_is_detected_as_the_kernel_reports_it() {
+        let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
+            return; // no /proc: nothing to compare with
+        };
+        let flags = info.lines().find(|l| l.starts_with("flags")).unwrap_or("");
+        let kernel = flags.split_whitespace().any(|f| f == "3dnowprefetch");
+        assert_eq!(super::has_prefetchw(), kernel, "first answer, from CPUID");
+        assert_eq!(super::has_prefetchw(), kernel, "cached answer");
     }
 }
