@@ -12,13 +12,11 @@ pub fn bytes(p: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let mut off = 0;
-        while off < len {
+        for line in lines(p, len) {
             // SAFETY: `_mm_prefetch` reads nothing architecturally and never faults, whatever
             // the address (mapped or not); the pointer is only computed (wrapping), never
             // dereferenced.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off).cast::<i8>()) };
-            off += LINE;
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.cast::<i8>()) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -30,19 +28,16 @@ pub fn bytes(p: *const u8, len: usize) {
 #[cfg(target_arch = "x86_64")]
 fn has_prefetchw() -> bool {
     use std::arch::x86_64::__cpuid;
-    use std::sync::atomic::{AtomicU8, Ordering};
-    /// 0: not asked yet, 1: no, 2: yes.
-    static KNOWN: AtomicU8 = AtomicU8::new(0);
-    match KNOWN.load(Ordering::Relaxed) {
-        1 => false,
-        2 => true,
-        _ => {
-            let yes = __cpuid(0x8000_0000).eax >= 0x8000_0001
-                && __cpuid(0x8000_0001).ecx & (1 << 8) != 0;
-            KNOWN.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        __cpuid(0x8000_0000).eax >= 0x8000_0001 && __cpuid(0x8000_0001).ecx & (1 << 8) != 0
+    })
+}
+
+/// The address of each cache line of the `len` bytes at `p` (computed, never dereferenced).
+#[cfg(target_arch = "x86_64")]
+fn lines(p: *const u8, len: usize) -> impl Iterator<Item = *const u8> {
+    (0..len).step_by(LINE).map(move |off| p.wrapping_add(off))
 }
 
 /// Ask for the cache lines of the `len` bytes at `p` in the state a store needs (owned by this
@@ -56,19 +51,17 @@ pub fn bytes_for_write(p: *const u8, len: usize) {
         if !has_prefetchw() {
             return bytes(p, len);
         }
-        let mut off = 0;
-        while off < len {
+        for line in lines(p, len) {
             // SAFETY: the CPU has `prefetchw` (checked above), which reads and writes nothing
             // architecturally and never faults, whatever the address (mapped or not). The
             // pointer is only computed (wrapping), never dereferenced.
             unsafe {
                 std::arch::asm!(
                     "prefetchw [{0}]",
-                    in(reg) p.wrapping_add(off),
+                    in(reg) line,
                     options(nostack, preserves_flags, readonly)
                 );
             }
-            off += LINE;
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

@@ -75,8 +75,8 @@ impl WriteBuffer {
         // The next image goes right here: have its lines owned by the time it is copied, so
         // that its stores do not wait for their loads inside the store lock (BENCHMARKS.md
         // "Session 15").
-        let ahead = WRITE_AHEAD.min(self.buf.as_slice().len() - self.pos);
-        crate::prefetch::bytes_for_write(self.buf.as_slice()[self.pos..].as_ptr(), ahead);
+        let rest = &self.buf.as_slice()[self.pos..];
+        crate::prefetch::bytes_for_write(rest.as_ptr(), WRITE_AHEAD.min(rest.len()));
         debug_assert!(
             self.flushed <= self.pos && HEADER_LEN <= at,
             "flushed ≤ pos"
