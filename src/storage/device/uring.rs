@@ -2,7 +2,8 @@
 //! together in one ring submission (up to 64 entries each) and reaped before returning: the
 //! writes of a flush batch of several extents (every sealed buffer and flush-size chunk due at
 //! once; a batch of one extent is a positional write, as `portable`'s) and a `read_batch`
-//! (cold-start read-ahead, defrag). `write_batch_then_sync` hands over once every
+//! (cold-start read-ahead, defrag, batch gets). A single-extent read (a point read that goes to
+//! the device) is a positional read, as `portable`'s. `write_batch_then_sync` hands over once every
 //! write completion was reaped and then calls `fdatasync`: durability is learned only from the
 //! sync's return, never inferred from submission (SN-REQ-URING-ORDER). An `IORING_OP_FSYNC`
 //! flagged `IO_DRAIN` in the same submission was measured and was slower here (it is executed by
@@ -176,8 +177,13 @@ impl Device for UringDevice {
         self.file.capacity()
     }
 
+    /// One extent (a point read's image) is a positional read, as one extent's write is: one
+    /// syscall where the ring costs two (submit, then wait), its pool lock and two small
+    /// allocations; concurrent readers' reads still reach the device together. At queue depth
+    /// 32 (32 reader threads, the setup of `scripts/qd32-vs-fio`) this took the CPU per
+    /// operation down by 10–15 % and the reads/s up by ~6 % (BENCHMARKS.md "Session 16").
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        self.run(&[(offset, buf.as_mut_ptr(), buf.len(), false)])
+        self.file.read_at(offset, buf)
     }
 
     /// Batched reads (`Database::get_many`, cold-start read-ahead, defrag): every extent
