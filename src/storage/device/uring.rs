@@ -189,7 +189,11 @@ impl Device for UringDevice {
     /// Batched reads (`Database::get_many`, cold-start read-ahead, defrag): every extent
     /// submitted to one ring together, so the device sees them at once (queue depth = batch
     /// size, up to the ring size per submission).
+    /// A batch of one extent is a positional read, as `read_at` is.
     fn read_batch(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        if let [(offset, buf)] = reads {
+            return self.file.read_at(*offset, buf);
+        }
         let ops: Vec<Op> = reads
             .iter_mut()
             .map(|(o, b)| (*o, b.as_mut_ptr(), b.len(), false))
@@ -282,6 +286,35 @@ mod tests {
         assert!(r.as_slice()[..ALIGN].iter().all(|&x| x == 3));
         assert!(r.as_slice()[ALIGN..2 * ALIGN].iter().all(|&x| x == 4));
         assert!(r.as_slice()[2 * ALIGN..].iter().all(|&x| x == 5));
+    }
+
+    /// One extent, by `read_at` or a `read_batch` of one, is read positionally: the bytes
+    /// written, and an error (not a short or zeroed buffer) past the end of the device.
+    #[test]
+    fn one_extent_reads_return_the_bytes_or_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = PortableDevice::open(&dir.path().join("d"), 1 << 20, true).expect("open");
+        let Ok(d) = UringDevice::new(file) else {
+            return; // no io_uring here
+        };
+        let mut w = AlignedBuf::zeroed(2 * ALIGN);
+        w.as_mut_slice()[..ALIGN].fill(7);
+        w.as_mut_slice()[ALIGN..].fill(8);
+        d.write_at(ALIGN as u64, w.as_slice()).expect("write");
+        let mut r = AlignedBuf::zeroed(ALIGN);
+        d.read_at(2 * ALIGN as u64, r.as_mut_slice()).expect("read_at");
+        assert!(r.as_slice().iter().all(|&x| x == 8));
+        let mut one = AlignedBuf::zeroed(ALIGN);
+        d.read_batch(&mut [(ALIGN as u64, one.as_mut_slice())])
+            .expect("read_batch of one");
+        assert!(one.as_slice().iter().all(|&x| x == 7));
+        let end = d.capacity();
+        assert!(d.read_at(end, r.as_mut_slice()).is_err(), "past the end");
+        assert!(
+            d.read_batch(&mut [(end, r.as_mut_slice())]).is_err(),
+            "past the end, batch of one"
+        );
+        d.read_batch(&mut []).expect("no extent");
     }
 
     /// `read_batch` fills every extent in one submission; `write_batch_then_sync` hands over
