@@ -192,7 +192,7 @@ impl Device for UringDevice {
     /// A batch of one extent is a positional read, as `read_at` is.
     fn read_batch(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
         if let [(offset, buf)] = reads {
-            return self.file.read_at(*offset, buf);
+            return self.read_at(*offset, buf);
         }
         let ops: Vec<Op> = reads
             .iter_mut()
