@@ -227,14 +227,12 @@ impl DeviceStorage {
                 if c.pos() > c.flushed {
                     let from = align_down(c.flushed as u64, ALIGN as u64) as usize;
                     let to = align_up(c.pos() as u64, ALIGN as u64) as usize;
-                    let mut copy = AlignedBuf::zeroed(to - from);
-                    copy.as_mut_slice().copy_from_slice(&c.bytes()[from..to]);
                     jobs.push(Job {
                         block: c.block,
                         seq: c.seq,
                         from,
                         to,
-                        buf: Arc::new(copy),
+                        buf: Arc::new(AlignedBuf::copy_of(&c.bytes()[from..to])),
                         base: from,
                         sealed: false,
                     });
