@@ -158,7 +158,7 @@ impl AlignedBuf {
         }
     }
 
-    /// A copy of `src` at an aligned address, without zeroing it first: only the slack around
+    /// A copy of `src` at an aligned address, without zeroing it first: only the slack before
     /// it is written with zeros. The partial flush snapshots the open buffer's dirty tail with
     /// it under the store lock (a group commit's every batch), where zeroing the range before
     /// the copy doubled the bytes written.
@@ -169,7 +169,6 @@ impl AlignedBuf {
         assert!(start < ALIGN, "align_offset on u8 is always computable");
         raw.resize(start, 0);
         raw.extend_from_slice(src);
-        raw.resize(len + ALIGN, 0);
         assert_eq!(
             raw.as_ptr().align_offset(ALIGN),
             start,
