@@ -149,13 +149,8 @@ impl AlignedBuf {
     /// `len` zero bytes at an aligned address.
     pub fn zeroed(len: usize) -> AlignedBuf {
         let raw = vec![0u8; len + ALIGN];
-        let start = raw.as_ptr().align_offset(ALIGN);
-        assert!(start < ALIGN, "align_offset on u8 is always computable");
-        AlignedBuf {
-            backing: Backing::Vec(raw),
-            start,
-            len,
-        }
+        let start = first_aligned(raw.as_ptr());
+        AlignedBuf::in_vec(raw, start, len)
     }
 
     /// A copy of `src` at an aligned address, without zeroing it first: only the slack before
@@ -163,17 +158,21 @@ impl AlignedBuf {
     /// it under the store lock (a group commit's every batch), where zeroing the range before
     /// the copy doubled the bytes written.
     pub fn copy_of(src: &[u8]) -> AlignedBuf {
-        let len = src.len();
-        let mut raw: Vec<u8> = Vec::with_capacity(len + ALIGN);
-        let start = raw.as_ptr().align_offset(ALIGN);
-        assert!(start < ALIGN, "align_offset on u8 is always computable");
+        let mut raw: Vec<u8> = Vec::with_capacity(src.len() + ALIGN);
+        let start = first_aligned(raw.as_ptr());
         raw.resize(start, 0);
         raw.extend_from_slice(src);
         assert_eq!(
-            raw.as_ptr().align_offset(ALIGN),
+            first_aligned(raw.as_ptr()),
             start,
             "filled within its capacity: the vector did not move"
         );
+        AlignedBuf::in_vec(raw, start, src.len())
+    }
+
+    /// The `len` bytes of `raw` from its aligned offset `start`.
+    fn in_vec(raw: Vec<u8>, start: usize, len: usize) -> AlignedBuf {
+        debug_assert!(start + len <= raw.len(), "the buffer lies inside the vector");
         AlignedBuf {
             backing: Backing::Vec(raw),
             start,
@@ -222,6 +221,13 @@ impl AlignedBuf {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// Bytes from `p` to the first [`ALIGN`]-aligned address (< `ALIGN`).
+fn first_aligned(p: *const u8) -> usize {
+    let start = p.align_offset(ALIGN);
+    assert!(start < ALIGN, "align_offset on u8 is always computable");
+    start
 }
 
 /// Round `n` down to a multiple of `a` (a power of two).
