@@ -10,9 +10,10 @@
 //! reads), `flush` (flush batches, pipelined group commit: the commit-to-device design and
 //! why it overlaps `fdatasync` calls rather than issuing `RWF_DSYNC` writes), `scan` (cold-start
 //! scan with one reader thread per device and 8 MiB read-ahead, batched block reads for defrag),
-//! `moves` (defrag copies not yet durable), `audit`, `group_commit`; the trait impls of the
-//! storage boundary (storage/mod.rs): [`Storage`] here, `lifecycle` ([`crate::storage::Lifecycle`])
-//! and `maintenance` ([`Maintenance`]).
+//! `moves` (defrag copies not yet durable), `audit`, `group_commit`, `space` (the store lock's
+//! guard, which publishes overload and stop-writes for writers to read without the lock); the
+//! trait impls of the storage boundary (storage/mod.rs): [`Storage`] here, `lifecycle`
+//! ([`crate::storage::Lifecycle`]) and `maintenance` ([`Maintenance`]).
 //!
 //! Invariants:
 //! - images are placed only in the open block; a block's bytes below its durable frontier are
@@ -56,7 +57,7 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::Duration;
 
 /// Consecutive never-written blocks after which a cold-start scan stops (blocks are allocated
@@ -75,6 +76,19 @@ mod moves;
 mod open;
 mod read;
 mod scan;
+mod space;
+
+use space::{SpaceFlags, StateGuard};
+
+/// Why a store is in stop-writes (WP-04, SN-REQ-WRITE-ERROR).
+enum StopReason {
+    /// A device write or sync failed.
+    Failed,
+    /// Live bytes reach `stop_writes_used_pct`.
+    Used,
+    /// Free blocks are below `stop_writes_avail_pct`.
+    Avail,
+}
 
 struct Sealed {
     block: u32,
@@ -142,6 +156,8 @@ pub struct DeviceStorage {
     stop_avail_pct: u64,
     background: bool,
     state: Mutex<State>,
+    /// Overload and stop-writes as the last holder of `state` left them (`space`).
+    space: SpaceFlags,
     /// Group-commit waiters whose bytes are not yet written: the write slot was freed or a sync
     /// finished, so one of them may lead the next batch.
     slot_cv: Condvar,
@@ -184,9 +200,13 @@ impl DeviceStorage {
         self.device_set_id
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// The store lock; releasing it publishes the space flags (`space`).
+    fn lock(&self) -> StateGuard<'_> {
         // A panic while holding the state broke an invariant already.
-        self.state.lock().expect("device store state poisoned")
+        StateGuard::new(
+            self.state.lock().expect("device store state poisoned"),
+            self,
+        )
     }
 
     /// Device and byte offset of block `g`.
@@ -199,24 +219,39 @@ impl DeviceStorage {
     }
 
     /// Why writes are stopped (SN-REQ-WRITE-ERROR, WP-04), or `None`.
-    fn stop_cause(&self, st: &State) -> Option<String> {
+    /// Why the store is in stop-writes, if it is (cheap: no text; `stop_cause` words it).
+    fn stop_reason(&self, st: &State) -> Option<StopReason> {
         let capacity = u64::from(self.total_blocks) * self.block_size as u64;
         let free = st.blocks.free_count() as u64;
-        if let Some(f) = &st.failed {
-            Some(format!("device store failed: {f}"))
+        if st.failed.is_some() {
+            Some(StopReason::Failed)
         } else if st.live_bytes * 100 >= capacity * self.stop_used_pct {
-            Some(format!(
-                "{} live bytes of a {capacity} byte device store reach stop_writes_used_pct {}",
-                st.live_bytes, self.stop_used_pct
-            ))
+            Some(StopReason::Used)
         } else if free * 100 < u64::from(self.total_blocks) * self.stop_avail_pct {
-            Some(format!(
-                "{free} free blocks of {} are below stop_writes_avail_pct {}",
-                self.total_blocks, self.stop_avail_pct
-            ))
+            Some(StopReason::Avail)
         } else {
             None
         }
+    }
+
+    fn stop_cause(&self, st: &State) -> Option<String> {
+        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
+        Some(match self.stop_reason(st)? {
+            StopReason::Failed => format!(
+                "device store failed: {}",
+                st.failed.as_deref().unwrap_or_default()
+            ),
+            StopReason::Used => format!(
+                "{} live bytes of a {capacity} byte device store reach stop_writes_used_pct {}",
+                st.live_bytes, self.stop_used_pct
+            ),
+            StopReason::Avail => format!(
+                "{} free blocks of {} are below stop_writes_avail_pct {}",
+                st.blocks.free_count(),
+                self.total_blocks,
+                self.stop_avail_pct
+            ),
+        })
     }
 
     fn fail(&self, st: &mut State, e: &Error) {
@@ -324,15 +359,16 @@ impl Storage for DeviceStorage {
         self.wait_ticket(ticket)
     }
 
+    /// Without the store lock: the flags its last holder published (`space`).
     fn space(&self) -> SpaceState {
-        let st = self.lock();
-        SpaceState {
-            overloaded: st.sealed.len() as u64 * self.block_size as u64 > self.max_write_cache,
-            stop_writes: self.stop_cause(&st).is_some(),
-        }
+        self.space.load().state()
     }
 
+    /// The lock is taken only to word the cause of a stop the published flags show.
     fn stop_writes_cause(&self) -> Option<String> {
+        if !self.space().stop_writes {
+            return None;
+        }
         self.stop_cause(&self.lock())
     }
 

@@ -54,7 +54,8 @@ use crate::format::write_block::BlockHeader;
 use crate::storage::blocks::BlockState;
 use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard};
+use super::space::StateGuard;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Flush bookkeeping in the store state.
@@ -184,11 +185,8 @@ impl DeviceStorage {
         Ok(Flushed::Done(bytes))
     }
 
-    pub(super) fn wait_slot<'a>(&self, st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
-        self.slot_cv
-            .wait_timeout(st, d)
-            .expect("device store state poisoned")
-            .0
+    pub(super) fn wait_slot<'a>(&self, st: StateGuard<'a>, d: Duration) -> StateGuard<'a> {
+        st.wait_timeout(&self.slot_cv, d)
     }
 
     /// The batch due now, numbered; `None` when nothing is due.

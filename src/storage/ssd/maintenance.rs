@@ -71,10 +71,7 @@ impl Maintenance for DeviceStorage {
         let st = self.lock();
         // Sealed buffers already written wait only for their sync: no work for the flusher.
         if st.sealed.iter().all(|s| s.flushed >= self.block_size) {
-            let _ = self
-                .work_cv
-                .wait_timeout(st, timeout)
-                .expect("device store state poisoned");
+            drop(st.wait_timeout(&self.work_cv, timeout));
         }
     }
 

@@ -159,7 +159,7 @@ impl DeviceStorage {
         let device_set_id = layout.headers[0].device_set_id;
         let cache = PostWriteCache::with_hints(cache_blocks, layout.total_blocks as usize);
         let hints = cache.hints();
-        DeviceStorage {
+        let store = DeviceStorage {
             devices: layout.devices,
             block_size: cfg.block_size as usize,
             flush_size: cfg.flush_size as usize,
@@ -196,6 +196,7 @@ impl DeviceStorage {
                 flush: flush::FlushState::default(),
                 moves: moves::PendingMoves::default(),
             }),
+            space: Default::default(),
             slot_cv: Condvar::new(),
             work_cv: Condvar::new(),
             frontier: Default::default(),
@@ -203,7 +204,10 @@ impl DeviceStorage {
             abandoned: AtomicBool::new(false),
             locks: Mutex::new(layout.locks),
             clock,
-        }
+        };
+        // Publish the space flags of the opened state (a store may open in stop-writes).
+        drop(store.lock());
+        store
     }
 }
 
