@@ -15,7 +15,10 @@
 //! (issue 16 point 3, BENCHMARKS.md "Group commit floor").
 //!
 //! Run: `cargo run --release --example group_commit_floor -- FILE [threads] [seconds] [value bytes]`
-//! (env `SPIN_YIELDS`: yields before a kernel sleep, default 32)
+//! (env `SPIN_YIELDS`: yields before a kernel sleep, default 32; env `WORK_NS`: CPU work each
+//! writer does before each commit, in ns — a dependent chain of multiply-adds calibrated at
+//! start, touching no memory — to see what a writer's own work costs the cycle, default 0;
+//! BENCHMARKS.md "Session 18")
 //! (FILE is created, written with zeros — 256 MiB — and removed at the end).
 //!
 //! Invariants: a writer returns only after a sync that began after its value was in the batch
@@ -193,11 +196,35 @@ fn commit(s: &Shared, value: &[u8]) -> Result<()> {
     }
 }
 
-/// One writer: commit values until told to stop; the latency of each commit in µs.
-fn writer(s: &Shared, value_bytes: usize, id: usize) -> Result<Vec<u32>> {
+/// `n` steps of a dependent multiply-add chain (no memory touched); the chain's end.
+fn busy(n: u64, seed: u64) -> u64 {
+    let mut acc = seed;
+    for i in 0..n {
+        acc = std::hint::black_box(acc.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i));
+    }
+    acc
+}
+
+/// Steps of [`busy`] that take about `ns` nanoseconds on this CPU (measured once, 0 for 0).
+fn busy_steps(ns: u64) -> u64 {
+    if ns == 0 {
+        return 0;
+    }
+    const PROBE: u64 = 4_000_000;
+    let t = Instant::now();
+    std::hint::black_box(busy(PROBE, 1));
+    let per_step = t.elapsed().as_nanos().max(1) as f64 / PROBE as f64;
+    (ns as f64 / per_step).round() as u64
+}
+
+/// One writer: `work` steps of [`busy`], then commit a value, until told to stop; the latency
+/// of each commit in µs (the work not included).
+fn writer(s: &Shared, value_bytes: usize, id: usize, work: u64) -> Result<Vec<u32>> {
     let value = vec![id as u8; value_bytes];
     let mut latencies = Vec::new();
+    let mut acc = id as u64;
     while !s.stop.load(Ordering::Relaxed) {
+        acc = busy(work, acc);
         let t = Instant::now();
         commit(s, &value)?;
         latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
@@ -226,6 +253,19 @@ fn prepare(path: &str) -> Result<std::fs::File> {
         .write(true)
         .custom_flags(libc::O_DIRECT)
         .open(path)
+}
+
+/// The number in environment variable `name`, or `default` when it is unset.
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
+    match std::env::var(name) {
+        Ok(v) => v.parse().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("{name}={v:?} is not a number"),
+            )
+        }),
+        Err(_) => Ok(default),
+    }
 }
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, default: T) -> Result<T> {
@@ -258,22 +298,16 @@ fn run(args: &[String]) -> Result<()> {
         file: prepare(path)?,
         stop: AtomicBool::new(false),
         acked: AtomicU64::new(0),
-        spin_yields: match std::env::var("SPIN_YIELDS") {
-            Ok(v) => v.parse().map_err(|_| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("SPIN_YIELDS={v:?} is not a number"),
-                )
-            })?,
-            Err(_) => SPIN_YIELDS,
-        },
+        spin_yields: env_number("SPIN_YIELDS", SPIN_YIELDS)?,
     };
+    let work_ns: u64 = env_number("WORK_NS", 0)?;
+    let work = busy_steps(work_ns);
     let start = Instant::now();
     let outcome = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|id| {
                 let s = &s;
-                scope.spawn(move || writer(s, value_bytes, id))
+                scope.spawn(move || writer(s, value_bytes, id, work))
             })
             .collect();
         std::thread::sleep(Duration::from_secs(secs));
@@ -293,7 +327,7 @@ fn run(args: &[String]) -> Result<()> {
     let acked = s.acked.load(Ordering::Relaxed);
     let batches = s.log.lock().map_err(poisoned)?.batches;
     println!(
-        "{threads} writers, {value_bytes} B values, spin {}: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s, latency p50 / p99 / p99.9 {} / {} / {} us",
+        "{threads} writers, {value_bytes} B values, spin {}: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s, latency p50 / p99 / p99.9 {} / {} / {} us, work {work_ns} ns per write",
         s.spin_yields,
         acked as f64 / elapsed,
         acked as f64 / batches.max(1) as f64,
