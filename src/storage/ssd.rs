@@ -218,7 +218,6 @@ impl DeviceStorage {
         )
     }
 
-    /// Why writes are stopped (SN-REQ-WRITE-ERROR, WP-04), or `None`.
     /// Why the store is in stop-writes, if it is (cheap: no text; `stop_cause` words it).
     fn stop_reason(&self, st: &State) -> Option<StopReason> {
         let capacity = u64::from(self.total_blocks) * self.block_size as u64;
@@ -234,6 +233,7 @@ impl DeviceStorage {
         }
     }
 
+    /// Why writes are stopped (SN-REQ-WRITE-ERROR, WP-04), in words, or `None`.
     fn stop_cause(&self, st: &State) -> Option<String> {
         let capacity = u64::from(self.total_blocks) * self.block_size as u64;
         Some(match self.stop_reason(st)? {

@@ -48,13 +48,13 @@
 
 use super::commit_wait::Woken;
 use super::group_commit::{self, GroupInputs};
+use super::space::StateGuard;
 use super::{DeviceStorage, State};
 use crate::error::{err, Error, Result, ResultCode};
 use crate::format::write_block::BlockHeader;
 use crate::storage::blocks::BlockState;
 use crate::storage::device::{align_down, align_up, AlignedBuf, ALIGN};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use super::space::StateGuard;
 use std::sync::Arc;
 use std::time::Duration;
 
