@@ -158,6 +158,9 @@ pub struct DeviceStorage {
     state: Mutex<State>,
     /// Overload and stop-writes as the last holder of `state` left them (`space`).
     space: SpaceFlags,
+    /// The sequence of the block last opened for appends (0: none yet): appends seal their
+    /// image with it before taking `state`, and again under it if it changed (`append`).
+    open_seq: AtomicU64,
     /// Group-commit waiters whose bytes are not yet written: the write slot was freed or a sync
     /// finished, so one of them may lead the next batch.
     slot_cv: Condvar,

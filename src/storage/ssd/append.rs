@@ -1,8 +1,16 @@
 //! Appending an image: into the open write buffer, sealing it into the flush queue and opening
 //! the next block when the image does not fit.
 //!
+//! The image is sealed (its block sequence set and its CRC computed) before the store lock is
+//! taken, with the open block's sequence as last published in `open_seq`, so the CRC is not
+//! computed inside the critical section every writer queues for; under the lock the image is
+//! sealed again only when the block it lands in has another sequence (a block opened meanwhile,
+//! or by this append) — once per block, not per image.
+//!
 //! Invariants:
 //! - an image is placed only in the open block, and its ticket lies above the durable frontier;
+//! - a placed image carries the sequence of the block it lies in, and its CRC covers it
+//!   (the sequence asserted before the copy; `open_seq` is only a hint);
 //! - a failed store refuses every append (SN-REQ-WRITE-ERROR).
 
 use super::{DeviceStorage, Sealed};
@@ -35,6 +43,10 @@ impl DeviceStorage {
                 ),
             );
         }
+        let hint = self.open_seq.load(Ordering::Relaxed);
+        if hint != 0 {
+            record_image::seal(&mut image, hint);
+        }
         let mut st = self.lock();
         if let Some(f) = &st.failed {
             return err(ResultCode::ServerError, format!("device store failed: {f}"));
@@ -66,9 +78,17 @@ impl DeviceStorage {
                 .pop()
                 .unwrap_or_else(|| AlignedBuf::zeroed(self.block_size));
             st.current = Some(WriteBuffer::new(b, seq, buf, self.device_set_id));
+            self.open_seq.store(seq, Ordering::Relaxed);
         }
         let cur = st.current.as_mut().expect("a block was opened above");
-        record_image::seal(&mut image, cur.seq);
+        if hint != cur.seq {
+            record_image::seal(&mut image, cur.seq);
+        }
+        assert_eq!(
+            record_image::block_seq_of(&image),
+            Some(cur.seq),
+            "an image is placed sealed with its block's sequence"
+        );
         let offset = cur.place(&image);
         let (block, seq, ticket) = (cur.block, cur.seq, cur.seq << 32 | cur.pos() as u64);
         debug_assert!(

@@ -197,6 +197,7 @@ impl DeviceStorage {
                 moves: moves::PendingMoves::default(),
             }),
             space: Default::default(),
+            open_seq: Default::default(),
             slot_cv: Condvar::new(),
             work_cv: Condvar::new(),
             frontier: Default::default(),
