@@ -17,7 +17,7 @@
 //! Run: `cargo run --release --example group_commit_floor -- FILE [threads] [seconds] [value bytes]`
 //! (env `SPIN_YIELDS`: yields before a kernel sleep, default 32; env `WORK_NS`: CPU work each
 //! writer does before each commit, in ns — a dependent chain of multiply-adds calibrated at
-//! start, touching no memory — to see what a writer's own work costs the cycle, default 0;
+//! start, touching no data — to see what a writer's own work costs the cycle, default 0;
 //! BENCHMARKS.md "Session 18")
 //! (FILE is created, written with zeros — 256 MiB — and removed at the end).
 //!
@@ -196,7 +196,7 @@ fn commit(s: &Shared, value: &[u8]) -> Result<()> {
     }
 }
 
-/// `n` steps of a dependent multiply-add chain (no memory touched); the chain's end.
+/// `n` steps of a dependent multiply-add chain (no data touched); the chain's end.
 fn busy(n: u64, seed: u64) -> u64 {
     let mut acc = seed;
     for i in 0..n {
