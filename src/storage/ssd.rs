@@ -221,9 +221,14 @@ impl DeviceStorage {
         )
     }
 
+    /// Bytes the store's blocks hold in all.
+    fn capacity_bytes(&self) -> u64 {
+        u64::from(self.total_blocks) * self.block_size as u64
+    }
+
     /// Why the store is in stop-writes, if it is (cheap: no text; `stop_cause` words it).
     fn stop_reason(&self, st: &State) -> Option<StopReason> {
-        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
+        let capacity = self.capacity_bytes();
         let free = st.blocks.free_count() as u64;
         if st.failed.is_some() {
             Some(StopReason::Failed)
@@ -238,7 +243,7 @@ impl DeviceStorage {
 
     /// Why writes are stopped (SN-REQ-WRITE-ERROR, WP-04), in words, or `None`.
     fn stop_cause(&self, st: &State) -> Option<String> {
-        let capacity = u64::from(self.total_blocks) * self.block_size as u64;
+        let capacity = self.capacity_bytes();
         Some(match self.stop_reason(st)? {
             StopReason::Failed => format!(
                 "device store failed: {}",
@@ -380,7 +385,7 @@ impl Storage for DeviceStorage {
         let free = st.blocks.free_count() as u64;
         StorageStats {
             used_bytes: st.live_bytes,
-            capacity_bytes: u64::from(self.total_blocks) * self.block_size as u64,
+            capacity_bytes: self.capacity_bytes(),
             bytes_written: self.counters.device_bytes.load(Ordering::Relaxed),
             client_bytes: self.counters.client_bytes.load(Ordering::Relaxed),
             defrag_bytes: self.counters.defrag_bytes.load(Ordering::Relaxed),
