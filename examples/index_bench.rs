@@ -96,6 +96,10 @@ fn main() {
             }
         });
         r_new[5] = (new.memory_bytes() - empty) as f64 / n as f64;
+        println!(
+            "the index tables' huge-page pool after the inserts: {:.1} B/rec mapped",
+            aerolite::index::pool::mapped_bytes() as f64 / n as f64
+        );
         let image: Vec<(Digest, IndexEntry)> = (0..PARTITIONS)
             .flat_map(|p| {
                 new.partition(p)

@@ -45,8 +45,8 @@ macro_rules! internal_modules {
 }
 
 internal_modules!(
-    batch, cdt, clock, config, database, engine, error, format, geo, index, ops, policy, prefetch,
-    query, rng, sindex, storage,
+    batch, cdt, clock, config, database, engine, error, format, geo, huge_pages, index, ops,
+    policy, prefetch, query, rng, sindex, storage,
 );
 // Declared outside the macro: it defines the exported `as_bin!`, which a macro-expanded module
 // could not export by path.

@@ -19,8 +19,15 @@ pub struct Stats {
     pub records: u64,
     /// Tombstones.
     pub tombstones: u64,
-    /// Heap bytes of the index: its tables by capacity plus the fixed 4096-partition array.
+    /// Bytes of the index: its tables by capacity (the larger ones as blocks of the huge-page
+    /// pool, rounded up to 64 bytes) plus the fixed 4096-partition array.
     pub index_bytes: u64,
+    /// Bytes the process's huge-page pool for index tables holds beyond the tables' blocks:
+    /// free ranges between blocks and spare chunks (about a fifth of the pooled tables' bytes
+    /// while an index grows). Shared by every database of the process, so not in
+    /// `index_bytes`; with one database, `index_bytes + index_pool_free_bytes` is the index's
+    /// whole footprint.
+    pub index_pool_free_bytes: u64,
     /// Bytes of live images in storage.
     pub used_bytes: u64,
     /// Bytes written to storage (device bytes for the device store).
@@ -104,6 +111,7 @@ impl Stats {
             entries,
             "every index entry counted"
         );
+        s.index_pool_free_bytes = crate::index::pool::free_bytes() as u64;
         s.set_storage(&StorageStats::sum(storage));
         for r in recovery {
             s.restart_superseded += r.superseded;

@@ -13,6 +13,7 @@
 pub mod digest_hash;
 pub mod entry;
 pub mod partition;
+pub mod pool;
 pub mod table;
 
 pub use entry::{IndexEntry, Location};

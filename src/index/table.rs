@@ -41,6 +41,7 @@
 //! home (it became full by filling its last empty slot, and the slot after that one never moved), and
 //! a table that is not full has an empty slot.
 
+use crate::index::pool::{PoolSlice, POOL_MIN_BYTES};
 use crate::record::key::Digest;
 
 mod hints;
@@ -79,9 +80,9 @@ struct Slot<V> {
 
 /// Open-addressing Robin Hood table keyed by digest (see the module doc for invariants).
 #[derive(Debug, Clone)]
-pub struct DigestTable<V> {
-    slots: Box<[Slot<V>]>,
-    meta: Box<[[u8; 2]]>,
+pub struct DigestTable<V: Copy> {
+    slots: PoolSlice<Slot<V>>,
+    meta: PoolSlice<[u8; 2]>,
     len: usize,
 }
 
@@ -120,16 +121,21 @@ impl<V: Copy + Default> DigestTable<V> {
     /// An empty table (no allocation).
     pub fn new() -> Self {
         DigestTable {
-            slots: Box::new([]),
-            meta: Box::new([]),
+            slots: PoolSlice::empty(),
+            meta: PoolSlice::empty(),
             len: 0,
         }
     }
 
+    /// An empty table of `cap` slots; a table of at least [`POOL_MIN_BYTES`] of slots keeps
+    /// them on huge pages (`index::pool`). Its meta bytes (1/24 of that) stay on the heap: as
+    /// pool blocks of their own they left more free ranges between the slot blocks than they
+    /// saved in TLB misses (BENCHMARKS.md "Index tables on huge pages, session 19").
     fn with_cap(cap: usize) -> Self {
+        let pooled = cap.saturating_mul(std::mem::size_of::<Slot<V>>()) >= POOL_MIN_BYTES;
         DigestTable {
-            slots: vec![Slot::default(); cap].into_boxed_slice(),
-            meta: vec![[0u8; 2]; cap].into_boxed_slice(),
+            slots: PoolSlice::filled(cap, Slot::default(), pooled),
+            meta: PoolSlice::filled(cap, [0u8; 2], false),
             len: 0,
         }
     }
@@ -164,10 +170,10 @@ impl<V: Copy + Default> DigestTable<V> {
         self.slots.len()
     }
 
-    /// Heap bytes the table holds: slots plus meta bytes (the allocator's overhead not included).
+    /// Bytes the table holds: slots plus meta bytes, as the pool's size classes round them (the
+    /// heap allocator's own overhead not included).
     pub fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val::<[Slot<V>]>(&self.slots)
-            + std::mem::size_of_val::<[[u8; 2]]>(&self.meta)
+        self.slots.reserved_bytes() + self.meta.reserved_bytes()
     }
 
     fn is_occupied(&self, i: usize) -> bool {

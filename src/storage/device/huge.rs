@@ -15,82 +15,26 @@
 //! `as_mut_slice` through `&mut Piece` aliases nothing), every range lies inside the mapping,
 //! and a fresh piece reads as zeros (a new anonymous mapping; pieces are never handed out twice).
 
+use crate::huge_pages::Mapping;
 use std::sync::Arc;
 
-/// Bytes of a huge page (x86-64; aarch64 with 4 KiB base pages).
-pub const HUGE: usize = 2 << 20;
+pub use crate::huge_pages::HUGE;
 
-/// One 2 MiB-aligned anonymous mapping of [`HUGE`] bytes.
+/// One 2 MiB-aligned anonymous mapping of [`HUGE`] bytes, its page placed when made.
 struct Slab {
-    ptr: *mut u8,
-}
-
-// SAFETY: the mapping is plain memory owned by the slab; the pieces that share it access
-// disjoint ranges (module invariants), so sending or sharing the owner across threads is sound.
-unsafe impl Send for Slab {}
-// SAFETY: as above; `Slab` itself gives no access to the bytes.
-unsafe impl Sync for Slab {}
-
-impl Drop for Slab {
-    fn drop(&mut self) {
-        // SAFETY: `ptr` is the start of a live HUGE-byte mapping made by `Slab::map`, unmapped
-        // once, here, after every piece (each holds an `Arc<Slab>`) is gone.
-        unsafe {
-            libc::munmap(self.ptr.cast(), HUGE);
-        }
-    }
+    map: Mapping,
 }
 
 impl Slab {
-    /// Map 2·HUGE bytes, keep the HUGE-aligned HUGE bytes inside them, unmap the rest, ask for
-    /// a huge page and touch it. `None` when the kernel refuses the mapping.
-    #[cfg(target_os = "linux")]
+    /// A fresh, touched huge-page mapping; `None` when the kernel refuses it.
     fn map() -> Option<Slab> {
-        let len = 2 * HUGE;
-        // SAFETY: an anonymous private mapping at an address the kernel chooses; no file and no
-        // existing memory is involved.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return None;
-        }
-        let base = p as usize;
-        let start = (base + HUGE - 1) & !(HUGE - 1);
-        let (head, tail) = (start - base, base + len - (start + HUGE));
-        assert!(
-            head + HUGE + tail == len,
-            "the aligned slab lies inside the mapping"
-        );
-        // SAFETY: `head` and `tail` are page-aligned parts of the mapping just made, outside the
-        // slab kept; unmapping them touches nothing else. `madvise` only advises. The volatile
-        // write stores a zero over a zero inside the kept, writable slab: it changes no byte and
-        // makes the kernel place the slab's page now.
-        unsafe {
-            if head > 0 {
-                libc::munmap(p, head);
-            }
-            if tail > 0 {
-                libc::munmap((start + HUGE) as *mut libc::c_void, tail);
-            }
-            libc::madvise(start as *mut libc::c_void, HUGE, libc::MADV_HUGEPAGE);
-            std::ptr::write_volatile(start as *mut u8, 0);
-        }
-        Some(Slab {
-            ptr: start as *mut u8,
-        })
+        let map = Mapping::new(HUGE)?;
+        map.touch();
+        Some(Slab { map })
     }
 
-    #[cfg(not(target_os = "linux"))]
-    fn map() -> Option<Slab> {
-        None
+    fn ptr(&self) -> *mut u8 {
+        self.map.ptr()
     }
 }
 
@@ -106,13 +50,13 @@ impl Piece {
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: `offset + len ≤ HUGE` (asserted in `pieces`), inside the live mapping the
         // `Arc` keeps; no other piece covers this range (module invariants).
-        unsafe { std::slice::from_raw_parts(self.slab.ptr.add(self.offset), self.len) }
+        unsafe { std::slice::from_raw_parts(self.slab.ptr().add(self.offset), self.len) }
     }
 
     /// The bytes, mutably.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`; `&mut self` is the only handle on this range.
-        unsafe { std::slice::from_raw_parts_mut(self.slab.ptr.add(self.offset), self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.slab.ptr().add(self.offset), self.len) }
     }
 }
 
