@@ -7,6 +7,11 @@
 //!   (the fixed partition array included) per record ≤ 64 from 50 000 records on;
 //! - the same while the records are removed again (tables shrink, invariant T4);
 //! - through `Database` (100 000 puts): `stats().index_bytes` above the empty database ≤ 64.
+//!
+//! Tables of at least 4 KiB of slots (from ~350k records) live in the process's huge-page pool
+//! (`index::pool`) and count here by their blocks. The pool's free ranges between blocks are
+//! process-wide, reported apart (`Stats::index_pool_free_bytes`), and not in these figures: at
+//! 1M records they add ~10 B per record (BENCHMARKS.md "Index tables on huge pages").
 
 mod common;
 #[path = "common/semantics.rs"]
