@@ -1,6 +1,6 @@
-//! The index tables' memory on 2 MiB pages. A lookup jumps to a random partition's table: at
-//! 1M records its meta bytes and slots are two random 4 KiB pages among ~60 MiB, so nearly
-//! every lookup missed the TLB twice, and in a VM each miss is a two-dimensional page walk
+//! The index tables' slots on 2 MiB pages. A lookup jumps to a random partition's table: at
+//! 1M records its slots are a random 4 KiB page among ~60 MiB, so nearly every lookup missed
+//! the TLB, and in a VM each miss is a two-dimensional page walk
 //! (the prefetches of `table::prefetch_lookup` waited on them: BENCHMARKS.md "Index tables on
 //! huge pages, session 19"). [`PoolSlice`] is a fixed-length slice of `Copy` values whose
 //! memory comes from chunks of huge-page [`Mapping`]s shared by every table of the process.
@@ -11,9 +11,11 @@
 //! block merges with the free ranges next to it in its chunk, and a chunk whose last block is
 //! freed is kept as a spare (at most [`MAX_SPARES`] one-huge-page chunks) or unmapped. The
 //! tables of an index grow in step (uniform digests): a table growing by 1/6 frees its old
-//! block where neighbours freed theirs, and the merged ranges hold the grown tables. (A slab
-//! allocator with size classes, tried first, mapped ~85 B per record at 1M records for 56 B of
-//! slots: the tables that had left a class pinned its chunks.)
+//! block where neighbours freed theirs, and the merged ranges hold grown tables. The free ranges
+//! left are about a fifth of the blocks' bytes (a grown table does not fit the hole its old
+//! block leaves until a neighbour's hole joins it): at 1M records the pool maps ~65 B per record
+//! for ~55 B of slots. (A slab allocator with size classes, tried first, mapped ~85 B: the
+//! tables that had left a class pinned its chunks.)
 //!
 //! Tables below [`POOL_MIN_BYTES`] of slots use the ordinary heap (the caller decides), so a
 //! small database does not map a huge page; so does everything when the kernel refuses a
@@ -105,7 +107,10 @@ impl Pool {
         if free_len > len {
             self.add_free(start + len, free_len - len);
         }
-        self.chunk_mut(start)?.live += len;
+        match self.chunk_mut(start) {
+            Some(chunk) => chunk.live += len,
+            None => panic!("P1: a free range lies inside a chunk"),
+        }
         NonNull::new(start as *mut u8)
     }
 
