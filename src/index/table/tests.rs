@@ -176,3 +176,38 @@ fn prefetch_lookup_changes_nothing() {
     assert_eq!(before, after);
     t.check_invariants().expect("table invariants");
 }
+
+/// A table past `POOL_MIN_BYTES` of slots keeps them in the huge-page pool (where the kernel
+/// gives mappings), counts them by their block, and keeps T1–T3 through growth and shrinking;
+/// its meta bytes stay on the heap.
+#[test]
+fn large_tables_keep_their_slots_in_the_pool() {
+    use crate::index::pool::{block_len, POOL_MIN_BYTES};
+    let slot = std::mem::size_of::<Slot<u64>>();
+    let mut t = DigestTable::new();
+    let key = |i: u64| dg(i.wrapping_mul(0x9E37_79B9_7F4A_7C15), i as u8);
+    for i in 0..2000u64 {
+        t.insert(key(i), i);
+    }
+    t.check_invariants().expect("T1-T3 after growth");
+    assert!(t.capacity() * slot >= POOL_MIN_BYTES);
+    assert!(!t.meta.is_pooled(), "meta bytes stay on the heap");
+    #[cfg(target_os = "linux")]
+    assert!(t.slots.is_pooled(), "slots in the pool");
+    if t.slots.is_pooled() {
+        assert_eq!(
+            t.heap_bytes(),
+            block_len(t.capacity() * slot) + 2 * t.capacity(),
+            "slots counted by their block"
+        );
+    }
+    let copy = t.clone();
+    assert_eq!(copy.slots.is_pooled(), t.slots.is_pooled());
+    for i in 0..1990u64 {
+        assert_eq!(t.remove(&key(i)), Some(i));
+    }
+    t.check_invariants().expect("T1-T3 after shrinking");
+    assert!(!t.slots.is_pooled(), "a small table is back on the heap");
+    assert_eq!(copy.len(), 2000, "the clone is independent");
+    assert!((0..2000u64).all(|i| copy.get(&key(i)) == Some(&i)));
+}
