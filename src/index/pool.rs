@@ -77,7 +77,9 @@ static POOL: Mutex<Pool> = Mutex::new(Pool {
 });
 
 /// Bytes the process's pool has mapped (chunks in use and spares): the memory the pooled
-/// tables of every index in the process occupy, their free ranges included.
+/// tables of every index in the process occupy, their free ranges included
+/// (`examples/index_bench`).
+#[cfg(any(test, feature = "testing"))]
 pub fn mapped_bytes() -> usize {
     pool().mapped_bytes()
 }
@@ -193,6 +195,7 @@ impl Pool {
     }
 
     /// P1 and P2, for tests.
+    #[cfg(test)]
     pub fn check(&self) -> Result<(), String> {
         let sized: BTreeSet<(usize, usize)> = self.by_start.iter().map(|(&s, &l)| (l, s)).collect();
         if sized != self.by_size {
