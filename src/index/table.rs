@@ -170,8 +170,8 @@ impl<V: Copy + Default> DigestTable<V> {
         self.slots.len()
     }
 
-    /// Bytes the table holds: slots plus meta bytes, as the pool's size classes round them (the
-    /// heap allocator's own overhead not included).
+    /// Bytes the table holds: slots (a pool block rounded up to 64 bytes, when pooled) plus meta
+    /// bytes (the heap allocator's own overhead not included).
     pub fn heap_bytes(&self) -> usize {
         self.slots.reserved_bytes() + self.meta.reserved_bytes()
     }
