@@ -189,7 +189,7 @@ fn large_tables_keep_their_slots_in_the_pool() {
     for i in 0..2000u64 {
         t.insert(key(i), i);
     }
-    t.check_invariants().expect("T1-T3 after growth");
+    t.check_invariants().expect("T1–T3 after growth");
     assert!(t.capacity() * slot >= POOL_MIN_BYTES);
     assert!(!t.meta.is_pooled(), "meta bytes stay on the heap");
     #[cfg(target_os = "linux")]
@@ -206,7 +206,7 @@ fn large_tables_keep_their_slots_in_the_pool() {
     for i in 0..1990u64 {
         assert_eq!(t.remove(&key(i)), Some(i));
     }
-    t.check_invariants().expect("T1-T3 after shrinking");
+    t.check_invariants().expect("T1–T3 after shrinking");
     assert!(!t.slots.is_pooled(), "a small table is back on the heap");
     assert_eq!(copy.len(), 2000, "the clone is independent");
     assert!((0..2000u64).all(|i| copy.get(&key(i)) == Some(&i)));
