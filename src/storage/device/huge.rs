@@ -5,7 +5,7 @@
 //! when transparent huge pages are `always` or `madvise`) cost one TLB entry per 2 MiB
 //! (BENCHMARKS.md "Write blocks on huge pages, session 8").
 //!
-//! A [`Slab`] is one such mapping, zero-filled by the kernel and touched once when made, so the
+//! A slab is one such [`Mapping`] of [`HUGE`] bytes, zero-filled by the kernel and touched once when made, so the
 //! huge page (and any compaction the kernel does to find one) is paid by the thread that makes
 //! the slab — the device store's flusher, never a writer ([`pieces`]). The slab is split into
 //! equal [`Piece`]s (two 1 MiB write blocks at the default block size) and unmapped when its last
@@ -15,32 +15,12 @@
 //! `as_mut_slice` through `&mut Piece` aliases nothing), every range lies inside the mapping,
 //! and a fresh piece reads as zeros (a new anonymous mapping; pieces are never handed out twice).
 
-use crate::huge_pages::Mapping;
+use crate::huge_pages::{Mapping, HUGE};
 use std::sync::Arc;
-
-pub use crate::huge_pages::HUGE;
-
-/// One 2 MiB-aligned anonymous mapping of [`HUGE`] bytes, its page placed when made.
-struct Slab {
-    map: Mapping,
-}
-
-impl Slab {
-    /// A fresh, touched huge-page mapping; `None` when the kernel refuses it.
-    fn map() -> Option<Slab> {
-        let map = Mapping::new(HUGE)?;
-        map.touch();
-        Some(Slab { map })
-    }
-
-    fn ptr(&self) -> *mut u8 {
-        self.map.ptr()
-    }
-}
 
 /// An exclusively owned range of a slab.
 pub struct Piece {
-    slab: Arc<Slab>,
+    slab: Arc<Mapping>,
     offset: usize,
     len: usize,
 }
@@ -67,7 +47,9 @@ pub fn pieces(len: usize, align: usize) -> Option<Vec<Piece>> {
     if len == 0 || !HUGE.is_multiple_of(len) || !len.is_multiple_of(align) {
         return None;
     }
-    let slab = Arc::new(Slab::map()?);
+    let slab = Mapping::new(HUGE)?;
+    slab.touch(); // the huge page is placed here, by the slab's maker
+    let slab = Arc::new(slab);
     let out: Vec<Piece> = (0..HUGE / len)
         .map(|i| Piece {
             slab: slab.clone(),
