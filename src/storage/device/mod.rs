@@ -8,7 +8,9 @@
 //! - `faulty`: a wrapper that injects faults (fail the k-th I/O, stop making writes durable after
 //!   sync k, tear a write at a sector boundary at crash time, a full disk);
 //! - `lock`: exclusive ownership of device paths and the snapshot while a store is open;
-//! - `allocate`: device files are created with their full size allocated (never sparse).
+//! - `allocate`: device files are created with their full size allocated (never sparse);
+//! - `mapped`: page-cache reads through a read-only mapping of the file, whose faults stay
+//!   errors (`portable`'s `read_cached`).
 //!
 //! Contract every backend keeps: offsets, lengths and buffer addresses are multiples of
 //! [`ALIGN`] (the store only issues such I/O), except that reads (`read_at`, `read_batch`) need
@@ -27,6 +29,7 @@ pub mod allocate;
 pub mod faulty;
 pub mod huge;
 pub mod lock;
+pub mod mapped;
 pub mod memory;
 pub mod portable;
 #[cfg(target_os = "linux")]

@@ -8,7 +8,9 @@
 //! Linux an `O_DIRECT` write invalidates the page-cache pages it covers (before and after the
 //! write), so the buffered descriptor never serves bytes older than the last write of a range;
 //! the store's incarnation and CRC checks would catch it if it did
-//! (tests/storage_read_page_cache.rs). The buffered descriptor is advised `POSIX_FADV_RANDOM`:
+//! (tests/storage_read_page_cache.rs). `read_cached` copies out of a read-only mapping of that
+//! descriptor (`mapped`: the same page-cache pages without a system call; a page the kernel
+//! cannot read in falls back to the positional read, which reports the error). The buffered descriptor is advised `POSIX_FADV_RANDOM`:
 //! point reads should not trigger read-ahead of whole neighbouring ranges.
 //!
 //! A missing file is created with its full size allocated, and an existing file's holes are
@@ -25,16 +27,21 @@
 //! `read_align` is a power of two from `MIN_READ_ALIGN` to `ALIGN`.
 
 use crate::error::Result;
+use crate::storage::device::mapped::FileMap;
 use crate::storage::device::{allocate, io_error, AlignedBuf, Device, ALIGN, MIN_READ_ALIGN};
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// A file or raw device.
 pub struct PortableDevice {
     /// The open file.
     pub file: File,
+    /// The read-only mapping of `cached`, made by the first `read_cached` (`None` inside: it
+    /// could not be made). Declared before `cached`, so it is unmapped before that closes.
+    mapped: OnceLock<Option<Box<FileMap>>>,
     /// Buffered read-only descriptor beside an `O_DIRECT` `file` (None when `file` is buffered).
     cached: Option<File>,
     capacity: u64,
@@ -88,6 +95,7 @@ impl PortableDevice {
         );
         Ok(PortableDevice {
             file,
+            mapped: OnceLock::new(),
             cached,
             capacity,
             direct,
@@ -178,7 +186,17 @@ impl Device for PortableDevice {
         self.read_align
     }
 
+    /// From the mapping of the buffered descriptor where it can be made (`mapped`: no system
+    /// call), else, and whenever a mapped copy fails, a positional read.
     fn read_cached(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let map = self.cached.as_ref().and_then(|f| {
+            self.mapped
+                .get_or_init(|| FileMap::new(f, self.capacity).map(Box::new))
+                .as_ref()
+        });
+        if map.is_some_and(|m| m.copy(offset, buf)) {
+            return Ok(());
+        }
         self.cached
             .as_ref()
             .unwrap_or(&self.file)
@@ -259,6 +277,36 @@ mod tests {
         for (i, b) in r.as_slice()[..len].iter().enumerate() {
             assert_eq!(*b, ((at - ALIGN + i) % 251) as u8, "byte {i}");
         }
+    }
+
+    /// Page-cache reads go through the mapping; a page the kernel cannot read in (the file cut
+    /// short under the store) is an error naming the path, not a killed process, and the
+    /// mapped reads of the rest go on.
+    #[test]
+    fn cached_reads_survive_a_page_that_cannot_be_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("dev");
+        let d = PortableDevice::open(&p, 1 << 20, true).expect("open");
+        let mut w = AlignedBuf::zeroed(ALIGN);
+        w.as_mut_slice().fill(7);
+        d.write_at(0, w.as_slice()).expect("write");
+        d.write_at(1 << 19, w.as_slice()).expect("write");
+        d.sync().expect("sync");
+        let mut r = [0u8; 100];
+        d.read_cached(10, &mut r).expect("mapped read");
+        assert_eq!(r, [7; 100]);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .and_then(|f| f.set_len(1 << 18))
+            .expect("cut the file short");
+        let e = d
+            .read_cached(1 << 19, &mut r)
+            .expect_err("a page past the end of the file");
+        assert!(e.to_string().contains("dev"), "names the path: {e}");
+        let mut again = [0u8; 100];
+        d.read_cached(20, &mut again).expect("the rest still reads");
+        assert_eq!(again, [7; 100]);
     }
 
     #[test]
