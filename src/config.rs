@@ -100,6 +100,11 @@ impl std::fmt::Debug for DeviceHandles {
 /// default is on. Turn it off for a dedicated device with a data set much larger than memory, or
 /// to measure device read latency (`aerolite bench --read-page-cache off`). Every image read
 /// either way is verified (block incarnation, CRC, digest, generation vs the index → 1).
+/// On Linux the page-cache reads copy out of a read-only mapping of the device (no system
+/// call per read); a page the kernel cannot read in there (an I/O error, the file cut short
+/// under the store) is not a `SIGBUS` that ends the process: the store catches it and reads
+/// with `pread`, which returns the error. The catch installs a process-wide `SIGBUS` handler
+/// that hands every other `SIGBUS` to the handler installed before it.
 ///
 /// While the store is open, every device path and the snapshot (through `snapshot_path` +
 /// `.lock`) are locked exclusively: a second open, in this process or another, fails at once
