@@ -11,16 +11,22 @@
 //! `pread` returns an error. So this module keeps a mapped read's failure an error:
 //! - a `SIGBUS` handler (installed once, when the first mapping is made) recognises a fault
 //!   inside a registered mapping, maps a zero page over the faulting page so the copy can finish,
-//!   queues the page for repair and bumps [`POISON`]; every other `SIGBUS` goes to the handler
+//!   queues the page for repair and bumps `POISON`; every other `SIGBUS` goes to the handler
 //!   that was installed before (or the default action, which ends the process as before);
-//! - [`FileMap::copy`] reports failure when [`POISON`] moved during its copy (its bytes may be
-//!   zeros), and the caller reads with `pread`, which returns the real error (or the bytes, when
-//!   the fault was transient). Before copying, it maps the file back over queued pages;
+//! - `FileMap::copy` reports failure when `POISON` moved during its copy or a zero page is
+//!   still in place after it (its bytes may be zeros), and the caller reads with `pread`, which
+//!   returns the real error (or the bytes, when the fault was transient). Before and after a
+//!   failed copy it maps the file back over queued pages, and bumps `POISON` again when it
+//!   has;
 //! - when the repair queue overflows, every mapping is abandoned for good (reads use `pread`).
 //!
-//! Invariants: a registered range is a live `PROT_READ` mapping of `fd` from offset 0; a copy
-//! whose bytes may include a zero page the handler placed returns `false`; the handler uses only
-//! atomics and the `mmap`/`sigaction` system calls (async-signal-safe).
+//! Invariants (asserted where a check can fail): a registered range is a live `PROT_READ`
+//! mapping of `fd` from offset 0, and is unregistered and unmapped only under the repair lock,
+//! so a repair never maps over memory that is no longer a mapping of ours; `PENDING` counts
+//! the zero pages in place (raised before one is mapped, lowered after the file is mapped back),
+//! so a copy that read a zero page sees either `PENDING` ≠ 0 or `POISON` moved, and returns
+//! `false`; the handler uses only atomics and the `mmap`/`sigaction` system calls
+//! (async-signal-safe).
 
 #[cfg(target_os = "linux")]
 pub use linux::FileMap;
@@ -46,7 +52,7 @@ impl FileMap {
 mod linux {
     use std::os::unix::io::{AsRawFd, RawFd};
     use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
-    use std::sync::Once;
+    use std::sync::{Mutex, Once};
 
     /// Mappings that can be registered at once (more devices read with `pread`).
     const REGIONS: usize = 64;
@@ -59,10 +65,13 @@ mod linux {
     static FDS: [AtomicI32; REGIONS] = [const { AtomicI32::new(-1) }; REGIONS];
     /// Pages the handler replaced with zeros (0: empty), mapped back by the next copy.
     static QUEUED: [AtomicUsize; QUEUE] = [const { AtomicUsize::new(0) }; QUEUE];
-    /// Queued pages not yet mapped back.
+    /// Zero pages in place (module invariants).
     static PENDING: AtomicUsize = AtomicUsize::new(0);
-    /// Bumped by the handler on every fault inside a mapping.
-    pub(super) static POISON: AtomicU64 = AtomicU64::new(0);
+    /// Bumped by the handler on every fault inside a mapping, and by a repair after it mapped
+    /// the file back.
+    static POISON: AtomicU64 = AtomicU64::new(0);
+    /// Held by a repair and by unregistering a mapping (never by the handler).
+    static REPAIR: Mutex<()> = Mutex::new(());
     /// The queue overflowed: a zero page may stay mapped, so no mapping is read again.
     static ABANDONED: AtomicBool = AtomicBool::new(false);
     static INSTALL: Once = Once::new();
@@ -162,8 +171,9 @@ mod linux {
                     buf.len(),
                 );
             }
-            std::sync::atomic::fence(Ordering::SeqCst);
-            if POISON.load(Ordering::Acquire) != before {
+            // The copy's loads come before the checks' loads.
+            std::sync::atomic::fence(Ordering::Acquire);
+            if POISON.load(Ordering::Acquire) != before || PENDING.load(Ordering::Acquire) != 0 {
                 repair();
                 return false;
             }
@@ -173,7 +183,9 @@ mod linux {
 
     impl Drop for FileMap {
         fn drop(&mut self) {
-            // Unregister first: the handler then treats a fault there as not ours.
+            // Under the repair lock: no repair maps a queued page of this range back while or
+            // after it is unmapped. A queued page of it is dropped by the next repair.
+            let _held = REPAIR.lock().unwrap_or_else(|p| p.into_inner());
             STARTS[self.slot].store(0, Ordering::Release);
             // SAFETY: the mapping made by `new`, unmapped once, here.
             unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
@@ -190,9 +202,12 @@ mod linux {
         })
     }
 
-    /// Map the file back over every queued page that still lies in a registered mapping.
+    /// Map the file back over every queued page that still lies in a registered mapping, then
+    /// bump `POISON` if any was (module invariants).
     fn repair() {
         let size = page();
+        let _held = REPAIR.lock().unwrap_or_else(|p| p.into_inner());
+        let mut repaired = false;
         for q in &QUEUED {
             let p = q.swap(0, Ordering::AcqRel);
             if p == 0 {
@@ -215,7 +230,12 @@ mod linux {
                     ABANDONED.store(true, Ordering::Release);
                 }
             }
-            PENDING.fetch_sub(1, Ordering::AcqRel);
+            repaired = true;
+            let was = PENDING.fetch_sub(1, Ordering::AcqRel);
+            assert!(was > 0, "a queued page was counted before it was queued");
+        }
+        if repaired {
+            POISON.fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -250,8 +270,12 @@ mod linux {
         let size = page();
         let page_at = addr & !(size - 1);
         if region_of(addr).is_some() {
-            // SAFETY: the page lies inside one of our registered read-only mappings; a private
-            // zero page over it (MAP_FIXED) changes no other memory and lets the copy finish.
+            PENDING.fetch_add(1, Ordering::AcqRel);
+            POISON.fetch_add(1, Ordering::AcqRel);
+            // SAFETY: the page lies inside one of our registered read-only mappings (the copy
+            // that faulted borrows its `FileMap`, so it cannot be unregistered meanwhile); a
+            // private zero page over it (MAP_FIXED) changes no other memory and lets the copy
+            // finish.
             let r = unsafe {
                 libc::mmap(
                     page_at as *mut libc::c_void,
@@ -267,14 +291,13 @@ mod linux {
                     q.compare_exchange(0, page_at, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                 });
-                if queued {
-                    PENDING.fetch_add(1, Ordering::AcqRel);
-                } else {
+                if !queued {
+                    // The zero page stays (PENDING keeps counting it): no mapping is read again.
                     ABANDONED.store(true, Ordering::Release);
                 }
-                POISON.fetch_add(1, Ordering::AcqRel);
                 return;
             }
+            PENDING.fetch_sub(1, Ordering::AcqRel);
         }
         forward(sig, info, ctx);
     }
