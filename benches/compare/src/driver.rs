@@ -118,7 +118,7 @@ pub fn run(args: &Args) -> Result<i32, String> {
     let mut rows = Vec::new();
     let mut failed = 0;
     for round in 1..=args.rounds.max(1) {
-        for e in rotated(&engines, round) {
+        for e in running_order(&engines, round) {
             match run_child(args, e, round) {
                 Ok(r) => rows.extend(r),
                 Err(err) => {
@@ -137,15 +137,26 @@ pub fn run(args: &Args) -> Result<i32, String> {
     Ok(if failed > 0 || errors > 0 { 1 } else { 0 })
 }
 
-/// Round `round`'s running order: the list rotated to start at its `round`-th engine (round 1
-/// as given), so no engine always runs right after the same one. A process inherits the machine
-/// as the one before left it: on a VM, memory that process just freed is still backed by the
-/// host and faults in much faster than memory the host has taken back (BENCHMARKS.md "Session
-/// 20": with a fixed order, `aerolite-dim` always followed `aerolite` and loaded faster).
-fn rotated<'a>(engines: &[&'a str], round: usize) -> Vec<&'a str> {
-    let n = engines.len().max(1);
-    let k = (round.max(1) - 1) % n;
-    let order: Vec<&str> = engines[k..].iter().chain(&engines[..k]).copied().collect();
+/// Round `round`'s running order: round 1 as given, later rounds a permutation drawn from the
+/// round number (Fisher–Yates over a fixed linear congruential sequence, so a run can be
+/// repeated), so no engine always runs right after the same one. A process inherits the
+/// machine as the one before left it: on a VM, memory that process just freed is still backed
+/// by the host and faults in much faster than memory the host has taken back (BENCHMARKS.md
+/// "Session 20": with a fixed order, `aerolite-dim` always followed `aerolite` and loaded
+/// faster).
+fn running_order<'a>(engines: &[&'a str], round: usize) -> Vec<&'a str> {
+    let mut order = engines.to_vec();
+    let mut x = round as u64;
+    for i in (1..order.len()).rev() {
+        if round <= 1 {
+            break;
+        }
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let j = ((x >> 33) % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
     assert_eq!(order.len(), engines.len(), "every engine runs once a round");
     order
 }
@@ -338,14 +349,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_round_starts_one_engine_further_on() {
-        let e = ["a", "b", "c"];
-        assert_eq!(rotated(&e, 1), ["a", "b", "c"]);
-        assert_eq!(rotated(&e, 2), ["b", "c", "a"]);
-        assert_eq!(rotated(&e, 3), ["c", "a", "b"]);
-        assert_eq!(rotated(&e, 4), ["a", "b", "c"]);
-        assert_eq!(rotated(&["a"], 2), ["a"]);
-        assert!(rotated(&[], 3).is_empty());
+    fn later_rounds_run_the_engines_in_varying_orders() {
+        let e = ["a", "b", "c", "d", "e"];
+        assert_eq!(running_order(&e, 1), e, "round 1 as given");
+        let mut before_b = std::collections::BTreeSet::new();
+        for round in 1..=6 {
+            let order = running_order(&e, round);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, e, "round {round} runs every engine once");
+            assert_eq!(order, running_order(&e, round), "repeatable");
+            let at = order.iter().position(|&x| x == "b").expect("b runs");
+            before_b.insert(if at == 0 { "-" } else { order[at - 1] });
+        }
+        assert!(
+            before_b.len() >= 3,
+            "b follows different engines: {before_b:?}"
+        );
+        assert!(running_order(&[], 3).is_empty());
     }
 
     fn row(round: usize, engine: &str, ops: f64) -> Row {

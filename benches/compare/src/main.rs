@@ -4,8 +4,8 @@
 //!
 //! Every engine runs in its own process (this binary re-executes itself with `--engine NAME`),
 //! so no engine inherits another's heap or page-cache pressure; `--rounds N` repeats the whole
-//! list interleaved (round 1: every engine, round 2: every engine again, …; each round starts
-//! the list one engine further on, so no engine always follows the same one). The driver prints a
+//! list interleaved (round 1: every engine in the order given, round 2: every engine again in
+//! another order, …: so no engine always follows the same one). The driver prints a
 //! Markdown table per round with ops/s per engine per workload and the ratio aerolite ÷ best
 //! peer, the 50:50 latencies, and writes every row with `--json`. See `peers/` for what each
 //! engine's durability setting does.
