@@ -140,10 +140,10 @@ pub fn run(args: &Args) -> Result<i32, String> {
 /// Round `round`'s running order: round 1 as given, later rounds a permutation drawn from the
 /// round number (Fisher–Yates over a fixed linear congruential sequence, so a run can be
 /// repeated), so no engine always runs right after the same one. A process inherits the
-/// machine as the one before left it: on a VM, memory that process just freed is still backed
-/// by the host and faults in much faster than memory the host has taken back (BENCHMARKS.md
-/// "Session 20": with a fixed order, `aerolite-dim` always followed `aerolite` and loaded
-/// faster).
+/// machine as the one before left it: on a VM, memory that process just freed is probably
+/// still backed by the host and faults in much faster than memory the host has taken back
+/// (BENCHMARKS.md "Session 20": with a fixed order, `aerolite-dim` always followed `aerolite`
+/// and zeroed its fresh pages in a third of the time).
 fn running_order<'a>(engines: &[&'a str], round: usize) -> Vec<&'a str> {
     let mut order = engines.to_vec();
     let mut x = round as u64;

@@ -10,8 +10,9 @@
 //! the store's incarnation and CRC checks would catch it if it did
 //! (tests/storage_read_page_cache.rs). `read_cached` copies out of a read-only mapping of that
 //! descriptor (`mapped`: the same page-cache pages without a system call; a page the kernel
-//! cannot read in falls back to the positional read, which reports the error). The buffered descriptor is advised `POSIX_FADV_RANDOM`:
-//! point reads should not trigger read-ahead of whole neighbouring ranges.
+//! cannot read in falls back to the positional read, which reports the error). The buffered
+//! descriptor is advised `POSIX_FADV_RANDOM`: point reads should not trigger read-ahead of
+//! whole neighbouring ranges.
 //!
 //! A missing file is created with its full size allocated, and an existing file's holes are
 //! allocated at open where the filesystem has room (`allocate`): a write never lands in a hole
