@@ -146,11 +146,11 @@ pub fn run(args: &Args) -> Result<i32, String> {
 /// and zeroed its fresh pages in a third of the time).
 fn running_order<'a>(engines: &[&'a str], round: usize) -> Vec<&'a str> {
     let mut order = engines.to_vec();
+    if round <= 1 {
+        return order;
+    }
     let mut x = round as u64;
     for i in (1..order.len()).rev() {
-        if round <= 1 {
-            break;
-        }
         x = x
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);

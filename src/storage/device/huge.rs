@@ -5,9 +5,9 @@
 //! when transparent huge pages are `always` or `madvise`) cost one TLB entry per 2 MiB
 //! (BENCHMARKS.md "Write blocks on huge pages, session 8").
 //!
-//! A slab is one such [`Mapping`] of [`HUGE`] bytes, zero-filled by the kernel and touched once when made, so the
-//! huge page (and any compaction the kernel does to find one) is paid by the thread that makes
-//! the slab — the device store's flusher, never a writer ([`pieces`]). The slab is split into
+//! A slab is one such [`Mapping`] of [`HUGE`] bytes, zero-filled by the kernel and touched once
+//! when made, so the huge page (and any compaction the kernel does to find one) is paid by the
+//! thread that makes the slab — the device store's flusher, never a writer ([`pieces`]). The slab is split into
 //! equal [`Piece`]s (two 1 MiB write blocks at the default block size) and unmapped when its last
 //! piece is dropped.
 //!

@@ -59,10 +59,24 @@ mod linux {
     /// Faulted pages awaiting repair at once (more abandon every mapping).
     const QUEUE: usize = 64;
 
-    /// Registered mappings: start address (0: free slot), length, descriptor.
-    static STARTS: [AtomicUsize; REGIONS] = [const { AtomicUsize::new(0) }; REGIONS];
-    static LENS: [AtomicUsize; REGIONS] = [const { AtomicUsize::new(0) }; REGIONS];
-    static FDS: [AtomicI32; REGIONS] = [const { AtomicI32::new(-1) }; REGIONS];
+    /// One registered mapping; `start` 0 is a free slot (set last when registering, cleared
+    /// first when unregistering).
+    struct Region {
+        start: AtomicUsize,
+        len: AtomicUsize,
+        fd: AtomicI32,
+    }
+
+    static REGISTRY: [Region; REGIONS] = [const {
+        Region {
+            start: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+            fd: AtomicI32::new(-1),
+        }
+    }; REGIONS];
+    /// The system's page size, read once when the handler is installed (the handler itself
+    /// makes no library call but `mmap`/`sigaction`).
+    static PAGE: AtomicUsize = AtomicUsize::new(4096);
     /// Pages the handler replaced with zeros (0: empty), mapped back by the next copy.
     static QUEUED: [AtomicUsize; QUEUE] = [const { AtomicUsize::new(0) }; QUEUE];
     /// Zero pages in place (module invariants).
@@ -80,9 +94,7 @@ mod linux {
     static mut PREVIOUS: Option<libc::sigaction> = None;
 
     fn page() -> usize {
-        // SAFETY: sysconf only reads its integer argument.
-        let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        usize::try_from(p).ok().filter(|p| p.is_power_of_two()).unwrap_or(4096)
+        PAGE.load(Ordering::Relaxed)
     }
 
     /// A read-only shared mapping of a whole device file (module doc).
@@ -128,13 +140,13 @@ mod linux {
             // SAFETY: advice on the mapping just made.
             unsafe { libc::madvise(p, len, libc::MADV_RANDOM) };
             let ptr = p as usize;
-            for slot in 0..REGIONS {
-                if STARTS[slot].load(Ordering::Acquire) != 0 {
+            for (slot, r) in REGISTRY.iter().enumerate() {
+                if r.start.load(Ordering::Acquire) != 0 {
                     continue;
                 }
-                LENS[slot].store(len, Ordering::Release);
-                FDS[slot].store(fd, Ordering::Release);
-                if STARTS[slot]
+                r.len.store(len, Ordering::Release);
+                r.fd.store(fd, Ordering::Release);
+                if r.start
                     .compare_exchange(0, ptr, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok()
                 {
@@ -186,7 +198,7 @@ mod linux {
             // Under the repair lock: no repair maps a queued page of this range back while or
             // after it is unmapped. A queued page of it is dropped by the next repair.
             let _held = REPAIR.lock().unwrap_or_else(|p| p.into_inner());
-            STARTS[self.slot].store(0, Ordering::Release);
+            REGISTRY[self.slot].start.store(0, Ordering::Release);
             // SAFETY: the mapping made by `new`, unmapped once, here.
             unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
         }
@@ -194,11 +206,11 @@ mod linux {
 
     /// The registered mapping holding `addr`: (start, fd).
     fn region_of(addr: usize) -> Option<(usize, RawFd)> {
-        (0..REGIONS).find_map(|i| {
-            let start = STARTS[i].load(Ordering::Acquire);
-            let len = LENS[i].load(Ordering::Acquire);
+        REGISTRY.iter().find_map(|r| {
+            let start = r.start.load(Ordering::Acquire);
+            let len = r.len.load(Ordering::Acquire);
             (start != 0 && addr >= start && addr - start < len)
-                .then(|| (start, FDS[i].load(Ordering::Acquire)))
+                .then(|| (start, r.fd.load(Ordering::Acquire)))
         })
     }
 
@@ -242,6 +254,11 @@ mod linux {
     /// Install the handler once; whether it is installed.
     fn install() -> bool {
         INSTALL.call_once(|| {
+            // SAFETY: sysconf only reads its integer argument.
+            let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            if let Some(size) = usize::try_from(size).ok().filter(|p| p.is_power_of_two()) {
+                PAGE.store(size, Ordering::Relaxed);
+            }
             // SAFETY: a zeroed sigaction is a valid value to fill; `sigaction` reads `ours`
             // and writes the previous action into `prev`, both live locals. PREVIOUS is
             // written once, here, before the handler that reads it is installed.
