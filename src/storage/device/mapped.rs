@@ -31,6 +31,17 @@
 #[cfg(target_os = "linux")]
 pub use linux::FileMap;
 
+/// Unit tests that make a mapped page fault, or that require a copy to succeed, hold this while
+/// they run: a fault moves the process-wide `POISON`, so a copy running meanwhile in another
+/// test fails (and a store would read it with `pread` instead).
+#[cfg(test)]
+pub(crate) static FAULT_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[cfg(test)]
+pub(crate) fn fault_tests() -> std::sync::MutexGuard<'static, ()> {
+    FAULT_TESTS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// No mapped reads here: callers read with `pread`.
 #[cfg(not(target_os = "linux"))]
 pub struct FileMap;
@@ -371,6 +382,7 @@ mod linux {
 
         #[test]
         fn copies_the_file_and_sees_later_writes() {
+            let _serial = super::super::fault_tests();
             let dir = tempfile::tempdir().expect("tempdir");
             let f = file_of(&dir, 4);
             let m = FileMap::new(&f, (4 * page()) as u64).expect("map");
@@ -392,6 +404,7 @@ mod linux {
         /// page is read through the mapping again.
         #[test]
         fn a_fault_inside_the_mapping_is_a_failed_copy_then_repaired() {
+            let _serial = super::super::fault_tests();
             let dir = tempfile::tempdir().expect("tempdir");
             let f = file_of(&dir, 4);
             let m = FileMap::new(&f, (4 * page()) as u64).expect("map");
@@ -405,8 +418,8 @@ mod linux {
             let mut again = [0u8; 64];
             let mut ok = false;
             for _ in 0..100 {
-                // Another test's fault may move POISON during a copy: that copy fails
-                // and is simply tried again.
+                // A fault outside the unit tests (none is expected) would move POISON during a
+                // copy: that copy fails and is tried again.
                 if m.copy(3 * page() as u64, &mut again) {
                     ok = true;
                     break;

@@ -285,6 +285,7 @@ mod tests {
     /// mapped reads of the rest go on.
     #[test]
     fn cached_reads_survive_a_page_that_cannot_be_read() {
+        let _serial = crate::storage::device::mapped::fault_tests();
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("dev");
         let d = PortableDevice::open(&p, 1 << 20, true).expect("open");
