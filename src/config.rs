@@ -100,6 +100,8 @@ impl std::fmt::Debug for DeviceHandles {
 /// default is on. Turn it off for a dedicated device with a data set much larger than memory, or
 /// to measure device read latency (`aerolite bench --read-page-cache off`). Every image read
 /// either way is verified (block incarnation, CRC, digest, generation vs the index → 1).
+/// Defrag's reads never go through the page cache: it reads each image once, with batched
+/// direct reads, as Aerospike's defrag does.
 /// On Linux the page-cache reads copy out of a read-only mapping of the device (no system
 /// call per read); a page the kernel cannot read in there (an I/O error, the file cut short
 /// under the store) is not a `SIGBUS` that ends the process: the store catches it and reads

@@ -146,9 +146,10 @@ fn crash_between_copy_and_durable_copy_loses_nothing() {
 /// Open on a counting memory device with no post-write cache (every read goes to the device),
 /// write record 0 and records `1 .. 120` (~1 KiB each) with `small` more records of 100-byte
 /// values among the first block's, overwrite every big one, and run one defrag step on the first
-/// block: (blocks, images moved, bytes read from the device by the step). Checks that every
-/// record reads back, also after a cold start.
-fn defrag_first_block(small: i64) -> (u64, u64, u64) {
+/// block: (blocks, images moved, bytes read from the device by the step, reads the step made
+/// through the page cache). The store reads through the page cache (`read_page_cache`, the
+/// default). Checks that every record reads back, also after a cold start.
+fn defrag_first_block(small: i64) -> (u64, u64, u64, u64) {
     let dev = TapDevice::new(4);
     let cfg = || {
         let mut c = device_config(vec![dev.clone() as Arc<dyn Device>], None);
@@ -171,9 +172,10 @@ fn defrag_first_block(small: i64) -> (u64, u64, u64) {
     let ns = aerolite::testing::namespace(&db, "test")
         .expect("namespace")
         .clone();
-    let before = dev.bytes_read();
+    let (before, cached_before) = (dev.bytes_read(), dev.cached_reads());
     let moved = ns.defrag_step(1).expect("defrag");
     let read = dev.bytes_read() - before;
+    let cached = dev.cached_reads() - cached_before;
     flush(&db);
     let want = |i: i64| if is_small(i) { i } else { i + 1000 };
     for i in 0..120 {
@@ -188,14 +190,14 @@ fn defrag_first_block(small: i64) -> (u64, u64, u64) {
             "record {i} after a cold start"
         );
     }
-    (moved.blocks, moved.moved, read)
+    (moved.blocks, moved.moved, read, cached)
 }
 
 /// A sparse block (live bytes ≤ 1/8 of it, in few images) has only its live images read, found
 /// through the index, not the whole block; they move, and a cold start finds them.
 #[test]
 fn a_sparse_block_reads_only_its_live_images() {
-    let (blocks, moved, read) = defrag_first_block(0);
+    let (blocks, moved, read, _) = defrag_first_block(0);
     assert_eq!((blocks, moved), (1, 1), "record 0 moved");
     assert!(
         read <= 8 << 10,
@@ -207,12 +209,27 @@ fn a_sparse_block_reads_only_its_live_images() {
 /// half a block in read units) is read whole, as before.
 #[test]
 fn a_block_of_many_small_live_images_is_read_whole() {
-    let (blocks, moved, read) = defrag_first_block(12);
+    let (blocks, moved, read, _) = defrag_first_block(12);
     assert_eq!((blocks, moved), (1, 13), "records 0 … 12 moved");
     assert!(
         read >= u64::from(BLOCK),
         "{read} bytes read: the whole block"
     );
+}
+
+/// Defrag reads the live images of a sparse block from the device directly, in one batch, even
+/// when client reads go through the page cache: each image is read once, and through the page
+/// cache every one would be a synchronous 4 KiB page fault on the maintenance thread, queued on
+/// the device beside the group commit's writes and syncs (BENCHMARKS.md "Session 21").
+#[test]
+fn defrag_reads_bypass_the_page_cache() {
+    for small in [0, 3] {
+        let (blocks, moved, read, cached) = defrag_first_block(small);
+        assert_eq!(blocks, 1, "one block emptied");
+        assert_eq!(moved, small as u64 + 1, "records 0 … {small} moved");
+        assert!(read > 0, "the live images were read from the device");
+        assert_eq!(cached, 0, "no page-cache read ({small} small records)");
+    }
 }
 
 fn read_back(db: &Database, i: i64) -> Option<i64> {

@@ -3,8 +3,9 @@
 //! A block is read whole (one batched device read for several), unless it is *sparse* — its
 //! live bytes at most 1 / [`SPARSE_SHARE`] of it, in few enough images: then its live images are
 //! found through the index (one pass over it for all the candidate blocks of the step) and
-//! only they are read (`Storage::read_many`), so a block with a few records left costs a few
-//! small reads, not a whole-block read.
+//! only they are read (`Maintenance::defrag_read_many`: one batched direct read, never through
+//! the page cache), so a block with a few records left costs a few small reads, not a
+//! whole-block read.
 //!
 //! Invariants: an image is moved only while its record lock is held and the index entry still
 //! points at it with the same generation, LUT and size; the moved copy is byte-identical except
@@ -122,8 +123,8 @@ impl Namespace {
             }
         }
         let reqs: Vec<(Location, u32)> = wanted.iter().map(|&(_, loc, size)| (loc, size)).collect();
-        let got = self.storage.read_many(&reqs);
-        assert_eq!(got.len(), reqs.len(), "read_many answers every request");
+        let got = m.defrag_read_many(&reqs);
+        assert_eq!(got.len(), reqs.len(), "defrag_read_many answers every request");
         for ((i, loc, _), bytes) in wanted.into_iter().zip(got) {
             match bytes {
                 Ok(b) => images[i].push((loc, b.to_vec())),

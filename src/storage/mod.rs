@@ -335,6 +335,12 @@ pub trait Maintenance: Send + Sync {
     /// Defrag finished with `block`: `complete` when every live image was moved or found
     /// unmovable; otherwise (interrupted, e.g. no space) the block is queued again.
     fn defrag_done(&self, block: u32, complete: bool);
+    /// Read the live images of blocks under defrag, as `Storage::read_many` answers them, except
+    /// that device reads never go through the page cache: they go to each device in one batched
+    /// direct read. Each image is read once, so the page cache would only cost a synchronous
+    /// page fault per image on the maintenance thread, queued on the device beside the group
+    /// commit's writes and syncs (BENCHMARKS.md "Session 21").
+    fn defrag_read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>>;
     /// What defrag needs to know of `block` while it is queued for or under defrag; `None` once
     /// it is not (freed, perhaps reopened).
     fn defrag_block(&self, block: u32) -> Option<DefragBlock>;

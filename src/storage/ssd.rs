@@ -311,7 +311,7 @@ impl Storage for DeviceStorage {
     /// Memory hits are answered at once; device reads of `O_DIRECT` stores go to each device in
     /// one `read_batch` (one io_uring submission); a failed batch is retried read by read (`read`).
     fn read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
-        self.read_images(reqs)
+        self.read_images(reqs, self.read_page_cache)
     }
 
     /// Post-write-cache images only, from the lock-free hints (`read_cache::BlockHints`).

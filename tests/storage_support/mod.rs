@@ -136,6 +136,7 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 pub struct TapDevice {
     inner: Arc<dyn Device>,
     read: std::sync::atomic::AtomicU64,
+    cached: std::sync::atomic::AtomicU64,
     advice: std::sync::Mutex<Vec<(u64, u64)>>,
     read_align: usize,
     misaligned: std::sync::Mutex<Vec<(u64, usize)>>,
@@ -154,6 +155,7 @@ impl TapDevice {
         Arc::new(TapDevice {
             inner: mem_device(mib),
             read: std::sync::atomic::AtomicU64::new(0),
+            cached: std::sync::atomic::AtomicU64::new(0),
             advice: std::sync::Mutex::new(Vec::new()),
             read_align,
             misaligned: std::sync::Mutex::new(Vec::new()),
@@ -168,6 +170,12 @@ impl TapDevice {
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reads through the page cache (`Device::read_cached`) so far; their bytes are counted in
+    /// [`TapDevice::bytes_read`] too.
+    pub fn cached_reads(&self) -> u64 {
+        self.cached.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The read advice so far.
@@ -194,6 +202,11 @@ impl Device for TapDevice {
     }
     fn read_align(&self) -> usize {
         self.read_align
+    }
+    fn read_cached(&self, offset: u64, buf: &mut [u8]) -> aerolite::Result<()> {
+        self.cached
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        aerolite::storage::device::read_unaligned(self, offset, buf)
     }
     fn write_at(&self, offset: u64, buf: &[u8]) -> aerolite::Result<()> {
         self.inner.write_at(offset, buf)

@@ -14,6 +14,7 @@ use crate::storage::cold_start::scan_block;
 use crate::storage::defrag::defrag_due;
 use crate::storage::device::AlignedBuf;
 use crate::storage::{DefragBlock, Location, Maintenance, Placement};
+use bytes::Bytes;
 use std::time::Duration;
 
 /// Huge-page write-block buffers the flusher keeps ready for the next blocks to open.
@@ -99,6 +100,10 @@ impl Maintenance for DeviceStorage {
         if !complete {
             self.lock().blocks.requeue_defrag(block);
         }
+    }
+
+    fn defrag_read_many(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+        self.read_images(reqs, false)
     }
 
     fn defrag_block(&self, block: u32) -> Option<DefragBlock> {

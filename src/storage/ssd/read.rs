@@ -372,11 +372,17 @@ impl DeviceStorage {
         read
     }
 
-    /// `Storage::read_many`. Memory hits are answered at once; device reads of `O_DIRECT` stores go to each device in
-    /// one `read_batch` (one io_uring submission); page-cache reads are positional reads, one
-    /// after another (a hit costs a copy, a miss is punted by the kernel either way). A failed
-    /// batch is retried read by read, so each request gets its own answer.
-    pub(super) fn read_images(&self, reqs: &[(Location, u32)]) -> Vec<Result<Bytes>> {
+    /// `Storage::read_many` (`page_cache`: the store's `read_page_cache`) and
+    /// `Maintenance::defrag_read_many` (`page_cache` false). Memory hits are answered at once;
+    /// device reads without `page_cache` go to each device in one `read_batch` (one io_uring
+    /// submission, `O_DIRECT`); page-cache reads are copies, one after another (a hit costs a
+    /// copy, a miss waits for the kernel's read of its page). A failed batch is retried read by
+    /// read, so each request gets its own answer.
+    pub(super) fn read_images(
+        &self,
+        reqs: &[(Location, u32)],
+        page_cache: bool,
+    ) -> Vec<Result<Bytes>> {
         let mut out: Vec<Option<Result<Bytes>>> = vec![None; reqs.len()];
         let mut pending: Vec<Vec<BatchRead>> =
             (0..self.devices.len()).map(|_| Vec::new()).collect();
@@ -398,7 +404,7 @@ impl DeviceStorage {
                 Ok((_, _, _, MemRead::Moved(_))) => unreachable!("locate resolves moves"),
             };
             self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-            if self.read_page_cache {
+            if page_cache {
                 out[i] = Some(self.read_device(location, seq, start, end));
                 continue;
             }
