@@ -31,14 +31,12 @@
 #[cfg(target_os = "linux")]
 pub use linux::FileMap;
 
-/// Unit tests that make a mapped page fault, or that require a copy to succeed, hold this while
-/// they run: a fault moves the process-wide `POISON`, so a copy running meanwhile in another
-/// test fails (and a store would read it with `pread` instead).
-#[cfg(test)]
-pub(crate) static FAULT_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
+/// Unit tests that make a mapped page fault, or that require a copy to succeed, hold this
+/// guard while they run: a fault moves the process-wide `POISON`, so a copy running meanwhile
+/// in another test fails (and a store would read it with `pread` instead).
 #[cfg(test)]
 pub(crate) fn fault_tests() -> std::sync::MutexGuard<'static, ()> {
+    static FAULT_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
     FAULT_TESTS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
