@@ -11,6 +11,7 @@
 use crate::child::{self, SEP};
 use crate::{Args, ENGINES};
 use aerolite::bench::json::Json;
+use aerolite::bench::keys::KeyChooser;
 use std::process::{Command, Stdio};
 
 /// One phase of one engine in one round.
@@ -138,8 +139,8 @@ pub fn run(args: &Args) -> Result<i32, String> {
 }
 
 /// Round `round`'s running order: round 1 as given, later rounds a permutation drawn from the
-/// round number (Fisher–Yates over a fixed linear congruential sequence, so a run can be
-/// repeated), so no engine always runs right after the same one. A process inherits the
+/// round number (Fisher–Yates with the bench's seeded generator, `KeyChooser::rng`, so a run
+/// can be repeated), so no engine always runs right after the same one. A process inherits the
 /// machine as the one before left it: on a VM, memory that process just freed is probably
 /// still backed by the host and faults in much faster than memory the host has taken back
 /// (BENCHMARKS.md "Session 20": with a fixed order, `aerolite-dim` always followed `aerolite`
@@ -149,12 +150,9 @@ fn running_order<'a>(engines: &[&'a str], round: usize) -> Vec<&'a str> {
     if round <= 1 {
         return order;
     }
-    let mut x = round as u64;
+    let mut draw = KeyChooser::uniform(1, round as u64);
     for i in (1..order.len()).rev() {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let j = ((x >> 33) % (i as u64 + 1)) as usize;
+        let j = draw.rng().below(i as u64 + 1) as usize;
         order.swap(i, j);
     }
     assert_eq!(order.len(), engines.len(), "every engine runs once a round");

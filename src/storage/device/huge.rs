@@ -7,9 +7,9 @@
 //!
 //! A slab is one such [`Mapping`] of [`HUGE`] bytes, zero-filled by the kernel and touched once
 //! when made, so the huge page (and any compaction the kernel does to find one) is paid by the
-//! thread that makes the slab — the device store's flusher, never a writer ([`pieces`]). The slab is split into
-//! equal [`Piece`]s (two 1 MiB write blocks at the default block size) and unmapped when its last
-//! piece is dropped.
+//! thread that makes the slab — the device store's flusher, never a writer ([`pieces`]). The
+//! slab is split into equal [`Piece`]s (two 1 MiB write blocks at the default block size) and
+//! unmapped when its last piece is dropped.
 //!
 //! Invariants: the pieces of a slab are disjoint, each `Piece` owns its range exclusively (so
 //! `as_mut_slice` through `&mut Piece` aliases nothing), every range lies inside the mapping,
