@@ -61,6 +61,8 @@ impl DeviceStorage {
             };
             st.next_seq += 1;
             if let Some(cur) = st.current.take() {
+                // Its images now go out with the sealed block, whatever batch comes next.
+                st.flush.tail_appended = 0;
                 st.blocks.seal(cur.block);
                 let (block, seq, flushed) = (cur.block, cur.seq, cur.flushed);
                 st.sealed.push_back(Sealed {

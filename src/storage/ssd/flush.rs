@@ -79,8 +79,13 @@ pub(super) struct FlushState {
     pub finished: std::collections::BTreeMap<u64, u64>,
     /// Batches between the start of their write and the end of their sync.
     pub in_flight: usize,
-    /// Images appended since the last batch was gathered.
+    /// Images appended since the last batch was gathered, less those a batch left behind:
+    /// the images queued for the next batch.
     pub appended: u64,
+    /// Of `appended`, those in the open block's unwritten tail. A batch without the tail (the
+    /// flusher's, for a block just sealed) leaves them queued: they stay counted, so the group
+    /// they belong to is seen complete when its other writers append again.
+    pub tail_appended: u64,
     /// The would-be leaders were woken for the group queued since the last gather.
     pub overlap_signalled: bool,
     /// When the sync of the newest batch in flight began (its write phase ended), µs of the
@@ -243,8 +248,14 @@ impl DeviceStorage {
             return None;
         }
         st.flush.issued += 1;
-        st.flush.last_group = st.flush.appended;
-        st.flush.appended = 0;
+        let left = if partial_done.is_some() { 0 } else { st.flush.tail_appended };
+        assert!(
+            left <= st.flush.appended,
+            "the open tail's images are among those appended"
+        );
+        st.flush.last_group = st.flush.appended - left;
+        st.flush.appended = left;
+        st.flush.tail_appended = left;
         st.flush.overlap_signalled = false;
         let bytes = jobs.iter().map(|j| (j.to - j.from) as u64).sum();
         st.flush.targets.push_back((st.flush.issued, target));
@@ -412,6 +423,7 @@ impl DeviceStorage {
     /// complete itself and leads without waking anyone (`commit_wait`).
     pub(super) fn note_append(&self, st: &mut State, appender_waits: bool) {
         st.flush.appended += 1;
+        st.flush.tail_appended += 1;
         // With nothing in flight the decision reads no age (`wake_on_append`), so the clock is
         // not read: one clock read less per buffered write (BENCHMARKS.md "Session 12").
         let inputs = if st.flush.in_flight == 0 {
@@ -525,5 +537,57 @@ impl DeviceStorage {
             ResultCode::ServerError,
             "flush did not converge",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::DeviceConfig;
+    use crate::storage::cold_start::tests::image_of;
+    use crate::storage::{Lifecycle, Storage};
+    use std::sync::Arc;
+
+    /// A store whose partial flush never falls due by itself (its monotonic clock stands still).
+    fn store(dir: &std::path::Path) -> DeviceStorage {
+        let clock = ManualClock::new(0).with_manual_monotonic();
+        let cfg = DeviceConfig::new(dir.join("d")).file_size(32 << 20);
+        let s = DeviceStorage::open(&cfg, "test", 90, 5, true, Arc::new(clock)).expect("open");
+        s.restore().expect("restore");
+        s.finish_open(&mut std::iter::empty()).expect("finish open");
+        s
+    }
+
+    /// An image of one blob bin of 100,000 bytes: ten fill a 1 MiB block.
+    fn big(d: u8) -> Vec<u8> {
+        image_of(d, 0, crate::record::value::Value::Blob(vec![d; 100_000]))
+    }
+
+    /// A batch that carries a sealed block but not the open block's tail (the flusher's, at a
+    /// block change) leaves the tail's images counted as appended: the group they belong to is
+    /// still queued, so the next leader finds it complete instead of waiting out the gather
+    /// window for images that were appended long ago (BENCHMARKS.md "Session 22").
+    #[test]
+    fn a_batch_without_the_open_tail_leaves_its_images_counted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = store(dir.path());
+        let mut n = 0u8;
+        let first = s.append(big(n)).expect("append").location.block;
+        while s.append(big(n + 1)).expect("append").location.block == first {
+            n += 1;
+        }
+        s.append(big(n + 2)).expect("append into the new block");
+        assert_eq!(s.lock().flush.appended, u64::from(n) + 3, "every image counted");
+        assert_eq!(s.lock().sealed.len(), 1, "the first block sealed");
+        assert!(matches!(s.flush_once(false, true), Ok(Flushed::Done(_))));
+        let st = s.lock();
+        assert!(st.sealed.iter().all(|b| b.flushed >= s.block_size), "the sealed block written");
+        let tail = st.current.as_ref().map(|c| (c.flushed, c.pos())).expect("an open block");
+        assert!(tail.0 < tail.1, "the open block's tail is not written: {tail:?}");
+        assert_eq!(st.flush.appended, 2, "the open block's two images are still queued");
+        drop(st);
+        assert!(matches!(s.flush_once(true, true), Ok(Flushed::Done(_))));
+        assert_eq!(s.lock().flush.appended, 0, "a batch with the tail leaves nothing queued");
     }
 }

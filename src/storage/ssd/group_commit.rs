@@ -55,7 +55,8 @@ pub struct GroupInputs {
     pub writing: bool,
     /// Batches between the start of their write and the end of their sync.
     pub in_flight: usize,
-    /// Images appended since the last batch was gathered.
+    /// Images queued for the next batch: appended since the last batch was gathered, plus
+    /// those of the open block's tail that batch left behind (`FlushState::tail_appended`).
     pub appended: u64,
     /// Threads inside the group-commit wait.
     pub waiters: u64,
