@@ -151,11 +151,7 @@ fn crash_between_copy_and_durable_copy_loses_nothing() {
 /// default). Checks that every record reads back, also after a cold start.
 fn defrag_first_block(small: i64) -> (u64, u64, u64, u64) {
     let dev = TapDevice::new(4);
-    let cfg = || {
-        let mut c = device_config(vec![dev.clone() as Arc<dyn Device>], None);
-        c.post_write_cache = 0;
-        c
-    };
+    let cfg = || uncached(&dev);
     let clock = ManualClock::at_2026();
     let db = open_on(cfg(), &clock).expect("open");
     let is_small = |i: i64| i <= small;
@@ -230,6 +226,82 @@ fn defrag_reads_bypass_the_page_cache() {
         assert!(read > 0, "the live images were read from the device");
         assert_eq!(cached, 0, "no page-cache read ({small} small records)");
     }
+}
+
+/// Defrag finds the live images of sparse blocks with one pass over the index for many blocks:
+/// the pass made for the first block also finds those of the sparse blocks queued behind it,
+/// whose turns then need none (at 1M records a pass takes about 10 ms; BENCHMARKS.md "Session
+/// 22"). Records overwritten between the pass and their block's turn keep their new values, and
+/// every record reads back, also after a cold start.
+#[test]
+fn one_index_pass_serves_the_sparse_blocks_queued_next() {
+    let dev = TapDevice::new(4);
+    let cfg = || uncached(&dev);
+    let clock = ManualClock::at_2026();
+    let db = open_on(cfg(), &clock).expect("open");
+    let kept = |i: i64| i % 40 == 0;
+    for i in 0..400 {
+        db.put(&wp(false), &key(i), &bins(i, 1000)).expect("load");
+    }
+    flush(&db);
+    let mut want: Vec<i64> = (0..400).collect();
+    for i in (0..400).filter(|&i| !kept(i)) {
+        want[i as usize] = i + 1000;
+        db.put(&wp(false), &key(i), &bins(want[i as usize], 1000))
+            .expect("overwrite");
+    }
+    flush(&db);
+    let ns = aerolite::testing::namespace(&db, "test")
+        .expect("namespace")
+        .clone();
+    let passes = || ns.defrag_live.lock().expect("not poisoned").passes();
+    let (mut blocks, mut moved, mut n) = (0, 0, 0u32);
+    loop {
+        let s = ns.defrag_step(1).expect("defrag");
+        if s.blocks == 0 {
+            break;
+        }
+        (blocks, moved, n) = (blocks + s.blocks, moved + s.moved, n + 1);
+        if n == 1 {
+            // Overwritten after the pass, before its block's turn: the kept list is stale.
+            want[120] = 7_000;
+            db.put(&wp(false), &key(120), &bins(7_000, 1000))
+                .expect("overwrite");
+        }
+        flush(&db);
+    }
+    assert!(
+        blocks >= 3,
+        "the first blocks were sparse and emptied: {blocks}"
+    );
+    assert!(
+        moved >= 9,
+        "at least the kept records but the one overwritten moved: {moved}"
+    );
+    assert_eq!(
+        passes(),
+        1,
+        "one pass over the index for all {blocks} blocks"
+    );
+    for i in 0..400 {
+        assert_eq!(read_back(&db, i), Some(want[i as usize]), "record {i}");
+    }
+    db.abandon();
+    let db = open_on(cfg(), &clock).expect("cold start");
+    for i in 0..400 {
+        assert_eq!(
+            read_back(&db, i),
+            Some(want[i as usize]),
+            "record {i} after a cold start"
+        );
+    }
+}
+
+/// A store on `dev` with no post-write cache: every read goes to the device.
+fn uncached(dev: &Arc<TapDevice>) -> aerolite::DeviceConfig {
+    let mut c = device_config(vec![dev.clone() as Arc<dyn Device>], None);
+    c.post_write_cache = 0;
+    c
 }
 
 fn read_back(db: &Database, i: i64) -> Option<i64> {

@@ -2,7 +2,8 @@
 //! out of blocks below the low-water mark, each under its record lock, and repoint the index.
 //! A block is read whole (one batched device read for several), unless it is *sparse* — its
 //! live bytes at most 1 / [`SPARSE_SHARE`] of it, in few enough images: then its live images are
-//! found through the index (one pass over it for all the candidate blocks of the step) and
+//! found through the index (one pass over it serves the sparse blocks of this step and of the
+//! steps after it: `defrag_live`) and
 //! only they are read (`Maintenance::defrag_read_many`: one batched direct read, never through
 //! the page cache), so a block with a few records left costs a few small reads, not a
 //! whole-block read.
@@ -12,6 +13,7 @@
 //! for the block sequence and CRC (SN-REQ-DEFRAG-RESEAL); the source block is freed by the
 //! backend only once empty and every copy is durable (SN-REQ-DEFRAG-INVARIANT).
 
+use crate::engine::defrag_live::{Live, PASS_BLOCKS};
 use crate::engine::namespace::Namespace;
 use crate::error::Result;
 use crate::format::record_image;
@@ -32,6 +34,11 @@ const SPARSE_READ_UNIT: u64 = 4096;
 
 /// Live images of the blocks of one step, per block: `(location, image bytes)`.
 type BlockImages = Vec<Vec<(Location, Vec<u8>)>>;
+
+/// Whether a block's live bytes are few enough to find its live images through the index.
+fn is_sparse(f: &DefragBlock) -> bool {
+    f.live.saturating_mul(SPARSE_SHARE) <= f.size
+}
 
 /// What one defrag step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -108,12 +115,15 @@ impl Namespace {
         let mut images: BlockImages = batch.iter().map(|_| Vec::new()).collect();
         let fill: Vec<Option<DefragBlock>> = batch.iter().map(|&b| m.defrag_block(b)).collect();
         let candidates: Vec<usize> = (0..batch.len())
-            .filter(|&i| fill[i].is_some_and(|f| f.live.saturating_mul(SPARSE_SHARE) <= f.size))
+            .filter(|&i| fill[i].as_ref().is_some_and(is_sparse))
             .collect();
-        let blocks: Vec<u32> = candidates.iter().map(|&i| batch[i]).collect();
+        let blocks: Vec<(u32, u64)> = candidates
+            .iter()
+            .map(|&i| (batch[i], fill[i].map_or(0, |f| f.seq)))
+            .collect();
         let mut sparse = vec![false; batch.len()];
         let mut wanted: Vec<(usize, Location, u32)> = Vec::new();
-        for (j, locs) in self.indexed(&blocks).into_iter().enumerate() {
+        for (j, locs) in self.indexed(m, &blocks).into_iter().enumerate() {
             let i = candidates[j];
             let block_bytes = fill[i].map_or(0, |f| f.size);
             // Reading image by image costs at least one read unit per image.
@@ -152,21 +162,24 @@ impl Namespace {
         Ok(images)
     }
 
-    /// The locations and sizes of the images the index points at in `blocks`, per block (one
-    /// pass over the index). A block in the defrag queue receives no new image (only the open
-    /// block does), so these are all its live images at the pass; any that dies before it is
-    /// moved fails `empty_block`'s checks.
-    fn indexed(&self, blocks: &[u32]) -> Vec<Vec<(Location, u32)>> {
-        let mut out: Vec<Vec<(Location, u32)>> = blocks.iter().map(|_| Vec::new()).collect();
+    /// The locations and sizes of the images the index points at in `blocks` (block,
+    /// incarnation), per block: kept from an earlier pass over the index, or found by one pass
+    /// that also finds those of the sparse blocks queued next (`defrag_live`). A block in the
+    /// defrag queue receives no new image (only the open block does), so these are all its live
+    /// images; any that dies before it is moved fails `empty_block`'s checks.
+    fn indexed(&self, m: &dyn Maintenance, blocks: &[(u32, u64)]) -> Vec<Live> {
         if blocks.is_empty() {
-            return out;
+            return Vec::new();
         }
-        self.index.for_each(|_, e| {
-            if let Some(i) = blocks.iter().position(|&b| b == e.location.block) {
-                out[i].push((e.location, e.size));
-            }
-        });
-        out
+        let mut lists = self.defrag_live.lock().unwrap_or_else(|p| p.into_inner());
+        let next = || -> Vec<(u32, u64)> {
+            m.defrag_queued(PASS_BLOCKS)
+                .into_iter()
+                .filter(|(_, f)| is_sparse(f))
+                .map(|(b, f)| (b, f.seq))
+                .collect()
+        };
+        lists.take(&self.index, blocks, next)
     }
 
     /// Move the live images of `block` (read from it); returns (images, bytes) moved.

@@ -9,6 +9,7 @@
 //! - the index entry and the image it points at always agree (checked on every load).
 
 pub mod defrag;
+pub mod defrag_live;
 pub mod delete;
 pub mod filter;
 pub mod integrity;

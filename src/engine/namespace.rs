@@ -45,6 +45,8 @@ pub struct Namespace {
     pub map_cache: MapCache,
     /// Secondary indexes, kept by `commit` and `remove` (SIDX-EXACT-1).
     pub sindexes: crate::sindex::Sindexes,
+    /// Live images of sparse blocks found by defrag's last pass over the index.
+    pub defrag_live: std::sync::Mutex<crate::engine::defrag_live::LiveLists>,
 }
 
 /// What a request validated at WP-01 / RP-01 / DP-01 carries on.
@@ -84,6 +86,7 @@ impl Namespace {
             truncations,
             map_cache: MapCache::default(),
             sindexes: crate::sindex::Sindexes::default(),
+            defrag_live: Default::default(),
         }
     }
 

@@ -269,6 +269,13 @@ impl BlockTable {
         None
     }
 
+    /// Up to `limit` blocks `pop_defrag` would hand out next, oldest first, without taking them.
+    pub fn peek_defrag(&self, limit: usize) -> Vec<u32> {
+        let mut out = self.defrag_queue.peek(limit);
+        out.retain(|&b| self.blocks[b as usize].state == BlockState::Defrag);
+        out
+    }
+
     /// An interrupted defrag pass: queue `b` again (if it still needs it).
     pub fn requeue_defrag(&mut self, b: u32) {
         if self.get(b).map(|i| i.state) == Some(BlockState::Defrag) {

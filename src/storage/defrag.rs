@@ -87,6 +87,20 @@ impl DefragQueue {
         None
     }
 
+    /// Up to `limit` queued blocks in the order `pop` hands them out, without taking them.
+    pub fn peek(&self, limit: usize) -> Vec<u32> {
+        let mut seen = std::collections::HashSet::new();
+        let out: Vec<u32> = self
+            .q
+            .iter()
+            .copied()
+            .filter(|&b| self.is_queued(b) && seen.insert(b))
+            .take(limit)
+            .collect();
+        debug_assert!(out.len() <= self.live.min(limit), "only queued blocks, once each");
+        out
+    }
+
     /// Forget `b` (it was freed).
     pub fn remove(&mut self, b: u32) {
         if !self.is_queued(b) {
@@ -173,6 +187,23 @@ mod tests {
         assert_eq!(q.len(), 1);
         assert_eq!(q.pop(), Some(1_000_000));
         assert_eq!(q.pop(), None);
+    }
+
+    /// `peek` shows what `pop` hands out next, in order, each block once, without taking any.
+    #[test]
+    fn peek_shows_the_pop_order_without_popping() {
+        let mut q = DefragQueue::default();
+        for b in [4, 2, 9, 7] {
+            q.push(b);
+        }
+        q.remove(2);
+        q.push(2); // removed, then queued again: one entry counts
+        assert_eq!(q.peek(10).len(), 4);
+        assert_eq!(q.peek(2), vec![4, q.peek(10)[1]]);
+        let peeked = q.peek(10);
+        let popped: Vec<u32> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(peeked, popped, "the same blocks in the same order");
+        assert!(q.peek(10).is_empty());
     }
 
     #[test]

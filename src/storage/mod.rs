@@ -344,6 +344,9 @@ pub trait Maintenance: Send + Sync {
     /// What defrag needs to know of `block` while it is queued for or under defrag; `None` once
     /// it is not (freed, perhaps reopened).
     fn defrag_block(&self, block: u32) -> Option<DefragBlock>;
+    /// Up to `limit` of the blocks `defrag_next` would hand out next, oldest first, with what
+    /// `defrag_block` says of each; none is taken from the queue.
+    fn defrag_queued(&self, limit: usize) -> Vec<(u32, DefragBlock)>;
     /// Visit the verified images of `blocks` as a cold start would see them on the device
     /// (batched device reads); the visitor gets the index into `blocks` first.
     fn blocks_images(

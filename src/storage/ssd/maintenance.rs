@@ -52,6 +52,16 @@ impl DeviceStorage {
             }
         }
     }
+
+    /// `Maintenance::defrag_block`, under the store lock the caller holds.
+    fn defrag_block_in(&self, st: &super::State, block: u32) -> Option<DefragBlock> {
+        let b = st.blocks.get(block)?;
+        (b.state == BlockState::Defrag).then_some(DefragBlock {
+            live: b.used,
+            size: self.block_size as u64,
+            seq: b.seq,
+        })
+    }
 }
 
 impl Maintenance for DeviceStorage {
@@ -107,13 +117,16 @@ impl Maintenance for DeviceStorage {
     }
 
     fn defrag_block(&self, block: u32) -> Option<DefragBlock> {
+        self.defrag_block_in(&self.lock(), block)
+    }
+
+    fn defrag_queued(&self, limit: usize) -> Vec<(u32, DefragBlock)> {
         let st = self.lock();
-        let b = st.blocks.get(block)?;
-        (b.state == BlockState::Defrag).then_some(DefragBlock {
-            live: b.used,
-            size: self.block_size as u64,
-            seq: b.seq,
-        })
+        let queued = st.blocks.peek_defrag(limit);
+        queued
+            .into_iter()
+            .filter_map(|b| Some((b, self.defrag_block_in(&st, b)?)))
+            .collect()
     }
 
     fn blocks_images(
