@@ -42,7 +42,8 @@ impl LiveLists {
         blocks: &[(u32, u64)],
         next: impl FnOnce() -> Vec<(u32, u64)>,
     ) -> Vec<Live> {
-        let mut out: Vec<Option<Live>> = blocks.iter().map(|&(b, seq)| self.take_kept(b, seq)).collect();
+        let mut out: Vec<Option<Live>> =
+            blocks.iter().map(|&(b, seq)| self.take_kept(b, seq)).collect();
         let missing: Vec<(u32, u64)> = blocks
             .iter()
             .zip(&out)
@@ -50,7 +51,7 @@ impl LiveLists {
             .map(|(&b, _)| b)
             .collect();
         if !missing.is_empty() {
-            let mut pass = missing.clone();
+            let mut pass = missing;
             let room = PASS_BLOCKS.saturating_sub(pass.len());
             let next = next();
             pass.extend(
