@@ -198,9 +198,9 @@ mod tests {
         }
         q.remove(2);
         q.push(2); // removed, then queued again: one entry counts
-        assert_eq!(q.peek(10).len(), 4);
-        assert_eq!(q.peek(2), vec![4, q.peek(10)[1]]);
         let peeked = q.peek(10);
+        assert_eq!(peeked.len(), 4);
+        assert_eq!(q.peek(2), peeked[..2], "the first of them");
         let popped: Vec<u32> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(peeked, popped, "the same blocks in the same order");
         assert!(q.peek(10).is_empty());
