@@ -168,9 +168,6 @@ impl Namespace {
     /// defrag queue receives no new image (only the open block does), so these are all its live
     /// images; any that dies before it is moved fails `empty_block`'s checks.
     fn indexed(&self, m: &dyn Maintenance, blocks: &[(u32, u64)]) -> Vec<Live> {
-        if blocks.is_empty() {
-            return Vec::new();
-        }
         let mut lists = self.defrag_live.lock().unwrap_or_else(|p| p.into_inner());
         let next = || -> Vec<(u32, u64)> {
             m.defrag_queued(PASS_BLOCKS)

@@ -546,17 +546,14 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::config::DeviceConfig;
     use crate::storage::cold_start::tests::image_of;
-    use crate::storage::{Lifecycle, Storage};
+    use crate::storage::Storage;
     use std::sync::Arc;
 
     /// A store whose partial flush never falls due by itself (its monotonic clock stands still).
     fn store(dir: &std::path::Path) -> DeviceStorage {
         let clock = ManualClock::new(0).with_manual_monotonic();
         let cfg = DeviceConfig::new(dir.join("d")).file_size(32 << 20);
-        let s = DeviceStorage::open(&cfg, "test", 90, 5, true, Arc::new(clock)).expect("open");
-        s.restore().expect("restore");
-        s.finish_open(&mut std::iter::empty()).expect("finish open");
-        s
+        crate::storage::ssd::open::ready(&cfg, 90, 5, true, Arc::new(clock))
     }
 
     /// An image of one blob bin of 100,000 bytes: ten fill a 1 MiB block.

@@ -230,7 +230,7 @@ mod tests {
     use crate::format::record_image;
     use crate::record::key::Digest;
     use crate::storage::cold_start::tests::{image, image_of};
-    use crate::storage::{Lifecycle, Storage};
+    use crate::storage::Storage;
     use std::sync::Arc;
 
     /// The flusher prepares huge-page buffers (where the kernel gives them); the next block to
@@ -242,10 +242,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = DeviceConfig::new(dir.path().join("d")).file_size(32 << 20);
-        let s = DeviceStorage::open(&cfg, "test", 90, 5, false, Arc::new(SystemClock))
-            .expect("open");
-        s.restore().expect("restore");
-        s.finish_open(&mut std::iter::empty()).expect("finish open");
+        let s = crate::storage::ssd::open::ready(&cfg, 90, 5, false, Arc::new(SystemClock));
         assert_eq!(s.block_size, 1 << 20, "the default block size divides 2 MiB");
         assert!(s.lock().spare_blocks.is_empty(), "nothing prepared yet");
         s.flush_step(false).expect("flush step");
@@ -274,10 +271,7 @@ mod tests {
         let cfg = DeviceConfig::new(dir.path().join("d"))
             .file_size(32 << 20)
             .post_write_cache(1 << 20);
-        let s = DeviceStorage::open(&cfg, "test", 90, 5, false, Arc::new(SystemClock))
-            .expect("open");
-        s.restore().expect("restore");
-        s.finish_open(&mut std::iter::empty()).expect("finish open");
+        let s = crate::storage::ssd::open::ready(&cfg, 90, 5, false, Arc::new(SystemClock));
         let (mut reused, mut placed) = (0, Vec::new());
         for i in 0..48u8 {
             let img = big_image(i);

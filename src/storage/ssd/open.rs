@@ -397,6 +397,24 @@ fn decide_restore(
     }
 }
 
+/// A store opened, restored and ready for the unit tests of the device store's modules
+/// (`stop_used_pct` / `stop_avail_pct` and `background` as `DeviceStorage::open` takes them).
+#[cfg(test)]
+pub(super) fn ready(
+    cfg: &DeviceConfig,
+    stop_used_pct: u8,
+    stop_avail_pct: u8,
+    background: bool,
+    clock: Arc<dyn Clock>,
+) -> DeviceStorage {
+    use crate::storage::Lifecycle;
+    let s = DeviceStorage::open(cfg, "test", stop_used_pct, stop_avail_pct, background, clock)
+        .expect("open");
+    s.restore().expect("restore");
+    s.finish_open(&mut std::iter::empty()).expect("finish open");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

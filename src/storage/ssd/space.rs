@@ -127,7 +127,7 @@ mod tests {
     use crate::config::DeviceConfig;
     use crate::record::value::Value;
     use crate::storage::cold_start::tests::image_of;
-    use crate::storage::{Lifecycle, Maintenance, Storage};
+    use crate::storage::{Maintenance, Storage};
     use std::sync::Arc;
 
     /// A store of 31 blocks of 1 MiB (stop-writes at `used_pct` % live bytes, flush queue limit
@@ -135,11 +135,7 @@ mod tests {
     fn store(dir: &tempfile::TempDir, used_pct: u8, max_write_cache: u64) -> DeviceStorage {
         let mut cfg = DeviceConfig::new(dir.path().join("d")).file_size(32 << 20);
         cfg.max_write_cache = max_write_cache;
-        let s = DeviceStorage::open(&cfg, "test", used_pct, 0, false, Arc::new(SystemClock))
-            .expect("open");
-        s.restore().expect("restore");
-        s.finish_open(&mut std::iter::empty()).expect("finish open");
-        s
+        crate::storage::ssd::open::ready(&cfg, used_pct, 0, false, Arc::new(SystemClock))
     }
 
     /// What a reader holding the lock would see.
