@@ -267,7 +267,7 @@ impl DeviceStorage {
             st.failed = Some(e.detail().to_string());
         }
         self.wake_all_parked(st);
-        self.slot_cv.notify_all();
+        self.notify_slot();
     }
 
     fn write_headers(&self, st: &mut State, clean: bool) -> Result<()> {

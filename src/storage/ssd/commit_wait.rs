@@ -2,8 +2,13 @@
 //! side; `flush` runs the batches, `group_commit` decides when one starts).
 //!
 //! Roles: at most one waiter whose bytes are not yet handed to a batch (*unsubmitted*) is the
-//! *candidate*: it waits on the store's `slot_cv` for `group_commit::decide` to let it lead the
-//! next batch. Every other waiter is *parked*: registered here with its ticket, asleep on one
+//! *candidate*: it waits for `group_commit::decide` to let it lead the next batch — first
+//! yielding its CPU up to [`SPIN_YIELDS`] times while neither its bytes were handed to a batch
+//! ([`Frontier`]'s copy of the submitted frontier) nor the store's `slot_cv` was notified (the
+//! *slot signal*, changed with every notification), and only then asleep on `slot_cv`. In the
+//! usual cycle the group's last writer leads, and the candidate's bytes go with it: a candidate
+//! asleep in the kernel then came back only when the batch's sync ended, by a wake-up, and was
+//! often the writer its next group waited for (BENCHMARKS.md "Session 23"). Every other waiter is *parked*: registered here with its ticket, asleep on one
 //! of two [`Bell`]s, the one of the parity of the batch expected to cover it. The batch whose
 //! sync makes the durable frontier reach parked tickets removes them and rings their bell once
 //! (`take_covered`; one `FUTEX_WAKE` for all of them, after the store lock is released); the
@@ -31,13 +36,17 @@
 //!   (covered, handed the role, or the store failed), so no removal goes unrung and a thread is
 //!   registered at most once (`register` replaces its entry);
 //! - `Frontier::durable ≤ State::durable` (asserted under the lock), so the lock-free check
-//!   never acknowledges more than the store's own frontier.
+//!   never acknowledges more than the store's own frontier;
+//! - `Frontier::submitted ≤ FlushState::submitted` (asserted under the lock): a spinning
+//!   candidate only ever stops early, and whatever it saw it decides again under the lock; its
+//!   spin is bounded ([`SPIN_YIELDS`] yields), and a spin that saw nothing change is followed by
+//!   the bounded sleep on `slot_cv`, so a missed signal costs at most that sleep.
 
-use super::bell::Bell;
+use super::bell::{Bell, SPIN_YIELDS};
 use super::group_commit::{self, Decision};
 use super::{DeviceStorage, State};
 use crate::error::{Error, Result, ResultCode};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -57,6 +66,11 @@ pub(super) struct Frontier {
     /// rung when an entry registered on it is removed (covered, handed the candidate role, or
     /// the store failed).
     bells: [Bell; 2],
+    /// A copy of `FlushState::submitted`, published when it moves; never above it.
+    submitted: AtomicU64,
+    /// Changed with every notification of the store's `slot_cv` (what a spinning candidate
+    /// watches instead of sleeping on it).
+    slot_signal: AtomicU32,
 }
 
 impl Frontier {
@@ -72,6 +86,36 @@ impl Frontier {
 
     fn covers(&self, ticket: u64) -> bool {
         self.durable.load(Ordering::Acquire) >= ticket
+    }
+
+    /// Publish the submitted frontier (called with the store lock held, after it moved).
+    pub(super) fn publish_submitted(&self, submitted: u64) {
+        self.submitted.fetch_max(submitted, Ordering::Release);
+    }
+
+    /// Change the slot signal (with every notification of `slot_cv`).
+    pub(super) fn signal_slot(&self) {
+        self.slot_signal.fetch_add(1, Ordering::Release);
+    }
+
+    /// The slot signal (read under the store lock before a candidate spins).
+    fn slot_signal(&self) -> u32 {
+        self.slot_signal.load(Ordering::Acquire)
+    }
+
+    /// The candidate's wait before it sleeps: yield up to [`SPIN_YIELDS`] times while `ticket`
+    /// is not submitted and the slot signal is still `seen`; whether either changed.
+    fn candidate_spin(&self, ticket: u64, seen: u32) -> bool {
+        let changed = || {
+            self.submitted.load(Ordering::Acquire) >= ticket || self.slot_signal() != seen
+        };
+        for _ in 0..SPIN_YIELDS {
+            if changed() {
+                return true;
+            }
+            std::thread::yield_now();
+        }
+        changed()
     }
 }
 
@@ -143,6 +187,9 @@ enum Step {
     Park(usize, u32),
     /// Sleep on `slot_cv` as the candidate, then look again.
     Again,
+    /// Spin as the candidate while the slot signal is this value (`Frontier::candidate_spin`),
+    /// then look again.
+    Spin(u32),
     /// Gather and write the next batch.
     Lead,
 }
@@ -163,16 +210,22 @@ impl DeviceStorage {
         // Whether this thread may be the candidate: it then leaves through `next_step`, which
         // hands the role on.
         let mut candidate = false;
+        // Whether its last spin as the candidate saw nothing change (it then sleeps).
+        let mut spun = false;
         loop {
             if !candidate && self.frontier.covers(ticket) {
                 // Parked and covered: the batch that covered the ticket removed its entry.
                 return Ok(());
             }
             candidate = false;
-            match self.next_step(ticket, me) {
+            match self.next_step(ticket, me, std::mem::take(&mut spun)) {
                 Step::Done(r) => return r,
                 Step::Park(bell, seen) => self.frontier.bells[bell].sleep(seen, PARK_MAX),
                 Step::Again => candidate = true,
+                Step::Spin(seen) => {
+                    candidate = true;
+                    spun = !self.frontier.candidate_spin(ticket, seen);
+                }
                 Step::Lead => {
                     if let Err(e) = self.flush_once(true, false) {
                         let st = self.lock();
@@ -188,12 +241,17 @@ impl DeviceStorage {
         }
     }
 
-    /// Under the store lock: done, park, wait as the candidate, or lead.
-    fn next_step(&self, ticket: u64, me: ThreadId) -> Step {
+    /// Under the store lock: done, park, wait as the candidate (spinning first unless its last
+    /// spin, `spun`, saw nothing change), or lead.
+    fn next_step(&self, ticket: u64, me: ThreadId, spun: bool) -> Step {
         let mut st = self.lock();
         assert!(
             self.frontier.durable.load(Ordering::Acquire) <= st.durable,
             "the published frontier is never ahead of the store's"
+        );
+        assert!(
+            self.frontier.submitted.load(Ordering::Acquire) <= st.flush.submitted,
+            "the published submitted frontier is never ahead of the store's"
         );
         if st.durable >= ticket {
             // Durable before any failure: acknowledged even if the store failed since.
@@ -227,6 +285,9 @@ impl DeviceStorage {
         }
         st.flush.sleepers.candidate = Some((me, ticket));
         if let Decision::Wait(d) = group_commit::decide(&self.group_inputs(&st)) {
+            if !spun {
+                return Step::Spin(self.frontier.slot_signal());
+            }
             drop(self.wait_slot(st, d));
             return Step::Again;
         }
@@ -235,12 +296,18 @@ impl DeviceStorage {
         Step::Lead
     }
 
+    /// Notify `slot_cv` and change the slot signal (what a spinning candidate watches).
+    pub(super) fn notify_slot(&self) {
+        self.frontier.signal_slot();
+        self.slot_cv.notify_all();
+    }
+
     /// `me` leaves the candidate role without leading (if it had it): hand it on and wake the
     /// `slot_cv` waiters.
     fn vacate(&self, st: &mut State, me: ThreadId) {
         let submitted = st.flush.submitted;
         if st.flush.sleepers.vacate(me, submitted, &self.frontier.bells) {
-            self.slot_cv.notify_all();
+            self.notify_slot();
         }
     }
 
@@ -293,5 +360,39 @@ impl DeviceStorage {
             bell.ring();
             bell.wake_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_candidate_spin_ends_when_its_bytes_are_submitted_or_the_slot_is_signalled() {
+        let f = Frontier::default();
+        let seen = f.slot_signal();
+        assert!(!f.candidate_spin(5, seen), "nothing changed: the spin runs out");
+        f.publish_submitted(4);
+        assert!(!f.candidate_spin(5, seen), "ticket 5 is not submitted by 4");
+        f.publish_submitted(5);
+        assert!(f.candidate_spin(5, seen), "ticket 5 handed to a batch");
+        assert!(f.candidate_spin(7, seen + 1), "a signal since the lock was held");
+        f.signal_slot();
+        assert!(!f.candidate_spin(7, f.slot_signal()), "read after the signal");
+        f.publish_submitted(3);
+        assert_eq!(f.submitted.load(Ordering::Acquire), 5, "the copy never moves back");
+        std::thread::scope(|s| {
+            let seen = f.slot_signal();
+            let f = &f;
+            let spinner = s.spawn(move || {
+                let mut spins = 0u32;
+                while !f.candidate_spin(9, seen) {
+                    spins += 1;
+                    assert!(spins < 1_000_000, "the signal ends the spin");
+                }
+            });
+            f.signal_slot();
+            spinner.join().expect("spinner");
+        });
     }
 }

@@ -180,6 +180,7 @@ impl DeviceStorage {
                 "a batch carries bytes not yet durable"
             );
             st.flush.submitted = st.flush.submitted.max(batch.target);
+            self.frontier.publish_submitted(st.flush.submitted);
             self.gathered(&mut st, batch.target);
             st.flush.writing = true;
             st.flush.in_flight += 1;
@@ -345,7 +346,7 @@ impl DeviceStorage {
             // A write failed before every device handed over: free the slot (the store fails
             // below, so nobody writes again).
             st.flush.writing = false;
-            self.slot_cv.notify_all();
+            self.notify_slot();
         }
         if let Err(e) = result {
             self.fail(&mut st, &e);
@@ -368,7 +369,7 @@ impl DeviceStorage {
         // Outside the lock: the woken return at once (`commit_wait::Frontier`) and the
         // would-be leaders take the lock they were woken for.
         woken.wake(&self.frontier);
-        self.slot_cv.notify_all();
+        self.notify_slot();
         Ok(())
     }
 
@@ -413,7 +414,7 @@ impl DeviceStorage {
             .fetch_add(batch.bytes, Ordering::Relaxed);
         if self.may_lead(&st) {
             st.flush.overlap_signalled = true;
-            self.slot_cv.notify_all();
+            self.notify_slot();
         }
     }
 
@@ -434,7 +435,7 @@ impl DeviceStorage {
         if group_commit::wake_on_append(&inputs, st.flush.overlap_signalled) {
             st.flush.overlap_signalled |= inputs.in_flight > 0;
             if !appender_waits {
-                self.slot_cv.notify_all();
+                self.notify_slot();
             }
         }
     }

@@ -91,7 +91,7 @@ impl Lifecycle for DeviceStorage {
         let mut st = self.lock();
         st.failed = Some("abandoned (simulated crash)".into());
         self.wake_all_parked(&mut st);
-        self.slot_cv.notify_all();
+        self.notify_slot();
         drop(st);
         self.release_locks();
     }
