@@ -8,16 +8,16 @@
 //! *slot signal*, changed with every notification), and only then asleep on `slot_cv`. In the
 //! usual cycle the group's last writer leads, and the candidate's bytes go with it: a candidate
 //! asleep in the kernel then came back only when the batch's sync ended, by a wake-up, and was
-//! often the writer its next group waited for (BENCHMARKS.md "Session 23"). Every other waiter is *parked*: registered here with its ticket, asleep on one
-//! of two [`Bell`]s, the one of the parity of the batch expected to cover it. The batch whose
-//! sync makes the durable frontier reach parked tickets removes them and rings their bell once
-//! (`take_covered`; one `FUTEX_WAKE` for all of them, after the store lock is released); the
-//! waiters of another batch in flight sleep on. A waiter with unsubmitted bytes may lead
-//! without the role: the writer whose append completes the group does
-//! (`group_commit::may_lead`), so the group starts without a wake-up of the candidate; a
-//! gathered batch that carries the candidate's bytes takes the role from it (`gathered`), so
-//! the writers appending next take it themselves instead of being handed it (BENCHMARKS.md
-//! "Group commit wake-ups", session 6).
+//! often the writer its next group waited for (BENCHMARKS.md "Session 23"). Every other waiter
+//! is *parked*: registered here with its ticket, asleep on one of two [`Bell`]s, the one of the
+//! parity of the batch expected to cover it. The batch whose sync makes the durable frontier
+//! reach parked tickets removes them and rings their bell once (`take_covered`; one
+//! `FUTEX_WAKE` for all of them, after the store lock is released); the waiters of another
+//! batch in flight sleep on. A waiter with unsubmitted bytes may lead without the role: the
+//! writer whose append completes the group does (`group_commit::may_lead`), so the group starts
+//! without a wake-up of the candidate; a gathered batch that carries the candidate's bytes
+//! takes the role from it (`gathered`), so the writers appending next take it themselves
+//! instead of being handed it (BENCHMARKS.md "Group commit wake-ups", session 6).
 //!
 //! Acknowledgement rule: a waiter returns Ok only when the durable frontier covers its ticket,
 //! read either under the store lock (`State::durable`) or from [`Frontier`], a copy published
