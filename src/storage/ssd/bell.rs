@@ -39,6 +39,18 @@ pub(super) struct Bell {
 /// "Group commit, session 10").
 pub(super) const SPIN_YIELDS: u32 = 32;
 
+/// Yield the CPU up to [`SPIN_YIELDS`] times until `done` holds, looking after each yield;
+/// whether it holds (the spin of a bell's sleeper, and of `commit_wait`'s candidate).
+pub(super) fn spin_until(done: impl Fn() -> bool) -> bool {
+    for _ in 0..SPIN_YIELDS {
+        if done() {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    done()
+}
+
 impl Bell {
     /// The current value (read under the store lock before sleeping).
     pub(super) fn rung(&self) -> u32 {
@@ -53,13 +65,7 @@ impl Bell {
     /// Yield the CPU up to [`SPIN_YIELDS`] times while the value is still `seen`; whether it
     /// changed.
     fn spin(&self, seen: u32) -> bool {
-        for _ in 0..SPIN_YIELDS {
-            if self.rung() != seen {
-                return true;
-            }
-            std::thread::yield_now();
-        }
-        self.rung() != seen
+        spin_until(|| self.rung() != seen)
     }
 
     /// Sleep while the value is still `seen`, at most `max` after a bounded spin (spurious

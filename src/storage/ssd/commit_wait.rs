@@ -3,9 +3,9 @@
 //!
 //! Roles: at most one waiter whose bytes are not yet handed to a batch (*unsubmitted*) is the
 //! *candidate*: it waits for `group_commit::decide` to let it lead the next batch — first
-//! yielding its CPU up to [`SPIN_YIELDS`] times while neither its bytes were handed to a batch
-//! ([`Frontier`]'s copy of the submitted frontier) nor the store's `slot_cv` was notified (the
-//! *slot signal*, changed with every notification), and only then asleep on `slot_cv`. In the
+//! yielding its CPU up to `bell::SPIN_YIELDS` times while neither its bytes were handed to a
+//! batch ([`Frontier`]'s copy of the submitted frontier) nor the store's `slot_cv` was notified
+//! (the *slot signal*, changed with every notification), and only then asleep on `slot_cv`. In the
 //! usual cycle the group's last writer leads, and the candidate's bytes go with it: a candidate
 //! asleep in the kernel then came back only when the batch's sync ended, by a wake-up, and was
 //! often the writer its next group waited for (BENCHMARKS.md "Session 23"). Every other waiter
@@ -39,10 +39,10 @@
 //!   never acknowledges more than the store's own frontier;
 //! - `Frontier::submitted ≤ FlushState::submitted` (asserted under the lock): a spinning
 //!   candidate only ever stops early, and whatever it saw it decides again under the lock; its
-//!   spin is bounded ([`SPIN_YIELDS`] yields), and a spin that saw nothing change is followed by
-//!   the bounded sleep on `slot_cv`, so a missed signal costs at most that sleep.
+//!   spin is bounded (`bell::SPIN_YIELDS` yields), and a spin that saw nothing change is
+//!   followed by the bounded sleep on `slot_cv`, so a missed signal costs at most that sleep.
 
-use super::bell::{Bell, SPIN_YIELDS};
+use super::bell::{spin_until, Bell};
 use super::group_commit::{self, Decision};
 use super::{DeviceStorage, State};
 use crate::error::{Error, Result, ResultCode};
@@ -103,19 +103,12 @@ impl Frontier {
         self.slot_signal.load(Ordering::Acquire)
     }
 
-    /// The candidate's wait before it sleeps: yield up to [`SPIN_YIELDS`] times while `ticket`
-    /// is not submitted and the slot signal is still `seen`; whether either changed.
+    /// The candidate's wait before it sleeps: yield up to `bell::SPIN_YIELDS` times while
+    /// `ticket` is not submitted and the slot signal is still `seen`; whether either changed.
     fn candidate_spin(&self, ticket: u64, seen: u32) -> bool {
-        let changed = || {
+        spin_until(|| {
             self.submitted.load(Ordering::Acquire) >= ticket || self.slot_signal() != seen
-        };
-        for _ in 0..SPIN_YIELDS {
-            if changed() {
-                return true;
-            }
-            std::thread::yield_now();
-        }
-        changed()
+        })
     }
 }
 
