@@ -101,14 +101,25 @@ impl Mapping {
         self.len
     }
 
-    /// Make the kernel place the first page now (a zero stored over a zero), so that the cost
-    /// of finding a huge page is paid by the caller, not by the first user of the memory.
-    pub fn touch(&self) {
-        // SAFETY: `ptr` is inside the live, writable mapping (invariants); the byte is written
-        // with the value it has when fresh, and the caller owns the mapping exclusively.
-        unsafe { std::ptr::write_volatile(self.ptr, std::ptr::read_volatile(self.ptr)) }
+    /// A fresh mapping of `len` bytes (as [`Mapping::new`]) whose pages the kernel has already
+    /// placed: a zero is stored at every 4 KiB, so the cost of finding and zeroing the memory
+    /// (a huge page on the first store, else each small page) is paid by the caller, not by
+    /// the first user of the memory. Only stores: a load first would map the shared zero page
+    /// and the store would then fault a second time to replace it.
+    pub fn populated(len: usize) -> Option<Mapping> {
+        let m = Mapping::new(len)?;
+        for at in (0..m.len).step_by(SMALL_PAGE) {
+            // SAFETY: `at < len`, inside the live, writable mapping just made and owned here
+            // alone; a fresh mapping reads as zeros, so storing a zero changes no byte.
+            unsafe { std::ptr::write_volatile(m.ptr.add(at), 0) }
+        }
+        Some(m)
     }
 }
+
+/// The base page size `Mapping::populated` steps by (x86-64, and aarch64 with 4 KiB pages; on
+/// larger base pages it stores more often than needed, which is harmless).
+const SMALL_PAGE: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -116,12 +127,11 @@ mod tests {
 
     #[test]
     fn mappings_are_aligned_zeroed_and_writable() {
-        let Some(m) = Mapping::new(2 * HUGE) else {
+        let Some(m) = Mapping::populated(2 * HUGE) else {
             return; // no anonymous mapping here: callers use ordinary memory
         };
         assert_eq!(m.ptr() as usize % HUGE, 0, "huge-page aligned");
         assert_eq!(m.size(), 2 * HUGE);
-        m.touch();
         // SAFETY: the mapping is live, writable and owned by this test.
         let bytes = unsafe { std::slice::from_raw_parts_mut(m.ptr(), m.size()) };
         assert!(bytes.iter().all(|&b| b == 0), "fresh mappings read as zeros");

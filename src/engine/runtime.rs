@@ -1,8 +1,8 @@
 //! The runtime: the only owner of background threads (`tests/tidy_time.rs` fails on a thread
 //! started anywhere else). Per namespace it runs the expiry sweeper (sweep_step), the flusher
-//! (flush_step) and maintenance (defrag_step, tombstone reclamation). Each iteration does a
-//! bounded amount of work and checks the stop signal, so closing never waits long; timers read
-//! the namespace `Clock`'s monotonic time.
+//! (flush_step) and maintenance (defrag_step, tombstone reclamation, the index pool's spare
+//! huge pages). Each iteration does a bounded amount of work and checks the stop signal, so
+//! closing never waits long; timers read the namespace `Clock`'s monotonic time.
 //!
 //! Invariants: after `Runtime::stop` returns no runtime thread runs; a `Runtime` that failed to
 //! start leaves no thread behind.
@@ -10,6 +10,7 @@
 use crate::engine::namespace::Namespace;
 use crate::engine::tombstones::TombReclaimer;
 use crate::error::{Error, Result, ResultCode};
+use crate::index::pool;
 use crate::record::key::PARTITIONS;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -65,6 +66,9 @@ pub fn maintenance_loop(ns: &Namespace, stopped: &dyn Fn() -> bool, sleep: &dyn 
                 }
             }
         }
+        // Huge pages for the index's growth, placed here rather than by the writer whose
+        // insert needs the next one (`index::pool::prepare_spare`).
+        while pool::prepare_spare() {}
         if !busy {
             sleep(Duration::from_millis(20));
         }

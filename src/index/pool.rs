@@ -9,7 +9,9 @@
 //! is rounded up to a multiple of 64 bytes (a cache line, which also aligns every block) and
 //! takes the smallest free range that holds it, the rest of the range staying free; a freed
 //! block merges with the free ranges next to it in its chunk, and a chunk whose last block is
-//! freed is kept as a spare (at most [`MAX_SPARES`] one-huge-page chunks) or unmapped. The
+//! freed is kept as a spare (at most [`MAX_SPARES`] one-huge-page chunks) or unmapped. While
+//! the pool has chunks, a background thread makes spares ahead ([`prepare_spare`]), so a table
+//! that needs a new chunk takes a huge page the kernel has already placed. The
 //! tables of an index grow in step (uniform digests): a table growing by 1/6 frees its old
 //! block where neighbours freed theirs, and the merged ranges hold grown tables. The free ranges
 //! left are about a fifth of the blocks' bytes (a grown table does not fit the hole its old
@@ -21,13 +23,15 @@
 //! small database does not map a huge page; so does everything when the kernel refuses a
 //! mapping, or on systems without them.
 //!
-//! Invariants (P1–P3; [`Pool::check`] verifies them in tests):
+//! Invariants (P1–P4; [`Pool::check`] verifies P1, P2 and P4's bound in tests):
 //! - P1 free ranges are disjoint, each inside one chunk, overlapping no block handed out, and
 //!   no two free ranges of one chunk touch (a freed block is merged with its neighbours);
 //!   `by_size` indexes exactly the ranges of `by_start`;
 //! - P2 a chunk's `live` bytes plus its free ranges' bytes are its length, and `live` > 0 while
 //!   the chunk is kept (an emptied chunk is released at once);
-//! - P3 a [`PoolSlice`] returns its block exactly once, on drop, to the pool it came from.
+//! - P3 a [`PoolSlice`] returns its block exactly once, on drop, to the pool it came from;
+//! - P4 at most [`MAX_SPARES`] spares are kept, each one huge page, and a spare is made ahead
+//!   only while the pool has chunks (a database too small for the pool maps none).
 
 use crate::huge_pages::{Mapping, HUGE};
 use std::collections::{BTreeMap, BTreeSet};
@@ -89,6 +93,23 @@ pub fn mapped_bytes() -> usize {
 pub fn free_bytes() -> usize {
     let p = pool();
     p.mapped_bytes() - p.live_bytes()
+}
+
+/// Make one spare chunk ahead of the tables' growth, on the calling thread (a background
+/// thread: the device store's flusher): map a huge page and have the kernel place it
+/// ([`Mapping::populated`]) outside the pool's lock, then keep it for the next table that needs a
+/// new chunk. Without it the writer whose insert grows a table past the free ranges pays for
+/// the page; in this VM that was 4–5 ms a page when the host had taken the memory back, ~9 %
+/// of a 1M-record load (BENCHMARKS.md "Session 24"). True when a spare was added.
+pub fn prepare_spare() -> bool {
+    if !pool().wants_spare() {
+        return false;
+    }
+    let Some(map) = Mapping::populated(HUGE) else {
+        return false;
+    };
+    let unwanted = pool().offer_spare(map); // another thread may have filled the spares
+    unwanted.is_none()
 }
 
 fn pool() -> MutexGuard<'static, Pool> {
@@ -157,6 +178,23 @@ impl Pool {
         }
     }
 
+    /// Whether a spare made ahead ([`prepare_spare`]) would be kept: the pool has chunks, so
+    /// its tables are growing on huge pages, and fewer than [`MAX_SPARES`] spares wait.
+    pub fn wants_spare(&self) -> bool {
+        !self.chunks.is_empty() && self.spares.len() < MAX_SPARES
+    }
+
+    /// Keep `map`, one huge page, as a spare when [`Pool::wants_spare`]; otherwise hand it
+    /// back (the caller unmaps it outside the lock).
+    pub fn offer_spare(&mut self, map: Mapping) -> Option<Mapping> {
+        if map.size() == HUGE && self.wants_spare() {
+            self.spares.push(map);
+            None
+        } else {
+            Some(map)
+        }
+    }
+
     /// A chunk able to hold `len` bytes (a spare when one huge page does), all free; its one
     /// free range.
     fn new_chunk(&mut self, len: usize) -> Option<(usize, usize)> {
@@ -194,7 +232,7 @@ impl Pool {
         self.chunks.values().map(|c| c.live).sum()
     }
 
-    /// P1 and P2, for tests.
+    /// P1, P2 and P4, for tests.
     #[cfg(test)]
     pub fn check(&self) -> Result<(), String> {
         let sized: BTreeSet<(usize, usize)> = self.by_start.iter().map(|(&s, &l)| (l, s)).collect();
@@ -217,6 +255,9 @@ impl Pool {
             }
             last = Some((s, s + l, base));
             *free_in.entry(base).or_default() += l;
+        }
+        if self.spares.len() > MAX_SPARES || self.spares.iter().any(|m| m.size() != HUGE) {
+            return Err(format!("P4: {} spares, each one huge page", self.spares.len()));
         }
         for (&base, c) in &self.chunks {
             let free = free_in.get(&base).copied().unwrap_or(0);

@@ -41,6 +41,44 @@ fn blocks_are_aligned_disjoint_best_fit_and_merged_when_freed() {
 }
 
 #[test]
+fn spares_made_ahead_are_kept_only_while_the_pool_has_chunks_and_serve_the_next_chunk() {
+    let mut pool = Pool::default();
+    let Some(early) = Mapping::populated(HUGE) else {
+        return; // no huge-page mappings here: every slice uses the heap
+    };
+    assert!(!pool.wants_spare(), "P4: a pool without chunks wants no spare");
+    let early = pool.offer_spare(early).expect("handed back to be unmapped");
+    let Some(full) = pool.alloc(HUGE) else {
+        return;
+    };
+    assert!(pool.wants_spare(), "a pool in use wants spares");
+    let mut made = vec![early.ptr() as usize];
+    assert!(pool.offer_spare(early).is_none(), "kept");
+    while pool.wants_spare() {
+        let m = Mapping::populated(HUGE).expect("a second huge page");
+        made.push(m.ptr() as usize);
+        assert!(pool.offer_spare(m).is_none(), "kept while wanted");
+    }
+    assert_eq!(pool.spares.len(), MAX_SPARES, "P4: no more than MAX_SPARES");
+    let extra = Mapping::populated(HUGE).expect("one more huge page");
+    assert!(pool.offer_spare(extra).is_some(), "P4: one past MAX_SPARES is handed back");
+    let two = Mapping::populated(2 * HUGE).expect("two huge pages");
+    assert!(pool.offer_spare(two).is_some(), "P4: a spare is one huge page");
+    pool.check().expect("P1, P2, P4 with spares");
+    // The first chunk is full: the next block opens a chunk, and it is a spare made ahead.
+    let next = pool.alloc(GRAIN).expect("a spare");
+    assert!(made.contains(&(next.as_ptr() as usize)), "the new chunk is a spare made ahead");
+    assert_eq!(pool.spares.len(), MAX_SPARES - 1);
+    assert_eq!(pool.mapped_bytes(), (2 + MAX_SPARES - 1) * HUGE);
+    pool.check().expect("P1, P2, P4 after taking a spare");
+    pool.free(GRAIN, next);
+    pool.free(HUGE, full);
+    assert!(pool.chunks.is_empty());
+    assert!(!pool.wants_spare(), "an emptied pool wants none");
+    pool.check().expect("P1, P2, P4 when empty");
+}
+
+#[test]
 fn requests_beyond_a_chunk_open_new_ones_and_emptied_ones_are_unmapped() {
     let mut pool = Pool::default();
     let mut blocks = Vec::new();

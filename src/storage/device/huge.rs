@@ -5,11 +5,11 @@
 //! when transparent huge pages are `always` or `madvise`) cost one TLB entry per 2 MiB
 //! (BENCHMARKS.md "Write blocks on huge pages, session 8").
 //!
-//! A slab is one such [`Mapping`] of [`HUGE`] bytes, zero-filled by the kernel and touched once
-//! when made, so the huge page (and any compaction the kernel does to find one) is paid by the
-//! thread that makes the slab — the device store's flusher, never a writer ([`pieces`]). The
-//! slab is split into equal [`Piece`]s (two 1 MiB write blocks at the default block size) and
-//! unmapped when its last piece is dropped.
+//! A slab is one such [`Mapping`] of [`HUGE`] bytes, zero-filled by the kernel and populated
+//! when made ([`Mapping::populated`]), so the huge page (and any compaction the kernel does to
+//! find one) is paid by the thread that makes the slab — the device store's flusher, never a
+//! writer ([`pieces`]). The slab is split into equal [`Piece`]s (two 1 MiB write blocks at the
+//! default block size) and unmapped when its last piece is dropped.
 //!
 //! Invariants: the pieces of a slab are disjoint, each `Piece` owns its range exclusively (so
 //! `as_mut_slice` through `&mut Piece` aliases nothing), every range lies inside the mapping,
@@ -47,8 +47,7 @@ pub fn pieces(len: usize, align: usize) -> Option<Vec<Piece>> {
     if len == 0 || !HUGE.is_multiple_of(len) || !len.is_multiple_of(align) {
         return None;
     }
-    let slab = Mapping::new(HUGE)?;
-    slab.touch(); // the huge page is placed here, by the slab's maker
+    let slab = Mapping::populated(HUGE)?; // the huge page is placed here, by the slab's maker
     let slab = Arc::new(slab);
     let out: Vec<Piece> = (0..HUGE / len)
         .map(|i| Piece {
