@@ -67,8 +67,12 @@ pub fn maintenance_loop(ns: &Namespace, stopped: &dyn Fn() -> bool, sleep: &dyn 
             }
         }
         // Huge pages for the index's growth, placed here rather than by the writer whose
-        // insert needs the next one (`index::pool::prepare_spare`).
-        while pool::prepare_spare() {}
+        // insert needs the next one (`index::pool::prepare_spare`); at most MAX_SPARES a turn.
+        for _ in 0..pool::MAX_SPARES {
+            if !pool::prepare_spare() {
+                break;
+            }
+        }
         if !busy {
             sleep(Duration::from_millis(20));
         }

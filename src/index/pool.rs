@@ -96,11 +96,13 @@ pub fn free_bytes() -> usize {
 }
 
 /// Make one spare chunk ahead of the tables' growth, on the calling thread (a background
-/// thread: the device store's flusher): map a huge page and have the kernel place it
-/// ([`Mapping::populated`]) outside the pool's lock, then keep it for the next table that needs a
-/// new chunk. Without it the writer whose insert grows a table past the free ranges pays for
-/// the page; in this VM that was 4–5 ms a page when the host had taken the memory back, ~9 %
-/// of a 1M-record load (BENCHMARKS.md "Session 24"). True when a spare was added.
+/// thread: a device namespace's maintenance loop; a process with only memory namespaces has
+/// none, and its writers make their chunks as before): map a huge page and have the kernel
+/// place it ([`Mapping::populated`]) outside the pool's lock, then keep it for the next table
+/// that needs a new chunk. Without it the writer whose insert grows a table past the free
+/// ranges pays for the page; in this VM that was up to ~5 ms a page when the host had taken
+/// the memory back, ~9 % of a 1M-record load (BENCHMARKS.md "Session 24"). True when a spare
+/// was added.
 pub fn prepare_spare() -> bool {
     if !pool().wants_spare() {
         return false;
