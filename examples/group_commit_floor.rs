@@ -14,6 +14,9 @@
 //! this disk and this CPU with this wake-up; `scripts/commit-vs-fio` runs it next to fio and `aerolite bench`
 //! (issue 16 point 3, BENCHMARKS.md "Group commit floor").
 //!
+//! It prints the writes/s, and where a batch's time went: the leader's gather (from taking the
+//! lead until the batch is taken), its write and its sync, in mean µs per batch.
+//!
 //! Run: `cargo run --release --example group_commit_floor -- FILE [threads] [seconds] [value bytes]`
 //! (env `SPIN_YIELDS`: yields before a kernel sleep, default 32; env `WORK_NS`: CPU work each
 //! writer does before each commit, in ns — a dependent chain of multiply-adds calibrated at
@@ -64,6 +67,30 @@ struct Shared {
     acked: AtomicU64,
     /// Yields before a waiter sleeps in the kernel.
     spin_yields: u32,
+    /// Where the batches' time went, summed over them.
+    phases: Phases,
+}
+
+/// Nanoseconds summed over the batches: a leader's gather (from taking the lead to the batch
+/// taken), its write, and its sync.
+#[derive(Default)]
+struct Phases {
+    gather: AtomicU64,
+    write: AtomicU64,
+    sync: AtomicU64,
+}
+
+impl Phases {
+    fn add(counter: &AtomicU64, since: Instant) {
+        let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        counter.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Mean µs per batch of each phase: gather, write, sync.
+    fn per_batch_us(&self, batches: u64) -> [u64; 3] {
+        let b = batches.max(1) * 1000;
+        [&self.gather, &self.write, &self.sync].map(|c| c.load(Ordering::Relaxed) / b)
+    }
 }
 
 /// Yields before a waiter sleeps in the kernel (aerolite's `bell::SPIN_YIELDS`).
@@ -125,19 +152,26 @@ fn padded(n: usize) -> usize {
     n.div_ceil(UNIT) * UNIT
 }
 
-/// Write `batch` at `offset` (rounded up to whole units, zero-padded) and sync it.
-fn write_and_sync(file: &std::fs::File, batch: &[u8], offset: u64) -> Result<()> {
+/// Write `batch` at `offset` (rounded up to whole units, zero-padded) and sync it, adding each
+/// call's time to `phases`.
+fn write_and_sync(file: &std::fs::File, batch: &[u8], offset: u64, phases: &Phases) -> Result<()> {
     let mut buf = AlignedBuf::zeroed(padded(batch.len()));
     buf.as_mut_slice()[..batch.len()].copy_from_slice(batch);
+    let t = Instant::now();
     file.write_all_at(buf.as_slice(), offset)?;
-    file.sync_data()
+    Phases::add(&phases.write, t);
+    let t = Instant::now();
+    file.sync_data()?;
+    Phases::add(&phases.sync, t);
+    Ok(())
 }
 
 /// Lead one batch: gather until every writer has a value pending (or [`GATHER`] passed), write
 /// and sync everything pending, publish it as durable and wake every sleeper.
 fn lead(s: &Shared, mut g: MutexGuard<'_, Log>) -> Result<()> {
     g.syncing = true;
-    let deadline = Instant::now() + GATHER;
+    let started = Instant::now();
+    let deadline = started + GATHER;
     while g.appended - s.durable.load(Ordering::Acquire) < s.threads
         && !s.stop.load(Ordering::Relaxed)
     {
@@ -155,7 +189,8 @@ fn lead(s: &Shared, mut g: MutexGuard<'_, Log>) -> Result<()> {
     let offset = g.offset;
     g.offset += len;
     drop(g);
-    let written = write_and_sync(&s.file, &batch, offset);
+    Phases::add(&s.phases.gather, started);
+    let written = write_and_sync(&s.file, &batch, offset, &s.phases);
     if written.is_ok() {
         s.durable.store(upto, Ordering::Release);
     }
@@ -299,6 +334,7 @@ fn run(args: &[String]) -> Result<()> {
         stop: AtomicBool::new(false),
         acked: AtomicU64::new(0),
         spin_yields: env_number("SPIN_YIELDS", SPIN_YIELDS)?,
+        phases: Phases::default(),
     };
     let work_ns: u64 = env_number("WORK_NS", 0)?;
     let work = busy_steps(work_ns);
@@ -326,8 +362,9 @@ fn run(args: &[String]) -> Result<()> {
     latencies.sort_unstable();
     let acked = s.acked.load(Ordering::Relaxed);
     let batches = s.log.lock().map_err(poisoned)?.batches;
+    let [gather, write, sync] = s.phases.per_batch_us(batches);
     println!(
-        "{threads} writers, {value_bytes} B values, spin {}: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s, latency p50 / p99 / p99.9 {} / {} / {} us, work {work_ns} ns per write",
+        "{threads} writers, {value_bytes} B values, spin {}: {:.0} acknowledged writes/s, {:.1} writes per sync, {:.0} syncs/s, latency p50 / p99 / p99.9 {} / {} / {} us, work {work_ns} ns per write, per batch gather / write / sync {gather} / {write} / {sync} us",
         s.spin_yields,
         acked as f64 / elapsed,
         acked as f64 / batches.max(1) as f64,
